@@ -1,0 +1,18 @@
+-- db/roles.sql - cluster-level roles and schemas, run by scripts/db-init.sh as the superuser,
+-- once per service: psql -v svc=account -v pw=... -v schemas=account,authz -f db/roles.sql
+-- Idempotent. Each service gets a LOGIN role sesshu_<svc> owning only its own schemas; group roles
+-- grant the cross-service rights of ARCHITECTURE.md: every service may INSERT into the access log
+-- (sesshu_audit_writer, granted by the audit migrations), read `master` (sesshu_master_reader) and
+-- read revocations (sesshu_services).
+SELECT format('CREATE ROLE %I NOLOGIN', r)
+  FROM unnest(ARRAY['sesshu_services', 'sesshu_audit_writer', 'sesshu_master_reader']) AS r
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec
+
+SELECT format('CREATE ROLE %I LOGIN', 'sesshu_' || :'svc')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sesshu_' || :'svc') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', 'sesshu_' || :'svc', :'pw') \gexec
+SELECT format('GRANT sesshu_services, sesshu_audit_writer, sesshu_master_reader TO %I', 'sesshu_' || :'svc') \gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), 'sesshu_' || :'svc') \gexec
+
+SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', s, 'sesshu_' || :'svc')
+  FROM unnest(string_to_array(:'schemas', ',')) AS s \gexec

@@ -1,0 +1,51 @@
+/* audit.h - access-log emission with group commit.
+ *
+ * Every request writes one row to audit.access_log (schema owned by the
+ * audit service; every service role is a member of sesshu_audit_writer,
+ * which may only INSERT). A writer thread with its own connection takes
+ * every row queued so far, inserts them in one transaction, commits once
+ * and wakes each waiting request: each request still waits for its own
+ * row's commit, but N requests share one WAL flush. The hash chain is
+ * computed by the database (trigger audit.chain()), so rows from every
+ * service form one chain. */
+#ifndef SESSHU_AUDIT_H
+#define SESSHU_AUDIT_H
+
+typedef struct ss_audit_row {
+    const char *request_id;
+    const char *service;
+    const char *actor_kind;   /* "user", "client", "anonymous", "system" */
+    const char *actor_id;     /* user uuid / client id, or NULL */
+    const char *actor_login;  /* login id or NULL */
+    const char *org_id;       /* actor's organisation, or NULL */
+    const char *org_type;     /* wire name, or NULL */
+    const char *muni_code;    /* actor's municipality, or NULL */
+    const char *role;         /* "admin"/"user", or NULL */
+    const char *method;
+    const char *route;        /* route template, e.g. /api/v1/users/:id */
+    const char *path;         /* actual path (no query string) */
+    const char *res_type;     /* resource type or NULL */
+    const char *res_id;       /* resource id or NULL */
+    const char *person_id;    /* person concerned or NULL */
+    const char *subject_org_id; /* organisation the resource belongs to, or NULL */
+    const char *subject_muni; /* municipality the resource/person belongs to, or NULL */
+    int status;
+    const char *client_ip;
+    long long duration_us;
+} ss_audit_row;
+
+/* Start the writer on its own connection (conninfo copied). */
+int ss_audit_start(const char *conninfo);
+void ss_audit_stop(void);
+/* Queue the row and wait until it is committed (or failed). Strings are
+ * copied before return. 0, or SS_ERR_UNAVAILABLE if the commit failed or
+ * did not happen within SESSHU_AUDIT_TIMEOUT_MS (default 5000). */
+int ss_audit_write(const ss_audit_row *row);
+
+/* Counters for /metrics. */
+typedef struct ss_audit_stats {
+    unsigned long long rows, batches, failures;
+} ss_audit_stats;
+void ss_audit_get_stats(ss_audit_stats *out);
+
+#endif

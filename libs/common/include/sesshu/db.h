@@ -1,0 +1,60 @@
+/* db.h - the PostgreSQL pool.
+ *
+ * A fixed pool of libpq connections (not one connection behind a mutex).
+ * Statements are always parameterised ($1..$n) and prepared once per
+ * connection automatically (named by a hash of the SQL text). SQLSTATEs map
+ * to SS_ERR_* once, here: 23505 -> CONFLICT, 23503/23514/22xxx -> VALIDATION,
+ * 40001/40P01 -> RETRY, 08xxx / lost connection -> UNAVAILABLE.
+ * A broken connection is reset on next use; while the database is down,
+ * calls return SS_ERR_UNAVAILABLE (503), never crash. */
+#ifndef SESSHU_DB_H
+#define SESSHU_DB_H
+
+#include <libpq-fe.h>
+
+typedef struct ss_db ss_db;   /* the pool */
+typedef struct ss_dbc ss_dbc; /* one leased connection */
+
+/* Open a pool of `size` connections with a libpq conninfo string. The
+ * connections are made lazily; opening never fails because the database is
+ * down. *out is freed with ss_db_close(). */
+int ss_db_open(ss_db **out, const char *conninfo, int size);
+/* Conninfo for a service from the SESSHU_DB_* variables; malloc'd, caller
+ * frees. `service` is the upper-case service name, e.g. "ACCOUNT". */
+char *ss_db_conninfo(const char *service);
+void ss_db_close(ss_db *db); /* NULL-safe */
+
+/* Lease a connection (waits up to 5 s for a free one). Returns 0 or
+ * SS_ERR_UNAVAILABLE. Give it back with ss_db_release(). */
+int ss_db_acquire(ss_db *db, ss_dbc **out);
+/* NULL-safe. Rolls back an open transaction first. */
+void ss_db_release(ss_dbc *c);
+
+/* Run a parameterised statement on a leased connection. params may hold
+ * NULLs (SQL NULL). On success *out (if out not NULL) receives the result,
+ * which the caller frees with PQclear; on error *out is NULL. */
+int ss_db_exec(ss_dbc *c, const char *sql, int nparams, const char *const *params,
+               PGresult **out);
+int ss_db_begin(ss_dbc *c);
+int ss_db_commit(ss_dbc *c);
+int ss_db_rollback(ss_dbc *c);
+
+/* One statement on the pool: acquire, exec, release. */
+int ss_db_query(ss_db *db, const char *sql, int nparams, const char *const *params,
+                PGresult **out);
+
+/* SQLSTATE of the last error on this connection ("" if none). */
+const char *ss_db_sqlstate(const ss_dbc *c);
+/* The raw libpq connection, for COPY and the like. Do not close it. */
+PGconn *ss_db_conn(ss_dbc *c);
+
+/* Is the database reachable? (SELECT 1) 0 or SS_ERR_UNAVAILABLE. */
+int ss_db_ping(ss_db *db);
+
+/* Map a SQLSTATE to an SS_ERR_* code. */
+int ss_db_map_sqlstate(const char *sqlstate);
+
+/* Helpers on results: value or NULL for SQL NULL. */
+const char *ss_db_val(const PGresult *r, int row, int col);
+
+#endif

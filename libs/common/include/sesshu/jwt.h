@@ -1,0 +1,50 @@
+/* jwt.h - ES256 JSON Web Tokens (libjwt + OpenSSL) and the key store.
+ *
+ * Issuers (account; later token) sign with the P-256 key in
+ * SESSHU_JWT_SIGNING_KEY_FILE. Every service verifies against every *.pem
+ * public key in SESSHU_JWT_PUBLIC_KEY_DIR; `kid` is the RFC 7638 JWK
+ * thumbprint. Verified tokens are cached by SHA-256 of the token until they
+ * expire (an ES256 verify costs ~80 us; a cache hit ~1 us). Revoked session
+ * ids are polled from authz.revocations every SESSHU_REVOCATION_POLL_MS and
+ * refused even when cached. */
+#ifndef SESSHU_JWT_H
+#define SESSHU_JWT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "sesshu/authz.h"
+#include "sesshu/db.h"
+
+/* Load keys from the environment. need_signing: fail if no signing key. */
+int ss_jwt_init(bool need_signing);
+void ss_jwt_shutdown(void);
+
+/* Sign claims (not stolen) as ES256 with header kid. *out is malloc'd. */
+int ss_jwt_sign(const json_t *claims, char **out);
+
+/* Verify signature, alg=ES256, kid known, exp/nbf/iat with 30 s leeway,
+ * issuer. On success *claims_out (optional) receives a new reference.
+ * SS_ERR_UNAUTHORIZED on any failure. */
+int ss_jwt_verify(const char *token, json_t **claims_out);
+
+/* Verify (through the cache) and fill a principal from the claims. */
+int ss_jwt_principal(const char *token, ss_principal *out);
+
+/* The public JWK Set as a new JSON object {"keys":[...]}. */
+json_t *ss_jwt_jwks(void);
+
+/* Revocation: mark a session id revoked in this process at once (the
+ * database row is written by the caller); the poller picks up other
+ * processes' revocations. */
+void ss_jwt_revoke_local(const char *sid, long long exp);
+bool ss_jwt_is_revoked(const char *sid);
+/* Start the revocation poller on db (reads authz.revocations). */
+int ss_jwt_start_revocation_poller(ss_db *db);
+void ss_jwt_stop_revocation_poller(void);
+
+/* Build the session claims for a user principal (iss, sub, iat, exp, jti,
+ * sid, org, org_type, org_code, muni, pref, role, uid, pwc). New reference. */
+json_t *ss_jwt_user_claims(const ss_principal *p, long ttl_seconds);
+
+#endif

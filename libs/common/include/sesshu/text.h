@@ -1,0 +1,23 @@
+/* text.h - text and time helpers. */
+#ifndef SESSHU_TEXT_H
+#define SESSHU_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF) and no NUL. */
+bool ss_utf8_valid(const char *s, size_t len);
+/* Number of code points in valid UTF-8. */
+size_t ss_utf8_len(const char *s);
+/* YYYY-MM-DD naming a real date. */
+bool ss_date_ok(const char *s);
+/* RFC 3339 timestamp with offset (Z or +hh:mm). */
+bool ss_timestamp_ok(const char *s);
+/* Plausible e-mail: one @, non-empty local and dotted domain, no spaces or
+ * control characters, <= 254 bytes. */
+bool ss_email_ok(const char *s);
+/* Microseconds from a monotonic clock / unix seconds now. */
+long long ss_now_us(void);
+long long ss_now_s(void);
+
+#endif

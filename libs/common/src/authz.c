@@ -1,0 +1,149 @@
+/* authz.c - the permission matrix and ownership checks (authz.h).
+ *
+ * The matrix follows DOMAIN.md 8.3 for the functions that exist so far.
+ * Later services add their permissions to SS_PERMS and a row here. */
+#include "sesshu/authz.h"
+
+#include <string.h>
+
+#include "sesshu/err.h"
+
+#define BIT(p) (1ull << (p))
+
+static const char *const org_wire[] = {
+    NULL,
+#define SS_W_(n, w, j) w,
+    SS_ORG_TYPES(SS_W_)
+#undef SS_W_
+};
+static const char *const org_label[] = {
+    NULL,
+#define SS_J_(n, w, j) j,
+    SS_ORG_TYPES(SS_J_)
+#undef SS_J_
+};
+static const char *const perm_wire[] = {
+    "public", "authenticated",
+#define SS_P_(n, w, d) w,
+    SS_PERMS(SS_P_)
+#undef SS_P_
+};
+static const char *const perm_desc[] = {
+    NULL, NULL,
+#define SS_D_(n, w, d) d,
+    SS_PERMS(SS_D_)
+#undef SS_D_
+};
+
+/* Permissions of every user of an organisation type, and extra ones of its admins. */
+static unsigned long long grants(int org_type, int role)
+{
+    unsigned long long g = BIT(SS_PERM_PROFILE);
+    bool admin = role == SS_ROLE_ADMIN;
+
+    if (admin)
+        g |= BIT(SS_PERM_USERS_MANAGE);
+    switch (org_type) {
+    case SS_ORG_CHUOKAI:
+        g |= BIT(SS_PERM_ORGS_READ_ALL) | BIT(SS_PERM_ACCESS_LOGS_READ) |
+             BIT(SS_PERM_ACCESS_LOGS_VERIFY);
+        if (admin)
+            g |= BIT(SS_PERM_ORGS_CREATE) | BIT(SS_PERM_ACCOUNTS_MAINTAIN);
+        break;
+    case SS_ORG_OPERATOR:
+        g |= BIT(SS_PERM_ORGS_READ_ALL) | BIT(SS_PERM_ACCESS_LOGS_READ) |
+             BIT(SS_PERM_ACCESS_LOGS_VERIFY) | BIT(SS_PERM_ACCOUNTS_MAINTAIN);
+        break;
+    case SS_ORG_MUNICIPALITY:
+        g |= BIT(SS_PERM_ACCESS_LOGS_READ);
+        break;
+    default:
+        break;
+    }
+    return g;
+}
+
+const char *ss_org_type_name(int t)
+{
+    return (t > SS_ORG_NONE && t < SS_ORG_COUNT_) ? org_wire[t] : NULL;
+}
+
+const char *ss_org_type_label(int t)
+{
+    return (t > SS_ORG_NONE && t < SS_ORG_COUNT_) ? org_label[t] : NULL;
+}
+
+int ss_org_type_parse(const char *wire)
+{
+    if (wire == NULL)
+        return SS_ORG_NONE;
+    for (int t = SS_ORG_NONE + 1; t < SS_ORG_COUNT_; t++)
+        if (strcmp(org_wire[t], wire) == 0)
+            return t;
+    return SS_ORG_NONE;
+}
+
+const char *ss_role_name(int role)
+{
+    return role == SS_ROLE_ADMIN ? "admin" : role == SS_ROLE_USER ? "user" : NULL;
+}
+
+int ss_role_parse(const char *wire)
+{
+    if (wire == NULL)
+        return SS_ROLE_NONE;
+    if (strcmp(wire, "admin") == 0)
+        return SS_ROLE_ADMIN;
+    if (strcmp(wire, "user") == 0)
+        return SS_ROLE_USER;
+    return SS_ROLE_NONE;
+}
+
+const char *ss_perm_name(int perm)
+{
+    return (perm >= 0 && perm < SS_PERM_COUNT_) ? perm_wire[perm] : NULL;
+}
+
+bool ss_authz_has(const ss_principal *p, int perm)
+{
+    if (perm == SS_PERM_PUBLIC)
+        return true;
+    if (p == NULL || p->kind == SS_PRINCIPAL_NONE)
+        return false;
+    if (perm == SS_PERM_AUTHENTICATED)
+        return true;
+    if (perm < 0 || perm >= SS_PERM_COUNT_ || p->kind != SS_PRINCIPAL_USER)
+        return false;
+    return (grants(p->org_type, p->role) & BIT(perm)) != 0;
+}
+
+int ss_authz_same_org(const ss_principal *p, const char *org_id)
+{
+    if (p == NULL || p->kind == SS_PRINCIPAL_NONE || org_id == NULL || p->org_id[0] == '\0')
+        return SS_ERR_NOT_FOUND;
+    return strcmp(p->org_id, org_id) == 0 ? 0 : SS_ERR_NOT_FOUND;
+}
+
+bool ss_authz_is_national(const ss_principal *p)
+{
+    return p != NULL && p->kind == SS_PRINCIPAL_USER &&
+           (p->org_type == SS_ORG_CHUOKAI || p->org_type == SS_ORG_OPERATOR);
+}
+
+json_t *ss_authz_menu(const ss_principal *p)
+{
+    json_t *menu = json_array();
+
+    if (menu == NULL)
+        return NULL;
+    for (int perm = SS_PERM_AUTHENTICATED + 1; perm < SS_PERM_COUNT_; perm++) {
+        if (!ss_authz_has(p, perm))
+            continue;
+        if (json_array_append_new(menu, json_pack("{s:s,s:s}", "permission", perm_wire[perm],
+                                                  "label", perm_desc[perm])) != 0) {
+            json_decref(menu);
+            return NULL;
+        }
+    }
+    return menu;
+}

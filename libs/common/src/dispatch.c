@@ -1,0 +1,175 @@
+/* dispatch.c - the one request path: request id, authentication, temporary-
+ * password gate, permission, body, handler, access log, response (http.h). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http_internal.h"
+#include "sesshu/audit.h"
+#include "sesshu/crypto.h"
+#include "sesshu/err.h"
+#include "sesshu/jwt.h"
+#include "sesshu/log.h"
+#include "sesshu/text.h"
+
+/* Accept the gateway's id if it is short and printable, else make one. */
+static void take_request_id(ss_req *r)
+{
+    const char *rid = u_map_get(r->u->map_header, "X-Request-Id");
+    bool ok = rid != NULL && rid[0] != '\0' && strlen(rid) < sizeof(r->request_id);
+
+    for (const char *p = rid; ok && *p; p++)
+        ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+             *p == '-' || *p == '_' || *p == '.' || *p == ':';
+    if (ok)
+        snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
+    else if (ss_uuid(r->request_id) != 0)
+        snprintf(r->request_id, sizeof(r->request_id), "unknown");
+    ss_log_set_request_id(r->request_id);
+}
+
+/* Bearer token -> principal. A public route with a bad token is still refused,
+ * so a client never silently loses its identity. */
+static int authenticate(ss_req *r)
+{
+    const char *h = u_map_get_case(r->u->map_header, "Authorization");
+    int perm = r->route ? r->route->perm : SS_PERM_PUBLIC;
+
+    if (h == NULL)
+        return perm == SS_PERM_PUBLIC ? 0 : ss_req_fail(r, SS_ERR_UNAUTHORIZED, "a bearer token is required");
+    if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
+        return ss_req_fail(r, SS_ERR_UNAUTHORIZED, "the Authorization header must be Bearer <token>");
+    if (ss_jwt_principal(h + 7, &r->who) != 0)
+        return ss_req_fail(r, SS_ERR_UNAUTHORIZED, "the token is invalid, expired or revoked");
+    return 0;
+}
+
+static int authorize(ss_req *r)
+{
+    const ss_route *rt = r->route;
+
+    if (r->who.kind != SS_PRINCIPAL_NONE && r->who.pw_change_required &&
+        !(rt->flags & SS_ROUTE_TEMP_PW_OK))
+        return SS_ERR_PASSWORD_CHANGE;
+    if (!ss_authz_has(&r->who, rt->perm))
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "this function is not available to your role");
+    return 0;
+}
+
+static bool has_body_method(const char *m)
+{
+    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
+}
+
+static const char *peer_ip(const ss_req *r, char *buf, size_t n)
+{
+    const struct sockaddr *sa = r->u->client_address;
+
+    if (sa != NULL && sa->sa_family == AF_INET)
+        return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)n);
+    if (sa != NULL && sa->sa_family == AF_INET6)
+        return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)n);
+    return NULL;
+}
+
+const char *ss_req_client_ip(const ss_req *r)
+{
+    static _Thread_local char buf[64];
+    const char *peer = peer_ip(r, buf, sizeof(buf));
+    const char *real = u_map_get_case(r->u->map_header, "X-Real-IP");
+
+    /* Only the gateway on loopback may speak for the client. */
+    if (real != NULL && peer != NULL && strncmp(peer, "127.", 4) == 0 && strlen(real) < 64 &&
+        strspn(real, "0123456789abcdefABCDEF.:") == strlen(real)) {
+        snprintf(buf, sizeof(buf), "%s", real);
+        return buf;
+    }
+    return peer;
+}
+
+static void write_audit(ss_req *r)
+{
+    ss_audit_row row;
+    const ss_principal *w = &r->who;
+    const char *id_param = NULL;
+    char path[512];
+
+    if (r->route != NULL && strstr(r->route->path, ":id") != NULL)
+        id_param = ss_req_param(r, "id");
+    snprintf(path, sizeof(path), "%s", r->u->url_path ? r->u->url_path : "");
+    memset(&row, 0, sizeof(row));
+    row.request_id = r->request_id;
+    row.service = r->svc->name;
+    row.actor_kind = w->kind == SS_PRINCIPAL_USER ? "user" : w->kind == SS_PRINCIPAL_CLIENT ? "client" : "anonymous";
+    row.actor_id = w->kind ? w->sub : NULL;
+    row.actor_login = w->login_id[0] ? w->login_id : NULL;
+    row.org_id = w->org_id[0] ? w->org_id : NULL;
+    row.org_type = ss_org_type_name(w->org_type);
+    row.muni_code = w->muni_code[0] ? w->muni_code : NULL;
+    row.role = ss_role_name(w->role);
+    row.method = r->u->http_verb;
+    row.route = r->route ? r->route->path : NULL;
+    row.path = path;
+    row.res_type = r->route ? r->route->res_type : NULL;
+    row.res_id = r->res_id[0] ? r->res_id : id_param;
+    row.person_id = r->person_id[0] ? r->person_id : NULL;
+    row.subject_org_id = r->subject_org_id[0] ? r->subject_org_id : NULL;
+    row.subject_muni = r->subject_muni[0] ? r->subject_muni : NULL;
+    row.status = r->status;
+    row.client_ip = ss_req_client_ip(r);
+    row.duration_us = ss_now_us() - r->t_start_us;
+    if (ss_audit_write(&row) != 0) {
+        /* No answer leaves without its log row: a national system must not
+         * serve or change data it cannot account for. */
+        SS_ERROR("access log unavailable; answering 503");
+        ulfius_clean_response(r->resp);
+        ulfius_init_response(r->resp);
+        ss_reply_problem(r, SS_ERR_UNAVAILABLE, "the access log is unavailable");
+    }
+}
+
+static void finish_error(ss_req *r, int rc)
+{
+    if (rc == 0 && r->status == 0)
+        rc = SS_ERR_INTERNAL; /* a handler that answered nothing */
+    if (rc != 0) {
+        if (ss_err_http(rc) >= 500)
+            SS_ERROR("%s %s -> %s", r->u->http_verb, r->u->url_path, ss_err_name(rc));
+        ulfius_clean_response(r->resp);
+        ulfius_init_response(r->resp);
+        ss_reply_problem(r, rc, r->detail);
+    }
+}
+
+int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
+{
+    const ss_route_ctx *ctx = user_data;
+    ss_req r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    r.u = req;
+    r.resp = resp;
+    r.route = ctx->route;
+    r.svc = ctx->svc;
+    r.t_start_us = ss_now_us();
+    take_request_id(&r);
+    if (r.route == NULL)
+        rc = ss_req_fail(&r, SS_ERR_NOT_FOUND, "no such resource");
+    else if ((rc = authenticate(&r)) == 0 && (rc = authorize(&r)) == 0 &&
+             (!has_body_method(req->http_verb) || (r.route->flags & SS_ROUTE_RAW_BODY) ||
+              (rc = ss_body_parse(&r)) == 0))
+        rc = r.route->fn(&r);
+    finish_error(&r, rc);
+    if (r.route == NULL || !(r.route->flags & SS_ROUTE_NO_AUDIT))
+        write_audit(&r);
+    u_map_put(resp->map_header, "X-Request-Id", r.request_id);
+    ss_metrics_observe(ctx->index, r.status, ss_now_us() - r.t_start_us);
+    json_decref(r.body);
+    json_decref(r.errors);
+    ss_log_set_request_id(NULL);
+    return U_CALLBACK_COMPLETE;
+}

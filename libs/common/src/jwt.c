@@ -1,0 +1,356 @@
+/* jwt.c - ES256 signing and verification, the key store and JWKS (jwt.h).
+ * The verified-token cache lives in jwt_cache.c, revocations in revoke.c. */
+#include "sesshu/jwt.h"
+
+#include <dirent.h>
+#include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jwt_internal.h"
+#include "sesshu/config.h"
+#include "sesshu/crypto.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+#define SS_JWT_MAX_KEYS 16
+#define SS_JWT_LEEWAY 30
+
+typedef struct ss_key {
+    char kid[48];
+    char x[48], y[48];  /* base64url coordinates */
+    char *pem;          /* public key PEM (for libjwt) */
+    size_t pem_len;
+} ss_key;
+
+static ss_key keys[SS_JWT_MAX_KEYS];
+static int nkeys;
+static char *sign_pem;  /* private key PEM */
+static size_t sign_pem_len;
+static char sign_kid[48];
+static char issuer[256];
+
+/* Fill kid/x/y/pem of k from a public or private EVP_PKEY. */
+static int key_describe(EVP_PKEY *pk, ss_key *k)
+{
+    BIGNUM *bx = NULL, *by = NULL;
+    unsigned char bx32[32], by32[32];
+    char *ex = NULL, *ey = NULL, thumb_in[256];
+    unsigned char digest[32];
+    unsigned int dlen = 0;
+    BIO *bio = NULL;
+    BUF_MEM *mem = NULL;
+    int rc = SS_ERR_INTERNAL;
+
+    if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &bx) ||
+        !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &by) || BN_bn2binpad(bx, bx32, 32) != 32 ||
+        BN_bn2binpad(by, by32, 32) != 32)
+        goto out;
+    ex = ss_b64url_encode(bx32, 32);
+    ey = ss_b64url_encode(by32, 32);
+    if (ex == NULL || ey == NULL)
+        goto out;
+    snprintf(k->x, sizeof(k->x), "%s", ex);
+    snprintf(k->y, sizeof(k->y), "%s", ey);
+    /* RFC 7638: members in lexicographic order, no white space. */
+    snprintf(thumb_in, sizeof(thumb_in), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
+             ex, ey);
+    EVP_Digest(thumb_in, strlen(thumb_in), digest, &dlen, EVP_sha256(), NULL);
+    free(ex);
+    ex = ss_b64url_encode(digest, dlen);
+    if (ex == NULL)
+        goto out;
+    snprintf(k->kid, sizeof(k->kid), "%s", ex);
+    bio = BIO_new(BIO_s_mem());
+    if (bio == NULL || !PEM_write_bio_PUBKEY(bio, pk))
+        goto out;
+    BIO_get_mem_ptr(bio, &mem);
+    k->pem = malloc(mem->length + 1);
+    if (k->pem == NULL)
+        goto out;
+    memcpy(k->pem, mem->data, mem->length);
+    k->pem[mem->length] = '\0';
+    k->pem_len = mem->length;
+    rc = 0;
+out:
+    BN_free(bx);
+    BN_free(by);
+    free(ex);
+    free(ey);
+    BIO_free(bio);
+    return rc;
+}
+
+static bool is_p256(EVP_PKEY *pk)
+{
+    char group[32];
+    size_t glen = 0;
+
+    return EVP_PKEY_base_id(pk) == EVP_PKEY_EC &&
+           EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                          &glen) &&
+           strcmp(group, "prime256v1") == 0;
+}
+
+static int add_key(EVP_PKEY *pk)
+{
+    ss_key k;
+
+    memset(&k, 0, sizeof(k));
+    if (!is_p256(pk) || nkeys >= SS_JWT_MAX_KEYS || key_describe(pk, &k) != 0) {
+        free(k.pem);
+        return SS_ERR_INTERNAL;
+    }
+    for (int i = 0; i < nkeys; i++)
+        if (strcmp(keys[i].kid, k.kid) == 0) {
+            free(k.pem);
+            return 0; /* already known */
+        }
+    keys[nkeys++] = k;
+    return 0;
+}
+
+static int load_signing(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    EVP_PKEY *pk = NULL;
+    long len;
+    int rc = SS_ERR_INTERNAL;
+
+    if (f == NULL) {
+        fprintf(stderr, "jwt: cannot read signing key %s\n", path);
+        return SS_ERR_INTERNAL;
+    }
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && len < 65536 &&
+        fseek(f, 0, SEEK_SET) == 0 && (sign_pem = malloc((size_t)len + 1)) != NULL &&
+        fread(sign_pem, 1, (size_t)len, f) == (size_t)len) {
+        sign_pem[len] = '\0';
+        sign_pem_len = (size_t)len;
+        if (fseek(f, 0, SEEK_SET) == 0)
+            pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    }
+    fclose(f);
+    if (pk != NULL && is_p256(pk) && add_key(pk) == 0) {
+        ss_key tmp;
+
+        memset(&tmp, 0, sizeof(tmp));
+        if (key_describe(pk, &tmp) == 0) {
+            snprintf(sign_kid, sizeof(sign_kid), "%s", tmp.kid);
+            rc = 0;
+        }
+        free(tmp.pem);
+    } else {
+        fprintf(stderr, "jwt: %s is not an EC P-256 private key\n", path);
+    }
+    EVP_PKEY_free(pk);
+    return rc;
+}
+
+static void load_public_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096];
+        size_t n = strlen(e->d_name);
+        FILE *f;
+        EVP_PKEY *pk;
+
+        if (n < 5 || strcmp(e->d_name + n - 4, ".pem") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        f = fopen(path, "rb");
+        if (f == NULL)
+            continue;
+        pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+        fclose(f);
+        if (pk == NULL || add_key(pk) != 0)
+            fprintf(stderr, "jwt: ignoring %s (not an EC P-256 public key)\n", path);
+        EVP_PKEY_free(pk);
+    }
+    closedir(d);
+}
+
+int ss_jwt_init(bool need_signing)
+{
+    const char *sk = ss_cfg_str(SS_ENV_JWT_KEY, NULL);
+    const char *dir = ss_cfg_str(SS_ENV_JWT_PUBDIR, NULL);
+
+    snprintf(issuer, sizeof(issuer), "%s", ss_cfg_str(SS_ENV_JWT_ISSUER, "http://localhost:8080"));
+    if (sk != NULL && load_signing(sk) != 0)
+        return SS_ERR_INTERNAL;
+    if (need_signing && sign_pem == NULL) {
+        fprintf(stderr, "jwt: %s must name an EC P-256 private key\n", SS_ENV_JWT_KEY);
+        return SS_ERR_INTERNAL;
+    }
+    if (dir != NULL)
+        load_public_dir(dir);
+    if (nkeys == 0) {
+        fprintf(stderr, "jwt: no verification keys (%s or %s)\n", SS_ENV_JWT_PUBDIR, SS_ENV_JWT_KEY);
+        return SS_ERR_INTERNAL;
+    }
+    return ss_jwt_cache_init();
+}
+
+void ss_jwt_shutdown(void)
+{
+    for (int i = 0; i < nkeys; i++)
+        free(keys[i].pem);
+    nkeys = 0;
+    free(sign_pem);
+    sign_pem = NULL;
+    ss_jwt_cache_free();
+}
+
+int ss_jwt_sign(const json_t *claims, char **out)
+{
+    jwt_t *j = NULL;
+    char *grants = NULL;
+    char *tok = NULL;
+    int rc = SS_ERR_INTERNAL;
+
+    *out = NULL;
+    if (sign_pem == NULL)
+        return SS_ERR_INTERNAL;
+    grants = json_dumps(claims, JSON_COMPACT);
+    if (grants == NULL || jwt_new(&j) != 0)
+        goto out;
+    if (jwt_add_grants_json(j, grants) != 0 || jwt_add_header(j, "kid", sign_kid) != 0 ||
+        jwt_set_alg(j, JWT_ALG_ES256, (const unsigned char *)sign_pem, (int)sign_pem_len) != 0)
+        goto out;
+    tok = jwt_encode_str(j);
+    if (tok == NULL)
+        goto out;
+    *out = strdup(tok);
+    rc = *out ? 0 : SS_ERR_NOMEM;
+out:
+    free(tok); /* libjwt 1.10 allocates with malloc */
+    free(grants);
+    jwt_free(j);
+    return rc;
+}
+
+/* The header's kid, checked to be ES256 and known; returns the key or NULL. */
+static const ss_key *header_key(const char *token)
+{
+    const char *dot = strchr(token, '.');
+    char hb64[512];
+    unsigned char *raw = NULL;
+    size_t rawlen = 0;
+    json_t *hdr = NULL;
+    const ss_key *found = NULL;
+
+    if (dot == NULL || (size_t)(dot - token) >= sizeof(hb64))
+        return NULL;
+    memcpy(hb64, token, (size_t)(dot - token));
+    hb64[dot - token] = '\0';
+    raw = ss_b64url_decode(hb64, &rawlen);
+    if (raw != NULL)
+        hdr = json_loadb((const char *)raw, rawlen, JSON_REJECT_DUPLICATES, NULL);
+    if (hdr != NULL && json_is_string(json_object_get(hdr, "alg")) &&
+        strcmp(json_string_value(json_object_get(hdr, "alg")), "ES256") == 0 &&
+        json_is_string(json_object_get(hdr, "kid"))) {
+        const char *kid = json_string_value(json_object_get(hdr, "kid"));
+        for (int i = 0; i < nkeys && found == NULL; i++)
+            if (strcmp(keys[i].kid, kid) == 0)
+                found = &keys[i];
+    }
+    json_decref(hdr);
+    free(raw);
+    return found;
+}
+
+static bool time_claims_ok(const json_t *c)
+{
+    long long now = ss_now_s();
+    json_t *exp = json_object_get(c, "exp");
+    json_t *nbf = json_object_get(c, "nbf");
+    json_t *iat = json_object_get(c, "iat");
+    json_t *iss = json_object_get(c, "iss");
+
+    if (!json_is_integer(exp) || json_integer_value(exp) + SS_JWT_LEEWAY < now)
+        return false;
+    if (nbf != NULL && (!json_is_integer(nbf) || json_integer_value(nbf) > now + SS_JWT_LEEWAY))
+        return false;
+    if (iat != NULL && (!json_is_integer(iat) || json_integer_value(iat) > now + SS_JWT_LEEWAY))
+        return false;
+    return json_is_string(iss) && strcmp(json_string_value(iss), issuer) == 0;
+}
+
+int ss_jwt_verify(const char *token, json_t **claims_out)
+{
+    const ss_key *k;
+    jwt_t *j = NULL;
+    char *grants = NULL;
+    json_t *claims = NULL;
+    int rc = SS_ERR_UNAUTHORIZED;
+
+    if (claims_out != NULL)
+        *claims_out = NULL;
+    if (token == NULL || strlen(token) > 8192 || (k = header_key(token)) == NULL)
+        return SS_ERR_UNAUTHORIZED;
+    if (jwt_decode(&j, token, (const unsigned char *)k->pem, (int)k->pem_len) != 0 || j == NULL ||
+        jwt_get_alg(j) != JWT_ALG_ES256)
+        goto out;
+    grants = jwt_get_grants_json(j, NULL);
+    if (grants == NULL)
+        goto out;
+    claims = json_loads(grants, JSON_REJECT_DUPLICATES, NULL);
+    if (claims == NULL || !time_claims_ok(claims))
+        goto out;
+    rc = 0;
+    if (claims_out != NULL) {
+        *claims_out = claims;
+        claims = NULL;
+    }
+out:
+    json_decref(claims);
+    free(grants);
+    jwt_free(j);
+    return rc;
+}
+
+json_t *ss_jwt_jwks(void)
+{
+    json_t *arr = json_array();
+
+    for (int i = 0; arr != NULL && i < nkeys; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "EC", "crv",
+                                             "P-256", "x", keys[i].x, "y", keys[i].y, "kid",
+                                             keys[i].kid, "alg", "ES256", "use", "sig"));
+    return arr ? json_pack("{s:o}", "keys", arr) : NULL;
+}
+
+const char *ss_jwt_issuer(void)
+{
+    return issuer;
+}
+
+json_t *ss_jwt_user_claims(const ss_principal *p, long ttl_seconds)
+{
+    long long now = ss_now_s();
+    char jti[37];
+    json_t *c;
+
+    if (ss_uuid(jti) != 0)
+        return NULL;
+    c = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:s}", "iss", issuer, "sub", p->sub,
+                  "uid", p->login_id, "org", p->org_id, "org_type",
+                  ss_org_type_name(p->org_type) ? ss_org_type_name(p->org_type) : "", "org_code",
+                  p->org_code, "role", ss_role_name(p->role) ? ss_role_name(p->role) : "", "sid",
+                  p->sid, "pwc", p->pw_change_required, "iat", (json_int_t)now, "exp",
+                  (json_int_t)(now + ttl_seconds), "jti", jti);
+    if (c != NULL && p->muni_code[0])
+        json_object_set_new(c, "muni", json_string(p->muni_code));
+    if (c != NULL && p->pref_code[0])
+        json_object_set_new(c, "pref", json_string(p->pref_code));
+    return c;
+}

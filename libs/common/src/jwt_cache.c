@@ -1,0 +1,119 @@
+/* jwt_cache.c - verified-token cache and claims -> principal (jwt.h).
+ *
+ * Direct-mapped table keyed by SHA-256 of the token; a slot holds the
+ * principal until the token expires. Striped locks keep threads apart. A
+ * revoked session is refused even on a cache hit (checked on every call). */
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jwt_internal.h"
+#include "sesshu/err.h"
+#include "sesshu/jwt.h"
+#include "sesshu/text.h"
+
+#define SS_CACHE_SLOTS 16384
+#define SS_CACHE_STRIPES 64
+
+typedef struct slot {
+    unsigned char key[32];
+    bool used;
+    ss_principal p;
+} slot;
+
+static slot *table;
+static pthread_mutex_t stripes[SS_CACHE_STRIPES];
+
+int ss_jwt_cache_init(void)
+{
+    if (table != NULL)
+        return 0;
+    table = calloc(SS_CACHE_SLOTS, sizeof(slot));
+    if (table == NULL)
+        return SS_ERR_NOMEM;
+    for (int i = 0; i < SS_CACHE_STRIPES; i++)
+        pthread_mutex_init(&stripes[i], NULL);
+    return 0;
+}
+
+void ss_jwt_cache_free(void)
+{
+    free(table);
+    table = NULL;
+}
+
+static void copy_str(char *dst, size_t n, const json_t *c, const char *key)
+{
+    const json_t *v = json_object_get(c, key);
+
+    snprintf(dst, n, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+/* Claims of a user session -> principal. Returns 0 or UNAUTHORIZED. */
+static int claims_principal(const json_t *c, ss_principal *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (!json_is_string(json_object_get(c, "sub")) || !json_is_string(json_object_get(c, "sid")) ||
+        !json_is_string(json_object_get(c, "org")))
+        return SS_ERR_UNAUTHORIZED;
+    p->kind = SS_PRINCIPAL_USER;
+    copy_str(p->sub, sizeof(p->sub), c, "sub");
+    copy_str(p->login_id, sizeof(p->login_id), c, "uid");
+    copy_str(p->org_id, sizeof(p->org_id), c, "org");
+    copy_str(p->org_code, sizeof(p->org_code), c, "org_code");
+    copy_str(p->muni_code, sizeof(p->muni_code), c, "muni");
+    copy_str(p->pref_code, sizeof(p->pref_code), c, "pref");
+    copy_str(p->sid, sizeof(p->sid), c, "sid");
+    p->org_type = ss_org_type_parse(json_string_value(json_object_get(c, "org_type")));
+    p->role = ss_role_parse(json_string_value(json_object_get(c, "role")));
+    p->pw_change_required = json_is_true(json_object_get(c, "pwc"));
+    p->exp = json_integer_value(json_object_get(c, "exp"));
+    if (p->org_type == SS_ORG_NONE || p->role == SS_ROLE_NONE)
+        return SS_ERR_UNAUTHORIZED;
+    return 0;
+}
+
+int ss_jwt_principal(const char *token, ss_principal *out)
+{
+    unsigned char key[32];
+    unsigned int klen = 0;
+    size_t idx;
+    slot *s;
+    json_t *claims = NULL;
+    ss_principal p;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (token == NULL || table == NULL || strlen(token) > 8192)
+        return SS_ERR_UNAUTHORIZED;
+    EVP_Digest(token, strlen(token), key, &klen, EVP_sha256(), NULL);
+    memcpy(&idx, key, sizeof(idx));
+    idx %= SS_CACHE_SLOTS;
+    s = &table[idx];
+    pthread_mutex_lock(&stripes[idx % SS_CACHE_STRIPES]);
+    if (s->used && memcmp(s->key, key, 32) == 0)
+        p = s->p;
+    else
+        p.kind = SS_PRINCIPAL_NONE;
+    pthread_mutex_unlock(&stripes[idx % SS_CACHE_STRIPES]);
+
+    if (p.kind == SS_PRINCIPAL_NONE) {
+        rc = ss_jwt_verify(token, &claims);
+        if (rc == 0)
+            rc = claims_principal(claims, &p);
+        json_decref(claims);
+        if (rc != 0)
+            return SS_ERR_UNAUTHORIZED;
+        pthread_mutex_lock(&stripes[idx % SS_CACHE_STRIPES]);
+        memcpy(s->key, key, 32);
+        s->p = p;
+        s->used = true;
+        pthread_mutex_unlock(&stripes[idx % SS_CACHE_STRIPES]);
+    }
+    if (p.exp + 30 < ss_now_s() || ss_jwt_is_revoked(p.sid))
+        return SS_ERR_UNAUTHORIZED;
+    *out = p;
+    return 0;
+}

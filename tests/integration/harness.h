@@ -1,0 +1,36 @@
+/* harness.h - in-process HTTP test harness: start one service's routes on an
+ * ephemeral loopback port against the real database (SESSHU_* variables from
+ * scripts/test.sh) and call it with libcurl. */
+#ifndef IT_HARNESS_H
+#define IT_HARNESS_H
+
+#include <jansson.h>
+
+#include "sesshu/http.h"
+
+/* Start the service (migrations, init hook, server) on a free port. Returns
+ * the port, or -1 (and prints why). Call once per process. */
+int it_start(const ss_service *svc);
+void it_stop(void);
+
+typedef struct it_resp {
+    long status;
+    json_t *json;           /* parsed body when it is JSON, else NULL */
+    char *raw;              /* body as received (NUL-terminated) */
+    char content_type[128];
+    char request_id[80];    /* X-Request-Id answered */
+} it_resp;
+
+/* One request. bearer and body may be NULL; body is sent as
+ * application/json unless content_type says otherwise. 0 or -1. */
+int it_call(const char *method, const char *path, const char *bearer, const char *body,
+            it_resp *out);
+int it_call_ct(const char *method, const char *path, const char *bearer, const char *body,
+               const char *content_type, it_resp *out);
+void it_resp_free(it_resp *r); /* NULL-safe; frees json and raw */
+
+/* Run SQL as the service's own database user (for setup and checks).
+ * Returns the first column of the first row as a malloc'd string (or NULL). */
+char *it_sql_value(const char *sql);
+
+#endif
