@@ -1,0 +1,160 @@
+/* harness.c - in-process HTTP test harness (harness.h). */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int g_port = -1;
+
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = -1;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+int it_start(const ss_service *svc)
+{
+    int port = free_port();
+
+    if (port <= 0 || ss_server_start(svc, port) != 0) {
+        fprintf(stderr, "harness: cannot start %s (is the test database up and SESSHU_* set?)\n",
+                svc->name);
+        return -1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    g_port = port;
+    return port;
+}
+
+void it_stop(void)
+{
+    ss_server_stop();
+    curl_global_cleanup();
+    g_port = -1;
+}
+
+typedef struct sink {
+    char *data;
+    size_t len;
+} sink;
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    sink *s = arg;
+    char *nd = realloc(s->data, s->len + size * n + 1);
+
+    if (nd == NULL)
+        return 0;
+    s->data = nd;
+    memcpy(s->data + s->len, p, size * n);
+    s->len += size * n;
+    s->data[s->len] = '\0';
+    return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    it_resp *r = arg;
+    size_t len = size * n;
+    char line[256];
+
+    if (len >= sizeof(line))
+        return len;
+    memcpy(line, p, len);
+    line[len] = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    if (strncasecmp(line, "Content-Type: ", 14) == 0)
+        snprintf(r->content_type, sizeof(r->content_type), "%s", line + 14);
+    else if (strncasecmp(line, "X-Request-Id: ", 14) == 0)
+        snprintf(r->request_id, sizeof(r->request_id), "%s", line + 14);
+    return len;
+}
+
+int it_call_ct(const char *method, const char *path, const char *bearer, const char *body,
+               const char *content_type, it_resp *out)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char url[2048], hdr[8300];
+    sink s = {NULL, 0};
+    CURLcode cc;
+
+    memset(out, 0, sizeof(*out));
+    if (c == NULL || g_port <= 0)
+        return -1;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", g_port, path);
+    if (bearer != NULL) {
+        snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", bearer);
+        h = curl_slist_append(h, hdr);
+    }
+    if (body != NULL) {
+        snprintf(hdr, sizeof(hdr), "Content-Type: %s", content_type ? content_type : "application/json");
+        h = curl_slist_append(h, hdr);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    out->raw = s.data ? s.data : strdup("");
+    if (strstr(out->content_type, "json") != NULL)
+        out->json = json_loads(out->raw, 0, NULL);
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+int it_call(const char *method, const char *path, const char *bearer, const char *body, it_resp *out)
+{
+    return it_call_ct(method, path, bearer, body, NULL, out);
+}
+
+void it_resp_free(it_resp *r)
+{
+    if (r == NULL)
+        return;
+    json_decref(r->json);
+    free(r->raw);
+    r->json = NULL;
+    r->raw = NULL;
+}
+
+char *it_sql_value(const char *sql)
+{
+    PGresult *res = NULL;
+    char *v = NULL;
+
+    if (ss_db_query(ss_server_db(), sql, 0, NULL, &res) == 0 && PQntuples(res) > 0 &&
+        !PQgetisnull(res, 0, 0))
+        v = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return v;
+}
