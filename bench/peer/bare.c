@@ -1,0 +1,87 @@
+/* bare.c - the reference a database-reading request is measured against:
+ * ulfius on libmicrohttpd's epoll thread pool, one prepared primary-key
+ * SELECT on a per-thread libpq connection, no authentication, no access log.
+ * Usage: sesshu-bench-bare PORT CONNINFO   (GET /bench/bare/<uuid>) */
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ulfius.h>
+
+static const char *conninfo;
+static _Thread_local PGconn *conn;
+
+static int lookup(const struct _u_request *req, struct _u_response *resp, void *ud)
+{
+    const char *id = u_map_get(req->map_url, "id");
+    const char *params[1] = {id};
+    PGresult *r;
+
+    (void)ud;
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+        if (conn != NULL)
+            PQfinish(conn);
+        conn = PQconnectdb(conninfo);
+        PQclear(PQprepare(conn, "q",
+                          "SELECT row_to_json(u)::text FROM (SELECT id, login_id, name, email, role, "
+                          "status, last_login_at FROM account.users WHERE id = $1::uuid) u",
+                          1, NULL));
+    }
+    r = PQexecPrepared(conn, "q", 1, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        u_map_put(resp->map_header, "Content-Type", "application/json");
+        ulfius_set_string_body_response(resp, 200, PQgetvalue(r, 0, 0));
+    } else {
+        ulfius_set_string_body_response(resp, 404, "{}");
+    }
+    PQclear(r);
+    return U_CALLBACK_COMPLETE;
+}
+
+int main(int argc, char **argv)
+{
+    struct _u_instance inst;
+    struct sockaddr_in addr;
+    sigset_t set;
+    int sig;
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PORT CONNINFO\n", argv[0]);
+        return 2;
+    }
+    conninfo = argv[2];
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)atoi(argv[1]));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ulfius_init_instance(&inst, (unsigned)atoi(argv[1]), &addr, NULL);
+    ulfius_add_endpoint_by_val(&inst, "GET", NULL, "/bench/bare/:id", 0, lookup, NULL);
+    {
+        struct MHD_OptionItem ops[] = {
+            {MHD_OPTION_THREAD_POOL_SIZE, 4, NULL},
+            {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
+            {MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
+            {MHD_OPTION_SOCK_ADDR, 0, &addr},
+            {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+            {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+            {MHD_OPTION_END, 0, NULL},
+        };
+        if (ulfius_start_framework_with_mhd_options(
+                &inst, MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO, ops) != U_OK) {
+            fprintf(stderr, "cannot listen\n");
+            return 1;
+        }
+    }
+    sigwait(&set, &sig);
+    ulfius_stop_framework(&inst);
+    ulfius_clean_instance(&inst);
+    return 0;
+}
