@@ -83,9 +83,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     line[len] = '\0';
     line[strcspn(line, "\r\n")] = '\0';
     if (strncasecmp(line, "Content-Type: ", 14) == 0)
-        snprintf(r->content_type, sizeof(r->content_type), "%s", line + 14);
+        snprintf(r->content_type, sizeof(r->content_type), "%.*s",
+                 (int)sizeof(r->content_type) - 1, line + 14);
     else if (strncasecmp(line, "X-Request-Id: ", 14) == 0)
-        snprintf(r->request_id, sizeof(r->request_id), "%s", line + 14);
+        snprintf(r->request_id, sizeof(r->request_id), "%.*s", (int)sizeof(r->request_id) - 1,
+                 line + 14);
     return len;
 }
 

@@ -8,7 +8,9 @@
 
 #include "sesshu/http.h"
 
-/* Start the service (migrations, init hook, server) on a free port. Returns
+/* Tests must run with srunner_set_fork_status(sr, CK_NOFORK): the server
+ * threads live in this process. Start the service (migrations, init hook,
+ * server) on a free port. Returns
  * the port, or -1 (and prints why). Call once per process. */
 int it_start(const ss_service *svc);
 void it_stop(void);

@@ -144,6 +144,21 @@ static void finish_error(ss_req *r, int rc)
     }
 }
 
+/* Password hashing routes wait in the login queue (as many at once as there
+ * are cores), so a burst of logins cannot take every server thread. */
+static int run_handler(ss_req *r)
+{
+    int rc;
+
+    if (!(r->route->flags & SS_ROUTE_LOGIN_QUEUE))
+        return r->route->fn(r);
+    if ((rc = ss_pw_queue_enter()) != 0)
+        return ss_req_fail(r, rc, "too many password checks in progress; retry shortly");
+    rc = r->route->fn(r);
+    ss_pw_queue_leave();
+    return rc;
+}
+
 int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
     const ss_route_ctx *ctx = user_data;
@@ -162,7 +177,7 @@ int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *us
     else if ((rc = authenticate(&r)) == 0 && (rc = authorize(&r)) == 0 &&
              (!has_body_method(req->http_verb) || (r.route->flags & SS_ROUTE_RAW_BODY) ||
               (rc = ss_body_parse(&r)) == 0))
-        rc = r.route->fn(&r);
+        rc = run_handler(&r);
     finish_error(&r, rc);
     if (r.route == NULL || !(r.route->flags & SS_ROUTE_NO_AUDIT))
         write_audit(&r);

@@ -159,6 +159,7 @@ int ss_migrate(ss_db *db, const char *schema, const char *dir)
     rc = ss_db_exec(c, "SELECT pg_advisory_lock(hashtext($1))", 1, params, NULL);
     if (rc != 0)
         goto out;
+    (void)run_plain(ss_db_conn(c), "SET client_min_messages = warning", "client_min_messages");
     snprintf(sql, sizeof(sql),
              "CREATE TABLE IF NOT EXISTS %s.schema_migrations (version text PRIMARY KEY, "
              "applied_at timestamptz NOT NULL DEFAULT now())",

@@ -35,6 +35,7 @@ static ss_route_ctx ctxs[SS_MAX_ROUTES + 4];
 static ss_route_ctx default_ctx;
 static struct sockaddr_in bind_addr;
 static bool audit_started, poller_started;
+static const ss_service *g_svc;
 
 ss_db *ss_server_db(void)
 {
@@ -95,6 +96,7 @@ static int prepare(const ss_service *svc)
     long pool = 4;
     int rc;
 
+    g_svc = svc;
     if (ss_log_init(svc->name) != 0)
         return SS_ERR_INTERNAL;
     if ((rc = ss_cfg_long(SS_ENV_DB_POOL, 4, 1, 64, &pool)) != 0)
@@ -201,6 +203,10 @@ void ss_server_stop(void)
         ulfius_clean_instance(&inst);
         inst_started = false;
     }
+    /* The service's threads go before the pool they use. */
+    if (g_svc != NULL && g_svc->shutdown != NULL)
+        g_svc->shutdown();
+    g_svc = NULL;
     if (poller_started) {
         ss_jwt_stop_revocation_poller();
         poller_started = false;
@@ -236,8 +242,6 @@ int ss_server_run(const ss_service *svc, int argc, char **argv)
         rc = svc->command != NULL ? svc->command(g_db, argc, argv) : -1;
         if (rc < 0)
             fprintf(stderr, "%s: unknown command %s\n", svc->name, argv[1]);
-        if (svc->shutdown != NULL)
-            svc->shutdown();
         ss_server_stop();
         return rc < 0 ? 2 : rc;
     }
@@ -248,13 +252,6 @@ int ss_server_run(const ss_service *svc, int argc, char **argv)
     SS_INFO("%s listening on %s:%ld", svc->name, ss_cfg_str(SS_ENV_BIND, "127.0.0.1"), port);
     sigwait(&set, &sig);
     SS_INFO("%s stopping (signal %d)", svc->name, sig);
-    if (inst_started) {
-        ulfius_stop_framework(&inst);
-        ulfius_clean_instance(&inst);
-        inst_started = false;
-    }
-    if (svc->shutdown != NULL)
-        svc->shutdown();
     ss_server_stop();
     return 0;
 }

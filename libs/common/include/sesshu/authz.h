@@ -63,7 +63,7 @@ typedef struct ss_principal {
     char login_id[72];      /* user's login ID (users only) */
     char org_id[40];        /* organisation uuid */
     int org_type;           /* enum ss_org_type */
-    char org_code[16];      /* organisation code */
+    char org_code[24];      /* organisation code */
     char muni_code[8];      /* municipality code when org_type is MUNICIPALITY */
     char pref_code[4];      /* prefecture code "01".."47" where known */
     int role;               /* enum ss_role */

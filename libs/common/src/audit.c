@@ -1,0 +1,632 @@
+/* audit.c - the access-log writer with group commit (audit.h).
+ *
+ * A request thread turns its row into a compact JSON object (strings made
+ * valid UTF-8 and capped), queues it and waits on a condition variable. One
+ * writer thread, on its own libpq connection (not the pool: a pooled
+ * connection would be held for every batch), takes everything queued (at
+ * most AUD_BATCH_MAX rows), sends it as one JSON array to one prepared
+ * INSERT ... SELECT FROM json_to_recordset($1::json) - a single statement is
+ * its own transaction, so one commit (one WAL flush) serves the whole batch -
+ * and wakes every waiter of the batch with the outcome. Rows queued while a
+ * batch commits form the next batch. The hash chain is computed by the
+ * database's triggers (services/audit/migrations).
+ *
+ * Locking: one mutex guards the queue, the in-flight slots and the stats;
+ * the writer never holds it while talking to the database. A waiter that
+ * times out unlinks its node (queued) or clears its in-flight slot, so the
+ * writer never touches a node whose owner has returned (nodes live on the
+ * waiters' stacks). */
+#include "sesshu/audit.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sesshu/config.h"
+#include "sesshu/err.h"
+#include "sesshu/log.h"
+
+#define AUD_BATCH_MAX 1000
+#define AUD_QUEUE_MAX 20000          /* beyond this, writes fail at once: memory stays bounded */
+#define AUD_FIELD_MAX 256            /* bytes kept of an ordinary text field */
+#define AUD_PATH_MAX 2048            /* bytes kept of the path */
+#define AUD_BACKOFF_MIN_MS 100
+#define AUD_BACKOFF_MAX_MS 5000
+#define AUD_ENV_TIMEOUT "SESSHU_AUDIT_TIMEOUT_MS"
+#define AUD_STMT "ss_audit_insert"
+
+static const char aud_insert_sql[] =
+    "INSERT INTO audit.access_log (request_id, service, actor_kind, actor_id, actor_login, "
+    "org_id, org_type, muni_code, role, method, route, path, res_type, res_id, person_id, "
+    "subject_org_id, subject_muni, status, client_ip, duration_us) "
+    "SELECT x.request_id, x.service, x.actor_kind, x.actor_id, x.actor_login, x.org_id, "
+    "x.org_type, x.muni_code, x.role, x.method, x.route, x.path, x.res_type, x.res_id, "
+    "x.person_id, x.subject_org_id, x.subject_muni, x.status, x.client_ip, x.duration_us "
+    "FROM json_to_recordset($1::json) AS x(request_id text, service text, actor_kind text, "
+    "actor_id text, actor_login text, org_id text, org_type text, muni_code text, role text, "
+    "method text, route text, path text, res_type text, res_id text, person_id text, "
+    "subject_org_id text, subject_muni text, status integer, client_ip text, "
+    "duration_us bigint)";
+
+enum aud_state { AUD_QUEUED = 1, AUD_INFLIGHT, AUD_DONE };
+
+typedef struct aud_node {
+    struct aud_node *next;
+    char *json;   /* the row as a JSON object; owned by the queue, then by the writer */
+    size_t len;
+    int state;    /* enum aud_state */
+    int slot;     /* index in inflight[] while AUD_INFLIGHT */
+    int result;   /* 0 or SS_ERR_* once AUD_DONE */
+} aud_node;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv; /* writer: rows queued or stop requested */
+    pthread_cond_t done_cv; /* waiters: a batch finished (CLOCK_MONOTONIC) */
+    bool cv_ready;
+    bool running;           /* accepting writes */
+    bool stopping;
+    pthread_t thread;
+    char *conninfo;         /* owned */
+    long timeout_ms;
+    aud_node *head, *tail;  /* pending queue */
+    int pending;
+    aud_node *inflight[AUD_BATCH_MAX];
+    int ninflight;
+    ss_audit_stats stats;
+} aud = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Writer-thread-only connection state. */
+static struct {
+    PGconn *conn;
+    bool prepared;
+    bool stale_stmt;     /* prepared, then an insert failed on a live session */
+    bool down;           /* last attempt failed; reported once per outage */
+    long long retry_at;  /* monotonic ms before which no reconnect is tried */
+    long backoff_ms;
+} wc;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- building a row (caller's thread) -------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t avail)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
+/* A copy of s, valid UTF-8 (each invalid byte becomes U+FFFD) and at most
+ * max bytes, cut on a character boundary. malloc'd; NULL on NOMEM. A bad
+ * byte must not make the whole batch fail in the database. */
+static char *clean_text(const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    char *out = malloc(max + 1);
+    size_t o = 0;
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq(p + i, len - i);
+        const char *src = n > 0 ? s + i : "\xEF\xBF\xBD";
+        size_t w = n > 0 ? n : 3;
+
+        if (o + w > max)
+            break;
+        memcpy(out + o, src, w);
+        o += w;
+        i += n > 0 ? n : 1;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Set obj[key] to the cleaned text, or to null when val is NULL (and the
+ * column allows it; required columns get ""). 0 or SS_ERR_NOMEM. */
+static int put_text(json_t *obj, const char *key, const char *val, size_t max, bool required)
+{
+    char *c = NULL;
+    json_t *v;
+
+    if (val == NULL)
+        v = required ? json_string("") : json_null();
+    else if ((c = clean_text(val, max)) == NULL)
+        return SS_ERR_NOMEM;
+    else
+        v = json_string_nocheck(c);
+    free(c);
+    return json_object_set_new(obj, key, v) == 0 ? 0 : SS_ERR_NOMEM;
+}
+
+/* The row as compact JSON text (malloc'd) in *out. */
+static int row_json(const ss_audit_row *row, char **out, size_t *len)
+{
+    const struct { const char *key, *val; size_t max; bool req; } f[] = {
+        {"request_id", row->request_id, AUD_FIELD_MAX, true},
+        {"service", row->service, AUD_FIELD_MAX, true},
+        {"actor_kind", row->actor_kind, AUD_FIELD_MAX, true},
+        {"actor_id", row->actor_id, AUD_FIELD_MAX, false},
+        {"actor_login", row->actor_login, AUD_FIELD_MAX, false},
+        {"org_id", row->org_id, AUD_FIELD_MAX, false},
+        {"org_type", row->org_type, AUD_FIELD_MAX, false},
+        {"muni_code", row->muni_code, AUD_FIELD_MAX, false},
+        {"role", row->role, AUD_FIELD_MAX, false},
+        {"method", row->method, AUD_FIELD_MAX, true},
+        {"route", row->route, AUD_FIELD_MAX, false},
+        {"path", row->path, AUD_PATH_MAX, false},
+        {"res_type", row->res_type, AUD_FIELD_MAX, false},
+        {"res_id", row->res_id, AUD_FIELD_MAX, false},
+        {"person_id", row->person_id, AUD_FIELD_MAX, false},
+        {"subject_org_id", row->subject_org_id, AUD_FIELD_MAX, false},
+        {"subject_muni", row->subject_muni, AUD_FIELD_MAX, false},
+        {"client_ip", row->client_ip, AUD_FIELD_MAX, false},
+    };
+    json_t *obj = json_object();
+    int rc = obj != NULL ? 0 : SS_ERR_NOMEM;
+
+    for (size_t i = 0; rc == 0 && i < sizeof(f) / sizeof(f[0]); i++)
+        rc = put_text(obj, f[i].key, f[i].val, f[i].max, f[i].req);
+    if (rc == 0 && (json_object_set_new(obj, "status", json_integer(row->status)) != 0 ||
+                    json_object_set_new(obj, "duration_us", json_integer(row->duration_us)) != 0))
+        rc = SS_ERR_NOMEM;
+    if (rc == 0 && (*out = json_dumps(obj, JSON_COMPACT)) == NULL)
+        rc = SS_ERR_NOMEM;
+    if (rc == 0)
+        *len = strlen(*out);
+    json_decref(obj);
+    return rc;
+}
+
+/* ---- the database side (writer thread only) --------------------------- */
+
+/* Note a failure: log it once per outage (on one line), forget the prepared
+ * statement and push the next connection attempt back. */
+static void conn_failed(const char *what)
+{
+    char msg[512];
+
+    if (!wc.down) {
+        snprintf(msg, sizeof(msg), "%s", wc.conn != NULL ? PQerrorMessage(wc.conn) : "out of memory");
+        for (char *p = msg; *p != '\0'; p++)
+            if (*p == '\n' || *p == '\r' || *p == '\t')
+                *p = ' ';
+        SS_WARN("access-log writer: %s: %s", what, msg);
+    }
+    wc.down = true;
+    wc.prepared = false;
+    wc.backoff_ms = wc.backoff_ms == 0 ? AUD_BACKOFF_MIN_MS : wc.backoff_ms * 2;
+    if (wc.backoff_ms > AUD_BACKOFF_MAX_MS)
+        wc.backoff_ms = AUD_BACKOFF_MAX_MS;
+    wc.retry_at = now_ms() + wc.backoff_ms;
+}
+
+static int exec_ok(const char *sql)
+{
+    PGresult *r = PQexec(wc.conn, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+    PQclear(r);
+    return ok ? 0 : SS_ERR_UNAVAILABLE;
+}
+
+/* Make sure there is a live connection with the statement prepared. Fails
+ * at once while backing off, so waiters are not held for a dead database. */
+static int conn_ready(const char *conninfo, long timeout_ms)
+{
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {conninfo, "5", "sesshu-audit-writer", NULL};
+    char sql[64];
+    PGresult *r = NULL;
+    int ok;
+
+    if (wc.conn != NULL && PQstatus(wc.conn) == CONNECTION_OK && wc.prepared)
+        return 0;
+    if (wc.conn != NULL && PQstatus(wc.conn) == CONNECTION_OK)
+        goto prepare;
+    if (wc.down && now_ms() < wc.retry_at)
+        return SS_ERR_UNAVAILABLE;
+    if (wc.conn == NULL)
+        wc.conn = PQconnectdbParams(keys, vals, 1);
+    else
+        PQreset(wc.conn);
+    if (wc.conn == NULL || PQstatus(wc.conn) != CONNECTION_OK) {
+        conn_failed("cannot connect");
+        return SS_ERR_UNAVAILABLE;
+    }
+prepare:
+    /* A batch waits no longer in the database than its waiters do. */
+    snprintf(sql, sizeof(sql), "SET statement_timeout = %ld", timeout_ms);
+    if (exec_ok(sql) != 0 || exec_ok("SET synchronous_commit = on") != 0) {
+        conn_failed("cannot configure the session");
+        return SS_ERR_UNAVAILABLE;
+    }
+    /* After a failed insert the statement still exists on this session. */
+    if (wc.stale_stmt)
+        PQclear(PQexec(wc.conn, "DEALLOCATE " AUD_STMT));
+    wc.stale_stmt = false;
+    r = PQprepare(wc.conn, AUD_STMT, aud_insert_sql, 1, NULL);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        conn_failed("cannot prepare the insert");
+        return SS_ERR_UNAVAILABLE;
+    }
+    if (wc.down)
+        SS_WARN("access-log writer: writing again");
+    wc.down = false;
+    wc.backoff_ms = 0;
+    wc.prepared = true;
+    return 0;
+}
+
+/* Run the insert for one JSON array text, once. */
+static int insert_once(const char *conninfo, long timeout_ms, const char *json, bool *lost)
+{
+    const char *params[1] = {json};
+    PGresult *r = NULL;
+    const char *state;
+    int rc;
+
+    *lost = false;
+    if ((rc = conn_ready(conninfo, timeout_ms)) != 0)
+        return rc;
+    r = PQexecPrepared(wc.conn, AUD_STMT, 1, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
+        return 0;
+    }
+    state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    rc = state != NULL && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
+             ? SS_ERR_VALIDATION
+             : SS_ERR_UNAVAILABLE;
+    if (PQstatus(wc.conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0) {
+        *lost = true;
+        conn_failed("connection lost");
+    } else if (rc == SS_ERR_UNAVAILABLE) {
+        conn_failed("insert failed"); /* e.g. table replaced: prepare again */
+        wc.stale_stmt = true;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Run the insert for one JSON array text. Returns 0, SS_ERR_VALIDATION for
+ * a data error (SQLSTATE class 22/23: some row is at fault, the others may
+ * be fine), or SS_ERR_UNAVAILABLE. A connection that was healthy and turns
+ * out dead (database restarted, idle connection cut) is reconnected and the
+ * batch tried again at once, so a restart costs no request its answer. */
+static int insert_json(const char *conninfo, long timeout_ms, const char *json)
+{
+    bool was_up = !wc.down && wc.conn != NULL;
+    bool lost = false;
+    int rc = insert_once(conninfo, timeout_ms, json, &lost);
+
+    if (rc != 0 && lost && was_up) {
+        wc.retry_at = 0;
+        rc = insert_once(conninfo, timeout_ms, json, &lost);
+    }
+    return rc;
+}
+
+/* ---- the writer thread --------------------------------------------------- */
+
+/* The batch being written: row texts moved out of the nodes when claimed,
+ * so the writer needs no node (whose waiter may have gone) to write them. */
+static struct {
+    char *text[AUD_BATCH_MAX];
+    size_t len[AUD_BATCH_MAX];
+    int rc[AUD_BATCH_MAX];
+    int n;
+    int batch_rc; /* outcome of the one statement for the whole batch */
+} wb;
+
+/* Move up to AUD_BATCH_MAX queued nodes into the in-flight slots and their
+ * row texts into wb. Mutex held. */
+static void claim_batch(void)
+{
+    aud.ninflight = 0;
+    wb.n = 0;
+    while (aud.head != NULL && aud.ninflight < AUD_BATCH_MAX) {
+        aud_node *n = aud.head;
+
+        aud.head = n->next;
+        n->next = NULL;
+        n->state = AUD_INFLIGHT;
+        n->slot = aud.ninflight;
+        aud.inflight[aud.ninflight++] = n;
+        aud.pending--;
+        wb.text[wb.n] = n->json;
+        wb.len[wb.n++] = n->len;
+        n->json = NULL;
+    }
+    if (aud.head == NULL)
+        aud.tail = NULL;
+}
+
+/* "[a,b,...]" from rows first..first+count-1 of wb; malloc'd or NULL. */
+static char *batch_json(int first, int count)
+{
+    size_t total = 3;
+    char *buf, *p;
+
+    for (int i = first; i < first + count; i++)
+        total += wb.len[i] + 1;
+    if ((buf = malloc(total)) == NULL)
+        return NULL;
+    p = buf;
+    *p++ = '[';
+    for (int i = first; i < first + count; i++) {
+        if (i > first)
+            *p++ = ',';
+        memcpy(p, wb.text[i], wb.len[i]);
+        p += wb.len[i];
+    }
+    *p++ = ']';
+    *p = '\0';
+    return buf;
+}
+
+static int insert_rows(const char *conninfo, long timeout_ms, int first, int count)
+{
+    char *json = batch_json(first, count);
+    int rc = json != NULL ? insert_json(conninfo, timeout_ms, json) : SS_ERR_NOMEM;
+
+    free(json);
+    return rc;
+}
+
+/* Write wb: one statement for the whole batch. A data error means some row
+ * is at fault (SQLSTATE class 22/23): then each row alone, so one bad row
+ * does not fail its neighbours. Fills wb.rc[]. Without the mutex. */
+static void write_batch(const char *conninfo, long timeout_ms)
+{
+    int rc = insert_rows(conninfo, timeout_ms, 0, wb.n);
+
+    wb.batch_rc = rc;
+    for (int i = 0; i < wb.n; i++)
+        wb.rc[i] = rc;
+    if (rc == SS_ERR_VALIDATION && wb.n > 1)
+        for (int i = 0; i < wb.n; i++)
+            wb.rc[i] = insert_rows(conninfo, timeout_ms, i, 1);
+    for (int i = 0; i < wb.n; i++) {
+        free(wb.text[i]);
+        wb.text[i] = NULL;
+    }
+}
+
+/* Hand results to the waiters still there (slots of waiters that timed
+ * out are NULL). Mutex held. */
+static void finish_batch(void)
+{
+    for (int i = 0; i < aud.ninflight; i++) {
+        aud_node *n = aud.inflight[i];
+
+        if (wb.rc[i] == 0)
+            aud.stats.rows++;
+        if (n == NULL)
+            continue;
+        n->result = wb.rc[i] != 0 ? SS_ERR_UNAVAILABLE : 0;
+        n->state = AUD_DONE;
+        if (wb.rc[i] != 0)
+            aud.stats.failures++;
+    }
+    if (wb.batch_rc == 0)
+        aud.stats.batches++;
+    aud.ninflight = 0;
+    pthread_cond_broadcast(&aud.done_cv);
+}
+
+static void *writer_main(void *arg)
+{
+    const char *conninfo = aud.conninfo;
+    long timeout_ms = aud.timeout_ms;
+
+    (void)arg;
+    pthread_mutex_lock(&aud.mu);
+    for (;;) {
+        while (aud.head == NULL && !aud.stopping)
+            pthread_cond_wait(&aud.work_cv, &aud.mu);
+        if (aud.head == NULL)
+            break; /* stopping and drained */
+        claim_batch();
+        pthread_mutex_unlock(&aud.mu);
+        write_batch(conninfo, timeout_ms);
+        pthread_mutex_lock(&aud.mu);
+        finish_batch();
+    }
+    pthread_mutex_unlock(&aud.mu);
+    PQfinish(wc.conn);
+    memset(&wc, 0, sizeof(wc));
+    return NULL;
+}
+
+/* ---- public API ------------------------------------------------------------ */
+
+static int init_cvs(void)
+{
+    pthread_condattr_t attr;
+    int rc = 0;
+
+    if (aud.cv_ready)
+        return 0;
+    if (pthread_condattr_init(&attr) != 0)
+        return SS_ERR_INTERNAL;
+    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&aud.done_cv, &attr) != 0)
+        rc = SS_ERR_INTERNAL;
+    else if (pthread_cond_init(&aud.work_cv, NULL) != 0) {
+        pthread_cond_destroy(&aud.done_cv);
+        rc = SS_ERR_INTERNAL;
+    }
+    pthread_condattr_destroy(&attr);
+    aud.cv_ready = rc == 0;
+    return rc;
+}
+
+int ss_audit_start(const char *conninfo)
+{
+    long timeout_ms = 5000;
+    int rc;
+
+    if (conninfo == NULL)
+        return SS_ERR_INTERNAL;
+    if ((rc = ss_cfg_long(AUD_ENV_TIMEOUT, 5000, 10, 600000, &timeout_ms)) != 0)
+        return rc;
+    pthread_mutex_lock(&aud.mu);
+    if (aud.running || aud.stopping) {
+        pthread_mutex_unlock(&aud.mu);
+        return SS_ERR_CONFLICT;
+    }
+    rc = init_cvs();
+    if (rc == 0 && (aud.conninfo = strdup(conninfo)) == NULL)
+        rc = SS_ERR_NOMEM;
+    aud.timeout_ms = timeout_ms;
+    if (rc == 0 && pthread_create(&aud.thread, NULL, writer_main, NULL) != 0)
+        rc = SS_ERR_INTERNAL;
+    if (rc == 0)
+        aud.running = true;
+    if (rc != 0) {
+        free(aud.conninfo);
+        aud.conninfo = NULL;
+    }
+    pthread_mutex_unlock(&aud.mu);
+    return rc;
+}
+
+void ss_audit_stop(void)
+{
+    pthread_mutex_lock(&aud.mu);
+    if (!aud.running) {
+        pthread_mutex_unlock(&aud.mu);
+        return;
+    }
+    aud.running = false; /* new writes fail from now on */
+    aud.stopping = true;
+    pthread_cond_signal(&aud.work_cv);
+    pthread_mutex_unlock(&aud.mu);
+    /* The writer drains the queue (each batch fails fast if the database is
+     * gone) and exits; every waiter has been answered by then. */
+    pthread_join(aud.thread, NULL);
+    pthread_mutex_lock(&aud.mu);
+    aud.stopping = false;
+    free(aud.conninfo);
+    aud.conninfo = NULL;
+    pthread_mutex_unlock(&aud.mu);
+}
+
+/* Give up on a node after the timeout. Mutex held. */
+static void abandon(aud_node *n)
+{
+    if (n->state == AUD_QUEUED) {
+        aud_node **pp = &aud.head;
+        aud_node *prev = NULL;
+
+        while (*pp != NULL && *pp != n) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        if (*pp == n) {
+            *pp = n->next;
+            if (aud.tail == n)
+                aud.tail = prev;
+            aud.pending--;
+        }
+        free(n->json);
+        n->json = NULL;
+    } else if (n->state == AUD_INFLIGHT) {
+        /* The writer owns the text now; the row may still be committed. */
+        aud.inflight[n->slot] = NULL;
+    }
+    aud.stats.failures++;
+}
+
+int ss_audit_write(const ss_audit_row *row)
+{
+    aud_node node = {0};
+    struct timespec deadline;
+    int rc;
+
+    if (row == NULL)
+        return SS_ERR_INTERNAL;
+    if ((rc = row_json(row, &node.json, &node.len)) != 0)
+        return rc;
+    pthread_mutex_lock(&aud.mu);
+    if (!aud.running || aud.pending >= AUD_QUEUE_MAX) {
+        aud.stats.failures++;
+        pthread_mutex_unlock(&aud.mu);
+        free(node.json);
+        return SS_ERR_UNAVAILABLE;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += aud.timeout_ms / 1000;
+    deadline.tv_nsec += (aud.timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    node.state = AUD_QUEUED;
+    if (aud.tail != NULL)
+        aud.tail->next = &node;
+    else
+        aud.head = &node;
+    aud.tail = &node;
+    aud.pending++;
+    pthread_cond_signal(&aud.work_cv);
+    while (node.state != AUD_DONE)
+        if (pthread_cond_timedwait(&aud.done_cv, &aud.mu, &deadline) != 0 && node.state != AUD_DONE)
+            break;
+    if (node.state == AUD_DONE)
+        rc = node.result;
+    else {
+        abandon(&node);
+        rc = SS_ERR_UNAVAILABLE;
+    }
+    pthread_mutex_unlock(&aud.mu);
+    return rc;
+}
+
+void ss_audit_get_stats(ss_audit_stats *out)
+{
+    if (out == NULL)
+        return;
+    pthread_mutex_lock(&aud.mu);
+    *out = aud.stats;
+    pthread_mutex_unlock(&aud.mu);
+}
