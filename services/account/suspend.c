@@ -8,7 +8,11 @@
  * sessions end; those past (days - SESSHU_INACTIVE_WARN_DAYS) get one
  * warning mail (warned_at, cleared by a login). The run holds an advisory
  * lock, so instances and the subcommand never run it twice at once, and it
- * is idempotent anyway. */
+ * is idempotent anyway.
+ *
+ * The built-in `chuokai-admin` is the break-glass account that re-enables
+ * everyone else; it is warned but never suspended, or one quiet quarter
+ * would lock the whole country out. Its use is in the access log. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +44,8 @@ static int suspend_exec(ss_dbc *c, long *suspended, long *warned, PGresult **rev
     if (rc == 0)
         rc = ss_db_exec(c,
                         "UPDATE account.users u SET status = 'suspended', updated_at = now() "
-                        "WHERE u.status = 'active' AND " LAST_ACTIVE " < now() - "
-                        "make_interval(days => $1::int)",
+                        "WHERE u.status = 'active' AND u.login_id <> 'chuokai-admin' AND "
+                        LAST_ACTIVE " < now() - make_interval(days => $1::int)",
                         1, params, &res);
     if (rc != 0)
         return rc;
