@@ -92,28 +92,23 @@ static char *mint(int org_type, const char *muni, int role)
  * resource type). */
 static ss_audit_row base_row(const char *rid, const char *tag)
 {
-    ss_audit_row row = {
-        .request_id = rid,
-        .service = "it-audit",
-        .actor_kind = "user",
-        .actor_id = "it-actor-0",
-        .actor_login = "it-login-0",
-        .org_id = "it-org-0",
-        .org_type = "municipality",
-        .muni_code = "990001",
-        .role = "user",
-        .method = "GET",
-        .route = "/api/v1/things/:id",
-        .path = "/api/v1/things/1",
-        .res_type = tag,
-        .res_id = "thing-1",
-        .person_id = NULL,
-        .subject_org_id = NULL,
-        .subject_muni = NULL,
-        .status = 200,
-        .client_ip = "127.0.0.1",
-        .duration_us = 42,
-    };
+    ss_audit_row row = {.request_id = rid,
+                        .service = "it-audit",
+                        .actor_kind = "user",
+                        .actor_id = "it-actor-0",
+                        .actor_login = "it-login-0",
+                        .org_id = "it-org-0",
+                        .org_type = "municipality",
+                        .muni_code = "990001",
+                        .role = "user",
+                        .method = "GET",
+                        .route = "/api/v1/things/:id",
+                        .path = "/api/v1/things/1",
+                        .res_type = tag,
+                        .res_id = "thing-1",
+                        .status = 200,
+                        .client_ip = "127.0.0.1",
+                        .duration_us = 42};
     return row;
 }
 
@@ -128,11 +123,6 @@ static long long sql_ll(const char *sql, const char *param)
         v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return v;
-}
-
-static long long count_tag(const char *tag)
-{
-    return sql_ll("SELECT count(*) FROM audit.access_log WHERE res_type = $1", tag);
 }
 
 static void new_tag(char tag[37])
@@ -241,7 +231,7 @@ static bool names_field(const json_t *problem, const char *field)
     size_t i;
     const json_t *e;
 
-    json_array_foreach(errs, i, e)
+    json_array_foreach (errs, i, e)
         if (strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
             return true;
     return false;
@@ -270,12 +260,13 @@ static const char *exec_state(PGconn *c, const char *sql, char buf[8])
 
 /* ---- group commit -------------------------------------------------------------- */
 
-#define GC_THREADS 24
+#define GC_THREADS    24
 #define GC_PER_THREAD 20
 
 typedef struct gc_arg {
     const char *tag;
     int idx;
+    int count;
     int failures;
 } gc_arg;
 
@@ -283,7 +274,7 @@ static void *gc_worker(void *p)
 {
     gc_arg *a = p;
 
-    for (int i = 0; i < GC_PER_THREAD; i++) {
+    for (int i = 0; i < a->count; i++) {
         char rid[64];
         ss_audit_row row;
 
@@ -305,7 +296,7 @@ START_TEST(group_commit_many_writers)
     new_tag(tag);
     ss_audit_get_stats(&before);
     for (int i = 0; i < GC_THREADS; i++) {
-        args[i] = (gc_arg){.tag = tag, .idx = i};
+        args[i] = (gc_arg){.tag = tag, .idx = i, .count = GC_PER_THREAD};
         ck_assert_int_eq(pthread_create(&th[i], NULL, gc_worker, &args[i]), 0);
     }
     for (int i = 0; i < GC_THREADS; i++) {
@@ -314,7 +305,8 @@ START_TEST(group_commit_many_writers)
     }
     ss_audit_get_stats(&after);
     /* Every write returned after its commit: the rows are there now. */
-    ck_assert_int_eq(count_tag(tag), GC_THREADS * GC_PER_THREAD);
+    ck_assert_int_eq(sql_ll("SELECT count(*) FROM audit.access_log WHERE res_type = $1", tag),
+                     GC_THREADS * GC_PER_THREAD);
     ck_assert_uint_ge(after.rows - before.rows, GC_THREADS * GC_PER_THREAD);
     /* ... and they shared commits. */
     fprintf(stderr, "group commit: %llu rows in %llu batches\n", after.rows - before.rows,
@@ -350,10 +342,46 @@ START_TEST(writer_cleans_bad_text)
                      0);
     ck_assert_int_eq(PQntuples(res), 1);
     /* Each bad byte became U+FFFD, the path was cut to 2048 bytes, NULL became "". */
-    ck_assert_str_eq(PQgetvalue(res, 0, 0), "bad\xef\xbf\xbd\xef\xbf\xbd utf8 \xef\xbf\xbd\xef\xbf\xbd");
+    ck_assert_str_eq(PQgetvalue(res, 0, 0),
+                     "bad\xef\xbf\xbd\xef\xbf\xbd utf8 \xef\xbf\xbd\xef\xbf\xbd");
     ck_assert_int_eq(atoi(PQgetvalue(res, 0, 1)), 2048);
     ck_assert_str_eq(PQgetvalue(res, 0, 2), "");
     PQclear(res);
+}
+END_TEST
+
+/* A writer of another service holding the chain (an insert not yet
+ * committed) stalls every batch; waiters must get 503 after the timeout
+ * (SESSHU_AUDIT_TIMEOUT_MS, set to 2 s in main), not hang, and the writer
+ * must carry on once the chain is free. */
+START_TEST(writer_times_out_and_recovers)
+{
+    pthread_t th[4];
+    gc_arg args[4];
+    char tag[37], rid[64], st[8];
+    ss_audit_row row;
+    PGconn *c = own_conn();
+
+    new_tag(tag);
+    ck_assert_str_eq(exec_state(c, "BEGIN", st), "00000");
+    ck_assert_str_eq(exec_state(c,
+                                "INSERT INTO audit.access_log (request_id, service, actor_kind, "
+                                "method, status) VALUES ('it-hold', 'it', 'system', 'GET', 200)",
+                                st),
+                     "00000");
+    for (int i = 0; i < 4; i++) {
+        args[i] = (gc_arg){.tag = tag, .idx = i, .count = 1};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, gc_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_str_eq(exec_state(c, "COMMIT", st), "00000");
+    PQfinish(c);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(args[i].failures, 1);
+    snprintf(rid, sizeof(rid), "%.8s-after", tag);
+    row = base_row(rid, tag);
+    ck_assert_int_eq(ss_audit_write(&row), 0);
 }
 END_TEST
 
@@ -389,9 +417,9 @@ START_TEST(chain_verifies)
         long long next;
 
         v = get_json(path, tok_national, 200);
-        ck_assert_msg(json_is_true(json_object_get(v, "ok")), "chain broken: %s",
-                      json_string_value(json_object_get(json_object_get(v, "first_broken"),
-                                                        "reason")));
+        ck_assert_msg(
+            json_is_true(json_object_get(v, "ok")), "chain broken: %s",
+            json_string_value(json_object_get(json_object_get(v, "first_broken"), "reason")));
         checked += json_integer_value(json_object_get(v, "checked"));
         next = json_integer_value(json_object_get(v, "next_from"));
         done = json_is_true(json_object_get(v, "complete"));
@@ -460,9 +488,10 @@ START_TEST(log_is_append_only)
     PGconn *c = own_conn();
     char st[8];
 
-    ck_assert_str_eq(exec_state(c, "UPDATE audit.access_log SET status = 1 WHERE chain_pos = 1", st),
+    ck_assert_str_eq(
+        exec_state(c, "UPDATE audit.access_log SET status = 1 WHERE chain_pos = 1", st), "42501");
+    ck_assert_str_eq(exec_state(c, "DELETE FROM audit.access_log WHERE chain_pos = 1", st),
                      "42501");
-    ck_assert_str_eq(exec_state(c, "DELETE FROM audit.access_log WHERE chain_pos = 1", st), "42501");
     ck_assert_str_eq(exec_state(c, "TRUNCATE audit.access_log", st), "42501");
     ck_assert_str_eq(exec_state(c, "UPDATE audit.chain_head SET pos = 0", st), "42501");
     ck_assert_str_eq(exec_state(c, "DELETE FROM audit.chain_head", st), "42501");
@@ -509,7 +538,7 @@ static void page_ids(const json_t *page, char *out, size_t size)
     size_t i;
 
     out[0] = '\0';
-    json_array_foreach(json_object_get(page, "items"), i, it) {
+    json_array_foreach (json_object_get(page, "items"), i, it) {
         size_t l = strlen(out);
         snprintf(out + l, size - l, "%s%s", l ? "," : "",
                  json_string_value(json_object_get(it, "request_id")));
@@ -588,7 +617,7 @@ START_TEST(query_pages)
                      tag, cursor);
         j = get_json(path, tok_national, 200);
         json_decref(prev);
-        json_array_foreach(json_object_get(j, "items"), i, it) {
+        json_array_foreach (json_object_get(j, "items"), i, it) {
             long long pos = json_integer_value(json_object_get(it, "chain_pos"));
             const char *id = json_string_value(json_object_get(it, "request_id"));
 
@@ -640,8 +669,8 @@ START_TEST(query_bad_params)
     json_t *j = get_json("/api/v1/access-logs?from=yesterday&status=999&outcome=meh&limit=0"
                          "&cursor=%21%21&format=xml&colour=red&actor=",
                          tok_national, 422);
-    const char *fields[] = {"from", "status", "outcome", "limit", "cursor", "format", "colour",
-                            "actor"};
+    const char *fields[] = {"from",   "status", "outcome", "limit",
+                            "cursor", "format", "colour",  "actor"};
 
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         ck_assert_msg(names_field(j, fields[i]), "errors do not name %s", fields[i]);
@@ -745,6 +774,7 @@ static Suite *audit_suite(void)
     tcase_set_timeout(w, 120);
     tcase_add_test(w, group_commit_many_writers);
     tcase_add_test(w, writer_cleans_bad_text);
+    tcase_add_test(w, writer_times_out_and_recovers);
     tcase_add_test(c, chain_verifies);
     tcase_add_test(c, tampered_row_is_reported);
     tcase_add_test(c, log_is_append_only);
@@ -766,6 +796,7 @@ int main(void)
     SRunner *sr = NULL;
     int failed;
 
+    setenv("SESSHU_AUDIT_TIMEOUT_MS", "2000", 0);
     if (make_key() != 0) {
         fprintf(stderr, "audit_test: cannot make a signing key\n");
         return 1;

@@ -31,14 +31,14 @@
 #include "sesshu/err.h"
 #include "sesshu/log.h"
 
-#define AUD_BATCH_MAX 1000
-#define AUD_QUEUE_MAX 20000          /* beyond this, writes fail at once: memory stays bounded */
-#define AUD_FIELD_MAX 256            /* bytes kept of an ordinary text field */
-#define AUD_PATH_MAX 2048            /* bytes kept of the path */
+#define AUD_BATCH_MAX      1000
+#define AUD_QUEUE_MAX      20000 /* beyond this, writes fail at once: memory stays bounded */
+#define AUD_FIELD_MAX      256   /* bytes kept of an ordinary text field */
+#define AUD_PATH_MAX       2048  /* bytes kept of the path */
 #define AUD_BACKOFF_MIN_MS 100
 #define AUD_BACKOFF_MAX_MS 5000
-#define AUD_ENV_TIMEOUT "SESSHU_AUDIT_TIMEOUT_MS"
-#define AUD_STMT "ss_audit_insert"
+#define AUD_ENV_TIMEOUT    "SESSHU_AUDIT_TIMEOUT_MS"
+#define AUD_STMT           "ss_audit_insert"
 
 static const char aud_insert_sql[] =
     "INSERT INTO audit.access_log (request_id, service, actor_kind, actor_id, actor_login, "
@@ -57,11 +57,11 @@ enum aud_state { AUD_QUEUED = 1, AUD_INFLIGHT, AUD_DONE };
 
 typedef struct aud_node {
     struct aud_node *next;
-    char *json;   /* the row as a JSON object; owned by the queue, then by the writer */
+    char *json; /* the row as a JSON object; owned by the queue, then by the writer */
     size_t len;
-    int state;    /* enum aud_state */
-    int slot;     /* index in inflight[] while AUD_INFLIGHT */
-    int result;   /* 0 or SS_ERR_* once AUD_DONE */
+    int state;  /* enum aud_state */
+    int slot;   /* index in inflight[] while AUD_INFLIGHT */
+    int result; /* 0 or SS_ERR_* once AUD_DONE */
 } aud_node;
 
 static struct {
@@ -69,12 +69,12 @@ static struct {
     pthread_cond_t work_cv; /* writer: rows queued or stop requested */
     pthread_cond_t done_cv; /* waiters: a batch finished (CLOCK_MONOTONIC) */
     bool cv_ready;
-    bool running;           /* accepting writes */
+    bool running; /* accepting writes */
     bool stopping;
     pthread_t thread;
-    char *conninfo;         /* owned */
+    char *conninfo; /* owned */
     long timeout_ms;
-    aud_node *head, *tail;  /* pending queue */
+    aud_node *head, *tail; /* pending queue */
     int pending;
     aud_node *inflight[AUD_BATCH_MAX];
     int ninflight;
@@ -85,9 +85,9 @@ static struct {
 static struct {
     PGconn *conn;
     bool prepared;
-    bool stale_stmt;     /* prepared, then an insert failed on a live session */
-    bool down;           /* last attempt failed; reported once per outage */
-    long long retry_at;  /* monotonic ms before which no reconnect is tried */
+    bool stale_stmt;    /* prepared, then an insert failed on a live session */
+    bool down;          /* last attempt failed; reported once per outage */
+    long long retry_at; /* monotonic ms before which no reconnect is tried */
     long backoff_ms;
 } wc;
 
@@ -178,7 +178,11 @@ static int put_text(json_t *obj, const char *key, const char *val, size_t max, b
 /* The row as compact JSON text (malloc'd) in *out. */
 static int row_json(const ss_audit_row *row, char **out, size_t *len)
 {
-    const struct { const char *key, *val; size_t max; bool req; } f[] = {
+    const struct {
+        const char *key, *val;
+        size_t max;
+        bool req;
+    } f[] = {
         {"request_id", row->request_id, AUD_FIELD_MAX, true},
         {"service", row->service, AUD_FIELD_MAX, true},
         {"actor_kind", row->actor_kind, AUD_FIELD_MAX, true},
@@ -223,7 +227,8 @@ static void conn_failed(const char *what)
     char msg[512];
 
     if (!wc.down) {
-        snprintf(msg, sizeof(msg), "%s", wc.conn != NULL ? PQerrorMessage(wc.conn) : "out of memory");
+        snprintf(msg, sizeof(msg), "%s",
+                 wc.conn != NULL ? PQerrorMessage(wc.conn) : "out of memory");
         for (char *p = msg; *p != '\0'; p++)
             if (*p == '\n' || *p == '\r' || *p == '\t')
                 *p = ' ';
@@ -288,10 +293,6 @@ prepare:
         conn_failed("cannot prepare the insert");
         return SS_ERR_UNAVAILABLE;
     }
-    if (wc.down)
-        SS_WARN("access-log writer: writing again");
-    wc.down = false;
-    wc.backoff_ms = 0;
     wc.prepared = true;
     return 0;
 }
@@ -310,6 +311,10 @@ static int insert_once(const char *conninfo, long timeout_ms, const char *json, 
     r = PQexecPrepared(wc.conn, AUD_STMT, 1, params, NULL, NULL, 0);
     if (PQresultStatus(r) == PGRES_COMMAND_OK) {
         PQclear(r);
+        if (wc.down)
+            SS_WARN("access-log writer: writing again");
+        wc.down = false;
+        wc.backoff_ms = 0;
         return 0;
     }
     state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -453,6 +458,25 @@ static void finish_batch(void)
     pthread_cond_broadcast(&aud.done_cv);
 }
 
+/* Stopping with the database failing: answer every queued waiter at once
+ * instead of trying each remaining batch for the full timeout. Mutex held. */
+static void fail_pending(void)
+{
+    while (aud.head != NULL) {
+        aud_node *n = aud.head;
+
+        aud.head = n->next;
+        free(n->json);
+        n->json = NULL;
+        n->result = SS_ERR_UNAVAILABLE;
+        n->state = AUD_DONE;
+        aud.stats.failures++;
+    }
+    aud.tail = NULL;
+    aud.pending = 0;
+    pthread_cond_broadcast(&aud.done_cv);
+}
+
 static void *writer_main(void *arg)
 {
     const char *conninfo = aud.conninfo;
@@ -470,6 +494,8 @@ static void *writer_main(void *arg)
         write_batch(conninfo, timeout_ms);
         pthread_mutex_lock(&aud.mu);
         finish_batch();
+        if (aud.stopping && wb.batch_rc == SS_ERR_UNAVAILABLE)
+            fail_pending();
     }
     pthread_mutex_unlock(&aud.mu);
     PQfinish(wc.conn);
@@ -585,8 +611,8 @@ int ss_audit_write(const ss_audit_row *row)
 
     if (row == NULL)
         return SS_ERR_INTERNAL;
-    if ((rc = row_json(row, &node.json, &node.len)) != 0)
-        return rc;
+    if (row_json(row, &node.json, &node.len) != 0)
+        return SS_ERR_UNAVAILABLE; /* out of memory: the row cannot be written either */
     pthread_mutex_lock(&aud.mu);
     if (!aud.running || aud.pending >= AUD_QUEUE_MAX) {
         aud.stats.failures++;

@@ -96,7 +96,8 @@ int ss_body_parse(ss_req *r)
     if (rc == -1)
         return ss_req_fail(r, SS_ERR_INVALID_JSON, "nesting deeper than %d", SS_JSON_MAX_DEPTH);
     if (rc == -2)
-        return ss_req_fail(r, SS_ERR_TOO_LARGE, "a string or key exceeds its length limit");
+        return ss_req_fail(r, SS_ERR_INVALID_JSON, "a string exceeds %d bytes or a key 256",
+                           SS_JSON_MAX_STRING);
     return 0;
 }
 

@@ -323,7 +323,7 @@ json_t *ss_jwt_jwks(void)
     json_t *arr = json_array();
 
     for (int i = 0; arr != NULL && i < nkeys; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "EC", "crv",
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "EC", "crv",
                                              "P-256", "x", keys[i].x, "y", keys[i].y, "kid",
                                              keys[i].kid, "alg", "ES256", "use", "sig"));
     return arr ? json_pack("{s:o}", "keys", arr) : NULL;

@@ -26,7 +26,10 @@
     X(UNAVAILABLE, -15, 503, "service-unavailable", "A dependency is unavailable")           \
     X(RETRY, -16, 503, "service-unavailable", "Transient conflict, retry")                   \
     X(POLICY, -17, 422, "password-policy", "The password does not meet the policy")          \
-    X(GONE, -18, 410, "gone", "No longer available")
+    X(GONE, -18, 410, "gone", "No longer available")                                         \
+    X(URI_TOO_LONG, -19, 414, "uri-too-long", "Request URI too long")                        \
+    X(BAD_GATEWAY, -20, 502, "bad-gateway", "The service behind the gateway is unavailable") \
+    X(GATEWAY_TIMEOUT, -21, 504, "gateway-timeout", "The service behind the gateway timed out")
 
 enum ss_err {
     SS_OK = 0,

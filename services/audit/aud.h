@@ -1,0 +1,22 @@
+/* aud.h - what the audit service's files share: the service, its handlers
+ * and the query-parameter check. */
+#ifndef AUD_H
+#define AUD_H
+
+#include "sesshu/http.h"
+
+/* The service (service.c); main.c runs it, tests start it in-process. */
+extern const ss_service aud_service;
+
+/* GET /api/v1/access-logs (logs_query.c). */
+int aud_h_query(ss_req *r);
+/* GET /api/v1/access-logs/verify (logs_verify.c). */
+int aud_h_verify(ss_req *r);
+
+/* Record a field error for every query parameter not in `allowed`
+ * (NULL-terminated) and for every empty one. 0 or SS_ERR_VALIDATION. */
+int aud_check_params(ss_req *r, const char *const *allowed);
+/* Strict decimal integer in [min,max]. */
+int aud_parse_ll(const char *s, long long min, long long max, long long *out);
+
+#endif
