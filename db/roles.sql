@@ -1,5 +1,7 @@
--- db/roles.sql - cluster-level roles and schemas, run by scripts/db-init.sh as the superuser,
--- once per service: psql -v svc=account -v pw=... -v schemas=account,authz -f db/roles.sql
+-- db/roles.sql - cluster-level roles and schemas, run by scripts/db-init.sh (scripts/lib.sh
+-- ss_pg_roles; deploy/docker/db-init.sh in containers) as the superuser, once per service:
+-- psql -v svc=account -v pw=... -v schemas=account,authz -f db/roles.sql
+-- (the scripts send `\set pw ...` and this file on standard input, keeping the password off ps).
 -- Idempotent. Each service gets a LOGIN role sesshu_<svc> owning only its own schemas; group roles
 -- grant the cross-service rights of ARCHITECTURE.md: every service may INSERT into the access log
 -- (sesshu_audit_writer, granted by the audit migrations), read `master` (sesshu_master_reader) and
@@ -12,6 +14,8 @@ SELECT format('CREATE ROLE %I LOGIN', 'sesshu_' || :'svc')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sesshu_' || :'svc') \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', 'sesshu_' || :'svc', :'pw') \gexec
 SELECT format('GRANT sesshu_services, sesshu_audit_writer, sesshu_master_reader TO %I', 'sesshu_' || :'svc') \gexec
+-- Only the service roles (and the superuser) connect: PUBLIC's default CONNECT/TEMP go.
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database()) \gexec
 SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), 'sesshu_' || :'svc') \gexec
 
 SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', s, 'sesshu_' || :'svc')

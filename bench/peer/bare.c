@@ -26,10 +26,11 @@ static int lookup(const struct _u_request *req, struct _u_response *resp, void *
         if (conn != NULL)
             PQfinish(conn);
         conn = PQconnectdb(conninfo);
-        PQclear(PQprepare(conn, "q",
-                          "SELECT row_to_json(u)::text FROM (SELECT id, login_id, name, email, role, "
-                          "status, last_login_at FROM account.users WHERE id = $1::uuid) u",
-                          1, NULL));
+        PQclear(
+            PQprepare(conn, "q",
+                      "SELECT row_to_json(u)::text FROM (SELECT id, login_id, name, email, role, "
+                      "status, last_login_at FROM account.users WHERE id = $1::uuid) u",
+                      1, NULL));
     }
     r = PQexecPrepared(conn, "q", 1, params, NULL, NULL, 0);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {

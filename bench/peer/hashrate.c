@@ -26,8 +26,8 @@ static void *worker(void *arg)
     long t = getenv("SESSHU_ARGON2_T") ? atol(getenv("SESSHU_ARGON2_T")) : 2;
 
     while (now_s() < deadline) {
-        argon2id_hash_encoded((uint32_t)t, (uint32_t)m, 1, "benchmark-password", 18, salt, 16, 32, enc,
-                              sizeof(enc));
+        argon2id_hash_encoded((uint32_t)t, (uint32_t)m, 1, "benchmark-password", 18, salt, 16, 32,
+                              enc, sizeof(enc));
         (*count)++;
     }
     return NULL;

@@ -31,7 +31,7 @@ typedef struct acct_config {
 } acct_config;
 extern acct_config acct_cfg;
 
-#define ACCT_TEMP_PW_LEN 20
+#define ACCT_TEMP_PW_LEN  20
 #define ACCT_PW_MAX_CHARS 256 /* longer passwords are refused: bounds the hashing input */
 
 /* Read every knob (0, or SS_ERR_VALIDATION after logging which one is bad). */
@@ -55,8 +55,8 @@ int acct_pw_store(ss_dbc *c, const char *user_id, const char *phc, bool temporar
 
 /* ---- util.c: checks and JSON helpers ------------------------------------ */
 bool acct_uuid_ok(const char *s);
-bool acct_login_id_ok(const char *s);   /* 3-64 of [A-Za-z0-9._@-] */
-bool acct_kana_ok(const char *s);       /* kana, spaces, digits, latin, a little punctuation */
+bool acct_login_id_ok(const char *s); /* 3-64 of [A-Za-z0-9._@-] */
+bool acct_kana_ok(const char *s);     /* kana, spaces, digits, latin, a little punctuation */
 /* Kana checks for the optional "name_kana" member of obj (field named `field`). */
 int acct_kana_field(ss_req *r, const json_t *obj, const char *field);
 /* Column (JSON text from json_build_object) parsed: new reference or NULL. */
@@ -74,16 +74,16 @@ int acct_temp_password(char *pw, char **phc_out);
 
 /* JSON objects built by PostgreSQL (timestamps come out as ISO 8601 with
  * offset). Use with the aliases o (organizations) and u (users). */
-#define ACCT_ORG_JSON                                                                          \
-    "json_build_object('id', o.id, 'type', o.type, 'code', o.code, 'name', o.name, "          \
-    "'name_kana', o.name_kana, 'prefecture_code', o.prefecture_code, 'status', o.status, "    \
+#define ACCT_ORG_JSON                                                                      \
+    "json_build_object('id', o.id, 'type', o.type, 'code', o.code, 'name', o.name, "       \
+    "'name_kana', o.name_kana, 'prefecture_code', o.prefecture_code, 'status', o.status, " \
     "'created_at', o.created_at)"
-#define ACCT_USER_JSON                                                                          \
-    "json_build_object('id', u.id, 'user_id', u.login_id, 'organization_id', u.org_id, "       \
-    "'name', u.name, 'name_kana', u.name_kana, 'email', u.email, 'role', u.role, "             \
-    "'status', u.status, 'password_change_required', u.pw_temporary, "                         \
-    "'password_expires_at', u.pw_expires_at, 'last_login_at', u.last_login_at, "               \
-    "'locked_until', CASE WHEN u.locked_until > now() THEN u.locked_until END, "               \
+#define ACCT_USER_JSON                                                                   \
+    "json_build_object('id', u.id, 'user_id', u.login_id, 'organization_id', u.org_id, " \
+    "'name', u.name, 'name_kana', u.name_kana, 'email', u.email, 'role', u.role, "       \
+    "'status', u.status, 'password_change_required', u.pw_temporary, "                   \
+    "'password_expires_at', u.pw_expires_at, 'last_login_at', u.last_login_at, "         \
+    "'locked_until', CASE WHEN u.locked_until > now() THEN u.locked_until END, "         \
     "'created_at', u.created_at, 'updated_at', u.updated_at)"
 
 /* ---- users.c: shared with orgs.c ---------------------------------------- */
@@ -93,8 +93,8 @@ int acct_temp_password(char *pw, char **phc_out);
 int acct_user_fields_check(ss_req *r, const json_t *obj, bool with_role, const char *prefix);
 /* Insert a user with a temporary password hash into org_id on c. 409 with a
  * detail if the login ID is taken. *user_out: the user object. */
-int acct_user_insert(ss_req *r, ss_dbc *c, const char *org_id, const json_t *obj,
-                     const char *role, const char *phc, json_t **user_out);
+int acct_user_insert(ss_req *r, ss_dbc *c, const char *org_id, const json_t *obj, const char *role,
+                     const char *phc, json_t **user_out);
 
 /* ---- auth_login.c ------------------------------------------------------- */
 /* Count one failed password for user_id; locks the account at the limit. */
@@ -121,8 +121,8 @@ void acct_revoke_apply(PGresult *revoked);
 
 /* ---- mailout.c ---------------------------------------------------------- */
 int acct_mail_start(ss_db *db);
-void acct_mail_stop(void);   /* idempotent */
-void acct_mail_kick(void);   /* something was queued: send soon */
+void acct_mail_stop(void); /* idempotent */
+void acct_mail_kick(void); /* something was queued: send soon */
 /* Send everything due now, in this thread; *sent (optional) counts mails. */
 int acct_mail_flush(ss_db *db, int *sent);
 
@@ -133,7 +133,7 @@ int acct_suspend_run(ss_db *db, long *suspended, long *warned);
 /* Delete expired tokens, sessions, revocations and old sent mail. */
 int acct_housekeep(ss_db *db);
 int acct_timer_start(ss_db *db);
-void acct_timer_stop(void);  /* idempotent */
+void acct_timer_stop(void); /* idempotent */
 
 /* ---- handlers ----------------------------------------------------------- */
 int acct_h_login(ss_req *r);

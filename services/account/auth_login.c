@@ -44,8 +44,9 @@ int acct_login_failed(ss_db *db, const char *user_id)
 static int refuse_state(ss_req *r, const PGresult *res)
 {
     if (strcmp(PQgetvalue(res, 0, COL_STATUS), "suspended") == 0)
-        return ss_req_fail(r, SS_ERR_FORBIDDEN,
-                           "account suspended: ask an administrator of your organisation to re-enable it");
+        return ss_req_fail(
+            r, SS_ERR_FORBIDDEN,
+            "account suspended: ask an administrator of your organisation to re-enable it");
     if (strcmp(PQgetvalue(res, 0, COL_STATUS), "active") != 0)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "account disabled");
     if (strcmp(PQgetvalue(res, 0, COL_ORG_STATUS), "active") != 0)

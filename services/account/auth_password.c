@@ -65,8 +65,9 @@ int acct_h_password(ss_req *r)
     snprintf(r->res_id, sizeof(r->res_id), "%s", uid);
     cur = ss_json_str(r->body, "current_password");
     next = ss_json_str(r->body, "new_password");
-    rc = ss_db_query(ss_server_db(), "SELECT pw_hash, login_id FROM account.users WHERE id = $1::uuid",
-                     1, params, &res);
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT pw_hash, login_id FROM account.users WHERE id = $1::uuid", 1, params,
+                     &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -80,7 +81,8 @@ int acct_h_password(ss_req *r)
         rc = rc != 0 ? rc : ss_req_field_error(r, "current_password", "incorrect");
         goto out;
     }
-    if (rc != 0 || (rc = acct_pw_policy(r, "new_password", PQgetvalue(res, 0, 1), next, uid)) != 0 ||
+    if (rc != 0 ||
+        (rc = acct_pw_policy(r, "new_password", PQgetvalue(res, 0, 1), next, uid)) != 0 ||
         (rc = ss_pw_hash(next, &phc)) != 0)
         goto out;
     rc = change_commit(r, uid, phc);
@@ -106,31 +108,34 @@ int acct_h_reset(ss_req *r)
     if ((rc = ss_random_token(token, sizeof(token), RESET_BYTES)) != 0)
         return rc;
     ss_sha256_hex(token, strlen(token), hash);
-    snprintf(body, sizeof(body),
-             "パスワード再設定の依頼を受け付けました。\n\n"
-             "次のリンクを開き、新しいパスワードを設定してください（%ld 分間、1 回だけ有効です）。\n"
-             "%s%s\n\n"
-             "再設定トークン: %s\n\n"
-             "この依頼に心当たりがない場合は、このメールを破棄してください。パスワードは変更されません。\n",
-             acct_cfg.reset_ttl_min,
-             ss_cfg_str("SESSHU_RESET_URL", "http://localhost:8080/reset-password#token="), token,
-             token);
+    snprintf(
+        body, sizeof(body),
+        "パスワード再設定の依頼を受け付けました。\n\n"
+        "次のリンクを開き、新しいパスワードを設定してください（%ld 分間、1 回だけ有効です）。\n"
+        "%s%s\n\n"
+        "再設定トークン: %s\n\n"
+        "この依頼に心当たりがない場合は、このメールを破棄してください。パスワードは変更されません。"
+        "\n",
+        acct_cfg.reset_ttl_min,
+        ss_cfg_str("SESSHU_RESET_URL", "http://localhost:8080/reset-password#token="), token,
+        token);
     params[0] = ss_json_str(r->body, "user_id");
     params[1] = hash;
     params[2] = acct_num(ttl, acct_cfg.reset_ttl_min);
     params[3] = "【接種事務システム】パスワード再設定のご案内";
     params[4] = body;
-    rc = ss_db_query(ss_server_db(),
-                     "WITH u AS (SELECT u.id, u.email FROM account.users u "
-                     "JOIN account.organizations o ON o.id = u.org_id "
-                     "WHERE lower(u.login_id) = lower($1) AND u.status = 'active' "
-                     "AND o.status = 'active' AND NOT EXISTS (SELECT 1 FROM account.reset_tokens t "
-                     "WHERE t.user_id = u.id AND t.created_at > now() - interval '1 minute')), "
-                     "t AS (INSERT INTO account.reset_tokens (token_hash, user_id, expires_at) "
-                     "SELECT $2, id, now() + make_interval(mins => $3::int) FROM u RETURNING user_id) "
-                     "INSERT INTO account.outbox (kind, to_addr, subject, body) "
-                     "SELECT 'password-reset', u.email, $4, $5 FROM u JOIN t ON t.user_id = u.id",
-                     5, params, NULL);
+    rc = ss_db_query(
+        ss_server_db(),
+        "WITH u AS (SELECT u.id, u.email FROM account.users u "
+        "JOIN account.organizations o ON o.id = u.org_id "
+        "WHERE lower(u.login_id) = lower($1) AND u.status = 'active' "
+        "AND o.status = 'active' AND NOT EXISTS (SELECT 1 FROM account.reset_tokens t "
+        "WHERE t.user_id = u.id AND t.created_at > now() - interval '1 minute')), "
+        "t AS (INSERT INTO account.reset_tokens (token_hash, user_id, expires_at) "
+        "SELECT $2, id, now() + make_interval(mins => $3::int) FROM u RETURNING user_id) "
+        "INSERT INTO account.outbox (kind, to_addr, subject, body) "
+        "SELECT 'password-reset', u.email, $4, $5 FROM u JOIN t ON t.user_id = u.id",
+        5, params, NULL);
     explicit_bzero(token, sizeof(token));
     explicit_bzero(body, sizeof(body));
     if (rc != 0)
@@ -160,8 +165,9 @@ static int confirm_commit(ss_req *r, const char *hash, const char *phc)
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
     if ((rc = ss_db_begin(c)) != 0 ||
-        (rc = ss_db_exec(c, "UPDATE account.reset_tokens SET used_at = now() WHERE token_hash = $1 "
-                            "AND used_at IS NULL AND expires_at > now() RETURNING user_id",
+        (rc = ss_db_exec(c,
+                         "UPDATE account.reset_tokens SET used_at = now() WHERE token_hash = $1 "
+                         "AND used_at IS NULL AND expires_at > now() RETURNING user_id",
                          1, params, &res)) != 0)
         goto out;
     if (PQntuples(res) != 1) {
@@ -170,8 +176,10 @@ static int confirm_commit(ss_req *r, const char *hash, const char *phc)
     }
     snprintf(uid, sizeof(uid), "%s", PQgetvalue(res, 0, 0));
     params[0] = uid;
-    if ((rc = ss_db_exec(c, "UPDATE account.reset_tokens SET used_at = now() WHERE user_id = "
-                            "$1::uuid AND used_at IS NULL", 1, params, NULL)) != 0 ||
+    if ((rc = ss_db_exec(c,
+                         "UPDATE account.reset_tokens SET used_at = now() WHERE user_id = "
+                         "$1::uuid AND used_at IS NULL",
+                         1, params, NULL)) != 0 ||
         (rc = acct_pw_store(c, uid, phc, false, NULL)) != 0 ||
         (rc = acct_revoke(c, ACCT_REV_USER, uid, &revoked)) != 0 || (rc = ss_db_commit(c)) != 0)
         goto out;
@@ -211,8 +219,8 @@ int acct_h_reset_confirm(ss_req *r)
         goto out;
     }
     snprintf(r->res_id, sizeof(r->res_id), "%s", PQgetvalue(res, 0, 0));
-    if ((rc = acct_pw_policy(r, "new_password", PQgetvalue(res, 0, 1), pw, PQgetvalue(res, 0, 0))) !=
-            0 ||
+    if ((rc = acct_pw_policy(r, "new_password", PQgetvalue(res, 0, 1), pw,
+                             PQgetvalue(res, 0, 0))) != 0 ||
         (rc = ss_pw_hash(pw, &phc)) != 0)
         goto out;
     rc = confirm_commit(r, hash, phc);
@@ -241,7 +249,8 @@ int acct_h_reminder(ss_req *r)
     rc = ss_db_query(ss_server_db(),
                      "INSERT INTO account.outbox (kind, to_addr, subject, body) "
                      "SELECT 'user-id-reminder', min(u.email), $2, $3 || string_agg(u.login_id, "
-                     "E'\\n' ORDER BY u.login_id) || E'\\n\\n心当たりがない場合は、このメールを破棄してください。\\n' "
+                     "E'\\n' ORDER BY u.login_id) || "
+                     "E'\\n\\n心当たりがない場合は、このメールを破棄してください。\\n' "
                      "FROM account.users u JOIN account.organizations o ON o.id = u.org_id "
                      "WHERE lower(u.email) = lower($1) AND u.status <> 'disabled' "
                      "AND o.status = 'active' AND NOT EXISTS (SELECT 1 FROM account.outbox b "

@@ -17,9 +17,9 @@
 #include "sesshu/log.h"
 #include "sesshu/mail.h"
 
-#define BATCH "20"
+#define BATCH        "20"
 #define MAX_ATTEMPTS "8"
-#define IDLE_POLL_S 5
+#define IDLE_POLL_S  5
 
 static pthread_mutex_t mo_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t mo_cv;
@@ -32,8 +32,10 @@ static int mark(ss_dbc *c, const char *id, int send_rc)
     const char *params[] = {id, send_rc == 0 ? NULL : ss_err_name(send_rc)};
 
     if (send_rc == 0)
-        return ss_db_exec(c, "UPDATE account.outbox SET sent_at = now(), body = NULL "
-                             "WHERE id = $1::bigint", 1, params, NULL);
+        return ss_db_exec(c,
+                          "UPDATE account.outbox SET sent_at = now(), body = NULL "
+                          "WHERE id = $1::bigint",
+                          1, params, NULL);
     return ss_db_exec(c,
                       "UPDATE account.outbox SET attempts = attempts + 1, last_error = $2, "
                       "next_at = now() + make_interval(secs => 30 * power(2, attempts)), "
@@ -55,7 +57,8 @@ static int send_batch(ss_db *db, int *n, int *sent)
     if ((rc = ss_db_begin(c)) != 0 ||
         (rc = ss_db_exec(c,
                          "SELECT id, to_addr, subject, coalesce(body, '') FROM account.outbox "
-                         "WHERE sent_at IS NULL AND attempts < " MAX_ATTEMPTS " AND next_at <= now() "
+                         "WHERE sent_at IS NULL AND attempts < " MAX_ATTEMPTS
+                         " AND next_at <= now() "
                          "ORDER BY id LIMIT " BATCH " FOR UPDATE SKIP LOCKED",
                          0, NULL, &res)) != 0)
         goto out;

@@ -30,9 +30,10 @@ int acct_h_me_get(ss_req *r)
         rc = SS_ERR_NOMEM;
         goto out;
     }
-    rc = ss_reply_json_new(r, 200, json_pack("{s:o,s:o,s:o,s:b}", "user", acct_json_col(res, 0, 0),
-                                             "organization", acct_json_col(res, 0, 1), "menu", menu,
-                                             "password_change_required", r->who.pw_change_required));
+    rc = ss_reply_json_new(r, 200,
+                           json_pack("{s:o,s:o,s:o,s:b}", "user", acct_json_col(res, 0, 0),
+                                     "organization", acct_json_col(res, 0, 1), "menu", menu,
+                                     "password_change_required", r->who.pw_change_required));
 out:
     PQclear(res);
     return rc;
@@ -53,7 +54,8 @@ int acct_h_me_patch(ss_req *r)
 
     if (r->who.kind != SS_PRINCIPAL_USER)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a user session has a profile");
-    if ((rc = ss_body_check(r, me_fields)) != 0 || (rc = acct_kana_field(r, r->body, "name_kana")) != 0)
+    if ((rc = ss_body_check(r, me_fields)) != 0 ||
+        (rc = acct_kana_field(r, r->body, "name_kana")) != 0)
         return rc;
     snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.sub);
     params[0] = r->who.sub;

@@ -77,16 +77,16 @@ static bool code_ok(int type, const char *code)
 {
     switch (type) {
     case SS_ORG_MUNICIPALITY:
-        return ss_code_municipality_ok(code) && ss_code_prefecture_ok((char[3]){code[0], code[1], 0});
+        return ss_code_municipality_ok(code) &&
+               ss_code_prefecture_ok((char[3]){code[0], code[1], 0});
     case SS_ORG_MEDICAL:
-        return ss_code_institution_ok(code) && ss_code_prefecture_ok((char[3]){code[0], code[1], 0});
+        return ss_code_institution_ok(code) &&
+               ss_code_prefecture_ok((char[3]){code[0], code[1], 0});
     case SS_ORG_NONINS_MEDICAL:
         return luhn10_ok(code) && code[2] == '9' &&
                ss_code_prefecture_ok((char[3]){code[0], code[1], 0});
-    case SS_ORG_KOKUHOREN:
-        return ss_code_prefecture_ok(code);
-    default:
-        return free_code_ok(code);
+    case SS_ORG_KOKUHOREN: return ss_code_prefecture_ok(code);
+    default: return free_code_ok(code);
     }
 }
 
@@ -160,8 +160,9 @@ static int org_create_commit(ss_req *r, const char *pref, const char *phc, const
     rc = acct_user_insert(r, c, org_id, json_object_get(r->body, "admin"), "admin", phc, &admin);
     if (rc != 0 || (rc = ss_db_commit(c)) != 0)
         goto out;
-    rc = ss_reply_json_new(r, 201, json_pack("{s:O,s:O,s:s}", "organization", org, "admin", admin,
-                                             "temporary_password", pw));
+    rc = ss_reply_json_new(
+        r, 201,
+        json_pack("{s:O,s:O,s:s}", "organization", org, "admin", admin, "temporary_password", pw));
 out:
     json_decref(org);
     json_decref(admin);
@@ -208,12 +209,13 @@ int acct_h_org_list(ss_req *r)
     params[2] = ts[0] ? ts : NULL;
     params[3] = id[0] ? id : NULL;
     params[4] = acct_num(lim, limit + 1);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " ACCT_ORG_JSON " FROM account.organizations o "
-                     "WHERE ($1::uuid IS NULL OR o.id = $1::uuid) AND ($2::text IS NULL OR o.type = $2) "
-                     "AND ($3::timestamptz IS NULL OR (o.created_at, o.id) > ($3::timestamptz, $4::uuid)) "
-                     "ORDER BY o.created_at, o.id LIMIT $5::int",
-                     5, params, &res);
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT " ACCT_ORG_JSON " FROM account.organizations o "
+        "WHERE ($1::uuid IS NULL OR o.id = $1::uuid) AND ($2::text IS NULL OR o.type = $2) "
+        "AND ($3::timestamptz IS NULL OR (o.created_at, o.id) > ($3::timestamptz, $4::uuid)) "
+        "ORDER BY o.created_at, o.id LIMIT $5::int",
+        5, params, &res);
     if (rc != 0)
         return rc;
     rc = acct_list_reply(r, res, limit);
@@ -245,8 +247,8 @@ int acct_h_org_get(ss_req *r)
     if ((rc = org_target(r, &params[0])) != 0)
         return rc;
     rc = ss_db_query(ss_server_db(),
-                     "SELECT " ACCT_ORG_JSON " FROM account.organizations o WHERE o.id = $1::uuid", 1,
-                     params, &res);
+                     "SELECT " ACCT_ORG_JSON " FROM account.organizations o WHERE o.id = $1::uuid",
+                     1, params, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, acct_json_col(res, 0, 0))
@@ -303,13 +305,14 @@ int acct_h_org_patch(ss_req *r)
     bool disable;
     int rc;
 
-    if ((rc = ss_body_check(r, patch_fields)) != 0 || (rc = acct_kana_field(r, r->body, "name_kana")) != 0 ||
-        (rc = org_target(r, &id)) != 0)
+    if ((rc = ss_body_check(r, patch_fields)) != 0 ||
+        (rc = acct_kana_field(r, r->body, "name_kana")) != 0 || (rc = org_target(r, &id)) != 0)
         return rc;
     status = ss_json_str(r->body, "status");
     disable = status != NULL && strcmp(status, "disabled") == 0;
     /* Disabling one's own organisation would lock out every 国保中央会 admin. */
     if (disable && ss_authz_same_org(&r->who, id) == 0)
-        return ss_req_fail(r, SS_ERR_CONFLICT, "an administrator cannot disable their own organization");
+        return ss_req_fail(r, SS_ERR_CONFLICT,
+                           "an administrator cannot disable their own organization");
     return org_patch_commit(r, id, disable);
 }

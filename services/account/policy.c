@@ -20,9 +20,16 @@
 #define HISTORY_KEEP "24"
 
 acct_config acct_cfg = {
-    .pw_min_length = 13, .pw_history = 5, .temp_pw_ttl_h = 72, .login_max_failures = 5,
-    .lock_minutes = 15, .access_ttl_s = 900, .refresh_ttl_s = 28800, .reset_ttl_min = 30,
-    .inactive_days = 90, .inactive_warn_days = 14,
+    .pw_min_length = 13,
+    .pw_history = 5,
+    .temp_pw_ttl_h = 72,
+    .login_max_failures = 5,
+    .lock_minutes = 15,
+    .access_ttl_s = 900,
+    .refresh_ttl_s = 28800,
+    .reset_ttl_min = 30,
+    .inactive_days = 90,
+    .inactive_warn_days = 14,
 };
 
 int acct_config_load(void)
@@ -115,9 +122,10 @@ int acct_pw_policy(ss_req *r, const char *field, const char *login_id, const cha
 
     if (weak != NULL) {
         ss_req_field_error(r, field, weak);
-        return ss_req_fail(r, SS_ERR_POLICY, "at least %ld characters, not containing the user ID, "
-                           "not one of the last %ld passwords", acct_cfg.pw_min_length,
-                           acct_cfg.pw_history);
+        return ss_req_fail(r, SS_ERR_POLICY,
+                           "at least %ld characters, not containing the user ID, "
+                           "not one of the last %ld passwords",
+                           acct_cfg.pw_min_length, acct_cfg.pw_history);
     }
     if (user_id == NULL || acct_cfg.pw_history == 0)
         return 0;

@@ -16,7 +16,7 @@
 #define SS_MIGRATIONS_DIR "services/account/migrations"
 #endif
 
-#define ADMIN_LOGIN "chuokai-admin"
+#define ADMIN_LOGIN  "chuokai-admin"
 #define CHUOKAI_CODE "CHUOKAI"
 
 #define Q SS_ROUTE_LOGIN_QUEUE /* routes that hash passwords */
@@ -28,19 +28,22 @@ static const ss_route routes[] = {
     {"POST", "/api/v1/auth/logout", acct_h_logout, SS_PERM_AUTHENTICATED, T, "session"},
     {"POST", "/api/v1/auth/password", acct_h_password, SS_PERM_AUTHENTICATED, T | Q, "user"},
     {"POST", "/api/v1/auth/password-reset", acct_h_reset, SS_PERM_PUBLIC, Q, "user"},
-    {"POST", "/api/v1/auth/password-reset/confirm", acct_h_reset_confirm, SS_PERM_PUBLIC, Q, "user"},
+    {"POST", "/api/v1/auth/password-reset/confirm", acct_h_reset_confirm, SS_PERM_PUBLIC, Q,
+     "user"},
     {"POST", "/api/v1/auth/user-id-reminder", acct_h_reminder, SS_PERM_PUBLIC, 0, "user"},
     {"GET", "/api/v1/me", acct_h_me_get, SS_PERM_AUTHENTICATED, T, "user"},
     {"PATCH", "/api/v1/me", acct_h_me_patch, SS_PERM_PROFILE, 0, "user"},
     {"POST", "/api/v1/organizations", acct_h_org_create, SS_PERM_ORGS_CREATE, Q, "organization"},
     {"GET", "/api/v1/organizations", acct_h_org_list, SS_PERM_AUTHENTICATED, 0, "organization"},
     {"GET", "/api/v1/organizations/:id", acct_h_org_get, SS_PERM_AUTHENTICATED, 0, "organization"},
-    {"PATCH", "/api/v1/organizations/:id", acct_h_org_patch, SS_PERM_ORGS_CREATE, 0, "organization"},
+    {"PATCH", "/api/v1/organizations/:id", acct_h_org_patch, SS_PERM_ORGS_CREATE, 0,
+     "organization"},
     {"POST", "/api/v1/users", acct_h_user_create, SS_PERM_USERS_MANAGE, Q, "user"},
     {"GET", "/api/v1/users", acct_h_user_list, SS_PERM_USERS_MANAGE, 0, "user"},
     {"GET", "/api/v1/users/:id", acct_h_user_get, SS_PERM_USERS_MANAGE, 0, "user"},
     {"PATCH", "/api/v1/users/:id", acct_h_user_patch, SS_PERM_USERS_MANAGE, 0, "user"},
-    {"POST", "/api/v1/users/:id/password-reset", acct_h_user_reset, SS_PERM_USERS_MANAGE, Q, "user"},
+    {"POST", "/api/v1/users/:id/password-reset", acct_h_user_reset, SS_PERM_USERS_MANAGE, Q,
+     "user"},
     {"GET", "/.well-known/jwks.json", acct_h_jwks, SS_PERM_PUBLIC, 0, "jwks"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
@@ -61,11 +64,12 @@ static int seed_org(ss_db *db, char org_id[40], bool *admin_exists)
                      "'コクミンケンコウホケンチュウオウカイ') ON CONFLICT (type, code) DO NOTHING",
                      0, NULL, NULL);
     if (rc == 0)
-        rc = ss_db_query(db,
-                         "SELECT o.id, EXISTS (SELECT 1 FROM account.users u WHERE lower(u.login_id) "
-                         "= '" ADMIN_LOGIN "') FROM account.organizations o "
-                         "WHERE o.type = 'chuokai' AND o.code = '" CHUOKAI_CODE "'",
-                         0, NULL, &res);
+        rc = ss_db_query(
+            db,
+            "SELECT o.id, EXISTS (SELECT 1 FROM account.users u WHERE lower(u.login_id) "
+            "= '" ADMIN_LOGIN "') FROM account.organizations o "
+            "WHERE o.type = 'chuokai' AND o.code = '" CHUOKAI_CODE "'",
+            0, NULL, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL;
@@ -81,20 +85,22 @@ static int seed_org(ss_db *db, char org_id[40], bool *admin_exists)
 static int seed_user(ss_db *db, const char *org_id, const char *phc, bool temporary, bool *inserted)
 {
     char ttl[24];
-    const char *params[] = {org_id, ss_cfg_str("SESSHU_ADMIN_EMAIL", "chuokai-admin@sesshu.local"), phc,
-                            temporary ? "true" : "false", acct_num(ttl, acct_cfg.temp_pw_ttl_h)};
+    const char *params[] = {org_id, ss_cfg_str("SESSHU_ADMIN_EMAIL", "chuokai-admin@sesshu.local"),
+                            phc, temporary ? "true" : "false",
+                            acct_num(ttl, acct_cfg.temp_pw_ttl_h)};
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_query(db,
-                     "WITH u AS (INSERT INTO account.users (login_id, org_id, name, name_kana, email, "
-                     "role, pw_hash, pw_temporary, pw_expires_at) VALUES ('" ADMIN_LOGIN "', $1::uuid, "
-                     "'国保中央会 管理者', 'コクホチュウオウカイ カンリシャ', $2, 'admin', $3, $4::boolean, "
-                     "CASE WHEN $4::boolean THEN now() + make_interval(hours => $5::int) END) "
-                     "ON CONFLICT DO NOTHING RETURNING id, pw_hash, pw_temporary), "
-                     "h AS (INSERT INTO account.password_history (user_id, pw_hash) "
-                     "SELECT id, pw_hash FROM u WHERE NOT pw_temporary) SELECT count(*) FROM u",
-                     5, params, &res);
+    rc = ss_db_query(
+        db,
+        "WITH u AS (INSERT INTO account.users (login_id, org_id, name, name_kana, email, "
+        "role, pw_hash, pw_temporary, pw_expires_at) VALUES ('" ADMIN_LOGIN "', $1::uuid, "
+        "'国保中央会 管理者', 'コクホチュウオウカイ カンリシャ', $2, 'admin', $3, $4::boolean, "
+        "CASE WHEN $4::boolean THEN now() + make_interval(hours => $5::int) END) "
+        "ON CONFLICT DO NOTHING RETURNING id, pw_hash, pw_temporary), "
+        "h AS (INSERT INTO account.password_history (user_id, pw_hash) "
+        "SELECT id, pw_hash FROM u WHERE NOT pw_temporary) SELECT count(*) FROM u",
+        5, params, &res);
     if (rc != 0)
         return rc;
     *inserted = strcmp(PQgetvalue(res, 0, 0), "1") == 0;

@@ -22,9 +22,9 @@
 
 /* Revocation rows live as long as any access token of the session can:
  * the access TTL plus the verifier's 30 s leeway, rounded up. */
-#define REV_INSERT                                                                            \
-    "INSERT INTO authz.revocations (sid, expires_at) SELECT id::text, now() + "               \
-    "make_interval(secs => $2::int) FROM s ON CONFLICT (sid) DO NOTHING "                     \
+#define REV_INSERT                                                              \
+    "INSERT INTO authz.revocations (sid, expires_at) SELECT id::text, now() + " \
+    "make_interval(secs => $2::int) FROM s ON CONFLICT (sid) DO NOTHING "       \
     "RETURNING sid, extract(epoch FROM expires_at)::bigint"
 
 static const char *const revoke_sql[] = {
@@ -200,8 +200,10 @@ static int consume_refresh(ss_dbc *c, const char *hash, char sid[40], char uid[4
     res = NULL;
     if (rc != 0)
         return rc;
-    rc = ss_db_exec(c, "SELECT session_id FROM account.refresh_tokens WHERE token_hash = $1 AND "
-                       "used_at IS NOT NULL", 1, params, &res);
+    rc = ss_db_exec(c,
+                    "SELECT session_id FROM account.refresh_tokens WHERE token_hash = $1 AND "
+                    "used_at IS NOT NULL",
+                    1, params, &res);
     if (rc == 0 && PQntuples(res) == 1) {
         SS_WARN("refresh token replayed; revoking session %s", PQgetvalue(res, 0, 0));
         snprintf(sid, 40, "%s", PQgetvalue(res, 0, 0));

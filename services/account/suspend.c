@@ -23,30 +23,31 @@
 #include "sesshu/log.h"
 
 #define FIRST_RUN_DELAY_S 300 /* let a fresh start settle; restarts never skip a day */
-#define PERIOD_S 86400
+#define PERIOD_S          86400
 
 #define LAST_ACTIVE "greatest(u.last_login_at, u.created_at, u.reactivated_at)"
 
 static int suspend_exec(ss_dbc *c, long *suspended, long *warned, PGresult **revoked)
 {
     char days[24], warn[24];
-    const char *params[] = {acct_num(days, acct_cfg.inactive_days),
-                            acct_num(warn, acct_cfg.inactive_warn_days),
-                            "【接種事務システム】アカウント停止の予告",
-                            "ユーザID %s のアカウントは、長期間ログインがないため %s に停止されます。\n"
-                            "引き続き利用する場合は、それまでにログインしてください。\n"
-                            "停止後は、組織の管理者ユーザに再開を依頼してください。\n"};
+    const char *params[] = {
+        acct_num(days, acct_cfg.inactive_days), acct_num(warn, acct_cfg.inactive_warn_days),
+        "【接種事務システム】アカウント停止の予告",
+        "ユーザID %s のアカウントは、長期間ログインがないため %s に停止されます。\n"
+        "引き続き利用する場合は、それまでにログインしてください。\n"
+        "停止後は、組織の管理者ユーザに再開を依頼してください。\n"};
     PGresult *res = NULL;
     int rc;
 
     rc = ss_db_exec(c, "SELECT pg_advisory_xact_lock(hashtext('sesshu.account.suspend'))", 0, NULL,
                     NULL);
     if (rc == 0)
-        rc = ss_db_exec(c,
-                        "UPDATE account.users u SET status = 'suspended', updated_at = now() "
-                        "WHERE u.status = 'active' AND u.login_id <> 'chuokai-admin' AND "
-                        LAST_ACTIVE " < now() - make_interval(days => $1::int)",
-                        1, params, &res);
+        rc = ss_db_exec(
+            c,
+            "UPDATE account.users u SET status = 'suspended', updated_at = now() "
+            "WHERE u.status = 'active' AND u.login_id <> 'chuokai-admin' AND " LAST_ACTIVE
+            " < now() - make_interval(days => $1::int)",
+            1, params, &res);
     if (rc != 0)
         return rc;
     *suspended = atol(PQcmdTuples(res));
@@ -54,15 +55,16 @@ static int suspend_exec(ss_dbc *c, long *suspended, long *warned, PGresult **rev
     res = NULL;
     if ((rc = acct_revoke(c, ACCT_REV_INACTIVE, "active", revoked)) != 0)
         return rc;
-    rc = ss_db_exec(c,
-                    "WITH w AS (UPDATE account.users u SET warned_at = now() "
-                    "WHERE u.status = 'active' AND u.warned_at IS NULL AND $2::int > 0 AND "
-                    LAST_ACTIVE " < now() - make_interval(days => $1::int - $2::int) "
-                    "RETURNING u.email, u.login_id, " LAST_ACTIVE " + make_interval(days => $1::int) AS due) "
-                    "INSERT INTO account.outbox (kind, to_addr, subject, body) "
-                    "SELECT 'inactivity-warning', email, $3, format($4, login_id, "
-                    "to_char(due, 'YYYY-MM-DD')) FROM w",
-                    4, params, &res);
+    rc = ss_db_exec(
+        c,
+        "WITH w AS (UPDATE account.users u SET warned_at = now() "
+        "WHERE u.status = 'active' AND u.warned_at IS NULL AND $2::int > 0 AND " LAST_ACTIVE
+        " < now() - make_interval(days => $1::int - $2::int) "
+        "RETURNING u.email, u.login_id, " LAST_ACTIVE " + make_interval(days => $1::int) AS due) "
+        "INSERT INTO account.outbox (kind, to_addr, subject, body) "
+        "SELECT 'inactivity-warning', email, $3, format($4, login_id, "
+        "to_char(due, 'YYYY-MM-DD')) FROM w",
+        4, params, &res);
     if (rc != 0)
         return rc;
     *warned = atol(PQcmdTuples(res));

@@ -37,7 +37,7 @@ static void prefix_errors(ss_req *r, size_t from, const char *prefix)
 
     if (prefix == NULL || prefix[0] == '\0' || r->errors == NULL)
         return;
-    json_array_foreach(r->errors, i, e) {
+    json_array_foreach (r->errors, i, e) {
         const char *f = ss_json_str(e, "field");
         if (i < from || f == NULL)
             continue;
@@ -73,22 +73,28 @@ int acct_user_fields_check(ss_req *r, const json_t *obj, bool with_role, const c
     return rc;
 }
 
-int acct_user_insert(ss_req *r, ss_dbc *c, const char *org_id, const json_t *obj,
-                     const char *role, const char *phc, json_t **user_out)
+int acct_user_insert(ss_req *r, ss_dbc *c, const char *org_id, const json_t *obj, const char *role,
+                     const char *phc, json_t **user_out)
 {
     char ttl[24];
-    const char *params[] = {ss_json_str(obj, "user_id"), org_id, ss_json_str(obj, "name"),
-                            ss_json_str(obj, "name_kana"), ss_json_str(obj, "email"), role, phc,
+    const char *params[] = {ss_json_str(obj, "user_id"),
+                            org_id,
+                            ss_json_str(obj, "name"),
+                            ss_json_str(obj, "name_kana"),
+                            ss_json_str(obj, "email"),
+                            role,
+                            phc,
                             acct_num(ttl, acct_cfg.temp_pw_ttl_h)};
     PGresult *res = NULL;
     int rc;
 
     *user_out = NULL;
-    rc = ss_db_exec(c,
-                    "INSERT INTO account.users AS u (login_id, org_id, name, name_kana, email, role, "
-                    "pw_hash, pw_temporary, pw_expires_at) VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, "
-                    "true, now() + make_interval(hours => $8::int)) RETURNING " ACCT_USER_JSON,
-                    8, params, &res);
+    rc = ss_db_exec(
+        c,
+        "INSERT INTO account.users AS u (login_id, org_id, name, name_kana, email, role, "
+        "pw_hash, pw_temporary, pw_expires_at) VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, "
+        "true, now() + make_interval(hours => $8::int)) RETURNING " ACCT_USER_JSON,
+        8, params, &res);
     if (rc == SS_ERR_CONFLICT)
         return ss_req_fail(r, rc, "the user ID is already in use");
     if (rc != 0)
@@ -137,8 +143,8 @@ static int target_load(ss_req *r, char org[40], char role[8])
     if (!acct_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such user");
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
-    rc = ss_db_query(ss_server_db(), "SELECT org_id, role FROM account.users WHERE id = $1::uuid", 1,
-                     params, &res);
+    rc = ss_db_query(ss_server_db(), "SELECT org_id, role FROM account.users WHERE id = $1::uuid",
+                     1, params, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? 0 : SS_ERR_NOT_FOUND;
@@ -167,11 +173,13 @@ int acct_h_user_get(ss_req *r)
     if ((rc = target_load(r, org, role)) != 0)
         return rc;
     params[0] = r->res_id;
-    rc = ss_db_query(ss_server_db(), "SELECT " ACCT_USER_JSON " FROM account.users u WHERE u.id = $1::uuid",
-                     1, params, &res);
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT " ACCT_USER_JSON " FROM account.users u WHERE u.id = $1::uuid", 1,
+                     params, &res);
     if (rc != 0)
         return rc;
-    rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, acct_json_col(res, 0, 0)) : SS_ERR_NOT_FOUND;
+    rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, acct_json_col(res, 0, 0))
+                             : SS_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }
@@ -218,7 +226,8 @@ int acct_h_user_list(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = list_filters(r, &status, &role, &org)) != 0 || (rc = acct_page(r, &limit, ts, id)) != 0)
+    if ((rc = list_filters(r, &status, &role, &org)) != 0 ||
+        (rc = acct_page(r, &limit, ts, id)) != 0)
         return rc;
     params[0] = org;
     params[1] = status;
@@ -226,12 +235,13 @@ int acct_h_user_list(ss_req *r)
     params[3] = ts[0] ? ts : NULL;
     params[4] = id[0] ? id : NULL;
     params[5] = acct_num(lim, limit + 1);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " ACCT_USER_JSON " FROM account.users u WHERE u.org_id = $1::uuid "
-                     "AND ($2::text IS NULL OR u.status = $2) AND ($3::text IS NULL OR u.role = $3) "
-                     "AND ($4::timestamptz IS NULL OR (u.created_at, u.id) > ($4::timestamptz, $5::uuid)) "
-                     "ORDER BY u.created_at, u.id LIMIT $6::int",
-                     6, params, &res);
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT " ACCT_USER_JSON " FROM account.users u WHERE u.org_id = $1::uuid "
+        "AND ($2::text IS NULL OR u.status = $2) AND ($3::text IS NULL OR u.role = $3) "
+        "AND ($4::timestamptz IS NULL OR (u.created_at, u.id) > ($4::timestamptz, $5::uuid)) "
+        "ORDER BY u.created_at, u.id LIMIT $6::int",
+        6, params, &res);
     if (rc != 0)
         return rc;
     rc = acct_list_reply(r, res, limit);
@@ -251,20 +261,25 @@ static const ss_field patch_fields[] = {
 /* Update the row; "active" also lifts a lock and restarts the inactivity clock. */
 static int patch_exec(ss_dbc *c, const char *id, const json_t *b, PGresult **res)
 {
-    const char *params[] = {id, ss_json_str(b, "name"), ss_json_str(b, "name_kana"),
-                            ss_json_str(b, "email"), ss_json_str(b, "role"), ss_json_str(b, "status")};
+    const char *params[] = {id,
+                            ss_json_str(b, "name"),
+                            ss_json_str(b, "name_kana"),
+                            ss_json_str(b, "email"),
+                            ss_json_str(b, "role"),
+                            ss_json_str(b, "status")};
 
-    return ss_db_exec(c,
-                      "UPDATE account.users u SET name = coalesce($2, u.name), "
-                      "name_kana = coalesce($3, u.name_kana), email = coalesce($4, u.email), "
-                      "role = coalesce($5, u.role), status = coalesce($6, u.status), "
-                      "failed_count = CASE WHEN $6 = 'active' THEN 0 ELSE u.failed_count END, "
-                      "locked_until = CASE WHEN $6 = 'active' THEN NULL ELSE u.locked_until END, "
-                      "warned_at = CASE WHEN $6 = 'active' THEN NULL ELSE u.warned_at END, "
-                      "reactivated_at = CASE WHEN $6 = 'active' AND u.status <> 'active' THEN now() "
-                      "ELSE u.reactivated_at END, updated_at = now() "
-                      "WHERE u.id = $1::uuid RETURNING " ACCT_USER_JSON,
-                      6, params, res);
+    return ss_db_exec(
+        c,
+        "UPDATE account.users u SET name = coalesce($2, u.name), "
+        "name_kana = coalesce($3, u.name_kana), email = coalesce($4, u.email), "
+        "role = coalesce($5, u.role), status = coalesce($6, u.status), "
+        "failed_count = CASE WHEN $6 = 'active' THEN 0 ELSE u.failed_count END, "
+        "locked_until = CASE WHEN $6 = 'active' THEN NULL ELSE u.locked_until END, "
+        "warned_at = CASE WHEN $6 = 'active' THEN NULL ELSE u.warned_at END, "
+        "reactivated_at = CASE WHEN $6 = 'active' AND u.status <> 'active' THEN now() "
+        "ELSE u.reactivated_at END, updated_at = now() "
+        "WHERE u.id = $1::uuid RETURNING " ACCT_USER_JSON,
+        6, params, res);
 }
 
 int acct_h_user_patch(ss_req *r)
@@ -276,7 +291,8 @@ int acct_h_user_patch(ss_req *r)
     PGresult *res = NULL, *revoked = NULL;
     int rc;
 
-    if ((rc = ss_body_check(r, patch_fields)) != 0 || (rc = acct_kana_field(r, r->body, "name_kana")) != 0 ||
+    if ((rc = ss_body_check(r, patch_fields)) != 0 ||
+        (rc = acct_kana_field(r, r->body, "name_kana")) != 0 ||
         (rc = target_load(r, org, role)) != 0)
         return rc;
     new_role = ss_json_str(r->body, "role");
@@ -284,7 +300,8 @@ int acct_h_user_patch(ss_req *r)
     end_sessions = (new_status && strcmp(new_status, "disabled") == 0) ||
                    (new_role && strcmp(new_role, role) != 0);
     if (strcasecmp(r->res_id, r->who.sub) == 0 && end_sessions)
-        return ss_req_fail(r, SS_ERR_CONFLICT, "an administrator cannot disable or demote themselves");
+        return ss_req_fail(r, SS_ERR_CONFLICT,
+                           "an administrator cannot disable or demote themselves");
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
     if ((rc = ss_db_begin(c)) != 0 || (rc = patch_exec(c, r->res_id, r->body, &res)) != 0)
@@ -296,7 +313,8 @@ int acct_h_user_patch(ss_req *r)
         goto out;
     acct_revoke_apply(revoked);
     revoked = NULL;
-    rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, acct_json_col(res, 0, 0)) : SS_ERR_NOT_FOUND;
+    rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, acct_json_col(res, 0, 0))
+                             : SS_ERR_NOT_FOUND;
 out:
     PQclear(res);
     PQclear(revoked);
@@ -318,11 +336,13 @@ int acct_h_user_reset(ss_req *r)
     if ((rc = acct_temp_password(pw, &phc)) != 0 || (rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         goto out;
     if ((rc = ss_db_begin(c)) != 0 || (rc = acct_pw_store(c, r->res_id, phc, true, expires)) != 0 ||
-        (rc = acct_revoke(c, ACCT_REV_USER, r->res_id, &revoked)) != 0 || (rc = ss_db_commit(c)) != 0)
+        (rc = acct_revoke(c, ACCT_REV_USER, r->res_id, &revoked)) != 0 ||
+        (rc = ss_db_commit(c)) != 0)
         goto out;
     acct_revoke_apply(revoked);
     revoked = NULL;
-    rc = ss_reply_json_new(r, 200, json_pack("{s:s,s:s}", "temporary_password", pw, "expires_at", expires));
+    rc = ss_reply_json_new(r, 200,
+                           json_pack("{s:s,s:s}", "temporary_password", pw, "expires_at", expires));
 out:
     explicit_bzero(pw, sizeof(pw));
     PQclear(revoked);

@@ -30,7 +30,8 @@ bool acct_login_id_ok(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        bool alnum = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        bool alnum =
+            (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
         if (!alnum && ch != '.' && ch != '_' && ch != '@' && ch != '-')
             return false;
     }
@@ -69,16 +70,16 @@ static long next_cp(const unsigned char **pp)
 
 static bool kana_cp_ok(long cp)
 {
-    if (cp == ' ' || cp == 0x3000)                       /* spaces */
+    if (cp == ' ' || cp == 0x3000) /* spaces */
         return true;
-    if (cp >= 0x3041 && cp <= 0x30FF)                    /* hiragana, katakana, ー ・ ゛ ゜ */
+    if (cp >= 0x3041 && cp <= 0x30FF) /* hiragana, katakana, ー ・ ゛ ゜ */
         return true;
-    if (cp >= 0xFF65 && cp <= 0xFF9F)                    /* half-width katakana */
+    if (cp >= 0xFF65 && cp <= 0xFF9F) /* half-width katakana */
         return true;
     if ((cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z'))
         return true;
     if ((cp >= 0xFF10 && cp <= 0xFF19) || (cp >= 0xFF21 && cp <= 0xFF3A) ||
-        (cp >= 0xFF41 && cp <= 0xFF5A))                  /* full-width digits and latin */
+        (cp >= 0xFF41 && cp <= 0xFF5A)) /* full-width digits and latin */
         return true;
     return cp == '-' || cp == '.' || cp == '(' || cp == ')' || cp == 0xFF08 || cp == 0xFF09 ||
            cp == 0xFF0D || cp == 0x2010 || cp == 0xFF0E;

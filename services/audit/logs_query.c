@@ -77,8 +77,8 @@ static const char aud_select[] =
 
 typedef struct aud_filter {
     const char *from, *to, *actor, *org, *res_type, *res_id, *person, *status;
-    int outcome;      /* 0 any, 1 success, 2 failure */
-    const char *muni; /* tenant restriction, or NULL */
+    int outcome;          /* 0 any, 1 success, 2 failure */
+    const char *muni;     /* tenant restriction, or NULL */
     const char *muni_org; /* the municipality's organisation id (resources of its own users) */
     bool csv;
     int limit;      /* rows wanted */

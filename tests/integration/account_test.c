@@ -16,9 +16,9 @@
 #include "harness.h"
 #include "sesshu/crypto.h"
 
-static char sfx[12];           /* random suffix of this run */
-static char chu_token[2048];   /* the run's own 国保中央会 admin */
-static int seq;                /* makes every name of the run unique */
+static char sfx[12];         /* random suffix of this run */
+static char chu_token[2048]; /* the run's own 国保中央会 admin */
+static int seq;              /* makes every name of the run unique */
 
 #define PW_GOOD "a long and sufficiently random pass phrase"
 
@@ -86,16 +86,18 @@ static void new_org(char org_id[40], char login_id[72], char token[2048])
 
     snprintf(login_id, 72, "it-adm-%s-%d", sfx, ++seq);
     inst_code(code);
-    snprintf(body, sizeof(body),
-             "{\"type\":\"medical_institution\",\"code\":\"%s\",\"name\":\"試験医院%d\","
-             "\"name_kana\":\"シケンイイン\",\"admin\":{\"user_id\":\"%s\",\"name\":\"試験 管理者\","
-             "\"name_kana\":\"シケン カンリシャ\",\"email\":\"%s@example.org\"}}",
-             code, seq, login_id, login_id);
+    snprintf(
+        body, sizeof(body),
+        "{\"type\":\"medical_institution\",\"code\":\"%s\",\"name\":\"試験医院%d\","
+        "\"name_kana\":\"シケンイイン\",\"admin\":{\"user_id\":\"%s\",\"name\":\"試験 管理者\","
+        "\"name_kana\":\"シケン カンリシャ\",\"email\":\"%s@example.org\"}}",
+        code, seq, login_id, login_id);
     j = call("POST", "/api/v1/organizations", chu_token, body, 201);
     str_of(org_id, 40, json_object_get(j, "organization"), "id");
     str_of(temp, sizeof(temp), j, "temporary_password");
     ck_assert_int_eq((int)strlen(temp), ACCT_TEMP_PW_LEN);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "admin"), "role")), "admin");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "admin"), "role")),
+                     "admin");
     json_decref(j);
     login(login_id, temp, 200, token, 2048);
     snprintf(pwbody, sizeof(pwbody), "{\"current_password\":\"%s\",\"new_password\":\"%s\"}", temp,
@@ -156,7 +158,8 @@ START_TEST(login_failures_look_alike)
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"wrong password here\"}", adm);
     a = call("POST", "/api/v1/auth/login", NULL, body, 401);
     snprintf(unknown, sizeof(unknown), "it-nobody-%s", sfx);
-    snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"wrong password here\"}", unknown);
+    snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"wrong password here\"}",
+             unknown);
     b = call("POST", "/api/v1/auth/login", NULL, body, 401);
     ck_assert_str_eq(json_string_value(json_object_get(a, "detail")),
                      json_string_value(json_object_get(b, "detail")));
@@ -206,17 +209,21 @@ START_TEST(temp_password_gates_everything_but_change)
                      "urn:sesshu:problem:password-change-required");
     json_decref(j);
     /* The policy refuses a password containing the login ID. */
-    snprintf(body, sizeof(body), "{\"current_password\":\"%s\",\"new_password\":\"xx%sxxxxxxxxxxxx\"}",
-             temp, ulogin);
+    snprintf(body, sizeof(body),
+             "{\"current_password\":\"%s\",\"new_password\":\"xx%sxxxxxxxxxxxx\"}", temp, ulogin);
     j = call("POST", "/api/v1/auth/password", ut, body, 422);
-    ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "urn:sesshu:problem:password-policy");
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j, "errors"), 0), "reason")),
+    ck_assert_str_eq(json_string_value(json_object_get(j, "type")),
+                     "urn:sesshu:problem:password-policy");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(j, "errors"), 0), "reason")),
                      "contains-user-id");
     json_decref(j);
-    snprintf(body, sizeof(body), "{\"current_password\":\"%s\",\"new_password\":\"%s\"}", temp, PW_GOOD);
+    snprintf(body, sizeof(body), "{\"current_password\":\"%s\",\"new_password\":\"%s\"}", temp,
+             PW_GOOD);
     j = call("POST", "/api/v1/auth/password", ut, body, 200);
     ck_assert(json_is_false(json_object_get(j, "password_change_required")));
-    json_decref(call("GET", "/api/v1/users", json_string_value(json_object_get(j, "access_token")), NULL, 200));
+    json_decref(call("GET", "/api/v1/users", json_string_value(json_object_get(j, "access_token")),
+                     NULL, 200));
     json_decref(j);
     json_decref(call("GET", "/api/v1/me", ut, NULL, 401)); /* the old session ended */
 }
@@ -232,7 +239,8 @@ START_TEST(temp_password_expires)
     new_user(tok, "user", uid, ulogin, temp);
     snprintf(sql, sizeof(sql),
              "UPDATE account.users SET pw_expires_at = now() - interval '1 minute' "
-             "WHERE id = '%s' RETURNING id", uid);
+             "WHERE id = '%s' RETURNING id",
+             uid);
     v = it_sql_value(sql);
     ck_assert_ptr_nonnull(v);
     free(v);
@@ -270,11 +278,14 @@ START_TEST(org_code_check_digit)
 
     /* 渋谷区 is 131130: a wrong check digit must be refused. */
     snprintf(body, sizeof(body),
-             "{\"type\":\"municipality\",\"code\":\"131131\",\"name\":\"渋谷区\",\"name_kana\":\"シブヤク\","
-             "\"admin\":{\"user_id\":\"it-x-%s\",\"name\":\"x\",\"name_kana\":\"エックス\",\"email\":\"x@example.org\"}}",
+             "{\"type\":\"municipality\",\"code\":\"131131\",\"name\":\"渋谷区\",\"name_kana\":"
+             "\"シブヤク\","
+             "\"admin\":{\"user_id\":\"it-x-%s\",\"name\":\"x\",\"name_kana\":\"エックス\","
+             "\"email\":\"x@example.org\"}}",
              sfx);
     j = call("POST", "/api/v1/organizations", chu_token, body, 422);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")),
+    ck_assert_str_eq(json_string_value(
+                         json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")),
                      "code");
     json_decref(j);
 }
@@ -291,8 +302,10 @@ START_TEST(org_duplicate_code_409)
     j = call("GET", path, chu_token, NULL, 200);
     code = json_string_value(json_object_get(j, "code"));
     snprintf(body, sizeof(body),
-             "{\"type\":\"medical_institution\",\"code\":\"%s\",\"name\":\"重複\",\"name_kana\":\"チョウフク\","
-             "\"admin\":{\"user_id\":\"it-dup-%s\",\"name\":\"x\",\"name_kana\":\"エックス\",\"email\":\"x@example.org\"}}",
+             "{\"type\":\"medical_institution\",\"code\":\"%s\",\"name\":\"重複\",\"name_kana\":"
+             "\"チョウフク\","
+             "\"admin\":{\"user_id\":\"it-dup-%s\",\"name\":\"x\",\"name_kana\":\"エックス\","
+             "\"email\":\"x@example.org\"}}",
              code, sfx);
     json_decref(j);
     json_decref(call("POST", "/api/v1/organizations", chu_token, body, 409));
@@ -326,9 +339,11 @@ START_TEST(user_create_in_own_org)
     /* The same login ID again, in any case, is a conflict. */
     for (char *p = ulogin; *p; p++)
         *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    snprintf(body, sizeof(body),
-             "{\"user_id\":\"%s\",\"name\":\"x\",\"name_kana\":\"エックス\",\"email\":\"x@example.org\","
-             "\"role\":\"user\"}", ulogin);
+    snprintf(
+        body, sizeof(body),
+        "{\"user_id\":\"%s\",\"name\":\"x\",\"name_kana\":\"エックス\",\"email\":\"x@example.org\","
+        "\"role\":\"user\"}",
+        ulogin);
     json_decref(call("POST", "/api/v1/users", tok, body, 409));
 }
 END_TEST
@@ -352,7 +367,9 @@ START_TEST(cross_org_is_not_found)
     /* The list shows only the caller's organisation. */
     j = call("GET", "/api/v1/organizations", ta, NULL, 200);
     ck_assert_int_eq((int)json_array_size(json_object_get(j, "items")), 1);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id")), oa);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id")),
+        oa);
     json_decref(j);
     /* A 国保中央会 admin reaches another organisation's admin, not its users. */
     json_decref(call("GET", "/api/v1/users/00000000-0000-4000-8000-000000000000", ta, NULL, 404));
@@ -383,17 +400,23 @@ START_TEST(bad_bodies_are_problems)
     json_t *j;
 
     j = call("POST", "/api/v1/auth/login", NULL, "{\"user_id\":", 400);
-    ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "urn:sesshu:problem:invalid-json");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "type")),
+                     "urn:sesshu:problem:invalid-json");
     json_decref(j);
-    j = call("POST", "/api/v1/auth/login", NULL, "{\"user_id\":\"a\",\"password\":\"b\",\"x\":1}", 422);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")), "x");
+    j = call("POST", "/api/v1/auth/login", NULL, "{\"user_id\":\"a\",\"password\":\"b\",\"x\":1}",
+             422);
+    ck_assert_str_eq(json_string_value(
+                         json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")),
+                     "x");
     json_decref(j);
     j = call("POST", "/api/v1/auth/login", NULL, "{\"user_id\":7,\"password\":\"b\"}", 422);
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")),
+    ck_assert_str_eq(json_string_value(
+                         json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")),
                      "user_id");
     json_decref(j);
     json_decref(call("POST", "/api/v1/users", chu_token, "[1,2]", 400));
-    ck_assert_int_eq(it_call_ct("POST", "/api/v1/auth/login", NULL, "user_id=a", "text/plain", &r), 0);
+    ck_assert_int_eq(it_call_ct("POST", "/api/v1/auth/login", NULL, "user_id=a", "text/plain", &r),
+                     0);
     ck_assert_int_eq(r.status, 415);
     it_resp_free(&r);
     json_decref(call("GET", "/api/v1/me", NULL, NULL, 401));
@@ -408,7 +431,7 @@ static bool menu_has(const json_t *me, const char *perm)
     size_t i;
     json_t *e;
 
-    json_array_foreach(json_object_get(me, "menu"), i, e)
+    json_array_foreach (json_object_get(me, "menu"), i, e)
         if (strcmp(json_string_value(json_object_get(e, "permission")), perm) == 0)
             return true;
     return false;
@@ -421,8 +444,10 @@ START_TEST(me_and_menu)
 
     new_org(org, adm, tok);
     j = call("GET", "/api/v1/me", tok, NULL, 200);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "user"), "user_id")), adm);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "organization"), "id")), org);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "user"), "user_id")),
+                     adm);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "organization"), "id")),
+                     org);
     ck_assert(menu_has(j, "users.manage"));
     ck_assert(!menu_has(j, "organizations.create"));
     json_decref(j);
@@ -431,7 +456,8 @@ START_TEST(me_and_menu)
     json_decref(j);
     new_user(tok, "user", uid, ulogin, temp);
     login(ulogin, temp, 200, ut, sizeof(ut));
-    snprintf(body, sizeof(body), "{\"current_password\":\"%s\",\"new_password\":\"%s\"}", temp, PW_GOOD);
+    snprintf(body, sizeof(body), "{\"current_password\":\"%s\",\"new_password\":\"%s\"}", temp,
+             PW_GOOD);
     j = call("POST", "/api/v1/auth/password", ut, body, 200);
     str_of(ut, sizeof(ut), j, "access_token");
     json_decref(j);
@@ -499,7 +525,8 @@ START_TEST(reset_and_reminder_reveal_nothing)
     json_decref(call("POST", "/api/v1/auth/user-id-reminder", NULL, body, 202));
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM account.reset_tokens t JOIN account.users u ON u.id = t.user_id "
-             "WHERE u.login_id = '%s'", adm);
+             "WHERE u.login_id = '%s'",
+             adm);
     v = it_sql_value(sql);
     ck_assert_str_eq(v, "1");
     free(v);
@@ -520,11 +547,12 @@ static void make_chuokai_admin(void)
         fprintf(stderr, "cannot hash\n");
         exit(2);
     }
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO account.users (login_id, org_id, name, name_kana, email, role, pw_hash, "
-             "pw_temporary) SELECT '%s', id, '試験 中央会', 'シケン チュウオウカイ', 'chu@example.org', "
-             "'admin', '%s', false FROM account.organizations WHERE type = 'chuokai' RETURNING id",
-             login_id, phc);
+    snprintf(
+        sql, sizeof(sql),
+        "INSERT INTO account.users (login_id, org_id, name, name_kana, email, role, pw_hash, "
+        "pw_temporary) SELECT '%s', id, '試験 中央会', 'シケン チュウオウカイ', 'chu@example.org', "
+        "'admin', '%s', false FROM account.organizations WHERE type = 'chuokai' RETURNING id",
+        login_id, phc);
     free(phc);
     v = it_sql_value(sql);
     if (v == NULL) {
@@ -541,7 +569,8 @@ static void make_chuokai_admin(void)
             fprintf(stderr, "cannot log in as the test's 国保中央会 admin: %s\n", r.raw);
             exit(2);
         }
-        snprintf(chu_token, sizeof(chu_token), "%s", json_string_value(json_object_get(r.json, "access_token")));
+        snprintf(chu_token, sizeof(chu_token), "%s",
+                 json_string_value(json_object_get(r.json, "access_token")));
         it_resp_free(&r);
     }
 }

@@ -679,11 +679,14 @@ START_TEST(query_bad_params)
                  tok_national, 422);
     ck_assert(names_field(j, "to"));
     json_decref(j);
-    /* What the HTTP library would drop (not UTF-8) or merge (repeated) is refused. */
-    j = get_json("/api/v1/access-logs?actor=%ff%fe&to=2024-01-01T00:00:00Z&to=2025-01-01T00:00:00Z",
-                 tok_national, 422);
-    ck_assert(names_field(j, "actor"));
-    ck_assert(names_field(j, "to"));
+    /* What the HTTP library would drop (not UTF-8) or merge (repeated) is refused as
+     * malformed by the dispatcher, before any handler runs. */
+    j = get_json("/api/v1/access-logs?actor=%ff%fe", tok_national, 400);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "detail")), "actor"));
+    json_decref(j);
+    j = get_json("/api/v1/access-logs?to=2024-01-01T00:00:00Z&to=2025-01-01T00:00:00Z",
+                 tok_national, 400);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "detail")), "repeated"));
     json_decref(j);
     j = get_json("/api/v1/access-logs?format=csv&limit=100001", tok_national, 422);
     ck_assert(names_field(j, "limit"));

@@ -83,8 +83,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     line[len] = '\0';
     line[strcspn(line, "\r\n")] = '\0';
     if (strncasecmp(line, "Content-Type: ", 14) == 0)
-        snprintf(r->content_type, sizeof(r->content_type), "%.*s",
-                 (int)sizeof(r->content_type) - 1, line + 14);
+        snprintf(r->content_type, sizeof(r->content_type), "%.*s", (int)sizeof(r->content_type) - 1,
+                 line + 14);
     else if (strncasecmp(line, "X-Request-Id: ", 14) == 0)
         snprintf(r->request_id, sizeof(r->request_id), "%.*s", (int)sizeof(r->request_id) - 1,
                  line + 14);
@@ -109,7 +109,8 @@ int it_call_ct(const char *method, const char *path, const char *bearer, const c
         h = curl_slist_append(h, hdr);
     }
     if (body != NULL) {
-        snprintf(hdr, sizeof(hdr), "Content-Type: %s", content_type ? content_type : "application/json");
+        snprintf(hdr, sizeof(hdr), "Content-Type: %s",
+                 content_type ? content_type : "application/json");
         h = curl_slist_append(h, hdr);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -134,7 +135,8 @@ int it_call_ct(const char *method, const char *path, const char *bearer, const c
     return cc == CURLE_OK ? 0 : -1;
 }
 
-int it_call(const char *method, const char *path, const char *bearer, const char *body, it_resp *out)
+int it_call(const char *method, const char *path, const char *bearer, const char *body,
+            it_resp *out)
 {
     return it_call_ct(method, path, bearer, body, NULL, out);
 }

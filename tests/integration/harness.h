@@ -17,10 +17,10 @@ void it_stop(void);
 
 typedef struct it_resp {
     long status;
-    json_t *json;           /* parsed body when it is JSON, else NULL */
-    char *raw;              /* body as received (NUL-terminated) */
+    json_t *json; /* parsed body when it is JSON, else NULL */
+    char *raw;    /* body as received (NUL-terminated) */
     char content_type[128];
-    char request_id[80];    /* X-Request-Id answered */
+    char request_id[80]; /* X-Request-Id answered */
 } it_resp;
 
 /* One request. bearer and body may be NULL; body is sent as

@@ -38,7 +38,9 @@ START_TEST(valid_body)
     ss_req r;
 
     ck_assert_int_eq(check("{\"user_id\":\"taro\",\"email\":\"t@x.jp\",\"role\":\"admin\","
-                           "\"age\":30,\"born\":null,\"tags\":[1,2]}", &r), 0);
+                           "\"age\":30,\"born\":null,\"tags\":[1,2]}",
+                           &r),
+                     0);
     ck_assert_ptr_null(r.errors);
 }
 END_TEST
@@ -59,14 +61,17 @@ START_TEST(each_error_named)
     ck_assert_int_eq(check("{\"user_id\":\"abc\",\"email\":\"t@x.jp\"}", &r), SS_ERR_VALIDATION);
     json_decref(r.errors);
     ck_assert_int_eq(check("{\"user_id\":\"taro\",\"email\":\"nope\",\"role\":\"root\",\"age\":151,"
-                           "\"tags\":[1,2,3,4]}", &r), SS_ERR_VALIDATION);
+                           "\"tags\":[1,2,3,4]}",
+                           &r),
+                     SS_ERR_VALIDATION);
     ck_assert_uint_eq(json_array_size(r.errors), 4);
     json_decref(r.errors);
     ck_assert_int_eq(check("{\"user_id\":\"ta\\u0001ro\",\"email\":\"t@x.jp\"}", &r),
                      SS_ERR_VALIDATION);
     json_decref(r.errors);
-    ck_assert_int_eq(check("{\"user_id\":\"taro\",\"email\":\"t@x.jp\",\"born\":\"2023-02-29\"}", &r),
-                     SS_ERR_VALIDATION);
+    ck_assert_int_eq(
+        check("{\"user_id\":\"taro\",\"email\":\"t@x.jp\",\"born\":\"2023-02-29\"}", &r),
+        SS_ERR_VALIDATION);
     json_decref(r.errors);
 }
 END_TEST

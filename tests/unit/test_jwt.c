@@ -75,8 +75,8 @@ START_TEST(sign_and_verify)
     ck_assert_int_eq(ss_jwt_principal(tok, &p), 0); /* from the cache */
     jwks = ss_jwt_jwks();
     ck_assert_uint_eq(json_array_size(json_object_get(jwks, "keys")), 1);
-    ck_assert_uint_eq(strlen(json_string_value(
-                          json_object_get(json_array_get(json_object_get(jwks, "keys"), 0), "kid"))),
+    ck_assert_uint_eq(strlen(json_string_value(json_object_get(
+                          json_array_get(json_object_get(jwks, "keys"), 0), "kid"))),
                       43);
     json_decref(jwks);
     free(tok);

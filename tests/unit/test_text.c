@@ -23,8 +23,8 @@ START_TEST(utf8_rejects_bad_sequences)
     ck_assert(!U8("\xF4\x90\x80\x80")); /* > U+10FFFF */
     ck_assert(!U8("\xE3\x81"));         /* truncated */
     ck_assert(!U8("\xFF"));
-    ck_assert(!U8("a\0b"));             /* NUL */
-    ck_assert(!U8("\x82\xA0"));         /* Shift_JIS あ */
+    ck_assert(!U8("a\0b"));     /* NUL */
+    ck_assert(!U8("\x82\xA0")); /* Shift_JIS あ */
 }
 END_TEST
 

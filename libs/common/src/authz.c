@@ -10,28 +10,24 @@
 
 #define BIT(p) (1ull << (p))
 
-static const char *const org_wire[] = {
-    NULL,
+static const char *const org_wire[] = {NULL,
 #define SS_W_(n, w, j) w,
-    SS_ORG_TYPES(SS_W_)
+                                       SS_ORG_TYPES(SS_W_)
 #undef SS_W_
 };
-static const char *const org_label[] = {
-    NULL,
+static const char *const org_label[] = {NULL,
 #define SS_J_(n, w, j) j,
-    SS_ORG_TYPES(SS_J_)
+                                        SS_ORG_TYPES(SS_J_)
 #undef SS_J_
 };
-static const char *const perm_wire[] = {
-    "public", "authenticated",
+static const char *const perm_wire[] = {"public", "authenticated",
 #define SS_P_(n, w, d) w,
-    SS_PERMS(SS_P_)
+                                        SS_PERMS(SS_P_)
 #undef SS_P_
 };
-static const char *const perm_desc[] = {
-    NULL, NULL,
+static const char *const perm_desc[] = {NULL, NULL,
 #define SS_D_(n, w, d) d,
-    SS_PERMS(SS_D_)
+                                        SS_PERMS(SS_D_)
 #undef SS_D_
 };
 
@@ -54,11 +50,8 @@ static unsigned long long grants(int org_type, int role)
         g |= BIT(SS_PERM_ORGS_READ_ALL) | BIT(SS_PERM_ACCESS_LOGS_READ) |
              BIT(SS_PERM_ACCESS_LOGS_VERIFY) | BIT(SS_PERM_ACCOUNTS_MAINTAIN);
         break;
-    case SS_ORG_MUNICIPALITY:
-        g |= BIT(SS_PERM_ACCESS_LOGS_READ);
-        break;
-    default:
-        break;
+    case SS_ORG_MUNICIPALITY: g |= BIT(SS_PERM_ACCESS_LOGS_READ); break;
+    default: break;
     }
     return g;
 }

@@ -54,7 +54,7 @@ static int walk(const json_t *v, int depth)
     if (json_is_string(v) && json_string_length(v) > SS_JSON_MAX_STRING)
         return -2;
     if (json_is_object(v)) {
-        json_object_foreach((json_t *)(uintptr_t)v, key, child) {
+        json_object_foreach ((json_t *)(uintptr_t)v, key, child) {
             int rc;
             if (strlen(key) > 256)
                 return -2;
@@ -62,7 +62,7 @@ static int walk(const json_t *v, int depth)
                 return rc;
         }
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, child) {
+        json_array_foreach (v, i, child) {
             int rc = walk(child, depth + 1);
             if (rc != 0)
                 return rc;
@@ -140,7 +140,8 @@ static bool check_value(ss_req *r, const ss_field *f, const json_t *v)
         if (f->type == SS_F_DATE && !ss_date_ok(s))
             return ss_req_field_error(r, f->name, "must be a date YYYY-MM-DD"), false;
         if (f->type == SS_F_TIMESTAMP && !ss_timestamp_ok(s))
-            return ss_req_field_error(r, f->name, "must be an RFC 3339 timestamp with offset"), false;
+            return ss_req_field_error(r, f->name, "must be an RFC 3339 timestamp with offset"),
+                   false;
         if (f->type == SS_F_EMAIL && !ss_email_ok(s))
             return ss_req_field_error(r, f->name, "must be an e-mail address"), false;
         if (f->type == SS_F_ENUM && !in_enum(s, f->values))
@@ -156,7 +157,8 @@ static bool check_value(ss_req *r, const ss_field *f, const json_t *v)
         if (f->type == SS_F_STRING) {
             for (const unsigned char *p = (const unsigned char *)s; *p; p++)
                 if (*p < 0x20 || *p == 0x7F)
-                    return ss_req_field_error(r, f->name, "must not contain control characters"), false;
+                    return ss_req_field_error(r, f->name, "must not contain control characters"),
+                           false;
         }
         return true;
     }
@@ -170,9 +172,12 @@ static bool check_value(ss_req *r, const ss_field *f, const json_t *v)
         }
         return true;
     case SS_F_BOOL:
-        return json_is_boolean(v) ? true : (ss_req_field_error(r, f->name, "must be true or false"), false);
+        return json_is_boolean(v)
+                   ? true
+                   : (ss_req_field_error(r, f->name, "must be true or false"), false);
     case SS_F_OBJECT:
-        return json_is_object(v) ? true : (ss_req_field_error(r, f->name, "must be an object"), false);
+        return json_is_object(v) ? true
+                                 : (ss_req_field_error(r, f->name, "must be an object"), false);
     case SS_F_ARRAY:
         if (!json_is_array(v))
             return ss_req_field_error(r, f->name, "must be an array"), false;
@@ -183,8 +188,7 @@ static bool check_value(ss_req *r, const ss_field *f, const json_t *v)
             return ss_req_field_error(r, f->name, reason), false;
         }
         return true;
-    default:
-        return ss_req_field_error(r, f->name, "unsupported"), false;
+    default: return ss_req_field_error(r, f->name, "unsupported"), false;
     }
 }
 
@@ -196,7 +200,7 @@ int ss_json_check(ss_req *r, const json_t *obj, const ss_field *fields)
 
     if (!json_is_object(obj))
         return ss_req_fail(r, SS_ERR_INVALID_JSON, "a JSON object is required");
-    json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
+    json_object_foreach ((json_t *)(uintptr_t)obj, key, v) {
         const ss_field *f = find_field(fields, key);
         if (f == NULL) {
             ss_req_field_error(r, key, "unknown field");

@@ -72,7 +72,7 @@ char *ss_db_conninfo(const char *service)
     char lower[48];
     size_t i;
 
-    for (i = 0; service[i] && i < sizeof(lower) - 1; i++)
+    for (i = 0; i < sizeof(lower) - 1 && service[i]; i++)
         lower[i] = (char)((service[i] >= 'A' && service[i] <= 'Z') ? service[i] + 32 : service[i]);
     lower[i] = '\0';
     snprintf(uname, sizeof(uname), SS_ENV_DB_USER_FMT, service);

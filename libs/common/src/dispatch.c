@@ -39,9 +39,12 @@ static int authenticate(ss_req *r)
     int perm = r->route ? r->route->perm : SS_PERM_PUBLIC;
 
     if (h == NULL)
-        return perm == SS_PERM_PUBLIC ? 0 : ss_req_fail(r, SS_ERR_UNAUTHORIZED, "a bearer token is required");
+        return perm == SS_PERM_PUBLIC
+                   ? 0
+                   : ss_req_fail(r, SS_ERR_UNAUTHORIZED, "a bearer token is required");
     if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
-        return ss_req_fail(r, SS_ERR_UNAUTHORIZED, "the Authorization header must be Bearer <token>");
+        return ss_req_fail(r, SS_ERR_UNAUTHORIZED,
+                           "the Authorization header must be Bearer <token>");
     if (ss_jwt_principal(h + 7, &r->who) != 0)
         return ss_req_fail(r, SS_ERR_UNAUTHORIZED, "the token is invalid, expired or revoked");
     return 0;
@@ -61,8 +64,10 @@ static int authorize(ss_req *r)
 
 static int hexval(char c)
 {
-    return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-         : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+    return (c >= '0' && c <= '9')   ? c - '0'
+           : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+           : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                    : -1;
 }
 
 /* Percent-decode [s, end) into out (size n); false if malformed or too long. */
@@ -146,7 +151,8 @@ static const char *peer_ip(const ss_req *r, char *buf, size_t n)
     if (sa != NULL && sa->sa_family == AF_INET)
         return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)n);
     if (sa != NULL && sa->sa_family == AF_INET6)
-        return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)n);
+        return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+                         (socklen_t)n);
     return NULL;
 }
 
@@ -178,7 +184,9 @@ static void write_audit(ss_req *r)
     memset(&row, 0, sizeof(row));
     row.request_id = r->request_id;
     row.service = r->svc->name;
-    row.actor_kind = w->kind == SS_PRINCIPAL_USER ? "user" : w->kind == SS_PRINCIPAL_CLIENT ? "client" : "anonymous";
+    row.actor_kind = w->kind == SS_PRINCIPAL_USER     ? "user"
+                     : w->kind == SS_PRINCIPAL_CLIENT ? "client"
+                                                      : "anonymous";
     row.actor_id = w->kind ? w->sub : NULL;
     row.actor_login = w->login_id[0] ? w->login_id : NULL;
     row.org_id = w->org_id[0] ? w->org_id : NULL;

@@ -10,7 +10,7 @@
 typedef struct ss_route_ctx {
     const ss_route *route; /* NULL for the default (404) endpoint */
     const ss_service *svc;
-    int index;             /* metrics slot */
+    int index; /* metrics slot */
 } ss_route_ctx;
 
 int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data);

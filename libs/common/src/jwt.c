@@ -19,18 +19,18 @@
 #include "sesshu/text.h"
 
 #define SS_JWT_MAX_KEYS 16
-#define SS_JWT_LEEWAY 30
+#define SS_JWT_LEEWAY   30
 
 typedef struct ss_key {
     char kid[48];
-    char x[48], y[48];  /* base64url coordinates */
-    char *pem;          /* public key PEM (for libjwt) */
+    char x[48], y[48]; /* base64url coordinates */
+    char *pem;         /* public key PEM (for libjwt) */
     size_t pem_len;
 } ss_key;
 
 static ss_key keys[SS_JWT_MAX_KEYS];
 static int nkeys;
-static char *sign_pem;  /* private key PEM */
+static char *sign_pem; /* private key PEM */
 static size_t sign_pem_len;
 static char sign_kid[48];
 static char issuer[256];
@@ -48,8 +48,8 @@ static int key_describe(EVP_PKEY *pk, ss_key *k)
     int rc = SS_ERR_INTERNAL;
 
     if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &bx) ||
-        !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &by) || BN_bn2binpad(bx, bx32, 32) != 32 ||
-        BN_bn2binpad(by, by32, 32) != 32)
+        !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &by) ||
+        BN_bn2binpad(bx, bx32, 32) != 32 || BN_bn2binpad(by, by32, 32) != 32)
         goto out;
     ex = ss_b64url_encode(bx32, 32);
     ey = ss_b64url_encode(by32, 32);
@@ -58,8 +58,8 @@ static int key_describe(EVP_PKEY *pk, ss_key *k)
     snprintf(k->x, sizeof(k->x), "%s", ex);
     snprintf(k->y, sizeof(k->y), "%s", ey);
     /* RFC 7638: members in lexicographic order, no white space. */
-    snprintf(thumb_in, sizeof(thumb_in), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-             ex, ey);
+    snprintf(thumb_in, sizeof(thumb_in),
+             "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", ex, ey);
     EVP_Digest(thumb_in, strlen(thumb_in), digest, &dlen, EVP_sha256(), NULL);
     free(ex);
     ex = ss_b64url_encode(digest, dlen);
@@ -194,7 +194,8 @@ int ss_jwt_init(bool need_signing)
     if (dir != NULL)
         load_public_dir(dir);
     if (nkeys == 0) {
-        fprintf(stderr, "jwt: no verification keys (%s or %s)\n", SS_ENV_JWT_PUBDIR, SS_ENV_JWT_KEY);
+        fprintf(stderr, "jwt: no verification keys (%s or %s)\n", SS_ENV_JWT_PUBDIR,
+                SS_ENV_JWT_KEY);
         return SS_ERR_INTERNAL;
     }
     return ss_jwt_cache_init();

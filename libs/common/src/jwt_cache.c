@@ -14,7 +14,7 @@
 #include "sesshu/jwt.h"
 #include "sesshu/text.h"
 
-#define SS_CACHE_SLOTS 16384
+#define SS_CACHE_SLOTS   16384
 #define SS_CACHE_STRIPES 64
 
 typedef struct slot {

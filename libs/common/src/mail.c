@@ -93,11 +93,12 @@ int ss_mail_send(const char *to, const char *subject, const char *body)
         rc = SS_ERR_NOMEM;
         goto out;
     }
-    snprintf(msg, cap,
-             "Date: %s\r\nFrom: %s\r\nTo: %s\r\nMessage-ID: <%s@sesshu>\r\n"
-             "Subject: =?UTF-8?B?%s?=\r\nMIME-Version: 1.0\r\n"
-             "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s",
-             date, from, to, mid, subj_b64, body_b64);
+    snprintf(
+        msg, cap,
+        "Date: %s\r\nFrom: %s\r\nTo: %s\r\nMessage-ID: <%s@sesshu>\r\n"
+        "Subject: =?UTF-8?B?%s?=\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s",
+        date, from, to, mid, subj_b64, body_b64);
     u = (upload){.data = msg, .len = strlen(msg), .pos = 0};
     curl = curl_easy_init();
     if (curl == NULL)

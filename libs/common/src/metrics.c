@@ -102,29 +102,36 @@ char *ss_metrics_render(void)
         if (routes[i].method[0] == '\0')
             continue;
         for (int c = 1; c <= 5; c++)
-            put(&b, "sesshu_http_requests_total{service=\"%s\",method=\"%s\",route=\"%s\",code=\"%dxx\"} %llu\n",
+            put(&b,
+                "sesshu_http_requests_total{service=\"%s\",method=\"%s\",route=\"%s\",code=\"%"
+                "dxx\"} %llu\n",
                 svc_name, routes[i].method, routes[i].path, c,
                 (unsigned long long)atomic_load(&routes[i].by_class[c]));
     }
-    put(&b, "# HELP sesshu_http_request_duration_seconds Time from dispatch to answer, access-log commit included.\n");
+    put(&b, "# HELP sesshu_http_request_duration_seconds Time from dispatch to answer, access-log "
+            "commit included.\n");
     put(&b, "# TYPE sesshu_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < NBUCKETS; i++) {
         cum += atomic_load(&hist[i]);
-        put(&b, "sesshu_http_request_duration_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n", svc_name,
-            bucket_s[i], cum);
+        put(&b, "sesshu_http_request_duration_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
+            svc_name, bucket_s[i], cum);
     }
     cum += atomic_load(&hist[NBUCKETS]);
-    put(&b, "sesshu_http_request_duration_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n", svc_name, cum);
+    put(&b, "sesshu_http_request_duration_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n",
+        svc_name, cum);
     put(&b, "sesshu_http_request_duration_seconds_sum{service=\"%s\"} %.6f\n", svc_name,
         (double)atomic_load(&hist_sum_us) / 1e6);
     put(&b, "sesshu_http_request_duration_seconds_count{service=\"%s\"} %llu\n", svc_name,
         (unsigned long long)atomic_load(&hist_count));
     ss_audit_get_stats(&as);
-    put(&b, "# HELP sesshu_audit_rows_total Access-log rows committed.\n# TYPE sesshu_audit_rows_total counter\n");
+    put(&b, "# HELP sesshu_audit_rows_total Access-log rows committed.\n# TYPE "
+            "sesshu_audit_rows_total counter\n");
     put(&b, "sesshu_audit_rows_total{service=\"%s\"} %llu\n", svc_name, as.rows);
-    put(&b, "# HELP sesshu_audit_batches_total Access-log transactions (group commits).\n# TYPE sesshu_audit_batches_total counter\n");
+    put(&b, "# HELP sesshu_audit_batches_total Access-log transactions (group commits).\n# TYPE "
+            "sesshu_audit_batches_total counter\n");
     put(&b, "sesshu_audit_batches_total{service=\"%s\"} %llu\n", svc_name, as.batches);
-    put(&b, "# HELP sesshu_audit_failures_total Access-log rows that could not be committed.\n# TYPE sesshu_audit_failures_total counter\n");
+    put(&b, "# HELP sesshu_audit_failures_total Access-log rows that could not be committed.\n# "
+            "TYPE sesshu_audit_failures_total counter\n");
     put(&b, "sesshu_audit_failures_total{service=\"%s\"} %llu\n", svc_name, as.failures);
     return b.s;
 }

@@ -8,7 +8,7 @@
 
 #include "sesshu/err.h"
 
-#define SS_MIGRATIONS_MAX 512
+#define SS_MIGRATIONS_MAX      512
 #define SS_MIGRATION_MAX_BYTES (4 * 1024 * 1024)
 
 static int cmp_names(const void *a, const void *b)
@@ -123,7 +123,8 @@ static int apply_one(ss_dbc *c, const char *schema_q, const char *dir, const cha
             rc = SS_ERR_INTERNAL;
         PQclear(r);
     }
-    rc = rc == 0 ? run_plain(conn, "COMMIT", "COMMIT") : (run_plain(conn, "ROLLBACK", "ROLLBACK"), rc);
+    rc = rc == 0 ? run_plain(conn, "COMMIT", "COMMIT")
+                 : (run_plain(conn, "ROLLBACK", "ROLLBACK"), rc);
     if (rc == 0)
         fprintf(stderr, "migrations: applied %s\n", name);
     free(body);

@@ -21,8 +21,10 @@ int ss_page_params(ss_req *r, int def, int max, int *limit_out, json_t **cursor_
     if (l != NULL) {
         char *end = NULL;
         long v = strtol(l, &end, 10);
-        if (l[0] == '\0' || *end != '\0' || strspn(l, "0123456789") != strlen(l) || v < 1 || v > max)
-            rc = ss_req_field_error(r, "limit", "must be an integer from 1 to the maximum page size");
+        if (l[0] == '\0' || *end != '\0' || strspn(l, "0123456789") != strlen(l) || v < 1 ||
+            v > max)
+            rc = ss_req_field_error(r, "limit",
+                                    "must be an integer from 1 to the maximum page size");
         else
             *limit_out = (int)v;
     }

@@ -149,7 +149,8 @@ static int listen_on(const ss_service *svc, int port)
     /* One byte over the limit lets the dispatcher tell "too large" from "exactly the limit". */
     inst.max_post_body_size = (size_t)maxbody + 1;
     ss_metrics_init(svc, SS_MAX_ROUTES);
-    if ((rc = add_routes(svc, svc->routes, &n)) != 0 || (rc = add_routes(svc, builtin_routes, &n)) != 0)
+    if ((rc = add_routes(svc, svc->routes, &n)) != 0 ||
+        (rc = add_routes(svc, builtin_routes, &n)) != 0)
         return rc;
     default_ctx = (ss_route_ctx){.route = NULL, .svc = svc, .index = SS_MAX_ROUTES - 1};
     ss_metrics_route_name(SS_MAX_ROUTES - 1, "ANY", "(unmatched)");

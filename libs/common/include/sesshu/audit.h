@@ -14,21 +14,21 @@
 typedef struct ss_audit_row {
     const char *request_id;
     const char *service;
-    const char *actor_kind;   /* "user", "client", "anonymous", "system" */
-    const char *actor_id;     /* user uuid / client id, or NULL */
-    const char *actor_login;  /* login id or NULL */
-    const char *org_id;       /* actor's organisation, or NULL */
-    const char *org_type;     /* wire name, or NULL */
-    const char *muni_code;    /* actor's municipality, or NULL */
-    const char *role;         /* "admin"/"user", or NULL */
+    const char *actor_kind;  /* "user", "client", "anonymous", "system" */
+    const char *actor_id;    /* user uuid / client id, or NULL */
+    const char *actor_login; /* login id or NULL */
+    const char *org_id;      /* actor's organisation, or NULL */
+    const char *org_type;    /* wire name, or NULL */
+    const char *muni_code;   /* actor's municipality, or NULL */
+    const char *role;        /* "admin"/"user", or NULL */
     const char *method;
-    const char *route;        /* route template, e.g. /api/v1/users/:id */
-    const char *path;         /* actual path (no query string) */
-    const char *res_type;     /* resource type or NULL */
-    const char *res_id;       /* resource id or NULL */
-    const char *person_id;    /* person concerned or NULL */
+    const char *route;          /* route template, e.g. /api/v1/users/:id */
+    const char *path;           /* actual path (no query string) */
+    const char *res_type;       /* resource type or NULL */
+    const char *res_id;         /* resource id or NULL */
+    const char *person_id;      /* person concerned or NULL */
     const char *subject_org_id; /* organisation the resource belongs to, or NULL */
-    const char *subject_muni; /* municipality the resource/person belongs to, or NULL */
+    const char *subject_muni;   /* municipality the resource/person belongs to, or NULL */
     int status;
     const char *client_ip;
     long long duration_us;

@@ -14,13 +14,13 @@
 #include <stdint.h>
 
 /*  X(NAME,                  wire name,                          日本語) */
-#define SS_ORG_TYPES(X)                                                   \
-    X(CHUOKAI, "chuokai", "国保中央会")                                   \
-    X(KOKUHOREN, "kokuhoren", "国保連合会")                               \
-    X(MUNICIPALITY, "municipality", "市区町村")                           \
-    X(MEDICAL, "medical_institution", "医療機関")                         \
+#define SS_ORG_TYPES(X)                                                      \
+    X(CHUOKAI, "chuokai", "国保中央会")                                      \
+    X(KOKUHOREN, "kokuhoren", "国保連合会")                                  \
+    X(MUNICIPALITY, "municipality", "市区町村")                              \
+    X(MEDICAL, "medical_institution", "医療機関")                            \
     X(NONINS_MEDICAL, "non_insurance_medical_institution", "非保険医療機関") \
-    X(MHLW, "mhlw", "厚生労働省")                                         \
+    X(MHLW, "mhlw", "厚生労働省")                                            \
     X(OPERATOR, "operator", "運用保守事業者")
 
 enum ss_org_type {
@@ -28,20 +28,20 @@ enum ss_org_type {
 #define SS_ORG_ENUM_(n, w, j) SS_ORG_##n,
     SS_ORG_TYPES(SS_ORG_ENUM_)
 #undef SS_ORG_ENUM_
-    SS_ORG_COUNT_
+        SS_ORG_COUNT_
 };
 
 enum ss_role { SS_ROLE_NONE = 0, SS_ROLE_USER = 1, SS_ROLE_ADMIN = 2 };
 
 /* Permissions. A route needs one (or SS_PERM_PUBLIC / SS_PERM_AUTHENTICATED).
  *  X(NAME,           wire name,                description for the menu) */
-#define SS_PERMS(X)                                                                       \
-    X(PROFILE, "profile", "自分のユーザ情報・パスワードの変更")                           \
-    X(ORGS_CREATE, "organizations.create", "組織と初回管理者ユーザの発行 (H-1-1)")        \
-    X(ORGS_READ_ALL, "organizations.read_all", "全組織の参照")                            \
-    X(USERS_MANAGE, "users.manage", "組織内ユーザの発行・変更 (H-1-2, H-1-4)")            \
-    X(ACCESS_LOGS_READ, "access_logs.read", "アクセスログの照会 (H-12)")                 \
-    X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")          \
+#define SS_PERMS(X)                                                                \
+    X(PROFILE, "profile", "自分のユーザ情報・パスワードの変更")                    \
+    X(ORGS_CREATE, "organizations.create", "組織と初回管理者ユーザの発行 (H-1-1)") \
+    X(ORGS_READ_ALL, "organizations.read_all", "全組織の参照")                     \
+    X(USERS_MANAGE, "users.manage", "組織内ユーザの発行・変更 (H-1-2, H-1-4)")     \
+    X(ACCESS_LOGS_READ, "access_logs.read", "アクセスログの照会 (H-12)")           \
+    X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")   \
     X(ACCOUNTS_MAINTAIN, "accounts.maintain", "アカウント自動停止ジョブの実行 (H-1-8)")
 
 enum ss_perm {
@@ -50,7 +50,7 @@ enum ss_perm {
 #define SS_PERM_ENUM_(n, w, d) SS_PERM_##n,
     SS_PERMS(SS_PERM_ENUM_)
 #undef SS_PERM_ENUM_
-    SS_PERM_COUNT_
+        SS_PERM_COUNT_
 };
 
 enum ss_principal_kind { SS_PRINCIPAL_NONE = 0, SS_PRINCIPAL_USER = 1, SS_PRINCIPAL_CLIENT = 2 };
@@ -58,25 +58,25 @@ enum ss_principal_kind { SS_PRINCIPAL_NONE = 0, SS_PRINCIPAL_USER = 1, SS_PRINCI
 /* Who is calling. Filled by the dispatcher from a verified token; handlers
  * only read it. Fixed-size, no heap. */
 typedef struct ss_principal {
-    int kind;               /* enum ss_principal_kind */
-    char sub[40];           /* user uuid or client id */
-    char login_id[72];      /* user's login ID (users only) */
-    char org_id[40];        /* organisation uuid */
-    int org_type;           /* enum ss_org_type */
-    char org_code[24];      /* organisation code */
-    char muni_code[8];      /* municipality code when org_type is MUNICIPALITY */
-    char pref_code[4];      /* prefecture code "01".."47" where known */
-    int role;               /* enum ss_role */
-    char sid[40];           /* session id (users) or jti (clients) */
+    int kind;          /* enum ss_principal_kind */
+    char sub[40];      /* user uuid or client id */
+    char login_id[72]; /* user's login ID (users only) */
+    char org_id[40];   /* organisation uuid */
+    int org_type;      /* enum ss_org_type */
+    char org_code[24]; /* organisation code */
+    char muni_code[8]; /* municipality code when org_type is MUNICIPALITY */
+    char pref_code[4]; /* prefecture code "01".."47" where known */
+    int role;          /* enum ss_role */
+    char sid[40];      /* session id (users) or jti (clients) */
     bool pw_change_required;
-    long long exp;          /* expiry, unix seconds */
+    long long exp; /* expiry, unix seconds */
 } ss_principal;
 
-const char *ss_org_type_name(int org_type);      /* wire name or NULL */
-const char *ss_org_type_label(int org_type);     /* 日本語 or NULL */
-int ss_org_type_parse(const char *wire);         /* SS_ORG_NONE if unknown */
-const char *ss_role_name(int role);              /* "admin" / "user" / NULL */
-int ss_role_parse(const char *wire);             /* SS_ROLE_NONE if unknown */
+const char *ss_org_type_name(int org_type);  /* wire name or NULL */
+const char *ss_org_type_label(int org_type); /* 日本語 or NULL */
+int ss_org_type_parse(const char *wire);     /* SS_ORG_NONE if unknown */
+const char *ss_role_name(int role);          /* "admin" / "user" / NULL */
+int ss_role_parse(const char *wire);         /* SS_ROLE_NONE if unknown */
 const char *ss_perm_name(int perm);
 
 /* Does the principal hold the permission? PUBLIC is always true,

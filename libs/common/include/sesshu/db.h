@@ -33,15 +33,13 @@ void ss_db_release(ss_dbc *c);
 /* Run a parameterised statement on a leased connection. params may hold
  * NULLs (SQL NULL). On success *out (if out not NULL) receives the result,
  * which the caller frees with PQclear; on error *out is NULL. */
-int ss_db_exec(ss_dbc *c, const char *sql, int nparams, const char *const *params,
-               PGresult **out);
+int ss_db_exec(ss_dbc *c, const char *sql, int nparams, const char *const *params, PGresult **out);
 int ss_db_begin(ss_dbc *c);
 int ss_db_commit(ss_dbc *c);
 int ss_db_rollback(ss_dbc *c);
 
 /* One statement on the pool: acquire, exec, release. */
-int ss_db_query(ss_db *db, const char *sql, int nparams, const char *const *params,
-                PGresult **out);
+int ss_db_query(ss_db *db, const char *sql, int nparams, const char *const *params, PGresult **out);
 
 /* SQLSTATE of the last error on this connection ("" if none). */
 const char *ss_db_sqlstate(const ss_dbc *c);

@@ -30,10 +30,10 @@
 #include "sesshu/db.h"
 
 /* Limits on JSON bodies (size comes from SESSHU_MAX_BODY_BYTES). */
-#define SS_JSON_MAX_DEPTH 16
+#define SS_JSON_MAX_DEPTH  16
 #define SS_JSON_MAX_STRING 65536
-#define SS_PAGE_MAX 200
-#define SS_PAGE_DEFAULT 50
+#define SS_PAGE_MAX        200
+#define SS_PAGE_DEFAULT    50
 
 typedef struct ss_req {
     const struct _u_request *u; /* ulfius request (borrowed) */
@@ -41,47 +41,48 @@ typedef struct ss_req {
     const struct ss_route *route;
     const struct ss_service *svc;
     char request_id[72];
-    ss_principal who;           /* kind NONE on public routes without a token */
-    json_t *body;               /* parsed JSON object body or NULL; owned by the dispatcher */
-    json_t *errors;             /* validation errors array or NULL; owned by the dispatcher */
-    const char *detail;         /* optional problem detail (static or pool-owned string) */
+    ss_principal who;   /* kind NONE on public routes without a token */
+    json_t *body;       /* parsed JSON object body or NULL; owned by the dispatcher */
+    json_t *errors;     /* validation errors array or NULL; owned by the dispatcher */
+    const char *detail; /* optional problem detail (static or pool-owned string) */
     char detail_buf[256];
     /* What the access log records; handlers fill these in. */
-    char res_id[72];            /* resource id touched */
-    char person_id[72];         /* person concerned, when personal data is touched */
-    char subject_org_id[40];    /* organisation the resource belongs to, if not the caller's */
-    char subject_muni[8];       /* municipality the resource belongs to, if known */
-    int status;                 /* HTTP status sent (set by ss_reply_*) */
+    char res_id[72];         /* resource id touched */
+    char person_id[72];      /* person concerned, when personal data is touched */
+    char subject_org_id[40]; /* organisation the resource belongs to, if not the caller's */
+    char subject_muni[8];    /* municipality the resource belongs to, if known */
+    int status;              /* HTTP status sent (set by ss_reply_*) */
     long long t_start_us;
 } ss_req;
 
 typedef int (*ss_handler)(ss_req *r);
 
 /* Route flags. */
-#define SS_ROUTE_TEMP_PW_OK 0x01u  /* allowed while a temporary password is unchanged */
-#define SS_ROUTE_NO_AUDIT 0x02u    /* health and metrics only */
-#define SS_ROUTE_RAW_BODY 0x04u    /* do not parse the body as JSON (forms, CSV) */
+#define SS_ROUTE_TEMP_PW_OK  0x01u /* allowed while a temporary password is unchanged */
+#define SS_ROUTE_NO_AUDIT    0x02u /* health and metrics only */
+#define SS_ROUTE_RAW_BODY    0x04u /* do not parse the body as JSON (forms, CSV) */
 #define SS_ROUTE_LOGIN_QUEUE 0x08u /* password hashing: bounded by the login queue */
 
 typedef struct ss_route {
-    const char *method;   /* "GET", "POST", ... */
-    const char *path;     /* ulfius pattern, e.g. "/api/v1/users/:id" */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* ulfius pattern, e.g. "/api/v1/users/:id" */
     ss_handler fn;
-    int perm;             /* enum ss_perm */
+    int perm; /* enum ss_perm */
     unsigned flags;
     const char *res_type; /* resource type for the access log, e.g. "user" */
 } ss_route;
 
 typedef struct ss_service {
-    const char *name;          /* "account" */
-    const char *env_name;      /* "ACCOUNT": SESSHU_ACCOUNT_PORT, SESSHU_ACCOUNT_DB_USER ... */
-    const char *schema;        /* database schema it owns, e.g. "account" */
-    int default_port;          /* 8101 */
-    const char *migrations_dir; /* compiled default (SS_MIGRATIONS_DIR), env SESSHU_MIGRATIONS_DIR overrides */
-    const ss_route *routes;    /* terminated by a route with method NULL */
+    const char *name;           /* "account" */
+    const char *env_name;       /* "ACCOUNT": SESSHU_ACCOUNT_PORT, SESSHU_ACCOUNT_DB_USER ... */
+    const char *schema;         /* database schema it owns, e.g. "account" */
+    int default_port;           /* 8101 */
+    const char *migrations_dir; /* compiled default (SS_MIGRATIONS_DIR), env SESSHU_MIGRATIONS_DIR
+                                   overrides */
+    const ss_route *routes;     /* terminated by a route with method NULL */
     /* Optional hooks; each returns 0 or a negative SS_ERR_*. */
-    int (*init)(ss_db *db);    /* after migrations, before listening */
-    void (*shutdown)(void);    /* after the server stopped */
+    int (*init)(ss_db *db); /* after migrations, before listening */
+    void (*shutdown)(void); /* after the server stopped */
     /* Optional command-line subcommands: returns exit status, or -1 if
      * argv[1] is not one of this service's commands. Called after init. */
     int (*command)(ss_db *db, int argc, char **argv);
@@ -115,10 +116,10 @@ int ss_reply_problem(ss_req *r, int err, const char *detail);
 void ss_reply_header(ss_req *r, const char *name, const char *value);
 
 /* ---- request helpers ------------------------------------------------ */
-const char *ss_req_param(const ss_req *r, const char *name);  /* URL :param */
-const char *ss_req_query(const ss_req *r, const char *name);  /* ?name= */
+const char *ss_req_param(const ss_req *r, const char *name); /* URL :param */
+const char *ss_req_query(const ss_req *r, const char *name); /* ?name= */
 const char *ss_req_header(const ss_req *r, const char *name);
-const char *ss_req_client_ip(const ss_req *r);               /* X-Real-IP from the gateway, or peer */
+const char *ss_req_client_ip(const ss_req *r); /* X-Real-IP from the gateway, or peer */
 /* Record a field error ({"field","reason"}) into r->errors; returns
  * SS_ERR_VALIDATION so a handler can `return ss_req_field_error(...)`. */
 int ss_req_field_error(ss_req *r, const char *field, const char *reason);
@@ -130,20 +131,20 @@ enum ss_ftype {
     SS_F_STRING = 1, /* non-empty unless min==0; length in code points in [min,max] */
     SS_F_INT,        /* integer in [min,max] */
     SS_F_BOOL,
-    SS_F_DATE,       /* YYYY-MM-DD, a real calendar date */
-    SS_F_EMAIL,      /* local@domain, <= 254 bytes */
-    SS_F_ENUM,       /* string in `values` */
+    SS_F_DATE,  /* YYYY-MM-DD, a real calendar date */
+    SS_F_EMAIL, /* local@domain, <= 254 bytes */
+    SS_F_ENUM,  /* string in `values` */
     SS_F_OBJECT,
-    SS_F_ARRAY,      /* length in [min,max] */
-    SS_F_TIMESTAMP,  /* ISO 8601 with offset */
+    SS_F_ARRAY,     /* length in [min,max] */
+    SS_F_TIMESTAMP, /* ISO 8601 with offset */
 };
 typedef struct ss_field {
     const char *name;
-    int type;             /* enum ss_ftype */
+    int type; /* enum ss_ftype */
     bool required;
-    long long min, max;   /* string length / int range / array length; 0,0 = defaults */
+    long long min, max;        /* string length / int range / array length; 0,0 = defaults */
     const char *const *values; /* SS_F_ENUM: NULL-terminated */
-    bool nullable;        /* JSON null accepted (means "clear") */
+    bool nullable;             /* JSON null accepted (means "clear") */
 } ss_field;
 /* Check obj against fields (terminated by name NULL): unknown members,
  * missing required members, wrong types, out-of-range values are each

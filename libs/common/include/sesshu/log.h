@@ -13,11 +13,11 @@ void ss_log_close(void);
 const char *ss_log_request_id(void);
 void ss_log_set_request_id(const char *rid);
 
-#define SS_LOG(level, fmt, ...)                                                             \
+#define SS_LOG(level, fmt, ...) \
     y_log_message((level), "[%s] %s: " fmt, ss_log_request_id(), __func__, ##__VA_ARGS__)
 #define SS_ERROR(fmt, ...) SS_LOG(Y_LOG_LEVEL_ERROR, fmt, ##__VA_ARGS__)
-#define SS_WARN(fmt, ...) SS_LOG(Y_LOG_LEVEL_WARNING, fmt, ##__VA_ARGS__)
-#define SS_INFO(fmt, ...) SS_LOG(Y_LOG_LEVEL_INFO, fmt, ##__VA_ARGS__)
+#define SS_WARN(fmt, ...)  SS_LOG(Y_LOG_LEVEL_WARNING, fmt, ##__VA_ARGS__)
+#define SS_INFO(fmt, ...)  SS_LOG(Y_LOG_LEVEL_INFO, fmt, ##__VA_ARGS__)
 #define SS_DEBUG(fmt, ...) SS_LOG(Y_LOG_LEVEL_DEBUG, fmt, ##__VA_ARGS__)
 
 #endif

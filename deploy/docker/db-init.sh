@@ -1,0 +1,13 @@
+#!/bin/sh
+# deploy/docker/db-init.sh - run once by the postgres image's entrypoint (mounted into
+# /docker-entrypoint-initdb.d) on a new data volume: db/roles.sql for each service, with the
+# passwords init-secrets made. Same roles and schemas as scripts/lib.sh ss_pg_roles.
+set -eu
+for spec in audit:audit account:account,authz; do
+    svc=${spec%%:*}
+    schemas=${spec#*:}
+    pw=$(cat "/run/sesshu/secrets/db-$svc.pw")
+    { printf '\\set pw %s\n' "$pw"; cat /sesshu/roles.sql; } |
+        psql -X -v ON_ERROR_STOP=1 -q --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
+            -v svc="$svc" -v schemas="$schemas" -f -
+done

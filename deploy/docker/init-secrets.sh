@@ -1,0 +1,34 @@
+#!/bin/sh
+# deploy/docker/init-secrets.sh - one-shot container of docker-compose.yml: the stack's secrets,
+# made once into the `secrets` volume (mounted at /run/sesshu), never taken from the repository.
+#   secrets/db-<svc>.pw      each service's database password (read by postgres' init script)
+#   secrets/postgres.pw      the database superuser's
+#   secrets/admin-password   chuokai-admin's first password (SESSHU_ADMIN_PASSWORD_FILE)
+#   secrets/jwt-signing.pem  EC P-256 private key, PKCS#8 (SESSHU_JWT_SIGNING_KEY_FILE)
+#   keys/<kid>.pem           its public key (SESSHU_JWT_PUBLIC_KEY_DIR)
+# The volume is mounted only into this stack's containers; files are world-readable there
+# because the services (uid 10001) and postgres (uid 999) both read them.
+set -eu
+root=${1:-/run/sesshu}
+mkdir -p "$root/secrets" "$root/keys"
+
+rand() { openssl rand -base64 48 | tr -dc 'A-Za-z0-9' | cut -c1-"$1"; }
+once() {
+    [ -s "$1" ] && return 0
+    printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"
+}
+
+for svc in account token records certificate master payment notice audit stats; do
+    once "$root/secrets/db-$svc.pw" "$(rand 32)"
+done
+once "$root/secrets/postgres.pw" "$(rand 32)"
+once "$root/secrets/admin-password" "$(rand 20)"
+if [ ! -s "$root/secrets/jwt-signing.pem" ]; then
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$root/secrets/jwt-signing.pem.tmp"
+    mv "$root/secrets/jwt-signing.pem.tmp" "$root/secrets/jwt-signing.pem"
+fi
+kid=$(openssl pkey -in "$root/secrets/jwt-signing.pem" -pubout -outform DER | sha256sum | cut -c1-16)
+[ -s "$root/keys/$kid.pem" ] || openssl pkey -in "$root/secrets/jwt-signing.pem" -pubout -out "$root/keys/$kid.pem"
+chmod 755 "$root" "$root/secrets" "$root/keys"
+chmod 644 "$root"/secrets/* "$root"/keys/*
+echo "secrets ready in $root (chuokai-admin's password: secrets/admin-password)"

@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""check-compose.py - offline check of docker-compose.yml and deploy/docker/Dockerfile.
+
+Used by scripts/test.sh when `docker compose config -q` cannot run (no compose plugin). Parses
+the compose file with python3-yaml and checks that it describes the same stack as the scripts:
+the services and their ports, the SESSHU_* variables each service is given, the Dockerfile
+targets it builds, and the files it mounts. Prints one line per problem; exits 1 if any.
+
+Usage: check-compose.py REPO_ROOT
+"""
+import os
+import re
+import sys
+
+import yaml
+
+PORTS = {"account": 8101, "token": 8102, "records": 8103, "certificate": 8104, "master": 8105,
+         "payment": 8106, "notice": 8107, "audit": 8108, "stats": 8109}
+# What every application service needs (scripts/lib.sh ss_write_env has the same list).
+COMMON_ENV = ["SESSHU_BIND", "SESSHU_DB_HOST", "SESSHU_DB_PORT", "SESSHU_DB_NAME",
+              "SESSHU_JWT_PUBLIC_KEY_DIR", "SESSHU_JWT_ISSUER", "SESSHU_SMTP_URL",
+              "SESSHU_MAIL_FROM"]
+
+
+def env_of(svc):
+    env = svc.get("environment", {}) or {}
+    if isinstance(env, list):
+        out = {}
+        for item in env:
+            k, _, v = str(item).partition("=")
+            out[k] = v
+        return out
+    return {str(k): ("" if v is None else str(v)) for k, v in env.items()}
+
+
+def published(svc):
+    """Container ports published on the host, as {host_port: container_port}."""
+    out = {}
+    for p in svc.get("ports", []) or []:
+        if isinstance(p, dict):
+            out[int(p.get("published", 0))] = int(p.get("target", 0))
+            continue
+        parts = str(p).split(":")
+        if len(parts) >= 2:
+            out[int(parts[-2])] = int(parts[-1].split("/")[0])
+    return out
+
+
+def main():
+    repo = sys.argv[1] if len(sys.argv) > 1 else "."
+    errors = []
+    with open(os.path.join(repo, "docker-compose.yml"), encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    with open(os.path.join(repo, "deploy/docker/Dockerfile"), encoding="utf-8") as f:
+        dockerfile = f.read()
+    targets = set(re.findall(r"(?im)^FROM\s+\S+\s+AS\s+(\S+)", dockerfile))
+
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, dict):
+        print("docker-compose.yml: no services mapping")
+        return 1
+    for name in ["postgres", "smtp", "audit", "account", "gateway"]:
+        if name not in services:
+            errors.append("missing service %s" % name)
+
+    for name, svc in services.items():
+        if not isinstance(svc, dict):
+            errors.append("%s: not a mapping" % name)
+            continue
+        if "image" not in svc and "build" not in svc:
+            errors.append("%s: neither image nor build" % name)
+        build = svc.get("build")
+        if isinstance(build, dict):
+            if build.get("dockerfile") and not os.path.exists(
+                    os.path.join(repo, build.get("context", "."), build["dockerfile"])):
+                errors.append("%s: Dockerfile %s not found" % (name, build["dockerfile"]))
+            if build.get("target") and build["target"] not in targets:
+                errors.append("%s: Dockerfile has no stage %s" % (name, build["target"]))
+        for dep in svc.get("depends_on", []) or []:
+            if dep not in services:
+                errors.append("%s: depends on unknown service %s" % (name, dep))
+        for vol in svc.get("volumes", []) or []:
+            src = vol.get("source") if isinstance(vol, dict) else str(vol).split(":")[0]
+            if src and (src.startswith("./") or src.startswith("/")):
+                if not os.path.exists(os.path.join(repo, src)):
+                    errors.append("%s: mounts %s, which does not exist" % (name, src))
+            elif src and src not in (doc.get("volumes") or {}):
+                errors.append("%s: volume %s is not declared" % (name, src))
+
+        if name in PORTS:
+            env = env_of(svc)
+            want_port = str(PORTS[name])
+            upper = name.upper()
+            for key in COMMON_ENV + ["SESSHU_%s_PORT" % upper, "SESSHU_%s_DB_USER" % upper]:
+                if key not in env:
+                    errors.append("%s: environment lacks %s" % (name, key))
+            if env.get("SESSHU_%s_PORT" % upper) not in (None, want_port):
+                errors.append("%s: SESSHU_%s_PORT is %s, not %s"
+                              % (name, upper, env.get("SESSHU_%s_PORT" % upper), want_port))
+            if env.get("SESSHU_DB_PORT") not in (None, "5433"):
+                errors.append("%s: SESSHU_DB_PORT is not 5433" % name)
+            if not any(k.startswith("SESSHU_%s_DB_PASSWORD" % upper) for k in env):
+                errors.append("%s: no SESSHU_%s_DB_PASSWORD(_FILE)" % (name, upper))
+            if "healthcheck" not in svc:
+                errors.append("%s: no healthcheck" % name)
+            ports = published(svc)
+            if ports and ports.get(PORTS[name]) != PORTS[name]:
+                errors.append("%s: port %d is not published as %d" % (name, PORTS[name], PORTS[name]))
+
+    if "account" in services and "audit" in services:
+        deps = services["account"].get("depends_on") or {}
+        cond = deps.get("audit", {}).get("condition") if isinstance(deps, dict) else None
+        if cond != "service_healthy":
+            errors.append("account: must wait for audit to be healthy (its migrations come first)")
+    if "gateway" in services and published(services["gateway"]).get(8080) != 8080:
+        errors.append("gateway: port 8080 is not published")
+    if "postgres" in services:
+        env = env_of(services["postgres"])
+        if env.get("PGPORT") != "5433":
+            errors.append("postgres: PGPORT must be 5433 (the scripts' database port)")
+
+    for e in errors:
+        print("docker-compose.yml: %s" % e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh - install the Debian 12 packages sesshu builds, runs and tests with.
+#
+# As root: installs what is missing (apt-get update only then), without starting the packages'
+# own system services (nginx on :80, a PostgreSQL cluster on :5432): this project runs its own.
+# As another user: prints the one apt-get line that would install what is missing, exits 1.
+# Nothing missing: prints nothing, exits 0. Options: --bench also wants wrk.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+pkgs=(
+    # build
+    build-essential cmake pkg-config
+    libulfius-dev liborcania-dev libyder-dev libjansson-dev libjwt-dev libpq-dev libargon2-dev
+    libmicrohttpd-dev libcurl4-gnutls-dev libssl-dev check
+    # run: database, gateway, mail sink, keys, scripts
+    postgresql-15 postgresql-client-15 nginx-light python3-aiosmtpd openssl gettext-base curl jq
+    ca-certificates util-linux
+    # test: static checks, compose-file check
+    cppcheck shellcheck python3-yaml
+)
+[[ -f $repo/.clang-format ]] && pkgs+=(clang-format)
+[[ ${1:-} == --bench ]] && pkgs+=(wrk)
+
+# The API tests need node >= 20 and npm: take Debian's only when there is no node at all (a
+# newer one, e.g. NodeSource's, must not be replaced by Debian's 18).
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    # nginx-light is one of several nginx builds; any nginx binary will do.
+    if [[ $p == nginx-light ]] && command -v nginx >/dev/null 2>&1; then continue; fi
+    [[ $status == installed ]] || missing+=("$p")
+done
+
+node_check() {
+    local major
+    command -v node >/dev/null 2>&1 || return 0
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    [[ $major -ge 20 ]] || echo "warning: node $(node --version) is older than 20, which the API tests need" >&2
+}
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    node_check
+    exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "Missing packages. Install them as root, then run this again:" >&2
+    echo "sudo apt-get install -y --no-install-recommends ${missing[*]}"
+    exit 1
+fi
+
+echo "==> installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# policy-rc.d answering 101 keeps invoke-rc.d/deb-systemd-invoke from starting the packages'
+# daemons during the install; removed again afterwards (only if we created it).
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    created_policy=1
+fi
+cleanup() { [[ $created_policy -eq 1 ]] && rm -f "$policy"; return 0; }
+trap cleanup EXIT
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+node_check

@@ -1,0 +1,528 @@
+# shellcheck shell=bash
+# scripts/lib.sh - the pieces up.sh, down.sh and test.sh share: runtime directory, secrets,
+# the service environment (env.sh), PostgreSQL, the SMTP sink, the services and the gateway.
+#
+# Sourced, never run. Functions print 'error: ...' and return 1 on failure (they never exit:
+# test.sh must go on to stop what was started). The caller sets SS_REPO (repository root, absolute), then calls
+# ss_profile up|test and ss_init RUNTIME_DIR. A profile fixes:
+#   SS_MODE      up: processes outlive the script; test: children of the script
+#   SS_PG_PORT SS_SMTP_PORT SS_GW_PORT SS_PORT_BASE   (service port = SS_PORT_BASE + its number)
+#   SS_BIN_DIR   build directory whose services/<svc>/sesshu-<svc> binaries run (build/, or
+#                build-asan/ for test; SESSHU_BUILD_DIR / SESSHU_ASAN_BUILD_DIR override them)
+# Every process started here is recorded as RUNTIME_DIR/run/<name>.pid and stopped by that PID.
+
+SS_PGBIN=/usr/lib/postgresql/15/bin
+SS_DB_NAME=sesshu
+# ARCHITECTURE.md "Services", in port order: account 8101 ... stats 8109.
+SS_ALL_SERVICES=(account token records certificate master payment notice audit stats)
+
+ss_log() { printf '==> %s\n' "$*" >&2; }
+ss_warn() { printf 'warning: %s\n' "$*" >&2; }
+ss_err() { printf 'error: %s\n' "$*" >&2; }
+ss_die() {
+    ss_err "$@"
+    exit 1
+}
+
+ss_is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# Random string of [A-Za-z0-9] with at least one upper, lower and digit (no pipes: a SIGPIPE
+# under pipefail would fail the caller).
+ss_rand() {
+    local n=$1 s=
+    while :; do
+        s=$(LC_ALL=C tr -dc 'A-Za-z0-9' < <(head -c $((n * 8)) /dev/urandom))
+        s=${s:0:n}
+        [[ ${#s} -eq $n && $s =~ [A-Z] && $s =~ [a-z] && $s =~ [0-9] ]] && break
+    done
+    printf '%s' "$s"
+}
+
+# --- services and ports -------------------------------------------------------------------
+
+ss_svc_number() {
+    local i
+    for i in "${!SS_ALL_SERVICES[@]}"; do
+        [[ ${SS_ALL_SERVICES[$i]} == "$1" ]] && { echo $((i + 1)); return 0; }
+    done
+    return 1
+}
+ss_svc_port() { echo $((SS_PORT_BASE + $(ss_svc_number "$1"))); }
+ss_svc_schemas() {
+    case $1 in
+        account) echo account,authz ;;
+        *) echo "$1" ;;
+    esac
+}
+ss_svc_bin() { echo "$SS_BIN_DIR/services/$1/sesshu-$1"; }
+ss_upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
+
+# Services that exist in the tree, audit first: its migrations create the access log every
+# other service writes to.
+ss_services() {
+    local s
+    [[ -f $SS_REPO/services/audit/CMakeLists.txt ]] && echo audit
+    for s in "${SS_ALL_SERVICES[@]}"; do
+        [[ $s != audit && -f $SS_REPO/services/$s/CMakeLists.txt ]] && echo "$s"
+    done
+    return 0
+}
+
+# --- processes ------------------------------------------------------------------------------
+
+# Running and not a zombie (a zombie still answers kill -0).
+ss_alive() {
+    local pid=$1 stat
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+
+# PID recorded for name, if that process is alive and still runs what we started (a recycled
+# PID of some other program is never signalled).
+ss_pid_of() {
+    local name=$1 match=$2 pid
+    pid=$(cat "$SS_RUN/$name.pid" 2>/dev/null) || return 1
+    ss_alive "$pid" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$match" || return 1
+    echo "$pid"
+}
+
+ss_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ss_spawn NAME LOG CMD... : start CMD with stdout/stderr appended to LOG, PID in run/NAME.pid.
+# up: in a session of its own so it outlives the script and the terminal; test: a child of the
+# script (reaped by it). The inner bash writes its own PID and execs, so the PID is CMD's.
+ss_spawn() {
+    local name=$1 log=$2 pidfile=$SS_RUN/$1.pid i
+    shift 2
+    rm -f "$pidfile"
+    # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
+    if [[ $SS_MODE == up ]]; then
+        setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$log" 2>&1 </dev/null &
+    else
+        bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$log" 2>&1 </dev/null &
+    fi
+    disown
+    for i in $(seq 1 50); do
+        [[ -s $pidfile ]] && return 0
+        sleep 0.1
+    done
+    ss_err "$name did not start"
+    return 1
+}
+
+# ss_stop NAME MATCH SIGNAL TIMEOUT_S : signal, wait for the exit (LeakSanitizer reports at
+# exit, so a sanitised service must be waited for), SIGKILL only past the timeout.
+ss_stop() {
+    local name=$1 match=$2 sig=$3 timeout=$4 pid i
+    if ! pid=$(ss_pid_of "$name" "$match"); then
+        rm -f "$SS_RUN/$name.pid"
+        return 0
+    fi
+    kill "-$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < timeout * 10; i++)); do
+        ss_alive "$pid" || break
+        sleep 0.1
+    done
+    if ss_alive "$pid"; then
+        ss_warn "$name (pid $pid) did not stop within ${timeout}s: SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.2
+    fi
+    rm -f "$SS_RUN/$name.pid"
+}
+
+ss_log_tail() {
+    local log=$1
+    [[ -f $log ]] || return 0
+    printf -- '--- last lines of %s ---\n' "$log" >&2
+    tail -n "${2:-40}" "$log" >&2
+    printf -- '---\n' >&2
+}
+
+# --- runtime directory ----------------------------------------------------------------------
+
+ss_pg_user() { if ss_is_root; then echo postgres; else id -un; fi; }
+# From / : the clone may be a directory the postgres user cannot enter (psql would complain).
+ss_as_pg() {
+    if ss_is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+ss_profile() {
+    case $1 in
+        up)
+            SS_MODE=up SS_PG_PORT=5433 SS_SMTP_PORT=2525 SS_GW_PORT=8080 SS_PORT_BASE=8100
+            SS_BIN_DIR=${SESSHU_BUILD_DIR:-$SS_REPO/build}
+            ;;
+        test)
+            SS_MODE=test SS_PG_PORT=15433 SS_SMTP_PORT=12525 SS_GW_PORT=18080 SS_PORT_BASE=18100
+            SS_BIN_DIR=${SESSHU_ASAN_BUILD_DIR:-$SS_REPO/build-asan}
+            ;;
+        *) ss_die "unknown profile $1" ;;
+    esac
+}
+
+ss_init() {
+    SS_VAR=$1
+    SS_RUN=$SS_VAR/run
+    SS_LOGDIR=$SS_VAR/log
+    SS_SECRETS=$SS_VAR/secrets
+    SS_KEYS=$SS_VAR/keys
+    SS_MAIL=$SS_VAR/mail
+    SS_PGDATA=$SS_VAR/pg/data
+    SS_PGSOCK=$SS_VAR/run/pg
+    SS_ENV_FILE=$SS_VAR/env.sh
+    SS_GW_DIR=$SS_VAR/nginx
+}
+
+# Directories, with PostgreSQL's own owned by the database user. The runtime root must be
+# traversable by that user (mode 711; nothing in it is world-readable that matters).
+ss_prepare_var() {
+    local pg_user
+    pg_user=$(ss_pg_user)
+    mkdir -p "$SS_VAR"
+    chmod 711 "$SS_VAR"
+    mkdir -p "$SS_RUN" "$SS_LOGDIR" "$SS_SECRETS" "$SS_KEYS" "$SS_MAIL" "$SS_VAR/pg" "$SS_PGSOCK" "$SS_GW_DIR"
+    chmod 700 "$SS_SECRETS"
+    chmod 755 "$SS_RUN" "$SS_VAR/pg"
+    if ss_is_root; then
+        chown "$pg_user:" "$SS_PGSOCK"
+        runuser -u "$pg_user" -- test -x "$SS_PGSOCK" ||
+            { ss_err "user $pg_user cannot reach $SS_VAR (a parent directory is closed to it)"; return 1; }
+    fi
+}
+
+# up.sh only: REPO/var, or a symlink to /var/tmp/sesshu-<hash of the path> when the repository
+# is somewhere the postgres user cannot traverse (a clone under /root).
+ss_choose_up_var() {
+    local repo=$1 real hash
+    if [[ -L $repo/var ]]; then
+        real=$(readlink -f "$repo/var")
+        mkdir -p "$real"
+        echo "$real"
+        return 0
+    fi
+    if ! ss_is_root || runuser -u postgres -- test -x "$repo"; then
+        echo "$repo/var"
+        return 0
+    fi
+    hash=$(printf '%s' "$repo" | sha256sum)
+    real=/var/tmp/sesshu-${hash:0:12}
+    if [[ -e $repo/var ]]; then
+        rmdir "$repo/var" 2>/dev/null ||
+            { ss_err "$repo/var exists, but user postgres cannot reach it; move it away and rerun"; return 1; }
+    fi
+    mkdir -p "$real"
+    ln -s "$real" "$repo/var"
+    echo "$real"
+}
+
+# --- secrets and environment ----------------------------------------------------------------
+
+ss_secret_file() {
+    local file=$1 value=$2
+    [[ -s $file ]] && return 0
+    (
+        umask 077
+        printf '%s\n' "$value" >"$file.tmp"
+    )
+    mv -f "$file.tmp" "$file"
+}
+
+ss_make_secrets() {
+    local svc key=$SS_SECRETS/jwt-signing.pem kid pub
+    for svc in $(ss_services); do
+        ss_secret_file "$SS_SECRETS/db-$svc.pw" "$(ss_rand 32)"
+    done
+    ss_secret_file "$SS_SECRETS/admin-password" "$(ss_rand 20)"
+    if [[ ! -s $key ]]; then
+        (
+            umask 077
+            openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key.tmp" 2>/dev/null
+        ) || { ss_err "openssl could not generate the signing key"; return 1; }
+        mv -f "$key.tmp" "$key"
+    fi
+    chmod 600 "$key"
+    # The public key's file name is its key id: a hash of the key itself, stable across runs.
+    kid=$(openssl pkey -in "$key" -pubout -outform DER 2>/dev/null | sha256sum) ||
+        { ss_err "openssl cannot read $key"; return 1; }
+    pub=$SS_KEYS/${kid:0:16}.pem
+    [[ -s $pub ]] || openssl pkey -in "$key" -pubout -out "$pub" 2>/dev/null ||
+        { ss_err "openssl cannot write $pub"; return 1; }
+    chmod 644 "$pub"
+}
+
+# var/env.sh: everything a service needs, sourceable by sh. Secrets stay in files (*_FILE).
+ss_write_env() {
+    local svc up tmp=$SS_ENV_FILE.tmp issuer=$1
+    {
+        echo "# Generated by scripts/lib.sh ($SS_MODE stack); sourced before starting a service."
+        echo "export SESSHU_BIND='127.0.0.1'"
+        for svc in "${SS_ALL_SERVICES[@]}"; do
+            echo "export SESSHU_$(ss_upper "$svc")_PORT='$(ss_svc_port "$svc")'"
+        done
+        echo "export SESSHU_DB_HOST='127.0.0.1'"
+        echo "export SESSHU_DB_PORT='$SS_PG_PORT'"
+        echo "export SESSHU_DB_NAME='$SS_DB_NAME'"
+        for svc in $(ss_services); do
+            up=$(ss_upper "$svc")
+            echo "export SESSHU_${up}_DB_USER='sesshu_$svc'"
+            echo "export SESSHU_${up}_DB_PASSWORD_FILE='$SS_SECRETS/db-$svc.pw'"
+        done
+        echo "export SESSHU_JWT_SIGNING_KEY_FILE='$SS_SECRETS/jwt-signing.pem'"
+        echo "export SESSHU_JWT_PUBLIC_KEY_DIR='$SS_KEYS'"
+        echo "export SESSHU_JWT_ISSUER='$issuer'"
+        echo "export SESSHU_SMTP_URL='smtp://127.0.0.1:$SS_SMTP_PORT'"
+        echo "export SESSHU_MAIL_FROM='no-reply@sesshu.local'"
+        echo "export SESSHU_RESET_URL='$issuer/reset-password#token='"
+        echo "export SESSHU_ADMIN_PASSWORD_FILE='$SS_SECRETS/admin-password'"
+    } >"$tmp"
+    chmod 600 "$tmp"
+    mv -f "$tmp" "$SS_ENV_FILE"
+}
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+ss_psql_super() {
+    PGOPTIONS='-c client_min_messages=warning' ss_as_pg "$SS_PGBIN/psql" -X -h "$SS_PGSOCK" -p "$SS_PG_PORT" -U "$(ss_pg_user)" \
+        -v ON_ERROR_STOP=1 -qAt "$@"
+}
+
+ss_pg_init() {
+    local pwfile
+    if [[ ! -f $SS_PGDATA/PG_VERSION ]]; then
+        ss_log "initialising a PostgreSQL 15 cluster in $SS_PGDATA"
+        rm -rf "$SS_PGDATA"
+        mkdir -p "$SS_PGDATA"
+        chmod 700 "$SS_PGDATA"
+        ss_is_root && chown "$(ss_pg_user):" "$SS_PGDATA"
+        # The superuser gets a random password nobody keeps: it logs in by peer over the socket.
+        pwfile=$(ss_as_pg mktemp)
+        ss_rand 32 | ss_as_pg tee "$pwfile" >/dev/null
+        ss_as_pg "$SS_PGBIN/initdb" -D "$SS_PGDATA" -U "$(ss_pg_user)" --pwfile="$pwfile" \
+            --encoding=UTF8 --locale=C.UTF-8 --auth-local=peer --auth-host=scram-sha-256 \
+            >"$SS_LOGDIR/initdb.log" 2>&1 || {
+            ss_as_pg rm -f "$pwfile"
+            ss_log_tail "$SS_LOGDIR/initdb.log"
+            ss_err "initdb failed"
+            return 1
+        }
+        ss_as_pg rm -f "$pwfile"
+        echo "include_if_exists = 'sesshu.conf'" | ss_as_pg tee -a "$SS_PGDATA/postgresql.conf" >/dev/null
+    fi
+    # Rewritten at every start, so the port and socket follow the runtime directory.
+    ss_as_pg tee "$SS_PGDATA/sesshu.conf" >/dev/null <<EOF
+# Written by scripts/lib.sh at every start.
+listen_addresses = '127.0.0.1'
+port = $SS_PG_PORT
+unix_socket_directories = '$SS_PGSOCK'
+password_encryption = 'scram-sha-256'
+fsync = on
+synchronous_commit = on
+max_connections = 200
+shared_buffers = 256MB
+log_line_prefix = '%m [%p] %q%u@%d '
+log_timezone = 'UTC'
+timezone = 'UTC'
+EOF
+}
+
+ss_pg_ready() {
+    "$SS_PGBIN/pg_isready" -q -h "$SS_PGSOCK" -p "$SS_PG_PORT" -U "$(ss_pg_user)" -d postgres -t 2 >/dev/null 2>&1
+}
+
+ss_pg_start() {
+    local pid i log=$SS_LOGDIR/postgresql.log
+    if pid=$(ss_pid_of postgres "$SS_PGBIN/postgres"); then
+        ss_log "PostgreSQL already running (pid $pid)"
+        return 0
+    fi
+    ss_port_busy "$SS_PG_PORT" && { ss_err "port $SS_PG_PORT is taken by another program"; return 1; }
+    ss_log "starting PostgreSQL on 127.0.0.1:$SS_PG_PORT"
+    # setpriv execs (runuser would fork and keep a parent): the recorded PID is the postmaster's.
+    if ss_is_root; then
+        ss_spawn postgres "$log" setpriv --reuid=postgres --regid=postgres --init-groups -- \
+            "$SS_PGBIN/postgres" -D "$SS_PGDATA"
+    else
+        ss_spawn postgres "$log" "$SS_PGBIN/postgres" -D "$SS_PGDATA"
+    fi
+    for ((i = 0; i < 600; i++)); do
+        ss_pg_ready && return 0
+        pid=$(cat "$SS_RUN/postgres.pid")
+        ss_alive "$pid" || break
+        sleep 0.1
+    done
+    ss_log_tail "$log"
+    ss_err "PostgreSQL did not start"
+    return 1
+}
+
+ss_pg_stop() { ss_stop postgres "$SS_PGBIN/postgres" INT 60; }
+
+# Database and, per service, its login role and schemas (db/roles.sql). The password goes in
+# on standard input, not on a command line where ps would show it.
+ss_pg_roles() {
+    local svc pw
+    ss_psql_super -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$SS_DB_NAME'" | grep -q 1 ||
+        ss_psql_super -d postgres -c "CREATE DATABASE $SS_DB_NAME" ||
+        { ss_err "cannot create database $SS_DB_NAME"; return 1; }
+    for svc in $(ss_services); do
+        pw=$(cat "$SS_SECRETS/db-$svc.pw")
+        [[ $pw =~ ^[A-Za-z0-9]+$ ]] || { ss_err "$SS_SECRETS/db-$svc.pw must be alphanumeric"; return 1; }
+        # As text on stdin: the postgres user may not be able to open files in the clone.
+        { printf '\\set pw %s\n' "$pw"; cat "$SS_REPO/db/roles.sql"; } |
+            ss_psql_super -d "$SS_DB_NAME" -v svc="$svc" -v schemas="$(ss_svc_schemas "$svc")" -f - \
+                >/dev/null || { ss_err "db/roles.sql failed for $svc"; return 1; }
+    done
+}
+
+# --- SMTP sink ------------------------------------------------------------------------------
+
+ss_smtp_start() {
+    local pid i log=$SS_LOGDIR/smtp.log
+    if pid=$(ss_pid_of smtp smtp_sink.py); then
+        ss_log "SMTP sink already running (pid $pid)"
+        return 0
+    fi
+    ss_port_busy "$SS_SMTP_PORT" && { ss_err "port $SS_SMTP_PORT is taken by another program"; return 1; }
+    ss_log "starting the SMTP sink on 127.0.0.1:$SS_SMTP_PORT (mail in $SS_MAIL)"
+    ss_spawn smtp "$log" /usr/bin/python3 "$SS_REPO/scripts/smtp_sink.py" \
+        --port "$SS_SMTP_PORT" --dir "$SS_MAIL"
+    for ((i = 0; i < 100; i++)); do
+        grep -q 'listening on' "$log" 2>/dev/null && return 0
+        ss_alive "$(cat "$SS_RUN/smtp.pid")" || break
+        sleep 0.1
+    done
+    ss_log_tail "$log"
+    ss_err "the SMTP sink did not start"
+    return 1
+}
+
+ss_smtp_stop() { ss_stop smtp smtp_sink.py TERM 10; }
+
+# --- services -------------------------------------------------------------------------------
+
+ss_svc_ready() { curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1/readyz" 2>/dev/null; }
+
+ss_svc_wait() {
+    local svc=$1 timeout=$2 port pid i log=$SS_LOGDIR/$1.log
+    port=$(ss_svc_port "$svc")
+    for ((i = 0; i < timeout * 5; i++)); do
+        ss_svc_ready "$port" && return 0
+        pid=$(cat "$SS_RUN/$svc.pid" 2>/dev/null) || break
+        ss_alive "$pid" || break
+        sleep 0.2
+    done
+    ss_log_tail "$log"
+    if ss_alive "${pid:-}"; then
+        ss_warn "$svc is not ready on port $port after ${timeout}s"
+    else
+        ss_warn "$svc exited while starting"
+    fi
+    return 1
+}
+
+# Start one service (environment: the caller has sourced env.sh). up: a running one is kept,
+# unless its binary is newer than its PID file (rebuilt since), then it is restarted.
+ss_svc_start() {
+    local svc=$1 bin pid port
+    bin=$(ss_svc_bin "$svc")
+    port=$(ss_svc_port "$svc")
+    [[ -x $bin ]] || { ss_err "$bin is missing: build first"; return 1; }
+    if pid=$(ss_pid_of "$svc" "sesshu-$svc"); then
+        if [[ $bin -nt $SS_RUN/$svc.pid ]]; then
+            ss_log "$svc was rebuilt: restarting it"
+            ss_svc_stop "$svc"
+        else
+            ss_log "$svc already running (pid $pid, port $port)"
+            return 0
+        fi
+    fi
+    ss_port_busy "$port" && { ss_err "port $port ($svc) is taken by another program"; return 1; }
+    ss_log "starting $svc on 127.0.0.1:$port"
+    ss_spawn "$svc" "$SS_LOGDIR/$svc.log" "$bin"
+}
+
+ss_svc_stop() { ss_stop "$1" "sesshu-$1" TERM 30; }
+
+# audit first, ready, then the others together, then each one ready. Returns non-zero if any
+# service did not come up (the log tail was printed).
+ss_services_start() {
+    local timeout=$1 svc rc=0 others=()
+    for svc in $(ss_services); do
+        [[ -x $(ss_svc_bin "$svc") ]] || { ss_err "$(ss_svc_bin "$svc") is missing: build first"; return 1; }
+    done
+    if [[ -f $SS_REPO/services/audit/CMakeLists.txt ]]; then
+        ss_svc_start audit
+        ss_svc_wait audit "$timeout" || return 1
+    fi
+    for svc in $(ss_services); do
+        [[ $svc == audit ]] && continue
+        ss_svc_start "$svc"
+        others+=("$svc")
+    done
+    for svc in "${others[@]}"; do
+        ss_svc_wait "$svc" "$timeout" || rc=1
+    done
+    return "$rc"
+}
+
+ss_services_stop() {
+    local svc list
+    # Reverse order: audit, which the others write to, goes last.
+    list=$(ss_services | tac)
+    for svc in $list; do ss_svc_stop "$svc"; done
+    # Also any of the nine a newer tree no longer has, if a PID file says we started it.
+    for svc in "${SS_ALL_SERVICES[@]}"; do ss_svc_stop "$svc"; done
+}
+
+# --- gateway --------------------------------------------------------------------------------
+
+# Render deploy/gateway/nginx.conf.template into SS_GW_DIR/nginx.conf. Rates and limits come from
+# SESSHU_GW_* in the caller's environment (render.sh documents them and their defaults).
+ss_gw_render() {
+    local svc
+    for svc in "${SS_ALL_SERVICES[@]}"; do
+        export "SESSHU_GW_$(ss_upper "$svc")_UPSTREAM=127.0.0.1:$(ss_svc_port "$svc")"
+    done
+    SESSHU_GW_LISTEN=127.0.0.1:$SS_GW_PORT SESSHU_GW_PREFIX=$SS_GW_DIR \
+        SESSHU_GW_ACCESS_LOG=$SS_LOGDIR/gateway-access.log \
+        SESSHU_GW_ERROR_LOG=$SS_LOGDIR/gateway-error.log \
+        "$SS_REPO/deploy/gateway/render.sh" "$SS_GW_DIR/nginx.conf"
+}
+
+ss_gw_start() {
+    local pid i nginx
+    nginx=$(command -v nginx || echo /usr/sbin/nginx)
+    ss_gw_render || { ss_err "cannot render the gateway configuration"; return 1; }
+    if pid=$(ss_pid_of gateway "nginx"); then
+        ss_log "gateway already running (pid $pid): reloading its configuration"
+        kill -HUP "$pid"
+        return 0
+    fi
+    ss_port_busy "$SS_GW_PORT" && { ss_err "port $SS_GW_PORT (gateway) is taken by another program"; return 1; }
+    ss_log "starting the nginx gateway on 127.0.0.1:$SS_GW_PORT"
+    ss_spawn gateway "$SS_LOGDIR/gateway-error.log" "$nginx" -p "$SS_GW_DIR/" \
+        -e "$SS_LOGDIR/gateway-error.log" -c "$SS_GW_DIR/nginx.conf" -g 'daemon off;'
+    for ((i = 0; i < 100; i++)); do
+        curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$SS_GW_PORT/healthz" 2>/dev/null && return 0
+        ss_alive "$(cat "$SS_RUN/gateway.pid")" || break
+        sleep 0.1
+    done
+    ss_log_tail "$SS_LOGDIR/gateway-error.log"
+    ss_err "the gateway did not start"
+    return 1
+}
+
+# QUIT: graceful, the buffered access log is flushed.
+ss_gw_stop() { ss_stop gateway nginx QUIT 15; }
+
+# Everything this runtime directory's PID files name, in reverse start order.
+ss_stop_all() {
+    ss_gw_stop
+    ss_services_stop
+    ss_smtp_stop
+    ss_pg_stop
+}
