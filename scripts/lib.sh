@@ -157,7 +157,11 @@ ss_profile() {
             SS_BIN_DIR=${SESSHU_BUILD_DIR:-$SS_REPO/build}
             ;;
         test)
-            SS_MODE=test SS_PG_PORT=15433 SS_SMTP_PORT=12525 SS_GW_PORT=18080 SS_PORT_BASE=18100
+            # SESSHU_TEST_PORT_OFFSET moves every port, so two test stacks can run side by side.
+            local off=${SESSHU_TEST_PORT_OFFSET:-0}
+            [[ $off =~ ^[0-9]{1,4}$ && $off -le 9000 ]] || ss_die "SESSHU_TEST_PORT_OFFSET must be 0..9000"
+            SS_MODE=test SS_PG_PORT=$((15433 + off)) SS_SMTP_PORT=$((12525 + off))
+            SS_GW_PORT=$((18080 + off)) SS_PORT_BASE=$((18100 + off))
             SS_BIN_DIR=${SESSHU_ASAN_BUILD_DIR:-$SS_REPO/build-asan}
             ;;
         *) ss_die "unknown profile $1" ;;
