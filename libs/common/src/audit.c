@@ -59,15 +59,16 @@ typedef struct aud_node {
     struct aud_node *next;
     char *json; /* the row as a JSON object; owned by the queue, then by the writer */
     size_t len;
-    int state;  /* enum aud_state */
-    int slot;   /* index in inflight[] while AUD_INFLIGHT */
-    int result; /* 0 or SS_ERR_* once AUD_DONE */
+    int state;         /* enum aud_state */
+    int slot;          /* index in inflight[] while AUD_INFLIGHT */
+    int result;        /* 0 or SS_ERR_* once AUD_DONE */
+    pthread_cond_t cv; /* its waiter: signalled alone, so a batch wakes no herd */
 } aud_node;
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t work_cv; /* writer: rows queued or stop requested */
-    pthread_cond_t done_cv; /* waiters: a batch finished (CLOCK_MONOTONIC) */
+    pthread_cond_t work_cv;     /* writer: rows queued or stop requested */
+    pthread_condattr_t cv_attr; /* CLOCK_MONOTONIC, for every node's cv */
     bool cv_ready;
     bool running; /* accepting writes */
     bool stopping;
@@ -449,13 +450,13 @@ static void finish_batch(void)
             continue;
         n->result = wb.rc[i] != 0 ? SS_ERR_UNAVAILABLE : 0;
         n->state = AUD_DONE;
+        pthread_cond_signal(&n->cv);
         if (wb.rc[i] != 0)
             aud.stats.failures++;
     }
     if (wb.batch_rc == 0)
         aud.stats.batches++;
     aud.ninflight = 0;
-    pthread_cond_broadcast(&aud.done_cv);
 }
 
 /* Stopping with the database failing: answer every queued waiter at once
@@ -470,11 +471,11 @@ static void fail_pending(void)
         n->json = NULL;
         n->result = SS_ERR_UNAVAILABLE;
         n->state = AUD_DONE;
+        pthread_cond_signal(&n->cv);
         aud.stats.failures++;
     }
     aud.tail = NULL;
     aud.pending = 0;
-    pthread_cond_broadcast(&aud.done_cv);
 }
 
 static void *writer_main(void *arg)
@@ -507,22 +508,18 @@ static void *writer_main(void *arg)
 
 static int init_cvs(void)
 {
-    pthread_condattr_t attr;
     int rc = 0;
 
     if (aud.cv_ready)
         return 0;
-    if (pthread_condattr_init(&attr) != 0)
+    if (pthread_condattr_init(&aud.cv_attr) != 0)
         return SS_ERR_INTERNAL;
-    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&aud.done_cv, &attr) != 0)
+    if (pthread_condattr_setclock(&aud.cv_attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&aud.work_cv, NULL) != 0)
         rc = SS_ERR_INTERNAL;
-    else if (pthread_cond_init(&aud.work_cv, NULL) != 0) {
-        pthread_cond_destroy(&aud.done_cv);
-        rc = SS_ERR_INTERNAL;
-    }
-    pthread_condattr_destroy(&attr);
     aud.cv_ready = rc == 0;
+    if (rc != 0)
+        pthread_condattr_destroy(&aud.cv_attr);
     return rc;
 }
 
@@ -627,6 +624,7 @@ int ss_audit_write(const ss_audit_row *row)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000L;
     }
+    pthread_cond_init(&node.cv, &aud.cv_attr);
     node.state = AUD_QUEUED;
     if (aud.tail != NULL)
         aud.tail->next = &node;
@@ -636,7 +634,7 @@ int ss_audit_write(const ss_audit_row *row)
     aud.pending++;
     pthread_cond_signal(&aud.work_cv);
     while (node.state != AUD_DONE)
-        if (pthread_cond_timedwait(&aud.done_cv, &aud.mu, &deadline) != 0 && node.state != AUD_DONE)
+        if (pthread_cond_timedwait(&node.cv, &aud.mu, &deadline) != 0 && node.state != AUD_DONE)
             break;
     if (node.state == AUD_DONE)
         rc = node.result;
@@ -645,6 +643,7 @@ int ss_audit_write(const ss_audit_row *row)
         rc = SS_ERR_UNAVAILABLE;
     }
     pthread_mutex_unlock(&aud.mu);
+    pthread_cond_destroy(&node.cv);
     return rc;
 }
 

@@ -10,9 +10,11 @@
 #include <stdbool.h>
 
 /* Common variables (each service adds its own). */
-#define SS_ENV_BIND               "SESSHU_BIND"                 /* default 127.0.0.1 */
-#define SS_ENV_PORT_FMT           "SESSHU_%s_PORT"              /* e.g. SESSHU_ACCOUNT_PORT */
-#define SS_ENV_THREADS            "SESSHU_HTTP_THREADS"         /* MHD thread pool, default 4 */
+#define SS_ENV_BIND     "SESSHU_BIND"    /* default 127.0.0.1 */
+#define SS_ENV_PORT_FMT "SESSHU_%s_PORT" /* e.g. SESSHU_ACCOUNT_PORT */
+#define SS_ENV_THREADS                                                                       \
+    "SESSHU_HTTP_THREADS" /* MHD thread pool, default 32 (handlers wait for their access-log \
+                             commit) */
 #define SS_ENV_MAX_CONN           "SESSHU_HTTP_MAX_CONNECTIONS" /* default 4096 */
 #define SS_ENV_CONN_TIMEOUT       "SESSHU_HTTP_TIMEOUT_S" /* idle keep-alive timeout, default 30 */
 #define SS_ENV_MAX_BODY           "SESSHU_MAX_BODY_BYTES" /* default 1048576 */
