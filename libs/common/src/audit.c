@@ -30,6 +30,7 @@
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/text.h"
 
 #define AUD_BATCH_MAX      1000
 #define AUD_QUEUE_MAX      20000 /* beyond this, writes fail at once: memory stays bounded */
@@ -617,13 +618,7 @@ int ss_audit_write(const ss_audit_row *row)
         free(node.json);
         return SS_ERR_UNAVAILABLE;
     }
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += aud.timeout_ms / 1000;
-    deadline.tv_nsec += (aud.timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    ss_deadline(&deadline, CLOCK_MONOTONIC, aud.timeout_ms);
     pthread_cond_init(&node.cv, &aud.cv_attr);
     node.state = AUD_QUEUED;
     if (aud.tail != NULL)

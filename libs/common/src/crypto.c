@@ -16,6 +16,7 @@
 
 #include "sesshu/config.h"
 #include "sesshu/err.h"
+#include "sesshu/text.h"
 
 #define SS_ARGON2_SALT 16
 #define SS_ARGON2_HASH 32
@@ -101,13 +102,7 @@ int ss_pw_queue_enter(void)
     struct timespec ts;
 
     pthread_once(&params_once, params_init);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += p_queue_ms / 1000;
-    ts.tv_nsec += (p_queue_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    ss_deadline(&ts, CLOCK_REALTIME, p_queue_ms);
     while (sem_timedwait(&pw_sem, &ts) != 0) {
         if (errno != EINTR)
             return SS_ERR_RATE_LIMITED;

@@ -139,13 +139,7 @@ static void *poll_main(void *arg)
         poll_once(&since_us);
         if (++ticks % 60 == 0)
             purge_expired();
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += poll_ms / 1000;
-        ts.tv_nsec += (poll_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        ss_deadline(&ts, CLOCK_REALTIME, poll_ms);
         pthread_mutex_lock(&poll_mu);
         if (!poller_stop)
             pthread_cond_timedwait(&poll_cv, &poll_mu, &ts);

@@ -165,3 +165,14 @@ long long ss_now_s(void)
 {
     return (long long)time(NULL);
 }
+
+void ss_deadline(struct timespec *ts, int clock, long ms)
+{
+    clock_gettime((clockid_t)clock, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}

@@ -18,6 +18,9 @@ bool ss_timestamp_ok(const char *s);
 bool ss_email_ok(const char *s);
 /* Microseconds from a monotonic clock / unix seconds now. */
 long long ss_now_us(void);
+/* *ts = now on `clock` plus ms milliseconds: a deadline for the timed waits. */
+struct timespec;
+void ss_deadline(struct timespec *ts, int clock, long ms);
 long long ss_now_s(void);
 
 #endif
