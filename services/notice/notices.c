@@ -14,16 +14,16 @@
 
 /* The author's view of a notice (alias n). read_count counts the users who
  * marked it read; the audience size is account's data and is not computed. */
-#define NTC_AUTHOR_JSON                                                                          \
-    "json_build_object('id', n.id, 'title', n.title, 'body', n.body, 'importance', "             \
-    "n.importance, 'publish_from', n.publish_from, 'publish_until', n.publish_until, "           \
-    "'audience', json_build_object('org_types', n.aud_org_types, 'prefectures', n.aud_prefs, "   \
-    "'organizations', n.aud_orgs, 'roles', n.aud_roles), 'author_org_id', n.author_org_id, "     \
-    "'author_org_type', n.author_org_type, 'version', n.version, 'status', CASE WHEN "            \
-    "n.withdrawn_at IS NOT NULL THEN 'withdrawn' WHEN n.publish_from > now() THEN 'scheduled' "  \
-    "WHEN n.publish_until IS NOT NULL AND n.publish_until <= now() THEN 'expired' ELSE "         \
+#define NTC_AUTHOR_JSON                                                                         \
+    "json_build_object('id', n.id, 'title', n.title, 'body', n.body, 'importance', "            \
+    "n.importance, 'publish_from', n.publish_from, 'publish_until', n.publish_until, "          \
+    "'audience', json_build_object('org_types', n.aud_org_types, 'prefectures', n.aud_prefs, "  \
+    "'organizations', n.aud_orgs, 'roles', n.aud_roles), 'author_org_id', n.author_org_id, "    \
+    "'author_org_type', n.author_org_type, 'version', n.version, 'status', CASE WHEN "          \
+    "n.withdrawn_at IS NOT NULL THEN 'withdrawn' WHEN n.publish_from > now() THEN 'scheduled' " \
+    "WHEN n.publish_until IS NOT NULL AND n.publish_until <= now() THEN 'expired' ELSE "        \
     "'published' END, 'withdrawn_at', n.withdrawn_at, 'created_at', n.created_at, "             \
-    "'updated_at', n.updated_at, 'updated_by', n.updated_by, 'read_count', (SELECT count(*) "    \
+    "'updated_at', n.updated_at, 'updated_by', n.updated_by, 'read_count', (SELECT count(*) "   \
     "FROM notice.reads rd WHERE rd.notice_id = n.id))::text"
 
 /* The audience lists as jsonb parameters, unpacked into arrays. */
@@ -107,7 +107,7 @@ static int aud_list(ss_req *r, const json_t *aud, const char *field, char **out)
 
     if (copy == NULL)
         return SS_ERR_NOMEM;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach (arr, i, v) {
         const char *s = json_string_value(v);
         bool dup = false;
 
@@ -187,10 +187,10 @@ static int reply_one(ss_req *r, PGresult *res, int status)
     return ss_reply_json_new(r, status, n);
 }
 
-#define NTC_VERSION_INSERT                                                                        \
-    "v AS (INSERT INTO notice.notice_versions (notice_id, version, title, body, importance, "     \
-    "publish_from, publish_until, aud_org_types, aud_prefs, aud_orgs, aud_roles, edited_by, "     \
-    "edited_at) SELECT id, version, title, body, importance, publish_from, publish_until, "       \
+#define NTC_VERSION_INSERT                                                                    \
+    "v AS (INSERT INTO notice.notice_versions (notice_id, version, title, body, importance, " \
+    "publish_from, publish_until, aud_org_types, aud_prefs, aud_orgs, aud_roles, edited_by, " \
+    "edited_at) SELECT id, version, title, body, importance, publish_from, publish_until, "   \
     "aud_org_types, aud_prefs, aud_orgs, aud_roles, updated_by, updated_at FROM n) "
 
 int ntc_h_create(ss_req *r)
@@ -296,13 +296,19 @@ int ntc_h_patch(ss_req *r)
         "coalesce($5, n.body), importance = coalesce($6, n.importance), publish_from = "
         "coalesce($7::timestamptz, n.publish_from), publish_until = CASE WHEN $8::boolean THEN "
         "$9::timestamptz ELSE n.publish_until END, aud_org_types = CASE WHEN $10::jsonb IS NULL "
-        "THEN n.aud_org_types ELSE " NTC_ARR("$10") " END, aud_prefs = CASE WHEN $11::jsonb IS "
-        "NULL THEN n.aud_prefs ELSE " NTC_ARR("$11") " END, aud_orgs = CASE WHEN $12::jsonb IS "
-        "NULL THEN n.aud_orgs ELSE " NTC_UUID_ARR("$12") " END, aud_roles = CASE WHEN "
-        "$13::jsonb IS NULL THEN n.aud_roles ELSE " NTC_ARR("$13") " END, version = n.version + "
-        "1, updated_at = now(), updated_by = $3 WHERE n.id = $1::uuid AND n.author_org_id = "
-        "$2::uuid AND n.withdrawn_at IS NULL RETURNING n.*), " NTC_VERSION_INSERT
-        "SELECT " NTC_AUTHOR_JSON " FROM n",
+        "THEN n.aud_org_types ELSE " NTC_ARR(
+            "$10") " END, aud_prefs = CASE WHEN $11::jsonb IS "
+                   "NULL THEN n.aud_prefs ELSE " NTC_ARR(
+                       "$11") " END, aud_orgs = CASE WHEN $12::jsonb IS "
+                              "NULL THEN n.aud_orgs ELSE " NTC_UUID_ARR(
+                                  "$12") " END, aud_roles = CASE WHEN "
+                                         "$13::jsonb IS NULL THEN n.aud_roles ELSE " NTC_ARR(
+                                             "$13") " END, version = n.version + "
+                                                    "1, updated_at = now(), updated_by = $3 WHERE "
+                                                    "n.id = $1::uuid AND n.author_org_id = "
+                                                    "$2::uuid AND n.withdrawn_at IS NULL RETURNING "
+                                                    "n.*), " NTC_VERSION_INSERT
+                                                    "SELECT " NTC_AUTHOR_JSON " FROM n",
         13, params, &res);
     if (rc != 0)
         goto out;
@@ -355,8 +361,8 @@ int ntc_h_authored(ss_req *r)
     if (keys[1][0] != '\0' && !ntc_uuid_ok(keys[1]))
         return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
     snprintf(lim, sizeof(lim), "%d", limit + 1);
-    const char *params[] = {r->who.org_id, keys[0][0] ? keys[0] : NULL,
-                            keys[1][0] ? keys[1] : NULL, lim};
+    const char *params[] = {r->who.org_id, keys[0][0] ? keys[0] : NULL, keys[1][0] ? keys[1] : NULL,
+                            lim};
     rc = ss_db_query(ss_server_db(),
                      "SELECT " NTC_AUTHOR_JSON ", n.created_at::text, n.id::text FROM "
                      "notice.notices n WHERE n.author_org_id = $1::uuid AND ($2::timestamptz IS "
@@ -377,7 +383,8 @@ int ntc_h_history(ss_req *r)
     json_t *items = NULL;
     int rc;
 
-    if ((rc = ntc_require_author(r)) != 0 || (rc = ntc_check_params(r, (const char *[]){NULL})) != 0)
+    if ((rc = ntc_require_author(r)) != 0 ||
+        (rc = ntc_check_params(r, (const char *[]){NULL})) != 0)
         return rc;
     if (!ntc_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");

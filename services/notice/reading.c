@@ -15,18 +15,18 @@
 /* Parameters $1 org type, $2 prefecture (NULL if none), $3 organisation id,
  * $4 role, over notices aliased n. A user without a prefecture never matches
  * a prefecture list. */
-#define NTC_VISIBLE                                                                              \
-    "n.withdrawn_at IS NULL AND n.publish_from <= now() AND (n.publish_until IS NULL OR "        \
-    "n.publish_until > now()) AND (cardinality(n.aud_org_types) = 0 OR $1 = ANY "                \
-    "(n.aud_org_types)) AND (cardinality(n.aud_prefs) = 0 OR $2 = ANY (n.aud_prefs)) AND "       \
+#define NTC_VISIBLE                                                                               \
+    "n.withdrawn_at IS NULL AND n.publish_from <= now() AND (n.publish_until IS NULL OR "         \
+    "n.publish_until > now()) AND (cardinality(n.aud_org_types) = 0 OR $1 = ANY "                 \
+    "(n.aud_org_types)) AND (cardinality(n.aud_prefs) = 0 OR $2 = ANY (n.aud_prefs)) AND "        \
     "(cardinality(n.aud_orgs) = 0 OR $3::uuid = ANY (n.aud_orgs)) AND (cardinality(n.aud_roles) " \
     "= 0 OR $4 = ANY (n.aud_roles))"
 
 /* The reader's view (n, and rd the caller's read mark or NULLs). */
-#define NTC_READER_JSON                                                                         \
-    "json_build_object('id', n.id, 'title', n.title, 'body', n.body, 'importance', "            \
-    "n.importance, 'publish_from', n.publish_from, 'publish_until', n.publish_until, "          \
-    "'author_org_type', n.author_org_type, 'version', n.version, 'updated_at', n.updated_at, "  \
+#define NTC_READER_JSON                                                                        \
+    "json_build_object('id', n.id, 'title', n.title, 'body', n.body, 'importance', "           \
+    "n.importance, 'publish_from', n.publish_from, 'publish_until', n.publish_until, "         \
+    "'author_org_type', n.author_org_type, 'version', n.version, 'updated_at', n.updated_at, " \
     "'read', rd.read_at IS NOT NULL, 'read_at', rd.read_at)::text"
 
 static void who_params(const ss_req *r, const char *params[5])
@@ -83,8 +83,7 @@ int ntc_h_unread_count(ss_req *r)
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = ntc_require_user(r)) != 0 ||
-        (rc = ntc_check_params(r, (const char *[]){NULL})) != 0)
+    if ((rc = ntc_require_user(r)) != 0 || (rc = ntc_check_params(r, (const char *[]){NULL})) != 0)
         return rc;
     who_params(r, params);
     rc = ss_db_query(ss_server_db(),
@@ -118,11 +117,12 @@ int ntc_h_mark_read(ss_req *r)
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     who_params(r, params);
     params[5] = id;
-    rc = ss_db_query(ss_server_db(),
-                     "WITH t AS (SELECT n.id FROM notice.notices n WHERE n.id = $6::uuid AND "
-                     NTC_VISIBLE "), i AS (INSERT INTO notice.reads (notice_id, user_id) SELECT "
-                     "id, $5 FROM t ON CONFLICT DO NOTHING) SELECT count(*) FROM t",
-                     6, params, &res);
+    rc = ss_db_query(
+        ss_server_db(),
+        "WITH t AS (SELECT n.id FROM notice.notices n WHERE n.id = $6::uuid AND " NTC_VISIBLE
+        "), i AS (INSERT INTO notice.reads (notice_id, user_id) SELECT "
+        "id, $5 FROM t ON CONFLICT DO NOTHING) SELECT count(*) FROM t",
+        6, params, &res);
     if (rc != 0)
         return rc;
     if (strcmp(ss_db_val(res, 0, 0), "0") == 0)

@@ -44,12 +44,9 @@ bool ntc_is_author(const ss_principal *p)
     switch (p->org_type) {
     case SS_ORG_CHUOKAI:
     case SS_ORG_MHLW:
-    case SS_ORG_OPERATOR:
-        return true;
-    case SS_ORG_KOKUHOREN:
-        return p->pref_code[0] != '\0';
-    default:
-        return false;
+    case SS_ORG_OPERATOR: return true;
+    case SS_ORG_KOKUHOREN: return p->pref_code[0] != '\0';
+    default: return false;
     }
 }
 
@@ -57,8 +54,9 @@ int ntc_require_author(ss_req *r)
 {
     if (ntc_is_author(&r->who))
         return 0;
-    return ss_req_fail(r, SS_ERR_FORBIDDEN, "only 国保中央会, 厚生労働省, the operator and a "
-                                            "国保連合会 post notices");
+    return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                       "only 国保中央会, 厚生労働省, the operator and a "
+                       "国保連合会 post notices");
 }
 
 int ntc_require_user(ss_req *r)
@@ -182,5 +180,6 @@ int ntc_list_reply(ss_req *r, const PGresult *res, int limit, int nkeys)
         cursor_js = json_string(cursor);
         free(cursor);
     }
-    return ss_reply_json_new(r, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor", cursor_js));
+    return ss_reply_json_new(r, 200,
+                             json_pack("{s:o,s:o}", "items", items, "next_cursor", cursor_js));
 }
