@@ -11,6 +11,7 @@
 
 #include "ntc.h"
 #include "sesshu/err.h"
+#include "sesshu/text.h"
 
 /* The author's view of a notice (alias n). read_count counts the users who
  * marked it read; the audience size is account's data and is not computed. */
@@ -34,7 +35,6 @@ static const char *const importances[] = {"info", "important", "urgent", NULL};
 
 static const ss_field notice_fields[] = {
     {"title", SS_F_STRING, true, 1, 200, NULL, false},
-    {"body", SS_F_STRING, true, 1, 20000, NULL, false},
     {"importance", SS_F_ENUM, false, 0, 0, importances, false},
     {"publish_from", SS_F_TIMESTAMP, false, 0, 0, NULL, false},
     {"publish_until", SS_F_TIMESTAMP, false, 0, 0, NULL, true},
@@ -44,7 +44,6 @@ static const ss_field notice_fields[] = {
 
 static const ss_field patch_fields[] = {
     {"title", SS_F_STRING, false, 1, 200, NULL, false},
-    {"body", SS_F_STRING, false, 1, 20000, NULL, false},
     {"importance", SS_F_ENUM, false, 0, 0, importances, false},
     {"publish_from", SS_F_TIMESTAMP, false, 0, 0, NULL, false},
     {"publish_until", SS_F_TIMESTAMP, false, 0, 0, NULL, true},
@@ -59,6 +58,45 @@ static const ss_field audience_fields[] = {
     {"roles", SS_F_ARRAY, false, 0, 2, NULL, false},
     {NULL, 0, false, 0, 0, NULL, false},
 };
+
+/* A notice's body is multi-line text: the library's string check refuses
+ * every control character, so "body" is taken out of the declarative check
+ * and checked here (line feed, carriage return and tab allowed). */
+static int body_text_check(ss_req *r, const json_t *v, bool required)
+{
+    const char *s = json_string_value(v);
+    size_t n;
+
+    if (v == NULL)
+        return required ? ss_req_field_error(r, "body", "is required") : 0;
+    if (s == NULL)
+        return ss_req_field_error(r, "body", "must be a string");
+    n = ss_utf8_len(s);
+    if (n < 1 || n > 20000)
+        return ss_req_field_error(r, "body", "must be 1 to 20000 characters long");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') || *p == 0x7F)
+            return ss_req_field_error(
+                r, "body", "must not contain control characters but line breaks and tabs");
+    return 0;
+}
+
+/* ss_body_check for everything but "body", then body_text_check. */
+static int notice_body_check(ss_req *r, const ss_field *fields, bool body_required)
+{
+    json_t *rest = NULL;
+    int rc;
+
+    if (r->body == NULL)
+        return ss_body_check(r, fields); /* "a body is required" as everywhere */
+    if ((rest = json_copy(r->body)) == NULL)
+        return SS_ERR_NOMEM;
+    json_object_del(rest, "body");
+    rc = ss_json_check(r, rest, fields);
+    json_decref(rest);
+    body_text_check(r, json_object_get(r->body, "body"), body_required);
+    return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : rc;
+}
 
 /* The four audience lists, each a compact JSON array text (malloc'd). */
 typedef struct aud_lists {
@@ -199,7 +237,7 @@ int ntc_h_create(ss_req *r)
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = ntc_require_author(r)) != 0 || (rc = ss_body_check(r, notice_fields)) != 0)
+    if ((rc = ntc_require_author(r)) != 0 || (rc = notice_body_check(r, notice_fields, true)) != 0)
         return rc;
     if ((rc = aud_parse(r, json_object_get(r->body, "audience"), &a)) != 0)
         goto out;
@@ -272,7 +310,7 @@ int ntc_h_patch(ss_req *r)
         return rc;
     if (!ntc_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");
-    if ((rc = ss_body_check(r, patch_fields)) != 0)
+    if ((rc = notice_body_check(r, patch_fields, false)) != 0)
         return rc;
     if ((rc = aud_parse(r, json_object_get(r->body, "audience"), &a)) != 0)
         goto out;
