@@ -422,7 +422,7 @@ int ntc_h_history(ss_req *r)
     int rc;
 
     if ((rc = ntc_require_author(r)) != 0 ||
-        (rc = ntc_check_params(r, (const char *[]){NULL})) != 0)
+        (rc = ntc_check_params(r, (const char *[]){"id", NULL})) != 0)
         return rc;
     if (!ntc_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");

@@ -34,7 +34,8 @@ int ntc_require_user(ss_req *r);
 /* 8-4-4-4-12 hex. */
 bool ntc_uuid_ok(const char *s);
 /* Record a field error for every query parameter not in `allowed` (NULL-terminated)
- * and for every empty one. 0 or SS_ERR_VALIDATION. */
+ * and for every empty one. ulfius puts URL :params in the same map: list them too. 0 or
+ * SS_ERR_VALIDATION. */
 int ntc_check_params(ss_req *r, const char *const *allowed);
 /* ?limit= and ?cursor=: the cursor must be an array of `nkeys` strings, copied
  * into keys[i] (room for 64 bytes each). 0 or SS_ERR_VALIDATION. */
