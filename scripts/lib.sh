@@ -51,6 +51,7 @@ ss_svc_port() { echo $((SS_PORT_BASE + $(ss_svc_number "$1"))); }
 ss_svc_schemas() {
     case $1 in
         account) echo account,authz ;;
+        notice) echo notice ;;
         *) echo "$1" ;;
     esac
 }
@@ -267,6 +268,8 @@ ss_write_env() {
         for svc in "${SS_ALL_SERVICES[@]}"; do
             echo "export SESSHU_$(ss_upper "$svc")_PORT='$(ss_svc_port "$svc")'"
         done
+        # account's GET /me asks the notice service for the unread count.
+        echo "export SESSHU_NOTICE_URL='http://127.0.0.1:$(ss_svc_port notice)'"
         echo "export SESSHU_DB_HOST='127.0.0.1'"
         echo "export SESSHU_DB_PORT='$SS_PG_PORT'"
         echo "export SESSHU_DB_NAME='$SS_DB_NAME'"

@@ -1,10 +1,102 @@
 /* me.c - the caller's own account (H-1-3, H-1-9): GET /me answers the user,
  * the organisation and the menu of functions the role may use (the main
  * menu after login); PATCH /me changes the caller's own profile. */
+#include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "acct.h"
+#include "sesshu/config.h"
 #include "sesshu/err.h"
+
+/* The unread-notice count comes from the notice service (services never read
+ * another's tables), over HTTP with the caller's own token. It is decoration:
+ * if the notice service is slow or down, /me still answers, with null. */
+#define ME_NOTICE_URL_ENV  "SESSHU_NOTICE_URL"
+#define ME_NOTICE_URL_DEF  "http://127.0.0.1:8107"
+#define ME_NOTICE_TIMEOUT  300L /* ms */
+#define ME_NOTICE_MAX_BODY 4096
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+typedef struct me_buf {
+    char data[ME_NOTICE_MAX_BODY];
+    size_t len;
+} me_buf;
+
+static size_t me_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    me_buf *b = ud;
+    size_t n = size * nmemb;
+
+    if (n >= sizeof(b->data) - b->len)
+        return 0; /* too long for {"unread": N}: abort the transfer */
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* {"unread": N} from GET /api/v1/notices/unread-count, as a new JSON integer,
+ * or JSON null on any failure. */
+static json_t *me_unread_notices(const ss_req *r)
+{
+    const char *auth = ss_req_header(r, "Authorization");
+    char url[512], h_auth[4200], h_rid[128];
+    struct curl_slist *hdrs = NULL;
+    me_buf *buf = NULL;
+    json_t *doc = NULL, *out = NULL;
+    CURL *c = NULL;
+    long status = 0;
+
+    if (auth == NULL || strlen(auth) >= sizeof(h_auth) - 16)
+        return json_null();
+    pthread_once(&curl_once, curl_init_once);
+    if (ss_cfg_str(ME_NOTICE_URL_ENV, NULL) != NULL)
+        snprintf(url, sizeof(url), "%s/api/v1/notices/unread-count",
+                 ss_cfg_str(ME_NOTICE_URL_ENV, NULL));
+    else if (ss_cfg_str("SESSHU_NOTICE_PORT", NULL) != NULL) /* same host, configured port */
+        snprintf(url, sizeof(url), "http://127.0.0.1:%s/api/v1/notices/unread-count",
+                 ss_cfg_str("SESSHU_NOTICE_PORT", NULL));
+    else
+        snprintf(url, sizeof(url), "%s/api/v1/notices/unread-count", ME_NOTICE_URL_DEF);
+    snprintf(h_auth, sizeof(h_auth), "Authorization: %s", auth);
+    snprintf(h_rid, sizeof(h_rid), "X-Request-Id: %s", r->request_id);
+    if ((buf = calloc(1, sizeof(*buf))) == NULL || (c = curl_easy_init()) == NULL)
+        goto out;
+    hdrs = curl_slist_append(hdrs, h_auth);
+    hdrs = hdrs ? curl_slist_append(hdrs, h_rid) : NULL;
+    if (hdrs == NULL)
+        goto out;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ME_NOTICE_TIMEOUT);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, me_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, buf);
+    if (curl_easy_perform(c) != CURLE_OK ||
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
+        goto out;
+    doc = json_loadb(buf->data, buf->len, 0, NULL);
+    if (json_is_integer(json_object_get(doc, "unread")) &&
+        json_integer_value(json_object_get(doc, "unread")) >= 0)
+        out = json_integer(json_integer_value(json_object_get(doc, "unread")));
+out:
+    json_decref(doc);
+    curl_slist_free_all(hdrs);
+    if (c != NULL)
+        curl_easy_cleanup(c);
+    free(buf);
+    return out != NULL ? out : json_null();
+}
 
 int acct_h_me_get(ss_req *r)
 {
@@ -31,9 +123,10 @@ int acct_h_me_get(ss_req *r)
         goto out;
     }
     rc = ss_reply_json_new(r, 200,
-                           json_pack("{s:o,s:o,s:o,s:b}", "user", acct_json_col(res, 0, 0),
+                           json_pack("{s:o,s:o,s:o,s:b,s:o}", "user", acct_json_col(res, 0, 0),
                                      "organization", acct_json_col(res, 0, 1), "menu", menu,
-                                     "password_change_required", r->who.pw_change_required));
+                                     "password_change_required", r->who.pw_change_required,
+                                     "unread_notices", me_unread_notices(r)));
 out:
     PQclear(res);
     return rc;

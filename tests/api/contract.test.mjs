@@ -99,7 +99,7 @@ test('request bodies are closed objects and their examples validate', () => {
 });
 
 test('the documents are OpenAPI 3.1 with a bearer JWT scheme', () => {
-  for (const f of ['account.yaml', 'audit.yaml', 'common.yaml']) {
+  for (const f of ['account.yaml', 'audit.yaml', 'notice.yaml', 'common.yaml']) {
     const text = readFileSync(path.join(SCHEMA_DIR, f), 'utf8');
     assert.match(text, /^openapi: 3\.1\.\d/m, f);
   }
@@ -132,7 +132,7 @@ test('check digits agree with DOMAIN.md 1.5', () => {
 test('redocly lint passes (proto-schemas/redocly.yaml)', { timeout: 120_000 }, async () => {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const bin = path.join(here, 'node_modules', '.bin', 'redocly');
-  const files = ['account.yaml', 'audit.yaml'].map((f) => path.join(SCHEMA_DIR, f));
+  const files = ['account.yaml', 'audit.yaml', 'notice.yaml'].map((f) => path.join(SCHEMA_DIR, f));
   const r = await new Promise((resolve) => {
     execFile(
       bin,

@@ -450,7 +450,23 @@ START_TEST(me_and_menu)
                      org);
     ck_assert(menu_has(j, "users.manage"));
     ck_assert(!menu_has(j, "organizations.create"));
+    /* The stack's notice service answers the unread count ... */
+    ck_assert(json_is_integer(json_object_get(j, "unread_notices")));
     json_decref(j);
+    /* ... and when it does not, /me still answers, with null. */
+    {
+        char *saved = getenv("SESSHU_NOTICE_URL") ? strdup(getenv("SESSHU_NOTICE_URL")) : NULL;
+
+        setenv("SESSHU_NOTICE_URL", "http://127.0.0.1:1", 1);
+        j = call("GET", "/api/v1/me", tok, NULL, 200);
+        ck_assert(json_is_null(json_object_get(j, "unread_notices")));
+        json_decref(j);
+        if (saved != NULL)
+            setenv("SESSHU_NOTICE_URL", saved, 1);
+        else
+            unsetenv("SESSHU_NOTICE_URL");
+        free(saved);
+    }
     j = call("GET", "/api/v1/me", chu_token, NULL, 200);
     ck_assert(menu_has(j, "organizations.create"));
     json_decref(j);

@@ -1,0 +1,49 @@
+/* ntc.h - what the notice service's files share: the service, its handlers,
+ * the author check and small request helpers. */
+#ifndef NTC_H
+#define NTC_H
+
+#include <stdbool.h>
+
+#include "sesshu/http.h"
+
+/* The service (service.c); main.c runs it, tests start it in-process. */
+extern const ss_service ntc_service;
+
+/* Author side (notices.c). */
+int ntc_h_create(ss_req *r);
+int ntc_h_patch(ss_req *r);
+int ntc_h_withdraw(ss_req *r);
+int ntc_h_authored(ss_req *r);
+int ntc_h_history(ss_req *r);
+
+/* Reader side (reading.c). */
+int ntc_h_list(ss_req *r);
+int ntc_h_unread_count(ss_req *r);
+int ntc_h_mark_read(ss_req *r);
+
+/* May the principal post notices? 国保中央会, 厚生労働省, the operator and a
+ * 国保連合会 (own prefecture only). Belongs in the library's permission
+ * matrix (a "notices.post" permission); kept here until it moves there. */
+bool ntc_is_author(const ss_principal *p);
+/* Guard at the start of every author handler: 0, or a 403 through ss_req_fail. */
+int ntc_require_author(ss_req *r);
+/* Guard for reader handlers: a user session (read marks are per user). */
+int ntc_require_user(ss_req *r);
+
+/* 8-4-4-4-12 hex. */
+bool ntc_uuid_ok(const char *s);
+/* Record a field error for every query parameter not in `allowed` (NULL-terminated)
+ * and for every empty one. ulfius puts URL :params in the same map: list them too. 0 or
+ * SS_ERR_VALIDATION. */
+int ntc_check_params(ss_req *r, const char *const *allowed);
+/* ?limit= and ?cursor=: the cursor must be an array of `nkeys` strings, copied
+ * into keys[i] (room for 64 bytes each). 0 or SS_ERR_VALIDATION. */
+int ntc_page(ss_req *r, int *limit, int nkeys, char keys[][64]);
+/* A JSON text column parsed (new reference), NULL for SQL NULL. */
+json_t *ntc_json_col(const PGresult *res, int row, int col);
+/* {"items": [column 0 of each row up to limit], "next_cursor": from columns
+ * 1..nkeys of the last row when there are more than limit rows, else null}. */
+int ntc_list_reply(ss_req *r, const PGresult *res, int limit, int nkeys);
+
+#endif

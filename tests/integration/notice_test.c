@@ -1,0 +1,215 @@
+/* notice_test.c - notices (H-11) in-process: posting, targeting, read marks
+ * and the unread count, the author check, a 国保連合会's prefecture, history.
+ *
+ * Runs against the real test database (scripts/test.sh exports SESSHU_*).
+ * Tokens are signed with a key made for this run, for principals made up
+ * here (fresh organisation ids), so every test sees only its own notices
+ * through organisation-targeted audiences. Tests run without fork. */
+#include <check.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "ntc.h"
+#include "sesshu/crypto.h"
+#include "sesshu/jwt.h"
+
+static char g_keydir[64];
+
+static int make_key(void)
+{
+    char path[128];
+    EVP_PKEY *k = NULL;
+    FILE *f = NULL;
+    int rc = -1;
+
+    snprintf(g_keydir, sizeof(g_keydir), "/tmp/notice-test-XXXXXX");
+    if (mkdtemp(g_keydir) == NULL || (k = EVP_EC_gen("P-256")) == NULL)
+        goto out;
+    snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
+    if ((f = fopen(path, "w")) == NULL || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL))
+        goto out;
+    setenv("SESSHU_JWT_SIGNING_KEY_FILE", path, 1);
+    rc = 0;
+out:
+    if (f != NULL)
+        fclose(f);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+static void drop_key(void)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
+    unlink(path);
+    rmdir(g_keydir);
+}
+
+/* A token for a made-up user; org_id (room for 40) receives its organisation. */
+static char *mint(int org_type, const char *pref, int role, char *org_id)
+{
+    ss_principal p;
+    json_t *claims = NULL;
+    char *tok = NULL;
+
+    memset(&p, 0, sizeof(p));
+    p.kind = SS_PRINCIPAL_USER;
+    ss_uuid(p.sub);
+    ss_uuid(p.org_id);
+    ss_uuid(p.sid);
+    snprintf(p.login_id, sizeof(p.login_id), "it-%.8s", p.sub);
+    snprintf(p.org_code, sizeof(p.org_code), "IT");
+    snprintf(p.pref_code, sizeof(p.pref_code), "%s", pref ? pref : "");
+    p.org_type = org_type;
+    p.role = role;
+    if (org_id != NULL)
+        snprintf(org_id, 40, "%s", p.org_id);
+    claims = ss_jwt_user_claims(&p, 3600);
+    if (claims == NULL || ss_jwt_sign(claims, &tok) != 0)
+        tok = NULL;
+    json_decref(claims);
+    ck_assert_ptr_nonnull(tok);
+    return tok;
+}
+
+static json_t *call(const char *method, const char *path, const char *tok, const char *body,
+                    long want)
+{
+    it_resp r = {0};
+    json_t *j;
+
+    ck_assert_int_eq(it_call(method, path, tok, body, &r), 0);
+    if (r.status != want)
+        fprintf(stderr, "%s %s: %ld %s\n", method, path, r.status, r.raw ? r.raw : "");
+    ck_assert_int_eq(r.status, want);
+    j = r.json != NULL ? json_incref(r.json) : NULL;
+    it_resp_free(&r);
+    return j;
+}
+
+static long long unread(const char *tok)
+{
+    json_t *j = call("GET", "/api/v1/notices/unread-count", tok, NULL, 200);
+    long long n = json_integer_value(json_object_get(j, "unread"));
+
+    json_decref(j);
+    return n;
+}
+
+/* Post a notice for one organisation; id (room for 40) receives its id. */
+static void post_for(const char *tok, const char *org, const char *extra, char *id)
+{
+    char body[512];
+    json_t *j;
+
+    snprintf(body, sizeof(body),
+             "{\"title\":\"it\",\"body\":\"line 1\\nline 2\",\"audience\":{\"organizations\":"
+             "[\"%s\"]}%s}",
+             org, extra ? extra : "");
+    j = call("POST", "/api/v1/notices", tok, body, 201);
+    snprintf(id, 40, "%s", json_string_value(json_object_get(j, "id")));
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "version")), 1);
+    json_decref(j);
+}
+
+START_TEST(post_read_count)
+{
+    char org[40], id[40], path[128];
+    char *author = mint(SS_ORG_CHUOKAI, NULL, SS_ROLE_USER, NULL);
+    char *reader = mint(SS_ORG_MUNICIPALITY, "13", SS_ROLE_USER, org);
+    char *other = mint(SS_ORG_MUNICIPALITY, "13", SS_ROLE_USER, NULL);
+    long long before = unread(reader), other_before = unread(other);
+    json_t *j;
+
+    post_for(author, org, NULL, id);
+    ck_assert_int_eq(unread(reader), before + 1);
+    ck_assert_int_eq(unread(other), other_before);
+    snprintf(path, sizeof(path), "/api/v1/notices/%s/read", id);
+    json_decref(call("POST", path, reader, NULL, 204));
+    json_decref(call("POST", path, reader, NULL, 204));
+    json_decref(call("POST", path, other, NULL, 404));
+    ck_assert_int_eq(unread(reader), before);
+    j = call("GET", "/api/v1/notices?limit=200", reader, NULL, 200);
+    ck_assert(json_array_size(json_object_get(j, "items")) >= 1);
+    json_decref(j);
+    free(author);
+    free(reader);
+    free(other);
+}
+END_TEST
+
+START_TEST(authors_only_and_kokuhoren_prefecture)
+{
+    char org[40], id[40], path[128];
+    char *muni = mint(SS_ORG_MUNICIPALITY, "27", SS_ROLE_ADMIN, org);
+    char *ko = mint(SS_ORG_KOKUHOREN, "27", SS_ROLE_USER, NULL);
+    char *ko_other = mint(SS_ORG_KOKUHOREN, "01", SS_ROLE_ADMIN, NULL);
+    json_t *j;
+
+    json_decref(call("POST", "/api/v1/notices", muni, "{\"title\":\"t\",\"body\":\"b\"}", 403));
+    json_decref(call("POST", "/api/v1/notices", ko,
+                     "{\"title\":\"t\",\"body\":\"b\",\"audience\":{\"prefectures\":[\"01\"]}}",
+                     422));
+    post_for(ko, org, NULL, id);
+    snprintf(path, sizeof(path), "/api/v1/notices/%s/history", id);
+    j = call("GET", path, ko, NULL, 200);
+    ck_assert_str_eq(
+        json_string_value(json_array_get(
+            json_object_get(
+                json_object_get(json_array_get(json_object_get(j, "items"), 0), "audience"),
+                "prefectures"),
+            0)),
+        "27");
+    json_decref(j);
+    /* Another 国保連合会 is another organisation: not found. */
+    json_decref(call("GET", path, ko_other, NULL, 404));
+    snprintf(path, sizeof(path), "/api/v1/notices/%s", id);
+    json_decref(call("PATCH", path, ko_other, "{\"title\":\"x\"}", 404));
+    json_decref(call("PATCH", path, ko, "{\"title\":\"x\"}", 200));
+    json_decref(call("PATCH", path, ko, "{\"publish_until\":\"2001-01-01T00:00:00Z\"}", 422));
+    free(muni);
+    free(ko);
+    free(ko_other);
+}
+END_TEST
+
+static Suite *notice_suite(void)
+{
+    Suite *s = suite_create("notice");
+    TCase *t = tcase_create("notices");
+
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, post_read_count);
+    tcase_add_test(t, authors_only_and_kokuhoren_prefecture);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = NULL;
+    int failed;
+
+    if (make_key() != 0) {
+        fprintf(stderr, "notice_test: cannot make a signing key\n");
+        return 1;
+    }
+    if (it_start(&ntc_service) < 0) {
+        drop_key();
+        return 1;
+    }
+    sr = srunner_create(notice_suite());
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    it_stop();
+    drop_key();
+    return failed == 0 ? 0 : 1;
+}
