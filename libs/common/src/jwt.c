@@ -8,6 +8,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,16 @@ typedef struct ss_key {
     size_t pem_len;
 } ss_key;
 
+#define SS_JWT_RELOAD_S 3 /* at most one key-directory rescan per this many seconds */
+
+/* Keys are only appended: readers take nkeys with an acquire load and read
+ * keys[0..n-1], which are complete before the release store that counts
+ * them. Appends (init, rescan) hold reload_mu. */
 static ss_key keys[SS_JWT_MAX_KEYS];
 static int nkeys;
+static pthread_mutex_t reload_mu = PTHREAD_MUTEX_INITIALIZER;
+static long long last_reload;
+static char pub_dir[4096];
 static char *sign_pem; /* private key PEM */
 static size_t sign_pem_len;
 static char sign_kid[48];
@@ -111,7 +120,8 @@ static int add_key(EVP_PKEY *pk)
             free(k.pem);
             return 0; /* already known */
         }
-    keys[nkeys++] = k;
+    keys[nkeys] = k;
+    __atomic_store_n(&nkeys, nkeys + 1, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -191,8 +201,13 @@ int ss_jwt_init(bool need_signing)
         fprintf(stderr, "jwt: %s must name an EC P-256 private key\n", SS_ENV_JWT_KEY);
         return SS_ERR_INTERNAL;
     }
-    if (dir != NULL)
+    if (dir != NULL) {
+        snprintf(pub_dir, sizeof(pub_dir), "%s", dir);
+        pthread_mutex_lock(&reload_mu);
         load_public_dir(dir);
+        last_reload = ss_now_s();
+        pthread_mutex_unlock(&reload_mu);
+    }
     if (nkeys == 0) {
         fprintf(stderr, "jwt: no verification keys (%s or %s)\n", SS_ENV_JWT_PUBDIR,
                 SS_ENV_JWT_KEY);
@@ -201,11 +216,37 @@ int ss_jwt_init(bool need_signing)
     return ss_jwt_cache_init();
 }
 
+/* A token names a key we do not know: another issuer may have rotated in a
+ * new one. Rescan the public key directory, at most once per few seconds so
+ * a flood of forged kids costs nothing. Returns true if keys were added. */
+static bool reload_keys(void)
+{
+    long long now = ss_now_s();
+    int before;
+    bool added = false;
+
+    if (pub_dir[0] == '\0' || __atomic_load_n(&last_reload, __ATOMIC_RELAXED) + SS_JWT_RELOAD_S > now)
+        return false;
+    pthread_mutex_lock(&reload_mu);
+    if (last_reload + SS_JWT_RELOAD_S <= now) {
+        before = nkeys;
+        load_public_dir(pub_dir);
+        __atomic_store_n(&last_reload, now, __ATOMIC_RELAXED);
+        added = nkeys > before;
+    }
+    pthread_mutex_unlock(&reload_mu);
+    return added;
+}
+
 void ss_jwt_shutdown(void)
 {
+    pthread_mutex_lock(&reload_mu);
     for (int i = 0; i < nkeys; i++)
         free(keys[i].pem);
     nkeys = 0;
+    pub_dir[0] = '\0';
+    last_reload = 0;
+    pthread_mutex_unlock(&reload_mu);
     free(sign_pem);
     sign_pem = NULL;
     ss_jwt_cache_free();
@@ -239,7 +280,18 @@ out:
     return rc;
 }
 
-/* The header's kid, checked to be ES256 and known; returns the key or NULL. */
+static const ss_key *key_by_kid(const char *kid)
+{
+    int n = __atomic_load_n(&nkeys, __ATOMIC_ACQUIRE);
+
+    for (int i = 0; i < n; i++)
+        if (strcmp(keys[i].kid, kid) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* The header's kid, checked to be ES256 and known (after a rescan of the
+ * key directory if need be); returns the key or NULL. */
 static const ss_key *header_key(const char *token)
 {
     const char *dot = strchr(token, '.');
@@ -260,9 +312,10 @@ static const ss_key *header_key(const char *token)
         strcmp(json_string_value(json_object_get(hdr, "alg")), "ES256") == 0 &&
         json_is_string(json_object_get(hdr, "kid"))) {
         const char *kid = json_string_value(json_object_get(hdr, "kid"));
-        for (int i = 0; i < nkeys && found == NULL; i++)
-            if (strcmp(keys[i].kid, kid) == 0)
-                found = &keys[i];
+
+        found = key_by_kid(kid);
+        if (found == NULL && reload_keys())
+            found = key_by_kid(kid);
     }
     json_decref(hdr);
     free(raw);
@@ -322,8 +375,11 @@ out:
 json_t *ss_jwt_jwks(void)
 {
     json_t *arr = json_array();
+    int n;
 
-    for (int i = 0; arr != NULL && i < nkeys; i++)
+    reload_keys(); /* a key put into the directory since shows up here too */
+    n = __atomic_load_n(&nkeys, __ATOMIC_ACQUIRE);
+    for (int i = 0; arr != NULL && i < n; i++)
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "EC", "crv",
                                              "P-256", "x", keys[i].x, "y", keys[i].y, "kid",
                                              keys[i].kid, "alg", "ES256", "use", "sig"));

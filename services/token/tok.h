@@ -1,0 +1,78 @@
+/* tok.h - what the token service's files share (prefix tok_).
+ *
+ * Ownership: functions returning json_t* give a new reference (json_decref);
+ * PGresult* out-parameters are the caller's (PQclear). */
+#ifndef TOK_H
+#define TOK_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "sesshu/authz.h"
+#include "sesshu/db.h"
+#include "sesshu/http.h"
+
+extern const ss_service tok_service;
+
+/* ---- service.c: configuration ---------------------------------------- */
+typedef struct tok_config {
+    long token_ttl_s; /* SESSHU_TOKEN_TTL_S: lifetime of an access token */
+    long grace_s;     /* SESSHU_TOKEN_SECRET_GRACE_S: old secret valid after a rotation */
+} tok_config;
+extern tok_config tok_cfg;
+
+#define TOK_SECRET_BYTES 32
+#define TOK_FORM_MAX     4096 /* bytes of a form body on the OAuth endpoints */
+
+/* ---- form.c: application/x-www-form-urlencoded and client authentication */
+#define TOK_FORM_MAX_PARAMS 8
+typedef struct tok_form {
+    int n;
+    char *key[TOK_FORM_MAX_PARAMS];
+    char *val[TOK_FORM_MAX_PARAMS];
+} tok_form;
+/* Parse the request body as a form: content type, size, percent-decoding,
+ * UTF-8, no repeated parameter (RFC 6749 3.2). 0, or an OAuth error reply
+ * was sent and *replied is true. Free with tok_form_free. */
+int tok_form_parse(ss_req *r, tok_form *f, bool *replied);
+void tok_form_free(tok_form *f);
+const char *tok_form_get(const tok_form *f, const char *key);
+/* Reply with an RFC 6749 5.2 error ({"error","error_description"}). */
+int tok_oauth_error(ss_req *r, int status, const char *error, const char *desc);
+
+/* The authenticated client of an OAuth request. */
+typedef struct tok_client {
+    char id[40];
+    char org_id[40];
+    char org_type[40];
+    char org_code[24];
+    char muni[8];
+    char pref[4];
+    char gen[40];
+    unsigned scopes;
+} tok_client;
+/* Authenticate the caller (client_secret_basic or client_secret_post),
+ * counting the use. 0 with *c filled, or an error reply was sent
+ * (invalid_client 401, invalid_request 400) and *replied is true. */
+int tok_client_auth(ss_req *r, const tok_form *f, tok_client *c, bool *replied);
+
+/* ---- clients.c ------------------------------------------------------- */
+bool tok_uuid_ok(const char *s);
+/* Revoke every token of the client's generation (inside c's transaction). */
+int tok_revoke_gen(ss_dbc *c, const char *gen);
+
+/* ---- handlers ---------------------------------------------------------- */
+int tok_h_client_create(ss_req *r);
+int tok_h_client_list(ss_req *r);
+int tok_h_client_get(ss_req *r);
+int tok_h_client_patch(ss_req *r);
+int tok_h_client_delete(ss_req *r);
+int tok_h_client_rotate(ss_req *r);
+int tok_h_token(ss_req *r);
+int tok_h_introspect(ss_req *r);
+int tok_h_revoke(ss_req *r);
+int tok_h_jwks(ss_req *r);
+int tok_h_metadata(ss_req *r);
+
+#endif
