@@ -13,13 +13,13 @@
 #include "sesshu/text.h"
 #include "tok.h"
 
-#define CLIENT_JSON                                                                             \
-    "json_build_object('id', c.id, 'name', c.name, 'scopes', to_json(c.scopes), "               \
-    "'allowed_addresses', to_json(c.allowed_addresses::text[]), 'status', c.status, "           \
-    "'organization_id', c.org_id, 'token_endpoint_auth_methods', "                              \
-    "json_build_array('client_secret_basic', 'client_secret_post'), 'created_at', "             \
-    "c.created_at, 'updated_at', c.updated_at, 'secret_rotated_at', c.secret_rotated_at, "     \
-    "'previous_secret_expires_at', CASE WHEN c.prev_secret_expires_at > now() THEN "            \
+#define CLIENT_JSON                                                                        \
+    "json_build_object('id', c.id, 'name', c.name, 'scopes', to_json(c.scopes), "          \
+    "'allowed_addresses', to_json(c.allowed_addresses::text[]), 'status', c.status, "      \
+    "'organization_id', c.org_id, 'token_endpoint_auth_methods', "                         \
+    "json_build_array('client_secret_basic', 'client_secret_post'), 'created_at', "        \
+    "c.created_at, 'updated_at', c.updated_at, 'secret_rotated_at', c.secret_rotated_at, " \
+    "'previous_secret_expires_at', CASE WHEN c.prev_secret_expires_at > now() THEN "       \
     "c.prev_secret_expires_at END, 'last_used_at', c.last_used_at, 'use_count', c.use_count)"
 
 static const char *const statuses[] = {"active", "disabled", NULL};
@@ -78,8 +78,7 @@ static int array_literal(ss_req *r, const json_t *arr, const char *field, bool s
     if (buf == NULL)
         return SS_ERR_NOMEM;
     buf[used++] = '{';
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         if (i >= 32 || !element_ok(json_string_value(v), scopes, &seen)) {
             free(buf);
             return ss_req_field_error(r, field,
@@ -283,13 +282,13 @@ static const ss_field patch_fields[] = {
 
 /* Changing what the tokens may do (scopes, addresses) or disabling ends
  * the client's current generation: its live tokens are refused at once. */
-static int patch_apply(ss_req *r, ss_dbc *c, const char *gen, const char *scopes,
-                       const char *addrs, PGresult **upd)
+static int patch_apply(ss_req *r, ss_dbc *c, const char *gen, const char *scopes, const char *addrs,
+                       PGresult **upd)
 {
     const char *st = ss_json_str(r->body, "status");
     bool cut = scopes != NULL || addrs != NULL || (st != NULL && strcmp(st, "disabled") == 0);
-    const char *params[] = {ss_req_param(r, "id"), ss_json_str(r->body, "name"), scopes, addrs,
-                            st, cut ? "true" : "false"};
+    const char *params[] = {ss_req_param(r, "id"), ss_json_str(r->body, "name"), scopes, addrs, st,
+                            cut ? "true" : "false"};
     int rc = cut ? tok_revoke_gen(c, gen) : 0;
 
     if (rc == 0)

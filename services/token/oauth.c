@@ -178,7 +178,8 @@ int tok_h_revoke(ss_req *r)
     if (claims == NULL)
         return ss_reply_empty(r, 200);
     params[0] = json_string_value(json_object_get(claims, "jti"));
-    snprintf(exp, sizeof(exp), "%lld", (long long)json_integer_value(json_object_get(claims, "exp")));
+    snprintf(exp, sizeof(exp), "%lld",
+             (long long)json_integer_value(json_object_get(claims, "exp")));
     params[1] = exp;
     rc = ss_db_query(ss_server_db(),
                      "INSERT INTO authz.revocations (sid, expires_at) VALUES ($1, "
@@ -214,8 +215,8 @@ int tok_h_metadata(ss_req *r)
     return ss_reply_json_new(
         r, 200,
         json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:[s],s:[s,s],s:[s,s],s:[s,s],s:[]}", "issuer", iss,
-                  "token_endpoint", tok, "introspection_endpoint", intro, "revocation_endpoint", rev,
-                  "jwks_uri", jwks, "scopes_supported", scopes, "grant_types_supported",
+                  "token_endpoint", tok, "introspection_endpoint", intro, "revocation_endpoint",
+                  rev, "jwks_uri", jwks, "scopes_supported", scopes, "grant_types_supported",
                   "client_credentials", "token_endpoint_auth_methods_supported",
                   "client_secret_basic", "client_secret_post",
                   "introspection_endpoint_auth_methods_supported", "client_secret_basic",

@@ -225,7 +225,8 @@ static bool reload_keys(void)
     int before;
     bool added = false;
 
-    if (pub_dir[0] == '\0' || __atomic_load_n(&last_reload, __ATOMIC_RELAXED) + SS_JWT_RELOAD_S > now)
+    if (pub_dir[0] == '\0' ||
+        __atomic_load_n(&last_reload, __ATOMIC_RELAXED) + SS_JWT_RELOAD_S > now)
         return false;
     pthread_mutex_lock(&reload_mu);
     if (last_reload + SS_JWT_RELOAD_S <= now) {

@@ -35,14 +35,14 @@ enum ss_role { SS_ROLE_NONE = 0, SS_ROLE_USER = 1, SS_ROLE_ADMIN = 2 };
 
 /* Permissions. A route needs one (or SS_PERM_PUBLIC / SS_PERM_AUTHENTICATED).
  *  X(NAME,           wire name,                description for the menu) */
-#define SS_PERMS(X)                                                                \
-    X(PROFILE, "profile", "自分のユーザ情報・パスワードの変更")                    \
-    X(ORGS_CREATE, "organizations.create", "組織と初回管理者ユーザの発行 (H-1-1)") \
-    X(ORGS_READ_ALL, "organizations.read_all", "全組織の参照")                     \
-    X(USERS_MANAGE, "users.manage", "組織内ユーザの発行・変更 (H-1-2, H-1-4)")     \
-    X(ACCESS_LOGS_READ, "access_logs.read", "アクセスログの照会 (H-12)")           \
-    X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")   \
-    X(ACCOUNTS_MAINTAIN, "accounts.maintain", "アカウント自動停止ジョブの実行 (H-1-8)")   \
+#define SS_PERMS(X)                                                                     \
+    X(PROFILE, "profile", "自分のユーザ情報・パスワードの変更")                         \
+    X(ORGS_CREATE, "organizations.create", "組織と初回管理者ユーザの発行 (H-1-1)")      \
+    X(ORGS_READ_ALL, "organizations.read_all", "全組織の参照")                          \
+    X(USERS_MANAGE, "users.manage", "組織内ユーザの発行・変更 (H-1-2, H-1-4)")          \
+    X(ACCESS_LOGS_READ, "access_logs.read", "アクセスログの照会 (H-12)")                \
+    X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")        \
+    X(ACCOUNTS_MAINTAIN, "accounts.maintain", "アカウント自動停止ジョブの実行 (H-1-8)") \
     X(API_CLIENTS_MANAGE, "api_clients.manage", "外部システム連携用APIクライアントの管理 (H-2)")
 
 enum ss_perm {
@@ -72,20 +72,20 @@ typedef struct ss_principal {
     bool pw_change_required;
     long long exp; /* expiry, unix seconds */
     /* Clients only (appended: the members above keep their layout). */
-    unsigned scopes;      /* bitmask of SS_SCOPE_* granted to the token */
-    char client_gen[40];  /* the client's generation id: revoking it refuses every token */
+    unsigned scopes;     /* bitmask of SS_SCOPE_* granted to the token */
+    char client_gen[40]; /* the client's generation id: revoking it refuses every token */
 } ss_principal;
 
 /* API client scopes (H-2): a fixed list. A scope grants the permissions of
  * the scope table in authz.c, and only inside the client's organisation.
  *  X(NAME,               wire name) */
-#define SS_SCOPES(X)                         \
-    X(PERSONS_WRITE, "persons:write")        \
-    X(RECORDS_READ, "records:read")          \
-    X(RECORDS_WRITE, "records:write")        \
+#define SS_SCOPES(X)                              \
+    X(PERSONS_WRITE, "persons:write")             \
+    X(RECORDS_READ, "records:read")               \
+    X(RECORDS_WRITE, "records:write")             \
     X(QUESTIONNAIRES_READ, "questionnaires:read") \
-    X(MCH_WRITE, "mch:write")                \
-    X(MASTERS_READ, "masters:read")          \
+    X(MCH_WRITE, "mch:write")                     \
+    X(MASTERS_READ, "masters:read")               \
     X(LINKAGE_READ, "linkage:read")
 
 enum ss_scope_bit {
