@@ -12,7 +12,7 @@
 #define SS_MIGRATIONS_DIR "services/token/migrations"
 #endif
 
-#define RAW SS_ROUTE_RAW_BODY
+#define RAW (SS_ROUTE_RAW_BODY | SS_ROUTE_OWN_AUTH)
 #define M   SS_PERM_API_CLIENTS_MANAGE
 
 tok_config tok_cfg;
