@@ -16,8 +16,9 @@
 #define CLIENT_JSON                                                                        \
     "json_build_object('id', c.id, 'name', c.name, 'scopes', to_json(c.scopes), "          \
     "'allowed_addresses', to_json(c.allowed_addresses::text[]), 'status', c.status, "      \
-    "'organization_id', c.org_id, 'token_endpoint_auth_methods', "                         \
-    "json_build_array('client_secret_basic', 'client_secret_post'), 'created_at', "        \
+    "'organization_id', c.org_id, 'token_endpoint_auth_methods', CASE WHEN "               \
+    "c.public_key_pem IS NULL THEN json_build_array('client_secret_basic', "               \
+    "'client_secret_post') ELSE json_build_array('private_key_jwt') END, 'created_at', "   \
     "c.created_at, 'updated_at', c.updated_at, 'secret_rotated_at', c.secret_rotated_at, " \
     "'previous_secret_expires_at', CASE WHEN c.prev_secret_expires_at > now() THEN "       \
     "c.prev_secret_expires_at END, 'last_used_at', c.last_used_at, 'use_count', c.use_count)"
@@ -95,8 +96,32 @@ static const ss_field create_fields[] = {
     {"name", SS_F_STRING, true, 1, 100, NULL, false},
     {"scopes", SS_F_ARRAY, true, 1, 7, NULL, false},
     {"allowed_addresses", SS_F_ARRAY, false, 0, 32, NULL, false},
+    {"public_key_jwk", SS_F_OBJECT, false, 0, 0, NULL, false},
+    {"public_key_pem", SS_F_STRING, false, 1, 4096, NULL, false},
     {NULL, 0, false, 0, 0, NULL, false},
 };
+
+/* A client with a registered public key (private_key_jwt) gets no secret. */
+static int credential(ss_req *r, char secret[64], char hash[65], char **pem)
+{
+    const json_t *jwk = json_object_get(r->body, "public_key_jwk");
+    const char *text = ss_json_str(r->body, "public_key_pem");
+    int rc;
+
+    *pem = NULL;
+    if (jwk != NULL && text != NULL)
+        return ss_req_field_error(r, "public_key_pem", "only-one-of-public_key_jwk-public_key_pem");
+    if (jwk != NULL || text != NULL) {
+        rc = tok_public_key_pem(jwk, text, pem);
+        return rc == SS_ERR_VALIDATION
+                   ? ss_req_field_error(r, jwk ? "public_key_jwk" : "public_key_pem",
+                                        "not-an-ec-p256-public-key")
+                   : rc;
+    }
+    if ((rc = ss_random_token(secret, 64, TOK_SECRET_BYTES)) == 0)
+        ss_sha256_hex(secret, strlen(secret), hash);
+    return rc;
+}
 
 static int reply_client(ss_req *r, int status, const PGresult *res, const char *secret)
 {
@@ -113,9 +138,9 @@ static int reply_client(ss_req *r, int status, const PGresult *res, const char *
 
 int tok_h_client_create(ss_req *r)
 {
-    char secret[64] = "", hash[65];
-    char *scopes = NULL, *addrs = NULL;
-    const char *params[10];
+    char secret[64] = "", hash[65] = "";
+    char *scopes = NULL, *addrs = NULL, *pem = NULL;
+    const char *params[11];
     PGresult *res = NULL;
     int rc;
 
@@ -123,9 +148,8 @@ int tok_h_client_create(ss_req *r)
         (rc = array_literal(r, json_object_get(r->body, "scopes"), "scopes", true, &scopes)) != 0 ||
         (rc = array_literal(r, json_object_get(r->body, "allowed_addresses"), "allowed_addresses",
                             false, &addrs)) != 0 ||
-        (rc = ss_random_token(secret, sizeof(secret), TOK_SECRET_BYTES)) != 0)
+        (rc = credential(r, secret, hash, &pem)) != 0)
         goto out;
-    ss_sha256_hex(secret, strlen(secret), hash);
     params[0] = r->who.org_id;
     params[1] = ss_org_type_name(r->who.org_type);
     params[2] = r->who.org_code;
@@ -134,23 +158,26 @@ int tok_h_client_create(ss_req *r)
     params[5] = ss_json_str(r->body, "name");
     params[6] = scopes;
     params[7] = addrs;
-    params[8] = hash;
+    params[8] = pem ? NULL : hash;
     params[9] = r->who.sub;
-    rc = ss_db_query(ss_server_db(),
-                     "WITH c AS (INSERT INTO token.clients (org_id, org_type, org_code, muni_code, "
-                     "pref_code, name, scopes, allowed_addresses, secret_hash, created_by) VALUES "
-                     "($1::uuid, $2, $3, $4, $5, $6, $7::text[], $8::cidr[], $9, $10::uuid) "
-                     "RETURNING *) SELECT " CLIENT_JSON " FROM c",
-                     10, params, &res);
+    params[10] = pem;
+    rc = ss_db_query(
+        ss_server_db(),
+        "WITH c AS (INSERT INTO token.clients (org_id, org_type, org_code, muni_code, "
+        "pref_code, name, scopes, allowed_addresses, secret_hash, created_by, public_key_pem) "
+        "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::text[], $8::cidr[], $9, $10::uuid, "
+        "$11) RETURNING *) SELECT " CLIENT_JSON " FROM c",
+        11, params, &res);
     if (rc == SS_ERR_CONFLICT)
         rc = ss_req_fail(r, rc, "the organisation already has an API client of that name");
     if (rc == SS_ERR_VALIDATION)
         rc = ss_req_field_error(r, "allowed_addresses", "invalid-address");
     if (rc == 0)
-        rc = reply_client(r, 201, res, secret);
+        rc = reply_client(r, 201, res, pem ? NULL : secret);
 out:
     explicit_bzero(secret, sizeof(secret));
     PQclear(res);
+    free(pem);
     free(scopes);
     free(addrs);
     return rc;
@@ -260,8 +287,12 @@ int tok_h_client_rotate(ss_req *r)
                         "WITH c AS (UPDATE token.clients SET prev_secret_hash = secret_hash, "
                         "prev_secret_expires_at = now() + make_interval(secs => $3::int), "
                         "secret_hash = $2, secret_rotated_at = now(), updated_at = now() WHERE "
-                        "id = $1::uuid RETURNING *) SELECT " CLIENT_JSON " FROM c",
+                        "id = $1::uuid AND public_key_pem IS NULL RETURNING *) SELECT " CLIENT_JSON
+                        " FROM c",
                         3, params, &upd);
+        if (rc == 0 && PQntuples(upd) != 1)
+            rc =
+                ss_req_fail(r, SS_ERR_CONFLICT, "a private_key_jwt client has no secret to rotate");
     }
     if (rc == 0 && (rc = ss_db_commit(c)) == 0)
         rc = reply_client(r, 200, upd, secret);

@@ -166,9 +166,20 @@ static bool basic_creds(const char *hdr, char **id, char **secret)
     return ok;
 }
 
-/* The client row when id and secret match an active client of an active
- * organisation, from an allowed address; the use is counted in the same
- * statement (one round trip). */
+int tok_client_fill(const PGresult *res, const char *id, tok_client *c)
+{
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    snprintf(c->org_id, sizeof(c->org_id), "%s", PQgetvalue(res, 0, 0));
+    snprintf(c->org_type, sizeof(c->org_type), "%s", PQgetvalue(res, 0, 1));
+    snprintf(c->org_code, sizeof(c->org_code), "%s", PQgetvalue(res, 0, 2));
+    snprintf(c->muni, sizeof(c->muni), "%s", PQgetvalue(res, 0, 3));
+    snprintf(c->pref, sizeof(c->pref), "%s", PQgetvalue(res, 0, 4));
+    snprintf(c->gen, sizeof(c->gen), "%s", PQgetvalue(res, 0, 5));
+    return ss_scopes_parse(PQgetvalue(res, 0, 6), &c->scopes) == 0 ? 0 : SS_ERR_INTERNAL;
+}
+
+/* The client row when id and secret match a usable client; the use is
+ * counted in the same statement (one round trip). */
 static int client_lookup(ss_req *r, const char *id, const char *secret, tok_client *c)
 {
     char hash[65];
@@ -178,34 +189,42 @@ static int client_lookup(ss_req *r, const char *id, const char *secret, tok_clie
 
     ss_sha256_hex(secret, strlen(secret), hash);
     params[0] = id;
-    params[1] = hash;
-    params[2] = ss_req_client_ip(r);
+    params[1] = ss_req_client_ip(r);
+    params[2] = hash;
     rc = ss_db_query(ss_server_db(),
-                     "UPDATE token.clients c SET last_used_at = now(), use_count = use_count + 1 "
-                     "WHERE c.id = $1::uuid AND c.status = 'active' AND (c.secret_hash = $2 OR "
-                     "(c.prev_secret_hash = $2 AND c.prev_secret_expires_at > now())) AND "
-                     "(cardinality(c.allowed_addresses) = 0 OR $3::inet <<= ANY "
-                     "(c.allowed_addresses)) AND EXISTS (SELECT 1 FROM account.organizations o "
-                     "WHERE o.id = c.org_id AND o.status = 'active') RETURNING c.org_id, "
-                     "c.org_type, c.org_code, coalesce(c.muni_code, ''), coalesce(c.pref_code, "
-                     "''), c.gen, array_to_string(c.scopes, ' ')",
+                     "UPDATE token.clients c SET last_used_at = now(), use_count = use_count + "
+                     "1 " TOK_CLIENT_USABLE
+                     " AND (c.secret_hash = $3 OR (c.prev_secret_hash = $3 AND "
+                     "c.prev_secret_expires_at > now())) RETURNING " TOK_CLIENT_COLUMNS,
                      3, params, &res);
     if (rc == SS_ERR_UNAVAILABLE || rc == SS_ERR_RETRY)
         return rc;
-    if (rc != 0 || PQntuples(res) != 1) {
-        PQclear(res);
-        return SS_ERR_UNAUTHORIZED;
-    }
-    snprintf(c->id, sizeof(c->id), "%s", id);
-    snprintf(c->org_id, sizeof(c->org_id), "%s", PQgetvalue(res, 0, 0));
-    snprintf(c->org_type, sizeof(c->org_type), "%s", PQgetvalue(res, 0, 1));
-    snprintf(c->org_code, sizeof(c->org_code), "%s", PQgetvalue(res, 0, 2));
-    snprintf(c->muni, sizeof(c->muni), "%s", PQgetvalue(res, 0, 3));
-    snprintf(c->pref, sizeof(c->pref), "%s", PQgetvalue(res, 0, 4));
-    snprintf(c->gen, sizeof(c->gen), "%s", PQgetvalue(res, 0, 5));
-    rc = ss_scopes_parse(PQgetvalue(res, 0, 6), &c->scopes);
+    rc = (rc == 0 && PQntuples(res) == 1) ? tok_client_fill(res, id, c) : SS_ERR_UNAUTHORIZED;
     PQclear(res);
-    return rc == 0 ? 0 : SS_ERR_INTERNAL;
+    return rc;
+}
+
+/* Authentication by a client assertion; `other` says another method was
+ * used as well (RFC 6749 2.3: only one). */
+static int assertion_auth(ss_req *r, const tok_form *f, bool other, tok_client *c, bool *replied)
+{
+    const char *type = tok_form_get(f, "client_assertion_type");
+    const char *a = tok_form_get(f, "client_assertion");
+    int rc;
+
+    if (other || type == NULL || a == NULL || strcmp(type, TOK_ASSERTION_TYPE) != 0)
+        return tok_oauth_error(r, 400, "invalid_request",
+                               "client_assertion needs client_assertion_type jwt-bearer and no "
+                               "other client authentication");
+    rc = tok_assertion_auth(r, a, tok_form_get(f, "client_id"), c);
+    if (rc == SS_ERR_UNAUTHORIZED)
+        return tok_oauth_error(r, 401, "invalid_client", "client authentication failed");
+    *replied = false;
+    if (rc == 0) {
+        snprintf(r->res_id, sizeof(r->res_id), "%s", c->id);
+        snprintf(r->subject_org_id, sizeof(r->subject_org_id), "%s", c->org_id);
+    }
+    return rc;
 }
 
 int tok_client_auth(ss_req *r, const tok_form *f, tok_client *c, bool *replied)
@@ -218,6 +237,8 @@ int tok_client_auth(ss_req *r, const tok_form *f, tok_client *c, bool *replied)
 
     memset(c, 0, sizeof(*c));
     *replied = true;
+    if (tok_form_get(f, "client_assertion") != NULL || tok_form_get(f, "client_assertion_type"))
+        return assertion_auth(r, f, hdr != NULL || fsecret != NULL, c, replied);
     if (hdr != NULL && !basic_creds(hdr, &bid, &bsecret)) {
         rc = tok_oauth_error(r, 401, "invalid_client", "malformed Basic credentials");
         goto out;

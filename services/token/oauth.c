@@ -214,12 +214,15 @@ int tok_h_metadata(ss_req *r)
     snprintf(jwks, sizeof(jwks), "%s/.well-known/jwks.json", iss);
     return ss_reply_json_new(
         r, 200,
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:[s],s:[s,s],s:[s,s],s:[s,s],s:[]}", "issuer", iss,
-                  "token_endpoint", tok, "introspection_endpoint", intro, "revocation_endpoint",
-                  rev, "jwks_uri", jwks, "scopes_supported", scopes, "grant_types_supported",
-                  "client_credentials", "token_endpoint_auth_methods_supported",
-                  "client_secret_basic", "client_secret_post",
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:[s],s:[s,s,s],s:[s],s:[s,s,s],s:[s,s,s],s:[]}",
+                  "issuer", iss, "token_endpoint", tok, "introspection_endpoint", intro,
+                  "revocation_endpoint", rev, "jwks_uri", jwks, "scopes_supported", scopes,
+                  "grant_types_supported", "client_credentials",
+                  "token_endpoint_auth_methods_supported", "client_secret_basic",
+                  "client_secret_post", "private_key_jwt",
+                  "token_endpoint_auth_signing_alg_values_supported", "ES256",
                   "introspection_endpoint_auth_methods_supported", "client_secret_basic",
-                  "client_secret_post", "revocation_endpoint_auth_methods_supported",
-                  "client_secret_basic", "client_secret_post", "response_types_supported"));
+                  "client_secret_post", "private_key_jwt",
+                  "revocation_endpoint_auth_methods_supported", "client_secret_basic",
+                  "client_secret_post", "private_key_jwt", "response_types_supported"));
 }

@@ -52,7 +52,30 @@ typedef struct tok_client {
     char gen[40];
     unsigned scopes;
 } tok_client;
-/* Authenticate the caller (client_secret_basic or client_secret_post),
+/* Conditions on token.clients c ($1 id, $2 source address) for a client
+ * that may authenticate now: active, from an allowed address, of an
+ * active organisation. */
+#define TOK_CLIENT_USABLE                                                                      \
+    "WHERE c.id = $1::uuid AND c.status = 'active' AND (cardinality(c.allowed_addresses) = 0 " \
+    "OR $2::inet <<= ANY (c.allowed_addresses)) AND EXISTS (SELECT 1 FROM "                    \
+    "account.organizations o WHERE o.id = c.org_id AND o.status = 'active')"
+/* What tok_client_fill reads, in this order. */
+#define TOK_CLIENT_COLUMNS                                                                     \
+    "c.org_id, c.org_type, c.org_code, coalesce(c.muni_code, ''), coalesce(c.pref_code, ''), " \
+    "c.gen, array_to_string(c.scopes, ' ')"
+int tok_client_fill(const PGresult *res, const char *id, tok_client *c);
+
+/* ---- assertion.c: private_key_jwt (RFC 7523) ------------------------- */
+#define TOK_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+/* Verify a client assertion (form_id: the form's client_id or NULL), record
+ * its jti and count the use. 0 with *c, SS_ERR_UNAUTHORIZED, or another. */
+int tok_assertion_auth(ss_req *r, const char *assertion, const char *form_id, tok_client *c);
+/* A registered public key (JWK object or PEM text; P-256 only) as SPKI
+ * PEM (malloc'd). 0 or SS_ERR_VALIDATION. */
+int tok_public_key_pem(const json_t *jwk, const char *pem, char **pem_out);
+
+/* Authenticate the caller (client_secret_basic, client_secret_post or
+ * private_key_jwt),
  * counting the use. 0 with *c filled, or an error reply was sent
  * (invalid_client 401, invalid_request 400) and *replied is true. */
 int tok_client_auth(ss_req *r, const tok_form *f, tok_client *c, bool *replied);

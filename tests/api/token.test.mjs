@@ -275,6 +275,73 @@ test('rotation keeps the old secret for the grace period; disable, enable and de
   expectProblem(await request('GET', API, { token: t2.access_token }), 401, 'unauthorized');
 });
 
+test('private_key_jwt (RFC 7523): a client that holds a key instead of a secret', async () => {
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256');
+  const jwk = await jose.exportJWK(publicKey);
+  const r = await api('POST', API, API, {
+    token: muni.access,
+    json: { name: 'keyed system', scopes: ['linkage:read', 'masters:read'], public_key_jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } },
+  });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.body.client_secret, undefined);
+  assert.deepEqual(r.body.token_endpoint_auth_methods, ['private_key_jwt']);
+  const id = r.body.id;
+  // With openid-client.
+  const config = await oidc.discovery(new URL(BASE), id, undefined, oidc.PrivateKeyJwt(privateKey), {
+    execute: [oidc.allowInsecureRequests],
+    algorithm: 'oauth2',
+  });
+  const t = await oidc.clientCredentialsGrant(config, { scope: 'linkage:read' });
+  const { payload } = await jose.jwtVerify(t.access_token, JWKS, { issuer: BASE, algorithms: ['ES256'] });
+  assert.equal(payload.client_id, id);
+  assert.equal(payload.scope, 'linkage:read');
+  // By hand: the same assertion twice is a replay.
+  const assertion = (key, claims = {}) =>
+    new jose.SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(id)
+      .setSubject(id)
+      .setAudience(BASE)
+      .setJti(`j-${Math.random().toString(36).slice(2)}`)
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .sign(key);
+  const type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+  const a1 = await assertion(privateKey);
+  let g = await form('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: type, client_assertion: a1 });
+  assert.equal(g.status, 200, g.text);
+  g = await form('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: type, client_assertion: a1 });
+  assert.equal(g.body.error, 'invalid_client');
+  // Signed by another key, for another audience, for too long, or with an unknown type.
+  const other = await jose.generateKeyPair('ES256');
+  g = await form('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: type, client_assertion: await assertion(other.privateKey) });
+  assert.equal(g.body.error, 'invalid_client');
+  const wrongAud = await new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(id).setSubject(id).setAudience('https://elsewhere.example').setJti('x1').setExpirationTime('60s').sign(privateKey);
+  g = await form('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: type, client_assertion: wrongAud });
+  assert.equal(g.body.error, 'invalid_client');
+  const longLived = await new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(id).setSubject(id).setAudience(BASE).setJti('x2').setExpirationTime('2h').sign(privateKey);
+  g = await form('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: type, client_assertion: longLived });
+  assert.equal(g.body.error, 'invalid_client');
+  g = await form('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: 'urn:x', client_assertion: await assertion(privateKey) });
+  assert.equal(g.body.error, 'invalid_request');
+  // Introspection authenticated the same way.
+  const i = await form('/oauth2/introspect', { token: t.access_token, client_assertion_type: type, client_assertion: await assertion(privateKey) });
+  assert.equal(i.body.active, true);
+  // No secret to rotate.
+  expectProblem(await api('POST', `${API}/${id}/rotate-secret`, `${API}/{id}/rotate-secret`, { token: muni.access }), 409, 'conflict');
+  // A PEM works the same; a key that is not EC P-256 is refused.
+  const k2 = await jose.generateKeyPair('ES256');
+  const r2 = await api('POST', API, API, { token: muni.access, json: { name: 'pem system', scopes: ['masters:read'], public_key_pem: await jose.exportSPKI(k2.publicKey) } });
+  assert.equal(r2.status, 201, r2.text);
+  const id2 = r2.body.id;
+  const a2 = await new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(id2).setSubject(id2).setAudience(`${BASE}/oauth2/token`).setJti('p1').setExpirationTime('60s').sign(k2.privateKey);
+  g = await form('/oauth2/token', { grant_type: 'client_credentials', client_assertion_type: type, client_assertion: a2 });
+  assert.equal(g.status, 200, g.text);
+  const rsa = await jose.generateKeyPair('RS256', { modulusLength: 2048 });
+  expectProblem(await api('POST', API, API, { token: muni.access, json: { name: 'rsa', scopes: ['masters:read'], public_key_pem: await jose.exportSPKI(rsa.publicKey) } }), 422, 'validation-failed');
+  expectProblem(await api('POST', API, API, { token: muni.access, json: { name: 'junk', scopes: ['masters:read'], public_key_jwk: { kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'BBBB' } } }), 422, 'validation-failed');
+});
+
 test('a client restricted to other source addresses is refused', async () => {
   const c = (await api('POST', API, API, { token: muni.access, json: { name: 'far away', scopes: ['masters:read'], allowed_addresses: ['192.0.2.0/24'] } })).body;
   const r = await form('/oauth2/token', { grant_type: 'client_credentials' }, { headers: basic(c.id, c.client_secret) });
