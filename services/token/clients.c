@@ -207,6 +207,7 @@ int tok_h_client_list(ss_req *r)
     json_t *items;
     int rc;
 
+    tok_usage_flush(); /* the counts shown include this process's last second */
     rc = ss_db_query(ss_server_db(),
                      "SELECT " CLIENT_JSON " FROM token.clients c WHERE c.org_id = $1::uuid "
                      "ORDER BY c.created_at, c.id LIMIT 1000",
@@ -250,6 +251,7 @@ int tok_h_client_get(ss_req *r)
     PGresult *res = NULL;
     int rc;
 
+    tok_usage_flush();
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
     rc = load_own(r, c, &res);

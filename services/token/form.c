@@ -178,8 +178,8 @@ int tok_client_fill(const PGresult *res, const char *id, tok_client *c)
     return ss_scopes_parse(PQgetvalue(res, 0, 6), &c->scopes) == 0 ? 0 : SS_ERR_INTERNAL;
 }
 
-/* The client row when id and secret match a usable client; the use is
- * counted in the same statement (one round trip). */
+/* The client row when id and secret match a usable client: one read, no
+ * write (the use is counted in memory, usage.c). */
 static int client_lookup(ss_req *r, const char *id, const char *secret, tok_client *c)
 {
     char hash[65];
@@ -192,15 +192,16 @@ static int client_lookup(ss_req *r, const char *id, const char *secret, tok_clie
     params[1] = ss_req_client_ip(r);
     params[2] = hash;
     rc = ss_db_query(ss_server_db(),
-                     "UPDATE token.clients c SET last_used_at = now(), use_count = use_count + "
-                     "1 " TOK_CLIENT_USABLE
+                     "SELECT " TOK_CLIENT_COLUMNS " FROM token.clients c " TOK_CLIENT_USABLE
                      " AND (c.secret_hash = $3 OR (c.prev_secret_hash = $3 AND "
-                     "c.prev_secret_expires_at > now())) RETURNING " TOK_CLIENT_COLUMNS,
+                     "c.prev_secret_expires_at > now()))",
                      3, params, &res);
     if (rc == SS_ERR_UNAVAILABLE || rc == SS_ERR_RETRY)
         return rc;
     rc = (rc == 0 && PQntuples(res) == 1) ? tok_client_fill(res, id, c) : SS_ERR_UNAUTHORIZED;
     PQclear(res);
+    if (rc == 0)
+        tok_usage_count(id);
     return rc;
 }
 

@@ -54,11 +54,12 @@ static int signing_probe(void)
 
 static int tok_init(ss_db *db)
 {
-    (void)db;
     if (ss_cfg_long("SESSHU_TOKEN_TTL_S", 600, 60, 3600, &tok_cfg.token_ttl_s) != 0 ||
         ss_cfg_long("SESSHU_TOKEN_SECRET_GRACE_S", 86400, 0, 30L * 86400, &tok_cfg.grace_s) != 0)
         return SS_ERR_VALIDATION;
-    return signing_probe();
+    if (signing_probe() != 0)
+        return SS_ERR_INTERNAL;
+    return tok_usage_start(db);
 }
 
 const ss_service tok_service = {
@@ -69,6 +70,6 @@ const ss_service tok_service = {
     .migrations_dir = SS_MIGRATIONS_DIR,
     .routes = routes,
     .init = tok_init,
-    .shutdown = NULL,
+    .shutdown = tok_usage_stop,
     .command = NULL,
 };

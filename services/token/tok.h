@@ -80,6 +80,13 @@ int tok_public_key_pem(const json_t *jwk, const char *pem, char **pem_out);
  * (invalid_client 401, invalid_request 400) and *replied is true. */
 int tok_client_auth(ss_req *r, const tok_form *f, tok_client *c, bool *replied);
 
+/* ---- usage.c: use counts, batched -------------------------------------- */
+int tok_usage_start(ss_db *db);
+void tok_usage_stop(void); /* idempotent; flushes */
+void tok_usage_count(const char *client_id);
+/* Write the counts gathered so far (before reading them). */
+int tok_usage_flush(void);
+
 /* ---- clients.c ------------------------------------------------------- */
 bool tok_uuid_ok(const char *s);
 /* Revoke every token of the client's generation (inside c's transaction). */

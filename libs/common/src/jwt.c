@@ -3,7 +3,6 @@
 #include "sesshu/jwt.h"
 
 #include <dirent.h>
-#include <jwt.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -25,8 +24,9 @@
 typedef struct ss_key {
     char kid[48];
     char x[48], y[48]; /* base64url coordinates */
-    char *pem;         /* public key PEM (for libjwt) */
+    char *pem;         /* public key PEM */
     size_t pem_len;
+    EVP_PKEY *pk; /* parsed once: es256.c verifies with it */
 } ss_key;
 
 #define SS_JWT_RELOAD_S 3 /* at most one key-directory rescan per this many seconds */
@@ -41,6 +41,7 @@ static long long last_reload;
 static char pub_dir[4096];
 static char *sign_pem; /* private key PEM */
 static size_t sign_pem_len;
+static EVP_PKEY *sign_pk; /* the same, parsed once (es256.c) */
 static char sign_kid[48];
 static char issuer[256];
 
@@ -120,6 +121,11 @@ static int add_key(EVP_PKEY *pk)
             free(k.pem);
             return 0; /* already known */
         }
+    if (EVP_PKEY_up_ref(pk) != 1) {
+        free(k.pem);
+        return SS_ERR_INTERNAL;
+    }
+    k.pk = pk;
     keys[nkeys] = k;
     __atomic_store_n(&nkeys, nkeys + 1, __ATOMIC_RELEASE);
     return 0;
@@ -149,8 +155,9 @@ static int load_signing(const char *path)
         ss_key tmp;
 
         memset(&tmp, 0, sizeof(tmp));
-        if (key_describe(pk, &tmp) == 0) {
+        if (key_describe(pk, &tmp) == 0 && EVP_PKEY_up_ref(pk) == 1) {
             snprintf(sign_kid, sizeof(sign_kid), "%s", tmp.kid);
+            sign_pk = pk;
             rc = 0;
         }
         free(tmp.pem);
@@ -242,42 +249,54 @@ static bool reload_keys(void)
 void ss_jwt_shutdown(void)
 {
     pthread_mutex_lock(&reload_mu);
-    for (int i = 0; i < nkeys; i++)
+    for (int i = 0; i < nkeys; i++) {
         free(keys[i].pem);
+        EVP_PKEY_free(keys[i].pk);
+    }
     nkeys = 0;
     pub_dir[0] = '\0';
     last_reload = 0;
     pthread_mutex_unlock(&reload_mu);
     free(sign_pem);
     sign_pem = NULL;
+    EVP_PKEY_free(sign_pk);
+    sign_pk = NULL;
     ss_jwt_cache_free();
 }
 
 int ss_jwt_sign(const json_t *claims, char **out)
 {
-    jwt_t *j = NULL;
-    char *grants = NULL;
-    char *tok = NULL;
+    json_t *hdr = NULL;
+    char *h = NULL, *p = NULL, *hb = NULL, *pb = NULL, *sig = NULL, *input = NULL;
+    size_t n;
     int rc = SS_ERR_INTERNAL;
 
     *out = NULL;
-    if (sign_pem == NULL)
+    if (sign_pk == NULL)
         return SS_ERR_INTERNAL;
-    grants = json_dumps(claims, JSON_COMPACT);
-    if (grants == NULL || jwt_new(&j) != 0)
+    hdr = json_pack("{s:s,s:s,s:s}", "alg", "ES256", "typ", "JWT", "kid", sign_kid);
+    if (hdr == NULL || (h = json_dumps(hdr, JSON_COMPACT)) == NULL ||
+        (p = json_dumps(claims, JSON_COMPACT)) == NULL ||
+        (hb = ss_b64url_encode((const unsigned char *)h, strlen(h))) == NULL ||
+        (pb = ss_b64url_encode((const unsigned char *)p, strlen(p))) == NULL)
         goto out;
-    if (jwt_add_grants_json(j, grants) != 0 || jwt_add_header(j, "kid", sign_kid) != 0 ||
-        jwt_set_alg(j, JWT_ALG_ES256, (const unsigned char *)sign_pem, (int)sign_pem_len) != 0)
+    n = strlen(hb) + strlen(pb) + 2;
+    if ((input = malloc(n + 90)) == NULL)
         goto out;
-    tok = jwt_encode_str(j);
-    if (tok == NULL)
+    snprintf(input, n, "%s.%s", hb, pb);
+    if ((rc = ss_es256_sign(sign_pk, input, n - 1, &sig)) != 0)
         goto out;
-    *out = strdup(tok);
-    rc = *out ? 0 : SS_ERR_NOMEM;
+    snprintf(input + n - 1, 90, ".%s", sig);
+    *out = input;
+    input = NULL;
 out:
-    free(tok); /* libjwt 1.10 allocates with malloc */
-    free(grants);
-    jwt_free(j);
+    json_decref(hdr);
+    free(h);
+    free(p);
+    free(hb);
+    free(pb);
+    free(sig);
+    free(input);
     return rc;
 }
 
@@ -343,8 +362,10 @@ static bool time_claims_ok(const json_t *c)
 int ss_jwt_verify(const char *token, json_t **claims_out)
 {
     const ss_key *k;
-    jwt_t *j = NULL;
-    char *grants = NULL;
+    const char *dot1, *dot2;
+    char pb[8192];
+    unsigned char *payload = NULL;
+    size_t plen = 0;
     json_t *claims = NULL;
     int rc = SS_ERR_UNAUTHORIZED;
 
@@ -352,14 +373,17 @@ int ss_jwt_verify(const char *token, json_t **claims_out)
         *claims_out = NULL;
     if (token == NULL || strlen(token) > 8192 || (k = header_key(token)) == NULL)
         return SS_ERR_UNAUTHORIZED;
-    if (jwt_decode(&j, token, (const unsigned char *)k->pem, (int)k->pem_len) != 0 || j == NULL ||
-        jwt_get_alg(j) != JWT_ALG_ES256)
+    /* header_key checked alg = ES256 and the kid; the signature covers header.payload. */
+    if ((dot1 = strchr(token, '.')) == NULL || (dot2 = strchr(dot1 + 1, '.')) == NULL ||
+        strchr(dot2 + 1, '.') != NULL || (size_t)(dot2 - dot1 - 1) >= sizeof(pb) ||
+        !ss_es256_verify(k->pk, token, (size_t)(dot2 - token), dot2 + 1))
         goto out;
-    grants = jwt_get_grants_json(j, NULL);
-    if (grants == NULL)
-        goto out;
-    claims = json_loads(grants, JSON_REJECT_DUPLICATES, NULL);
-    if (claims == NULL || !time_claims_ok(claims))
+    memcpy(pb, dot1 + 1, (size_t)(dot2 - dot1 - 1));
+    pb[dot2 - dot1 - 1] = '\0';
+    payload = ss_b64url_decode(pb, &plen);
+    if (payload == NULL ||
+        (claims = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+        !json_is_object(claims) || !time_claims_ok(claims))
         goto out;
     rc = 0;
     if (claims_out != NULL) {
@@ -368,8 +392,7 @@ int ss_jwt_verify(const char *token, json_t **claims_out)
     }
 out:
     json_decref(claims);
-    free(grants);
-    jwt_free(j);
+    free(payload);
     return rc;
 }
 
