@@ -236,12 +236,10 @@ ss_secret_file() {
     mv -f "$file.tmp" "$file"
 }
 
-ss_make_secrets() {
-    local svc key=$SS_SECRETS/jwt-signing.pem kid pub
-    for svc in $(ss_services); do
-        ss_secret_file "$SS_SECRETS/db-$svc.pw" "$(ss_rand 32)"
-    done
-    ss_secret_file "$SS_SECRETS/admin-password" "$(ss_rand 20)"
+# ss_make_keypair FILE : an EC P-256 signing key in FILE (kept if present) and its public key in
+# the keys directory, which every service reads (and rescans when it meets an unknown key id).
+ss_make_keypair() {
+    local key=$1 kid pub
     if [[ ! -s $key ]]; then
         (
             umask 077
@@ -257,6 +255,17 @@ ss_make_secrets() {
     [[ -s $pub ]] || openssl pkey -in "$key" -pubout -out "$pub" 2>/dev/null ||
         { ss_err "openssl cannot write $pub"; return 1; }
     chmod 644 "$pub"
+}
+
+ss_make_secrets() {
+    local svc
+    for svc in $(ss_services); do
+        ss_secret_file "$SS_SECRETS/db-$svc.pw" "$(ss_rand 32)"
+    done
+    ss_secret_file "$SS_SECRETS/admin-password" "$(ss_rand 20)"
+    # Session tokens (account) and API client tokens (token) are signed by different keys.
+    ss_make_keypair "$SS_SECRETS/jwt-signing.pem" || return 1
+    ss_make_keypair "$SS_SECRETS/token-signing.pem" || return 1
 }
 
 # var/env.sh: everything a service needs, sourceable by sh. Secrets stay in files (*_FILE).
@@ -279,6 +288,7 @@ ss_write_env() {
             echo "export SESSHU_${up}_DB_PASSWORD_FILE='$SS_SECRETS/db-$svc.pw'"
         done
         echo "export SESSHU_JWT_SIGNING_KEY_FILE='$SS_SECRETS/jwt-signing.pem'"
+        echo "export SESSHU_TOKEN_SIGNING_KEY_FILE='$SS_SECRETS/token-signing.pem'"
         echo "export SESSHU_JWT_PUBLIC_KEY_DIR='$SS_KEYS'"
         echo "export SESSHU_JWT_ISSUER='$issuer'"
         echo "export SESSHU_SMTP_URL='smtp://127.0.0.1:$SS_SMTP_PORT'"

@@ -3,7 +3,7 @@
 # /docker-entrypoint-initdb.d) on a new data volume: db/roles.sql for each service, with the
 # passwords init-secrets made. Same roles and schemas as scripts/lib.sh ss_pg_roles.
 set -eu
-for spec in audit:audit account:account,authz; do
+for spec in audit:audit account:account,authz token:token notice:notice; do
     svc=${spec%%:*}
     schemas=${spec#*:}
     pw=$(cat "/run/sesshu/secrets/db-$svc.pw")

@@ -5,7 +5,8 @@
 #   secrets/postgres.pw      the database superuser's
 #   secrets/admin-password   chuokai-admin's first password (SESSHU_ADMIN_PASSWORD_FILE)
 #   secrets/jwt-signing.pem  EC P-256 private key, PKCS#8 (SESSHU_JWT_SIGNING_KEY_FILE)
-#   keys/<kid>.pem           its public key (SESSHU_JWT_PUBLIC_KEY_DIR)
+#   secrets/token-signing.pem  the token service's key (SESSHU_TOKEN_SIGNING_KEY_FILE)
+#   keys/<kid>.pem           their public keys (SESSHU_JWT_PUBLIC_KEY_DIR)
 # The volume is mounted only into this stack's containers; files are world-readable there
 # because the services (uid 10001) and postgres (uid 999) both read them.
 set -eu
@@ -23,12 +24,15 @@ for svc in account token records certificate master payment notice audit stats; 
 done
 once "$root/secrets/postgres.pw" "$(rand 32)"
 once "$root/secrets/admin-password" "$(rand 20)"
-if [ ! -s "$root/secrets/jwt-signing.pem" ]; then
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$root/secrets/jwt-signing.pem.tmp"
-    mv "$root/secrets/jwt-signing.pem.tmp" "$root/secrets/jwt-signing.pem"
-fi
-kid=$(openssl pkey -in "$root/secrets/jwt-signing.pem" -pubout -outform DER | sha256sum | cut -c1-16)
-[ -s "$root/keys/$kid.pem" ] || openssl pkey -in "$root/secrets/jwt-signing.pem" -pubout -out "$root/keys/$kid.pem"
+# Two signing keys: user sessions (account) and API-client tokens (token).
+for name in jwt-signing token-signing; do
+    if [ ! -s "$root/secrets/$name.pem" ]; then
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$root/secrets/$name.pem.tmp"
+        mv "$root/secrets/$name.pem.tmp" "$root/secrets/$name.pem"
+    fi
+    kid=$(openssl pkey -in "$root/secrets/$name.pem" -pubout -outform DER | sha256sum | cut -c1-16)
+    [ -s "$root/keys/$kid.pem" ] || openssl pkey -in "$root/secrets/$name.pem" -pubout -out "$root/keys/$kid.pem"
+done
 chmod 755 "$root" "$root/secrets" "$root/keys"
 chmod 644 "$root"/secrets/* "$root"/keys/*
 echo "secrets ready in $root (chuokai-admin's password: secrets/admin-password)"

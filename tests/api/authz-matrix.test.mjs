@@ -8,7 +8,9 @@
 //   chuokai: organizations.read_all, access_logs.read, access_logs.verify
 //            (+ organizations.create, accounts.maintain for admins);
 //   operator: organizations.read_all, access_logs.read, access_logs.verify, accounts.maintain;
-//   municipality: access_logs.read.
+//   municipality: access_logs.read;
+//   municipality and non-insurance admins: api_clients.manage (token service, H-2);
+//   chuokai, mhlw, operator, kokuhoren: notices.post (notice service, H-11).
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, ok } from './lib/http.mjs';
@@ -35,6 +37,12 @@ function permissions(type, role) {
   }
   if (type === 'operator') p.add('accounts.maintain');
   if (type === 'municipality') p.add('access_logs.read');
+  // H-2: API clients of a municipality or a non-insurance medical institution (token service).
+  if (role === 'admin' && (type === 'municipality' || type === 'non_insurance_medical_institution')) {
+    p.add('api_clients.manage');
+  }
+  // H-11: notice authors (notice service).
+  if (['chuokai', 'mhlw', 'operator', 'kokuhoren'].includes(type)) p.add('notices.post');
   return p;
 }
 

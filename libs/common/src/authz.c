@@ -50,10 +50,102 @@ static unsigned long long grants(int org_type, int role)
         g |= BIT(SS_PERM_ORGS_READ_ALL) | BIT(SS_PERM_ACCESS_LOGS_READ) |
              BIT(SS_PERM_ACCESS_LOGS_VERIFY) | BIT(SS_PERM_ACCOUNTS_MAINTAIN);
         break;
-    case SS_ORG_MUNICIPALITY: g |= BIT(SS_PERM_ACCESS_LOGS_READ); break;
+    case SS_ORG_MUNICIPALITY:
+        g |= BIT(SS_PERM_ACCESS_LOGS_READ);
+        if (admin)
+            g |= BIT(SS_PERM_API_CLIENTS_MANAGE);
+        break;
+    case SS_ORG_NONINS_MEDICAL:
+        if (admin)
+            g |= BIT(SS_PERM_API_CLIENTS_MANAGE);
+        break;
     default: break;
     }
+    /* H-11: notices come from the 国保中央会, the ministry, the operator, and a 国保連合会
+     * for its own prefecture (the notice service pins a 国保連合会's audience to it). */
+    if (org_type == SS_ORG_CHUOKAI || org_type == SS_ORG_MHLW || org_type == SS_ORG_OPERATOR ||
+        org_type == SS_ORG_KOKUHOREN)
+        g |= BIT(SS_PERM_NOTICES_POST);
     return g;
+}
+
+static const char *const scope_wire[] = {
+#define SS_S_(n, w) w,
+    SS_SCOPES(SS_S_)
+#undef SS_S_
+};
+
+/* The scope table (H-2): what each scope of an API client's token grants,
+ * next to the role matrix above. Services that implement persons, records,
+ * questionnaires, maternal-child health, masters and linkage add their
+ * permission to the scope's row; a scope without a row grants nothing yet.
+ * A client never holds user-only permissions (profile, users, orgs). */
+static const struct {
+    unsigned scope;
+    int perm;
+} scope_grants[] = {
+    {0, SS_PERM_PUBLIC}, /* sentinel: no scope grants a permission yet */
+};
+
+static unsigned long long client_grants(unsigned scopes)
+{
+    unsigned long long g = 0;
+
+    for (size_t i = 0; i < sizeof(scope_grants) / sizeof(scope_grants[0]); i++)
+        if (scope_grants[i].scope != 0 && (scopes & scope_grants[i].scope) != 0)
+            g |= BIT(scope_grants[i].perm);
+    return g;
+}
+
+const char *ss_scope_name(int bit)
+{
+    return (bit >= 0 && bit < SS_SCOPE_COUNT_) ? scope_wire[bit] : NULL;
+}
+
+int ss_scopes_parse(const char *list, unsigned *mask)
+{
+    const char *p = list;
+
+    *mask = 0;
+    if (list == NULL)
+        return 0;
+    while (*p != '\0') {
+        size_t n = strcspn(p, " ");
+        int found = -1;
+
+        if (n == 0)
+            return SS_ERR_VALIDATION; /* leading, trailing or double space */
+        for (int b = 0; b < SS_SCOPE_COUNT_ && found < 0; b++)
+            if (strlen(scope_wire[b]) == n && strncmp(scope_wire[b], p, n) == 0)
+                found = b;
+        if (found < 0)
+            return SS_ERR_VALIDATION;
+        *mask |= 1u << found;
+        p += n;
+        if (*p == ' ' && *++p == '\0')
+            return SS_ERR_VALIDATION;
+    }
+    return 0;
+}
+
+const char *ss_scopes_format(unsigned mask, char *buf, unsigned long size)
+{
+    size_t used = 0;
+
+    if (size == 0)
+        return buf;
+    buf[0] = '\0';
+    for (int b = 0; b < SS_SCOPE_COUNT_; b++) {
+        size_t n = strlen(scope_wire[b]);
+
+        if (!(mask & (1u << b)) || used + n + 2 > size)
+            continue;
+        if (used > 0)
+            buf[used++] = ' ';
+        memcpy(buf + used, scope_wire[b], n + 1);
+        used += n;
+    }
+    return buf;
 }
 
 const char *ss_org_type_name(int t)
@@ -105,7 +197,11 @@ bool ss_authz_has(const ss_principal *p, int perm)
         return false;
     if (perm == SS_PERM_AUTHENTICATED)
         return true;
-    if (perm < 0 || perm >= SS_PERM_COUNT_ || p->kind != SS_PRINCIPAL_USER)
+    if (perm < 0 || perm >= SS_PERM_COUNT_)
+        return false;
+    if (p->kind == SS_PRINCIPAL_CLIENT)
+        return (client_grants(p->scopes) & BIT(perm)) != 0;
+    if (p->kind != SS_PRINCIPAL_USER)
         return false;
     return (grants(p->org_type, p->role) & BIT(perm)) != 0;
 }

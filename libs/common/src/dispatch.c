@@ -38,6 +38,9 @@ static int authenticate(ss_req *r)
     const char *h = u_map_get_case(r->u->map_header, "Authorization");
     int perm = r->route ? r->route->perm : SS_PERM_PUBLIC;
 
+    /* The handler reads the header itself (client_secret_basic); never a principal here. */
+    if (perm == SS_PERM_PUBLIC && r->route != NULL && (r->route->flags & SS_ROUTE_OWN_AUTH))
+        return 0;
     if (h == NULL)
         return perm == SS_PERM_PUBLIC
                    ? 0

@@ -3,11 +3,11 @@
 #include "sesshu/jwt.h"
 
 #include <dirent.h>
-#include <jwt.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +24,24 @@
 typedef struct ss_key {
     char kid[48];
     char x[48], y[48]; /* base64url coordinates */
-    char *pem;         /* public key PEM (for libjwt) */
+    char *pem;         /* public key PEM */
     size_t pem_len;
+    EVP_PKEY *pk; /* parsed once: es256.c verifies with it */
 } ss_key;
 
+#define SS_JWT_RELOAD_S 3 /* at most one key-directory rescan per this many seconds */
+
+/* Keys are only appended: readers take nkeys with an acquire load and read
+ * keys[0..n-1], which are complete before the release store that counts
+ * them. Appends (init, rescan) hold reload_mu. */
 static ss_key keys[SS_JWT_MAX_KEYS];
 static int nkeys;
+static pthread_mutex_t reload_mu = PTHREAD_MUTEX_INITIALIZER;
+static long long last_reload;
+static char pub_dir[4096];
 static char *sign_pem; /* private key PEM */
 static size_t sign_pem_len;
+static EVP_PKEY *sign_pk; /* the same, parsed once (es256.c) */
 static char sign_kid[48];
 static char issuer[256];
 
@@ -111,7 +121,13 @@ static int add_key(EVP_PKEY *pk)
             free(k.pem);
             return 0; /* already known */
         }
-    keys[nkeys++] = k;
+    if (EVP_PKEY_up_ref(pk) != 1) {
+        free(k.pem);
+        return SS_ERR_INTERNAL;
+    }
+    k.pk = pk;
+    keys[nkeys] = k;
+    __atomic_store_n(&nkeys, nkeys + 1, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -139,8 +155,9 @@ static int load_signing(const char *path)
         ss_key tmp;
 
         memset(&tmp, 0, sizeof(tmp));
-        if (key_describe(pk, &tmp) == 0) {
+        if (key_describe(pk, &tmp) == 0 && EVP_PKEY_up_ref(pk) == 1) {
             snprintf(sign_kid, sizeof(sign_kid), "%s", tmp.kid);
+            sign_pk = pk;
             rc = 0;
         }
         free(tmp.pem);
@@ -191,8 +208,13 @@ int ss_jwt_init(bool need_signing)
         fprintf(stderr, "jwt: %s must name an EC P-256 private key\n", SS_ENV_JWT_KEY);
         return SS_ERR_INTERNAL;
     }
-    if (dir != NULL)
+    if (dir != NULL) {
+        snprintf(pub_dir, sizeof(pub_dir), "%s", dir);
+        pthread_mutex_lock(&reload_mu);
         load_public_dir(dir);
+        last_reload = ss_now_s();
+        pthread_mutex_unlock(&reload_mu);
+    }
     if (nkeys == 0) {
         fprintf(stderr, "jwt: no verification keys (%s or %s)\n", SS_ENV_JWT_PUBDIR,
                 SS_ENV_JWT_KEY);
@@ -201,45 +223,95 @@ int ss_jwt_init(bool need_signing)
     return ss_jwt_cache_init();
 }
 
+/* A token names a key we do not know: another issuer may have rotated in a
+ * new one. Rescan the public key directory, at most once per few seconds so
+ * a flood of forged kids costs nothing. Returns true if keys were added. */
+static bool reload_keys(void)
+{
+    long long now = ss_now_s();
+    int before;
+    bool added = false;
+
+    if (pub_dir[0] == '\0' ||
+        __atomic_load_n(&last_reload, __ATOMIC_RELAXED) + SS_JWT_RELOAD_S > now)
+        return false;
+    pthread_mutex_lock(&reload_mu);
+    if (last_reload + SS_JWT_RELOAD_S <= now) {
+        before = nkeys;
+        load_public_dir(pub_dir);
+        __atomic_store_n(&last_reload, now, __ATOMIC_RELAXED);
+        added = nkeys > before;
+    }
+    pthread_mutex_unlock(&reload_mu);
+    return added;
+}
+
 void ss_jwt_shutdown(void)
 {
-    for (int i = 0; i < nkeys; i++)
+    pthread_mutex_lock(&reload_mu);
+    for (int i = 0; i < nkeys; i++) {
         free(keys[i].pem);
+        EVP_PKEY_free(keys[i].pk);
+    }
     nkeys = 0;
+    pub_dir[0] = '\0';
+    last_reload = 0;
+    pthread_mutex_unlock(&reload_mu);
     free(sign_pem);
     sign_pem = NULL;
+    EVP_PKEY_free(sign_pk);
+    sign_pk = NULL;
     ss_jwt_cache_free();
 }
 
 int ss_jwt_sign(const json_t *claims, char **out)
 {
-    jwt_t *j = NULL;
-    char *grants = NULL;
-    char *tok = NULL;
+    json_t *hdr = NULL;
+    char *h = NULL, *p = NULL, *hb = NULL, *pb = NULL, *sig = NULL, *input = NULL;
+    size_t n;
     int rc = SS_ERR_INTERNAL;
 
     *out = NULL;
-    if (sign_pem == NULL)
+    if (sign_pk == NULL)
         return SS_ERR_INTERNAL;
-    grants = json_dumps(claims, JSON_COMPACT);
-    if (grants == NULL || jwt_new(&j) != 0)
+    hdr = json_pack("{s:s,s:s,s:s}", "alg", "ES256", "typ", "JWT", "kid", sign_kid);
+    if (hdr == NULL || (h = json_dumps(hdr, JSON_COMPACT)) == NULL ||
+        (p = json_dumps(claims, JSON_COMPACT)) == NULL ||
+        (hb = ss_b64url_encode((const unsigned char *)h, strlen(h))) == NULL ||
+        (pb = ss_b64url_encode((const unsigned char *)p, strlen(p))) == NULL)
         goto out;
-    if (jwt_add_grants_json(j, grants) != 0 || jwt_add_header(j, "kid", sign_kid) != 0 ||
-        jwt_set_alg(j, JWT_ALG_ES256, (const unsigned char *)sign_pem, (int)sign_pem_len) != 0)
+    n = strlen(hb) + strlen(pb) + 2;
+    if ((input = malloc(n + 90)) == NULL)
         goto out;
-    tok = jwt_encode_str(j);
-    if (tok == NULL)
+    snprintf(input, n, "%s.%s", hb, pb);
+    if ((rc = ss_es256_sign(sign_pk, input, n - 1, &sig)) != 0)
         goto out;
-    *out = strdup(tok);
-    rc = *out ? 0 : SS_ERR_NOMEM;
+    snprintf(input + n - 1, 90, ".%s", sig);
+    *out = input;
+    input = NULL;
 out:
-    free(tok); /* libjwt 1.10 allocates with malloc */
-    free(grants);
-    jwt_free(j);
+    json_decref(hdr);
+    free(h);
+    free(p);
+    free(hb);
+    free(pb);
+    free(sig);
+    free(input);
     return rc;
 }
 
-/* The header's kid, checked to be ES256 and known; returns the key or NULL. */
+static const ss_key *key_by_kid(const char *kid)
+{
+    int n = __atomic_load_n(&nkeys, __ATOMIC_ACQUIRE);
+
+    for (int i = 0; i < n; i++)
+        if (strcmp(keys[i].kid, kid) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* The header's kid, checked to be ES256 and known (after a rescan of the
+ * key directory if need be); returns the key or NULL. */
 static const ss_key *header_key(const char *token)
 {
     const char *dot = strchr(token, '.');
@@ -260,9 +332,10 @@ static const ss_key *header_key(const char *token)
         strcmp(json_string_value(json_object_get(hdr, "alg")), "ES256") == 0 &&
         json_is_string(json_object_get(hdr, "kid"))) {
         const char *kid = json_string_value(json_object_get(hdr, "kid"));
-        for (int i = 0; i < nkeys && found == NULL; i++)
-            if (strcmp(keys[i].kid, kid) == 0)
-                found = &keys[i];
+
+        found = key_by_kid(kid);
+        if (found == NULL && reload_keys())
+            found = key_by_kid(kid);
     }
     json_decref(hdr);
     free(raw);
@@ -289,8 +362,10 @@ static bool time_claims_ok(const json_t *c)
 int ss_jwt_verify(const char *token, json_t **claims_out)
 {
     const ss_key *k;
-    jwt_t *j = NULL;
-    char *grants = NULL;
+    const char *dot1, *dot2;
+    char pb[8192];
+    unsigned char *payload = NULL;
+    size_t plen = 0;
     json_t *claims = NULL;
     int rc = SS_ERR_UNAUTHORIZED;
 
@@ -298,14 +373,17 @@ int ss_jwt_verify(const char *token, json_t **claims_out)
         *claims_out = NULL;
     if (token == NULL || strlen(token) > 8192 || (k = header_key(token)) == NULL)
         return SS_ERR_UNAUTHORIZED;
-    if (jwt_decode(&j, token, (const unsigned char *)k->pem, (int)k->pem_len) != 0 || j == NULL ||
-        jwt_get_alg(j) != JWT_ALG_ES256)
+    /* header_key checked alg = ES256 and the kid; the signature covers header.payload. */
+    if ((dot1 = strchr(token, '.')) == NULL || (dot2 = strchr(dot1 + 1, '.')) == NULL ||
+        strchr(dot2 + 1, '.') != NULL || (size_t)(dot2 - dot1 - 1) >= sizeof(pb) ||
+        !ss_es256_verify(k->pk, token, (size_t)(dot2 - token), dot2 + 1))
         goto out;
-    grants = jwt_get_grants_json(j, NULL);
-    if (grants == NULL)
-        goto out;
-    claims = json_loads(grants, JSON_REJECT_DUPLICATES, NULL);
-    if (claims == NULL || !time_claims_ok(claims))
+    memcpy(pb, dot1 + 1, (size_t)(dot2 - dot1 - 1));
+    pb[dot2 - dot1 - 1] = '\0';
+    payload = ss_b64url_decode(pb, &plen);
+    if (payload == NULL ||
+        (claims = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+        !json_is_object(claims) || !time_claims_ok(claims))
         goto out;
     rc = 0;
     if (claims_out != NULL) {
@@ -314,16 +392,18 @@ int ss_jwt_verify(const char *token, json_t **claims_out)
     }
 out:
     json_decref(claims);
-    free(grants);
-    jwt_free(j);
+    free(payload);
     return rc;
 }
 
 json_t *ss_jwt_jwks(void)
 {
     json_t *arr = json_array();
+    int n;
 
-    for (int i = 0; arr != NULL && i < nkeys; i++)
+    reload_keys(); /* a key put into the directory since shows up here too */
+    n = __atomic_load_n(&nkeys, __ATOMIC_ACQUIRE);
+    for (int i = 0; arr != NULL && i < n; i++)
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "EC", "crv",
                                              "P-256", "x", keys[i].x, "y", keys[i].y, "kid",
                                              keys[i].kid, "alg", "ES256", "use", "sig"));

@@ -51,10 +51,38 @@ static void copy_str(char *dst, size_t n, const json_t *c, const char *key)
     snprintf(dst, n, "%s", json_is_string(v) ? json_string_value(v) : "");
 }
 
-/* Claims of a user session -> principal. Returns 0 or UNAUTHORIZED. */
+/* Claims of an API client's access token (H-2) -> principal. */
+static int client_principal(const json_t *c, ss_principal *p)
+{
+    const json_t *scope = json_object_get(c, "scope");
+
+    if (!json_is_string(json_object_get(c, "client_id")) ||
+        !json_is_string(json_object_get(c, "jti")) || !json_is_string(json_object_get(c, "org")) ||
+        (scope != NULL && !json_is_string(scope)))
+        return SS_ERR_UNAUTHORIZED;
+    p->kind = SS_PRINCIPAL_CLIENT;
+    copy_str(p->sub, sizeof(p->sub), c, "client_id");
+    copy_str(p->org_id, sizeof(p->org_id), c, "org");
+    copy_str(p->org_code, sizeof(p->org_code), c, "org_code");
+    copy_str(p->muni_code, sizeof(p->muni_code), c, "muni");
+    copy_str(p->pref_code, sizeof(p->pref_code), c, "pref");
+    copy_str(p->sid, sizeof(p->sid), c, "jti");
+    copy_str(p->client_gen, sizeof(p->client_gen), c, "gen");
+    p->org_type = ss_org_type_parse(json_string_value(json_object_get(c, "org_type")));
+    p->exp = json_integer_value(json_object_get(c, "exp"));
+    if (p->org_type == SS_ORG_NONE ||
+        ss_scopes_parse(scope ? json_string_value(scope) : "", &p->scopes) != 0)
+        return SS_ERR_UNAUTHORIZED;
+    return 0;
+}
+
+/* Claims of a user session or an API client -> principal. Returns 0 or
+ * UNAUTHORIZED. */
 static int claims_principal(const json_t *c, ss_principal *p)
 {
     memset(p, 0, sizeof(*p));
+    if (json_object_get(c, "client_id") != NULL)
+        return client_principal(c, p);
     if (!json_is_string(json_object_get(c, "sub")) || !json_is_string(json_object_get(c, "sid")) ||
         !json_is_string(json_object_get(c, "org")))
         return SS_ERR_UNAUTHORIZED;
@@ -112,7 +140,8 @@ int ss_jwt_principal(const char *token, ss_principal *out)
         s->used = true;
         pthread_mutex_unlock(&stripes[idx % SS_CACHE_STRIPES]);
     }
-    if (p.exp + 30 < ss_now_s() || ss_jwt_is_revoked(p.sid))
+    if (p.exp + 30 < ss_now_s() || ss_jwt_is_revoked(p.sid) ||
+        (p.kind == SS_PRINCIPAL_CLIENT && ss_jwt_is_revoked(p.client_gen)))
         return SS_ERR_UNAUTHORIZED;
     *out = p;
     return 0;

@@ -6,4 +6,11 @@ int ss_jwt_cache_init(void);
 void ss_jwt_cache_free(void);
 const char *ss_jwt_issuer(void);
 
+#include <stdbool.h>
+#include <stddef.h>
+/* es256.c: key is an EVP_PKEY* (void* keeps OpenSSL out of this header).
+ * The signature is base64url of the raw R || S (*sig_b64 malloc'd). */
+int ss_es256_sign(void *key, const char *input, size_t len, char **sig_b64);
+bool ss_es256_verify(void *key, const char *input, size_t len, const char *sig_b64);
+
 #endif

@@ -35,14 +35,16 @@ enum ss_role { SS_ROLE_NONE = 0, SS_ROLE_USER = 1, SS_ROLE_ADMIN = 2 };
 
 /* Permissions. A route needs one (or SS_PERM_PUBLIC / SS_PERM_AUTHENTICATED).
  *  X(NAME,           wire name,                description for the menu) */
-#define SS_PERMS(X)                                                                \
-    X(PROFILE, "profile", "自分のユーザ情報・パスワードの変更")                    \
-    X(ORGS_CREATE, "organizations.create", "組織と初回管理者ユーザの発行 (H-1-1)") \
-    X(ORGS_READ_ALL, "organizations.read_all", "全組織の参照")                     \
-    X(USERS_MANAGE, "users.manage", "組織内ユーザの発行・変更 (H-1-2, H-1-4)")     \
-    X(ACCESS_LOGS_READ, "access_logs.read", "アクセスログの照会 (H-12)")           \
-    X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")   \
-    X(ACCOUNTS_MAINTAIN, "accounts.maintain", "アカウント自動停止ジョブの実行 (H-1-8)")
+#define SS_PERMS(X)                                                                              \
+    X(PROFILE, "profile", "自分のユーザ情報・パスワードの変更")                                  \
+    X(ORGS_CREATE, "organizations.create", "組織と初回管理者ユーザの発行 (H-1-1)")               \
+    X(ORGS_READ_ALL, "organizations.read_all", "全組織の参照")                                   \
+    X(USERS_MANAGE, "users.manage", "組織内ユーザの発行・変更 (H-1-2, H-1-4)")                   \
+    X(ACCESS_LOGS_READ, "access_logs.read", "アクセスログの照会 (H-12)")                         \
+    X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")                 \
+    X(ACCOUNTS_MAINTAIN, "accounts.maintain", "アカウント自動停止ジョブの実行 (H-1-8)")          \
+    X(API_CLIENTS_MANAGE, "api_clients.manage", "外部システム連携用APIクライアントの管理 (H-2)") \
+    X(NOTICES_POST, "notices.post", "お知らせの発信 (H-11)")
 
 enum ss_perm {
     SS_PERM_PUBLIC = 0,        /* no authentication */
@@ -70,7 +72,38 @@ typedef struct ss_principal {
     char sid[40];      /* session id (users) or jti (clients) */
     bool pw_change_required;
     long long exp; /* expiry, unix seconds */
+    /* Clients only (appended: the members above keep their layout). */
+    unsigned scopes;     /* bitmask of SS_SCOPE_* granted to the token */
+    char client_gen[40]; /* the client's generation id: revoking it refuses every token */
 } ss_principal;
+
+/* API client scopes (H-2): a fixed list. A scope grants the permissions of
+ * the scope table in authz.c, and only inside the client's organisation.
+ *  X(NAME,               wire name) */
+#define SS_SCOPES(X)                              \
+    X(PERSONS_WRITE, "persons:write")             \
+    X(RECORDS_READ, "records:read")               \
+    X(RECORDS_WRITE, "records:write")             \
+    X(QUESTIONNAIRES_READ, "questionnaires:read") \
+    X(MCH_WRITE, "mch:write")                     \
+    X(MASTERS_READ, "masters:read")               \
+    X(LINKAGE_READ, "linkage:read")
+
+enum ss_scope_bit {
+#define SS_SCOPE_BIT_(n, w) SS_SCOPE_BIT_##n,
+    SS_SCOPES(SS_SCOPE_BIT_)
+#undef SS_SCOPE_BIT_
+        SS_SCOPE_COUNT_
+};
+#define SS_SCOPE(n) (1u << SS_SCOPE_BIT_##n)
+
+/* Wire name of one scope bit (index 0..SS_SCOPE_COUNT_-1), or NULL. */
+const char *ss_scope_name(int bit);
+/* Bitmask of a space-separated scope list (RFC 6749 3.3). Returns 0 and
+ * sets *mask, or SS_ERR_VALIDATION for an unknown or malformed scope. */
+int ss_scopes_parse(const char *list, unsigned *mask);
+/* Space-separated wire names of mask into buf (size >= 160). */
+const char *ss_scopes_format(unsigned mask, char *buf, unsigned long size);
 
 const char *ss_org_type_name(int org_type);  /* wire name or NULL */
 const char *ss_org_type_label(int org_type); /* 日本語 or NULL */

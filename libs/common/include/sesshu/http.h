@@ -62,6 +62,9 @@ typedef int (*ss_handler)(ss_req *r);
 #define SS_ROUTE_NO_AUDIT    0x02u /* health and metrics only */
 #define SS_ROUTE_RAW_BODY    0x04u /* do not parse the body as JSON (forms, CSV) */
 #define SS_ROUTE_LOGIN_QUEUE 0x08u /* password hashing: bounded by the login queue */
+#define SS_ROUTE_OWN_AUTH                                               \
+    0x10u /* public route whose handler authenticates the caller itself \
+             (OAuth client authentication: Authorization is Basic) */
 
 typedef struct ss_route {
     const char *method; /* "GET", "POST", ... */

@@ -1,0 +1,395 @@
+/* clients.c - /api/v1/api-clients: an organisation's API clients for its
+ * external systems (H-2). Only admins of a municipality or a non-insurance
+ * medical institution (SS_PERM_API_CLIENTS_MANAGE) reach these handlers, and
+ * only for their own organisation's clients: another's is 404. The secret
+ * is shown once (create, rotate) and stored as SHA-256 hex. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sesshu/crypto.h"
+#include "sesshu/err.h"
+#include "sesshu/jwt.h"
+#include "sesshu/text.h"
+#include "tok.h"
+
+#define CLIENT_JSON                                                                        \
+    "json_build_object('id', c.id, 'name', c.name, 'scopes', to_json(c.scopes), "          \
+    "'allowed_addresses', to_json(c.allowed_addresses::text[]), 'status', c.status, "      \
+    "'organization_id', c.org_id, 'token_endpoint_auth_methods', CASE WHEN "               \
+    "c.public_key_pem IS NULL THEN json_build_array('client_secret_basic', "               \
+    "'client_secret_post') ELSE json_build_array('private_key_jwt') END, 'created_at', "   \
+    "c.created_at, 'updated_at', c.updated_at, 'secret_rotated_at', c.secret_rotated_at, " \
+    "'previous_secret_expires_at', CASE WHEN c.prev_secret_expires_at > now() THEN "       \
+    "c.prev_secret_expires_at END, 'last_used_at', c.last_used_at, 'use_count', c.use_count)"
+
+static const char *const statuses[] = {"active", "disabled", NULL};
+
+bool tok_uuid_ok(const char *s)
+{
+    if (s == NULL || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+        if (dash ? s[i] != '-' : strchr("0123456789abcdefABCDEF", s[i]) == NULL || s[i] == '\0')
+            return false;
+    }
+    return true;
+}
+
+int tok_revoke_gen(ss_dbc *c, const char *gen)
+{
+    char ttl[24];
+    const char *params[] = {gen, ttl};
+
+    snprintf(ttl, sizeof(ttl), "%ld", tok_cfg.token_ttl_s + 60);
+    return ss_db_exec(c,
+                      "INSERT INTO authz.revocations (sid, expires_at) VALUES ($1, now() + "
+                      "make_interval(secs => $2::int)) ON CONFLICT (sid) DO NOTHING",
+                      2, params, NULL);
+}
+
+/* One array element: a scope of the fixed list not seen before, or an
+ * address in CIDR notation (characters checked here, syntax by PostgreSQL's
+ * cidr type). */
+static bool element_ok(const char *s, bool scopes, unsigned *seen)
+{
+    unsigned bit = 0;
+
+    if (s == NULL || s[0] == '\0' || strlen(s) > 43)
+        return false;
+    if (!scopes)
+        return strspn(s, "0123456789abcdefABCDEF.:/") == strlen(s);
+    if (strchr(s, ' ') != NULL || ss_scopes_parse(s, &bit) != 0 || (*seen & bit) != 0)
+        return false;
+    *seen |= bit;
+    return true;
+}
+
+/* A JSON array of scopes or addresses as a PostgreSQL array literal. */
+static int array_literal(ss_req *r, const json_t *arr, const char *field, bool scopes, char **out)
+{
+    size_t i, used = 0;
+    json_t *v;
+    unsigned seen = 0;
+    char *buf = calloc(1, 64 * 48 + 4);
+
+    *out = NULL;
+    if (buf == NULL)
+        return SS_ERR_NOMEM;
+    buf[used++] = '{';
+    json_array_foreach (arr, i, v) {
+        if (i >= 32 || !element_ok(json_string_value(v), scopes, &seen)) {
+            free(buf);
+            return ss_req_field_error(r, field,
+                                      scopes ? "unknown-or-repeated-scope" : "invalid-address");
+        }
+        used += (size_t)snprintf(buf + used, 64, "%s\"%s\"", i ? "," : "", json_string_value(v));
+    }
+    buf[used++] = '}';
+    *out = buf;
+    return 0;
+}
+
+static const ss_field create_fields[] = {
+    {"name", SS_F_STRING, true, 1, 100, NULL, false},
+    {"scopes", SS_F_ARRAY, true, 1, 7, NULL, false},
+    {"allowed_addresses", SS_F_ARRAY, false, 0, 32, NULL, false},
+    {"public_key_jwk", SS_F_OBJECT, false, 0, 0, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+/* The PEM text is multi-line, which the declarative string check refuses
+ * (control characters): taken out of the body and checked here. *out is a
+ * copy (NULL when absent). */
+static int take_pem(ss_req *r, char **out)
+{
+    const json_t *v = json_object_get(r->body, "public_key_pem");
+
+    *out = NULL;
+    if (v == NULL)
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 4096)
+        return ss_req_field_error(r, "public_key_pem", "must be a PEM text of 1-4096 characters");
+    if ((*out = strdup(json_string_value(v))) == NULL)
+        return SS_ERR_NOMEM;
+    json_object_del(r->body, "public_key_pem");
+    return 0;
+}
+
+/* A client with a registered public key (private_key_jwt) gets no secret. */
+static int credential(ss_req *r, const char *text, char secret[64], char hash[65], char **pem)
+{
+    const json_t *jwk = json_object_get(r->body, "public_key_jwk");
+    int rc;
+
+    *pem = NULL;
+    if (jwk != NULL && text != NULL)
+        return ss_req_field_error(r, "public_key_pem", "only-one-of-public_key_jwk-public_key_pem");
+    if (jwk != NULL || text != NULL) {
+        rc = tok_public_key_pem(jwk, text, pem);
+        return rc == SS_ERR_VALIDATION
+                   ? ss_req_field_error(r, jwk ? "public_key_jwk" : "public_key_pem",
+                                        "not-an-ec-p256-public-key")
+                   : rc;
+    }
+    if ((rc = ss_random_token(secret, 64, TOK_SECRET_BYTES)) == 0)
+        ss_sha256_hex(secret, strlen(secret), hash);
+    return rc;
+}
+
+static int reply_client(ss_req *r, int status, const PGresult *res, const char *secret)
+{
+    json_error_t jerr;
+    json_t *client = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+
+    if (client == NULL)
+        return SS_ERR_INTERNAL;
+    snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(client, "id")));
+    if (secret != NULL)
+        json_object_set_new(client, "client_secret", json_string(secret));
+    return ss_reply_json_new(r, status, client);
+}
+
+int tok_h_client_create(ss_req *r)
+{
+    char secret[64] = "", hash[65] = "";
+    char *scopes = NULL, *addrs = NULL, *pem = NULL, *pem_text = NULL;
+    const char *params[11];
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = take_pem(r, &pem_text)) != 0 || (rc = ss_body_check(r, create_fields)) != 0 ||
+        (rc = array_literal(r, json_object_get(r->body, "scopes"), "scopes", true, &scopes)) != 0 ||
+        (rc = array_literal(r, json_object_get(r->body, "allowed_addresses"), "allowed_addresses",
+                            false, &addrs)) != 0 ||
+        (rc = credential(r, pem_text, secret, hash, &pem)) != 0)
+        goto out;
+    params[0] = r->who.org_id;
+    params[1] = ss_org_type_name(r->who.org_type);
+    params[2] = r->who.org_code;
+    params[3] = r->who.muni_code[0] ? r->who.muni_code : NULL;
+    params[4] = r->who.pref_code[0] ? r->who.pref_code : NULL;
+    params[5] = ss_json_str(r->body, "name");
+    params[6] = scopes;
+    params[7] = addrs;
+    params[8] = pem ? NULL : hash;
+    params[9] = r->who.sub;
+    params[10] = pem;
+    rc = ss_db_query(
+        ss_server_db(),
+        "WITH c AS (INSERT INTO token.clients (org_id, org_type, org_code, muni_code, "
+        "pref_code, name, scopes, allowed_addresses, secret_hash, created_by, public_key_pem) "
+        "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::text[], $8::cidr[], $9, $10::uuid, "
+        "$11) RETURNING *) SELECT " CLIENT_JSON " FROM c",
+        11, params, &res);
+    if (rc == SS_ERR_CONFLICT)
+        rc = ss_req_fail(r, rc, "the organisation already has an API client of that name");
+    if (rc == SS_ERR_VALIDATION)
+        rc = ss_req_field_error(r, "allowed_addresses", "invalid-address");
+    if (rc == 0)
+        rc = reply_client(r, 201, res, pem ? NULL : secret);
+out:
+    explicit_bzero(secret, sizeof(secret));
+    PQclear(res);
+    free(pem);
+    free(pem_text);
+    free(scopes);
+    free(addrs);
+    return rc;
+}
+
+int tok_h_client_list(ss_req *r)
+{
+    const char *params[] = {r->who.org_id};
+    PGresult *res = NULL;
+    json_t *items;
+    int rc;
+
+    tok_usage_flush(); /* the counts shown include this process's last second */
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT " CLIENT_JSON " FROM token.clients c WHERE c.org_id = $1::uuid "
+                     "ORDER BY c.created_at, c.id LIMIT 1000",
+                     1, params, &res);
+    if (rc != 0)
+        return rc;
+    items = json_array();
+    for (int i = 0; items != NULL && i < PQntuples(res); i++)
+        json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
+    PQclear(res);
+    return ss_reply_json_new(r, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+}
+
+/* The client :id of the caller's organisation, locked in c's transaction:
+ * column 0 its JSON, column 1 its generation. 404 otherwise. */
+static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
+{
+    const char *id = ss_req_param(r, "id");
+    const char *params[] = {id, r->who.org_id};
+    int rc;
+
+    *res = NULL;
+    if (!tok_uuid_ok(id))
+        return SS_ERR_NOT_FOUND;
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rc = ss_db_exec(c,
+                    "SELECT " CLIENT_JSON ", c.gen FROM token.clients c WHERE c.id = $1::uuid "
+                    "AND c.org_id = $2::uuid FOR UPDATE",
+                    2, params, res);
+    if (rc == 0 && PQntuples(*res) != 1) {
+        PQclear(*res);
+        *res = NULL;
+        rc = SS_ERR_NOT_FOUND;
+    }
+    return rc;
+}
+
+int tok_h_client_get(ss_req *r)
+{
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    tok_usage_flush();
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    rc = load_own(r, c, &res);
+    ss_db_release(c);
+    if (rc == 0)
+        rc = reply_client(r, 200, res, NULL);
+    PQclear(res);
+    return rc;
+}
+
+int tok_h_client_delete(ss_req *r)
+{
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) == 0 && (rc = load_own(r, c, &res)) == 0 &&
+        (rc = tok_revoke_gen(c, PQgetvalue(res, 0, 1))) == 0) {
+        const char *params[] = {ss_req_param(r, "id")};
+
+        rc = ss_db_exec(c, "DELETE FROM token.clients WHERE id = $1::uuid", 1, params, NULL);
+    }
+    if (rc == 0)
+        rc = ss_db_commit(c);
+    if (rc == 0)
+        ss_jwt_revoke_local(PQgetvalue(res, 0, 1), ss_now_s() + tok_cfg.token_ttl_s + 60);
+    ss_db_release(c);
+    PQclear(res);
+    return rc != 0 ? rc : ss_reply_empty(r, 204);
+}
+
+int tok_h_client_rotate(ss_req *r)
+{
+    char secret[64] = "", hash[65], grace[24];
+    ss_dbc *c = NULL;
+    PGresult *res = NULL, *upd = NULL;
+    int rc;
+
+    if (r->u->binary_body_length > 0 && (r->body == NULL || json_object_size(r->body) != 0))
+        return ss_req_fail(r, SS_ERR_VALIDATION, "this action takes no body");
+    if ((rc = ss_random_token(secret, sizeof(secret), TOK_SECRET_BYTES)) != 0 ||
+        (rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    ss_sha256_hex(secret, strlen(secret), hash);
+    snprintf(grace, sizeof(grace), "%ld", tok_cfg.grace_s);
+    if ((rc = ss_db_begin(c)) == 0 && (rc = load_own(r, c, &res)) == 0) {
+        const char *params[] = {ss_req_param(r, "id"), hash, grace};
+
+        rc = ss_db_exec(c,
+                        "WITH c AS (UPDATE token.clients SET prev_secret_hash = secret_hash, "
+                        "prev_secret_expires_at = now() + make_interval(secs => $3::int), "
+                        "secret_hash = $2, secret_rotated_at = now(), updated_at = now() WHERE "
+                        "id = $1::uuid AND public_key_pem IS NULL RETURNING *) SELECT " CLIENT_JSON
+                        " FROM c",
+                        3, params, &upd);
+        if (rc == 0 && PQntuples(upd) != 1)
+            rc =
+                ss_req_fail(r, SS_ERR_CONFLICT, "a private_key_jwt client has no secret to rotate");
+    }
+    if (rc == 0 && (rc = ss_db_commit(c)) == 0)
+        rc = reply_client(r, 200, upd, secret);
+    ss_db_release(c);
+    explicit_bzero(secret, sizeof(secret));
+    PQclear(res);
+    PQclear(upd);
+    return rc;
+}
+
+static const ss_field patch_fields[] = {
+    {"name", SS_F_STRING, false, 1, 100, NULL, false},
+    {"scopes", SS_F_ARRAY, false, 1, 7, NULL, false},
+    {"allowed_addresses", SS_F_ARRAY, false, 0, 32, NULL, false},
+    {"status", SS_F_ENUM, false, 0, 0, statuses, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+/* Changing what the tokens may do (scopes, addresses) or disabling ends
+ * the client's current generation: its live tokens are refused at once. */
+static int patch_apply(ss_req *r, ss_dbc *c, const char *gen, const char *scopes, const char *addrs,
+                       PGresult **upd)
+{
+    const char *st = ss_json_str(r->body, "status");
+    bool cut = scopes != NULL || addrs != NULL || (st != NULL && strcmp(st, "disabled") == 0);
+    const char *params[] = {ss_req_param(r, "id"), ss_json_str(r->body, "name"), scopes, addrs, st,
+                            cut ? "true" : "false"};
+    int rc = cut ? tok_revoke_gen(c, gen) : 0;
+
+    if (rc == 0)
+        rc = ss_db_exec(c,
+                        "WITH c AS (UPDATE token.clients SET name = coalesce($2, name), scopes = "
+                        "coalesce($3::text[], scopes), allowed_addresses = coalesce($4::cidr[], "
+                        "allowed_addresses), status = coalesce($5, status), gen = CASE WHEN "
+                        "$6::boolean THEN gen_random_uuid() ELSE gen END, updated_at = now() "
+                        "WHERE id = $1::uuid RETURNING *) SELECT " CLIENT_JSON " FROM c",
+                        6, params, upd);
+    return rc;
+}
+
+int tok_h_client_patch(ss_req *r)
+{
+    char *scopes = NULL, *addrs = NULL;
+    ss_dbc *c = NULL;
+    PGresult *res = NULL, *upd = NULL;
+    const json_t *v;
+    bool cut = false;
+    int rc;
+
+    if ((rc = ss_body_check(r, patch_fields)) != 0)
+        return rc;
+    if ((v = json_object_get(r->body, "scopes")) != NULL &&
+        (rc = array_literal(r, v, "scopes", true, &scopes)) != 0)
+        goto out;
+    if ((v = json_object_get(r->body, "allowed_addresses")) != NULL &&
+        (rc = array_literal(r, v, "allowed_addresses", false, &addrs)) != 0)
+        goto out;
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        goto out;
+    if ((rc = ss_db_begin(c)) == 0 && (rc = load_own(r, c, &res)) == 0)
+        rc = patch_apply(r, c, PQgetvalue(res, 0, 1), scopes, addrs, &upd);
+    if (rc == 0 && (rc = ss_db_commit(c)) == 0) {
+        const char *st = ss_json_str(r->body, "status");
+
+        cut = scopes != NULL || addrs != NULL || (st != NULL && strcmp(st, "disabled") == 0);
+        if (cut)
+            ss_jwt_revoke_local(PQgetvalue(res, 0, 1), ss_now_s() + tok_cfg.token_ttl_s + 60);
+        rc = reply_client(r, 200, upd, NULL);
+    }
+    if (rc == SS_ERR_CONFLICT)
+        rc = ss_req_fail(r, rc, "the organisation already has an API client of that name");
+    else if (rc == SS_ERR_VALIDATION && r->errors == NULL)
+        rc = ss_req_field_error(r, "allowed_addresses", "invalid-address");
+out:
+    ss_db_release(c);
+    PQclear(res);
+    PQclear(upd);
+    free(scopes);
+    free(addrs);
+    return rc;
+}
