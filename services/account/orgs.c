@@ -286,8 +286,17 @@ static int org_patch_commit(ss_req *r, const char *id, bool disable)
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such organization");
         goto out;
     }
-    if ((disable && (rc = acct_revoke(c, ACCT_REV_ORG, id, &revoked)) != 0) ||
-        (rc = ss_db_commit(c)) != 0)
+    /* Disabling also refuses every token issued to the organisation so far, API clients'
+     * included: "org:<id>" is matched by every service against each token's iat. */
+    if (disable && ((rc = acct_revoke(c, ACCT_REV_ORG, id, &revoked)) != 0 ||
+                    (rc = ss_db_exec(c,
+                                     "INSERT INTO authz.revocations (sid, expires_at) "
+                                     "VALUES ('org:' || $1, now() + interval '1 hour') "
+                                     "ON CONFLICT (sid) DO UPDATE SET revoked_at = now(), "
+                                     "expires_at = EXCLUDED.expires_at",
+                                     1, params, NULL)) != 0))
+        goto out;
+    if ((rc = ss_db_commit(c)) != 0)
         goto out;
     acct_revoke_apply(revoked);
     revoked = NULL;

@@ -106,14 +106,20 @@ static json_t *own_token(const tok_client *c, const char *token)
 {
     json_t *claims = NULL;
     const char *cid, *jti, *gen;
+    char org_key[64];
 
     if (token == NULL || ss_jwt_verify(token, &claims) != 0)
         return NULL;
     cid = json_string_value(json_object_get(claims, "client_id"));
     jti = json_string_value(json_object_get(claims, "jti"));
     gen = json_string_value(json_object_get(claims, "gen"));
+    snprintf(org_key, sizeof(org_key), "org:%s",
+             json_is_string(json_object_get(claims, "org"))
+                 ? json_string_value(json_object_get(claims, "org"))
+                 : "");
     if (cid == NULL || jti == NULL || strcmp(cid, c->id) != 0 || ss_jwt_is_revoked(jti) ||
-        (gen != NULL && ss_jwt_is_revoked(gen))) {
+        (gen != NULL && ss_jwt_is_revoked(gen)) ||
+        ss_jwt_is_revoked_since(org_key, json_integer_value(json_object_get(claims, "iat")))) {
         json_decref(claims);
         return NULL;
     }

@@ -244,6 +244,27 @@ test('introspection (RFC 7662) and revocation (RFC 7009): refused by every servi
   assert.equal(r.body.error, 'invalid_client');
 });
 
+test('a disabled organisation: its issued client tokens are refused everywhere within seconds', async () => {
+  const made = await orgWithAdmin('municipality');
+  const admin = made.adminSession;
+  const ck = await chuokai();
+  const c = await api('POST', API, API, { token: admin.access, json: { name: 'doomed', scopes: ['records:read'] } });
+  assert.equal(c.status, 201, c.text);
+  const t = await grant(c.body, 'records:read');
+  expectProblem(await request('GET', '/api/v1/access-logs', { token: t.access_token }), 403, 'forbidden');
+  const patch = (status) => request('PATCH', `/api/v1/organizations/${made.org.id}`, { token: ck.access, json: { status } });
+  assert.equal((await patch('disabled')).status, 200);
+  // Every service refuses the already-issued token (401), not only at its expiry.
+  await eventually(async () => (await request('GET', '/api/v1/access-logs', { token: t.access_token })).status === 401);
+  await eventually(async () => (await request('GET', API, { token: t.access_token })).status === 401);
+  // Re-enabled: tokens issued from then on are accepted again; the old one stays refused.
+  assert.equal((await patch('active')).status, 200);
+  await sleep(1100);
+  const t2 = await grant(c.body, 'records:read');
+  await eventually(async () => (await request('GET', '/api/v1/access-logs', { token: t2.access_token })).status === 403);
+  expectProblem(await request('GET', '/api/v1/access-logs', { token: t.access_token }), 401, 'unauthorized');
+});
+
 test('rotation keeps the old secret for the grace period; disable, enable and delete', async () => {
   const c = (await api('POST', API, API, { token: nonins.access, json: { name: 'vendor app', scopes: ['questionnaires:read', 'mch:write'], allowed_addresses: ['127.0.0.1/32', '::1/128'] } })).body;
   assert.deepEqual(c.allowed_addresses, ['127.0.0.1/32', '::1/128']);

@@ -126,6 +126,11 @@ START_TEST(revocation)
     ss_jwt_revoke_local(p.sid, ss_now_s() + 900);
     ck_assert(ss_jwt_is_revoked(p.sid));
     ck_assert_int_eq(ss_jwt_principal(tok, &p), SS_ERR_UNAUTHORIZED);
+    /* An organisation's revocation refuses tokens issued up to it, not after. */
+    ss_jwt_revoke_local("org:abc", ss_now_s() + 900);
+    ck_assert(ss_jwt_is_revoked_since("org:abc", ss_now_s() - 60));
+    ck_assert(!ss_jwt_is_revoked_since("org:abc", ss_now_s() + 5));
+    ck_assert(!ss_jwt_is_revoked_since("org:other", 0));
     free(tok);
     ss_jwt_shutdown();
     unlink(keyfile);

@@ -70,6 +70,7 @@ static int client_principal(const json_t *c, ss_principal *p)
     copy_str(p->client_gen, sizeof(p->client_gen), c, "gen");
     p->org_type = ss_org_type_parse(json_string_value(json_object_get(c, "org_type")));
     p->exp = json_integer_value(json_object_get(c, "exp"));
+    p->iat = json_integer_value(json_object_get(c, "iat"));
     if (p->org_type == SS_ORG_NONE ||
         ss_scopes_parse(scope ? json_string_value(scope) : "", &p->scopes) != 0)
         return SS_ERR_UNAUTHORIZED;
@@ -98,6 +99,7 @@ static int claims_principal(const json_t *c, ss_principal *p)
     p->role = ss_role_parse(json_string_value(json_object_get(c, "role")));
     p->pw_change_required = json_is_true(json_object_get(c, "pwc"));
     p->exp = json_integer_value(json_object_get(c, "exp"));
+    p->iat = json_integer_value(json_object_get(c, "iat"));
     if (p->org_type == SS_ORG_NONE || p->role == SS_ROLE_NONE)
         return SS_ERR_UNAUTHORIZED;
     return 0;
@@ -111,6 +113,7 @@ int ss_jwt_principal(const char *token, ss_principal *out)
     slot *s;
     json_t *claims = NULL;
     ss_principal p;
+    char org_key[64];
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -140,8 +143,10 @@ int ss_jwt_principal(const char *token, ss_principal *out)
         s->used = true;
         pthread_mutex_unlock(&stripes[idx % SS_CACHE_STRIPES]);
     }
+    snprintf(org_key, sizeof(org_key), "org:%s", p.org_id);
     if (p.exp + 30 < ss_now_s() || ss_jwt_is_revoked(p.sid) ||
-        (p.kind == SS_PRINCIPAL_CLIENT && ss_jwt_is_revoked(p.client_gen)))
+        (p.kind == SS_PRINCIPAL_CLIENT && ss_jwt_is_revoked(p.client_gen)) ||
+        ss_jwt_is_revoked_since(org_key, p.iat))
         return SS_ERR_UNAUTHORIZED;
     *out = p;
     return 0;

@@ -21,7 +21,8 @@
 typedef struct rev {
     struct rev *next;
     long long exp;
-    char sid[40];
+    long long revoked_at; /* unix seconds: tokens issued up to then are refused */
+    char sid[48];
 } rev;
 
 static rev *buckets[SS_REV_BUCKETS];
@@ -43,7 +44,14 @@ static unsigned hash_sid(const char *s)
     return h % SS_REV_BUCKETS;
 }
 
+static void revoke_at(const char *sid, long long exp, long long revoked_at);
+
 void ss_jwt_revoke_local(const char *sid, long long exp)
+{
+    revoke_at(sid, exp, ss_now_s());
+}
+
+static void revoke_at(const char *sid, long long exp, long long revoked_at)
 {
     unsigned b;
     rev *r;
@@ -62,7 +70,22 @@ void ss_jwt_revoke_local(const char *sid, long long exp)
     }
     if (r != NULL && exp > r->exp)
         r->exp = exp;
+    if (r != NULL && revoked_at > r->revoked_at)
+        r->revoked_at = revoked_at;
     pthread_rwlock_unlock(&rev_lock);
+}
+
+bool ss_jwt_is_revoked_since(const char *key, long long iat)
+{
+    bool found = false;
+
+    if (key == NULL || key[0] == '\0')
+        return false;
+    pthread_rwlock_rdlock(&rev_lock);
+    for (rev *r = buckets[hash_sid(key)]; r != NULL && !found; r = r->next)
+        found = strcmp(r->sid, key) == 0 && iat <= r->revoked_at;
+    pthread_rwlock_unlock(&rev_lock);
+    return found;
 }
 
 bool ss_jwt_is_revoked(const char *sid)
@@ -117,7 +140,7 @@ static void poll_once(long long *since_us)
         return;
     for (int i = 0; i < PQntuples(res); i++) {
         long long rat = atoll(PQgetvalue(res, i, 2));
-        ss_jwt_revoke_local(PQgetvalue(res, i, 0), atoll(PQgetvalue(res, i, 1)));
+        revoke_at(PQgetvalue(res, i, 0), atoll(PQgetvalue(res, i, 1)), rat / 1000000LL);
         if (rat > *since_us)
             *since_us = rat;
     }

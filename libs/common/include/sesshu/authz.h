@@ -72,6 +72,7 @@ typedef struct ss_principal {
     char sid[40];      /* session id (users) or jti (clients) */
     bool pw_change_required;
     long long exp; /* expiry, unix seconds */
+    long long iat; /* issued at, unix seconds (org revocations compare with it) */
     /* Clients only (appended: the members above keep their layout). */
     unsigned scopes;     /* bitmask of SS_SCOPE_* granted to the token */
     char client_gen[40]; /* the client's generation id: revoking it refuses every token */

@@ -39,6 +39,9 @@ json_t *ss_jwt_jwks(void);
  * processes' revocations. */
 void ss_jwt_revoke_local(const char *sid, long long exp);
 bool ss_jwt_is_revoked(const char *sid);
+/* Is `key` (e.g. "org:<uuid>") revoked for a token issued at `iat`, i.e. at
+ * or before the revocation? A later re-enable lets new tokens through. */
+bool ss_jwt_is_revoked_since(const char *key, long long iat);
 /* Start the revocation poller on db (reads authz.revocations). */
 int ss_jwt_start_revocation_poller(ss_db *db);
 void ss_jwt_stop_revocation_poller(void);
