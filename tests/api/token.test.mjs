@@ -252,6 +252,7 @@ test('a disabled organisation: its issued client tokens are refused everywhere w
   assert.equal(c.status, 201, c.text);
   const t = await grant(c.body, 'records:read');
   expectProblem(await request('GET', '/api/v1/access-logs', { token: t.access_token }), 403, 'forbidden');
+  await sleep(1100); // revocations compare whole seconds of issue
   const patch = (status) => request('PATCH', `/api/v1/organizations/${made.org.id}`, { token: ck.access, json: { status } });
   assert.equal((await patch('disabled')).status, 200);
   // Every service refuses the already-issued token (401), not only at its expiry.

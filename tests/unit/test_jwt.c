@@ -129,7 +129,7 @@ START_TEST(revocation)
     /* An organisation's revocation refuses tokens issued up to it, not after. */
     ss_jwt_revoke_local("org:abc", ss_now_s() + 900);
     ck_assert(ss_jwt_is_revoked_since("org:abc", ss_now_s() - 60));
-    ck_assert(!ss_jwt_is_revoked_since("org:abc", ss_now_s() + 5));
+    ck_assert(!ss_jwt_is_revoked_since("org:abc", ss_now_s() + 1));
     ck_assert(!ss_jwt_is_revoked_since("org:other", 0));
     free(tok);
     ss_jwt_shutdown();

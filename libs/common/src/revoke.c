@@ -83,7 +83,7 @@ bool ss_jwt_is_revoked_since(const char *key, long long iat)
         return false;
     pthread_rwlock_rdlock(&rev_lock);
     for (rev *r = buckets[hash_sid(key)]; r != NULL && !found; r = r->next)
-        found = strcmp(r->sid, key) == 0 && iat <= r->revoked_at;
+        found = strcmp(r->sid, key) == 0 && iat < r->revoked_at;
     pthread_rwlock_unlock(&rev_lock);
     return found;
 }

@@ -39,8 +39,11 @@ json_t *ss_jwt_jwks(void);
  * processes' revocations. */
 void ss_jwt_revoke_local(const char *sid, long long exp);
 bool ss_jwt_is_revoked(const char *sid);
-/* Is `key` (e.g. "org:<uuid>") revoked for a token issued at `iat`, i.e. at
- * or before the revocation? A later re-enable lets new tokens through. */
+/* Is `key` (e.g. "org:<uuid>") revoked for a token issued at `iat`, i.e.
+ * in a second before the revocation's? Tokens of the revocation's own second
+ * pass, so that a re-enable in that second is not undone; user sessions are
+ * revoked by sid anyway, and the token endpoint refuses a disabled
+ * organisation's grants at once. */
 bool ss_jwt_is_revoked_since(const char *key, long long iat);
 /* Start the revocation poller on db (reads authz.revocations). */
 int ss_jwt_start_revocation_poller(ss_db *db);
