@@ -20,10 +20,35 @@
 #define ME_NOTICE_MAX_BODY 4096
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t curl_key;
+
+static void curl_handle_free(void *c)
+{
+    curl_easy_cleanup(c);
+}
 
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_key_create(&curl_key, curl_handle_free);
+}
+
+/* One handle per server thread, kept for the thread's life: its connection to
+ * the notice service stays open (keep-alive) instead of a TCP handshake per
+ * GET /me. Freed by the key's destructor when the thread ends. */
+static CURL *thread_handle(void)
+{
+    CURL *c = pthread_getspecific(curl_key);
+
+    if (c != NULL) {
+        curl_easy_reset(c); /* options go, the connection cache stays */
+        return c;
+    }
+    if ((c = curl_easy_init()) != NULL && pthread_setspecific(curl_key, c) != 0) {
+        curl_easy_cleanup(c);
+        c = NULL;
+    }
+    return c;
 }
 
 typedef struct me_buf {
@@ -69,7 +94,7 @@ static json_t *me_unread_notices(const ss_req *r)
         snprintf(url, sizeof(url), "%s/api/v1/notices/unread-count", ME_NOTICE_URL_DEF);
     snprintf(h_auth, sizeof(h_auth), "Authorization: %s", auth);
     snprintf(h_rid, sizeof(h_rid), "X-Request-Id: %s", r->request_id);
-    if ((buf = calloc(1, sizeof(*buf))) == NULL || (c = curl_easy_init()) == NULL)
+    if ((buf = calloc(1, sizeof(*buf))) == NULL || (c = thread_handle()) == NULL)
         goto out;
     hdrs = curl_slist_append(hdrs, h_auth);
     hdrs = hdrs ? curl_slist_append(hdrs, h_rid) : NULL;
@@ -91,9 +116,9 @@ static json_t *me_unread_notices(const ss_req *r)
         out = json_integer(json_integer_value(json_object_get(doc, "unread")));
 out:
     json_decref(doc);
+    if (c != NULL) /* the handle must not keep pointing at the headers freed below */
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
-    if (c != NULL)
-        curl_easy_cleanup(c);
     free(buf);
     return out != NULL ? out : json_null();
 }
