@@ -9,7 +9,6 @@
  * tests run in any order and next to other services' traffic. Tests run
  * without fork: the service's threads and pool live in this process. */
 #include <check.h>
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <pthread.h>
@@ -142,77 +141,6 @@ static json_t *get_json(const char *path, const char *tok, long want)
     it_resp_free(&r);
     ck_assert_ptr_nonnull(j);
     return j;
-}
-
-typedef struct raw_resp {
-    long status;
-    char *body;
-    size_t len;
-    char ctype[128];
-    char next_cursor[256];
-} raw_resp;
-
-static size_t raw_body(char *p, size_t size, size_t n, void *arg)
-{
-    raw_resp *r = arg;
-    char *nb = realloc(r->body, r->len + size * n + 1);
-
-    if (nb == NULL)
-        return 0;
-    r->body = nb;
-    memcpy(r->body + r->len, p, size * n);
-    r->len += size * n;
-    r->body[r->len] = '\0';
-    return size * n;
-}
-
-static size_t raw_header(char *p, size_t size, size_t n, void *arg)
-{
-    raw_resp *r = arg;
-    size_t len = size * n;
-    char line[512];
-
-    if (len >= sizeof(line))
-        return len;
-    memcpy(line, p, len);
-    line[len] = '\0';
-    line[strcspn(line, "\r\n")] = '\0';
-    if (strncasecmp(line, "Content-Type: ", 14) == 0)
-        snprintf(r->ctype, sizeof(r->ctype), "%.127s", line + 14);
-    else if (strncasecmp(line, "X-Next-Cursor: ", 15) == 0)
-        snprintf(r->next_cursor, sizeof(r->next_cursor), "%.255s", line + 15);
-    return len;
-}
-
-/* GET with an Accept header, keeping the headers the harness does not. */
-static void get_raw(const char *path, const char *accept, raw_resp *out)
-{
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
-    char url[1024], hdr[2048];
-
-    memset(out, 0, sizeof(*out));
-    ck_assert_ptr_nonnull(c);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", g_port, path);
-    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", tok_national);
-    h = curl_slist_append(h, hdr);
-    if (accept != NULL) {
-        snprintf(hdr, sizeof(hdr), "Accept: %s", accept);
-        h = curl_slist_append(h, hdr);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, raw_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, raw_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (out->body == NULL)
-        out->body = strdup("");
 }
 
 static int count_lines(const char *s)
@@ -639,28 +567,28 @@ END_TEST
 START_TEST(query_csv)
 {
     char tag[37], rids[3][64], path[512], want_head[64];
-    raw_resp r;
+    it_resp r;
 
     new_tag(tag);
     filter_rows(tag, rids);
     snprintf(path, sizeof(path), "/api/v1/access-logs?resource_type=%s&format=csv", tag);
-    get_raw(path, NULL, &r);
+    ck_assert_int_eq(it_get_accept(path, tok_national, NULL, &r), 0);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_ptr_nonnull(strstr(r.ctype, "text/csv"));
+    ck_assert_ptr_nonnull(strstr(r.content_type, "text/csv"));
     snprintf(want_head, sizeof(want_head), "seq,chain_pos,ts,request_id,");
-    ck_assert_int_eq(strncmp(r.body, want_head, strlen(want_head)), 0);
-    ck_assert_int_eq(count_lines(r.body), 4); /* header + 3 */
-    ck_assert_ptr_nonnull(strstr(r.body, rids[0]));
+    ck_assert_int_eq(strncmp(r.raw, want_head, strlen(want_head)), 0);
+    ck_assert_int_eq(count_lines(r.raw), 4); /* header + 3 */
+    ck_assert_ptr_nonnull(strstr(r.raw, rids[0]));
     ck_assert_str_eq(r.next_cursor, "");
-    free(r.body);
+    it_resp_free(&r);
     /* Accept: text/csv asks for the same; a limit leaves a cursor. */
     snprintf(path, sizeof(path), "/api/v1/access-logs?resource_type=%s&limit=2", tag);
-    get_raw(path, "text/csv", &r);
+    ck_assert_int_eq(it_get_accept(path, tok_national, "text/csv", &r), 0);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_ptr_nonnull(strstr(r.ctype, "text/csv"));
-    ck_assert_int_eq(count_lines(r.body), 3);
+    ck_assert_ptr_nonnull(strstr(r.content_type, "text/csv"));
+    ck_assert_int_eq(count_lines(r.raw), 3);
     ck_assert_str_ne(r.next_cursor, "");
-    free(r.body);
+    it_resp_free(&r);
 }
 END_TEST
 

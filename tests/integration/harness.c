@@ -85,14 +85,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     if (strncasecmp(line, "Content-Type: ", 14) == 0)
         snprintf(r->content_type, sizeof(r->content_type), "%.*s", (int)sizeof(r->content_type) - 1,
                  line + 14);
+    else if (strncasecmp(line, "X-Next-Cursor: ", 15) == 0)
+        snprintf(r->next_cursor, sizeof(r->next_cursor), "%.*s", (int)sizeof(r->next_cursor) - 1,
+                 line + 15);
     else if (strncasecmp(line, "X-Request-Id: ", 14) == 0)
         snprintf(r->request_id, sizeof(r->request_id), "%.*s", (int)sizeof(r->request_id) - 1,
                  line + 14);
     return len;
 }
 
-int it_call_ct(const char *method, const char *path, const char *bearer, const char *body,
-               const char *content_type, it_resp *out)
+static int call(const char *method, const char *path, const char *bearer, const char *body,
+                const char *content_type, const char *accept, it_resp *out)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
@@ -115,6 +118,10 @@ int it_call_ct(const char *method, const char *path, const char *bearer, const c
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     }
+    if (accept != NULL) {
+        snprintf(hdr, sizeof(hdr), "Accept: %s", accept);
+        h = curl_slist_append(h, hdr);
+    }
     h = curl_slist_append(h, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -133,6 +140,17 @@ int it_call_ct(const char *method, const char *path, const char *bearer, const c
     if (strstr(out->content_type, "json") != NULL)
         out->json = json_loads(out->raw, 0, NULL);
     return cc == CURLE_OK ? 0 : -1;
+}
+
+int it_call_ct(const char *method, const char *path, const char *bearer, const char *body,
+               const char *content_type, it_resp *out)
+{
+    return call(method, path, bearer, body, content_type, NULL, out);
+}
+
+int it_get_accept(const char *path, const char *bearer, const char *accept, it_resp *out)
+{
+    return call("GET", path, bearer, NULL, NULL, accept, out);
 }
 
 int it_call(const char *method, const char *path, const char *bearer, const char *body,

@@ -20,7 +20,8 @@ typedef struct it_resp {
     json_t *json; /* parsed body when it is JSON, else NULL */
     char *raw;    /* body as received (NUL-terminated) */
     char content_type[128];
-    char request_id[80]; /* X-Request-Id answered */
+    char request_id[80];   /* X-Request-Id answered */
+    char next_cursor[256]; /* X-Next-Cursor answered (CSV pages), or "" */
 } it_resp;
 
 /* One request. bearer and body may be NULL; body is sent as
@@ -29,6 +30,10 @@ int it_call(const char *method, const char *path, const char *bearer, const char
             it_resp *out);
 int it_call_ct(const char *method, const char *path, const char *bearer, const char *body,
                const char *content_type, it_resp *out);
+/* GET with an Accept header (e.g. text/csv); accept may be NULL. 0 or -1. */
+int it_get_accept(const char *path, const char *bearer, const char *accept, it_resp *out);
+/* GET with an Accept header (e.g. text/csv); accept may be NULL. 0 or -1. */
+int it_get_accept(const char *path, const char *bearer, const char *accept, it_resp *out);
 void it_resp_free(it_resp *r); /* NULL-safe; frees json and raw */
 
 /* Run SQL as the service's own database user (for setup and checks).
