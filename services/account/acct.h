@@ -54,7 +54,6 @@ int acct_pw_store(ss_dbc *c, const char *user_id, const char *phc, bool temporar
                   char *expires_out);
 
 /* ---- util.c: checks and JSON helpers ------------------------------------ */
-bool acct_uuid_ok(const char *s);
 bool acct_login_id_ok(const char *s); /* 3-64 of [A-Za-z0-9._@-] */
 bool acct_kana_ok(const char *s);     /* kana, spaces, digits, latin, a little punctuation */
 /* Kana checks for the optional "name_kana" member of obj (field named `field`). */

@@ -15,6 +15,7 @@
 #include "sesshu/codes.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/text.h"
 
 static const char *const type_values[] = {"chuokai",
                                           "kokuhoren",
@@ -227,7 +228,7 @@ int acct_h_org_list(ss_req *r)
 static int org_target(ss_req *r, const char **id)
 {
     *id = ss_req_param(r, "id");
-    if (!acct_uuid_ok(*id))
+    if (!ss_uuid_ok(*id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such organization");
     snprintf(r->res_id, sizeof(r->res_id), "%s", *id);
     if (ss_authz_same_org(&r->who, *id) == 0)

@@ -14,6 +14,7 @@
 #include "acct.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/text.h"
 
 static const char *const role_values[] = {"admin", "user", NULL};
 static const char *const status_set_values[] = {"active", "disabled", NULL};
@@ -140,7 +141,7 @@ static int target_load(ss_req *r, char org[40], char role[8])
     PGresult *res = NULL;
     int rc;
 
-    if (!acct_uuid_ok(id))
+    if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such user");
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     rc = ss_db_query(ss_server_db(), "SELECT org_id, role FROM account.users WHERE id = $1::uuid",
@@ -208,7 +209,7 @@ static int list_filters(ss_req *r, const char **status, const char **role, const
     if (o == NULL || rc != 0 || ss_authz_same_org(&r->who, o) == 0)
         return rc;
     /* Another organisation: only its admins, and only for the 国保中央会 admin. */
-    if (!acct_uuid_ok(o) || !ss_authz_has(&r->who, SS_PERM_ORGS_CREATE))
+    if (!ss_uuid_ok(o) || !ss_authz_has(&r->who, SS_PERM_ORGS_CREATE))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such organization");
     if (*role != NULL && strcmp(*role, "admin") != 0)
         return ss_req_field_error(r, "role", "only admin users of another organization are listed");

@@ -7,20 +7,7 @@
 #include "acct.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
-
-bool acct_uuid_ok(const char *s)
-{
-    if (s == NULL || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        bool hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-                   (s[i] >= 'A' && s[i] <= 'F');
-        if (dash ? s[i] != '-' : !hex)
-            return false;
-    }
-    return true;
-}
+#include "sesshu/text.h"
 
 bool acct_login_id_ok(const char *s)
 {
@@ -127,7 +114,7 @@ int acct_page(ss_req *r, int *limit, char ts[64], char id[40])
     t = json_string_value(json_array_get(cur, 0));
     i = json_string_value(json_array_get(cur, 1));
     if (json_array_size(cur) != 2 || t == NULL || strlen(t) >= 64 || t[0] == '\0' ||
-        !acct_uuid_ok(i)) {
+        !ss_uuid_ok(i)) {
         json_decref(cur);
         return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
     }

@@ -130,7 +130,7 @@ static bool item_ok(const char *field, const char *s)
     if (strcmp(field, "prefectures") == 0)
         return pref_ok(s);
     if (strcmp(field, "organizations") == 0)
-        return ntc_uuid_ok(s);
+        return ss_uuid_ok(s);
     return ss_role_parse(s) != SS_ROLE_NONE;
 }
 
@@ -308,7 +308,7 @@ int ntc_h_patch(ss_req *r)
 
     if ((rc = ntc_require_author(r)) != 0)
         return rc;
-    if (!ntc_uuid_ok(id))
+    if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");
     if ((rc = notice_body_check(r, patch_fields, false)) != 0)
         return rc;
@@ -366,7 +366,7 @@ int ntc_h_withdraw(ss_req *r)
 
     if ((rc = ntc_require_author(r)) != 0)
         return rc;
-    if (!ntc_uuid_ok(id))
+    if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");
     if (r->body != NULL && json_object_size(r->body) > 0)
         return ss_req_field_error(r, "(body)", "takes no members");
@@ -396,7 +396,7 @@ int ntc_h_authored(ss_req *r)
     if ((rc = ntc_require_author(r)) != 0 || (rc = ntc_check_params(r, list_params)) != 0 ||
         (rc = ntc_page(r, &limit, 2, keys)) != 0)
         return rc;
-    if (keys[1][0] != '\0' && !ntc_uuid_ok(keys[1]))
+    if (keys[1][0] != '\0' && !ss_uuid_ok(keys[1]))
         return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
     snprintf(lim, sizeof(lim), "%d", limit + 1);
     const char *params[] = {r->who.org_id, keys[0][0] ? keys[0] : NULL, keys[1][0] ? keys[1] : NULL,
@@ -424,7 +424,7 @@ int ntc_h_history(ss_req *r)
     if ((rc = ntc_require_author(r)) != 0 ||
         (rc = ntc_check_params(r, (const char *[]){"id", NULL})) != 0)
         return rc;
-    if (!ntc_uuid_ok(id))
+    if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     const char *params[] = {id, r->who.org_id};

@@ -22,17 +22,14 @@ int ntc_h_list(ss_req *r);
 int ntc_h_unread_count(ss_req *r);
 int ntc_h_mark_read(ss_req *r);
 
-/* May the principal post notices? 国保中央会, 厚生労働省, the operator and a
- * 国保連合会 (own prefecture only). Belongs in the library's permission
- * matrix (a "notices.post" permission); kept here until it moves there. */
+/* May the principal post notices? The library's notices.post permission,
+ * and a 国保連合会 must carry its prefecture (its audience is pinned to it). */
 bool ntc_is_author(const ss_principal *p);
 /* Guard at the start of every author handler: 0, or a 403 through ss_req_fail. */
 int ntc_require_author(ss_req *r);
 /* Guard for reader handlers: a user session (read marks are per user). */
 int ntc_require_user(ss_req *r);
 
-/* 8-4-4-4-12 hex. */
-bool ntc_uuid_ok(const char *s);
 /* Record a field error for every query parameter not in `allowed` (NULL-terminated)
  * and for every empty one. ulfius puts URL :params in the same map: list them too. 0 or
  * SS_ERR_VALIDATION. */

@@ -11,6 +11,7 @@
 
 #include "ntc.h"
 #include "sesshu/err.h"
+#include "sesshu/text.h"
 
 /* Parameters $1 org type, $2 prefecture (NULL if none), $3 organisation id,
  * $4 role, over notices aliased n. A user without a prefecture never matches
@@ -52,7 +53,7 @@ int ntc_h_list(ss_req *r)
         (rc = ntc_page(r, &limit, 3, keys)) != 0)
         return rc;
     if (keys[0][0] != '\0' &&
-        ((strcmp(keys[0], "0") != 0 && strcmp(keys[0], "1") != 0) || !ntc_uuid_ok(keys[2])))
+        ((strcmp(keys[0], "0") != 0 && strcmp(keys[0], "1") != 0) || !ss_uuid_ok(keys[2])))
         return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
     snprintf(lim, sizeof(lim), "%d", limit + 1);
     who_params(r, params);
@@ -110,7 +111,7 @@ int ntc_h_mark_read(ss_req *r)
 
     if ((rc = ntc_require_user(r)) != 0)
         return rc;
-    if (!ntc_uuid_ok(id))
+    if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice for you");
     if (r->body != NULL && json_object_size(r->body) > 0)
         return ss_req_field_error(r, "(body)", "takes no members");

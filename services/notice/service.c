@@ -61,20 +61,6 @@ int ntc_require_user(ss_req *r)
     return ss_req_fail(r, SS_ERR_FORBIDDEN, "notices are read by user sessions");
 }
 
-bool ntc_uuid_ok(const char *s)
-{
-    if (s == NULL || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        bool hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-                   (s[i] >= 'A' && s[i] <= 'F');
-        if (dash ? s[i] != '-' : !hex)
-            return false;
-    }
-    return true;
-}
-
 /* Short printable ASCII: safe to echo as a field name in `errors`. */
 static bool echo_ok(const char *s)
 {

@@ -113,7 +113,7 @@ int tok_assertion_auth(ss_req *r, const char *assertion, const char *form_id, to
     if (strlen(assertion) > 4096 || (peek = segment_json(assertion, 1)) == NULL)
         return SS_ERR_UNAUTHORIZED;
     id = json_string_value(json_object_get(peek, "sub"));
-    if (!tok_uuid_ok(id) || (form_id != NULL && strcmp(form_id, id) != 0))
+    if (!ss_uuid_ok(id) || (form_id != NULL && strcmp(form_id, id) != 0))
         goto out;
     {
         const char *params[] = {id, ss_req_client_ip(r)};

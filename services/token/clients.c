@@ -25,19 +25,6 @@
 
 static const char *const statuses[] = {"active", "disabled", NULL};
 
-bool tok_uuid_ok(const char *s)
-{
-    if (s == NULL || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-        if (dash ? s[i] != '-' : strchr("0123456789abcdefABCDEF", s[i]) == NULL || s[i] == '\0')
-            return false;
-    }
-    return true;
-}
-
 int tok_revoke_gen(ss_dbc *c, const char *gen)
 {
     char ttl[24];
@@ -230,7 +217,7 @@ static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
     int rc;
 
     *res = NULL;
-    if (!tok_uuid_ok(id))
+    if (!ss_uuid_ok(id))
         return SS_ERR_NOT_FOUND;
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     rc = ss_db_exec(c,

@@ -254,8 +254,8 @@ int tok_client_auth(ss_req *r, const tok_form *f, tok_client *c, bool *replied)
         rc = tok_oauth_error(r, 401, "invalid_client", "client authentication is required");
         goto out;
     }
-    rc = tok_uuid_ok(id) && strlen(secret) <= 256 ? client_lookup(r, id, secret, c)
-                                                  : SS_ERR_UNAUTHORIZED;
+    rc = ss_uuid_ok(id) && strlen(secret) <= 256 ? client_lookup(r, id, secret, c)
+                                                 : SS_ERR_UNAUTHORIZED;
     if (rc == SS_ERR_UNAUTHORIZED) {
         rc = tok_oauth_error(r, 401, "invalid_client", "client authentication failed");
     } else if (rc == 0) {

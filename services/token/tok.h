@@ -88,7 +88,6 @@ void tok_usage_count(const char *client_id);
 int tok_usage_flush(void);
 
 /* ---- clients.c ------------------------------------------------------- */
-bool tok_uuid_ok(const char *s);
 /* Revoke every token of the client's generation (inside c's transaction). */
 int tok_revoke_gen(ss_dbc *c, const char *gen);
 

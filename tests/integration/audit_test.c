@@ -26,41 +26,9 @@
 #include "sesshu/jwt.h"
 
 static int g_port;
-static char g_keydir[64];
 static char *tok_national, *tok_muni, *tok_medical, *tok_operator;
 
 /* ---- set-up ---------------------------------------------------------------- */
-
-static int make_key(void)
-{
-    char path[128];
-    EVP_PKEY *k = NULL;
-    FILE *f = NULL;
-    int rc = -1;
-
-    snprintf(g_keydir, sizeof(g_keydir), "/tmp/audit-test-XXXXXX");
-    if (mkdtemp(g_keydir) == NULL || (k = EVP_EC_gen("P-256")) == NULL)
-        goto out;
-    snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
-    if ((f = fopen(path, "w")) == NULL || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL))
-        goto out;
-    setenv("SESSHU_JWT_SIGNING_KEY_FILE", path, 1);
-    rc = 0;
-out:
-    if (f != NULL)
-        fclose(f);
-    EVP_PKEY_free(k);
-    return rc;
-}
-
-static void drop_key(void)
-{
-    char path[128];
-
-    snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
-    unlink(path);
-    rmdir(g_keydir);
-}
 
 static char *mint(int org_type, const char *muni, int role)
 {
@@ -728,13 +696,13 @@ int main(void)
     int failed;
 
     setenv("SESSHU_AUDIT_TIMEOUT_MS", "2000", 0);
-    if (make_key() != 0) {
+    if (it_make_signing_key() != 0) {
         fprintf(stderr, "audit_test: cannot make a signing key\n");
         return 1;
     }
     g_port = it_start(&aud_service);
     if (g_port < 0) {
-        drop_key();
+        it_drop_signing_key();
         return 1;
     }
     tok_national = mint(SS_ORG_CHUOKAI, NULL, SS_ROLE_ADMIN);
@@ -757,6 +725,6 @@ out:
     free(tok_muni);
     free(tok_medical);
     it_stop();
-    drop_key();
+    it_drop_signing_key();
     return failed == 0 ? 0 : 1;
 }

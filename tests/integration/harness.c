@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,4 +181,39 @@ char *it_sql_value(const char *sql)
         v = strdup(PQgetvalue(res, 0, 0));
     PQclear(res);
     return v;
+}
+
+static char g_keydir[64];
+
+int it_make_signing_key(void)
+{
+    char path[128];
+    EVP_PKEY *k = NULL;
+    FILE *f = NULL;
+    int rc = -1;
+
+    snprintf(g_keydir, sizeof(g_keydir), "/tmp/sesshu-it-key-XXXXXX");
+    if (mkdtemp(g_keydir) == NULL || (k = EVP_EC_gen("P-256")) == NULL)
+        goto out;
+    snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
+    if ((f = fopen(path, "w")) == NULL || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL))
+        goto out;
+    setenv("SESSHU_JWT_SIGNING_KEY_FILE", path, 1);
+    rc = 0;
+out:
+    if (f != NULL)
+        fclose(f);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+void it_drop_signing_key(void)
+{
+    char path[128];
+
+    if (g_keydir[0] == '\0')
+        return;
+    snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
+    unlink(path);
+    rmdir(g_keydir);
 }

@@ -36,6 +36,12 @@ int it_get_accept(const char *path, const char *bearer, const char *accept, it_r
 int it_get_accept(const char *path, const char *bearer, const char *accept, it_resp *out);
 void it_resp_free(it_resp *r); /* NULL-safe; frees json and raw */
 
+/* A fresh EC P-256 signing key in a private temporary directory, named by
+ * SESSHU_JWT_SIGNING_KEY_FILE, for tests that mint their own tokens. 0 or -1.
+ * it_drop_signing_key removes it. */
+int it_make_signing_key(void);
+void it_drop_signing_key(void);
+
 /* Run SQL as the service's own database user (for setup and checks).
  * Returns the first column of the first row as a malloc'd string (or NULL). */
 char *it_sql_value(const char *sql);

@@ -18,39 +18,6 @@
 #include "sesshu/crypto.h"
 #include "sesshu/jwt.h"
 
-static char g_keydir[64];
-
-static int make_key(void)
-{
-    char path[128];
-    EVP_PKEY *k = NULL;
-    FILE *f = NULL;
-    int rc = -1;
-
-    snprintf(g_keydir, sizeof(g_keydir), "/tmp/notice-test-XXXXXX");
-    if (mkdtemp(g_keydir) == NULL || (k = EVP_EC_gen("P-256")) == NULL)
-        goto out;
-    snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
-    if ((f = fopen(path, "w")) == NULL || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL))
-        goto out;
-    setenv("SESSHU_JWT_SIGNING_KEY_FILE", path, 1);
-    rc = 0;
-out:
-    if (f != NULL)
-        fclose(f);
-    EVP_PKEY_free(k);
-    return rc;
-}
-
-static void drop_key(void)
-{
-    char path[128];
-
-    snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
-    unlink(path);
-    rmdir(g_keydir);
-}
-
 /* A token for a made-up user; org_id (room for 40) receives its organisation. */
 static char *mint(int org_type, const char *pref, int role, char *org_id)
 {
@@ -196,12 +163,12 @@ int main(void)
     SRunner *sr = NULL;
     int failed;
 
-    if (make_key() != 0) {
+    if (it_make_signing_key() != 0) {
         fprintf(stderr, "notice_test: cannot make a signing key\n");
         return 1;
     }
     if (it_start(&ntc_service) < 0) {
-        drop_key();
+        it_drop_signing_key();
         return 1;
     }
     sr = srunner_create(notice_suite());
@@ -210,6 +177,6 @@ int main(void)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     it_stop();
-    drop_key();
+    it_drop_signing_key();
     return failed == 0 ? 0 : 1;
 }

@@ -43,6 +43,18 @@ START_TEST(dates)
 }
 END_TEST
 
+START_TEST(uuids)
+{
+    ck_assert(ss_uuid_ok("6f1c1d1e-0000-4000-8000-0000000000aa"));
+    ck_assert(ss_uuid_ok("6F1C1D1E-0000-4000-8000-0000000000AA"));
+    ck_assert(!ss_uuid_ok("6f1c1d1e-0000-4000-8000-0000000000a"));
+    ck_assert(!ss_uuid_ok("6f1c1d1e00000-4000-8000-0000000000aa"));
+    ck_assert(!ss_uuid_ok("6f1c1d1e-0000-4000-8000-0000000000ag"));
+    ck_assert(!ss_uuid_ok("' OR 1=1 --"));
+    ck_assert(!ss_uuid_ok(NULL));
+}
+END_TEST
+
 START_TEST(emails)
 {
     ck_assert(ss_email_ok("taro.yamada@city.shibuya.tokyo.jp"));
@@ -66,4 +78,5 @@ START_TEST(error_table)
 }
 END_TEST
 
-UNIT_MAIN("text", utf8_accepts_japanese, utf8_rejects_bad_sequences, dates, emails, error_table)
+UNIT_MAIN("text", utf8_accepts_japanese, utf8_rejects_bad_sequences, dates, uuids, emails,
+          error_table)

@@ -176,3 +176,17 @@ void ss_deadline(struct timespec *ts, int clock, long ms)
         ts->tv_nsec -= 1000000000L;
     }
 }
+
+bool ss_uuid_ok(const char *s)
+{
+    if (s == NULL || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        bool hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+                   (s[i] >= 'A' && s[i] <= 'F');
+        if (dash ? s[i] != '-' : !hex)
+            return false;
+    }
+    return true;
+}

@@ -9,6 +9,8 @@
 bool ss_utf8_valid(const char *s, size_t len);
 /* Number of code points in valid UTF-8. */
 size_t ss_utf8_len(const char *s);
+/* 8-4-4-4-12 hexadecimal UUID text (ids in paths are checked before SQL). */
+bool ss_uuid_ok(const char *s);
 /* YYYY-MM-DD naming a real date. */
 bool ss_date_ok(const char *s);
 /* RFC 3339 timestamp with offset (Z or +hh:mm). */
