@@ -9,6 +9,8 @@
 # the services' logs for sanitizer reports, and ends with one line: "N passed, N failed".
 # Exits non-zero if anything failed or a layer could not run.
 #   SESSHU_TEST_KEEP=1    keep the throwaway directory (logs, database) for a look afterwards
+#   SESSHU_TEST_API_FILES="a.test.mjs b.test.mjs"   run only these API test files (tests/api)
+#   SESSHU_TEST_PORT_OFFSET=N   move every port by N, so two test stacks can run side by side
 #   SESSHU_BUILD_DIR, SESSHU_ASAN_BUILD_DIR   other build directories than build/, build-asan/
 # shellcheck source-path=SCRIPTDIR
 # shellcheck disable=SC2317 # the run_* helpers are called through check()
@@ -284,7 +286,9 @@ else
     SESSHU_TEST_ACCOUNT_URL=http://127.0.0.1:$(ss_svc_port account)
     SESSHU_TEST_AUDIT_URL=http://127.0.0.1:$(ss_svc_port audit)
     export SESSHU_TEST_ACCOUNT_URL SESSHU_TEST_AUDIT_URL
-    (cd tests/api && node --test --test-concurrency=1 --test-reporter=tap) 2>&1 | tee "$OUT/api.log"
+    # SESSHU_TEST_API_FILES="master.test.mjs ..." runs only those files (a developer's loop).
+    # shellcheck disable=SC2086 # a list of file names
+    (cd tests/api && node --test --test-concurrency=1 --test-reporter=tap ${SESSHU_TEST_API_FILES:-}) 2>&1 | tee "$OUT/api.log"
     api_rc=${PIPESTATUS[0]}
     pass=$(grep -E '^# pass [0-9]+$' "$OUT/api.log" | tail -n 1 | awk '{print $3}')
     fail=$(grep -E '^# fail [0-9]+$' "$OUT/api.log" | tail -n 1 | awk '{print $3}')

@@ -10,7 +10,9 @@
 //   operator: organizations.read_all, access_logs.read, access_logs.verify, accounts.maintain;
 //   municipality: access_logs.read;
 //   municipality and non-insurance admins: api_clients.manage (token service, H-2);
-//   chuokai, mhlw, operator, kokuhoren: notices.post (notice service, H-11).
+//   chuokai, mhlw, operator, kokuhoren: notices.post (notice service, H-11);
+//   everyone: masters.read, masters.write; admins and the operator: masters.import (H-8);
+//   records service (H-3, H-4, H-7): see `rec` in permissions().
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, ok } from './lib/http.mjs';
@@ -43,6 +45,22 @@ function permissions(type, role) {
   }
   // H-11: notice authors (notice service).
   if (['chuokai', 'mhlw', 'operator', 'kokuhoren'].includes(type)) p.add('notices.post');
+  // H-8: everyone reads and edits its own masters (the master service narrows per master);
+  // admins and the operator import.
+  p.add('masters.read');
+  p.add('masters.write');
+  if (role === 'admin' || type === 'operator') p.add('masters.import');
+  // H-3, H-4, H-7 (records service).
+  const rec = {
+    municipality: ['persons.read', 'persons.write', 'records.read', 'records.write', 'linkage.read',
+      'questionnaires.read', 'mch.read', 'mch.write'],
+    medical_institution: ['records.read', 'records.write', 'questionnaires.read', 'questionnaires.write'],
+    non_insurance_medical_institution: ['records.read', 'records.write', 'questionnaires.read', 'questionnaires.write'],
+    kokuhoren: ['records.read'],
+    mhlw: ['records.read', 'questionnaire_templates.manage'],
+    operator: ['questionnaire_templates.manage'],
+  };
+  for (const x of rec[type] ?? []) p.add(x);
   return p;
 }
 

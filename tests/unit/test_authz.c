@@ -66,11 +66,31 @@ START_TEST(names_and_menu)
     ck_assert_int_eq(ss_role_parse("admin"), SS_ROLE_ADMIN);
     ck_assert_int_eq(ss_role_parse("root"), SS_ROLE_NONE);
     ck_assert_ptr_nonnull(menu);
-    ck_assert_uint_eq(json_array_size(menu), 2); /* profile, access_logs.read */
+    /* profile, access_logs.read, masters.read/write, and the municipality's eight of the
+     * records service (persons, records, linkage, questionnaires, maternal/child health). */
+    ck_assert_uint_eq(json_array_size(menu), 12);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(menu, 0), "permission")),
                      "profile");
     json_decref(menu);
 }
 END_TEST
 
-UNIT_MAIN("authz", matrix, ownership, names_and_menu)
+START_TEST(vaccinee)
+{
+    ss_principal v;
+
+    memset(&v, 0, sizeof(v));
+    v.kind = SS_PRINCIPAL_VACCINEE;
+    ck_assert(!ss_authz_has(&v, SS_PERM_SELF_READ)); /* not bound to a person */
+    strcpy(v.person_id, "6f1c1d1e-0000-4000-8000-0000000000aa");
+    ck_assert(ss_authz_has(&v, SS_PERM_SELF_READ));
+    ck_assert(ss_authz_has(&v, SS_PERM_SELF_WRITE));
+    ck_assert(ss_authz_has(&v, SS_PERM_AUTHENTICATED));
+    for (int perm = SS_PERM_AUTHENTICATED + 1; perm < SS_PERM_COUNT_; perm++)
+        if (perm != SS_PERM_SELF_READ && perm != SS_PERM_SELF_WRITE)
+            ck_assert_msg(!ss_authz_has(&v, perm), "a vaccinee holds %s", ss_perm_name(perm));
+    ck_assert(!ss_authz_is_national(&v));
+}
+END_TEST
+
+UNIT_MAIN("authz", matrix, ownership, names_and_menu, vaccinee)

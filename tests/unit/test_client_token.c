@@ -7,6 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +106,21 @@ START_TEST(client_authz)
     strcpy(c.org_id, "o1");
     ck_assert(ss_authz_has(&c, SS_PERM_PUBLIC));
     ck_assert(ss_authz_has(&c, SS_PERM_AUTHENTICATED));
-    for (int perm = SS_PERM_AUTHENTICATED + 1; perm < SS_PERM_COUNT_; perm++)
-        ck_assert_msg(!ss_authz_has(&c, perm), "a client holds %s", ss_perm_name(perm));
+    /* Exactly the scope table's permissions, never a user-only one. */
+    for (int perm = SS_PERM_AUTHENTICATED + 1; perm < SS_PERM_COUNT_; perm++) {
+        bool want = perm == SS_PERM_PERSONS_READ || perm == SS_PERM_PERSONS_WRITE ||
+                    perm == SS_PERM_RECORDS_READ || perm == SS_PERM_RECORDS_WRITE ||
+                    perm == SS_PERM_QUESTIONNAIRES_READ || perm == SS_PERM_MCH_READ ||
+                    perm == SS_PERM_MCH_WRITE || perm == SS_PERM_MASTERS_READ ||
+                    perm == SS_PERM_LINKAGE_READ;
+
+        ck_assert_msg(ss_authz_has(&c, perm) == want, "a client %s %s", want ? "lacks" : "holds",
+                      ss_perm_name(perm));
+    }
+    c.scopes = SS_SCOPE(RECORDS_READ);
+    ck_assert(ss_authz_has(&c, SS_PERM_RECORDS_READ));
+    ck_assert(!ss_authz_has(&c, SS_PERM_RECORDS_WRITE));
+    ck_assert(!ss_authz_has(&c, SS_PERM_MASTERS_READ));
     ck_assert_int_eq(ss_authz_same_org(&c, "o1"), 0);
     ck_assert_int_eq(ss_authz_same_org(&c, "o2"), SS_ERR_NOT_FOUND);
     ck_assert(!ss_authz_is_national(&c));

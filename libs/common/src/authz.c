@@ -31,6 +31,29 @@ static const char *const perm_desc[] = {NULL, NULL,
 #undef SS_D_
 };
 
+/* H-3, H-4, H-7 (records service), DOMAIN.md 8.3: a municipality keeps its residents, their
+ * records, questionnaires and maternal/child health data; an institution registers records and
+ * questionnaires of its visits and reads a patient's past history; a 国保連合会 reads records for
+ * claims; the ministry reads records for the DB and keeps the questionnaire templates with the
+ * operator. Ownership (which persons) is the records service's check. */
+static unsigned long long records_grants(int org_type)
+{
+    switch (org_type) {
+    case SS_ORG_MUNICIPALITY:
+        return BIT(SS_PERM_PERSONS_READ) | BIT(SS_PERM_PERSONS_WRITE) | BIT(SS_PERM_RECORDS_READ) |
+               BIT(SS_PERM_RECORDS_WRITE) | BIT(SS_PERM_LINKAGE_READ) |
+               BIT(SS_PERM_QUESTIONNAIRES_READ) | BIT(SS_PERM_MCH_READ) | BIT(SS_PERM_MCH_WRITE);
+    case SS_ORG_MEDICAL:
+    case SS_ORG_NONINS_MEDICAL:
+        return BIT(SS_PERM_RECORDS_READ) | BIT(SS_PERM_RECORDS_WRITE) |
+               BIT(SS_PERM_QUESTIONNAIRES_READ) | BIT(SS_PERM_QUESTIONNAIRES_WRITE);
+    case SS_ORG_KOKUHOREN: return BIT(SS_PERM_RECORDS_READ);
+    case SS_ORG_MHLW: return BIT(SS_PERM_RECORDS_READ) | BIT(SS_PERM_QUESTIONNAIRE_TEMPLATES);
+    case SS_ORG_OPERATOR: return BIT(SS_PERM_QUESTIONNAIRE_TEMPLATES);
+    default: return 0;
+    }
+}
+
 /* Permissions of every user of an organisation type, and extra ones of its admins. */
 static unsigned long long grants(int org_type, int role)
 {
@@ -66,6 +89,12 @@ static unsigned long long grants(int org_type, int role)
     if (org_type == SS_ORG_CHUOKAI || org_type == SS_ORG_MHLW || org_type == SS_ORG_OPERATOR ||
         org_type == SS_ORG_KOKUHOREN)
         g |= BIT(SS_PERM_NOTICES_POST);
+    /* H-8: every organisation reads the masters and edits the ones it owns (the master
+     * service narrows masters.write per master, DOMAIN.md 8.3); admins bulk-import. */
+    g |= BIT(SS_PERM_MASTERS_READ) | BIT(SS_PERM_MASTERS_WRITE);
+    if (admin || org_type == SS_ORG_OPERATOR)
+        g |= BIT(SS_PERM_MASTERS_IMPORT);
+    g |= records_grants(org_type);
     return g;
 }
 
@@ -84,7 +113,16 @@ static const struct {
     unsigned scope;
     int perm;
 } scope_grants[] = {
-    {0, SS_PERM_PUBLIC}, /* sentinel: no scope grants a permission yet */
+    {SS_SCOPE(PERSONS_WRITE), SS_PERM_PERSONS_WRITE},
+    {SS_SCOPE(PERSONS_WRITE), SS_PERM_PERSONS_READ},
+    {SS_SCOPE(RECORDS_READ), SS_PERM_RECORDS_READ},
+    {SS_SCOPE(RECORDS_READ), SS_PERM_PERSONS_READ},
+    {SS_SCOPE(RECORDS_WRITE), SS_PERM_RECORDS_WRITE},
+    {SS_SCOPE(QUESTIONNAIRES_READ), SS_PERM_QUESTIONNAIRES_READ},
+    {SS_SCOPE(MCH_WRITE), SS_PERM_MCH_WRITE},
+    {SS_SCOPE(MCH_WRITE), SS_PERM_MCH_READ},
+    {SS_SCOPE(MASTERS_READ), SS_PERM_MASTERS_READ},
+    {SS_SCOPE(LINKAGE_READ), SS_PERM_LINKAGE_READ},
 };
 
 static unsigned long long client_grants(unsigned scopes)
@@ -201,6 +239,8 @@ bool ss_authz_has(const ss_principal *p, int perm)
         return false;
     if (p->kind == SS_PRINCIPAL_CLIENT)
         return (client_grants(p->scopes) & BIT(perm)) != 0;
+    if (p->kind == SS_PRINCIPAL_VACCINEE)
+        return p->person_id[0] != '\0' && (perm == SS_PERM_SELF_READ || perm == SS_PERM_SELF_WRITE);
     if (p->kind != SS_PRINCIPAL_USER)
         return false;
     return (grants(p->org_type, p->role) & BIT(perm)) != 0;

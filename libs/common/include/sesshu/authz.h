@@ -44,7 +44,22 @@ enum ss_role { SS_ROLE_NONE = 0, SS_ROLE_USER = 1, SS_ROLE_ADMIN = 2 };
     X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")                 \
     X(ACCOUNTS_MAINTAIN, "accounts.maintain", "アカウント自動停止ジョブの実行 (H-1-8)")          \
     X(API_CLIENTS_MANAGE, "api_clients.manage", "外部システム連携用APIクライアントの管理 (H-2)") \
-    X(NOTICES_POST, "notices.post", "お知らせの発信 (H-11)")
+    X(NOTICES_POST, "notices.post", "お知らせの発信 (H-11)")                                     \
+    X(MASTERS_READ, "masters.read", "マスタの参照 (H-8-9)")                                      \
+    X(MASTERS_WRITE, "masters.write", "マスタの登録・更新 (H-8-1 … H-8-6)")                      \
+    X(MASTERS_IMPORT, "masters.import", "マスタの一括取込・連携 (H-8-7, H-8-8)")                 \
+    X(PERSONS_READ, "persons.read", "接種対象者の照会 (H-3-2)")                                  \
+    X(PERSONS_WRITE, "persons.write", "接種対象者の登録・更新 (H-3-1)")                          \
+    X(RECORDS_READ, "records.read", "接種記録の照会 (H-3-2)")                                    \
+    X(RECORDS_WRITE, "records.write", "接種記録の登録・訂正 (H-3)")                              \
+    X(LINKAGE_READ, "linkage.read", "健康管理システム連携フィード (H-3-1)")                      \
+    X(QUESTIONNAIRES_READ, "questionnaires.read", "予診票の照会 (H-4-1)")                        \
+    X(QUESTIONNAIRES_WRITE, "questionnaires.write", "予診票の登録・医師記入 (H-4)")              \
+    X(QUESTIONNAIRE_TEMPLATES, "questionnaire_templates.manage", "予診票様式の管理 (H-4)")       \
+    X(MCH_READ, "mch.read", "母子保健・健診情報の照会 (H-7)")                                    \
+    X(MCH_WRITE, "mch.write", "母子保健・健診情報の登録 (H-7-1, H-7-2)")                         \
+    X(SELF_READ, "self.read", "本人・子の接種記録等の閲覧 (H-3-3)")                              \
+    X(SELF_WRITE, "self.write", "本人・子の予診票の事前入力 (H-4)")
 
 enum ss_perm {
     SS_PERM_PUBLIC = 0,        /* no authentication */
@@ -55,7 +70,14 @@ enum ss_perm {
         SS_PERM_COUNT_
 };
 
-enum ss_principal_kind { SS_PRINCIPAL_NONE = 0, SS_PRINCIPAL_USER = 1, SS_PRINCIPAL_CLIENT = 2 };
+/* VACCINEE: a person (接種対象者) through the Mynaportal-style front end, with a token bound
+ * to one verified person (person_id); holds self.read and self.write only. */
+enum ss_principal_kind {
+    SS_PRINCIPAL_NONE = 0,
+    SS_PRINCIPAL_USER = 1,
+    SS_PRINCIPAL_CLIENT = 2,
+    SS_PRINCIPAL_VACCINEE = 3
+};
 
 /* Who is calling. Filled by the dispatcher from a verified token; handlers
  * only read it. Fixed-size, no heap. */
@@ -76,6 +98,8 @@ typedef struct ss_principal {
     /* Clients only (appended: the members above keep their layout). */
     unsigned scopes;     /* bitmask of SS_SCOPE_* granted to the token */
     char client_gen[40]; /* the client's generation id: revoking it refuses every token */
+    /* Vaccinees only: the records service's person id the token is bound to. */
+    char person_id[40];
 } ss_principal;
 
 /* API client scopes (H-2): a fixed list. A scope grants the permissions of

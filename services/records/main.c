@@ -1,0 +1,8 @@
+/* main.c - the records service (H-3, H-4, H-7): vaccinees, vaccination records, screening
+ * questionnaires, maternal/child health information, the linkage feed and FHIR. */
+#include "rec.h"
+
+int main(int argc, char **argv)
+{
+    return ss_server_run(&rec_service, argc, argv);
+}
