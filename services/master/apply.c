@@ -67,16 +67,17 @@ static int copy_in(ss_dbc *c, const mst_batch *b)
     return rc;
 }
 
-/* counts{} from mst_diff, and the strategy's refusals as row errors. */
+/* counts{} from stage_diff, and the strategy's refusals as row errors. */
 static int count_ops(ss_dbc *c, mst_batch *b, json_t *counts)
 {
     PGresult *res = NULL;
     const char *bad = b->strategy == MST_INSERT_ONLY
-                          ? "SELECT line FROM mst_diff WHERE op <> 'added' ORDER BY line"
+                          ? "SELECT line FROM master.stage_diff WHERE op <> 'added' ORDER BY line"
                       : b->strategy == MST_UPDATE_ONLY
-                          ? "SELECT line FROM mst_diff WHERE op = 'added' ORDER BY line"
+                          ? "SELECT line FROM master.stage_diff WHERE op = 'added' ORDER BY line"
                           : NULL;
-    int rc = ss_db_exec(c, "SELECT op, count(*)::text FROM mst_diff GROUP BY op", 0, NULL, &res);
+    int rc = ss_db_exec(c, "SELECT op, count(*)::text FROM master.stage_diff GROUP BY op", 0, NULL,
+                        &res);
 
     json_object_set_new(counts, "added", json_integer(0));
     json_object_set_new(counts, "changed", json_integer(0));
@@ -208,7 +209,7 @@ int mst_apply(ss_req *r, mst_batch *b, json_t **result)
     ss_dbc *c = NULL;
     json_t *out = json_object(), *counts = json_object();
     char change[24] = "";
-    bool apply;
+    bool apply, work;
     int rc;
 
     *result = NULL;
@@ -222,7 +223,17 @@ int mst_apply(ss_req *r, mst_batch *b, json_t **result)
         (rc = stage_and_diff(c, b, out, counts)) != 0)
         goto out;
     apply = !b->dry_run && b->nerrors == 0;
-    if (apply && ((rc = write_all(c, b, change, out)) != 0 || (rc = ss_db_commit(c)) != 0))
+    /* Nothing added, changed or retired: no change number, the ETag stays. */
+    work = json_integer_value(json_object_get(counts, "added")) +
+               json_integer_value(json_object_get(counts, "changed")) +
+               json_integer_value(json_object_get(counts, "retired")) >
+           0;
+    /* The staged rows leave before the commit: no other transaction ever sees one. */
+    if (apply && work &&
+        ((rc = write_all(c, b, change, out)) != 0 ||
+         (rc = ss_db_exec(c, b->m->sql->stage, 0, NULL, NULL)) != 0 ||
+         (rc = ss_db_exec(c, "DELETE FROM master.stage_diff", 0, NULL, NULL)) != 0 ||
+         (rc = ss_db_commit(c)) != 0))
         goto out;
     json_object_set_new(counts, "errors", json_integer(b->nerrors));
     json_object_set_new(out, "errors", b->errors ? json_incref(b->errors) : json_array());
@@ -232,7 +243,7 @@ int mst_apply(ss_req *r, mst_batch *b, json_t **result)
     json_object_set_new(out, "effective_date", json_string(b->effective));
     json_object_set_new(out, "rows", json_integer(b->nrows));
     json_object_set_new(out, "committed", json_boolean(apply));
-    json_object_set_new(out, "change", apply ? json_integer(atoll(change)) : json_null());
+    json_object_set_new(out, "change", apply && work ? json_integer(atoll(change)) : json_null());
     if (json_object_get(out, "written") == NULL)
         json_object_set_new(out, "written", json_array());
     *result = out;

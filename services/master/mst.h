@@ -90,10 +90,10 @@ struct mst_sql {
     char *history;    /* $1.. keys */
     char *changes;    /* $1 since change, $2 since version, $3 limit */
     char *export_;    /* $1 as_of */
-    char *stage;      /* CREATE TEMP TABLE mst_stage */
-    char *copy;       /* COPY mst_stage FROM STDIN */
-    char *diff;       /* CREATE TEMP TABLE mst_diff: ops per staged line */
-    char *diff_list;  /* the listed entries of mst_diff, with before/after */
+    char *stage;      /* DELETE the transaction's rows of stage_<master> (005_stage.sql) */
+    char *copy;       /* COPY stage_<master> FROM STDIN */
+    char *diff;       /* INSERT INTO stage_diff: the op of every staged line */
+    char *diff_list;  /* the listed entries of stage_diff, with before/after */
     char *missing;    /* $1 effective date, $2 owner or NULL: current keys not staged */
     char *supersede;  /* $1 batch: supersede what the staged rows overlap, re-insert the rest */
     char *insert;     /* $1 source, $2 created_by: the staged rows as new versions */
@@ -141,18 +141,23 @@ typedef struct mst_batch {
     long strategy_errors; /* rows refused by the strategy (key exists / no such key) */
     const char *created_by;
     const ss_principal *who;
+    bool poison; /* the next row already has an error (set by mst_json_texts) */
     /* Keys seen so far (duplicate detection): open addressing over "k1~k2~k3" strings. */
     char **keys;
     long *key_lines;
     size_t kcap, kn;
 } mst_batch;
 
+/* A value that was already refused (wrong JSON type): vals[i] == mst_bad. */
+extern const char mst_bad[];
 /* Check one row given as text (vals[i] for column i, then valid_from, valid_to; NULL or ""
  * = absent) and append it to the COPY text. Row errors go to b->errors (0 returned); a row
  * the principal may not edit returns SS_ERR_FORBIDDEN; SS_ERR_NOMEM. */
 int mst_stage_row(mst_batch *b, const char *const *vals, long line);
 /* A JSON object row as texts for mst_stage_row: vals (MST_MAX_COLS + 2 entries) point into
- * store (bufsz bytes). Unknown members and wrong types are row errors (returns 1); 0 ok. */
+ * store (bufsz bytes). Unknown members and wrong types are row errors: the row is marked so
+ * that mst_stage_row still checks the rest but never stages it. 1 when the row cannot be
+ * checked further (not an object, too long); 0 otherwise. */
 int mst_json_texts(mst_batch *b, const json_t *row, long line, const char **vals, char *store,
                    size_t bufsz);
 

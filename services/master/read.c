@@ -214,7 +214,8 @@ int mst_h_changes(ss_req *r)
         goto out;
     if ((rc = mst_check_params(r, m, allowed, false)) != 0 ||
         (rc = since_param(r, "since", &since)) != 0 ||
-        (rc = ss_page_params(r, 100, 1000, &lim, &cursor)) != 0 || json_array_size(r->errors) > 0) {
+        (rc = ss_page_params(r, 100, SS_PAGE_MAX, &lim, &cursor)) != 0 ||
+        json_array_size(r->errors) > 0) {
         rc = SS_ERR_VALIDATION;
         goto out;
     }

@@ -11,6 +11,11 @@
 #include "mst.h"
 #include "sesshu/err.h"
 
+/* Staging columns that are no part of a row's "after" in a diff. */
+#define STAGE_EXTRA                                                                            \
+    "ARRAY['line', 'version', 'source', 'superseded_at', 'superseded_version', 'created_at', " \
+    "'created_by']::text[]"
+
 static int put(ss_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int put(ss_buf *b, const char *fmt, ...)
 {
@@ -159,7 +164,7 @@ static char *build_diff(const mst_master *m)
     ss_buf b = {0};
 
     put(&b,
-        "CREATE TEMP TABLE mst_diff ON COMMIT DROP AS SELECT s.line, CASE WHEN NOT EXISTS "
+        "INSERT INTO master.stage_diff (line, op) SELECT s.line, CASE WHEN NOT EXISTS "
         "(SELECT 1 FROM master.%s o WHERE o.superseded_at IS NULL AND ",
         m->name);
     keyeq(&b, m, "o", "s");
@@ -175,7 +180,7 @@ static char *build_diff(const mst_master *m)
     ss_buf_str(&b, ", NULL) IS NOT DISTINCT FROM (");
     for (int i = m->nkeys; i < m->ncols; i++)
         put(&b, "%ss.%s", i > m->nkeys ? ", " : "", m->cols[i].name);
-    ss_buf_str(&b, ", NULL)) THEN 'unchanged' ELSE 'changed' END AS op FROM mst_stage s");
+    put(&b, ", NULL)) THEN 'unchanged' ELSE 'changed' END FROM master.stage_%s s", m->name);
     return take(&b);
 }
 
@@ -190,9 +195,12 @@ static char *build_diff_list(const mst_master *m)
         m->name);
     keyeq(&b, m, "o", "s");
     ss_buf_str(&b, " ORDER BY (o.valid_from <= s.valid_from) DESC, o.valid_from DESC LIMIT 1), "
-                   "to_jsonb(s) - 'line' FROM (SELECT line, op, row_number() OVER (PARTITION BY op "
-                   "ORDER BY line) AS rn FROM mst_diff) d JOIN mst_stage s ON s.line = d.line "
-                   "WHERE d.op <> 'unchanged' AND d.rn <= $1::int ORDER BY d.line");
+                   "to_jsonb(s) - " STAGE_EXTRA " FROM (SELECT line, op, row_number() OVER "
+                   "(PARTITION BY op ORDER BY line) AS rn FROM master.stage_diff) d ");
+    put(&b,
+        "JOIN master.stage_%s s ON s.line = d.line WHERE d.op <> 'unchanged' AND d.rn <= $1::int "
+        "ORDER BY d.line",
+        m->name);
     return take(&b);
 }
 
@@ -211,10 +219,9 @@ static char *build_supersede(const mst_master *m)
 
     put(&b,
         "WITH hit AS (UPDATE master.%s o SET superseded_at = now(), superseded_version = "
-        "$1::bigint "
-        "FROM mst_stage s JOIN mst_diff d ON d.line = s.line WHERE d.op <> 'unchanged' AND "
-        "o.superseded_at IS NULL AND ",
-        m->name);
+        "$1::bigint FROM master.stage_%s s JOIN master.stage_diff d ON d.line = s.line WHERE "
+        "d.op <> 'unchanged' AND o.superseded_at IS NULL AND ",
+        m->name, m->name);
     keyeq(&b, m, "o", "s");
     ss_buf_str(&b, " AND o.valid_from <= coalesce(s.valid_to, 'infinity') AND coalesce(o.valid_to, "
                    "'infinity') >= s.valid_from RETURNING ");
@@ -240,9 +247,10 @@ static char *build_insert(const mst_master *m)
     cols(&b, m, "");
     ss_buf_str(&b, ", valid_from, valid_to, source, created_by) SELECT ");
     cols(&b, m, "s");
-    ss_buf_str(&b,
-               ", s.valid_from, s.valid_to, $1, $2 FROM mst_stage s JOIN mst_diff d ON d.line = "
-               "s.line WHERE d.op <> 'unchanged' ORDER BY s.line");
+    put(&b,
+        ", s.valid_from, s.valid_to, $1, $2 FROM master.stage_%s s JOIN master.stage_diff d ON "
+        "d.line = s.line WHERE d.op <> 'unchanged' ORDER BY s.line",
+        m->name);
     return take(&b);
 }
 
@@ -264,8 +272,8 @@ static char *build_missing(const mst_master *m, bool apply)
     }
     put(&b,
         "o.superseded_at IS NULL AND coalesce(o.valid_to, 'infinity') >= $1::date AND ($2::text "
-        "IS NULL OR o.%s::text = $2) AND NOT EXISTS (SELECT 1 FROM mst_stage s WHERE ",
-        own);
+        "IS NULL OR o.%s::text = $2) AND NOT EXISTS (SELECT 1 FROM master.stage_%s s WHERE ",
+        own, m->name);
     keyeq(&b, m, "s", "o");
     ss_buf_str(&b, ")");
     if (!apply) {
@@ -313,11 +321,9 @@ static int build_one(mst_master *m)
     q->history = build_get(m, true);
     q->changes = build_changes(m);
     q->export_ = build_export(m);
-    put(&b, "CREATE TEMP TABLE mst_stage ON COMMIT DROP AS SELECT 0::int AS line, ");
-    cols(&b, m, "");
-    put(&b, ", valid_from, valid_to FROM master.%s WITH NO DATA", m->name);
+    put(&b, "DELETE FROM master.stage_%s", m->name);
     q->stage = take(&b);
-    put(&b, "COPY mst_stage (line, ");
+    put(&b, "COPY master.stage_%s (line, ", m->name);
     cols(&b, m, "");
     ss_buf_str(&b, ", valid_from, valid_to) FROM STDIN");
     q->copy = take(&b);

@@ -99,6 +99,8 @@ static int check_key(mst_batch *b, const char *const *vals, long line)
     return 1;
 }
 
+const char mst_bad[] = "";
+
 int mst_stage_row(mst_batch *b, const char *const *vals, long line)
 {
     const mst_master *m = b->m;
@@ -107,6 +109,14 @@ int mst_stage_row(mst_batch *b, const char *const *vals, long line)
     char num[24];
     int bad = 0, rc;
 
+    if (b->poison) {
+        b->poison = false;
+        bad++;
+    }
+    /* Another organisation's row is refused before anything else is said about it. */
+    if (b->who != NULL && vals[m->own_col] != NULL && vals[m->own_col][0] != '\0' &&
+        mst_row_owner_ok(m, b->who, vals[m->own_col]) != NULL)
+        return SS_ERR_FORBIDDEN;
     snprintf(num, sizeof(num), "%ld", line);
     if (ss_buf_str(&b->copy, num) != 0)
         return SS_ERR_NOMEM;
@@ -115,7 +125,9 @@ int mst_stage_row(mst_batch *b, const char *const *vals, long line)
 
         texts[i] = vals[i] ? vals[i] : "";
         ss_buf_str(&b->copy, "\t");
-        if ((why = mst_value_copy(&m->cols[i], vals[i], &b->copy)) != NULL) {
+        if (vals[i] == mst_bad) {
+            bad++;
+        } else if ((why = mst_value_copy(&m->cols[i], vals[i], &b->copy)) != NULL) {
             mst_batch_error(b, line, m->cols[i].name, why);
             bad++;
         }
@@ -130,6 +142,7 @@ int mst_stage_row(mst_batch *b, const char *const *vals, long line)
     }
     if (bad == 0 && b->who != NULL && mst_row_owner_ok(m, b->who, vals[m->own_col]) != NULL) {
         b->copy.len = mark;
+        b->copy.s[mark] = '\0';
         return SS_ERR_FORBIDDEN;
     }
     if (bad == 0 && (rc = period(b, vals[m->ncols], vals[m->ncols + 1], line, &b->copy)) != 0)
@@ -190,7 +203,6 @@ int mst_json_texts(mst_batch *b, const json_t *row, long line, const char **vals
     const char *name;
     json_t *v;
     size_t used = 0;
-    int bad = 0;
 
     for (int i = 0; i < m->ncols + 2; i++)
         vals[i] = NULL;
@@ -206,8 +218,8 @@ int mst_json_texts(mst_batch *b, const json_t *row, long line, const char **vals
             i++;
         if (i == m->ncols && strcmp(name, "valid_from") != 0 && strcmp(name, "valid_to") != 0) {
             if (strcmp(name, "version") != 0 && strcmp(name, "source") != 0) {
-                mst_batch_error(b, line, NULL, "has an unknown member");
-                bad = 1;
+                mst_batch_error(b, line, name, "is not a column of this master");
+                b->poison = true;
             }
             continue;
         }
@@ -221,11 +233,12 @@ int mst_json_texts(mst_batch *b, const json_t *row, long line, const char **vals
                         bufsz - used > 4096 ? 4096 : bufsz - used);
         if (why != NULL) {
             mst_batch_error(b, line, name, why);
-            bad = 1;
+            vals[i] = mst_bad;
+            b->poison = true;
             continue;
         }
         vals[i] = store + used;
         used += strlen(store + used) + 1;
     }
-    return bad;
+    return 0;
 }
