@@ -135,7 +135,7 @@ static const char *check_scalar(const mst_col *c, const char *s)
         return (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) ? NULL : "must be true or false";
     case MST_DATE: return ss_date_ok(s) ? NULL : "must be a date YYYY-MM-DD";
     case MST_INTERVAL:
-        return strlen(s) <= 40 && all_in(s, "0123456789 -abcdefghijklmnopqrstuvwxyz")
+        return strlen(s) <= 40 && all_in(s, "0123456789 -:.abcdefghijklmnopqrstuvwxyz")
                    ? NULL
                    : "must be an interval such as '2 mons -1 days'";
     case MST_NUMERIC:

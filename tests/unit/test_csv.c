@@ -44,6 +44,24 @@ START_TEST(csv_plain_and_quoted)
 }
 END_TEST
 
+START_TEST(csv_trailing_separator_at_end)
+{
+    /* A record ending in a separator at the very end of the buffer (no line break). */
+    const char *s = "a,b,";
+    ss_csv *c = NULL;
+    char **f;
+    size_t n;
+    long line;
+
+    ck_assert_int_eq(ss_csv_open(&c, s, strlen(s)), 0);
+    ck_assert_int_eq(ss_csv_next(c, &f, &n, &line), 1);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(f[2], "");
+    ck_assert_int_eq(ss_csv_next(c, &f, &n, &line), 0);
+    ss_csv_close(c);
+}
+END_TEST
+
 START_TEST(csv_malformed)
 {
     ss_csv *c = open_str("ok,1\n\"open,2\n");
@@ -130,5 +148,5 @@ START_TEST(iconv_grows_buffer)
 }
 END_TEST
 
-UNIT_MAIN("csv", csv_plain_and_quoted, csv_malformed, csv_write_round_trip, iconv_shift_jis,
-          iconv_grows_buffer)
+UNIT_MAIN("csv", csv_plain_and_quoted, csv_trailing_separator_at_end, csv_malformed,
+          csv_write_round_trip, iconv_shift_jis, iconv_grows_buffer)

@@ -192,7 +192,7 @@ int ss_csv_next(ss_csv *c, char ***fields, size_t *n, long *line)
     for (;;) {
         if ((rc = new_field(c)) != 0)
             return rc;
-        if (*c->p == '"') {
+        if (c->p < c->end && *c->p == '"') {
             c->p++;
             rc = quoted(c);
         } else {
