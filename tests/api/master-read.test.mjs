@@ -220,3 +220,17 @@ test('the change feed returns everything since N, in pages', async () => {
   const none = await ok('listMasterChanges', 200, { token: mu.access, params: { master: 'prefectures' }, query: { since: first.last_change } });
   assert.equal(none.items.length, 0);
 });
+
+test('every service role reads the master schema (sesshu_master_reader), and nothing more', async () => {
+  const { psql } = await import('./lib/sql.mjs');
+  for (const role of ['sesshu_records', 'sesshu_account', 'sesshu_notice']) {
+    const { rows } = await psql(`SET ROLE ${role}; SELECT (SELECT count(*) FROM master.vaccines WHERE superseded_at IS NULL AND valid_from <= DATE '2026-11-01' AND (valid_to IS NULL OR valid_to >= DATE '2026-11-01')), (SELECT count(*) FROM master.schedules), (SELECT last_value FROM master.change_seq) > 0`);
+    assert.ok(Number(rows[0][0]) >= 25, role);
+    assert.ok(Number(rows[0][1]) >= 60, role);
+    assert.equal(rows[0][2], 't');
+    const w = await psql(`SET ROLE ${role}; UPDATE master.vaccines SET name = name WHERE false`, { allowError: true });
+    assert.notEqual(w.code, 0, `${role} must not write master.vaccines`);
+    const st = await psql(`SET ROLE ${role}; SELECT count(*) FROM master.stage_institutions`, { allowError: true });
+    assert.notEqual(st.code, 0, `${role} must not read the staging tables`);
+  }
+});
