@@ -187,9 +187,10 @@ static void write_audit(ss_req *r)
     memset(&row, 0, sizeof(row));
     row.request_id = r->request_id;
     row.service = r->svc->name;
-    row.actor_kind = w->kind == SS_PRINCIPAL_USER     ? "user"
-                     : w->kind == SS_PRINCIPAL_CLIENT ? "client"
-                                                      : "anonymous";
+    row.actor_kind = w->kind == SS_PRINCIPAL_USER       ? "user"
+                     : w->kind == SS_PRINCIPAL_CLIENT   ? "client"
+                     : w->kind == SS_PRINCIPAL_VACCINEE ? "vaccinee"
+                                                        : "anonymous";
     row.actor_id = w->kind ? w->sub : NULL;
     row.actor_login = w->login_id[0] ? w->login_id : NULL;
     row.org_id = w->org_id[0] ? w->org_id : NULL;
