@@ -12,6 +12,7 @@
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
+#include "sesshu/svc.h"
 #include "sesshu/text.h"
 #include "unit.h"
 
@@ -182,4 +183,29 @@ START_TEST(permissions)
 }
 END_TEST
 
-UNIT_MAIN("vaccinee_token", claims_to_principal, malformed_claims, revocation, expired, permissions)
+/* The token service resolves a person at the records service with a service
+ * token: accepted only by ss_svc_token_verify for its svc and aud, never as a
+ * principal. */
+START_TEST(service_token)
+{
+    char *tok = NULL, hdr[1200];
+    ss_principal p;
+
+    init_keys();
+    ck_assert_int_eq(ss_svc_token("token", "records", &tok), 0);
+    snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+    ck_assert_int_eq(ss_svc_token_verify(hdr, "token", "records"), 0);
+    ck_assert_int_eq(ss_svc_token_verify(hdr, "account", "records"), SS_ERR_UNAUTHORIZED);
+    ck_assert_int_eq(ss_svc_token_verify(hdr, "token", "audit"), SS_ERR_UNAUTHORIZED);
+    ck_assert_int_eq(ss_svc_token_verify(tok, "token", "records"), SS_ERR_UNAUTHORIZED);
+    ck_assert_int_eq(ss_svc_token_verify(NULL, "token", "records"), SS_ERR_UNAUTHORIZED);
+    ck_assert_int_eq(ss_jwt_principal(tok, &p), SS_ERR_UNAUTHORIZED);
+    hdr[strlen(hdr) - 3] ^= 1; /* a changed signature */
+    ck_assert_int_eq(ss_svc_token_verify(hdr, "token", "records"), SS_ERR_UNAUTHORIZED);
+    free(tok);
+    ss_jwt_shutdown();
+}
+END_TEST
+
+UNIT_MAIN("vaccinee_token", claims_to_principal, malformed_claims, revocation, expired, permissions,
+          service_token)

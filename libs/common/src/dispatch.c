@@ -123,7 +123,7 @@ static int check_query(ss_req *r)
             if (!pct_decode(q, nend, names[n], sizeof(names[n]), &len) || len == 0 ||
                 !ss_utf8_valid(names[n], len))
                 return ss_req_fail(r, SS_ERR_BAD_REQUEST, "a query parameter name is malformed");
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n && !(r->route->flags & SS_ROUTE_REPEAT_QUERY); i++)
                 if (strcmp(names[i], names[n]) == 0)
                     return ss_req_fail(r, SS_ERR_BAD_REQUEST, "query parameter %s is repeated",
                                        names[n]);
