@@ -137,11 +137,11 @@ int rec_h_fhir_patient(ss_req *r)
 /* The CapabilityStatement: what this server answers (public, as FHIR clients expect). */
 int rec_h_fhir_metadata(ss_req *r)
 {
-    json_t *imm_params = json_pack(
-        "[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name", "patient", "type",
-        "reference", "name", "date", "type", "date", "name", "vaccine-code", "type", "token",
-        "name", "lot-number", "type", "string", "name", "identifier", "type", "token", "name",
-        "status", "type", "token");
+    json_t *imm_params =
+        json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name",
+                  "patient", "type", "reference", "name", "date", "type", "date", "name",
+                  "vaccine-code", "type", "token", "name", "lot-number", "type", "string", "name",
+                  "identifier", "type", "token", "name", "status", "type", "token");
 
     if (imm_params == NULL)
         return SS_ERR_NOMEM;
@@ -153,7 +153,7 @@ int rec_h_fhir_metadata(ss_req *r)
                   "kind", "instance", "fhirVersion", "4.0.1", "format", "json", "implementation",
                   "description", "sesshu records (予防接種記録) FHIR R4", "rest", "mode", "server",
                   "resource", "type", "Patient", "interaction", "code", "read", "type",
-                  "Immunization", "interaction", "code", "search-type", "searchParam",
-                  imm_params, "type", "ImmunizationRecommendation", "interaction", "code",
-                  "search-type", "searchParam", "name", "patient", "type", "reference"));
+                  "Immunization", "interaction", "code", "search-type", "searchParam", imm_params,
+                  "type", "ImmunizationRecommendation", "interaction", "code", "search-type",
+                  "searchParam", "name", "patient", "type", "reference"));
 }

@@ -25,42 +25,42 @@
 
 #define SYS_STATUS "http://terminology.hl7.org/CodeSystem/immunization-recommendation-status"
 
-#define RECOMMEND_SQL                                                                          \
-    "WITH p AS (SELECT id, birth_date, sex FROM records.persons WHERE id = $1::uuid), s AS ("   \
-    "SELECT m.* FROM master.schedules m WHERE m.superseded_at IS NULL AND m.valid_from <= "    \
-    "current_date AND (m.valid_to IS NULL OR m.valid_to >= current_date) AND "                 \
-    "m.pregnancy_weeks_from IS NULL), d AS (SELECT s.code, s.disease_code, s.vaccine_code, "   \
-    "s.category, s.dose_number, s.dose_label, s.doses_total, (p.birth_date + s.age_from)::date " \
-    "AS opens, (p.birth_date + s.age_to)::date AS closes, s.min_interval, (SELECT "             \
-    "max(i.vaccinated_on) FROM records.immunizations i WHERE i.person_id = p.id AND i.status " \
-    "<> 'voided' AND s.disease_code = ANY (i.disease_codes) AND i.dose_number = s.dose_number " \
-    "- 1) AS prev_on, EXISTS (SELECT 1 FROM records.immunizations i WHERE i.person_id = p.id "  \
-    "AND i.status <> 'voided' AND s.disease_code = ANY (i.disease_codes) AND i.dose_number >= " \
-    "s.dose_number) AS done FROM s, p WHERE s.sex IS NULL OR s.sex = p.sex), e AS (SELECT d.*, " \
-    "greatest(d.opens, coalesce((d.prev_on + coalesce(d.min_interval, interval '0'))::date, "   \
-    "d.opens)) AS earliest FROM d WHERE NOT d.done AND (d.dose_number = 1 OR d.prev_on IS NOT "  \
-    "NULL)), f AS (SELECT DISTINCT ON (e.disease_code, e.dose_number) e.*, CASE WHEN "          \
-    "current_date >= e.closes THEN 'overdue' ELSE 'due' END AS forecast FROM e WHERE "          \
-    "e.earliest <= current_date AND e.earliest < e.closes AND e.closes > current_date - "       \
-    REC_OVERDUE_DAYS " ORDER BY e.disease_code, e.dose_number, e.earliest, e.code) SELECT "     \
-    "json_strip_nulls(json_build_object('vaccineCode', CASE WHEN f.vaccine_code IS NOT NULL "   \
-    "THEN json_build_array(json_build_object('coding', json_build_array(json_build_object("     \
-    "'system', CASE length(f.vaccine_code) WHEN 9 THEN 'urn:oid:1.2.392.200119.4.403.1' WHEN "  \
-    "13 THEN 'urn:oid:1.2.392.200119.4.402.1' ELSE 'urn:oid:1.2.392.100495.20.1.73' END, "      \
-    "'code', f.vaccine_code)))) END, 'targetDisease', json_build_object('coding', "             \
-    "json_build_array(json_build_object('system', 'urn:sesshu:disease', 'code', "               \
-    "f.disease_code, 'display', (SELECT x.name FROM master.diseases x WHERE x.code = "          \
-    "f.disease_code AND x.superseded_at IS NULL AND x.valid_from <= current_date AND "          \
+#define RECOMMEND_SQL                                                                             \
+    "WITH p AS (SELECT id, birth_date, sex FROM records.persons WHERE id = $1::uuid), s AS ("     \
+    "SELECT m.* FROM master.schedules m WHERE m.superseded_at IS NULL AND m.valid_from <= "       \
+    "current_date AND (m.valid_to IS NULL OR m.valid_to >= current_date) AND "                    \
+    "m.pregnancy_weeks_from IS NULL), d AS (SELECT s.code, s.disease_code, s.vaccine_code, "      \
+    "s.category, s.dose_number, s.dose_label, s.doses_total, (p.birth_date + s.age_from)::date "  \
+    "AS opens, (p.birth_date + s.age_to)::date AS closes, s.min_interval, (SELECT "               \
+    "max(i.vaccinated_on) FROM records.immunizations i WHERE i.person_id = p.id AND i.status "    \
+    "<> 'voided' AND s.disease_code = ANY (i.disease_codes) AND i.dose_number = s.dose_number "   \
+    "- 1) AS prev_on, EXISTS (SELECT 1 FROM records.immunizations i WHERE i.person_id = p.id "    \
+    "AND i.status <> 'voided' AND s.disease_code = ANY (i.disease_codes) AND i.dose_number >= "   \
+    "s.dose_number) AS done FROM s, p WHERE s.sex IS NULL OR s.sex = p.sex), e AS (SELECT d.*, "  \
+    "greatest(d.opens, coalesce((d.prev_on + coalesce(d.min_interval, interval '0'))::date, "     \
+    "d.opens)) AS earliest FROM d WHERE NOT d.done AND (d.dose_number = 1 OR d.prev_on IS NOT "   \
+    "NULL)), f AS (SELECT DISTINCT ON (e.disease_code, e.dose_number) e.*, CASE WHEN "            \
+    "current_date >= e.closes THEN 'overdue' ELSE 'due' END AS forecast FROM e WHERE "            \
+    "e.earliest <= current_date AND e.earliest < e.closes AND e.closes > current_date "           \
+    "- " REC_OVERDUE_DAYS " ORDER BY e.disease_code, e.dose_number, e.earliest, e.code) SELECT "  \
+    "json_strip_nulls(json_build_object('vaccineCode', CASE WHEN f.vaccine_code IS NOT NULL "     \
+    "THEN json_build_array(json_build_object('coding', json_build_array(json_build_object("       \
+    "'system', CASE length(f.vaccine_code) WHEN 9 THEN 'urn:oid:1.2.392.200119.4.403.1' WHEN "    \
+    "13 THEN 'urn:oid:1.2.392.200119.4.402.1' ELSE 'urn:oid:1.2.392.100495.20.1.73' END, "        \
+    "'code', f.vaccine_code)))) END, 'targetDisease', json_build_object('coding', "               \
+    "json_build_array(json_build_object('system', 'urn:sesshu:disease', 'code', "                 \
+    "f.disease_code, 'display', (SELECT x.name FROM master.diseases x WHERE x.code = "            \
+    "f.disease_code AND x.superseded_at IS NULL AND x.valid_from <= current_date AND "            \
     "(x.valid_to IS NULL OR x.valid_to >= current_date) ORDER BY x.valid_from DESC LIMIT 1)))), " \
-    "'forecastStatus', json_build_object('coding', json_build_array(json_build_object("         \
-    "'system', '" SYS_STATUS "', 'code', f.forecast))), 'dateCriterion', json_build_array("     \
-    "json_build_object('code', json_build_object('coding', json_build_array("                   \
-    "json_build_object('system', 'http://loinc.org', 'code', '30981-5', 'display', 'Earliest "  \
-    "date to give'))), 'value', f.earliest), json_build_object('code', json_build_object("      \
-    "'coding', json_build_array(json_build_object('system', 'http://loinc.org', 'code', "       \
-    "'59777-3', 'display', 'Latest date to give'))), 'value', (f.closes - 1))), "               \
-    "'description', f.code || ' (' || f.category || ')', 'series', f.dose_label, "              \
-    "'doseNumberPositiveInt', f.dose_number, 'seriesDosesPositiveInt', f.doses_total)) FROM f " \
+    "'forecastStatus', json_build_object('coding', json_build_array(json_build_object("           \
+    "'system', '" SYS_STATUS "', 'code', f.forecast))), 'dateCriterion', json_build_array("       \
+    "json_build_object('code', json_build_object('coding', json_build_array("                     \
+    "json_build_object('system', 'http://loinc.org', 'code', '30981-5', 'display', 'Earliest "    \
+    "date to give'))), 'value', f.earliest), json_build_object('code', json_build_object("        \
+    "'coding', json_build_array(json_build_object('system', 'http://loinc.org', 'code', "         \
+    "'59777-3', 'display', 'Latest date to give'))), 'value', (f.closes - 1))), "                 \
+    "'description', f.code || ' (' || f.category || ')', 'series', f.dose_label, "                \
+    "'doseNumberPositiveInt', f.dose_number, 'seriesDosesPositiveInt', f.doses_total)) FROM f "   \
     "ORDER BY f.earliest, f.disease_code, f.dose_number"
 
 static void now_iso(char out[40])

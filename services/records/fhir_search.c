@@ -19,6 +19,7 @@
 
 #include "rec.h"
 #include "self.h"
+#include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
@@ -35,39 +36,41 @@
 
 /* The Immunization resource (JP_Immunization) of row i (with v = vaccine name, n = the
  * institution's name), nulls stripped. */
-#define IMMUNIZATION_JSON                                                                        \
-    "json_strip_nulls(json_build_object('resourceType', 'Immunization', 'id', i.id, 'meta', "    \
-    "json_build_object('versionId', i.version::text, 'lastUpdated', i.updated_at, 'profile', "   \
-    "json_build_array('http://jpfhir.jp/fhir/core/StructureDefinition/JP_Immunization')), "      \
-    "'identifier', json_build_array(json_build_object('system', '" SYS_URI "', 'value', "        \
-    "'urn:uuid:' || i.id)), 'status', CASE WHEN i.status = 'voided' THEN 'entered-in-error' "    \
-    "ELSE 'completed' END, 'vaccineCode', json_build_object('coding', "                          \
-    "json_build_array(json_build_object('system', CASE length(i.vaccine_code) WHEN 9 THEN '"     \
-    SYS_HOT9 "' WHEN 13 THEN '" SYS_HOT13 "' ELSE '" SYS_YJ "' END, 'code', i.vaccine_code, "    \
-    "'display', v.name)), 'text', v.name), 'patient', json_build_object('reference', "           \
-    "'Patient/' || i.person_id), 'occurrenceDateTime', i.vaccinated_on, 'recorded', "            \
-    "i.registered_at, 'primarySource', i.source IN ('institution', 'api'), 'lotNumber', "        \
-    "i.lot_no, 'site', CASE WHEN i.site IS NOT NULL THEN json_build_object('text', i.site) "     \
-    "END, 'doseQuantity', CASE WHEN i.dose_ml IS NOT NULL THEN json_build_object('value', "      \
-    "i.dose_ml, 'unit', 'mL', 'system', 'http://unitsofmeasure.org', 'code', 'mL') END, "        \
-    "'performer', CASE WHEN i.institution_code IS NOT NULL THEN "                                \
-    "json_build_array(json_build_object('actor', json_build_object('identifier', "               \
-    "json_build_object('system', "                                                               \
-    "'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', 'value', "          \
-    "i.institution_code), 'display', coalesce(n.name, i.doctor_name)))) WHEN i.doctor_name IS "  \
-    "NOT NULL THEN json_build_array(json_build_object('actor', json_build_object('display', "    \
-    "i.doctor_name))) END, 'programEligibility', json_build_array(json_build_object('coding', "  \
-    "json_build_array(json_build_object('system', '" SYS_CATEGORY "', 'code', i.category)))), "  \
-    "'protocolApplied', json_build_array(json_build_object('series', i.dose_label, "             \
-    "'targetDisease', (SELECT json_agg(json_build_object('coding', "                             \
-    "json_build_array(json_build_object('system', '" SYS_DISEASE "', 'code', d)))) FROM "        \
+#define IMMUNIZATION_JSON                                                                         \
+    "json_strip_nulls(json_build_object('resourceType', 'Immunization', 'id', i.id, 'meta', "     \
+    "json_build_object('versionId', i.version::text, 'lastUpdated', i.updated_at, 'profile', "    \
+    "json_build_array('http://jpfhir.jp/fhir/core/StructureDefinition/JP_Immunization')), "       \
+    "'identifier', json_build_array(json_build_object('system', '" SYS_URI "', 'value', "         \
+    "'urn:uuid:' || i.id)), 'status', CASE WHEN i.status = 'voided' THEN 'entered-in-error' "     \
+    "ELSE 'completed' END, 'vaccineCode', json_build_object('coding', "                           \
+    "json_build_array(json_build_object('system', CASE length(i.vaccine_code) WHEN 9 THEN "       \
+    "'" SYS_HOT9 "' WHEN 13 THEN '" SYS_HOT13 "' ELSE '" SYS_YJ "' END, 'code', i.vaccine_code, " \
+    "'display', v.name)), 'text', v.name), 'patient', json_build_object('reference', "            \
+    "'Patient/' || i.person_id), 'occurrenceDateTime', i.vaccinated_on, 'recorded', "             \
+    "i.registered_at, 'primarySource', i.source IN ('institution', 'api'), 'lotNumber', "         \
+    "i.lot_no, 'site', CASE WHEN i.site IS NOT NULL THEN json_build_object('text', i.site) "      \
+    "END, 'doseQuantity', CASE WHEN i.dose_ml IS NOT NULL THEN json_build_object('value', "       \
+    "i.dose_ml, 'unit', 'mL', 'system', 'http://unitsofmeasure.org', 'code', 'mL') END, "         \
+    "'performer', CASE WHEN i.institution_code IS NOT NULL THEN "                                 \
+    "json_build_array(json_build_object('actor', json_build_object('identifier', "                \
+    "json_build_object('system', "                                                                \
+    "'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', 'value', "           \
+    "i.institution_code), 'display', coalesce(n.name, i.doctor_name)))) WHEN i.doctor_name IS "   \
+    "NOT NULL THEN json_build_array(json_build_object('actor', json_build_object('display', "     \
+    "i.doctor_name))) END, 'programEligibility', json_build_array(json_build_object('coding', "   \
+    "json_build_array(json_build_object('system', '" SYS_CATEGORY "', 'code', i.category)))), "   \
+    "'protocolApplied', json_build_array(json_build_object('series', i.dose_label, "              \
+    "'targetDisease', (SELECT json_agg(json_build_object('coding', "                              \
+    "json_build_array(json_build_object('system', '" SYS_DISEASE "', 'code', d)))) FROM "         \
     "unnest(i.disease_codes) d), 'doseNumberPositiveInt', i.dose_number))))"
 
-#define FROM_JOINS                                                                             \
-    " FROM records.immunizations i JOIN records.persons p ON p.id = i.person_id LEFT JOIN "     \
-    "LATERAL " REC_VACCINE_NAME("i.vaccine_code", "i.vaccinated_on") " AS v(name) ON true LEFT " \
-    "JOIN LATERAL " REC_INSTITUTION_NAME("i.institution_code", "i.vaccinated_on")               \
-    " AS n(name) ON true WHERE "
+#define FROM_JOINS                                                                          \
+    " FROM records.immunizations i JOIN records.persons p ON p.id = i.person_id LEFT JOIN " \
+    "LATERAL " REC_VACCINE_NAME(                                                            \
+        "i.vaccine_code", "i.vaccinated_on") " AS v(name) ON true LEFT "                    \
+                                             "JOIN LATERAL " REC_INSTITUTION_NAME(          \
+                                                 "i.institution_code",                      \
+                                                 "i.vaccinated_on") " AS n(name) ON true WHERE "
 
 typedef struct search {
     char sql[SQL_MAX];
@@ -161,7 +164,7 @@ static const char *token_value(char *v, const char **sys)
 }
 
 /* A FHIR date (YYYY, YYYY-MM, YYYY-MM-DD) as the half-open period [lo, hi). */
-static bool date_period(const char *d, char lo[16], char hi[16])
+static bool date_period(const char *d, char lo[40], char hi[40])
 {
     size_t n = strlen(d);
     struct tm t;
@@ -181,14 +184,14 @@ static bool date_period(const char *d, char lo[16], char hi[16])
     }
     if (y < 1800 || y > 9998)
         return false;
-    snprintf(lo, 16, "%04d-%02d-%02d", y, m, day);
+    snprintf(lo, 40, "%04d-%02d-%02d", y, m, day);
     memset(&t, 0, sizeof(t));
     t.tm_year = y - 1900 + (n == 4);
     t.tm_mon = m - 1 + (n == 7);
     t.tm_mday = day + (n == 10);
     t.tm_hour = 12;
     timegm(&t); /* normalises the day, month or year that ran over */
-    snprintf(hi, 16, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
+    snprintf(hi, 40, "%04d-%02d-%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday);
     return true;
 }
 
@@ -208,7 +211,7 @@ static const char *keep(search *s, const char *v)
 /* date=[prefix]value: a condition on i.vaccinated_on. */
 static int date_cond(search *s, const char *v)
 {
-    char lo[16], hi[16];
+    char lo[40], hi[40];
     const char *a, *b;
     int p = 0; /* eq */
 
@@ -241,8 +244,8 @@ static bool cursor_decode(search *s, const char *c)
     json_t *key = raw ? json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
     const char *d = json_string_value(json_array_get(key, 0));
     const char *id = json_string_value(json_array_get(key, 1));
-    bool ok = json_array_size(key) == 2 && d != NULL && id != NULL && ss_date_ok(d) &&
-              ss_uuid_ok(id);
+    bool ok =
+        json_array_size(key) == 2 && d != NULL && id != NULL && ss_date_ok(d) && ss_uuid_ok(id);
 
     if (ok) {
         snprintf(s->cur_date, sizeof(s->cur_date), "%s", d);
@@ -295,7 +298,8 @@ static int apply(search *s, const char *name, char *v)
         return status_cond(s, v);
     val = token_value(v, &sys);
     if (strcmp(name, "vaccine-code") == 0) {
-        if (val[0] == '\0' || strlen(val) > 13 || strspn(val, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(val))
+        if (val[0] == '\0' || strlen(val) > 13 ||
+            strspn(val, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(val))
             return -1;
         if (sys != NULL && cond(s,
                                 "CASE length(i.vaccine_code) WHEN 9 THEN '" SYS_HOT9
@@ -312,9 +316,8 @@ static int apply(search *s, const char *name, char *v)
     return cond(s, "i.id = $?::uuid", val + 9);
 }
 
-static const char *const known[] = {"patient",    "date",   "vaccine-code", "lot-number",
-                                    "identifier", "status", "_count",       "_cursor",
-                                    NULL};
+static const char *const known[] = {"patient", "date",   "vaccine-code", "lot-number", "identifier",
+                                    "status",  "_count", "_cursor",      NULL};
 
 /* Parse the raw query into s: 0, or an OperationOutcome 400 was sent (*replied). */
 static int parse_query(ss_req *r, search *s, bool *replied)
@@ -372,12 +375,11 @@ static void search_free(search *s)
 /* The caller's scope as the first condition ($1). */
 static int scope(ss_req *r, search *s)
 {
-    int w = snprintf(s->sql, sizeof(s->sql),
-                     "SELECT " IMMUNIZATION_JSON ", i.vaccinated_on, i.id, count(*) OVER ()" FROM_JOINS
-                     "%s",
-                     r->who.kind == SS_PRINCIPAL_VACCINEE
-                         ? "i.person_id IN (" REC_SELF_FAMILY_SQL ")"
-                         : "p.muni_code = $1");
+    int w = snprintf(
+        s->sql, sizeof(s->sql),
+        "SELECT " IMMUNIZATION_JSON ", i.vaccinated_on, i.id, count(*) OVER ()" FROM_JOINS "%s",
+        r->who.kind == SS_PRINCIPAL_VACCINEE ? "i.person_id IN (" REC_SELF_FAMILY_SQL ")"
+                                             : "p.muni_code = $1");
 
     if (w < 0 || (size_t)w >= sizeof(s->sql))
         return SS_ERR_INTERNAL;
@@ -443,8 +445,7 @@ static json_t *bundle(ss_req *r, const PGresult *res, int limit, bool first_page
         strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
         json_object_set_new(b, "timestamp", json_string(ts));
         if (first_page)
-            json_object_set_new(b, "total",
-                                json_integer(n > 0 ? atoll(PQgetvalue(res, 0, 3)) : 0));
+            json_object_set_new(b, "total", json_integer(n > 0 ? atoll(PQgetvalue(res, 0, 3)) : 0));
         if (json_array_size(links) == 0)
             json_object_del(b, "link");
     }
@@ -467,15 +468,18 @@ int rec_h_fhir_immunizations(ss_req *r)
         goto out;
     if (s->cur_date[0] != '\0') {
         snprintf(curs, sizeof(curs), "%s|%s", s->cur_date, s->cur_id);
-        if (cond(s, "(i.vaccinated_on, i.id) > (split_part($?, '|', 1)::date, split_part($?, '|', 2)::uuid)", curs) != 0) {
+        if (cond(s,
+                 "(i.vaccinated_on, i.id) > (split_part($?, '|', 1)::date, split_part($?, '|', "
+                 "2)::uuid)",
+                 curs) != 0) {
             rc = SS_ERR_INTERNAL;
             goto out;
         }
     }
     snprintf(lim, sizeof(lim), "%d", s->count + 1);
-    if (add_param(s, lim) < 0 ||
-        snprintf(s->sql + s->len, sizeof(s->sql) - s->len,
-                 " ORDER BY i.vaccinated_on, i.id LIMIT $%d::int", s->n) >= (int)(sizeof(s->sql) - s->len)) {
+    if (add_param(s, lim) < 0 || snprintf(s->sql + s->len, sizeof(s->sql) - s->len,
+                                          " ORDER BY i.vaccinated_on, i.id LIMIT $%d::int",
+                                          s->n) >= (int)(sizeof(s->sql) - s->len)) {
         rc = SS_ERR_INTERNAL;
         goto out;
     }

@@ -17,22 +17,24 @@
 
 #define SELF_MAX_RECORDS 1000 /* a person's records: a bounded list, no pagination */
 
-#define PERSON_JSON(rel)                                                                   \
-    "json_build_object('id', p.id, 'name', p.name, 'name_kana', p.name_kana, "             \
-    "'name_romaji', p.name_romaji, 'birth_date', p.birth_date, 'sex', p.sex, 'address', "  \
-    "p.address, 'municipality_code', p.muni_code, 'status', p.status, 'relationship', " rel \
-    ")"
+#define PERSON_JSON(rel)                                                                  \
+    "json_build_object('id', p.id, 'name', p.name, 'name_kana', p.name_kana, "            \
+    "'name_romaji', p.name_romaji, 'birth_date', p.birth_date, 'sex', p.sex, 'address', " \
+    "p.address, 'municipality_code', p.muni_code, 'status', p.status, 'relationship', " rel ")"
 
-#define IMM_JSON                                                                             \
-    "json_build_object('id', i.id, 'person_id', i.person_id, 'version', i.version, "         \
-    "'status', i.status, 'vaccinated_on', i.vaccinated_on, 'vaccine_code', i.vaccine_code, " \
-    "'vaccine_name', " REC_VACCINE_NAME("i.vaccine_code", "i.vaccinated_on")                 \
-    ", 'disease_codes', to_json(i.disease_codes), 'dose_number', i.dose_number, "            \
-    "'dose_label', i.dose_label, 'lot_no', i.lot_no, 'institution_code', "                   \
-    "i.institution_code, 'institution_name', "                                               \
-    REC_INSTITUTION_NAME("i.institution_code", "i.vaccinated_on")                            \
-    ", 'doctor_name', i.doctor_name, 'dose_ml', i.dose_ml, 'site', i.site, 'category', "     \
-    "i.category, 'registered_at', i.registered_at)"
+#define IMM_JSON                                                                                  \
+    "json_build_object('id', i.id, 'person_id', i.person_id, 'version', i.version, "              \
+    "'status', i.status, 'vaccinated_on', i.vaccinated_on, 'vaccine_code', i.vaccine_code, "      \
+    "'vaccine_name', " REC_VACCINE_NAME(                                                          \
+        "i.vaccine_code",                                                                         \
+        "i.vaccinated_on") ", 'disease_codes', to_json(i.disease_codes), 'dose_number', "         \
+                           "i.dose_number, "                                                      \
+                           "'dose_label', i.dose_label, 'lot_no', i.lot_no, 'institution_code', " \
+                           "i.institution_code, 'institution_name', " REC_INSTITUTION_NAME(       \
+                               "i.institution_code",                                              \
+                               "i.vaccinated_on") ", 'doctor_name', i.doctor_name, 'dose_ml', "   \
+                                                  "i.dose_ml, 'site', i.site, 'category', "       \
+                                                  "i.category, 'registered_at', i.registered_at)"
 
 static bool is_vaccinee(const ss_req *r)
 {
@@ -66,8 +68,7 @@ bool rec_has_query(const ss_req *r)
 /* These routes take no query parameters: a stray one is a mistake to report. */
 static int no_params(ss_req *r)
 {
-    return rec_has_query(r) ? ss_req_fail(r, SS_ERR_VALIDATION, "this resource takes no query")
-                            : 0;
+    return rec_has_query(r) ? ss_req_fail(r, SS_ERR_VALIDATION, "this resource takes no query") : 0;
 }
 
 int rec_h_self_get(ss_req *r)
@@ -83,11 +84,17 @@ int rec_h_self_get(ss_req *r)
         return rc;
     rec_touch_person(r, r->who.person_id);
     snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.person_id);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " PERSON_JSON("CASE WHEN p.id = $1::uuid THEN 'self' ELSE 'child' END")
-                     ", p.id = $1::uuid FROM records.persons p WHERE p.id IN (" REC_SELF_FAMILY_SQL
-                     ") ORDER BY p.id <> $1::uuid, p.birth_date, p.id",
-                     1, params, &res);
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT " PERSON_JSON(
+            "CASE WHEN p.id = $1::uuid THEN 'self' ELSE 'child' END") ", p.id = $1::uuid FROM "
+                                                                      "records.persons p WHERE "
+                                                                      "p.id IN "
+                                                                      "(" REC_SELF_FAMILY_SQL
+                                                                      ") ORDER BY p.id <> "
+                                                                      "$1::uuid, p.birth_date, "
+                                                                      "p.id",
+        1, params, &res);
     if (rc != 0)
         return rc;
     /* The person may have been removed since the token was issued. */
@@ -130,9 +137,8 @@ static int reply_records(ss_req *r, const char *person_id)
     for (int i = 0; items != NULL && i < PQntuples(res); i++)
         json_array_append_new(items, rec_json_col(res, i, 0));
     PQclear(res);
-    return ss_reply_json_new(r, 200,
-                             items ? json_pack("{s:s,s:o}", "person_id", person_id, "items", items)
-                                   : NULL);
+    return ss_reply_json_new(
+        r, 200, items ? json_pack("{s:s,s:o}", "person_id", person_id, "items", items) : NULL);
 }
 
 int rec_h_self_immunizations(ss_req *r)

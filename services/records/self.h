@@ -15,18 +15,18 @@
 /* The persons a vaccinee token may read: its own person and the children linked to it as
  * guardian (records.guardians) who are minors (under 18, 民法 §4) and not under a
  * non-disclosure flag. SQL: $1 = the token's person id; one column, id. */
-#define REC_SELF_FAMILY_SQL                                                                   \
+#define REC_SELF_FAMILY_SQL                                                                    \
     "SELECT $1::uuid AS id UNION SELECT c.id FROM records.guardians g JOIN records.persons c " \
     "ON c.id = g.child_id WHERE g.guardian_id = $1::uuid AND NOT c.non_disclosure AND "        \
     "c.birth_date > (current_date - interval '18 years')::date"
 
 /* The name of a vaccine as of its record's date ($n: vaccine code, $m: date), from the master. */
-#define REC_VACCINE_NAME(code, on)                                                            \
+#define REC_VACCINE_NAME(code, on)                                                               \
     "(SELECT v.name FROM master.vaccines v WHERE v.code = " code " AND v.superseded_at IS NULL " \
-    "AND v.valid_from <= " on " AND (v.valid_to IS NULL OR v.valid_to >= " on                  \
+    "AND v.valid_from <= " on " AND (v.valid_to IS NULL OR v.valid_to >= " on                    \
     ") ORDER BY v.valid_from DESC LIMIT 1)"
-#define REC_INSTITUTION_NAME(code, on)                                                   \
-    "(SELECT m.name FROM master.institutions m WHERE m.code = " code                     \
+#define REC_INSTITUTION_NAME(code, on)                                                    \
+    "(SELECT m.name FROM master.institutions m WHERE m.code = " code                      \
     " AND m.superseded_at IS NULL AND m.valid_from <= " on " AND (m.valid_to IS NULL OR " \
     "m.valid_to >= " on ") ORDER BY m.valid_from DESC LIMIT 1)"
 

@@ -43,9 +43,9 @@ int rec_h_person_resolve(ss_req *r)
     if (mn != NULL && !ss_code_my_number_ok(mn))
         return ss_req_field_error(r, "my_number", "check-digit");
     if (mn == NULL && (muni == NULL || rno == NULL || !ss_code_municipality_ok(muni)))
-        return ss_req_field_error(r, muni && ss_code_municipality_ok(muni) ? "resident_no"
-                                                                           : "municipality_code",
-                                  "required-valid");
+        return ss_req_field_error(
+            r, muni && ss_code_municipality_ok(muni) ? "resident_no" : "municipality_code",
+            "required-valid");
     if (mn != NULL) {
         rec_mynumber_hash(mn, hash);
         params[0] = hash;

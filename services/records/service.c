@@ -3,6 +3,7 @@
  * One table; each group of routes is kept together under its flow. Static paths never share a
  * method and depth with a /:id pattern, so route order does not matter to ulfius. */
 #include "rec.h"
+#include "self.h"
 #include "sesshu/err.h"
 
 #ifndef SS_MIGRATIONS_DIR
@@ -31,6 +32,21 @@ static const ss_route routes[] = {
      "person"},
 
     /* ---- H-3-3: vaccinee self-view; FHIR ---- */
+    {"GET", "/api/v1/persons/me", rec_h_self_get, SS_PERM_SELF_READ, 0, "person"},
+    {"GET", "/api/v1/persons/me/immunizations", rec_h_self_immunizations, SS_PERM_SELF_READ, 0,
+     "immunization"},
+    {"GET", "/api/v1/persons/me/children/:id", rec_h_self_child_get, SS_PERM_SELF_READ, 0,
+     "person"},
+    {"GET", "/api/v1/persons/me/children/:id/immunizations", rec_h_self_child_immunizations,
+     SS_PERM_SELF_READ, 0, "immunization"},
+    {"POST", "/internal/v1/person-resolutions", rec_h_person_resolve, SS_PERM_PUBLIC,
+     SS_ROUTE_OWN_AUTH, "person"},
+    {"GET", "/fhir/metadata", rec_h_fhir_metadata, SS_PERM_PUBLIC, 0, "fhir_capability"},
+    {"GET", "/fhir/Patient/:id", rec_h_fhir_patient, SS_PERM_AUTHENTICATED, 0, "person"},
+    {"GET", "/fhir/Immunization", rec_h_fhir_immunizations, SS_PERM_AUTHENTICATED,
+     SS_ROUTE_REPEAT_QUERY, "immunization"},
+    {"GET", "/fhir/ImmunizationRecommendation", rec_h_fhir_recommendations, SS_PERM_AUTHENTICATED,
+     0, "immunization_recommendation"},
 
     /* ---- H-4 questionnaires, H-7 maternal/child health ---- */
 
