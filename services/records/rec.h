@@ -67,6 +67,8 @@ int rec_mynumber_open(const char *bytea_hex, const char *person_id, char out[13]
 /* ---- shared request helpers (records_util.c) ---- */
 /* The caller's municipality code when it is a municipality (user or API client), else NULL. */
 const char *rec_muni(const ss_req *r);
+/* Who reads records: "muni", "inst", "kokuhoren", "mhlw", or NULL (records_read.c). */
+const char *rec_viewer(const ss_req *r);
 /* Is the caller a medical institution (insurance or not)? */
 bool rec_is_institution(const ss_req *r);
 /* Field errors for query parameters outside `allowed` (NULL-terminated) and empty ones. */

@@ -29,6 +29,16 @@ static const ss_route routes[] = {
     {"POST", "/api/v1/persons/:id/guardians", rec_h_guardian_add, P_WRITE, 0, "person"},
     {"DELETE", "/api/v1/persons/:id/guardians/:guardian_id", rec_h_guardian_remove, P_WRITE, 0,
      "person"},
+    {"GET", "/api/v1/persons/:id/immunizations", rec_h_person_immunizations, R_READ, 0,
+     "immunization"},
+    {"POST", "/api/v1/immunizations", rec_h_imm_create, R_WRITE, 0, "immunization"},
+    {"GET", "/api/v1/immunizations/:id", rec_h_imm_get, R_READ, 0, "immunization"},
+    {"GET", "/api/v1/immunizations/:id/history", rec_h_imm_history, R_READ, 0, "immunization"},
+    {"POST", "/api/v1/immunizations/:id/corrections", rec_h_imm_correct, R_WRITE, 0,
+     "immunization"},
+    {"POST", "/api/v1/immunizations/:id/void", rec_h_imm_void, R_WRITE, 0, "immunization"},
+    {"GET", "/api/v1/linkage/immunizations", rec_h_feed_immunizations, L_READ, 0, "immunization"},
+    {"GET", "/api/v1/linkage/persons", rec_h_feed_persons, L_READ, 0, "person"},
 
     /* ---- H-3-3: vaccinee self-view; FHIR ---- */
 
