@@ -62,7 +62,7 @@ static int imm_body_check(ss_req *r, const ss_field *fields)
     return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : rc;
 }
 
-static bool vaccine_code_ok(const char *s)
+bool rec_vaccine_code_ok(const char *s)
 {
     size_t n = strlen(s);
 
@@ -77,7 +77,7 @@ static bool vaccine_code_ok(const char *s)
 }
 
 /* 医療機関コード, or the non-insurance pseudo-code (digit 3 = 9, same Luhn digit). */
-static bool inst_code_ok(const char *s)
+bool rec_inst_code_ok(const char *s)
 {
     int sum = 0;
 
@@ -104,9 +104,9 @@ static int imm_rules(ss_req *r, const json_t *doc)
     const json_t *dc = json_object_get(doc, "disease_codes"), *v;
     size_t i;
 
-    if (vc != NULL && !vaccine_code_ok(vc))
+    if (vc != NULL && !rec_vaccine_code_ok(vc))
         ss_req_field_error(r, "vaccine_code", "must be a HOT9, HOT13 or YJ code");
-    if (ic != NULL && !inst_code_ok(ic))
+    if (ic != NULL && !rec_inst_code_ok(ic))
         ss_req_field_error(r, "institution_code",
                            "is not a valid 医療機関コード (10 digits, check digit)");
     if (q != NULL && !ss_uuid_ok(q))
