@@ -3,21 +3,81 @@
  * One table; each group of routes is kept together under its flow. Static paths never share a
  * method and depth with a /:id pattern, so route order does not matter to ulfius. */
 #include "rec.h"
+#include "self.h"
 #include "sesshu/err.h"
 
 #ifndef SS_MIGRATIONS_DIR
 #define SS_MIGRATIONS_DIR "services/records/migrations"
 #endif
 
+#define P_READ  SS_PERM_PERSONS_READ
+#define P_WRITE SS_PERM_PERSONS_WRITE
+#define R_READ  SS_PERM_RECORDS_READ
+#define R_WRITE SS_PERM_RECORDS_WRITE
+#define L_READ  SS_PERM_LINKAGE_READ
+
 static const ss_route routes[] = {
     /* ---- H-3: persons, records, linkage, staff queries ---- */
+    {"POST", "/api/v1/persons", rec_h_person_create, P_WRITE, 0, "person"},
+    {"GET", "/api/v1/persons", rec_h_person_list, P_READ, 0, "person"},
+    {"POST", "/api/v1/persons/search", rec_h_person_search, P_READ, 0, "person"},
+    {"POST", "/api/v1/persons/lookup", rec_h_person_lookup, R_WRITE, 0, "person"},
+    {"POST", "/api/v1/persons/move-in", rec_h_person_move_in, P_WRITE, 0, "person"},
+    {"GET", "/api/v1/persons/:id", rec_h_person_get, P_READ, 0, "person"},
+    {"PATCH", "/api/v1/persons/:id", rec_h_person_patch, P_WRITE, 0, "person"},
+    {"GET", "/api/v1/persons/:id/history", rec_h_person_history, P_READ, 0, "person"},
+    {"GET", "/api/v1/persons/:id/guardians", rec_h_guardian_list, P_READ, 0, "person"},
+    {"POST", "/api/v1/persons/:id/guardians", rec_h_guardian_add, P_WRITE, 0, "person"},
+    {"DELETE", "/api/v1/persons/:id/guardians/:guardian_id", rec_h_guardian_remove, P_WRITE, 0,
+     "person"},
+    {"GET", "/api/v1/persons/:id/immunizations", rec_h_person_immunizations, R_READ, 0,
+     "immunization"},
+    {"POST", "/api/v1/immunizations", rec_h_imm_create, R_WRITE, 0, "immunization"},
+    {"GET", "/api/v1/immunizations", rec_h_imm_search, R_READ, 0, "immunization"},
+    {"GET", "/api/v1/immunizations/:id", rec_h_imm_get, R_READ, 0, "immunization"},
+    {"GET", "/api/v1/immunizations/:id/history", rec_h_imm_history, R_READ, 0, "immunization"},
+    {"POST", "/api/v1/immunizations/:id/corrections", rec_h_imm_correct, R_WRITE, 0,
+     "immunization"},
+    {"POST", "/api/v1/immunizations/:id/void", rec_h_imm_void, R_WRITE, 0, "immunization"},
+    {"GET", "/api/v1/linkage/immunizations", rec_h_feed_immunizations, L_READ, 0, "immunization"},
+    {"GET", "/api/v1/linkage/persons", rec_h_feed_persons, L_READ, 0, "person"},
+    /* Bulk import: NDJSON in chunks of at most 1 MiB (the gateway's and the service's limit). */
+    {"POST", "/api/v1/linkage/imports", rec_h_import_create, P_WRITE, 0, "import"},
+    {"GET", "/api/v1/linkage/imports/:id", rec_h_import_get, P_WRITE, 0, "import"},
+    {"POST", "/api/v1/linkage/imports/:id/lines", rec_h_import_chunk, P_WRITE, SS_ROUTE_RAW_BODY,
+     "import"},
+    {"POST", "/api/v1/linkage/imports/:id/commit", rec_h_import_commit, P_WRITE, 0, "import"},
+    {"GET", "/api/v1/linkage/imports/:id/errors", rec_h_import_errors, P_WRITE, 0, "import"},
 
     /* ---- H-3-3: vaccinee self-view; FHIR ---- */
+    {"GET", "/api/v1/persons/me", rec_h_self_get, SS_PERM_SELF_READ, 0, "person"},
+    {"GET", "/api/v1/persons/me/immunizations", rec_h_self_immunizations, SS_PERM_SELF_READ, 0,
+     "immunization"},
+    {"GET", "/api/v1/persons/me/children/:id", rec_h_self_child_get, SS_PERM_SELF_READ, 0,
+     "person"},
+    {"GET", "/api/v1/persons/me/children/:id/immunizations", rec_h_self_child_immunizations,
+     SS_PERM_SELF_READ, 0, "immunization"},
+    {"POST", "/internal/v1/person-resolutions", rec_h_person_resolve, SS_PERM_PUBLIC,
+     SS_ROUTE_OWN_AUTH, "person"},
+    {"GET", "/fhir/metadata", rec_h_fhir_metadata, SS_PERM_PUBLIC, 0, "fhir_capability"},
+    {"GET", "/fhir/Patient/:id", rec_h_fhir_patient, SS_PERM_AUTHENTICATED, 0, "person"},
+    {"GET", "/fhir/Immunization", rec_h_fhir_immunizations, SS_PERM_AUTHENTICATED,
+     SS_ROUTE_REPEAT_QUERY, "immunization"},
+    {"GET", "/fhir/ImmunizationRecommendation", rec_h_fhir_recommendations, SS_PERM_AUTHENTICATED,
+     0, "immunization_recommendation"},
 
     /* ---- H-4 questionnaires, H-7 maternal/child health ---- */
 
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+/* Start-up: the 個人番号 keys (the service refuses to start without them). Other parts of
+ * the service add their start-up here. */
+static int rec_init(ss_db *db)
+{
+    (void)db;
+    return rec_mynumber_init();
+}
 
 const ss_service rec_service = {
     .name = "records",
@@ -26,4 +86,5 @@ const ss_service rec_service = {
     .default_port = 8103,
     .migrations_dir = SS_MIGRATIONS_DIR,
     .routes = routes,
+    .init = rec_init,
 };

@@ -10,6 +10,7 @@
 //   operator: organizations.read_all, access_logs.read, access_logs.verify, accounts.maintain;
 //   municipality: access_logs.read;
 //   municipality and non-insurance admins: api_clients.manage (token service, H-2);
+//   chuokai and operator admins: portal_clients.manage (token service, H-3-3);
 //   chuokai, mhlw, operator, kokuhoren: notices.post (notice service, H-11);
 //   everyone: masters.read, masters.write; admins and the operator: masters.import (H-8);
 //   records service (H-3, H-4, H-7): see `rec` in permissions().
@@ -43,6 +44,8 @@ function permissions(type, role) {
   if (role === 'admin' && (type === 'municipality' || type === 'non_insurance_medical_institution')) {
     p.add('api_clients.manage');
   }
+  // H-3-3: portal clients of the token exchange (token service), by the 国保中央会 and operator admins.
+  if (role === 'admin' && (type === 'chuokai' || type === 'operator')) p.add('portal_clients.manage');
   // H-11: notice authors (notice service).
   if (['chuokai', 'mhlw', 'operator', 'kokuhoren'].includes(type)) p.add('notices.post');
   // H-8: everyone reads and edits its own masters (the master service narrows per master);
@@ -263,7 +266,10 @@ test('without a token every protected endpoint answers 401', async () => {
   for (const [opId, op] of operations()) {
     const isPublic = Array.isArray(op.operation.security) && op.operation.security.length === 0;
     if (isPublic) continue;
-    const r = await call(opId, { params: { id: uuid, master: 'diseases', key: 'hib' }, json: op.method === 'GET' ? undefined : {} });
+    // Every path parameter gets a well-formed value: masters a master and a key, the rest a uuid.
+    const fixed = { master: 'diseases', key: 'hib' };
+    const params = new Proxy({}, { get: (_, k) => fixed[k] ?? uuid });
+    const r = await call(opId, { params, json: op.method === 'GET' ? undefined : {} });
     expectProblem(r, 401, 'unauthorized');
     assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/i, `${opId}: no WWW-Authenticate`);
     n++;
