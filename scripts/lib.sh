@@ -263,6 +263,10 @@ ss_make_secrets() {
         ss_secret_file "$SS_SECRETS/db-$svc.pw" "$(ss_rand 32)"
     done
     ss_secret_file "$SS_SECRETS/admin-password" "$(ss_rand 20)"
+    # records: the 個人番号 is sealed with one key (AES-256-GCM) and found through a keyed hash
+    # (HMAC-SHA256) under another; 64 hex characters each.
+    ss_secret_file "$SS_SECRETS/records-mynumber.key" "$(openssl rand -hex 32)"
+    ss_secret_file "$SS_SECRETS/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
     # Session tokens (account) and API client tokens (token) are signed by different keys.
     ss_make_keypair "$SS_SECRETS/jwt-signing.pem" || return 1
     ss_make_keypair "$SS_SECRETS/token-signing.pem" || return 1
@@ -295,6 +299,8 @@ ss_write_env() {
         echo "export SESSHU_MAIL_FROM='no-reply@sesshu.local'"
         echo "export SESSHU_RESET_URL='$issuer/reset-password#token='"
         echo "export SESSHU_ADMIN_PASSWORD_FILE='$SS_SECRETS/admin-password'"
+        echo "export SESSHU_RECORDS_MYNUMBER_KEY_FILE='$SS_SECRETS/records-mynumber.key'"
+        echo "export SESSHU_RECORDS_MYNUMBER_HMAC_KEY_FILE='$SS_SECRETS/records-mynumber-hmac.key'"
     } >"$tmp"
     chmod 600 "$tmp"
     mv -f "$tmp" "$SS_ENV_FILE"

@@ -3,15 +3,99 @@
  * Ownership of the files (one concern each):
  *   persons*.c, records*.c, linkage*.c, query*.c   H-3: persons, records, linkage, staff queries
  *   self*.c, fhir*.c                                H-3-3 vaccinee self-view, FHIR R4
- *   questionnaire*.c, mch*.c                        H-4 予診票, H-7 母子保健・健診情報 */
+ *   questionnaire*.c, mch*.c                        H-4 予診票, H-7 母子保健・健診情報
+ *
+ * Tables other files may rely on (migrations/001_persons_records.sql):
+ *   records.persons (id, muni_code, resident_no, name, name_kana, birth_date, sex, address,
+ *                    status, non_disclosure, ...), records.guardians (child_id, guardian_id),
+ *   records.immunizations (id, person_id, muni_code, status 'registered'|'corrected'|'voided',
+ *                    vaccinated_on, vaccine_code, disease_codes, dose_number, lot_no, ...). */
 #ifndef REC_H
 #define REC_H
 
 #include <stdbool.h>
 
+#include "sesshu/db.h"
 #include "sesshu/http.h"
+#include "sesshu/idem.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service rec_service;
+
+/* ---- H-3 persons (persons*.c) ---- */
+int rec_h_person_create(ss_req *r);
+int rec_h_person_get(ss_req *r);
+int rec_h_person_patch(ss_req *r);
+int rec_h_person_list(ss_req *r);
+int rec_h_person_move_in(ss_req *r);
+int rec_h_person_history(ss_req *r);
+int rec_h_person_lookup(ss_req *r);
+int rec_h_person_search(ss_req *r);
+int rec_h_guardian_add(ss_req *r);
+int rec_h_guardian_list(ss_req *r);
+int rec_h_guardian_remove(ss_req *r);
+
+/* ---- H-3 records (records*.c) ---- */
+int rec_h_imm_create(ss_req *r);
+int rec_h_imm_get(ss_req *r);
+int rec_h_imm_correct(ss_req *r);
+int rec_h_imm_void(ss_req *r);
+int rec_h_imm_history(ss_req *r);
+int rec_h_person_immunizations(ss_req *r);
+
+/* ---- H-3-1 linkage (linkage*.c), H-3-2 queries (query*.c) ---- */
+int rec_h_feed_immunizations(ss_req *r);
+int rec_h_feed_persons(ss_req *r);
+int rec_h_import_create(ss_req *r);
+int rec_h_import_chunk(ss_req *r);
+int rec_h_import_commit(ss_req *r);
+int rec_h_import_get(ss_req *r);
+int rec_h_import_errors(ss_req *r);
+int rec_h_imm_search(ss_req *r);
+
+/* ---- the 個人番号 (persons_mynumber.c) ---- */
+/* Load both keys (SESSHU_RECORDS_MYNUMBER_KEY[_FILE], SESSHU_RECORDS_MYNUMBER_HMAC_KEY[_FILE]);
+ * the service's init hook. */
+int rec_mynumber_init(void);
+/* Keyed hash (64 hex + NUL) of a 個人番号 for look-ups. */
+void rec_mynumber_hash(const char *my_number, char out[65]);
+/* Seal for storage, bound to the person id: bytea hex text "\\x..." (malloc'd) in *out. */
+int rec_mynumber_seal(const char *my_number, const char *person_id, char **out);
+/* Open a sealed value as returned by PostgreSQL (bytea hex text); out has 13 bytes. */
+int rec_mynumber_open(const char *bytea_hex, const char *person_id, char out[13]);
+
+/* ---- shared request helpers (records_util.c) ---- */
+/* The caller's municipality code when it is a municipality (user or API client), else NULL. */
+const char *rec_muni(const ss_req *r);
+/* Is the caller a medical institution (insurance or not)? */
+bool rec_is_institution(const ss_req *r);
+/* Field errors for query parameters outside `allowed` (NULL-terminated) and empty ones. */
+int rec_check_params(ss_req *r, const char *const *allowed);
+/* ?limit= and ?cursor= as an array of nkeys strings (64 bytes each). */
+int rec_page(ss_req *r, int *limit, int nkeys, char keys[][64]);
+/* A JSON text column parsed (new reference), NULL for SQL NULL. */
+json_t *rec_json_col(const PGresult *res, int row, int col);
+/* {"items": column 0 of rows up to limit, "next_cursor": columns 1..nkeys of the last row}. */
+int rec_list_reply(ss_req *r, const PGresult *res, int limit, int nkeys);
+/* Reply with the JSON text in column 0 of a one-row result or 404 with `what`; fills res_id
+ * from the member "id" and person_id from "person_id" (or "id" when is_person). */
+int rec_reply_one(ss_req *r, const PGresult *res, int status, const char *what, bool is_person);
+/* Copy the person id into r->person_id for the access log. */
+void rec_touch_person(ss_req *r, const char *person_id);
+/* One statement on a leased connection, mapping constraint violations to field errors. */
+int rec_exec(ss_req *r, const char *sql, int n, const char *const *params, PGresult **out);
+/* Map the last error on c (SQLSTATE) to a field error or problem; returns rc unchanged when
+ * nothing specific applies. */
+int rec_db_error(ss_req *r, ss_dbc *c, int rc);
+
+/* A write in one transaction with Idempotency-Key: fn does the work on c and hands back the
+ * answer (*doc, new reference; *status). Commits, replies with it and fills res_id and
+ * person_id from its "id" / "person_id" (or "id" when is_person); a replay answers the first
+ * reply and calls nothing. */
+typedef int (*rec_tx_fn)(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status);
+int rec_write_tx(ss_req *r, rec_tx_fn fn, const void *arg, bool is_person);
+/* Column 0 of the single row of `sql` as JSON (new reference in *doc), or 404 with `what`. */
+int rec_exec_doc(ss_req *r, ss_dbc *c, const char *sql, int n, const char *const *params,
+                 json_t **doc, const char *what);
 
 #endif

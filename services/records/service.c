@@ -11,8 +11,26 @@
 #define SS_MIGRATIONS_DIR "services/records/migrations"
 #endif
 
+#define P_READ  SS_PERM_PERSONS_READ
+#define P_WRITE SS_PERM_PERSONS_WRITE
+#define R_READ  SS_PERM_RECORDS_READ
+#define R_WRITE SS_PERM_RECORDS_WRITE
+#define L_READ  SS_PERM_LINKAGE_READ
+
 static const ss_route routes[] = {
     /* ---- H-3: persons, records, linkage, staff queries ---- */
+    {"POST", "/api/v1/persons", rec_h_person_create, P_WRITE, 0, "person"},
+    {"GET", "/api/v1/persons", rec_h_person_list, P_READ, 0, "person"},
+    {"POST", "/api/v1/persons/search", rec_h_person_search, P_READ, 0, "person"},
+    {"POST", "/api/v1/persons/lookup", rec_h_person_lookup, R_WRITE, 0, "person"},
+    {"POST", "/api/v1/persons/move-in", rec_h_person_move_in, P_WRITE, 0, "person"},
+    {"GET", "/api/v1/persons/:id", rec_h_person_get, P_READ, 0, "person"},
+    {"PATCH", "/api/v1/persons/:id", rec_h_person_patch, P_WRITE, 0, "person"},
+    {"GET", "/api/v1/persons/:id/history", rec_h_person_history, P_READ, 0, "person"},
+    {"GET", "/api/v1/persons/:id/guardians", rec_h_guardian_list, P_READ, 0, "person"},
+    {"POST", "/api/v1/persons/:id/guardians", rec_h_guardian_add, P_WRITE, 0, "person"},
+    {"DELETE", "/api/v1/persons/:id/guardians/:guardian_id", rec_h_guardian_remove, P_WRITE, 0,
+     "person"},
 
     /* ---- H-3-3: vaccinee self-view; FHIR ---- */
 
@@ -55,6 +73,14 @@ static const ss_route routes[] = {
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
+/* Start-up: the 個人番号 keys (the service refuses to start without them). Other parts of
+ * the service add their start-up here. */
+static int rec_init(ss_db *db)
+{
+    (void)db;
+    return rec_mynumber_init();
+}
+
 const ss_service rec_service = {
     .name = "records",
     .env_name = "RECORDS",
@@ -62,4 +88,5 @@ const ss_service rec_service = {
     .default_port = 8103,
     .migrations_dir = SS_MIGRATIONS_DIR,
     .routes = routes,
+    .init = rec_init,
 };

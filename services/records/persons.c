@@ -1,0 +1,300 @@
+/* persons.c - persons (接種対象者), H-3 §1: a municipality registers, reads, corrects and
+ * searches its residents; a move-in takes over a person from another municipality with the
+ * history kept. The 個人番号 is accepted here, sealed at once, and shown only to the owning
+ * municipality on explicit request (?include=my_number). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rec.h"
+#include "sesshu/codes.h"
+#include "sesshu/crypto.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+static const char *const sexes[] = {"0", "1", "2", "9", NULL};
+static const char *const statuses[] = {"resident", "moved_out", "deceased", NULL};
+
+#define PERSON_FIELDS(req)                                       \
+    {"resident_no", SS_F_STRING, req, 1, 100, NULL, false},      \
+        {"name", SS_F_STRING, req, 1, 100, NULL, false},         \
+        {"name_kana", SS_F_STRING, req, 1, 100, NULL, false},    \
+        {"name_romaji", SS_F_STRING, false, 1, 100, NULL, true}, \
+        {"former_name", SS_F_STRING, false, 1, 100, NULL, true}, \
+        {"birth_date", SS_F_DATE, req, 0, 0, NULL, false},       \
+        {"sex", SS_F_ENUM, req, 0, 0, sexes, false},             \
+        {"postal_code", SS_F_STRING, false, 7, 8, NULL, true},   \
+        {"address", SS_F_STRING, req, 1, 200, NULL, false},      \
+        {"status", SS_F_ENUM, false, 0, 0, statuses, false},     \
+        {"status_on", SS_F_DATE, false, 0, 0, NULL, true},       \
+        {"non_disclosure", SS_F_BOOL, false, 0, 0, NULL, false}, \
+    {                                                            \
+        "my_number", SS_F_STRING, false, 12, 12, NULL, false     \
+    }
+
+static const ss_field create_fields[] = {PERSON_FIELDS(true), {NULL, 0, false, 0, 0, NULL, false}};
+static const ss_field patch_fields[] = {PERSON_FIELDS(false), {NULL, 0, false, 0, 0, NULL, false}};
+
+/* Full-width katakana, the long vowel mark, middle dot and spaces. */
+static bool kana_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        unsigned cp;
+
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+        if ((p[0] & 0xF0) != 0xE0 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return false;
+        cp = (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+        if (!(cp == 0x3000 || (cp >= 0x30A1 && cp <= 0x30FC)))
+            return false;
+        p += 3;
+    }
+    return true;
+}
+
+static bool postal_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (i == 3 && s[i] == '-' && n == 8)))
+            return false;
+    return n == 7 || (n == 8 && s[3] == '-');
+}
+
+/* Checks the declarative table cannot express. */
+static int person_rules(ss_req *r)
+{
+    const char *kana = ss_json_str(r->body, "name_kana"), *bd = ss_json_str(r->body, "birth_date");
+    const char *mn = ss_json_str(r->body, "my_number"), *pc = ss_json_str(r->body, "postal_code");
+    char today[11];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    if (kana != NULL && !kana_ok(kana))
+        ss_req_field_error(r, "name_kana", "must be full-width katakana");
+    if (bd != NULL && (strcmp(bd, today) > 0 || strcmp(bd, "1890-01-01") < 0))
+        ss_req_field_error(r, "birth_date", "must be between 1890-01-01 and today");
+    if (mn != NULL && !ss_code_my_number_ok(mn))
+        ss_req_field_error(r, "my_number", "is not a valid 個人番号 (12 digits, check digit)");
+    if (pc != NULL && !postal_ok(pc))
+        ss_req_field_error(r, "postal_code", "must be 7 digits (NNN-NNNN)");
+    return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
+}
+
+static int require_muni(ss_req *r)
+{
+    if (rec_muni(r) != NULL)
+        return 0;
+    return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+}
+
+/* Sealed value and keyed hash of the body's my_number (both NULL when absent). */
+static int seal_body_number(ss_req *r, const char *person_id, char **sealed, char hash[65])
+{
+    const char *mn = ss_json_str(r->body, "my_number");
+
+    *sealed = NULL;
+    hash[0] = '\0';
+    if (mn == NULL)
+        return 0;
+    rec_mynumber_hash(mn, hash);
+    return rec_mynumber_seal(mn, person_id, sealed);
+}
+
+#define PERSON_VERSION_INSERT(change)                                                          \
+    "v AS (INSERT INTO records.person_versions (person_id, version, change, doc, changed_by) " \
+    "SELECT p.id, p.version, '" change "', records.person_json(p, NULL), p.updated_by FROM p) "
+
+static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    char id[37], hash[65], *sealed = NULL;
+    const json_t *b = r->body;
+    int rc;
+
+    (void)arg;
+    if ((rc = ss_uuid(id)) != 0 || (rc = seal_body_number(r, id, &sealed, hash)) != 0)
+        return rc;
+    const char *params[] = {id,
+                            rec_muni(r),
+                            ss_json_str(b, "resident_no"),
+                            ss_json_str(b, "name"),
+                            ss_json_str(b, "name_kana"),
+                            ss_json_str(b, "name_romaji"),
+                            ss_json_str(b, "former_name"),
+                            ss_json_str(b, "birth_date"),
+                            ss_json_str(b, "sex"),
+                            ss_json_str(b, "postal_code"),
+                            ss_json_str(b, "address"),
+                            ss_json_str(b, "status"),
+                            ss_json_str(b, "status_on"),
+                            json_is_true(json_object_get(b, "non_disclosure")) ? "true" : "false",
+                            sealed,
+                            hash[0] ? hash : NULL,
+                            r->who.sub};
+    rc = rec_exec_doc(
+        r, c,
+        "WITH p AS (INSERT INTO records.persons (id, muni_code, resident_no, name, name_kana, "
+        "name_romaji, former_name, birth_date, sex, postal_code, address, status, status_on, "
+        "non_disclosure, my_number_sealed, my_number_hash, created_by, updated_by) VALUES "
+        "($1::uuid, $2, $3, $4, $5, $6, $7, $8::date, $9, $10, $11, coalesce($12, 'resident'), "
+        "$13::date, $14::boolean, $15::bytea, $16, $17, $17) RETURNING *), "
+        "r AS (INSERT INTO records.residences (person_id, muni_code, resident_no, from_on) "
+        "SELECT id, muni_code, resident_no, NULL FROM p), " PERSON_VERSION_INSERT(
+            "created") "SELECT records.person_json(p, NULL)::text FROM p",
+        17, params, doc, "person");
+    free(sealed);
+    *status = 201;
+    return rc;
+}
+
+int rec_h_person_create(ss_req *r)
+{
+    int rc;
+
+    if ((rc = require_muni(r)) != 0 || (rc = ss_body_check(r, create_fields)) != 0 ||
+        (rc = person_rules(r)) != 0)
+        return rc;
+    return rec_write_tx(r, create_tx, NULL, true);
+}
+
+/* The owner's 個人番号, opened (only for ?include=my_number by the owning municipality). */
+static int add_my_number(ss_req *r, json_t *doc, const char *id)
+{
+    const char *params[] = {id, rec_muni(r)};
+    PGresult *res = NULL;
+    char mn[13];
+    int rc;
+
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT my_number_sealed::text FROM records.persons WHERE id = $1::uuid AND "
+                     "muni_code = $2",
+                     2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_FORBIDDEN,
+                         "the 個人番号 is shown only to the person's own municipality");
+    else if (ss_db_val(res, 0, 0) == NULL)
+        json_object_set_new(doc, "my_number", json_null());
+    else if ((rc = rec_mynumber_open(ss_db_val(res, 0, 0), id, mn)) == 0)
+        json_object_set_new(doc, "my_number", json_string(mn));
+    PQclear(res);
+    return rc;
+}
+
+int rec_h_person_get(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id"), *inc = ss_req_query(r, "include");
+    PGresult *res = NULL;
+    json_t *doc = NULL;
+    int rc;
+
+    if ((rc = require_muni(r)) != 0 ||
+        (rc = rec_check_params(r, (const char *[]){"id", "include", NULL})) != 0)
+        return rc;
+    if (inc != NULL && strcmp(inc, "my_number") != 0)
+        return ss_req_field_error(r, "include", "must be my_number");
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    const char *params[] = {id, rec_muni(r)};
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT records.person_json(p, $2)::text FROM records.persons p WHERE p.id = "
+                     "$1::uuid AND records.person_visible(p, $2)",
+                     2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1 || (doc = rec_json_col(res, 0, 0)) == NULL) {
+        PQclear(res);
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    }
+    PQclear(res);
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rec_touch_person(r, id);
+    if (inc != NULL && (rc = add_my_number(r, doc, id)) != 0) {
+        json_decref(doc);
+        return rc;
+    }
+    return ss_reply_json_new(r, 200, doc);
+}
+
+static int patch_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const char *id = arg;
+    char hash[65], *sealed = NULL;
+    const json_t *b = r->body;
+    int rc;
+
+    if ((rc = seal_body_number(r, id, &sealed, hash)) != 0)
+        return rc;
+#define HAS(k) (json_object_get(b, k) != NULL ? "true" : "false")
+    const char *params[] = {
+        id,
+        rec_muni(r),
+        ss_json_str(b, "resident_no"),
+        ss_json_str(b, "name"),
+        ss_json_str(b, "name_kana"),
+        HAS("name_romaji"),
+        ss_json_str(b, "name_romaji"),
+        HAS("former_name"),
+        ss_json_str(b, "former_name"),
+        ss_json_str(b, "birth_date"),
+        ss_json_str(b, "sex"),
+        HAS("postal_code"),
+        ss_json_str(b, "postal_code"),
+        ss_json_str(b, "address"),
+        ss_json_str(b, "status"),
+        HAS("status_on"),
+        ss_json_str(b, "status_on"),
+        json_object_get(b, "non_disclosure") == NULL
+            ? NULL
+            : (json_is_true(json_object_get(b, "non_disclosure")) ? "true" : "false"),
+        sealed,
+        hash[0] ? hash : NULL,
+        r->who.sub};
+#undef HAS
+    rc = rec_exec_doc(
+        r, c,
+        "WITH p AS (UPDATE records.persons p SET resident_no = coalesce($3, p.resident_no), "
+        "name = coalesce($4, p.name), name_kana = coalesce($5, p.name_kana), name_romaji = CASE "
+        "WHEN $6::boolean THEN $7 ELSE p.name_romaji END, former_name = CASE WHEN $8::boolean "
+        "THEN $9 ELSE p.former_name END, birth_date = coalesce($10::date, p.birth_date), sex = "
+        "coalesce($11, p.sex), postal_code = CASE WHEN $12::boolean THEN $13 ELSE p.postal_code "
+        "END, address = coalesce($14, p.address), status = coalesce($15, p.status), status_on = "
+        "CASE WHEN $16::boolean THEN $17::date ELSE p.status_on END, non_disclosure = "
+        "coalesce($18::boolean, p.non_disclosure), my_number_sealed = coalesce($19::bytea, "
+        "p.my_number_sealed), my_number_hash = coalesce($20, p.my_number_hash), version = "
+        "p.version + 1, updated_at = now(), updated_by = $21, txid = pg_current_xact_id(), seq = "
+        "nextval('records.change_seq') WHERE p.id = $1::uuid AND p.muni_code = $2 RETURNING p.*), "
+        "r AS (UPDATE records.residences r SET resident_no = p.resident_no FROM p WHERE "
+        "r.person_id = p.id AND r.until_on IS NULL), " PERSON_VERSION_INSERT(
+            "updated") "SELECT records.person_json(p, NULL)::text FROM p",
+        21, params, doc, "person");
+    free(sealed);
+    *status = 200;
+    return rc;
+}
+
+int rec_h_person_patch(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    int rc;
+
+    if ((rc = require_muni(r)) != 0)
+        return rc;
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    if ((rc = ss_body_check(r, patch_fields)) != 0 || (rc = person_rules(r)) != 0)
+        return rc;
+    if (json_object_size(r->body) == 0)
+        return ss_req_field_error(r, "(body)", "names no member to change");
+    return rec_write_tx(r, patch_tx, id, true);
+}

@@ -1,0 +1,123 @@
+/* persons_guardians.c - guardian links (保護者): a municipality links a parent or guardian to a
+ * child, both its own residents, so that the parent can act for the child (the vaccinee
+ * self-view reads records.guardians). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+static const char *const relations[] = {"parent", "guardian", NULL};
+
+static const ss_field link_fields[] = {
+    {"guardian_id", SS_F_STRING, true, 36, 36, NULL, false},
+    {"relation", SS_F_ENUM, false, 0, 0, relations, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+#define GUARDIAN_JSON                                                                          \
+    "jsonb_build_object('child_id', g.child_id, 'guardian_id', g.guardian_id, 'relation', "    \
+    "g.relation, 'guardian_name', gp.name, 'guardian_name_kana', gp.name_kana, 'created_at', " \
+    "g.created_at)::text"
+
+static int add_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const char *params[] = {arg, ss_json_str(r->body, "guardian_id"), rec_muni(r),
+                            ss_json_str(r->body, "relation"), r->who.sub};
+    int rc;
+
+    *status = 201;
+    rc = rec_exec_doc(
+        r, c,
+        "WITH g AS (INSERT INTO records.guardians (child_id, guardian_id, relation, created_by) "
+        "SELECT ch.id, gp.id, coalesce($4, 'parent'), $5 FROM records.persons ch, "
+        "records.persons gp WHERE ch.id = $1::uuid AND ch.muni_code = $3 AND gp.id = $2::uuid "
+        "AND gp.muni_code = $3 RETURNING *) SELECT " GUARDIAN_JSON
+        " FROM g JOIN records.persons gp ON gp.id = g.guardian_id",
+        5, params, doc, "child and guardian");
+    if (rc == 0)
+        json_object_set_new(*doc, "id", json_string(arg));
+    return rc;
+}
+
+int rec_h_guardian_add(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    int rc;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    if ((rc = ss_body_check(r, link_fields)) != 0)
+        return rc;
+    if (!ss_uuid_ok(ss_json_str(r->body, "guardian_id")))
+        return ss_req_field_error(r, "guardian_id", "must be a person id");
+    if (strcmp(ss_json_str(r->body, "guardian_id"), id) == 0)
+        return ss_req_field_error(r, "guardian_id", "must be another person than the child");
+    return rec_write_tx(r, add_tx, id, true);
+}
+
+int rec_h_guardian_list(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    PGresult *res = NULL;
+    json_t *items;
+    int rc;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+    if ((rc = rec_check_params(r, (const char *[]){"id", NULL})) != 0)
+        return rc;
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    const char *params[] = {id, rec_muni(r)};
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT p.id, (SELECT coalesce(jsonb_agg(" GUARDIAN_JSON
+                     "::jsonb ORDER BY g.created_at), '[]') FROM records.guardians g JOIN "
+                     "records.persons gp ON gp.id = g.guardian_id WHERE g.child_id = p.id)::text "
+                     "FROM records.persons p WHERE p.id = $1::uuid AND p.muni_code = $2",
+                     2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    }
+    items = rec_json_col(res, 0, 1);
+    PQclear(res);
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rec_touch_person(r, id);
+    if (items == NULL)
+        return SS_ERR_INTERNAL;
+    return ss_reply_json_new(r, 200, json_pack("{s:s,s:o}", "person_id", id, "items", items));
+}
+
+int rec_h_guardian_remove(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id"), *gid = ss_req_param(r, "guardian_id");
+    PGresult *res = NULL;
+    int rc;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+    if (!ss_uuid_ok(id) || !ss_uuid_ok(gid))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such guardian link of yours");
+    const char *params[] = {id, gid, rec_muni(r)};
+    rc = ss_db_query(ss_server_db(),
+                     "DELETE FROM records.guardians g USING records.persons ch WHERE g.child_id "
+                     "= $1::uuid AND g.guardian_id = $2::uuid AND ch.id = g.child_id AND "
+                     "ch.muni_code = $3 RETURNING 1",
+                     3, params, &res);
+    if (rc != 0)
+        return rc;
+    rc = PQntuples(res) == 1 ? 0 : SS_ERR_NOT_FOUND;
+    PQclear(res);
+    if (rc != 0)
+        return ss_req_fail(r, rc, "no such guardian link of yours");
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rec_touch_person(r, id);
+    return ss_reply_empty(r, 204);
+}

@@ -1,0 +1,244 @@
+/* persons_search.c - finding persons (H-3-2): a municipality lists and searches its residents
+ * and former residents (by resident number, kana name and birth date, or - in a POST body,
+ * never in a URL - by 個人番号); a medical institution identifies a patient by 個人番号 and
+ * birth date at reception, which opens a care relationship for interval checks. A move-in
+ * (転入) takes a person over from another municipality, found by 個人番号 and birth date. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+#include "sesshu/codes.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+/* Days an institution may read a patient's past doses after identifying them. */
+#define REC_CARE_DAYS "90"
+
+static const char *const list_params[] = {"resident_no", "name_kana", "birth_date", "status",
+                                          "limit",       "cursor",    NULL};
+
+static int list_rows(ss_req *r, const char *mhash, int limit, char keys[][64], PGresult **res)
+{
+    char lim[16];
+    const char *bd = ss_req_query(r, "birth_date");
+
+    snprintf(lim, sizeof(lim), "%d", limit + 1);
+    const char *params[] = {rec_muni(r),
+                            ss_req_query(r, "resident_no"),
+                            ss_req_query(r, "name_kana"),
+                            bd,
+                            ss_req_query(r, "status"),
+                            mhash,
+                            keys[0][0] ? keys[0] : NULL,
+                            lim};
+    return ss_db_query(
+        ss_server_db(),
+        "SELECT records.person_json(p, $1)::text, p.id::text FROM records.persons p WHERE "
+        "records.person_visible(p, $1) AND ($2::text IS NULL OR p.resident_no = $2 OR EXISTS "
+        "(SELECT 1 FROM records.residences rs WHERE rs.person_id = p.id AND rs.muni_code = $1 AND "
+        "rs.resident_no = $2)) AND ($3::text IS NULL OR p.name_kana_key = translate($3, ' 　', "
+        "'')) AND ($4::date IS NULL OR p.birth_date = $4::date) AND ($5::text IS NULL OR "
+        "p.status = $5) AND ($6::text IS NULL OR p.my_number_hash = $6) AND ($7::uuid IS NULL "
+        "OR p.id > $7::uuid) ORDER BY p.id LIMIT $8::int",
+        8, params, res);
+}
+
+static int list_reply(ss_req *r, const char *mhash)
+{
+    char keys[1][64];
+    PGresult *res = NULL;
+    int limit, rc;
+
+    if ((rc = rec_page(r, &limit, 1, keys)) != 0)
+        return rc;
+    if (keys[0][0] != '\0' && !ss_uuid_ok(keys[0]))
+        return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
+    if ((rc = list_rows(r, mhash, limit, keys, &res)) != 0)
+        return rc;
+    /* The access log names the person when the answer is about one. */
+    if (PQntuples(res) == 1)
+        rec_touch_person(r, ss_db_val(res, 0, 1));
+    rc = rec_list_reply(r, res, limit, 1);
+    PQclear(res);
+    return rc;
+}
+
+int rec_h_person_list(ss_req *r)
+{
+    const char *bd = ss_req_query(r, "birth_date"), *st = ss_req_query(r, "status");
+    int rc;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+    if ((rc = rec_check_params(r, list_params)) != 0)
+        return rc;
+    if (bd != NULL && !ss_date_ok(bd))
+        ss_req_field_error(r, "birth_date", "must be a date YYYY-MM-DD");
+    if (st != NULL && strcmp(st, "resident") != 0 && strcmp(st, "moved_out") != 0 &&
+        strcmp(st, "deceased") != 0)
+        ss_req_field_error(r, "status", "must be resident, moved_out or deceased");
+    if (ss_req_query(r, "name_kana") != NULL && bd == NULL)
+        ss_req_field_error(r, "birth_date", "is required with name_kana");
+    if (json_array_size(r->errors) > 0)
+        return SS_ERR_VALIDATION;
+    return list_reply(r, NULL);
+}
+
+static const ss_field search_fields[] = {
+    {"my_number", SS_F_STRING, true, 12, 12, NULL, false},
+    {"birth_date", SS_F_DATE, false, 0, 0, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+int rec_h_person_search(ss_req *r)
+{
+    char hash[65];
+    int rc;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+    if ((rc = rec_check_params(r, (const char *[]){"limit", "cursor", NULL})) != 0 ||
+        (rc = ss_body_check(r, search_fields)) != 0)
+        return rc;
+    if (!ss_code_my_number_ok(ss_json_str(r->body, "my_number")))
+        return ss_req_field_error(r, "my_number",
+                                  "is not a valid 個人番号 (12 digits, check digit)");
+    rec_mynumber_hash(ss_json_str(r->body, "my_number"), hash);
+    return list_reply(r, hash);
+}
+
+static const ss_field lookup_fields[] = {
+    {"my_number", SS_F_STRING, true, 12, 12, NULL, false},
+    {"birth_date", SS_F_DATE, true, 0, 0, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+static int lookup_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const char *params[] = {arg, ss_json_str(r->body, "birth_date"), r->who.org_id};
+
+    *status = 200;
+    return rec_exec_doc(
+        r, c,
+        "WITH p AS (SELECT * FROM records.persons WHERE my_number_hash = $1 AND birth_date = "
+        "$2::date AND status <> 'deceased'), l AS (INSERT INTO records.care_links (org_id, "
+        "person_id, until) SELECT $3::uuid, p.id, now() + interval '" REC_CARE_DAYS " days' "
+        "FROM p ON CONFLICT (org_id, person_id) DO UPDATE SET until = excluded.until) SELECT "
+        "jsonb_build_object('id', p.id, 'name', p.name, 'name_kana', p.name_kana, 'birth_date', "
+        "p.birth_date, 'sex', p.sex, 'muni_code', p.muni_code, 'care_until', now() + interval "
+        "'" REC_CARE_DAYS " days')::text FROM p",
+        3, params, doc, "person with this 個人番号 and birth date");
+}
+
+int rec_h_person_lookup(ss_req *r)
+{
+    char hash[65];
+    int rc;
+
+    if (!rec_is_institution(r))
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "medical institutions identify their patients");
+    if ((rc = ss_body_check(r, lookup_fields)) != 0)
+        return rc;
+    if (!ss_code_my_number_ok(ss_json_str(r->body, "my_number")))
+        return ss_req_field_error(r, "my_number",
+                                  "is not a valid 個人番号 (12 digits, check digit)");
+    rec_mynumber_hash(ss_json_str(r->body, "my_number"), hash);
+    return rec_write_tx(r, lookup_tx, hash, true);
+}
+
+static const ss_field move_fields[] = {
+    {"my_number", SS_F_STRING, true, 12, 12, NULL, false},
+    {"birth_date", SS_F_DATE, true, 0, 0, NULL, false},
+    {"resident_no", SS_F_STRING, true, 1, 100, NULL, false},
+    {"address", SS_F_STRING, true, 1, 200, NULL, false},
+    {"postal_code", SS_F_STRING, false, 7, 8, NULL, true},
+    {"moved_on", SS_F_DATE, true, 0, 0, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+static int move_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const json_t *b = r->body;
+    const char *params[] = {arg,
+                            ss_json_str(b, "birth_date"),
+                            rec_muni(r),
+                            ss_json_str(b, "resident_no"),
+                            ss_json_str(b, "address"),
+                            ss_json_str(b, "postal_code"),
+                            ss_json_str(b, "moved_on"),
+                            r->who.sub};
+
+    *status = 200;
+    return rec_exec_doc(
+        r, c,
+        "WITH old AS (SELECT id, muni_code FROM records.persons WHERE my_number_hash = $1 AND "
+        "birth_date = $2::date AND muni_code <> $3 AND status <> 'deceased' FOR UPDATE), closed "
+        "AS (UPDATE records.residences r SET until_on = $7::date, txid = pg_current_xact_id(), "
+        "seq = nextval('records.change_seq') FROM old WHERE r.person_id = old.id AND r.until_on "
+        "IS NULL RETURNING r.person_id), p AS (UPDATE records.persons p SET muni_code = $3, "
+        "resident_no = $4, address = $5, postal_code = $6, status = 'resident', status_on = "
+        "NULL, version = p.version + 1, updated_at = now(), updated_by = $8, txid = "
+        "pg_current_xact_id(), seq = nextval('records.change_seq') FROM old WHERE p.id = old.id "
+        "RETURNING p.*), n AS (INSERT INTO records.residences (person_id, muni_code, "
+        "resident_no, from_on) SELECT id, $3, $4, $7::date FROM p WHERE EXISTS (SELECT 1 FROM "
+        "closed)), "
+        "v AS (INSERT INTO records.person_versions (person_id, version, change, doc, changed_by) "
+        "SELECT p.id, p.version, 'moved_in', records.person_json(p, NULL), p.updated_by FROM p) "
+        "SELECT records.person_json(p, NULL)::text FROM p",
+        8, params, doc, "person with this 個人番号 and birth date in another municipality");
+}
+
+int rec_h_person_move_in(ss_req *r)
+{
+    char hash[65];
+    int rc;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+    if ((rc = ss_body_check(r, move_fields)) != 0)
+        return rc;
+    if (!ss_code_my_number_ok(ss_json_str(r->body, "my_number")))
+        return ss_req_field_error(r, "my_number",
+                                  "is not a valid 個人番号 (12 digits, check digit)");
+    rec_mynumber_hash(ss_json_str(r->body, "my_number"), hash);
+    return rec_write_tx(r, move_tx, hash, true);
+}
+
+int rec_h_person_history(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    PGresult *res = NULL;
+    json_t *items = NULL;
+    int rc;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+    if ((rc = rec_check_params(r, (const char *[]){"id", NULL})) != 0)
+        return rc;
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    const char *params[] = {id, rec_muni(r)};
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT jsonb_build_object('version', v.version, 'change', v.change, "
+                     "'person', v.doc, 'changed_by', v.changed_by, 'changed_at', "
+                     "v.changed_at)::text FROM records.person_versions v JOIN records.persons p "
+                     "ON p.id = v.person_id WHERE p.id = $1::uuid AND p.muni_code = $2 ORDER BY "
+                     "v.version DESC",
+                     2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    }
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rec_touch_person(r, id);
+    items = json_array();
+    for (int i = 0; items != NULL && i < PQntuples(res); i++)
+        json_array_append_new(items, rec_json_col(res, i, 0));
+    PQclear(res);
+    if (items == NULL)
+        return SS_ERR_NOMEM;
+    return ss_reply_json_new(r, 200, json_pack("{s:s,s:o}", "person_id", id, "items", items));
+}
