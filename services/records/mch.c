@@ -15,8 +15,8 @@
 #include "sesshu/text.h"
 
 static const char *const kinds[] = {"infant_checkup", "pregnancy", "checkup", NULL};
-static const char *const sources[] = {"health_system", "municipality", "institution", "handbook",
-                                      "other", NULL};
+static const char *const sources[] = {"health_system", "municipality", "institution",
+                                      "handbook",      "other",        NULL};
 
 static const ss_field mch_fields[] = {
     {"person_id", SS_F_STRING, true, 36, 36, NULL, false},
@@ -87,8 +87,7 @@ static int person_rules(ss_req *r, ss_dbc *c, const json_t *obj, const char *mun
         ss_req_field_error(r, "kind", "pregnancy information is for a woman (sex 2)");
     age = atoi(ss_db_val(res, 0, 3));
     if (strcmp(kind, "infant_checkup") == 0 &&
-        rec_mch_age_window(ss_json_str(json_object_get(obj, "data"), "checkup_age"), &from,
-                           &to) &&
+        rec_mch_age_window(ss_json_str(json_object_get(obj, "data"), "checkup_age"), &from, &to) &&
         (age < from || age > to))
         ss_req_field_error(r, "examined_on", "is outside the age window of this check-up");
     rc = json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;

@@ -71,8 +71,8 @@ static int one_line(ss_req *r, ss_dbc *c, bulk *b, const char *s, size_t len, in
     }
     if (rc == 0 && res != NULL && PQntuples(res) == 1) {
         b->accepted++;
-        json_array_append_new(b->ids, json_pack("{s:i,s:s}", "line", line, "id",
-                                                ss_db_val(res, 0, 1)));
+        json_array_append_new(b->ids,
+                              json_pack("{s:i,s:s}", "line", line, "id", ss_db_val(res, 0, 1)));
     } else if (rc == 0 || rc == SS_ERR_VALIDATION) {
         json_t *errs = take_errors(r, before);
 
@@ -165,7 +165,7 @@ int rec_mch_h_bulk(ss_req *r)
     int rc;
 
     if ((rc = rec_mch_scope(r, &muni)) != 0 ||
-        (rc = rec_qm_check_params(r, (const char *const[]){"mode", NULL})) != 0)
+        (rc = rec_check_params(r, (const char *const[]){"mode", NULL})) != 0)
         goto out;
     if (mode != NULL && strcmp(mode, "partial") != 0 && strcmp(mode, "all_or_nothing") != 0) {
         rc = ss_req_field_error(r, "mode", "must be all_or_nothing or partial");

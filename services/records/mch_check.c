@@ -29,8 +29,8 @@ typedef struct mfield {
 
 static const char *const overalls[] = {"normal", "follow_up", "referred", "treatment", NULL};
 static const char *const finding_results[] = {"normal", "follow_up", "referred", NULL};
-static const char *const checkup_types[] = {"school", "workplace", "specific_health", "dental",
-                                            "hearing", "vision", "other", NULL};
+static const char *const checkup_types[] = {"school",  "workplace", "specific_health", "dental",
+                                            "hearing", "vision",    "other",           NULL};
 
 /* Check-up ages with their age window in months (inclusive) and development items. */
 static const struct infant_age {
@@ -134,10 +134,14 @@ static bool value_ok(const mfield *f, const json_t *v)
 static const char *reason_of(const mfield *f)
 {
     static const char *const reasons[] = {
-        NULL, "must be a number in the allowed range", "must be an integer in the allowed range",
-        "must be true or false", "must be a date YYYY-MM-DD",
+        NULL,
+        "must be a number in the allowed range",
+        "must be an integer in the allowed range",
+        "must be true or false",
+        "must be a date YYYY-MM-DD",
         "must be text of the allowed length without control characters",
-        "is not one of the allowed values", "must be an array of the allowed size"};
+        "is not one of the allowed values",
+        "must be an array of the allowed size"};
     return reasons[f->type];
 }
 

@@ -9,7 +9,7 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-static const char *const list_params[] = {"person_id", "kind", "from",  "to",
+static const char *const list_params[] = {"person_id", "kind",   "from", "to",
                                           "limit",     "cursor", NULL};
 
 static int filters_check(ss_req *r, const char keys[][64])
@@ -41,8 +41,8 @@ static int list(ss_req *r, const char *scope, bool self)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = rec_qm_check_params(r, list_params)) != 0 ||
-        (rc = rec_qm_page(r, &limit, 2, keys)) != 0 || (rc = filters_check(r, keys)) != 0)
+    if ((rc = rec_check_params(r, list_params)) != 0 || (rc = rec_page(r, &limit, 2, keys)) != 0 ||
+        (rc = filters_check(r, keys)) != 0)
         return rc;
     snprintf(lim, sizeof(lim), "%d", limit + 1);
     const char *p[] = {scope,
@@ -66,7 +66,7 @@ static int list(ss_req *r, const char *scope, bool self)
         "m.examined_on DESC, m.id DESC LIMIT $9::int",
         9, p, &res);
     if (rc == 0)
-        rc = rec_qm_list_reply(r, res, limit, 2);
+        rc = rec_list_reply(r, res, limit, 2);
     PQclear(res);
     return rc;
 }
@@ -96,7 +96,7 @@ int rec_mch_h_get(ss_req *r)
     int rc;
 
     if ((rc = rec_mch_scope(r, &muni)) != 0 ||
-        (rc = rec_qm_check_params(r, (const char *const[]){"id", NULL})) != 0)
+        (rc = rec_check_params(r, (const char *const[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record");
@@ -109,7 +109,7 @@ int rec_mch_h_get(ss_req *r)
     if (rc == 0 && PQntuples(res) == 1)
         snprintf(r->person_id, sizeof(r->person_id), "%s", ss_db_val(res, 0, 1));
     if (rc == 0)
-        rc = rec_qm_reply_one(r, res, 200, "record");
+        rc = rec_reply_one(r, res, 200, "record", false);
     PQclear(res);
     return rc;
 }

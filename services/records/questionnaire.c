@@ -131,7 +131,7 @@ int rec_q_answer_submit(ss_req *r, const char *via, const char *inst)
         goto out;
     if ((rc = insert_answer(r, c, subj, via, inst, &res)) != 0 || (rc = ss_db_commit(c)) != 0)
         goto out;
-    rc = rec_qm_reply_one(r, res, 201, "answer");
+    rc = rec_reply_one(r, res, 201, "answer", false);
 out:
     json_decref(questions);
     PQclear(subj);
@@ -148,7 +148,8 @@ int rec_q_h_answer_create(ss_req *r)
     if ((rc = rec_q_scope(r, &muni, &inst)) != 0 || (rc = ss_body_check(r, answer_fields)) != 0)
         return rc;
     if (inst == NULL)
-        return ss_req_fail(r, SS_ERR_FORBIDDEN, "answers are entered by the institution of the visit");
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "answers are entered by the institution of the visit");
     if (json_object_get(r->body, "institution_code") != NULL &&
         strcmp(ss_json_str(r->body, "institution_code"), inst) != 0)
         return ss_req_field_error(r, "institution_code", "must be your own institution's code");
@@ -162,7 +163,7 @@ int rec_q_h_answer_get(ss_req *r)
     int rc;
 
     if ((rc = rec_q_scope(r, &muni, &inst)) != 0 ||
-        (rc = rec_qm_check_params(r, (const char *const[]){"id", NULL})) != 0)
+        (rc = rec_check_params(r, (const char *const[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");
@@ -176,14 +177,14 @@ int rec_q_h_answer_get(ss_req *r)
     if (rc == 0 && PQntuples(res) == 1)
         snprintf(r->person_id, sizeof(r->person_id), "%s", ss_db_val(res, 0, 1));
     if (rc == 0)
-        rc = rec_qm_reply_one(r, res, 200, "answer");
+        rc = rec_reply_one(r, res, 200, "answer", false);
     PQclear(res);
     return rc;
 }
 
-static const char *const list_params[] = {"person_id", "template_code", "vaccine_code",
-                                          "disease_code", "from", "to", "judgement", "limit",
-                                          "cursor", NULL};
+static const char *const list_params[] = {
+    "person_id", "template_code", "vaccine_code", "disease_code", "from",
+    "to",        "judgement",     "limit",        "cursor",       NULL};
 
 static void list_filters_check(ss_req *r, const char *cursor_id)
 {
@@ -219,9 +220,8 @@ int rec_q_h_answer_list(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = rec_q_scope(r, &muni, &inst)) != 0 ||
-        (rc = rec_qm_check_params(r, list_params)) != 0 ||
-        (rc = rec_qm_page(r, &limit, 2, keys)) != 0)
+    if ((rc = rec_q_scope(r, &muni, &inst)) != 0 || (rc = rec_check_params(r, list_params)) != 0 ||
+        (rc = rec_page(r, &limit, 2, keys)) != 0)
         return rc;
     list_filters_check(r, keys[1]);
     if (keys[0][0] != '\0' && !ss_date_ok(keys[0]))
@@ -250,14 +250,17 @@ int rec_q_h_answer_list(ss_req *r)
         "a.person_id WHERE ($1::text IS NULL OR ps.muni_code = $1) AND ($2::text IS NULL OR "
         "a.institution_code = $2) AND ($3::uuid IS NULL OR a.person_id = $3::uuid) AND ($4::text "
         "IS NULL OR t.code = $4) AND ($5::text IS NULL OR coalesce(a.vaccine_code = $5, "
-        "$5 = ANY (t.vaccine_codes))) AND ($6::text IS NULL OR $6 = ANY (t.disease_codes)) AND "
-        "($7::date IS NULL OR a.visit_on >= $7::date) AND ($8::date IS NULL OR a.visit_on <= "
-        "$8::date) AND ($9::text IS NULL OR coalesce(a.judgement, 'pending') = $9) AND "
-        "($10::date IS NULL OR (a.visit_on, a.id) < ($10::date, $11::uuid)) ORDER BY a.visit_on "
-        "DESC, a.id DESC LIMIT $12::int",
+        "" REC_Q_TEMPLATE_FOR_VACCINE(
+            "$5") ")) AND ($6::text IS NULL OR $6 = ANY (t.disease_codes)) AND "
+                  "($7::date IS NULL OR a.visit_on >= $7::date) AND ($8::date IS NULL OR "
+                  "a.visit_on <= "
+                  "$8::date) AND ($9::text IS NULL OR coalesce(a.judgement, 'pending') = $9) AND "
+                  "($10::date IS NULL OR (a.visit_on, a.id) < ($10::date, $11::uuid)) ORDER BY "
+                  "a.visit_on "
+                  "DESC, a.id DESC LIMIT $12::int",
         12, p, &res);
     if (rc == 0)
-        rc = rec_qm_list_reply(r, res, limit, 2);
+        rc = rec_list_reply(r, res, limit, 2);
     PQclear(res);
     return rc;
 }

@@ -4,7 +4,7 @@
  *   template.c, template_check.c    questionnaire templates, versioned; the answer check
  *   questionnaire.c                 answers: staff submission, judgement, record link, queries
  *   questionnaire_self.c            answers through the portal (vaccinee principals)
- *   questionnaire_util.c            query parameters, pages, JSON columns (these files only)
+ *   questionnaire_util.c            master code lists
  *   mch*.c                          maternal/child health records (mch.h) */
 #ifndef REC_QUESTIONNAIRE_H
 #define REC_QUESTIONNAIRE_H
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rec.h"
 #include "sesshu/http.h"
 
 /* Templates (template.c). */
@@ -33,16 +34,22 @@ int rec_q_h_self_list(ss_req *r);
 int rec_q_h_self_get(ss_req *r);
 
 /* An answer set as JSON text (aliases: a = records.q_answers, t = records.q_templates). */
-#define REC_Q_ANSWER_JSON                                                                         \
-    "jsonb_build_object('id', a.id, 'person_id', a.person_id, 'template', jsonb_build_object("    \
-    "'id', t.id, 'code', t.code, 'version', t.version, 'title', t.title), 'visit_on', "           \
-    "a.visit_on, 'age_months', a.age_months, 'vaccine_code', a.vaccine_code, "                    \
-    "'institution_code', a.institution_code, 'submitted_via', a.submitted_via, 'answers', "        \
-    "a.answers, 'judgement', CASE WHEN a.judgement IS NULL THEN NULL ELSE jsonb_build_object("    \
-    "'result', a.judgement, 'note', a.judgement_note, 'doctor_name', a.doctor_name, "             \
-    "'explained', a.explained, 'consent', a.consent, 'consent_signer', a.consent_signer, "        \
-    "'judged_at', a.judged_at) END, 'record_id', a.record_id, 'linked_at', a.linked_at, "         \
+#define REC_Q_ANSWER_JSON                                                                      \
+    "jsonb_build_object('id', a.id, 'person_id', a.person_id, 'template', jsonb_build_object(" \
+    "'id', t.id, 'code', t.code, 'version', t.version, 'title', t.title), 'visit_on', "        \
+    "a.visit_on, 'age_months', a.age_months, 'vaccine_code', a.vaccine_code, "                 \
+    "'institution_code', a.institution_code, 'submitted_via', a.submitted_via, 'answers', "    \
+    "a.answers, 'judgement', CASE WHEN a.judgement IS NULL THEN NULL ELSE jsonb_build_object(" \
+    "'result', a.judgement, 'note', a.judgement_note, 'doctor_name', a.doctor_name, "          \
+    "'explained', a.explained, 'consent', a.consent, 'consent_signer', a.consent_signer, "     \
+    "'judged_at', a.judged_at) END, 'record_id', a.record_id, 'linked_at', a.linked_at, "      \
     "'created_at', a.created_at)::text"
+
+/* Does template t apply to vaccine product p (a SQL parameter)? Listed by the template, or a
+ * product of the master (any of its versions) against one of the template's diseases. */
+#define REC_Q_TEMPLATE_FOR_VACCINE(p)                                                           \
+    "(" p " = ANY (t.vaccine_codes) OR EXISTS (SELECT 1 FROM master.vaccines mv WHERE mv.code " \
+    "= " p " AND mv.disease_codes && t.disease_codes))"
 
 /* questionnaire.c: the caller's scope (municipality code or institution code, the other NULL;
  * 403 for other callers), and the submission both sides share: r->body is checked against the
@@ -56,23 +63,10 @@ bool rec_q_code_ok(const char *s);
 bool rec_q_text_ok(const char *s, size_t min, size_t max);
 int rec_q_template_check(ss_req *r, const json_t *questions);
 /* age_months: completed months on the answer date; sex "1"/"2" or NULL. */
-int rec_q_answers_check(ss_req *r, const json_t *questions, const json_t *answers,
-                        int age_months, const char *sex);
+int rec_q_answers_check(ss_req *r, const json_t *questions, const json_t *answers, int age_months,
+                        const char *sex);
 
 /* questionnaire_util.c */
-/* A field error for each query parameter not in `allowed` (NULL-terminated; list the URL
- * :params too) and each empty one. 0 or SS_ERR_VALIDATION. */
-int rec_qm_check_params(ss_req *r, const char *const *allowed);
-/* ?limit= and ?cursor= (an array of nkeys strings copied into keys[i], 64 bytes each). */
-int rec_qm_page(ss_req *r, int *limit, int nkeys, char keys[][64]);
-/* Column col of row parsed as JSON (new reference), NULL for SQL NULL. */
-json_t *rec_qm_json_col(const PGresult *res, int row, int col);
-/* {"items": [column 0 of rows < limit], "next_cursor": columns 1..nkeys of row limit-1 when
- * there are more rows than limit, else null}. */
-int rec_qm_list_reply(ss_req *r, const PGresult *res, int limit, int nkeys);
-/* Reply with column 0 of a one-row result (status), r->res_id from its "id"; 404 with
- * `what` in the detail when the result has no row. */
-int rec_qm_reply_one(ss_req *r, const PGresult *res, int status, const char *what);
 /* Is s a master code of the shape vaccines and diseases use (1..20 of [0-9A-Za-z_-])? */
 bool rec_qm_master_code_ok(const char *s);
 /* A field error for each item of arr (JSON array of strings, at most max) that is not a master

@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "questionnaire.h"
-#include "sesshu/err.h"
 #include "sesshu/codes.h"
+#include "sesshu/err.h"
 #include "sesshu/text.h"
 
 /* The persons a vaccinee may act for: itself and the children it is guardian of. */
-#define SELF_PERSONS                                                                            \
-    "(SELECT $1::uuid AS id UNION SELECT g.child_id FROM records.guardians g WHERE "            \
+#define SELF_PERSONS                                                                 \
+    "(SELECT $1::uuid AS id UNION SELECT g.child_id FROM records.guardians g WHERE " \
     "g.guardian_id = $1::uuid)"
 
 static const ss_field self_fields[] = {
@@ -89,7 +89,7 @@ int rec_q_h_self_get(ss_req *r)
     int rc;
 
     if ((rc = self_guard(r)) != 0 ||
-        (rc = rec_qm_check_params(r, (const char *const[]){"id", NULL})) != 0)
+        (rc = rec_check_params(r, (const char *const[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");
@@ -102,7 +102,7 @@ int rec_q_h_self_get(ss_req *r)
     if (rc == 0 && PQntuples(res) == 1)
         snprintf(r->person_id, sizeof(r->person_id), "%s", ss_db_val(res, 0, 1));
     if (rc == 0)
-        rc = rec_qm_reply_one(r, res, 200, "answer");
+        rc = rec_reply_one(r, res, 200, "answer", false);
     PQclear(res);
     return rc;
 }
@@ -117,8 +117,8 @@ int rec_q_h_self_list(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = self_guard(r)) != 0 || (rc = rec_qm_check_params(r, self_list_params)) != 0 ||
-        (rc = rec_qm_page(r, &limit, 2, keys)) != 0)
+    if ((rc = self_guard(r)) != 0 || (rc = rec_check_params(r, self_list_params)) != 0 ||
+        (rc = rec_page(r, &limit, 2, keys)) != 0)
         return rc;
     if (pid != NULL && !ss_uuid_ok(pid))
         ss_req_field_error(r, "person_id", "must be a UUID");
@@ -138,7 +138,7 @@ int rec_q_h_self_list(ss_req *r)
                      "$4::uuid)) ORDER BY a.visit_on DESC, a.id DESC LIMIT $5::int",
                      5, p, &res);
     if (rc == 0)
-        rc = rec_qm_list_reply(r, res, limit, 2);
+        rc = rec_list_reply(r, res, limit, 2);
     PQclear(res);
     return rc;
 }

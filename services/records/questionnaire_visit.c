@@ -53,12 +53,13 @@ static int judge_rules(ss_req *r)
 static int load_answer(ss_req *r, const char *id, const char *inst, PGresult **out)
 {
     const char *p[] = {id, inst};
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT (judgement IS NOT NULL)::text, (record_id IS NOT NULL)::text, "
-                         "age_months::text, person_id::text, coalesce(judgement = 'ok' AND "
-                         "consent = 'agree', false)::text FROM records.q_answers WHERE id = $1::uuid AND "
-                         "institution_code = $2",
-                         2, p, out);
+    int rc = ss_db_query(
+        ss_server_db(),
+        "SELECT (judgement IS NOT NULL)::text, (record_id IS NOT NULL)::text, "
+        "age_months::text, person_id::text, coalesce(judgement = 'ok' AND "
+        "consent = 'agree', false)::text FROM records.q_answers WHERE id = $1::uuid AND "
+        "institution_code = $2",
+        2, p, out);
 
     if (rc == 0 && PQntuples(*out) == 0)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");
@@ -106,7 +107,7 @@ static int judge_update(ss_req *r, const char *id, const char *inst)
 
     if (rc == 0)
         rc = PQntuples(res) == 1
-                 ? rec_qm_reply_one(r, res, 200, "answer")
+                 ? rec_reply_one(r, res, 200, "answer", false)
                  : ss_req_fail(r, SS_ERR_CONFLICT, "the judgement is already recorded");
     PQclear(res);
     return rc;
@@ -174,7 +175,7 @@ int rec_q_h_answer_link(ss_req *r)
         rc = ss_req_field_error(r, "record_id",
                                 "is not a current record of this person from your institution");
     else if (rc == 0)
-        rc = rec_qm_reply_one(r, res, 200, "answer");
+        rc = rec_reply_one(r, res, 200, "answer", false);
 out:
     PQclear(cur);
     PQclear(res);

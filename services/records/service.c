@@ -39,6 +39,10 @@ static const ss_route routes[] = {
      "questionnaire_template"},
     {"POST", "/api/v1/questionnaires/templates", rec_q_h_template_create,
      SS_PERM_QUESTIONNAIRE_TEMPLATES, 0, "questionnaire_template"},
+    {"GET", "/api/v1/questionnaires/templates/:id", rec_q_h_template_get, SS_PERM_AUTHENTICATED, 0,
+     "questionnaire_template"},
+    {"PUT", "/api/v1/questionnaires/templates/:id", rec_q_h_template_update,
+     SS_PERM_QUESTIONNAIRE_TEMPLATES, 0, "questionnaire_template"},
     {"POST", "/api/v1/questionnaires/answers", rec_q_h_answer_create, SS_PERM_QUESTIONNAIRES_WRITE,
      0, "questionnaire"},
     {"GET", "/api/v1/questionnaires/answers", rec_q_h_answer_list, SS_PERM_QUESTIONNAIRES_READ, 0,
@@ -65,10 +69,6 @@ static const ss_route routes[] = {
      "mch_record"},
     {"GET", "/api/v1/maternal-child-health/self", rec_mch_h_self_list, SS_PERM_SELF_READ, 0,
      "mch_record"},
-    {"GET", "/api/v1/questionnaires/templates/:id", rec_q_h_template_get, SS_PERM_AUTHENTICATED,
-     0, "questionnaire_template"},
-    {"PUT", "/api/v1/questionnaires/templates/:id", rec_q_h_template_update,
-     SS_PERM_QUESTIONNAIRE_TEMPLATES, 0, "questionnaire_template"},
 
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -14,16 +14,17 @@
 #include "sesshu/text.h"
 
 #define T_USE "EXISTS (SELECT 1 FROM records.q_answers a WHERE a.template_id = t.id)"
-#define T_LATEST                                                                               \
+#define T_LATEST                                                                                \
     "NOT EXISTS (SELECT 1 FROM records.q_templates t2 WHERE t2.code = t.code AND t2.version > " \
     "t.version)"
-#define T_HEAD                                                                              \
-    "'id', t.id, 'code', t.code, 'version', t.version, 'title', t.title, 'disease_codes', " \
+#define T_HEAD                                                                                \
+    "'id', t.id, 'code', t.code, 'version', t.version, 'title', t.title, 'disease_codes', "   \
     "to_jsonb(t.disease_codes), 'vaccine_codes', to_jsonb(t.vaccine_codes), 'in_use', " T_USE \
     ", 'latest', " T_LATEST ", 'created_at', t.created_at, 'updated_at', t.updated_at"
 /* The full version (with its questions) and the summary of lists. */
-#define T_JSON    "jsonb_build_object(" T_HEAD ", 'questions', t.questions)::text"
-#define T_SUMMARY "jsonb_build_object(" T_HEAD ", 'question_count', jsonb_array_length(t.questions))::text"
+#define T_JSON "jsonb_build_object(" T_HEAD ", 'questions', t.questions)::text"
+#define T_SUMMARY \
+    "jsonb_build_object(" T_HEAD ", 'question_count', jsonb_array_length(t.questions))::text"
 
 static const ss_field create_fields[] = {
     {"code", SS_F_STRING, true, 1, 40, NULL, false},
@@ -81,8 +82,12 @@ int rec_q_h_template_create(ss_req *r)
         rc = SS_ERR_NOMEM;
         goto out;
     }
-    const char *p[] = {ss_json_str(r->body, "code"), ss_json_str(r->body, "title"), diseases,
-                       vaccines, questions, r->who.sub};
+    const char *p[] = {ss_json_str(r->body, "code"),
+                       ss_json_str(r->body, "title"),
+                       diseases,
+                       vaccines,
+                       questions,
+                       r->who.sub};
     /* Two managers adding a version of one code at once: the UNIQUE (code, version) makes the
      * later one a 409, which the caller retries. */
     rc = ss_db_query(ss_server_db(),
@@ -101,7 +106,7 @@ int rec_q_h_template_create(ss_req *r)
         rc = ss_req_fail(r, rc, "another version of %s was added at the same time; retry",
                          ss_json_str(r->body, "code"));
     if (rc == 0)
-        rc = rec_qm_reply_one(r, res, 201, "template");
+        rc = rec_reply_one(r, res, 201, "template", false);
 out:
     free(diseases);
     free(vaccines);
@@ -115,8 +120,8 @@ static int not_updated(ss_req *r, const char *id)
 {
     const char *p[] = {id};
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), "SELECT 1 FROM records.q_templates WHERE id = $1::uuid",
-                         1, p, &res);
+    int rc = ss_db_query(ss_server_db(), "SELECT 1 FROM records.q_templates WHERE id = $1::uuid", 1,
+                         p, &res);
 
     if (rc == 0 && PQntuples(res) == 0)
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such template");
@@ -143,8 +148,8 @@ int rec_q_h_template_update(ss_req *r)
         rc = SS_ERR_NOMEM;
         goto out;
     }
-    const char *p[] = {id,        ss_json_str(r->body, "title"), diseases, vaccines,
-                       questions, r->who.sub};
+    const char *p[] = {id,        ss_json_str(r->body, "title"), diseases, vaccines, questions,
+                       r->who.sub};
     rc = ss_db_query(ss_server_db(),
                      "UPDATE records.q_templates t SET title = $2, disease_codes = ARRAY(SELECT "
                      "jsonb_array_elements_text($3::jsonb)), vaccine_codes = ARRAY(SELECT "
@@ -155,7 +160,8 @@ int rec_q_h_template_update(ss_req *r)
     if (rc == SS_ERR_CONFLICT) /* answered between the check and the write (trigger) */
         rc = ss_req_fail(r, rc, "this template version has answers; create a new version instead");
     else if (rc == 0)
-        rc = PQntuples(res) == 1 ? rec_qm_reply_one(r, res, 200, "template") : not_updated(r, id);
+        rc = PQntuples(res) == 1 ? rec_reply_one(r, res, 200, "template", false)
+                                 : not_updated(r, id);
 out:
     free(diseases);
     free(vaccines);
@@ -170,7 +176,7 @@ int rec_q_h_template_get(ss_req *r)
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = rec_qm_check_params(r, (const char *const[]){"id", NULL})) != 0)
+    if ((rc = rec_check_params(r, (const char *const[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such template");
@@ -179,13 +185,13 @@ int rec_q_h_template_get(ss_req *r)
                      "SELECT " T_JSON " FROM records.q_templates t WHERE t.id = $1::uuid", 1, p,
                      &res);
     if (rc == 0)
-        rc = rec_qm_reply_one(r, res, 200, "template");
+        rc = rec_reply_one(r, res, 200, "template", false);
     PQclear(res);
     return rc;
 }
 
-static const char *const list_params[] = {"code",   "disease_code", "vaccine_code", "versions",
-                                          "limit",  "cursor",       NULL};
+static const char *const list_params[] = {
+    "code", "disease_code", "vaccine_code", "versions", "limit", "cursor", NULL};
 
 /* ?code= ?disease_code= ?vaccine_code= ?versions=latest|all; ordered by code, version desc. */
 int rec_q_h_template_list(ss_req *r)
@@ -196,8 +202,7 @@ int rec_q_h_template_list(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = rec_qm_check_params(r, list_params)) != 0 ||
-        (rc = rec_qm_page(r, &limit, 2, keys)) != 0)
+    if ((rc = rec_check_params(r, list_params)) != 0 || (rc = rec_page(r, &limit, 2, keys)) != 0)
         return rc;
     if (code != NULL && !tcode_ok(code))
         ss_req_field_error(r, "code", "is not a template code");
@@ -219,16 +224,19 @@ int rec_q_h_template_list(ss_req *r)
                        keys[0][0] ? keys[0] : NULL,
                        keys[0][0] ? keys[1] : NULL,
                        lim};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " T_SUMMARY ", t.code, t.version::text FROM records.q_templates t "
-                     "WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR $2 = "
-                     "ANY (t.disease_codes)) AND ($3::text IS NULL OR $3 = ANY (t.vaccine_codes)) "
-                     "AND ($4::boolean OR " T_LATEST ") AND ($5::text IS NULL OR t.code > $5 OR "
-                     "(t.code = $5 AND t.version < $6::int)) "
-                     "ORDER BY t.code, t.version DESC LIMIT $7::int",
-                     7, p, &res);
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT " T_SUMMARY ", t.code, t.version::text FROM records.q_templates t "
+        "WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR $2 = "
+        "ANY (t.disease_codes)) AND ($3::text IS NULL OR " REC_Q_TEMPLATE_FOR_VACCINE(
+            "$3") ") "
+                  "AND ($4::boolean OR " T_LATEST
+                  ") AND ($5::text IS NULL OR t.code COLLATE \"C\" > $5 "
+                  "OR (t.code = $5 AND t.version < $6::int)) ORDER BY t.code COLLATE \"C\", "
+                  "t.version DESC LIMIT $7::int",
+        7, p, &res);
     if (rc == 0)
-        rc = rec_qm_list_reply(r, res, limit, 2);
+        rc = rec_list_reply(r, res, limit, 2);
     PQclear(res);
     return rc;
 }

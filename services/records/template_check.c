@@ -111,9 +111,10 @@ static bool value_fits(const json_t *q, const json_t *v, const char **reason)
                              maxlen > 0 ? (size_t)maxlen : Q_TEXT_DEFAULT) ||
                (*reason = "must be text of the allowed length without control characters", false);
     if (strcmp(type, "choice") == 0) {
-        json_array_foreach (json_object_get(q, "choices"), i, c)
+        json_array_foreach (json_object_get(q, "choices"), i, c) {
             if (json_is_string(v) && json_equal(json_object_get(c, "code"), v))
                 return true;
+        }
         return *reason = "is not one of the choices", false;
     }
     if (!json_is_number(v))
@@ -185,9 +186,9 @@ static int check_when(ss_req *r, const char *pfx, const json_t *questions, size_
     return 0;
 }
 
-static const char *const q_members[] = {"code",    "label",   "help",       "type",
-                                        "required", "min",    "max",        "integer",
-                                        "max_length", "choices", "when",    NULL};
+static const char *const q_members[] = {"code",       "label",   "help", "type",
+                                        "required",   "min",     "max",  "integer",
+                                        "max_length", "choices", "when", NULL};
 
 /* Members that only some types may carry. */
 static void check_type_members(ss_req *r, const char *pfx, const json_t *q, const char *type)
@@ -228,9 +229,10 @@ static void check_question(ss_req *r, const json_t *questions, size_t i, const j
         ferr(r, pfx, NULL, "must be an object");
         return;
     }
-    json_object_foreach ((json_t *)(uintptr_t)q, key, v)
+    json_object_foreach ((json_t *)(uintptr_t)q, key, v) {
         if (!in_list(key, q_members))
             ferr(r, pfx, NULL, "has an unknown member");
+    }
     if (!rec_q_code_ok(code))
         ferr(r, pfx, "code", "must match ^[a-z][a-z0-9_]{0,39}$");
     else if (find_question(questions, code, i) != NULL)
@@ -258,8 +260,9 @@ int rec_q_template_check(ss_req *r, const json_t *questions)
     if (!json_is_array(questions) || json_array_size(questions) < 1 ||
         json_array_size(questions) > Q_MAX_QUESTIONS)
         return ss_req_field_error(r, "questions", "must be an array of 1 to 200 questions");
-    json_array_foreach (questions, i, q)
+    json_array_foreach (questions, i, q) {
         check_question(r, questions, i, q);
+    }
     return json_array_size(r->errors) > before ? SS_ERR_VALIDATION : 0;
 }
 
@@ -284,8 +287,8 @@ static bool shown(const json_t *q, const json_t *answers, int age_months, const 
     return true;
 }
 
-int rec_q_answers_check(ss_req *r, const json_t *questions, const json_t *answers,
-                        int age_months, const char *sex)
+int rec_q_answers_check(ss_req *r, const json_t *questions, const json_t *answers, int age_months,
+                        const char *sex)
 {
     size_t i, before = json_array_size(r->errors);
     json_t *q, *seen = json_object(), *v;
@@ -302,7 +305,8 @@ int rec_q_answers_check(ss_req *r, const json_t *questions, const json_t *answer
         snprintf(name, sizeof(name), "answers.%s", code);
         if (!shown(q, seen, age_months, sex)) {
             if (a != NULL)
-                ss_req_field_error(r, name, "is not asked of this person (its condition is not met)");
+                ss_req_field_error(r, name,
+                                   "is not asked of this person (its condition is not met)");
             continue;
         }
         if (a == NULL || json_is_null(a)) {

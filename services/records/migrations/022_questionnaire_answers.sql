@@ -1,6 +1,6 @@
 -- 022_questionnaire_answers.sql - answers to a questionnaire template version (予診票, H-4).
 --
--- An answer set belongs to a person (records core's persons; the foreign key is added in 023)
+-- An answer set belongs to a person (records core's persons)
 -- and to the institution of the visit (医療機関コード). It is submitted through the portal
 -- before the visit or by the institution at the visit, validated against its template version
 -- (template_check.c) and then never edited. The doctor's judgement (可 = ok / 見合わせ =
@@ -9,7 +9,7 @@
 
 CREATE TABLE records.q_answers (
     id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    person_id        uuid NOT NULL,
+    person_id        uuid NOT NULL REFERENCES records.persons (id),
     template_id      uuid NOT NULL REFERENCES records.q_templates (id),
     visit_on      date NOT NULL,
     age_months       integer NOT NULL CHECK (age_months BETWEEN 0 AND 1800),
@@ -26,7 +26,7 @@ CREATE TABLE records.q_answers (
     consent_signer   text CHECK (consent_signer IN ('self', 'guardian', 'proxy')),
     judged_at        timestamptz,
     judged_by        text,
-    record_id        uuid UNIQUE,
+    record_id        uuid UNIQUE REFERENCES records.immunizations (id),
     linked_at        timestamptz,
     linked_by        text,
     created_at       timestamptz NOT NULL DEFAULT now(),

@@ -1,6 +1,6 @@
 -- 030_mch_records.sql - maternal/child health and check-up information (母子保健・健診情報, H-7).
 --
--- Typed records of a person (records core's persons; foreign key in 031): infant check-ups
+-- Typed records of a person (records core's persons): infant check-ups
 -- (乳幼児健診), pregnancy information (妊娠届・妊婦健診) and other check-up results, each with
 -- its source. `data` is the kind's typed payload, checked by the service (mch_check.c; shapes
 -- in proto-schemas/mch.yaml). muni_code is the municipality that entered it: it was the
@@ -10,7 +10,7 @@
 
 CREATE TABLE records.mch_records (
     id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    person_id      uuid NOT NULL,
+    person_id      uuid NOT NULL REFERENCES records.persons (id),
     muni_code      char(6) NOT NULL CHECK (muni_code ~ '^[0-9]{6}$'),
     kind           text NOT NULL CHECK (kind IN ('infant_checkup', 'pregnancy', 'checkup')),
     examined_on    date NOT NULL,
