@@ -68,8 +68,8 @@ static int person_rules(ss_req *r, ss_dbc *c, const json_t *obj, const char *mun
     int rc, from = 0, to = 0, age;
 
     rc = ss_db_exec(c,
-                    "SELECT ($3::date >= p.birth_date)::text, ($3::date <= (now() AT TIME ZONE "
-                    "'Asia/Tokyo')::date)::text, p.sex, (extract(year FROM age($3::date, "
+                    "SELECT $3::date >= p.birth_date, $3::date <= (now() AT TIME ZONE "
+                    "'Asia/Tokyo')::date, p.sex, (extract(year FROM age($3::date, "
                     "p.birth_date)) * 12 + extract(month FROM age($3::date, p.birth_date)))::int"
                     "::text FROM records.persons p WHERE p.id = $1::uuid AND p.muni_code = $2",
                     3, p, &res);

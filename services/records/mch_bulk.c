@@ -60,9 +60,11 @@ static int one_line(ss_req *r, ss_dbc *c, bulk *b, const char *s, size_t len, in
     int rc = 0;
 
     b->received++;
+    if (len <= BULK_MAX_LINE_BYTES && ss_utf8_valid(s, len))
+        obj = json_loadb(s, len, JSON_REJECT_DUPLICATES, NULL); /* json_is_* evaluates twice */
     if (len > BULK_MAX_LINE_BYTES || !ss_utf8_valid(s, len))
         ss_req_field_error(r, "(line)", "is longer than 65536 bytes or not valid UTF-8");
-    else if (!json_is_object(obj = json_loadb(s, len, JSON_REJECT_DUPLICATES, NULL)))
+    else if (!json_is_object(obj))
         ss_req_field_error(r, "(line)", "is not a JSON object");
     else if (rec_mch_check(r, obj) == 0) {
         rc = rec_mch_insert(r, c, obj, muni, &res);

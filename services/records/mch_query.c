@@ -33,8 +33,8 @@ static int filters_check(ss_req *r, const char keys[][64])
     return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
 }
 
-/* Shared by both lists: $1 scope (muni code or the vaccinee's person id), the filters, the
- * cursor and the limit; `who` selects how $1 narrows the persons. */
+/* Shared by both lists: scope is the municipality code, or the vaccinee's person id when
+ * self; then the filters, the cursor and the limit. */
 static int list(ss_req *r, const char *scope, bool self)
 {
     char keys[2][64], lim[16];
@@ -45,25 +45,21 @@ static int list(ss_req *r, const char *scope, bool self)
         (rc = filters_check(r, keys)) != 0)
         return rc;
     snprintf(lim, sizeof(lim), "%d", limit + 1);
-    const char *p[] = {scope,
-                       self ? "t" : "f",
-                       ss_req_query(r, "person_id"),
-                       ss_req_query(r, "kind"),
-                       ss_req_query(r, "from"),
-                       ss_req_query(r, "to"),
-                       keys[0][0] ? keys[0] : NULL,
-                       keys[0][0] ? keys[1] : NULL,
-                       lim};
+    const char *p[] = {
+        self ? NULL : scope,         self ? scope : NULL,         ss_req_query(r, "person_id"),
+        ss_req_query(r, "kind"),     ss_req_query(r, "from"),     ss_req_query(r, "to"),
+        keys[0][0] ? keys[0] : NULL, keys[0][0] ? keys[1] : NULL, lim};
+    /* $1: the municipality's current residents; $2: a vaccinee and the children in its care. */
     rc = ss_db_query(
         ss_server_db(),
         "SELECT " REC_MCH_JSON ", m.examined_on::text, m.id::text FROM records.mch_records m "
-        "JOIN records.persons ps ON ps.id = m.person_id WHERE CASE WHEN $2::boolean THEN "
-        "m.person_id IN (SELECT $1::uuid UNION SELECT g.child_id FROM records.guardians g WHERE "
-        "g.guardian_id = $1::uuid) ELSE ps.muni_code = $1 END AND ($3::uuid IS NULL OR "
-        "m.person_id = $3::uuid) AND ($4::text IS NULL OR m.kind = $4) AND ($5::date IS NULL OR "
-        "m.examined_on >= $5::date) AND ($6::date IS NULL OR m.examined_on <= $6::date) AND "
-        "($7::date IS NULL OR (m.examined_on, m.id) < ($7::date, $8::uuid)) ORDER BY "
-        "m.examined_on DESC, m.id DESC LIMIT $9::int",
+        "JOIN records.persons ps ON ps.id = m.person_id WHERE (ps.muni_code = $1::text OR "
+        "m.person_id IN (SELECT $2::uuid UNION SELECT g.child_id FROM records.guardians g WHERE "
+        "g.guardian_id = $2::uuid)) AND ($3::uuid IS NULL OR m.person_id = $3::uuid) AND "
+        "($4::text IS NULL OR m.kind = $4) AND ($5::date IS NULL OR m.examined_on >= $5::date) "
+        "AND ($6::date IS NULL OR m.examined_on <= $6::date) AND ($7::date IS NULL OR "
+        "(m.examined_on, m.id) < ($7::date, $8::uuid)) ORDER BY m.examined_on DESC, m.id DESC "
+        "LIMIT $9::int",
         9, p, &res);
     if (rc == 0)
         rc = rec_list_reply(r, res, limit, 2);

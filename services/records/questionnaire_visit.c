@@ -53,13 +53,12 @@ static int judge_rules(ss_req *r)
 static int load_answer(ss_req *r, const char *id, const char *inst, PGresult **out)
 {
     const char *p[] = {id, inst};
-    int rc = ss_db_query(
-        ss_server_db(),
-        "SELECT (judgement IS NOT NULL)::text, (record_id IS NOT NULL)::text, "
-        "age_months::text, person_id::text, coalesce(judgement = 'ok' AND "
-        "consent = 'agree', false)::text FROM records.q_answers WHERE id = $1::uuid AND "
-        "institution_code = $2",
-        2, p, out);
+    int rc = ss_db_query(ss_server_db(),
+                         "SELECT judgement IS NOT NULL, record_id IS NOT NULL, "
+                         "age_months::text, person_id::text, coalesce(judgement = 'ok' AND "
+                         "consent = 'agree', false) FROM records.q_answers WHERE id = $1::uuid AND "
+                         "institution_code = $2",
+                         2, p, out);
 
     if (rc == 0 && PQntuples(*out) == 0)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");

@@ -163,7 +163,7 @@ test('answer types, ranges and unknown questions', async () => {
     [{ ...base, kind: 'c' }, 'answers.kind'],
     [{ ...base, kind: 1 }, 'answers.kind'],
     [{ ...base, kind: 'b', kind_b_note: 'とても長い理由を書きました' }, 'answers.kind_b_note'],
-    [{ ...base, kind: 'b', kind_b_note: 'a\u0000b' }, 'answers.kind_b_note'],
+    [{ ...base, kind: 'b', kind_b_note: 'a\u0007b' }, 'answers.kind_b_note'],
     [{ ...base, last_dose: '2024-02-30' }, 'answers.last_dose'],
     [{ ...base, last_dose: 20240201 }, 'answers.last_dose'],
     [{ ...base, count: 1.5 }, 'answers.count'],
