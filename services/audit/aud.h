@@ -10,6 +10,8 @@ extern const ss_service aud_service;
 
 /* GET /api/v1/access-logs (logs_query.c). */
 int aud_h_query(ss_req *r);
+/* GET /api/v1/access-logs/about-me: a vaccinee's "who viewed my records" (logs_about_me.c). */
+int aud_h_about_me(ss_req *r);
 /* GET /api/v1/access-logs/verify (logs_verify.c). */
 int aud_h_verify(ss_req *r);
 

@@ -15,6 +15,7 @@ static const ss_route aud_routes[] = {
     {"GET", "/api/v1/access-logs", aud_h_query, SS_PERM_ACCESS_LOGS_READ, 0, "access_log"},
     {"GET", "/api/v1/access-logs/verify", aud_h_verify, SS_PERM_ACCESS_LOGS_VERIFY, 0,
      "access_log"},
+    {"GET", "/api/v1/access-logs/about-me", aud_h_about_me, SS_PERM_SELF_READ, 0, "access_log"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 

@@ -37,7 +37,7 @@ static const ss_field create_fields[] = {PERSON_FIELDS(true), {NULL, 0, false, 0
 static const ss_field patch_fields[] = {PERSON_FIELDS(false), {NULL, 0, false, 0, 0, NULL, false}};
 
 /* Full-width katakana, the long vowel mark, middle dot and spaces. */
-static bool kana_ok(const char *s)
+bool rec_kana_ok(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -79,7 +79,7 @@ static int person_rules(ss_req *r)
 
     gmtime_r(&now, &tm);
     strftime(today, sizeof(today), "%Y-%m-%d", &tm);
-    if (kana != NULL && !kana_ok(kana))
+    if (kana != NULL && !rec_kana_ok(kana))
         ss_req_field_error(r, "name_kana", "must be full-width katakana");
     if (bd != NULL && (strcmp(bd, today) > 0 || strcmp(bd, "1890-01-01") < 0))
         ss_req_field_error(r, "birth_date", "must be between 1890-01-01 and today");

@@ -64,9 +64,16 @@ int rec_mynumber_seal(const char *my_number, const char *person_id, char **out);
 /* Open a sealed value as returned by PostgreSQL (bytea hex text); out has 13 bytes. */
 int rec_mynumber_open(const char *bytea_hex, const char *person_id, char out[13]);
 
+/* ---- code formats (records.c, persons.c) ---- */
+bool rec_vaccine_code_ok(const char *s); /* HOT9, HOT13 or YJ */
+bool rec_inst_code_ok(const char *s); /* 医療機関コード or the non-insurance pseudo-code */
+bool rec_kana_ok(const char *s);      /* full-width katakana and spaces */
+
 /* ---- shared request helpers (records_util.c) ---- */
 /* The caller's municipality code when it is a municipality (user or API client), else NULL. */
 const char *rec_muni(const ss_req *r);
+/* Who reads records: "muni", "inst", "kokuhoren", "mhlw", or NULL (records_read.c). */
+const char *rec_viewer(const ss_req *r);
 /* Is the caller a medical institution (insurance or not)? */
 bool rec_is_institution(const ss_req *r);
 /* Field errors for query parameters outside `allowed` (NULL-terminated) and empty ones. */

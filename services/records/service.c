@@ -5,6 +5,7 @@
 #include "mch.h"
 #include "questionnaire.h"
 #include "rec.h"
+#include "self.h"
 #include "sesshu/err.h"
 
 #ifndef SS_MIGRATIONS_DIR
@@ -31,8 +32,40 @@ static const ss_route routes[] = {
     {"POST", "/api/v1/persons/:id/guardians", rec_h_guardian_add, P_WRITE, 0, "person"},
     {"DELETE", "/api/v1/persons/:id/guardians/:guardian_id", rec_h_guardian_remove, P_WRITE, 0,
      "person"},
+    {"GET", "/api/v1/persons/:id/immunizations", rec_h_person_immunizations, R_READ, 0,
+     "immunization"},
+    {"POST", "/api/v1/immunizations", rec_h_imm_create, R_WRITE, 0, "immunization"},
+    {"GET", "/api/v1/immunizations/:id", rec_h_imm_get, R_READ, 0, "immunization"},
+    {"GET", "/api/v1/immunizations/:id/history", rec_h_imm_history, R_READ, 0, "immunization"},
+    {"POST", "/api/v1/immunizations/:id/corrections", rec_h_imm_correct, R_WRITE, 0,
+     "immunization"},
+    {"POST", "/api/v1/immunizations/:id/void", rec_h_imm_void, R_WRITE, 0, "immunization"},
+    {"GET", "/api/v1/linkage/immunizations", rec_h_feed_immunizations, L_READ, 0, "immunization"},
+    {"GET", "/api/v1/linkage/persons", rec_h_feed_persons, L_READ, 0, "person"},
+    /* Bulk import: NDJSON in chunks of at most 1 MiB (the gateway's and the service's limit). */
+    {"POST", "/api/v1/linkage/imports", rec_h_import_create, P_WRITE, 0, "import"},
+    {"GET", "/api/v1/linkage/imports/:id", rec_h_import_get, P_WRITE, 0, "import"},
+    {"POST", "/api/v1/linkage/imports/:id/lines", rec_h_import_chunk, P_WRITE, SS_ROUTE_RAW_BODY,
+     "import"},
+    {"POST", "/api/v1/linkage/imports/:id/commit", rec_h_import_commit, P_WRITE, 0, "import"},
+    {"GET", "/api/v1/linkage/imports/:id/errors", rec_h_import_errors, P_WRITE, 0, "import"},
 
     /* ---- H-3-3: vaccinee self-view; FHIR ---- */
+    {"GET", "/api/v1/persons/me", rec_h_self_get, SS_PERM_SELF_READ, 0, "person"},
+    {"GET", "/api/v1/persons/me/immunizations", rec_h_self_immunizations, SS_PERM_SELF_READ, 0,
+     "immunization"},
+    {"GET", "/api/v1/persons/me/children/:id", rec_h_self_child_get, SS_PERM_SELF_READ, 0,
+     "person"},
+    {"GET", "/api/v1/persons/me/children/:id/immunizations", rec_h_self_child_immunizations,
+     SS_PERM_SELF_READ, 0, "immunization"},
+    {"POST", "/internal/v1/person-resolutions", rec_h_person_resolve, SS_PERM_PUBLIC,
+     SS_ROUTE_OWN_AUTH, "person"},
+    {"GET", "/fhir/metadata", rec_h_fhir_metadata, SS_PERM_PUBLIC, 0, "fhir_capability"},
+    {"GET", "/fhir/Patient/:id", rec_h_fhir_patient, SS_PERM_AUTHENTICATED, 0, "person"},
+    {"GET", "/fhir/Immunization", rec_h_fhir_immunizations, SS_PERM_AUTHENTICATED,
+     SS_ROUTE_REPEAT_QUERY, "immunization"},
+    {"GET", "/fhir/ImmunizationRecommendation", rec_h_fhir_recommendations, SS_PERM_AUTHENTICATED,
+     0, "immunization_recommendation"},
 
     /* ---- H-4 questionnaires, H-7 maternal/child health ---- */
     {"GET", "/api/v1/questionnaires/templates", rec_q_h_template_list, SS_PERM_AUTHENTICATED, 0,

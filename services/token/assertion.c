@@ -46,7 +46,7 @@ static json_t *segment_json(const char *jwt, int which)
     return j;
 }
 
-static bool aud_ok(const json_t *aud, const char *a, const char *b)
+static bool aud_match(const json_t *aud, const char *a, const char *b)
 {
     size_t i;
     json_t *v;
@@ -56,33 +56,37 @@ static bool aud_ok(const json_t *aud, const char *a, const char *b)
     if (!json_is_array(aud))
         return false;
     json_array_foreach (aud, i, v) {
-        if (aud_ok(v, a, b))
+        if (aud_match(v, a, b))
             return true;
     }
     return false;
 }
 
-/* The claims of a verified assertion are acceptable for client id. */
-static bool claims_ok(const json_t *c, const char *id)
+bool tok_aud_ok(const json_t *aud)
 {
     const char *iss = ss_cfg_str(SS_ENV_JWT_ISSUER, "http://localhost:8080");
     char tep[512];
+
+    snprintf(tep, sizeof(tep), "%s/oauth2/token", iss);
+    return aud_match(aud, iss, tep);
+}
+
+/* The claims of a verified assertion are acceptable for client id. */
+static bool claims_ok(const json_t *c, const char *id)
+{
     long long now = ss_now_s();
     const json_t *exp = json_object_get(c, "exp"), *jti = json_object_get(c, "jti");
 
-    snprintf(tep, sizeof(tep), "%s/oauth2/token", iss);
     return json_is_string(json_object_get(c, "iss")) && json_is_string(json_object_get(c, "sub")) &&
            strcmp(json_string_value(json_object_get(c, "iss")), id) == 0 &&
            strcmp(json_string_value(json_object_get(c, "sub")), id) == 0 &&
-           aud_ok(json_object_get(c, "aud"), iss, tep) && json_is_integer(exp) &&
+           tok_aud_ok(json_object_get(c, "aud")) && json_is_integer(exp) &&
            json_integer_value(exp) + 30 >= now &&
            json_integer_value(exp) <= now + ASSERTION_MAX_LIFE_S && json_is_string(jti) &&
            strlen(json_string_value(jti)) >= 1 && strlen(json_string_value(jti)) <= 200;
 }
 
-/* Verify the signature with pem (ES256 only: the header is checked first so
- * no other algorithm can be smuggled in); claims out on success. */
-static json_t *verify(const char *assertion, const char *pem)
+json_t *tok_jws_verify(const char *assertion, const char *pem)
 {
     json_t *hdr = segment_json(assertion, 0), *claims = NULL;
     const char *alg = json_string_value(json_object_get(hdr, "alg"));
@@ -124,7 +128,8 @@ int tok_assertion_auth(ss_req *r, const char *assertion, const char *form_id, to
                         params, &res);
     }
     if (rc != 0 || PQntuples(res) != 1 ||
-        (claims = verify(assertion, PQgetvalue(res, 0, 0))) == NULL || !claims_ok(claims, id)) {
+        (claims = tok_jws_verify(assertion, PQgetvalue(res, 0, 0))) == NULL ||
+        !claims_ok(claims, id)) {
         rc = rc == SS_ERR_UNAVAILABLE ? rc : SS_ERR_UNAUTHORIZED;
         goto out;
     }

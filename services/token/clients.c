@@ -30,7 +30,11 @@ int tok_revoke_gen(ss_dbc *c, const char *gen)
     char ttl[24];
     const char *params[] = {gen, ttl};
 
-    snprintf(ttl, sizeof(ttl), "%ld", tok_cfg.token_ttl_s + 60);
+    /* Long enough for the longest token the generation may have signed (vaccinee tokens too). */
+    snprintf(ttl, sizeof(ttl), "%ld",
+             (tok_cfg.vaccinee_ttl_s > tok_cfg.token_ttl_s ? tok_cfg.vaccinee_ttl_s
+                                                           : tok_cfg.token_ttl_s) +
+                 60);
     return ss_db_exec(c,
                       "INSERT INTO authz.revocations (sid, expires_at) VALUES ($1, now() + "
                       "make_interval(secs => $2::int)) ON CONFLICT (sid) DO NOTHING",

@@ -175,6 +175,7 @@ int tok_client_fill(const PGresult *res, const char *id, tok_client *c)
     snprintf(c->muni, sizeof(c->muni), "%s", PQgetvalue(res, 0, 3));
     snprintf(c->pref, sizeof(c->pref), "%s", PQgetvalue(res, 0, 4));
     snprintf(c->gen, sizeof(c->gen), "%s", PQgetvalue(res, 0, 5));
+    c->portal = strcmp(PQgetvalue(res, 0, 7), "portal") == 0;
     return ss_scopes_parse(PQgetvalue(res, 0, 6), &c->scopes) == 0 ? 0 : SS_ERR_INTERNAL;
 }
 

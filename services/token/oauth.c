@@ -88,8 +88,16 @@ int tok_h_token(ss_req *r)
         rc = tok_oauth_error(r, 400, "invalid_request", "grant_type is required");
     } else if ((rc = tok_client_auth(r, &f, &c, &replied)) != 0 || replied) {
         rc = replied ? 0 : rc;
+    } else if (strcmp(gt, TOK_GRANT_EXCHANGE) == 0) {
+        rc = c.portal ? tok_exchange(r, &f, &c)
+                      : tok_oauth_error(r, 400, "unauthorized_client",
+                                        "only a portal client may exchange tokens");
     } else if (strcmp(gt, "client_credentials") != 0) {
-        rc = tok_oauth_error(r, 400, "unsupported_grant_type", "only client_credentials");
+        rc = tok_oauth_error(r, 400, "unsupported_grant_type",
+                             "client_credentials or token-exchange");
+    } else if (c.portal) {
+        rc = tok_oauth_error(r, 400, "unauthorized_client",
+                             "a portal client has only the token-exchange grant");
     } else if (grant_scopes(&c, tok_form_get(&f, "scope"), &scopes) != 0) {
         rc = tok_oauth_error(r, 400, "invalid_scope",
                              "unknown scope, or one the client is not registered for");
@@ -111,6 +119,8 @@ static json_t *own_token(const tok_client *c, const char *token)
     if (token == NULL || ss_jwt_verify(token, &claims) != 0)
         return NULL;
     cid = json_string_value(json_object_get(claims, "client_id"));
+    if (cid == NULL) /* a vaccinee token: the portal client that exchanged it (RFC 8693 act) */
+        cid = json_string_value(json_object_get(json_object_get(claims, "act"), "sub"));
     jti = json_string_value(json_object_get(claims, "jti"));
     gen = json_string_value(json_object_get(claims, "gen"));
     snprintf(org_key, sizeof(org_key), "org:%s",
@@ -148,12 +158,13 @@ int tok_h_introspect(ss_req *r)
     tok_form_free(&f);
     if (claims == NULL)
         return ss_reply_json_new(r, 200, json_pack("{s:b}", "active", 0));
-    out = json_pack("{s:b,s:O,s:O,s:s,s:O,s:O,s:O,s:O,s:O}", "active", 1, "scope",
-                    json_object_get(claims, "scope"), "client_id",
-                    json_object_get(claims, "client_id"), "token_type", "Bearer", "exp",
-                    json_object_get(claims, "exp"), "iat", json_object_get(claims, "iat"), "sub",
-                    json_object_get(claims, "sub"), "iss", json_object_get(claims, "iss"), "jti",
-                    json_object_get(claims, "jti"));
+    out =
+        json_pack("{s:b,s:O,s:s,s:s,s:O,s:O,s:O,s:O,s:O}", "active", 1, "scope",
+                  json_object_get(claims, "scope") ? json_object_get(claims, "scope")
+                                                   : json_object_get(claims, "token_use"),
+                  "client_id", c.id, "token_type", "Bearer", "exp", json_object_get(claims, "exp"),
+                  "iat", json_object_get(claims, "iat"), "sub", json_object_get(claims, "sub"),
+                  "iss", json_object_get(claims, "iss"), "jti", json_object_get(claims, "jti"));
     json_decref(claims);
     return ss_reply_json_new(r, 200, out);
 }
@@ -220,10 +231,10 @@ int tok_h_metadata(ss_req *r)
     snprintf(jwks, sizeof(jwks), "%s/.well-known/jwks.json", iss);
     return ss_reply_json_new(
         r, 200,
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:[s],s:[s,s,s],s:[s],s:[s,s,s],s:[s,s,s],s:[]}",
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:[s,s],s:[s,s,s],s:[s],s:[s,s,s],s:[s,s,s],s:[]}",
                   "issuer", iss, "token_endpoint", tok, "introspection_endpoint", intro,
                   "revocation_endpoint", rev, "jwks_uri", jwks, "scopes_supported", scopes,
-                  "grant_types_supported", "client_credentials",
+                  "grant_types_supported", "client_credentials", TOK_GRANT_EXCHANGE,
                   "token_endpoint_auth_methods_supported", "client_secret_basic",
                   "client_secret_post", "private_key_jwt",
                   "token_endpoint_auth_signing_alg_values_supported", "ES256",

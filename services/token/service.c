@@ -14,6 +14,7 @@
 
 #define RAW (SS_ROUTE_RAW_BODY | SS_ROUTE_OWN_AUTH)
 #define M   SS_PERM_API_CLIENTS_MANAGE
+#define PM  SS_PERM_PORTAL_CLIENTS_MANAGE
 
 tok_config tok_cfg;
 
@@ -30,11 +31,18 @@ static const ss_route routes[] = {
     {"PATCH", "/api/v1/api-clients/:id", tok_h_client_patch, M, 0, "api_client"},
     {"DELETE", "/api/v1/api-clients/:id", tok_h_client_delete, M, 0, "api_client"},
     {"POST", "/api/v1/api-clients/:id/rotate-secret", tok_h_client_rotate, M, 0, "api_client"},
+    /* H-3-3: the portal clients of the vaccinee token exchange (exchange.c). */
+    {"POST", "/api/v1/portal-clients", tok_h_portal_create, PM, 0, "portal_client"},
+    {"GET", "/api/v1/portal-clients", tok_h_portal_list, PM, 0, "portal_client"},
+    {"GET", "/api/v1/portal-clients/:id", tok_h_portal_get, PM, 0, "portal_client"},
+    {"PATCH", "/api/v1/portal-clients/:id", tok_h_portal_patch, PM, 0, "portal_client"},
+    {"DELETE", "/api/v1/portal-clients/:id", tok_h_portal_delete, PM, 0, "portal_client"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
 #undef RAW
 #undef M
+#undef PM
 
 /* Refuse to start without a key to sign access tokens with. */
 static int signing_probe(void)
@@ -55,7 +63,8 @@ static int signing_probe(void)
 static int tok_init(ss_db *db)
 {
     if (ss_cfg_long("SESSHU_TOKEN_TTL_S", 600, 60, 3600, &tok_cfg.token_ttl_s) != 0 ||
-        ss_cfg_long("SESSHU_TOKEN_SECRET_GRACE_S", 86400, 0, 30L * 86400, &tok_cfg.grace_s) != 0)
+        ss_cfg_long("SESSHU_TOKEN_SECRET_GRACE_S", 86400, 0, 30L * 86400, &tok_cfg.grace_s) != 0 ||
+        ss_cfg_long("SESSHU_TOKEN_VACCINEE_TTL_S", 600, 60, 3600, &tok_cfg.vaccinee_ttl_s) != 0)
         return SS_ERR_VALIDATION;
     if (signing_probe() != 0)
         return SS_ERR_INTERNAL;

@@ -17,8 +17,9 @@ extern const ss_service tok_service;
 
 /* ---- service.c: configuration ---------------------------------------- */
 typedef struct tok_config {
-    long token_ttl_s; /* SESSHU_TOKEN_TTL_S: lifetime of an access token */
-    long grace_s;     /* SESSHU_TOKEN_SECRET_GRACE_S: old secret valid after a rotation */
+    long token_ttl_s;    /* SESSHU_TOKEN_TTL_S: lifetime of an access token */
+    long grace_s;        /* SESSHU_TOKEN_SECRET_GRACE_S: old secret valid after a rotation */
+    long vaccinee_ttl_s; /* SESSHU_TOKEN_VACCINEE_TTL_S: lifetime of a vaccinee token */
 } tok_config;
 extern tok_config tok_cfg;
 
@@ -51,6 +52,7 @@ typedef struct tok_client {
     char pref[4];
     char gen[40];
     unsigned scopes;
+    bool portal; /* kind 'portal': token exchange only (H-3-3) */
 } tok_client;
 /* Conditions on token.clients c ($1 id, $2 source address) for a client
  * that may authenticate now: active, from an allowed address, of an
@@ -62,7 +64,7 @@ typedef struct tok_client {
 /* What tok_client_fill reads, in this order. */
 #define TOK_CLIENT_COLUMNS                                                                     \
     "c.org_id, c.org_type, c.org_code, coalesce(c.muni_code, ''), coalesce(c.pref_code, ''), " \
-    "c.gen, array_to_string(c.scopes, ' ')"
+    "c.gen, array_to_string(c.scopes, ' '), c.kind"
 int tok_client_fill(const PGresult *res, const char *id, tok_client *c);
 
 /* ---- assertion.c: private_key_jwt (RFC 7523) ------------------------- */
@@ -70,6 +72,12 @@ int tok_client_fill(const PGresult *res, const char *id, tok_client *c);
 /* Verify a client assertion (form_id: the form's client_id or NULL), record
  * its jti and count the use. 0 with *c, SS_ERR_UNAUTHORIZED, or another. */
 int tok_assertion_auth(ss_req *r, const char *assertion, const char *form_id, tok_client *c);
+/* Verify a compact JWS with a P-256 public key PEM, ES256 only (the header
+ * is checked first so no other algorithm can be smuggled in): its claims
+ * (new reference) or NULL. */
+json_t *tok_jws_verify(const char *jws, const char *pem);
+/* aud (string or array) names our issuer or our token endpoint. */
+bool tok_aud_ok(const json_t *aud);
 /* A registered public key (JWK object or PEM text; P-256 only) as SPKI
  * PEM (malloc'd). 0 or SS_ERR_VALIDATION. */
 int tok_public_key_pem(const json_t *jwk, const char *pem, char **pem_out);
@@ -102,6 +110,16 @@ int tok_h_token(ss_req *r);
 int tok_h_introspect(ss_req *r);
 int tok_h_revoke(ss_req *r);
 int tok_h_jwks(ss_req *r);
+/* exchange.c: the RFC 8693 grant of a portal client (called by tok_h_token
+ * once the client is authenticated; f and c borrowed). */
+#define TOK_GRANT_EXCHANGE "urn:ietf:params:oauth:grant-type:token-exchange"
+int tok_exchange(ss_req *r, const tok_form *f, const tok_client *c);
+/* portal.c: /api/v1/portal-clients (portal_clients.manage). */
+int tok_h_portal_create(ss_req *r);
+int tok_h_portal_list(ss_req *r);
+int tok_h_portal_get(ss_req *r);
+int tok_h_portal_patch(ss_req *r);
+int tok_h_portal_delete(ss_req *r);
 int tok_h_metadata(ss_req *r);
 
 #endif

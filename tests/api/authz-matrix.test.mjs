@@ -10,6 +10,7 @@
 //   operator: organizations.read_all, access_logs.read, access_logs.verify, accounts.maintain;
 //   municipality: access_logs.read;
 //   municipality and non-insurance admins: api_clients.manage (token service, H-2);
+//   chuokai and operator admins: portal_clients.manage (token service, H-3-3);
 //   chuokai, mhlw, operator, kokuhoren: notices.post (notice service, H-11);
 //   everyone: masters.read, masters.write; admins and the operator: masters.import (H-8);
 //   records service (H-3, H-4, H-7): see `rec` in permissions().
@@ -43,6 +44,8 @@ function permissions(type, role) {
   if (role === 'admin' && (type === 'municipality' || type === 'non_insurance_medical_institution')) {
     p.add('api_clients.manage');
   }
+  // H-3-3: portal clients of the token exchange (token service), by the 国保中央会 and operator admins.
+  if (role === 'admin' && (type === 'chuokai' || type === 'operator')) p.add('portal_clients.manage');
   // H-11: notice authors (notice service).
   if (['chuokai', 'mhlw', 'operator', 'kokuhoren'].includes(type)) p.add('notices.post');
   // H-8: everyone reads and edits its own masters (the master service narrows per master);

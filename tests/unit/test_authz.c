@@ -40,6 +40,13 @@ START_TEST(matrix)
     ck_assert(ss_authz_has(&nobody, SS_PERM_PUBLIC));
     ck_assert(!ss_authz_has(&nobody, SS_PERM_AUTHENTICATED));
     ck_assert(!ss_authz_has(&nobody, SS_PERM_PROFILE));
+    ck_assert(ss_authz_has(&chuo_admin, SS_PERM_PORTAL_CLIENTS_MANAGE));
+    ck_assert(!ss_authz_has(&chuo_user, SS_PERM_PORTAL_CLIENTS_MANAGE));
+    ck_assert(!ss_authz_has(&muni_admin, SS_PERM_PORTAL_CLIENTS_MANAGE));
+    ck_assert(!ss_authz_has(&oper, SS_PERM_PORTAL_CLIENTS_MANAGE));
+    oper.role = SS_ROLE_ADMIN;
+    ck_assert(ss_authz_has(&oper, SS_PERM_PORTAL_CLIENTS_MANAGE));
+    oper.role = SS_ROLE_USER;
     ck_assert(ss_authz_is_national(&chuo_user));
     ck_assert(!ss_authz_is_national(&muni_admin));
 }

@@ -95,6 +95,10 @@ static unsigned long long grants(int org_type, int role)
     if (admin || org_type == SS_ORG_OPERATOR)
         g |= BIT(SS_PERM_MASTERS_IMPORT);
     g |= records_grants(org_type);
+    /* H-3-3: the Mynaportal-style front ends (portal clients of the token exchange) are
+     * registered by the admins of the 国保中央会 and of the operator. */
+    if (admin && (org_type == SS_ORG_CHUOKAI || org_type == SS_ORG_OPERATOR))
+        g |= BIT(SS_PERM_PORTAL_CLIENTS_MANAGE);
     return g;
 }
 

@@ -123,7 +123,7 @@ static int check_query(ss_req *r)
             if (!pct_decode(q, nend, names[n], sizeof(names[n]), &len) || len == 0 ||
                 !ss_utf8_valid(names[n], len))
                 return ss_req_fail(r, SS_ERR_BAD_REQUEST, "a query parameter name is malformed");
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n && !(r->route->flags & SS_ROUTE_REPEAT_QUERY); i++)
                 if (strcmp(names[i], names[n]) == 0)
                     return ss_req_fail(r, SS_ERR_BAD_REQUEST, "query parameter %s is repeated",
                                        names[n]);
@@ -187,9 +187,10 @@ static void write_audit(ss_req *r)
     memset(&row, 0, sizeof(row));
     row.request_id = r->request_id;
     row.service = r->svc->name;
-    row.actor_kind = w->kind == SS_PRINCIPAL_USER     ? "user"
-                     : w->kind == SS_PRINCIPAL_CLIENT ? "client"
-                                                      : "anonymous";
+    row.actor_kind = w->kind == SS_PRINCIPAL_USER       ? "user"
+                     : w->kind == SS_PRINCIPAL_CLIENT   ? "client"
+                     : w->kind == SS_PRINCIPAL_VACCINEE ? "vaccinee"
+                                                        : "anonymous";
     row.actor_id = w->kind ? w->sub : NULL;
     row.actor_login = w->login_id[0] ? w->login_id : NULL;
     row.org_id = w->org_id[0] ? w->org_id : NULL;

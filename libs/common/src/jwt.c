@@ -435,3 +435,16 @@ json_t *ss_jwt_user_claims(const ss_principal *p, long ttl_seconds)
         json_object_set_new(c, "pref", json_string(p->pref_code));
     return c;
 }
+
+json_t *ss_jwt_vaccinee_claims(const char *person, const char *portal_client, const char *gen,
+                               long ttl_seconds, char jti[37])
+{
+    long long now = ss_now_s();
+
+    if (!ss_uuid_ok(person) || portal_client == NULL || gen == NULL || ss_uuid(jti) != 0)
+        return NULL;
+    return json_pack("{s:s,s:s,s:s,s:{s:s},s:s,s:s,s:s,s:I,s:I,s:s}", "iss", issuer, "sub", person,
+                     "person_id", person, "act", "sub", portal_client, "azp", portal_client, "gen",
+                     gen, "token_use", "vaccinee", "iat", (json_int_t)now, "exp",
+                     (json_int_t)(now + ttl_seconds), "jti", jti);
+}

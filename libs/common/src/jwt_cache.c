@@ -77,11 +77,39 @@ static int client_principal(const json_t *c, ss_principal *p)
     return 0;
 }
 
-/* Claims of a user session or an API client -> principal. Returns 0 or
- * UNAUTHORIZED. */
+/* Claims of a vaccinee token (H-3-3; RFC 8693 token exchange at the token
+ * service) -> principal: bound to one person (`person_id`, also `sub`), with
+ * the portal client that exchanged it as the actor (`act.sub`) and that
+ * client's generation (`gen`: disabling the portal refuses its tokens). */
+static int vaccinee_principal(const json_t *c, ss_principal *p)
+{
+    const json_t *act = json_object_get(c, "act");
+    const char *person = json_string_value(json_object_get(c, "person_id"));
+    const char *sub = json_string_value(json_object_get(c, "sub"));
+
+    if (!ss_uuid_ok(person) || sub == NULL || strcmp(sub, person) != 0 ||
+        !json_is_string(json_object_get(c, "jti")) || !json_is_string(json_object_get(c, "gen")) ||
+        !json_is_object(act) || !json_is_string(json_object_get(act, "sub")) ||
+        json_object_get(c, "client_id") != NULL || json_object_get(c, "org") != NULL)
+        return SS_ERR_UNAUTHORIZED;
+    p->kind = SS_PRINCIPAL_VACCINEE;
+    copy_str(p->person_id, sizeof(p->person_id), c, "person_id");
+    copy_str(p->sub, sizeof(p->sub), c, "person_id");
+    copy_str(p->login_id, sizeof(p->login_id), act, "sub"); /* the portal client, for the log */
+    copy_str(p->sid, sizeof(p->sid), c, "jti");
+    copy_str(p->client_gen, sizeof(p->client_gen), c, "gen");
+    p->exp = json_integer_value(json_object_get(c, "exp"));
+    p->iat = json_integer_value(json_object_get(c, "iat"));
+    return 0;
+}
+
+/* Claims of a user session, an API client or a vaccinee -> principal.
+ * Returns 0 or UNAUTHORIZED. */
 static int claims_principal(const json_t *c, ss_principal *p)
 {
     memset(p, 0, sizeof(*p));
+    if (json_object_get(c, "person_id") != NULL)
+        return vaccinee_principal(c, p);
     if (json_object_get(c, "client_id") != NULL)
         return client_principal(c, p);
     if (!json_is_string(json_object_get(c, "sub")) || !json_is_string(json_object_get(c, "sid")) ||
@@ -145,7 +173,8 @@ int ss_jwt_principal(const char *token, ss_principal *out)
     }
     snprintf(org_key, sizeof(org_key), "org:%s", p.org_id);
     if (p.exp + 30 < ss_now_s() || ss_jwt_is_revoked(p.sid) ||
-        (p.kind == SS_PRINCIPAL_CLIENT && ss_jwt_is_revoked(p.client_gen)) ||
+        ((p.kind == SS_PRINCIPAL_CLIENT || p.kind == SS_PRINCIPAL_VACCINEE) &&
+         ss_jwt_is_revoked(p.client_gen)) ||
         ss_jwt_is_revoked_since(org_key, p.iat))
         return SS_ERR_UNAUTHORIZED;
     *out = p;

@@ -79,8 +79,11 @@ static int add_routes(const ss_service *svc, const ss_route *routes, int *n)
         c = &ctxs[*n];
         *c = (ss_route_ctx){.route = rt, .svc = svc, .index = *n};
         ss_metrics_route_name(*n, rt->method, rt->path);
-        if (ulfius_add_endpoint_by_val(&inst, rt->method, NULL, rt->path, 0, ss_dispatch, c) !=
-            U_OK) {
+        /* ulfius calls every matching endpoint by priority (0 first) until one completes:
+         * a static path wins over a :param pattern of the same shape. */
+        if (ulfius_add_endpoint_by_val(&inst, rt->method, NULL, rt->path,
+                                       strchr(rt->path, ':') != NULL ? 1 : 0, ss_dispatch,
+                                       c) != U_OK) {
             fprintf(stderr, "%s: cannot add route %s %s\n", svc->name, rt->method, rt->path);
             return SS_ERR_INTERNAL;
         }

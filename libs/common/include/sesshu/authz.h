@@ -59,7 +59,9 @@ enum ss_role { SS_ROLE_NONE = 0, SS_ROLE_USER = 1, SS_ROLE_ADMIN = 2 };
     X(MCH_READ, "mch.read", "母子保健・健診情報の照会 (H-7)")                                    \
     X(MCH_WRITE, "mch.write", "母子保健・健診情報の登録 (H-7-1, H-7-2)")                         \
     X(SELF_READ, "self.read", "本人・子の接種記録等の閲覧 (H-3-3)")                              \
-    X(SELF_WRITE, "self.write", "本人・子の予診票の事前入力 (H-4)")
+    X(SELF_WRITE, "self.write", "本人・子の予診票の事前入力 (H-4)")                              \
+    X(PORTAL_CLIENTS_MANAGE, "portal_clients.manage",                                            \
+      "マイナポータル連携クライアントの登録 (H-3-3)")
 
 enum ss_perm {
     SS_PERM_PUBLIC = 0,        /* no authentication */

@@ -65,7 +65,13 @@ typedef int (*ss_handler)(ss_req *r);
 #define SS_ROUTE_OWN_AUTH                                               \
     0x10u /* public route whose handler authenticates the caller itself \
              (OAuth client authentication: Authorization is Basic) */
+#define SS_ROUTE_REPEAT_QUERY                                               \
+    0x20u /* a query parameter may come more than once (FHIR search:        \
+             date=ge…&date=le…); the handler reads the raw query itself \
+             (ulfius joins repeated values with commas) */
 
+/* A path without a :param is matched before patterns of the same shape
+ * (/persons/me before /persons/:id). */
 typedef struct ss_route {
     const char *method; /* "GET", "POST", ... */
     const char *path;   /* ulfius pattern, e.g. "/api/v1/users/:id" */

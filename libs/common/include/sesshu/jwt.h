@@ -53,4 +53,12 @@ void ss_jwt_stop_revocation_poller(void);
  * sid, org, org_type, org_code, muni, pref, role, uid, pwc). New reference. */
 json_t *ss_jwt_user_claims(const ss_principal *p, long ttl_seconds);
 
+/* Build the claims of a vaccinee token (H-3-3, issued by the token service's
+ * RFC 8693 exchange): iss, sub = person_id = person, act {sub = portal client
+ * id}, azp, gen (the portal client's generation), iat, exp, jti (out, 37
+ * bytes). ss_jwt_principal() turns them into an SS_PRINCIPAL_VACCINEE with
+ * person_id; revoking the jti or the gen refuses the token. New reference. */
+json_t *ss_jwt_vaccinee_claims(const char *person, const char *portal_client, const char *gen,
+                               long ttl_seconds, char jti[37]);
+
 #endif

@@ -1,0 +1,133 @@
+/* fhir_recommend.c - GET /fhir/ImmunizationRecommendation?patient={id}: the vaccinations due
+ * and overdue for one person, computed from the schedule master (master.schedules, as of
+ * today) and the person's records (voided ones do not count).
+ *
+ * For each schedule row (disease, dose n) that fits the person's sex and needs no pregnancy:
+ *   - done when a record of that disease with dose n or a later dose exists;
+ *   - otherwise it opens at birth + age_from, or at dose n-1 + min_interval if later, and
+ *     closes at birth + age_to (exclusive, DOMAIN.md 2.3 month arithmetic by PostgreSQL);
+ *   - dose n > 1 is considered only once dose n-1 is recorded;
+ *   - "due" when open today; "overdue" when it closed without the dose less than
+ *     REC_OVERDUE_DAYS ago (an older gap is history: past the window the dose is 任意).
+ * One entry per (disease, dose): the earliest opening wins among rows for several vaccines.
+ * The answer is a searchset Bundle with at most one ImmunizationRecommendation; a person the
+ * caller may not read gives an empty Bundle, like one that does not exist. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "rec.h"
+#include "self.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+#define REC_OVERDUE_DAYS "365"
+
+#define SYS_STATUS "http://terminology.hl7.org/CodeSystem/immunization-recommendation-status"
+
+#define RECOMMEND_SQL                                                                             \
+    "WITH p AS (SELECT id, birth_date, sex FROM records.persons WHERE id = $1::uuid), s AS ("     \
+    "SELECT m.* FROM master.schedules m WHERE m.superseded_at IS NULL AND m.valid_from <= "       \
+    "current_date AND (m.valid_to IS NULL OR m.valid_to >= current_date) AND "                    \
+    "m.pregnancy_weeks_from IS NULL), d AS (SELECT s.code, s.disease_code, s.vaccine_code, "      \
+    "s.category, s.dose_number, s.dose_label, s.doses_total, (p.birth_date + s.age_from)::date "  \
+    "AS opens, (p.birth_date + s.age_to)::date AS closes, s.min_interval, (SELECT "               \
+    "max(i.vaccinated_on) FROM records.immunizations i WHERE i.person_id = p.id AND i.status "    \
+    "<> 'voided' AND s.disease_code = ANY (i.disease_codes) AND i.dose_number = s.dose_number "   \
+    "- 1) AS prev_on, EXISTS (SELECT 1 FROM records.immunizations i WHERE i.person_id = p.id "    \
+    "AND i.status <> 'voided' AND s.disease_code = ANY (i.disease_codes) AND i.dose_number >= "   \
+    "s.dose_number) AS done FROM s, p WHERE s.sex IS NULL OR s.sex = p.sex), e AS (SELECT d.*, "  \
+    "greatest(d.opens, coalesce((d.prev_on + coalesce(d.min_interval, interval '0'))::date, "     \
+    "d.opens)) AS earliest FROM d WHERE NOT d.done AND (d.dose_number = 1 OR d.prev_on IS NOT "   \
+    "NULL)), f AS (SELECT DISTINCT ON (e.disease_code, e.dose_number) e.*, CASE WHEN "            \
+    "current_date >= e.closes THEN 'overdue' ELSE 'due' END AS forecast FROM e WHERE "            \
+    "e.earliest <= current_date AND e.earliest < e.closes AND e.closes > current_date "           \
+    "- " REC_OVERDUE_DAYS " ORDER BY e.disease_code, e.dose_number, e.earliest, e.code) SELECT "  \
+    "json_strip_nulls(json_build_object('vaccineCode', CASE WHEN f.vaccine_code IS NOT NULL "     \
+    "THEN json_build_array(json_build_object('coding', json_build_array(json_build_object("       \
+    "'system', CASE length(f.vaccine_code) WHEN 9 THEN 'urn:oid:1.2.392.200119.4.403.1' WHEN "    \
+    "13 THEN 'urn:oid:1.2.392.200119.4.402.1' ELSE 'urn:oid:1.2.392.100495.20.1.73' END, "        \
+    "'code', f.vaccine_code)))) END, 'targetDisease', json_build_object('coding', "               \
+    "json_build_array(json_build_object('system', 'urn:sesshu:disease', 'code', "                 \
+    "f.disease_code, 'display', (SELECT x.name FROM master.diseases x WHERE x.code = "            \
+    "f.disease_code AND x.superseded_at IS NULL AND x.valid_from <= current_date AND "            \
+    "(x.valid_to IS NULL OR x.valid_to >= current_date) ORDER BY x.valid_from DESC LIMIT 1)))), " \
+    "'forecastStatus', json_build_object('coding', json_build_array(json_build_object("           \
+    "'system', '" SYS_STATUS "', 'code', f.forecast))), 'dateCriterion', json_build_array("       \
+    "json_build_object('code', json_build_object('coding', json_build_array("                     \
+    "json_build_object('system', 'http://loinc.org', 'code', '30981-5', 'display', 'Earliest "    \
+    "date to give'))), 'value', f.earliest), json_build_object('code', json_build_object("        \
+    "'coding', json_build_array(json_build_object('system', 'http://loinc.org', 'code', "         \
+    "'59777-3', 'display', 'Latest date to give'))), 'value', (f.closes - 1))), "                 \
+    "'description', f.code || ' (' || f.category || ')', 'series', f.dose_label, "                \
+    "'doseNumberPositiveInt', f.dose_number, 'seriesDosesPositiveInt', f.doses_total)) FROM f "   \
+    "ORDER BY f.earliest, f.disease_code, f.dose_number"
+
+static void now_iso(char out[40])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The searchset Bundle of zero or one recommendation (recs stolen; NULL: none). */
+static json_t *bundle(const char *person, json_t *recs)
+{
+    char ts[40], full[600], ref[64];
+    json_t *b;
+
+    now_iso(ts);
+    b = json_pack("{s:s,s:s,s:s,s:i,s:[]}", "resourceType", "Bundle", "type", "searchset",
+                  "timestamp", ts, "total", recs ? 1 : 0, "entry");
+    if (b == NULL || recs == NULL) {
+        json_decref(recs);
+        return b;
+    }
+    snprintf(full, sizeof(full), "%s/ImmunizationRecommendation/%s", rec_fhir_base(), person);
+    snprintf(ref, sizeof(ref), "Patient/%s", person);
+    json_array_append_new(json_object_get(b, "entry"),
+                          json_pack("{s:s,s:{s:s,s:s,s:{s:s},s:s,s:o},s:{s:s}}", "fullUrl", full,
+                                    "resource", "resourceType", "ImmunizationRecommendation", "id",
+                                    person, "patient", "reference", ref, "date", ts,
+                                    "recommendation", recs, "search", "mode", "match"));
+    return b;
+}
+
+int rec_h_fhir_recommendations(ss_req *r)
+{
+    const char *q = r->u->http_url != NULL ? strchr(r->u->http_url, '?') : NULL;
+    const char *pid;
+    PGresult *res = NULL;
+    json_t *recs = NULL;
+    bool replied = false;
+    int rc;
+
+    if ((rc = rec_fhir_caller(r, &replied)) != 0 || replied)
+        return rc;
+    /* Exactly one parameter: patient. */
+    if (q == NULL || strncmp(q, "?patient=", 9) != 0 || strchr(q + 1, '&') != NULL)
+        return rec_fhir_error(r, 400, "required", "search parameter patient (only) is required");
+    pid = q + 9;
+    if (strncmp(pid, "Patient/", 8) == 0 || strncmp(pid, "Patient%2F", 10) == 0)
+        pid += pid[7] == '/' ? 8 : 10;
+    if (!ss_uuid_ok(pid))
+        return rec_fhir_error(r, 400, "invalid", "patient must be Patient/{id} or {id}");
+    if ((rc = rec_fhir_person_ok(r, pid)) == SS_ERR_NOT_FOUND)
+        return rec_fhir_reply(r, 200, bundle(pid, NULL));
+    if (rc != 0)
+        return rc;
+    rec_touch_person(r, pid);
+    {
+        const char *params[] = {pid};
+
+        if ((rc = ss_db_query(ss_server_db(), RECOMMEND_SQL, 1, params, &res)) != 0)
+            return rc;
+    }
+    if (PQntuples(res) > 0 && (recs = json_array()) != NULL)
+        for (int i = 0; i < PQntuples(res); i++)
+            json_array_append_new(recs, rec_json_col(res, i, 0));
+    PQclear(res);
+    return rec_fhir_reply(r, 200, bundle(pid, recs));
+}

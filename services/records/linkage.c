@@ -1,0 +1,126 @@
+/* linkage.c - change feeds for health-management systems (H-3-1): every new, corrected and
+ * voided record of the municipality, and every person it registered, changed, took in or lost
+ * to a move, in a monotonic order a system can poll with ?after=<cursor>.
+ *
+ * The cursor is "<txid>-<seq>" of the last change seen. Rows are returned in (txid, seq) order
+ * and only from transactions older than every transaction still running
+ * (pg_snapshot_xmin): a change committed later always sorts after every cursor already handed
+ * out, so polling never skips one. A record changed twice between polls appears once, in its
+ * latest state (the feed is of states, not of events; the history is readable per record). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+#include "sesshu/err.h"
+
+/* One unsigned decimal of at most 19 digits (fits a bigint) from s up to the end or '-'. */
+static const char *take_number(const char *s, char out[24])
+{
+    size_t n = 0;
+
+    while (s[n] >= '0' && s[n] <= '9')
+        n++;
+    if (n == 0 || n > 19)
+        return NULL;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return s + n;
+}
+
+/* "<txid>-<seq>", both unsigned decimal, or absent (the beginning). */
+static int parse_after(ss_req *r, char txid[24], char seq[24])
+{
+    const char *a = ss_req_query(r, "after"), *p;
+
+    snprintf(txid, 24, "0");
+    snprintf(seq, 24, "0");
+    if (a == NULL)
+        return 0;
+    p = take_number(a, txid);
+    if (p != NULL && *p == '-')
+        p = take_number(p + 1, seq);
+    else
+        p = NULL;
+    if (p == NULL || *p != '\0')
+        return ss_req_field_error(r, "after", "is not a cursor this feed issued");
+    return 0;
+}
+
+static int feed_reply(ss_req *r, PGresult *res, const char *txid, const char *seq)
+{
+    json_t *items = json_array();
+    char after[64];
+    int n = PQntuples(res);
+
+    if (items == NULL)
+        return SS_ERR_NOMEM;
+    snprintf(after, sizeof(after), "%s-%s", txid, seq);
+    for (int i = 0; i < n; i++) {
+        json_t *it = rec_json_col(res, i, 0);
+
+        if (it == NULL || json_array_append_new(items, it) != 0) {
+            json_decref(items);
+            return SS_ERR_INTERNAL;
+        }
+        snprintf(after, sizeof(after), "%s", ss_db_val(res, i, 1));
+    }
+    if (n == 1)
+        rec_touch_person(r, ss_db_val(res, 0, 2));
+    return ss_reply_json_new(r, 200, json_pack("{s:o,s:s}", "items", items, "next_after", after));
+}
+
+static int feed(ss_req *r, const char *sql)
+{
+    char txid[24], seq[24], lim[16];
+    int limit = SS_PAGE_DEFAULT, rc;
+    json_t *unused = NULL;
+    PGresult *res = NULL;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "the feed is a municipality's");
+    if ((rc = rec_check_params(r, (const char *[]){"after", "limit", NULL})) != 0 ||
+        (rc = parse_after(r, txid, seq)) != 0 ||
+        (rc = ss_page_params(r, SS_PAGE_DEFAULT, SS_PAGE_MAX, &limit, &unused)) != 0)
+        return rc;
+    json_decref(unused);
+    if (json_array_size(r->errors) > 0)
+        return SS_ERR_VALIDATION;
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {rec_muni(r), txid, seq, lim};
+    if ((rc = ss_db_query(ss_server_db(), sql, 4, params, &res)) != 0)
+        return rc;
+    rc = feed_reply(r, res, txid, seq);
+    PQclear(res);
+    return rc;
+}
+
+#define FEED_AFTER(t)                                                    \
+    "(" t ".txid, " t ".seq) > ($2::xid8, $3::bigint) AND " t ".txid < " \
+    "pg_snapshot_xmin(pg_current_snapshot())"
+
+int rec_h_feed_immunizations(ss_req *r)
+{
+    return feed(r, "SELECT jsonb_build_object('change', im.status, 'cursor', im.txid::text || "
+                   "'-' || im.seq, 'immunization', records.immunization_json(im))::text, "
+                   "im.txid::text || '-' || im.seq, im.person_id::text FROM "
+                   "records.immunizations im WHERE im.muni_code = $1 AND " FEED_AFTER(
+                       "im") " ORDER BY im.txid, im.seq LIMIT $4::int");
+}
+
+int rec_h_feed_persons(ss_req *r)
+{
+    return feed(
+        r, "SELECT doc::text, cur, pid FROM (SELECT jsonb_build_object('change', CASE WHEN "
+           "p.version = 1 THEN 'created' ELSE 'updated' END, 'cursor', p.txid::text || '-' || "
+           "p.seq, 'person', records.person_json(p, NULL)) AS doc, p.txid::text || '-' || p.seq "
+           "AS cur, p.id::text AS pid, p.txid, p.seq FROM records.persons p WHERE p.muni_code = "
+           "$1 AND " FEED_AFTER("p") " UNION ALL SELECT jsonb_build_object('change', "
+                                     "'moved_out', 'cursor', rs.txid::text || '-' || rs.seq, "
+                                     "'person', records.person_json(p, $1)), rs.txid::text || "
+                                     "'-' || rs.seq, p.id::text, rs.txid, rs.seq FROM "
+                                     "records.residences rs JOIN records.persons p ON p.id = "
+                                     "rs.person_id WHERE rs.muni_code = $1 AND rs.until_on IS "
+                                     "NOT NULL AND " FEED_AFTER(
+                                         "rs") ") f ORDER BY txid, seq LIMIT $4::int");
+}

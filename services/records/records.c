@@ -1,0 +1,390 @@
+/* records.c - vaccination records (接種記録), H-3 §2: register, read, correct (a new version,
+ * the old one kept), void (with a reason), history. Every rule is checked by the one set-based
+ * check (records_check.h) as of the vaccination date; each violation is named in the 422. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+#include "records_check.h"
+#include "sesshu/codes.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+static const char *const categories[] = {"routine", "temporary", "voluntary", NULL};
+static const char *const sources[] = {"institution", "paper",   "health_system",
+                                      "api",         "foreign", NULL};
+
+#define IMM_FIELDS(req)                                               \
+    {"vaccinated_on", SS_F_DATE, req, 0, 0, NULL, false},             \
+        {"vaccine_code", SS_F_STRING, req, 9, 13, NULL, false},       \
+        {"disease_codes", SS_F_ARRAY, false, 1, 8, NULL, false},      \
+        {"dose_number", SS_F_INT, req, 1, 20, NULL, false},           \
+        {"dose_label", SS_F_STRING, false, 1, 40, NULL, true},        \
+        {"lot_no", SS_F_STRING, false, 1, 20, NULL, true},            \
+        {"institution_code", SS_F_STRING, false, 10, 10, NULL, true}, \
+        {"doctor_name", SS_F_STRING, false, 1, 100, NULL, true},      \
+        {"dose_ml", SS_F_OBJECT, false, 0, 0, NULL, true},            \
+        {"site", SS_F_STRING, false, 1, 40, NULL, true},              \
+        {"category", SS_F_ENUM, req, 0, 0, categories, false},        \
+        {"source", SS_F_ENUM, false, 0, 0, sources, false},           \
+        {"pregnancy_weeks", SS_F_INT, false, 0, 45, NULL, true},      \
+        {"questionnaire_id", SS_F_STRING, false, 36, 36, NULL, true}, \
+    {                                                                 \
+        "note", SS_F_STRING, false, 0, 1000, NULL, true               \
+    }
+
+static const ss_field create_fields[] = {{"person_id", SS_F_STRING, true, 36, 36, NULL, false},
+                                         IMM_FIELDS(true),
+                                         {NULL, 0, false, 0, 0, NULL, false}};
+static const ss_field correct_fields[] = {{"version", SS_F_INT, true, 1, 1000000, NULL, false},
+                                          {"reason", SS_F_STRING, true, 1, 500, NULL, false},
+                                          IMM_FIELDS(false),
+                                          {NULL, 0, false, 0, 0, NULL, false}};
+
+/* ss_json_check with dose_ml (a JSON number the table cannot type) checked here. */
+static int imm_body_check(ss_req *r, const ss_field *fields)
+{
+    json_t *rest = NULL, *ml;
+    int rc;
+
+    if (r->body == NULL)
+        return ss_body_check(r, fields);
+    if ((rest = json_copy(r->body)) == NULL)
+        return SS_ERR_NOMEM;
+    json_object_del(rest, "dose_ml");
+    rc = ss_json_check(r, rest, fields);
+    json_decref(rest);
+    ml = json_object_get(r->body, "dose_ml");
+    if (ml != NULL && !json_is_null(ml) &&
+        (!json_is_number(ml) || json_number_value(ml) <= 0 || json_number_value(ml) > 10))
+        ss_req_field_error(r, "dose_ml", "must be a number of millilitres in (0, 10]");
+    return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : rc;
+}
+
+bool rec_vaccine_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n != 9 && n != 12 && n != 13)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool digit = s[i] >= '0' && s[i] <= '9', upper = s[i] >= 'A' && s[i] <= 'Z';
+        if (!(digit || (n == 12 && i >= 7 && upper)))
+            return false;
+    }
+    return true;
+}
+
+/* 医療機関コード, or the non-insurance pseudo-code (digit 3 = 9, same Luhn digit). */
+bool rec_inst_code_ok(const char *s)
+{
+    int sum = 0;
+
+    if (ss_code_institution_ok(s))
+        return true;
+    if (strlen(s) != 10 || s[2] != '9' || !ss_code_prefecture_ok((char[]){s[0], s[1], 0}))
+        return false;
+    for (int i = 8, k = 0; i >= 0; i--, k++) {
+        int d = s[i] - '0';
+        if (d < 0 || d > 9)
+            return false;
+        if (k % 2 == 0)
+            d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+        sum += d;
+    }
+    return s[9] - '0' == (10 - sum % 10) % 10;
+}
+
+/* Format rules the database need not see: codes with their check digits, arrays. */
+static int imm_rules(ss_req *r, const json_t *doc)
+{
+    const char *vc = ss_json_str(doc, "vaccine_code"), *ic = ss_json_str(doc, "institution_code");
+    const char *q = ss_json_str(doc, "questionnaire_id"), *src = ss_json_str(doc, "source");
+    const json_t *dc = json_object_get(doc, "disease_codes"), *v;
+    size_t i;
+
+    if (vc != NULL && !rec_vaccine_code_ok(vc))
+        ss_req_field_error(r, "vaccine_code", "must be a HOT9, HOT13 or YJ code");
+    if (ic != NULL && !rec_inst_code_ok(ic))
+        ss_req_field_error(r, "institution_code",
+                           "is not a valid 医療機関コード (10 digits, check digit)");
+    if (q != NULL && !ss_uuid_ok(q))
+        ss_req_field_error(r, "questionnaire_id", "must be a uuid");
+    json_array_foreach (dc, i, v) {
+        const char *s = json_string_value(v);
+        if (s == NULL || strlen(s) < 1 || strlen(s) > 32)
+            ss_req_field_error(r, "disease_codes", "must hold disease codes of the master");
+    }
+    if (src != NULL && strcmp(src, "foreign") != 0 && ss_json_str(doc, "doctor_name") == NULL)
+        ss_req_field_error(r, "doctor_name", "is required (予防接種法施行規則 §3)");
+    if (src != NULL && strcmp(src, "foreign") != 0 && ic == NULL)
+        ss_req_field_error(r, "institution_code", "is required");
+    return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
+}
+
+/* The caller's default source: an institution's staff or client, a municipality's paper entry
+ * or its health-management system. */
+static const char *default_source(const ss_req *r)
+{
+    if (rec_is_institution(r))
+        return r->who.kind == SS_PRINCIPAL_CLIENT ? "api" : "institution";
+    return r->who.kind == SS_PRINCIPAL_CLIENT ? "health_system" : "paper";
+}
+
+/* Who registers: an institution registers its own vaccinations (institution_code is its own
+ * code) for a person it identified; a municipality for its residents, from paper or its
+ * health-management system (institution_code from the body). */
+static int fill_defaults(ss_req *r, json_t *doc)
+{
+    const char *ic = ss_json_str(doc, "institution_code"), *src = ss_json_str(doc, "source");
+
+    if (!rec_is_institution(r) && rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "records are registered by medical institutions and municipalities");
+    if (rec_is_institution(r)) {
+        if (ic != NULL && strcmp(ic, r->who.org_code) != 0)
+            return ss_req_field_error(r, "institution_code", "must be your own code");
+        if (src != NULL && strcmp(src, default_source(r)) != 0)
+            return ss_req_field_error(r, "source", "is set by the service for institutions");
+        json_object_set_new(doc, "institution_code", json_string(r->who.org_code));
+    } else if (src != NULL && strcmp(src, "paper") != 0 && strcmp(src, "foreign") != 0 &&
+               strcmp(src, default_source(r)) != 0) {
+        return ss_req_field_error(r, "source", "must be paper, foreign or your own channel");
+    }
+    if (src == NULL)
+        json_object_set_new(doc, "source", json_string(default_source(r)));
+    return 0;
+}
+
+/* Parameters $1..$17 of the check from a record document; strings owned by doc or bufs. */
+typedef struct imm_params {
+    char dc[512], dose[16], weeks[16], ml[32];
+    const char *v[17];
+} imm_params;
+
+static void imm_params_of(const json_t *doc, const char *exclude, imm_params *p)
+{
+    const json_t *dc = json_object_get(doc, "disease_codes"), *ml = json_object_get(doc, "dose_ml");
+    const json_t *pw = json_object_get(doc, "pregnancy_weeks");
+    char *t = dc != NULL && json_is_array(dc) ? json_dumps(dc, JSON_COMPACT) : NULL;
+
+    snprintf(p->dc, sizeof(p->dc), "%s", t ? t : "");
+    free(t);
+    snprintf(p->dose, sizeof(p->dose), "%lld",
+             (long long)json_integer_value(json_object_get(doc, "dose_number")));
+    snprintf(p->weeks, sizeof(p->weeks), "%lld", (long long)json_integer_value(pw));
+    snprintf(p->ml, sizeof(p->ml), "%.2f", json_number_value(ml));
+    const char *v[17] = {ss_json_str(doc, "person_id"),
+                         ss_json_str(doc, "vaccinated_on"),
+                         ss_json_str(doc, "vaccine_code"),
+                         p->dc[0] ? p->dc : NULL,
+                         p->dose,
+                         ss_json_str(doc, "lot_no"),
+                         ss_json_str(doc, "institution_code"),
+                         ss_json_str(doc, "category"),
+                         json_is_integer(pw) ? p->weeks : NULL,
+                         exclude,
+                         ss_json_str(doc, "source"),
+                         ss_json_str(doc, "dose_label"),
+                         ss_json_str(doc, "doctor_name"),
+                         json_is_number(ml) ? p->ml : NULL,
+                         ss_json_str(doc, "site"),
+                         ss_json_str(doc, "questionnaire_id"),
+                         ss_json_str(doc, "note")};
+    memcpy(p->v, v, sizeof(v));
+}
+
+#define IMM_INP                                                                                   \
+    "WITH inp AS (SELECT 1::bigint AS ln, $1::uuid AS person_id, $2::date AS vaccinated_on, "     \
+    "$3::text AS vaccine_code, CASE WHEN $4::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT "          \
+    "jsonb_array_elements_text($4::jsonb)) END AS disease_codes, $5::int AS dose_number, "        \
+    "$6::text "                                                                                   \
+    "AS lot_no, $7::text AS institution_code, $8::text AS category, $9::int AS pregnancy_weeks, " \
+    "$10::uuid AS exclude_id, $11::text AS source), " REC_CHECK_CTES ", "
+
+/* What a checked record becomes: 定期/臨時 outside the schedule's window is recorded as 任意
+ * (対象外), flagged and not claimable. */
+#define IMM_CATEGORY \
+    "CASE WHEN $8 IN ('routine', 'temporary') AND NOT chk.in_window THEN 'voluntary' ELSE $8 END"
+#define IMM_CLAIMABLE "($8 IN ('routine', 'temporary') AND chk.in_window)"
+#define IMM_FLAGS                                                          \
+    "CASE WHEN $8 IN ('routine', 'temporary') AND NOT chk.in_window THEN " \
+    "ARRAY['outside_schedule'] ELSE '{}'::text[] END"
+#define IMM_OK "chk.errors IS NULL AND NOT chk.duplicate"
+
+/* The check's verdict on one row: 0, a 409 for a duplicate, or a 422 naming every rule. */
+static int verdict(ss_req *r, const PGresult *res)
+{
+    json_t *errs;
+    size_t i;
+    json_t *e;
+
+    if (PQntuples(res) != 1)
+        return SS_ERR_INTERNAL;
+    if (strcmp(ss_db_val(res, 0, 1), "t") == 0)
+        return ss_req_fail(r, SS_ERR_CONFLICT,
+                           "this vaccination is already recorded (same dose of the same disease, "
+                           "or the same product on the same day)");
+    if ((errs = rec_json_col(res, 0, 0)) == NULL)
+        return 0;
+    json_array_foreach (errs, i, e) {
+        ss_req_field_error(r, json_string_value(json_object_get(e, "field")),
+                           json_string_value(json_object_get(e, "reason")));
+    }
+    json_decref(errs);
+    return SS_ERR_VALIDATION;
+}
+
+/* Lock the person for this transaction (dose order is per person) and check the caller may
+ * record for them: the municipality that holds them, or an institution that identified them. */
+static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
+{
+    const char *params[] = {person_id, rec_muni(r), r->who.org_id};
+    PGresult *res = NULL;
+    int rc;
+
+    rc = ss_db_exec(c,
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), p.id FROM "
+                    "records.persons p WHERE p.id = $1::uuid AND (p.muni_code = $2 OR EXISTS "
+                    "(SELECT 1 FROM records.care_links l WHERE l.org_id = $3::uuid AND "
+                    "l.person_id = p.id AND l.until > now()))",
+                    3, params, &res);
+    if (rc == 0 && PQntuples(res) != 1)
+        rc = ss_req_field_error(r, "person_id", "is not a person of yours");
+    PQclear(res);
+    return rc;
+}
+
+static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    imm_params p;
+    PGresult *res = NULL;
+    int rc;
+
+    imm_params_of(arg, NULL, &p);
+    if ((rc = person_for_write(r, c, p.v[0])) != 0)
+        return rc;
+    const char *params[] = {p.v[0],  p.v[1],  p.v[2],  p.v[3],        p.v[4],    p.v[5],  p.v[6],
+                            p.v[7],  p.v[8],  p.v[9],  p.v[10],       p.v[11],   p.v[12], p.v[13],
+                            p.v[14], p.v[15], p.v[16], r->who.org_id, r->who.sub};
+    rc = ss_db_exec(
+        c,
+        IMM_INP
+        "ins AS (INSERT INTO records.immunizations (person_id, muni_code, vaccinated_on, "
+        "vaccine_code, disease_codes, dose_number, dose_label, lot_no, institution_code, "
+        "doctor_name, dose_ml, site, category, requested_category, source, schedule_code, "
+        "claimable, flags, pregnancy_weeks, questionnaire_id, note, registered_org_id, "
+        "registered_by, updated_by) SELECT $1::uuid, chk.muni_code, $2::date, $3, chk.diseases, "
+        "$5::int, coalesce($12, chk.dose_label), $6, $7, $13, $14::numeric, $15, " IMM_CATEGORY
+        ", $8, $11, CASE WHEN chk.in_window THEN chk.schedule_code END, " IMM_CLAIMABLE
+        ", " IMM_FLAGS ", $9::int, $16::uuid, $17, $18::uuid, $19, $19 FROM chk WHERE " IMM_OK
+        " RETURNING *), care AS (INSERT INTO records.care_links (org_id, person_id, until) "
+        "SELECT $18::uuid, ins.person_id, now() + interval '90 days' FROM ins WHERE EXISTS "
+        "(SELECT 1 FROM records.care_links l WHERE l.org_id = $18::uuid AND l.person_id = "
+        "ins.person_id) ON CONFLICT (org_id, person_id) DO UPDATE SET until = excluded.until) "
+        "SELECT chk.errors::text, chk.duplicate, (SELECT records.immunization_json(ins)::text "
+        "FROM ins) FROM chk",
+        19, params, &res);
+    if (rc == 0 && (rc = verdict(r, res)) == 0)
+        *doc = rec_json_col(res, 0, 2);
+    PQclear(res);
+    *status = 201;
+    return rc != 0 ? rc : (*doc == NULL ? SS_ERR_INTERNAL : 0);
+}
+
+int rec_h_imm_create(ss_req *r)
+{
+    json_t *doc = NULL;
+    int rc;
+
+    if ((rc = imm_body_check(r, create_fields)) != 0)
+        return rc;
+    if (!ss_uuid_ok(ss_json_str(r->body, "person_id")))
+        return ss_req_field_error(r, "person_id", "must be a person id");
+    if ((doc = json_copy(r->body)) == NULL)
+        return SS_ERR_NOMEM;
+    if ((rc = fill_defaults(r, doc)) == 0 && (rc = imm_rules(r, doc)) == 0)
+        rc = rec_write_tx(r, create_tx, doc, false);
+    json_decref(doc);
+    return rc;
+}
+
+/* Corrections: the current record merged with the body, checked again without itself. */
+static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const char *id = arg;
+    json_t *cur = NULL;
+    imm_params p;
+    PGresult *res = NULL;
+    int rc;
+
+    const char *lp[] = {id, rec_muni(r), r->who.org_id};
+    rc = rec_exec_doc(r, c,
+                      "SELECT records.immunization_json(im)::text FROM records.immunizations im "
+                      "WHERE im.id = $1::uuid AND im.status <> 'voided' AND (im.muni_code = $2 OR "
+                      "im.registered_org_id = $3::uuid) FOR UPDATE",
+                      3, lp, &cur, "record");
+    if (rc != 0)
+        return rc;
+    if (json_integer_value(json_object_get(cur, "version")) !=
+        json_integer_value(json_object_get(r->body, "version"))) {
+        json_decref(cur);
+        return ss_req_fail(r, SS_ERR_CONFLICT, "the record has changed: version %lld is current",
+                           (long long)json_integer_value(json_object_get(cur, "version")));
+    }
+    json_object_update(cur, r->body);
+    json_object_del(cur, "version");
+    if ((rc = imm_rules(r, cur)) != 0 ||
+        (rc = person_for_write(r, c, ss_json_str(cur, "person_id"))) != 0) {
+        json_decref(cur);
+        return rc == SS_ERR_VALIDATION && json_array_size(r->errors) == 0 ? SS_ERR_NOT_FOUND : rc;
+    }
+    imm_params_of(cur, id, &p);
+    const char *params[] = {
+        p.v[0],    p.v[1],  p.v[2],  p.v[3],  p.v[4],  p.v[5],
+        p.v[6],    p.v[7],  p.v[8],  p.v[9],  p.v[10], p.v[11],
+        p.v[12],   p.v[13], p.v[14], p.v[15], p.v[16], ss_json_str(r->body, "reason"),
+        r->who.sub};
+    rc = ss_db_exec(
+        c,
+        IMM_INP
+        "v AS (INSERT INTO records.immunization_versions (immunization_id, version, doc, "
+        "replaced_by, reason) SELECT im.id, im.version, records.immunization_json(im), $19, $18 "
+        "FROM records.immunizations im, chk WHERE im.id = $10::uuid AND " IMM_OK "), up AS "
+        "(UPDATE records.immunizations im SET vaccinated_on = $2::date, vaccine_code = $3, "
+        "disease_codes = chk.diseases, dose_number = $5::int, dose_label = coalesce($12, "
+        "chk.dose_label), lot_no = $6, institution_code = $7, doctor_name = $13, dose_ml = "
+        "$14::numeric, site = $15, category = " IMM_CATEGORY ", requested_category = $8, source "
+        "= $11, schedule_code = CASE WHEN chk.in_window THEN chk.schedule_code END, claimable = "
+        "" IMM_CLAIMABLE ", flags = " IMM_FLAGS ", pregnancy_weeks = $9::int, questionnaire_id = "
+        "$16::uuid, note = $17, status = 'corrected', version = im.version + 1, updated_by = $19, "
+        "updated_at = now(), txid = pg_current_xact_id(), seq = nextval('records.change_seq') "
+        "FROM chk WHERE im.id = $10::uuid AND " IMM_OK " RETURNING im.*) SELECT chk.errors::text, "
+        "chk.duplicate, (SELECT records.immunization_json(up)::text FROM up) FROM chk",
+        19, params, &res);
+    json_decref(cur);
+    if (rc == 0 && (rc = verdict(r, res)) == 0)
+        *doc = rec_json_col(res, 0, 2);
+    PQclear(res);
+    *status = 200;
+    return rc != 0 ? rc : (*doc == NULL ? SS_ERR_INTERNAL : 0);
+}
+
+int rec_h_imm_correct(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    int rc;
+
+    if (!rec_is_institution(r) && rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "records are corrected by their institution or municipality");
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
+    if ((rc = imm_body_check(r, correct_fields)) != 0)
+        return rc;
+    if (rec_is_institution(r) && (json_object_get(r->body, "institution_code") != NULL ||
+                                  json_object_get(r->body, "source") != NULL))
+        return ss_req_field_error(r, "institution_code", "an institution's own records keep it");
+    return rec_write_tx(r, correct_tx, id, false);
+}

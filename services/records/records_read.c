@@ -1,0 +1,201 @@
+/* records_read.c - reading vaccination records (H-3-2) and voiding them: one record, its
+ * history, a person's records; who sees what is one SQL predicate (REC_IMM_VISIBLE):
+ *   municipality    records of its residents (with the history of people who moved in), and
+ *                   of former residents the records it made itself;
+ *   institution     records it registered, and the past doses of a person it identified
+ *                   (care link) - for interval checks;
+ *   国保連合会        claimable records of institutions in its prefecture (claims);
+ *   厚生労働省        every record (the national DB), without the person's identity. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rec.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+const char *rec_viewer(const ss_req *r)
+{
+    if (rec_muni(r) != NULL)
+        return "muni";
+    if (rec_is_institution(r))
+        return "inst";
+    if (r->who.org_type == SS_ORG_KOKUHOREN && r->who.pref_code[0] != '\0')
+        return "kokuhoren";
+    if (r->who.org_type == SS_ORG_MHLW)
+        return "mhlw";
+    return NULL;
+}
+
+/* Parameters: $1 viewer kind, $2 municipality, $3 organisation id, $4 prefecture. */
+#define REC_IMM_VISIBLE(im)                                                                      \
+    "CASE $1 WHEN 'muni' THEN EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = " im        \
+    ".person_id AND (vp.muni_code = $2 OR (" im ".muni_code = $2 AND "                           \
+    "records.person_visible(vp, $2)))) WHEN 'inst' THEN " im ".registered_org_id = $3::uuid OR " \
+    "EXISTS (SELECT 1 FROM records.care_links cl WHERE cl.org_id = $3::uuid AND cl.person_id = " \
+    "" im ".person_id AND cl.until > now()) WHEN 'kokuhoren' THEN " im ".claimable AND left(" im \
+    ".institution_code, 2) = $4 WHEN 'mhlw' THEN true ELSE false END"
+
+/* The record as the viewer sees it: the ministry's view carries no person. */
+#define REC_IMM_VIEW(im)                                                                  \
+    "CASE WHEN $1 = 'mhlw' THEN records.immunization_json(" im ") || jsonb_build_object(" \
+    "'person_id', NULL) ELSE records.immunization_json(" im ") END"
+
+static int require_viewer(ss_req *r)
+{
+    return rec_viewer(r) != NULL ? 0 : ss_req_fail(r, SS_ERR_FORBIDDEN, "no access to records");
+}
+
+int rec_h_imm_get(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = require_viewer(r)) != 0 ||
+        (rc = rec_check_params(r, (const char *[]){"id", NULL})) != 0)
+        return rc;
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
+    const char *params[] = {rec_viewer(r), rec_muni(r), r->who.org_id, r->who.pref_code, id};
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT (" REC_IMM_VIEW("im") ")::text FROM records.immunizations im WHERE "
+                                      "im.id = $5::uuid AND (" REC_IMM_VISIBLE("im") ")",
+        5, params, &res);
+    if (rc == 0)
+        rc = rec_reply_one(r, res, 200, "record", false);
+    PQclear(res);
+    return rc;
+}
+
+int rec_h_imm_history(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    PGresult *res = NULL;
+    json_t *items = NULL, *cur = NULL;
+    int rc;
+
+    if ((rc = require_viewer(r)) != 0 ||
+        (rc = rec_check_params(r, (const char *[]){"id", NULL})) != 0)
+        return rc;
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
+    const char *params[] = {rec_viewer(r), rec_muni(r), r->who.org_id, r->who.pref_code, id};
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT (" REC_IMM_VIEW(
+            "im") ")::text, (SELECT coalesce(jsonb_agg(jsonb_build_object("
+                  "'version', v.version, 'record', CASE WHEN $1 = 'mhlw' THEN v.doc || "
+                  "jsonb_build_object("
+                  "'person_id', NULL) ELSE v.doc END, 'replaced_by', v.replaced_by, 'replaced_at', "
+                  "v.replaced_at, 'reason', v.reason) ORDER BY v.version DESC), '[]') FROM "
+                  "records.immunization_versions v WHERE v.immunization_id = im.id)::text FROM "
+                  "records.immunizations im WHERE im.id = $5::uuid AND (" REC_IMM_VISIBLE("im") ")",
+        5, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
+    }
+    cur = rec_json_col(res, 0, 0);
+    items = rec_json_col(res, 0, 1);
+    PQclear(res);
+    if (cur == NULL || items == NULL) {
+        json_decref(cur);
+        json_decref(items);
+        return SS_ERR_INTERNAL;
+    }
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rec_touch_person(r, json_string_value(json_object_get(cur, "person_id")));
+    return ss_reply_json_new(
+        r, 200, json_pack("{s:s,s:o,s:o}", "id", id, "current", cur, "versions", items));
+}
+
+int rec_h_person_immunizations(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    char keys[2][64], lim[16];
+    PGresult *res = NULL;
+    int limit, rc;
+
+    if ((rc = require_viewer(r)) != 0 ||
+        (rc = rec_check_params(r, (const char *[]){"id", "limit", "cursor", NULL})) != 0 ||
+        (rc = rec_page(r, &limit, 2, keys)) != 0)
+        return rc;
+    if (!ss_uuid_ok(id) || strcmp(rec_viewer(r), "mhlw") == 0)
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    if (keys[1][0] != '\0' && (!ss_date_ok(keys[0]) || !ss_uuid_ok(keys[1])))
+        return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
+    snprintf(lim, sizeof(lim), "%d", limit + 1);
+    const char *params[] = {rec_viewer(r),
+                            rec_muni(r),
+                            r->who.org_id,
+                            r->who.pref_code,
+                            id,
+                            keys[0][0] ? keys[0] : NULL,
+                            keys[1][0] ? keys[1] : NULL,
+                            lim};
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT (" REC_IMM_VIEW(
+            "im") ")::text, im.vaccinated_on::text, im.id::text "
+                  "FROM records.immunizations im WHERE im.person_id = $5::uuid AND "
+                  "(" REC_IMM_VISIBLE("im") ") AND ($6::date IS NULL OR (im.vaccinated_on, im.id) "
+                                            "> ($6::date, $7::uuid)) ORDER BY im.vaccinated_on, "
+                                            "im.id LIMIT $8::int",
+        8, params, &res);
+    if (rc != 0)
+        return rc;
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rec_touch_person(r, id);
+    rc = rec_list_reply(r, res, limit, 2);
+    PQclear(res);
+    return rc;
+}
+
+static const ss_field void_fields[] = {
+    {"reason", SS_F_STRING, true, 1, 500, NULL, false},
+    {"version", SS_F_INT, false, 1, 1000000, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+static int void_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const json_t *ver = json_object_get(r->body, "version");
+    char vbuf[24];
+    const char *params[] = {arg,           rec_muni(r),
+                            r->who.org_id, ss_json_str(r->body, "reason"),
+                            r->who.sub,    ver ? vbuf : NULL};
+
+    snprintf(vbuf, sizeof(vbuf), "%lld", (long long)json_integer_value(ver));
+    *status = 200;
+    return rec_exec_doc(
+        r, c,
+        "WITH cur AS (SELECT * FROM records.immunizations im WHERE im.id = $1::uuid AND "
+        "im.status <> 'voided' AND (im.muni_code = $2 OR im.registered_org_id = $3::uuid) AND "
+        "($6::int IS NULL OR im.version = $6::int) FOR UPDATE), v AS (INSERT INTO "
+        "records.immunization_versions (immunization_id, version, doc, replaced_by, reason) "
+        "SELECT cur.id, cur.version, records.immunization_json(cur), $5, $4 FROM cur), up AS "
+        "(UPDATE records.immunizations im SET status = 'voided', void_reason = $4, claimable = "
+        "false, version = im.version + 1, updated_by = $5, updated_at = now(), txid = "
+        "pg_current_xact_id(), seq = nextval('records.change_seq') FROM cur WHERE im.id = cur.id "
+        "RETURNING im.*) SELECT records.immunization_json(up)::text FROM up",
+        6, params, doc, "record (not voided, at that version)");
+}
+
+int rec_h_imm_void(ss_req *r)
+{
+    const char *id = ss_req_param(r, "id");
+    int rc;
+
+    if (!rec_is_institution(r) && rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "records are voided by their institution or municipality");
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
+    if ((rc = ss_body_check(r, void_fields)) != 0)
+        return rc;
+    return rec_write_tx(r, void_tx, id, false);
+}

@@ -1,0 +1,203 @@
+/* self.c - the vaccinee's own view (H-3-3): a vaccinee token (RFC 8693 exchange at the token
+ * service, bound to one person) reads that person's profile and vaccination records, and those
+ * of the children it is guardian of (REC_SELF_FAMILY_SQL). Any other person is 404, exactly as
+ * a person that does not exist. Voided records are not shown; the 個人番号 never is.
+ *
+ *   GET /api/v1/persons/me                              the person and the children
+ *   GET /api/v1/persons/me/immunizations                the person's records
+ *   GET /api/v1/persons/me/children/:id                 one child
+ *   GET /api/v1/persons/me/children/:id/immunizations   the child's records */
+#include <stdio.h>
+#include <string.h>
+
+#include "rec.h"
+#include "self.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+#define SELF_MAX_RECORDS 1000 /* a person's records: a bounded list, no pagination */
+
+#define PERSON_JSON(rel)                                                                  \
+    "json_build_object('id', p.id, 'name', p.name, 'name_kana', p.name_kana, "            \
+    "'name_romaji', p.name_romaji, 'birth_date', p.birth_date, 'sex', p.sex, 'address', " \
+    "p.address, 'municipality_code', p.muni_code, 'status', p.status, 'relationship', " rel ")"
+
+#define IMM_JSON                                                                                  \
+    "json_build_object('id', i.id, 'person_id', i.person_id, 'version', i.version, "              \
+    "'status', i.status, 'vaccinated_on', i.vaccinated_on, 'vaccine_code', i.vaccine_code, "      \
+    "'vaccine_name', " REC_VACCINE_NAME(                                                          \
+        "i.vaccine_code",                                                                         \
+        "i.vaccinated_on") ", 'disease_codes', to_json(i.disease_codes), 'dose_number', "         \
+                           "i.dose_number, "                                                      \
+                           "'dose_label', i.dose_label, 'lot_no', i.lot_no, 'institution_code', " \
+                           "i.institution_code, 'institution_name', " REC_INSTITUTION_NAME(       \
+                               "i.institution_code",                                              \
+                               "i.vaccinated_on") ", 'doctor_name', i.doctor_name, 'dose_ml', "   \
+                                                  "i.dose_ml, 'site', i.site, 'category', "       \
+                                                  "i.category, 'registered_at', i.registered_at)"
+
+static bool is_vaccinee(const ss_req *r)
+{
+    return r->who.kind == SS_PRINCIPAL_VACCINEE && ss_uuid_ok(r->who.person_id);
+}
+
+int rec_self_may_read(const ss_req *r, const char *person_id)
+{
+    const char *params[] = {r->who.person_id, person_id};
+    PGresult *res = NULL;
+    int rc;
+
+    if (!is_vaccinee(r) || !ss_uuid_ok(person_id))
+        return SS_ERR_NOT_FOUND;
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT 1 FROM (" REC_SELF_FAMILY_SQL ") f WHERE f.id = $2::uuid", 2, params,
+                     &res);
+    if (rc == 0 && PQntuples(res) != 1)
+        rc = SS_ERR_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
+bool rec_has_query(const ss_req *r)
+{
+    const char *q = r->u->http_url != NULL ? strchr(r->u->http_url, '?') : NULL;
+
+    return q != NULL && q[1] != '\0';
+}
+
+/* These routes take no query parameters: a stray one is a mistake to report. */
+static int no_params(ss_req *r)
+{
+    return rec_has_query(r) ? ss_req_fail(r, SS_ERR_VALIDATION, "this resource takes no query") : 0;
+}
+
+int rec_h_self_get(ss_req *r)
+{
+    const char *params[] = {r->who.person_id};
+    PGresult *res = NULL;
+    json_t *me = NULL, *children = NULL;
+    int rc;
+
+    if (!is_vaccinee(r))
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a vaccinee token has a self view");
+    if ((rc = no_params(r)) != 0)
+        return rc;
+    rec_touch_person(r, r->who.person_id);
+    snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.person_id);
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT " PERSON_JSON(
+            "CASE WHEN p.id = $1::uuid THEN 'self' ELSE 'child' END") ", p.id = $1::uuid FROM "
+                                                                      "records.persons p WHERE "
+                                                                      "p.id IN "
+                                                                      "(" REC_SELF_FAMILY_SQL
+                                                                      ") ORDER BY p.id <> "
+                                                                      "$1::uuid, p.birth_date, "
+                                                                      "p.id",
+        1, params, &res);
+    if (rc != 0)
+        return rc;
+    /* The person may have been removed since the token was issued. */
+    if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+        PQclear(res);
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "the person of this token is not registered");
+    }
+    me = rec_json_col(res, 0, 0);
+    children = json_array();
+    for (int i = 1; me != NULL && children != NULL && i < PQntuples(res); i++)
+        json_array_append_new(children, rec_json_col(res, i, 0));
+    PQclear(res);
+    if (me == NULL || children == NULL) {
+        json_decref(me);
+        json_decref(children);
+        return SS_ERR_INTERNAL;
+    }
+    return ss_reply_json_new(r, 200, json_pack("{s:o,s:o}", "person", me, "children", children));
+}
+
+/* The records of one person the caller may read (checked by the caller). */
+static int reply_records(ss_req *r, const char *person_id)
+{
+    char lim[16];
+    const char *params[] = {person_id, lim};
+    PGresult *res = NULL;
+    json_t *items;
+    int rc;
+
+    snprintf(lim, sizeof(lim), "%d", SELF_MAX_RECORDS);
+    rec_touch_person(r, person_id);
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT " IMM_JSON " FROM records.immunizations i WHERE i.person_id = "
+                     "$1::uuid AND i.status <> 'voided' ORDER BY i.vaccinated_on, i.id LIMIT "
+                     "$2::int",
+                     2, params, &res);
+    if (rc != 0)
+        return rc;
+    items = json_array();
+    for (int i = 0; items != NULL && i < PQntuples(res); i++)
+        json_array_append_new(items, rec_json_col(res, i, 0));
+    PQclear(res);
+    return ss_reply_json_new(
+        r, 200, items ? json_pack("{s:s,s:o}", "person_id", person_id, "items", items) : NULL);
+}
+
+int rec_h_self_immunizations(ss_req *r)
+{
+    int rc;
+
+    if (!is_vaccinee(r))
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a vaccinee token has a self view");
+    if ((rc = no_params(r)) != 0)
+        return rc;
+    snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.person_id);
+    return reply_records(r, r->who.person_id);
+}
+
+/* The child :id of the token's person, or 404 (also for the person itself: it is no child). */
+static int own_child(ss_req *r, const char **id)
+{
+    int rc;
+
+    *id = ss_req_param(r, "id");
+    if (!is_vaccinee(r))
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a vaccinee token has a self view");
+    if ((rc = no_params(r)) != 0)
+        return rc;
+    if (!ss_uuid_ok(*id) || strcmp(*id, r->who.person_id) == 0)
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such child of yours");
+    snprintf(r->res_id, sizeof(r->res_id), "%s", *id);
+    rc = rec_self_may_read(r, *id);
+    return rc == SS_ERR_NOT_FOUND ? ss_req_fail(r, rc, "no such child of yours") : rc;
+}
+
+int rec_h_self_child_get(ss_req *r)
+{
+    const char *id = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = own_child(r, &id)) != 0)
+        return rc;
+    {
+        const char *params[] = {id};
+
+        rc = ss_db_query(ss_server_db(),
+                         "SELECT " PERSON_JSON("'child'") " FROM records.persons p WHERE p.id = "
+                                                          "$1::uuid",
+                         1, params, &res);
+    }
+    if (rc == 0)
+        rc = rec_reply_one(r, res, 200, "child", true);
+    PQclear(res);
+    return rc;
+}
+
+int rec_h_self_child_immunizations(ss_req *r)
+{
+    const char *id = NULL;
+    int rc;
+
+    if ((rc = own_child(r, &id)) != 0)
+        return rc;
+    return reply_records(r, id);
+}

@@ -1,0 +1,66 @@
+/* self.h - what the vaccinee self-view (self*.c, H-3-3) and the FHIR R4 interface (fhir*.c)
+ * share inside the records service (prefix rec_). Tables: records.persons, records.guardians,
+ * records.immunizations (migrations/001_persons_records.sql, the records core's); masters read
+ * from schema master.
+ *
+ * Ownership: functions returning json_t* give a new reference (json_decref). */
+#ifndef REC_SELF_H
+#define REC_SELF_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "sesshu/http.h"
+
+/* The persons a vaccinee token may read: its own person and the children linked to it as
+ * guardian (records.guardians) who are minors (under 18, 民法 §4) and not under a
+ * non-disclosure flag. SQL: $1 = the token's person id; one column, id. */
+#define REC_SELF_FAMILY_SQL                                                                    \
+    "SELECT $1::uuid AS id UNION SELECT c.id FROM records.guardians g JOIN records.persons c " \
+    "ON c.id = g.child_id WHERE g.guardian_id = $1::uuid AND NOT c.non_disclosure AND "        \
+    "c.birth_date > (current_date - interval '18 years')::date"
+
+/* The name of a vaccine as of its record's date ($n: vaccine code, $m: date), from the master. */
+#define REC_VACCINE_NAME(code, on)                                                               \
+    "(SELECT v.name FROM master.vaccines v WHERE v.code = " code " AND v.superseded_at IS NULL " \
+    "AND v.valid_from <= " on " AND (v.valid_to IS NULL OR v.valid_to >= " on                    \
+    ") ORDER BY v.valid_from DESC LIMIT 1)"
+#define REC_INSTITUTION_NAME(code, on)                                                    \
+    "(SELECT m.name FROM master.institutions m WHERE m.code = " code                      \
+    " AND m.superseded_at IS NULL AND m.valid_from <= " on " AND (m.valid_to IS NULL OR " \
+    "m.valid_to >= " on ") ORDER BY m.valid_from DESC LIMIT 1)"
+
+/* Does the request carry a query string? (ulfius's map_url also holds the path's :params.) */
+bool rec_has_query(const ss_req *r);
+
+/* ---- self.c: GET /api/v1/persons/me… (self.read) ---- */
+int rec_h_self_get(ss_req *r);
+int rec_h_self_immunizations(ss_req *r);
+int rec_h_self_child_get(ss_req *r);
+int rec_h_self_child_immunizations(ss_req *r);
+/* Is person_id the token's person or one of its children (REC_SELF_FAMILY_SQL)? 0, or
+ * SS_ERR_NOT_FOUND, or a database error. */
+int rec_self_may_read(const ss_req *r, const char *person_id);
+
+/* ---- self_resolve.c: POST /internal/v1/person-resolutions (the token service only) ---- */
+int rec_h_person_resolve(ss_req *r);
+
+/* ---- fhir*.c: /fhir (FHIR R4, JP-Core) ---- */
+#define REC_FHIR_JSON "application/fhir+json; charset=utf-8"
+/* Reply with a FHIR resource (stolen) as application/fhir+json. */
+int rec_fhir_reply(ss_req *r, int status, json_t *resource);
+/* Reply with an OperationOutcome (issue severity error, code, diagnostics); returns 0. */
+int rec_fhir_error(ss_req *r, int status, const char *code, const char *diagnostics);
+/* Who may read FHIR: a vaccinee (its family), or municipality staff or API client holding
+ * records.read (its current residents). 0, or an OperationOutcome 403 was sent (*replied). */
+int rec_fhir_caller(ss_req *r, bool *replied);
+/* The FHIR base URL, e.g. "http://localhost:8080/fhir" (static storage). */
+const char *rec_fhir_base(void);
+/* May the caller read this person (see rec_fhir_caller)? 0, SS_ERR_NOT_FOUND, or db error. */
+int rec_fhir_person_ok(const ss_req *r, const char *person_id);
+int rec_h_fhir_metadata(ss_req *r);
+int rec_h_fhir_patient(ss_req *r);
+int rec_h_fhir_immunizations(ss_req *r);
+int rec_h_fhir_recommendations(ss_req *r);
+
+#endif

@@ -1,0 +1,237 @@
+/* portal.c - /api/v1/portal-clients: the Mynaportal-style front ends that may
+ * exchange a verified person's subject token for a vaccinee token (H-3-3,
+ * exchange.c). Registered by the admins of the 国保中央会 and the operator
+ * (portal_clients.manage), each for its own organisation (another's is 404).
+ * A portal client registers the P-256 key that signs its subject tokens
+ * (subject_key_jwk) and authenticates at the token endpoint with a secret
+ * (shown once) or, when it registers public_key_jwk, by private_key_jwt. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sesshu/crypto.h"
+#include "sesshu/err.h"
+#include "sesshu/jwt.h"
+#include "sesshu/text.h"
+#include "tok.h"
+
+#define PORTAL_JSON                                                                       \
+    "json_build_object('id', c.id, 'name', c.name, 'kind', c.kind, 'status', c.status, "  \
+    "'organization_id', c.org_id, 'grant_types', json_build_array('" TOK_GRANT_EXCHANGE   \
+    "'), 'token_endpoint_auth_methods', CASE WHEN c.public_key_pem IS NULL THEN "         \
+    "json_build_array('client_secret_basic', 'client_secret_post') ELSE "                 \
+    "json_build_array('private_key_jwt') END, 'created_at', c.created_at, 'updated_at', " \
+    "c.updated_at, 'last_used_at', c.last_used_at, 'use_count', c.use_count)"
+
+static const char *const statuses[] = {"active", "disabled", NULL};
+
+static const ss_field create_fields[] = {
+    {"name", SS_F_STRING, true, 1, 100, NULL, false},
+    {"subject_key_jwk", SS_F_OBJECT, true, 0, 0, NULL, false},
+    {"public_key_jwk", SS_F_OBJECT, false, 0, 0, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+static const ss_field patch_fields[] = {
+    {"name", SS_F_STRING, false, 1, 100, NULL, false},
+    {"status", SS_F_ENUM, false, 0, 0, statuses, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+static int reply_portal(ss_req *r, int status, const PGresult *res, const char *secret)
+{
+    json_t *client = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+
+    if (client == NULL)
+        return SS_ERR_INTERNAL;
+    snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(client, "id")));
+    if (secret != NULL)
+        json_object_set_new(client, "client_secret", json_string(secret));
+    return ss_reply_json_new(r, status, client);
+}
+
+/* The body's keys as SPKI PEM (*auth_pem NULL: the client gets a secret). */
+static int keys(ss_req *r, char **subject_pem, char **auth_pem)
+{
+    const json_t *pk = json_object_get(r->body, "public_key_jwk");
+
+    *subject_pem = *auth_pem = NULL;
+    if (tok_public_key_pem(json_object_get(r->body, "subject_key_jwk"), NULL, subject_pem) != 0)
+        return ss_req_field_error(r, "subject_key_jwk", "not-an-ec-p256-public-key");
+    if (pk != NULL && tok_public_key_pem(pk, NULL, auth_pem) != 0)
+        return ss_req_field_error(r, "public_key_jwk", "not-an-ec-p256-public-key");
+    return 0;
+}
+
+int tok_h_portal_create(ss_req *r)
+{
+    char secret[64] = "", hash[65] = "";
+    char *spem = NULL, *apem = NULL;
+    const char *params[8];
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = ss_body_check(r, create_fields)) != 0 || (rc = keys(r, &spem, &apem)) != 0)
+        goto out;
+    if (apem == NULL && (rc = ss_random_token(secret, sizeof(secret), TOK_SECRET_BYTES)) != 0)
+        goto out;
+    if (apem == NULL)
+        ss_sha256_hex(secret, strlen(secret), hash);
+    params[0] = r->who.org_id;
+    params[1] = ss_org_type_name(r->who.org_type);
+    params[2] = r->who.org_code;
+    params[3] = ss_json_str(r->body, "name");
+    params[4] = apem ? NULL : hash;
+    params[5] = r->who.sub;
+    params[6] = apem;
+    params[7] = spem;
+    rc = ss_db_query(ss_server_db(),
+                     "WITH c AS (INSERT INTO token.clients (kind, org_id, org_type, org_code, "
+                     "name, scopes, secret_hash, created_by, public_key_pem, subject_key_pem) "
+                     "VALUES ('portal', $1::uuid, $2, $3, $4, '{}', $5, $6::uuid, $7, $8) "
+                     "RETURNING *) SELECT " PORTAL_JSON " FROM c",
+                     8, params, &res);
+    if (rc == SS_ERR_CONFLICT)
+        rc = ss_req_fail(r, rc, "the organisation already has a client of that name");
+    if (rc == 0)
+        rc = reply_portal(r, 201, res, apem ? NULL : secret);
+out:
+    explicit_bzero(secret, sizeof(secret));
+    PQclear(res);
+    free(spem);
+    free(apem);
+    return rc;
+}
+
+int tok_h_portal_list(ss_req *r)
+{
+    const char *params[] = {r->who.org_id};
+    PGresult *res = NULL;
+    json_t *items;
+    int rc;
+
+    tok_usage_flush();
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT " PORTAL_JSON " FROM token.clients c WHERE c.org_id = $1::uuid AND "
+                     "c.kind = 'portal' ORDER BY c.created_at, c.id LIMIT 1000",
+                     1, params, &res);
+    if (rc != 0)
+        return rc;
+    items = json_array();
+    for (int i = 0; items != NULL && i < PQntuples(res); i++)
+        json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
+    PQclear(res);
+    return ss_reply_json_new(r, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+}
+
+/* The portal client :id of the caller's organisation, locked in c's
+ * transaction: column 0 its JSON, column 1 its generation. 404 otherwise. */
+static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
+{
+    const char *id = ss_req_param(r, "id");
+    const char *params[] = {id, r->who.org_id};
+    int rc;
+
+    *res = NULL;
+    if (!ss_uuid_ok(id))
+        return SS_ERR_NOT_FOUND;
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rc = ss_db_exec(c,
+                    "SELECT " PORTAL_JSON ", c.gen FROM token.clients c WHERE c.id = $1::uuid "
+                    "AND c.org_id = $2::uuid AND c.kind = 'portal' FOR UPDATE",
+                    2, params, res);
+    if (rc == 0 && PQntuples(*res) != 1) {
+        PQclear(*res);
+        *res = NULL;
+        rc = SS_ERR_NOT_FOUND;
+    }
+    return rc;
+}
+
+int tok_h_portal_get(ss_req *r)
+{
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    tok_usage_flush();
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    rc = load_own(r, c, &res);
+    ss_db_release(c);
+    if (rc == 0)
+        rc = reply_portal(r, 200, res, NULL);
+    PQclear(res);
+    return rc;
+}
+
+/* After the revocation row (tok_revoke_gen, which every service polls) has
+ * committed: refuse the generation's tokens here at once. */
+static void cut_generation(const char *gen)
+{
+    long ttl =
+        tok_cfg.vaccinee_ttl_s > tok_cfg.token_ttl_s ? tok_cfg.vaccinee_ttl_s : tok_cfg.token_ttl_s;
+
+    ss_jwt_revoke_local(gen, ss_now_s() + ttl + 60);
+}
+
+int tok_h_portal_delete(ss_req *r)
+{
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) == 0 && (rc = load_own(r, c, &res)) == 0 &&
+        (rc = tok_revoke_gen(c, PQgetvalue(res, 0, 1))) == 0) {
+        const char *params[] = {ss_req_param(r, "id")};
+
+        rc = ss_db_exec(c, "DELETE FROM token.clients WHERE id = $1::uuid", 1, params, NULL);
+    }
+    if (rc == 0 && (rc = ss_db_commit(c)) == 0)
+        cut_generation(PQgetvalue(res, 0, 1));
+    ss_db_release(c);
+    PQclear(res);
+    return rc != 0 ? rc : ss_reply_empty(r, 204);
+}
+
+/* Disabling ends the generation: every vaccinee token it exchanged is refused. */
+int tok_h_portal_patch(ss_req *r)
+{
+    const char *st;
+    bool cut;
+    ss_dbc *c = NULL;
+    PGresult *res = NULL, *upd = NULL;
+    int rc;
+
+    if ((rc = ss_body_check(r, patch_fields)) != 0)
+        return rc;
+    st = ss_json_str(r->body, "status");
+    cut = st != NULL && strcmp(st, "disabled") == 0;
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) == 0 && (rc = load_own(r, c, &res)) == 0 && cut)
+        rc = tok_revoke_gen(c, PQgetvalue(res, 0, 1));
+    if (rc == 0) {
+        const char *params[] = {ss_req_param(r, "id"), ss_json_str(r->body, "name"), st,
+                                cut ? "true" : "false"};
+
+        rc = ss_db_exec(c,
+                        "WITH c AS (UPDATE token.clients SET name = coalesce($2, name), status = "
+                        "coalesce($3, status), gen = CASE WHEN $4::boolean THEN "
+                        "gen_random_uuid() ELSE gen END, updated_at = now() WHERE id = $1::uuid "
+                        "RETURNING *) SELECT " PORTAL_JSON " FROM c",
+                        4, params, &upd);
+    }
+    if (rc == 0 && (rc = ss_db_commit(c)) == 0 && cut)
+        cut_generation(PQgetvalue(res, 0, 1));
+    if (rc == 0)
+        rc = reply_portal(r, 200, upd, NULL);
+    else if (rc == SS_ERR_CONFLICT)
+        rc = ss_req_fail(r, rc, "the organisation already has a client of that name");
+    ss_db_release(c);
+    PQclear(res);
+    PQclear(upd);
+    return rc;
+}
