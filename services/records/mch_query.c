@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mch.h"
+#include "self.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
@@ -49,13 +50,14 @@ static int list(ss_req *r, const char *scope, bool self)
         self ? NULL : scope,         self ? scope : NULL,         ss_req_query(r, "person_id"),
         ss_req_query(r, "kind"),     ss_req_query(r, "from"),     ss_req_query(r, "to"),
         keys[0][0] ? keys[0] : NULL, keys[0][0] ? keys[1] : NULL, lim};
-    /* $1: the municipality's current residents; $2: a vaccinee and the children in its care. */
+    /* $1: a vaccinee, with the children in its care (self.h); $2: a municipality's current
+     * residents. */
     rc = ss_db_query(
         ss_server_db(),
         "SELECT " REC_MCH_JSON ", m.examined_on::text, m.id::text FROM records.mch_records m "
-        "JOIN records.persons ps ON ps.id = m.person_id WHERE (ps.muni_code = $1::text OR "
-        "m.person_id IN (SELECT $2::uuid UNION SELECT g.child_id FROM records.guardians g WHERE "
-        "g.guardian_id = $2::uuid)) AND ($3::uuid IS NULL OR m.person_id = $3::uuid) AND "
+        "JOIN records.persons ps ON ps.id = m.person_id WHERE (ps.muni_code = $2::text OR "
+        "m.person_id IN (" REC_SELF_FAMILY_SQL
+        ")) AND ($3::uuid IS NULL OR m.person_id = $3::uuid) AND "
         "($4::text IS NULL OR m.kind = $4) AND ($5::date IS NULL OR m.examined_on >= $5::date) "
         "AND ($6::date IS NULL OR m.examined_on <= $6::date) AND ($7::date IS NULL OR "
         "(m.examined_on, m.id) < ($7::date, $8::uuid)) ORDER BY m.examined_on DESC, m.id DESC "

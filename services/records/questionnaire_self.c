@@ -7,14 +7,14 @@
 #include <string.h>
 
 #include "questionnaire.h"
+#include "self.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-/* The persons a vaccinee may act for: itself and the children it is guardian of. */
-#define SELF_PERSONS                                                                 \
-    "(SELECT $1::uuid AS id UNION SELECT g.child_id FROM records.guardians g WHERE " \
-    "g.guardian_id = $1::uuid)"
+/* The persons a vaccinee may act for: itself and the minor, disclosed children it is guardian
+ * of (the self-view's rule, self.h). */
+#define SELF_PERSONS "(" REC_SELF_FAMILY_SQL ")"
 
 static const ss_field self_fields[] = {
     {"person_id", SS_F_STRING, true, 36, 36, NULL, false},
@@ -53,17 +53,11 @@ static int self_guard(ss_req *r)
  * person from another's). */
 static int may_act_for(ss_req *r, const char *person_id)
 {
-    const char *p[] = {r->who.person_id, person_id};
-    PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT 1 FROM " SELF_PERSONS " s JOIN records.persons p ON p.id = s.id "
-                         "WHERE s.id = $2::uuid",
-                         2, p, &res);
+    int rc = rec_self_may_read(r, person_id);
 
-    if (rc == 0 && PQntuples(res) == 0)
-        rc = ss_req_field_error(r, "person_id", "is not you or a child in your care");
-    PQclear(res);
-    return rc;
+    return rc == SS_ERR_NOT_FOUND
+               ? ss_req_field_error(r, "person_id", "is not you or a minor child in your care")
+               : rc;
 }
 
 int rec_q_h_self_create(ss_req *r)

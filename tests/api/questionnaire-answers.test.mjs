@@ -6,7 +6,8 @@
 // bad inputs. Answers are checked against proto-schemas/questionnaires.yaml.
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from './lib/http.mjs';
+import { request, call } from './lib/http.mjs';
+import { institution } from './lib/records.mjs';
 import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { orgWithAdmin, principal, suffix, userIn } from './lib/fixtures.mjs';
 import { qm, qmOk, municipality, resident, clientToken, addMonths, addDays, today } from './lib/qmch.mjs';
@@ -51,7 +52,8 @@ before(async () => {
   mhlw = (await orgWithAdmin('mhlw')).adminSession;
   muniA = await municipality();
   muniB = await municipality();
-  instA = (await orgWithAdmin('medical_institution')).adminSession;
+  const i = await institution(); // in the institution master: it registers records
+  instA = i.session;
   instB = await userIn((await orgWithAdmin('medical_institution')).adminSession, 'user');
   nonins = (await orgWithAdmin('non_insurance_medical_institution')).adminSession;
   kokuhoren = await principal('kokuhoren', 'user');
@@ -258,6 +260,25 @@ test('the record link: only for ok with consent, only a record of the same perso
   const d = await qmOk('createQuestionnaireAnswer', 201, { token: instA.access, json: { person_id: child.id, template_id: mr.id, answers: mrMinor() } });
   await qmOk('judgeQuestionnaireAnswer', 200, { token: instA.access, params: { id: d.id }, json: { result: 'ok', doctor_name: '医師', explained: true, consent: 'disagree', consent_signer: 'guardian' } });
   expectProblem(await link(instA.access, d.id, none), 409, 'conflict');
+  // The record the visit produced (records core's registration), linked once.
+  const reg = await call('createImmunization', {
+    token: instA.access,
+    json: { person_id: child.id, vaccinated_on: today(), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine' },
+  });
+  assert.equal(reg.status, 201, reg.text);
+  const other = await qmOk('createQuestionnaireAnswer', 201, { token: instA.access, json: { person_id: man.id, template_id: mr.id, answers: mrAdult() } });
+  await qmOk('judgeQuestionnaireAnswer', 200, { token: instA.access, params: { id: other.id }, json: { result: 'ok', doctor_name: '医師', explained: true, consent: 'agree', consent_signer: 'self' } });
+  expectFieldErrors(await link(instA.access, other.id, reg.body.id), 'record_id'); // another person's record
+  const linked = await link(instA.access, a.id, reg.body.id);
+  assert.equal(linked.status, 200, linked.text);
+  assert.equal(linked.body.record_id, reg.body.id);
+  assert.ok(linked.body.linked_at);
+  expectProblem(await link(instA.access, a.id, reg.body.id), 409, 'conflict');
+  const e = await qmOk('createQuestionnaireAnswer', 201, { token: instA.access, json: { person_id: child.id, template_id: mr.id, answers: mrMinor() } });
+  await qmOk('judgeQuestionnaireAnswer', 200, { token: instA.access, params: { id: e.id }, json: { result: 'ok', doctor_name: '医師', explained: true, consent: 'agree', consent_signer: 'proxy' } });
+  expectProblem(await link(instA.access, e.id, reg.body.id), 409, 'conflict'); // already linked to another answer
+  const seen = await qmOk('getQuestionnaireAnswer', 200, { token: muniA.user.access, params: { id: a.id } });
+  assert.equal(seen.record_id, reg.body.id);
 });
 
 test('queries: a municipality its residents, an institution its visits, nobody else', async () => {
