@@ -7,13 +7,13 @@
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, call } from './lib/http.mjs';
-import { institution } from './lib/records.mjs';
+import { institution, myNumber } from './lib/records.mjs';
 import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { orgWithAdmin, principal, suffix, userIn } from './lib/fixtures.mjs';
 import { qm, qmOk, municipality, resident, clientToken, addMonths, addDays, today } from './lib/qmch.mjs';
 
 let mhlw, muniA, muniB, instA, instB, nonins, kokuhoren;
-let child, woman, man, teen, otherPerson; // residents (muniA) and muniB's
+let child, woman, man, teen, otherPerson, childMyNumber; // residents (muniA) and muniB's
 let mr, cond; // the shipped MR template; a test template with conditions
 
 // Answers to the shipped MR template for a person under 16 (guardian signs).
@@ -57,7 +57,8 @@ before(async () => {
   instB = await userIn((await orgWithAdmin('medical_institution')).adminSession, 'user');
   nonins = (await orgWithAdmin('non_insurance_medical_institution')).adminSession;
   kokuhoren = await principal('kokuhoren', 'user');
-  child = await resident(muniA, { birth: addMonths(today(), -14), sex: '2' });
+  childMyNumber = myNumber();
+  child = await resident(muniA, { birth: addMonths(today(), -14), sex: '2', my_number: childMyNumber });
   teen = await resident(muniA, { birth: addMonths(today(), -13 * 12 - 2), sex: '2' });
   woman = await resident(muniA, { birth: '1994-05-05', sex: '2' });
   man = await resident(muniA, { birth: '1990-01-10', sex: '1' });
@@ -260,10 +261,13 @@ test('the record link: only for ok with consent, only a record of the same perso
   const d = await qmOk('createQuestionnaireAnswer', 201, { token: instA.access, json: { person_id: child.id, template_id: mr.id, answers: mrMinor() } });
   await qmOk('judgeQuestionnaireAnswer', 200, { token: instA.access, params: { id: d.id }, json: { result: 'ok', doctor_name: '医師', explained: true, consent: 'disagree', consent_signer: 'guardian' } });
   expectProblem(await link(instA.access, d.id, none), 409, 'conflict');
-  // The record the visit produced (records core's registration), linked once.
+  // The record the visit produced (records core's registration after identifying the person
+  // at reception by 個人番号), linked once.
+  const who = await call('lookupPerson', { token: instA.access, json: { my_number: childMyNumber, birth_date: child.birth_date } });
+  assert.equal(who.status, 200, who.text);
   const reg = await call('createImmunization', {
     token: instA.access,
-    json: { person_id: child.id, vaccinated_on: today(), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine' },
+    json: { person_id: child.id, vaccinated_on: addDays(today(), -1), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine' },
   });
   assert.equal(reg.status, 201, reg.text);
   const other = await qmOk('createQuestionnaireAnswer', 201, { token: instA.access, json: { person_id: man.id, template_id: mr.id, answers: mrAdult() } });
