@@ -74,6 +74,21 @@ bool rec_kana_ok(const char *s);      /* full-width katakana and spaces */
 const char *rec_muni(const ss_req *r);
 /* Who reads records: "muni", "inst", "kokuhoren", "mhlw", or NULL (records_read.c). */
 const char *rec_viewer(const ss_req *r);
+/* Who sees which record, as SQL over an immunizations alias (records_read.c explains). */
+/* Parameters: $1 viewer kind, $2 municipality, $3 organisation id, $4 prefecture. */
+#define REC_IMM_VISIBLE(im)                                                                      \
+    "CASE $1 WHEN 'muni' THEN EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = " im        \
+    ".person_id AND (vp.muni_code = $2 OR (" im ".muni_code = $2 AND "                           \
+    "records.person_visible(vp, $2)))) WHEN 'inst' THEN " im ".registered_org_id = $3::uuid OR " \
+    "EXISTS (SELECT 1 FROM records.care_links cl WHERE cl.org_id = $3::uuid AND cl.person_id = " \
+    "" im ".person_id AND cl.until > now()) WHEN 'kokuhoren' THEN " im ".claimable AND left(" im \
+    ".institution_code, 2) = $4 WHEN 'mhlw' THEN true ELSE false END"
+
+/* The record as the viewer sees it: the ministry's view carries no person. */
+#define REC_IMM_VIEW(im)                                                                  \
+    "CASE WHEN $1 = 'mhlw' THEN records.immunization_json(" im ") || jsonb_build_object(" \
+    "'person_id', NULL) ELSE records.immunization_json(" im ") END"
+
 /* Is the caller a medical institution (insurance or not)? */
 bool rec_is_institution(const ss_req *r);
 /* Field errors for query parameters outside `allowed` (NULL-terminated) and empty ones. */

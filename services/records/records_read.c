@@ -27,20 +27,6 @@ const char *rec_viewer(const ss_req *r)
     return NULL;
 }
 
-/* Parameters: $1 viewer kind, $2 municipality, $3 organisation id, $4 prefecture. */
-#define REC_IMM_VISIBLE(im)                                                                      \
-    "CASE $1 WHEN 'muni' THEN EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = " im        \
-    ".person_id AND (vp.muni_code = $2 OR (" im ".muni_code = $2 AND "                           \
-    "records.person_visible(vp, $2)))) WHEN 'inst' THEN " im ".registered_org_id = $3::uuid OR " \
-    "EXISTS (SELECT 1 FROM records.care_links cl WHERE cl.org_id = $3::uuid AND cl.person_id = " \
-    "" im ".person_id AND cl.until > now()) WHEN 'kokuhoren' THEN " im ".claimable AND left(" im \
-    ".institution_code, 2) = $4 WHEN 'mhlw' THEN true ELSE false END"
-
-/* The record as the viewer sees it: the ministry's view carries no person. */
-#define REC_IMM_VIEW(im)                                                                  \
-    "CASE WHEN $1 = 'mhlw' THEN records.immunization_json(" im ") || jsonb_build_object(" \
-    "'person_id', NULL) ELSE records.immunization_json(" im ") END"
-
 static int require_viewer(ss_req *r)
 {
     return rec_viewer(r) != NULL ? 0 : ss_req_fail(r, SS_ERR_FORBIDDEN, "no access to records");

@@ -72,3 +72,14 @@ export function doseBody(personId, extra = {}) {
     ...extra,
   };
 }
+
+// A master institution in the given prefecture (test setup through SQL, as institution()).
+export async function masterInstitution(pref) {
+  const { medicalCode } = await import('./codes.mjs');
+  const code = medicalCode('1', pref);
+  await psql(
+    `INSERT INTO master.institutions (code, name, name_kana, kind, prefecture_code, address, valid_from, source) ` +
+      `VALUES (${lit(code)}, ${lit('試験病院 ' + code)}, 'シケンビョウイン', 'insurance', ${lit(pref)}, '試験県', '2020-01-01', 'ONSHI')`,
+  );
+  return code;
+}
