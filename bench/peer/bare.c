@@ -1,7 +1,9 @@
 /* bare.c - the reference a database-reading request is measured against:
  * ulfius on libmicrohttpd's epoll thread pool, one prepared primary-key
  * SELECT on a per-thread libpq connection, no authentication, no access log.
- * Usage: sesshu-bench-bare PORT CONNINFO   (GET /bench/bare/<uuid>) */
+ * Usage: sesshu-bench-bare PORT CONNINFO [SQL]   (GET /bench/bare/<uuid>)
+ * SQL (one $1, answering one text column) replaces the default account.users lookup: bench/
+ * lookup.sh passes the records service's own single-record read. */
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 #include <microhttpd.h>
@@ -13,6 +15,8 @@
 #include <ulfius.h>
 
 static const char *conninfo;
+static const char *query = "SELECT row_to_json(u)::text FROM (SELECT id, login_id, name, email, "
+                           "role, status, last_login_at FROM account.users WHERE id = $1::uuid) u";
 static _Thread_local PGconn *conn;
 
 static int lookup(const struct _u_request *req, struct _u_response *resp, void *ud)
@@ -26,11 +30,7 @@ static int lookup(const struct _u_request *req, struct _u_response *resp, void *
         if (conn != NULL)
             PQfinish(conn);
         conn = PQconnectdb(conninfo);
-        PQclear(
-            PQprepare(conn, "q",
-                      "SELECT row_to_json(u)::text FROM (SELECT id, login_id, name, email, role, "
-                      "status, last_login_at FROM account.users WHERE id = $1::uuid) u",
-                      1, NULL));
+        PQclear(PQprepare(conn, "q", query, 1, NULL));
     }
     r = PQexecPrepared(conn, "q", 1, params, NULL, NULL, 0);
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
@@ -50,11 +50,13 @@ int main(int argc, char **argv)
     sigset_t set;
     int sig;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s PORT CONNINFO\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s PORT CONNINFO [SQL]\n", argv[0]);
         return 2;
     }
     conninfo = argv[2];
+    if (argc == 4)
+        query = argv[3];
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
