@@ -89,7 +89,9 @@ test('the 2026 diseases, vaccines for each, and schedules as data', async () => 
   // RSV (妊婦) only from 2026-04-01.
   assert.ok(!(await all('diseases', { as_of: '2026-03-31' })).some((d) => d.code === 'rsv'));
   const vaccines = await all('vaccines');
-  for (const d of diseases) assert.ok(vaccines.some((v) => v.disease_codes.includes(d.code)), `a vaccine for ${d.code}`);
+  const seeded = ['diphtheria', 'pertussis', 'tetanus', 'polio', 'hib', 'measles', 'rubella', 'jev', 'tb', 'pneumo_child',
+    'hpv', 'varicella', 'hepb', 'rota', 'rsv', 'flu', 'pneumo_elderly', 'covid19', 'zoster'];
+  for (const c of seeded) assert.ok(vaccines.some((v) => v.disease_codes.includes(c)), `a vaccine for ${c}`);
   const rota = await all('vaccines', { disease_codes: 'rota' });
   assert.ok(rota.length >= 2 && rota.every((v) => v.route === 'oral' && v.live === true));
   const bcg = vaccines.find((v) => v.disease_codes.includes('tb'));
@@ -170,6 +172,18 @@ test('ETag and If-None-Match: 304 without a body, a new answer with another as_o
 });
 
 test('an API client with masters:read reads; unauthenticated callers do not', async () => {
+  const { adminSession: ma } = await orgWithAdmin('municipality');
+  const made = await request('POST', '/api/v1/api-clients', { token: ma.access, json: { name: 'マスタ連携', scopes: ['masters:read'] } });
+  assert.equal(made.status, 201, made.text);
+  const basic = Buffer.from(`${made.body.id}:${made.body.client_secret}`).toString('base64');
+  const tok = await request('POST', '/oauth2/token', {
+    body: 'grant_type=client_credentials&scope=masters%3Aread', contentType: 'application/x-www-form-urlencoded', headers: { Authorization: `Basic ${basic}` },
+  });
+  assert.equal(tok.status, 200, tok.text);
+  const page = await ok('listMasterRows', 200, { token: tok.body.access_token, params: { master: 'vaccines' } });
+  assert.ok(page.items.length > 0);
+  expectProblem(await call('registerMasterRow', { token: tok.body.access_token, params: { master: 'diseases' }, json: { code: 'x', name: 'x', category: 'A' } }), 403);
+  expectProblem(await call('exportMaster', { token: tok.body.access_token, params: { master: 'diseases' } }), 403);
   const anon = await call('listMasterRows', { params: { master: 'diseases' } });
   expectProblem(anon, 401, 'unauthorized');
   const bad = await call('listMasterRows', { token: 'not-a-token', params: { master: 'diseases' } });
@@ -205,4 +219,18 @@ test('the change feed returns everything since N, in pages', async () => {
   assert.equal(rest.next_cursor, null);
   const none = await ok('listMasterChanges', 200, { token: mu.access, params: { master: 'prefectures' }, query: { since: first.last_change } });
   assert.equal(none.items.length, 0);
+});
+
+test('every service role reads the master schema (sesshu_master_reader), and nothing more', async () => {
+  const { psql } = await import('./lib/sql.mjs');
+  for (const role of ['sesshu_records', 'sesshu_account', 'sesshu_notice']) {
+    const { rows } = await psql(`SET ROLE ${role}; SELECT (SELECT count(*) FROM master.vaccines WHERE superseded_at IS NULL AND valid_from <= DATE '2026-11-01' AND (valid_to IS NULL OR valid_to >= DATE '2026-11-01')), (SELECT count(*) FROM master.schedules), (SELECT last_value FROM master.change_seq) > 0`);
+    assert.ok(Number(rows[0][0]) >= 25, role);
+    assert.ok(Number(rows[0][1]) >= 60, role);
+    assert.equal(rows[0][2], 't');
+    const w = await psql(`SET ROLE ${role}; UPDATE master.vaccines SET name = name WHERE false`, { allowError: true });
+    assert.notEqual(w.code, 0, `${role} must not write master.vaccines`);
+    const st = await psql(`SET ROLE ${role}; SELECT count(*) FROM master.stage_institutions`, { allowError: true });
+    assert.notEqual(st.code, 0, `${role} must not read the staging tables`);
+  }
 });

@@ -246,3 +246,25 @@ test('another organisation created later edits nothing of the first one', async 
   expectProblem(await call('updateMasterRow', { token: b.access, params: { master: 'municipalities', key: code }, json: { name: '乗っ取り', name_kana: 'ノットリ', prefecture_code: code.slice(0, 2) } }), 403, 'forbidden');
   assert.equal((await current('municipalities', code, b.access)).name, '甲市');
 });
+
+test('imports: masters.import (admins, operator users) plus the edit right, every type × role', async () => {
+  const files = {
+    banks: 'code,name,name_kana\n0001,みずほ銀行,ﾐｽﾞﾎ\n',
+    diseases: 'code,name,category,name_en\nhib,Hib感染症,A,Haemophilus influenzae type b\n',
+  };
+  for (const [master, csv] of Object.entries(files)) {
+    for (const [name, s] of Object.entries(who)) {
+      const [type, role] = name.split('/');
+      const editor = master === 'banks' ? type === 'operator' : type === 'mhlw';
+      const mayImport = role === 'admin' || type === 'operator';
+      const r = await call('importMaster', { token: s.access, params: { master }, body: csv, contentType: 'text/csv; charset=UTF-8' });
+      if (editor && mayImport) {
+        assert.equal(r.status, 200, `${name} ${master}: ${r.text}`);
+        assert.equal(r.body.dry_run, true);
+        assert.equal(r.body.counts.errors, 0, `${name} ${master}: ${JSON.stringify(r.body.errors)}`);
+      } else {
+        expectProblem(r, 403, 'forbidden');
+      }
+    }
+  }
+});
