@@ -50,13 +50,39 @@ static int reply_portal(ss_req *r, int status, const PGresult *res, const char *
     return ss_reply_json_new(r, status, client);
 }
 
+/* Only the members of a P-256 signing key: kty, crv, x, y, and optionally kid, alg ES256,
+ * use sig (a private "d" or anything else is refused, not ignored). */
+static bool jwk_members_ok(json_t *jwk)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach (jwk, k, v) {
+        bool ok = (strcmp(k, "kty") == 0 || strcmp(k, "crv") == 0 || strcmp(k, "x") == 0 ||
+                   strcmp(k, "y") == 0 || strcmp(k, "kid") == 0) ||
+                  (strcmp(k, "alg") == 0 && json_is_string(v) &&
+                   strcmp(json_string_value(v), "ES256") == 0) ||
+                  (strcmp(k, "use") == 0 && json_is_string(v) &&
+                   strcmp(json_string_value(v), "sig") == 0);
+
+        if (!ok || (strcmp(k, "kid") == 0 && (!json_is_string(v) || json_string_length(v) > 200)))
+            return false;
+    }
+    return true;
+}
+
 /* The body's keys as SPKI PEM (*auth_pem NULL: the client gets a secret). */
 static int keys(ss_req *r, char **subject_pem, char **auth_pem)
 {
-    const json_t *pk = json_object_get(r->body, "public_key_jwk");
+    json_t *sk = json_object_get(r->body, "subject_key_jwk");
+    json_t *pk = json_object_get(r->body, "public_key_jwk");
 
     *subject_pem = *auth_pem = NULL;
-    if (tok_public_key_pem(json_object_get(r->body, "subject_key_jwk"), NULL, subject_pem) != 0)
+    if (!jwk_members_ok(sk))
+        return ss_req_field_error(r, "subject_key_jwk", "unknown-member");
+    if (pk != NULL && !jwk_members_ok(pk))
+        return ss_req_field_error(r, "public_key_jwk", "unknown-member");
+    if (tok_public_key_pem(sk, NULL, subject_pem) != 0)
         return ss_req_field_error(r, "subject_key_jwk", "not-an-ec-p256-public-key");
     if (pk != NULL && tok_public_key_pem(pk, NULL, auth_pem) != 0)
         return ss_req_field_error(r, "public_key_jwk", "not-an-ec-p256-public-key");

@@ -266,7 +266,11 @@ test('without a token every protected endpoint answers 401', async () => {
   for (const [opId, op] of operations()) {
     const isPublic = Array.isArray(op.operation.security) && op.operation.security.length === 0;
     if (isPublic) continue;
-    const r = await call(opId, { params: { id: uuid, master: 'diseases', key: 'hib' }, json: op.method === 'GET' ? undefined : {} });
+    // Every path parameter (id, guardian_id, ...) gets the same well-formed uuid; the master
+    // routes get a master name and a key.
+    const fixed = { master: 'diseases', key: 'hib' };
+    const params = new Proxy({}, { get: (_, k) => fixed[k] ?? uuid });
+    const r = await call(opId, { params, json: op.method === 'GET' ? undefined : {} });
     expectProblem(r, 401, 'unauthorized');
     assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/i, `${opId}: no WWW-Authenticate`);
     n++;

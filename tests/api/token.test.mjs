@@ -107,7 +107,7 @@ test('metadata (RFC 8414) and the JWK Set', async () => {
   assert.equal(m.status, 200);
   assert.equal(m.body.issuer, BASE);
   assert.equal(m.body.token_endpoint, `${BASE}/oauth2/token`);
-  assert.deepEqual(m.body.grant_types_supported, ['client_credentials']);
+  assert.deepEqual(m.body.grant_types_supported, ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
   const j = await api('GET', '/.well-known/jwks.json', '/.well-known/jwks.json', {});
   assert.equal(j.status, 200);
   // The account service's session key and the token service's own key.
