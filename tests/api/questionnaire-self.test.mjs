@@ -6,6 +6,7 @@
 // its maternal/child health records (H-7). Every other role's refusal, bad inputs.
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from './lib/http.mjs';
 import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { orgWithAdmin, suffix } from './lib/fixtures.mjs';
 import { person, portal, linkGuardian, vaccineeToken, dateYearsAgo } from './lib/vaccinee.mjs';
@@ -168,4 +169,17 @@ test('maternal/child health through the portal: one\'s own and one\'s minor chil
   assert.equal(leak.items.length, 0);
   expectFieldErrors(await qm('listOwnMchRecords', { token: tok, query: { kind: 'all' } }), 'kind');
   expectFieldErrors(await qm('listOwnMchRecords', { token: tok, query: { person_id: 'x' } }), 'person_id');
+});
+
+test('who viewed my questionnaires: staff reads are in the vaccinee\'s access log', async () => {
+  const a = await qmOk('submitOwnQuestionnaireAnswer', 201, { token: tok, json: own(child, { temperature: 36.8, unwell: false, guardian_name: '試験 母' }) });
+  await qmOk('getQuestionnaireAnswer', 200, { token: inst.access, params: { id: a.id } });
+  await qmOk('listQuestionnaireAnswers', 200, { token: muni.user.access, query: { person_id: child.id } });
+  const r = await request('GET', '/api/v1/access-logs/about-me', { token: tok, query: { person_id: child.id, limit: 200 } });
+  assert.equal(r.status, 200, r.text);
+  const q = r.body.items.filter((x) => x.resource_type === 'questionnaire' && x.person_id === child.id);
+  assert.ok(q.some((x) => x.viewer.organization_type === 'medical_institution' && x.method === 'GET'), r.text.slice(0, 800));
+  assert.ok(q.some((x) => x.viewer.organization_type === 'municipality'), r.text.slice(0, 800));
+  // The vaccinee's own reads are left out.
+  assert.ok(!r.body.items.some((x) => x.viewer.kind === 'vaccinee'));
 });
