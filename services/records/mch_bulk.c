@@ -11,7 +11,6 @@
 #include <strings.h>
 
 #include "mch.h"
-#include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
@@ -21,6 +20,8 @@
 
 typedef struct bulk {
     bool partial;
+    const char *data; /* the body (borrowed from the request) */
+    size_t len;
     int received, accepted;
     json_t *ids;    /* [{line, id}] */
     json_t *failed; /* [{line, errors: [...]}] */
@@ -91,7 +92,7 @@ static int one_line(ss_req *r, ss_dbc *c, bulk *b, const char *s, size_t len, in
 
 static int all_lines(ss_req *r, ss_dbc *c, bulk *b, const char *muni)
 {
-    const char *p = r->u->binary_body, *end = p + r->u->binary_body_length;
+    const char *p = b->data, *end = b->data != NULL ? b->data + b->len : NULL;
     int line = 0, rc = 0;
 
     while (p != NULL && p < end && rc == 0) {
@@ -163,7 +164,6 @@ int rec_mch_h_bulk(ss_req *r)
     const char *muni, *mode = ss_req_query(r, "mode");
     bulk b = {.partial = false, .ids = json_array(), .failed = json_array()};
     ss_dbc *c = NULL;
-    long max = 1048576;
     int rc;
 
     if ((rc = rec_mch_scope(r, &muni)) != 0 ||
@@ -174,12 +174,8 @@ int rec_mch_h_bulk(ss_req *r)
         goto out;
     }
     b.partial = mode != NULL && strcmp(mode, "partial") == 0;
-    if (ss_cfg_long(SS_ENV_MAX_BODY, 1048576, 1024, 1073741824, &max) != 0)
-        max = 1048576;
-    if ((long)r->u->binary_body_length > max) {
-        rc = ss_req_fail(r, SS_ERR_TOO_LARGE, "the body exceeds %ld bytes", max);
+    if ((rc = ss_req_raw_body(r, &b.data, &b.len)) != 0) /* 413 past the service's limit */
         goto out;
-    }
     if (!ndjson_type(ss_req_header(r, "Content-Type"))) {
         rc = ss_req_fail(r, SS_ERR_MEDIA_TYPE, "the body must be application/x-ndjson");
         goto out;

@@ -287,3 +287,24 @@ test('queries by kind and date, newest first, in pages', async () => {
   }
   qmContract(await request('GET', `/api/v1/maternal-child-health/records/${all.items[0].id}`, { token: t }), 'getMchRecord');
 });
+
+test('a bulk of 3,000 records within the body limit is stored in one request', async (t) => {
+  const tag = suffix(4);
+  const lines = [];
+  for (let i = 0; i < 3000; i++) {
+    const who = [baby, mother, father][i % 3];
+    const kind = ['infant_checkup', 'pregnancy', 'checkup'][i % 3];
+    const data = [infant(), pregnancyData(today(), 20), { checkup_type: 'other', results: [{ code: 'n', value: i }] }][i % 3];
+    lines.push({ person_id: who.id, kind, examined_on: today(), source: 'health_system', external_id: `big-${tag}-${i}`, data });
+  }
+  const body = ndjson(lines);
+  assert.ok(body.length < 1_048_576, `${body.length} bytes`);
+  const t0 = Date.now();
+  const r = await qm('bulkMchRecords', { token: client, body, contentType: 'application/x-ndjson', headers: { 'Idempotency-Key': `big-${tag}` }, timeoutMs: 120_000 });
+  const ms = Date.now() - t0;
+  assert.equal(r.status, 201, r.text.slice(0, 500));
+  assert.equal(r.body.accepted, 3000);
+  t.diagnostic(`3000 records (${body.length} bytes) in ${ms} ms`);
+  const page = await qmOk('listMchRecords', 200, { token: client, query: { person_id: father.id, kind: 'checkup', limit: 200 } });
+  assert.ok(page.items.filter((x) => x.external_id?.startsWith(`big-${tag}-`)).length >= 150);
+});
