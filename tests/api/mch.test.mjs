@@ -12,7 +12,7 @@ import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { orgWithAdmin, principal, suffix } from './lib/fixtures.mjs';
 import { qm, qmOk, qmContract, municipality, resident, clientToken, addMonths, addDays, today } from './lib/qmch.mjs';
 
-let muniA, muniB, inst, mhlw, nonins, client, baby, toddler, mother, father, otherBaby;
+let muniA, muniB, inst, mhlw, nonins, others, client, baby, toddler, mother, father, otherBaby;
 
 const infant = (extra = {}) => ({
   checkup_age: '3-4m',
@@ -41,6 +41,7 @@ before(async () => {
   inst = (await orgWithAdmin('medical_institution')).adminSession;
   mhlw = await principal('mhlw', 'user');
   nonins = (await orgWithAdmin('non_insurance_medical_institution')).adminSession;
+  others = [await principal('kokuhoren', 'user'), await principal('chuokai', 'user'), await principal('operator', 'admin')];
   baby = await resident(muniA, { birth: addMonths(today(), -4), sex: '2' });
   toddler = await resident(muniA, { birth: addMonths(today(), -19), sex: '1' });
   mother = await resident(muniA, { birth: '1995-03-03', sex: '2' });
@@ -138,7 +139,7 @@ test('roles: municipality staff and mch:write clients write and read; nobody els
   const body = rec(baby, 'infant_checkup', infant());
   expectProblem(await qm('createMchRecord', { json: body }), 401, 'unauthorized');
   expectProblem(await qm('listMchRecords', {}), 401, 'unauthorized');
-  for (const who of [inst, mhlw, nonins]) {
+  for (const who of [inst, mhlw, nonins, ...others]) {
     expectProblem(await qm('createMchRecord', { token: who.access, json: body }), 403, 'forbidden');
     expectProblem(await qm('listMchRecords', { token: who.access }), 403, 'forbidden');
     expectProblem(await qm('bulkMchRecords', { token: who.access, body: JSON.stringify(body), contentType: 'application/x-ndjson' }), 403, 'forbidden');

@@ -12,7 +12,7 @@ import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { orgWithAdmin, principal, suffix, userIn } from './lib/fixtures.mjs';
 import { qm, qmOk, municipality, resident, clientToken, addMonths, addDays, today } from './lib/qmch.mjs';
 
-let mhlw, muniA, muniB, instA, instB, nonins, kokuhoren;
+let mhlw, muniA, muniB, instA, instB, nonins, kokuhoren, chuo, ops;
 let child, woman, man, teen, otherPerson, childMyNumber; // residents (muniA) and muniB's
 let mr, cond; // the shipped MR template; a test template with conditions
 
@@ -57,6 +57,8 @@ before(async () => {
   instB = await userIn((await orgWithAdmin('medical_institution')).adminSession, 'user');
   nonins = (await orgWithAdmin('non_insurance_medical_institution')).adminSession;
   kokuhoren = await principal('kokuhoren', 'user');
+  chuo = await principal('chuokai', 'user');
+  ops = await principal('operator', 'user');
   childMyNumber = myNumber();
   child = await resident(muniA, { birth: addMonths(today(), -14), sex: '2', my_number: childMyNumber });
   teen = await resident(muniA, { birth: addMonths(today(), -13 * 12 - 2), sex: '2' });
@@ -208,7 +210,7 @@ test('bad submissions: persons, templates, dates, codes, bodies', async () => {
 test('who may enter answers: institutions only', async () => {
   const body = { person_id: child.id, template_id: cond.id, answers: { fever: false, infant_only: true } };
   expectProblem(await qm('createQuestionnaireAnswer', { json: body }), 401, 'unauthorized');
-  for (const who of [muniA.admin, muniA.user, mhlw, kokuhoren]) {
+  for (const who of [muniA.admin, muniA.user, mhlw, kokuhoren, chuo, ops]) {
     expectProblem(await qm('createQuestionnaireAnswer', { token: who.access, json: body }), 403, 'forbidden');
   }
   await qmOk('createQuestionnaireAnswer', 201, { token: instB.access, json: body });
@@ -303,7 +305,7 @@ test('queries: a municipality its residents, an institution its visits, nobody e
   assert.ok(ia.items.length > 0);
   assert.ok(ia.items.every((x) => x.institution_code === instA.org.code));
   // Roles without questionnaires.read.
-  for (const who of [mhlw, kokuhoren]) {
+  for (const who of [mhlw, kokuhoren, chuo, ops]) {
     expectProblem(await qm('listQuestionnaireAnswers', { token: who.access }), 403, 'forbidden');
     expectProblem(await qm('getQuestionnaireAnswer', { token: who.access, params: { id: mine.id } }), 403, 'forbidden');
   }

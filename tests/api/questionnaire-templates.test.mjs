@@ -14,7 +14,7 @@ import { orgWithAdmin, principal, suffix } from './lib/fixtures.mjs';
 import { qm, qmOk, municipality, resident, addMonths, today } from './lib/qmch.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-let mhlw, operator, muni, inst, kokuhoren;
+let mhlw, operator, muni, inst, kokuhoren, chuo, nonins;
 
 const TPL = '/api/v1/questionnaires/templates';
 
@@ -38,6 +38,8 @@ before(async () => {
   muni = await municipality();
   inst = (await orgWithAdmin('medical_institution')).adminSession;
   kokuhoren = (await orgWithAdmin('kokuhoren')).adminSession;
+  chuo = await principal('chuokai', 'admin');
+  nonins = (await orgWithAdmin('non_insurance_medical_institution')).adminSession;
 });
 
 test('the contract documents lint clean with redocly', async () => {
@@ -53,7 +55,7 @@ test('the contract documents lint clean with redocly', async () => {
 });
 
 test('the main vaccines have shipped templates, readable by every role', async () => {
-  for (const who of [muni.user, inst, mhlw, operator, kokuhoren]) {
+  for (const who of [muni.user, inst, mhlw, operator, kokuhoren, chuo, nonins]) {
     const page = await qmOk('listQuestionnaireTemplates', 200, { token: who.access, query: { limit: 200 } });
     const codes = new Set(page.items.map((t) => t.code));
     for (const c of ['dpt-ipv-hib', 'mr', 'bcg', 'rota', 'hpv', 'rsv-maternal', 'flu', 'zoster', 'covid19', 'pneumo-elderly', 'jev', 'varicella', 'hepb']) {
@@ -82,7 +84,7 @@ test('the main vaccines have shipped templates, readable by every role', async (
 test('no token: 401; templates are managed by the ministry and the operator only', async () => {
   expectProblem(await qm('listQuestionnaireTemplates', {}), 401, 'unauthorized');
   const code = `t-${suffix(4)}`;
-  for (const who of [muni.admin, muni.user, inst, kokuhoren]) {
+  for (const who of [muni.admin, muni.user, inst, kokuhoren, chuo, nonins]) {
     expectProblem(await qm('createQuestionnaireTemplate', { token: who.access, json: templateBody(code) }), 403, 'forbidden');
   }
   const a = await qmOk('createQuestionnaireTemplate', 201, { token: mhlw.access, json: templateBody(code) });
