@@ -139,7 +139,8 @@ out:
 }
 
 /* Link the record the visit produced: one of this person's, registered for the caller's
- * institution, not voided; an answer judged ok with consent; once. */
+ * institution, not voided, not naming another questionnaire (records core's questionnaire_id,
+ * given at registration); an answer judged ok with consent; once. */
 int rec_q_h_answer_link(ss_req *r)
 {
     const char *id = ss_req_param(r, "id"), *inst, *rid;
@@ -160,19 +161,22 @@ int rec_q_h_answer_link(ss_req *r)
         goto out;
     }
     const char *p[] = {id, inst, rid, r->who.sub};
-    rc = ss_db_query(ss_server_db(),
-                     "WITH a AS (UPDATE records.q_answers a SET record_id = $3::uuid, linked_at = "
-                     "now(), linked_by = $4 WHERE a.id = $1::uuid AND a.institution_code = $2 AND "
-                     "a.record_id IS NULL AND EXISTS (SELECT 1 FROM records.immunizations i "
-                     "WHERE i.id = $3::uuid AND i.person_id = a.person_id AND i.institution_code "
-                     "= $2 AND i.status <> 'voided') RETURNING *) SELECT " REC_Q_ANSWER_JSON
-                     " FROM a JOIN records.q_templates t ON t.id = a.template_id",
-                     4, p, &res);
+    rc = ss_db_query(
+        ss_server_db(),
+        "WITH a AS (UPDATE records.q_answers a SET record_id = $3::uuid, linked_at = "
+        "now(), linked_by = $4 WHERE a.id = $1::uuid AND a.institution_code = $2 AND "
+        "a.record_id IS NULL AND EXISTS (SELECT 1 FROM records.immunizations i "
+        "WHERE i.id = $3::uuid AND i.person_id = a.person_id AND i.institution_code "
+        "= $2 AND i.status <> 'voided' AND (i.questionnaire_id IS NULL OR i.questionnaire_id = "
+        "a.id)) RETURNING *) SELECT " REC_Q_ANSWER_JSON
+        " FROM a JOIN records.q_templates t ON t.id = a.template_id",
+        4, p, &res);
     if (rc == SS_ERR_CONFLICT)
         rc = ss_req_fail(r, rc, "that record is already linked to another answer");
     else if (rc == 0 && PQntuples(res) == 0)
         rc = ss_req_field_error(r, "record_id",
-                                "is not a current record of this person from your institution");
+                                "is not a current record of this person from your institution, "
+                                "or it names another questionnaire");
     else if (rc == 0)
         rc = rec_reply_one(r, res, 200, "answer", false);
 out:

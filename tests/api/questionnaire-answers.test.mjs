@@ -285,6 +285,24 @@ test('the record link: only for ok with consent, only a record of the same perso
   expectProblem(await link(instA.access, e.id, reg.body.id), 409, 'conflict'); // already linked to another answer
   const seen = await qmOk('getQuestionnaireAnswer', 200, { token: muniA.user.access, params: { id: a.id } });
   assert.equal(seen.record_id, reg.body.id);
+  // A record registered naming another questionnaire (records core's questionnaire_id) is not
+  // linked to this one; naming this one, it is.
+  const mn = myNumber();
+  const kid = await resident(muniA, { birth: addMonths(today(), -13), sex: '1', my_number: mn });
+  assert.equal((await call('lookupPerson', { token: instA.access, json: { my_number: mn, birth_date: kid.birth_date } })).status, 200);
+  const judged = async () => {
+    const x = await qmOk('createQuestionnaireAnswer', 201, { token: instA.access, json: { person_id: kid.id, template_id: mr.id, answers: mrMinor() } });
+    await qmOk('judgeQuestionnaireAnswer', 200, { token: instA.access, params: { id: x.id }, json: { result: 'ok', doctor_name: '医師', explained: true, consent: 'agree', consent_signer: 'guardian' } });
+    return x;
+  };
+  const [k1, k2] = [await judged(), await judged()];
+  const reg2 = await call('createImmunization', {
+    token: instA.access,
+    json: { person_id: kid.id, vaccinated_on: addDays(today(), -1), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine', questionnaire_id: k2.id },
+  });
+  assert.equal(reg2.status, 201, reg2.text);
+  expectFieldErrors(await link(instA.access, k1.id, reg2.body.id), 'record_id');
+  assert.equal((await link(instA.access, k2.id, reg2.body.id)).status, 200);
 });
 
 test('queries: a municipality its residents, an institution its visits, nobody else', async () => {
