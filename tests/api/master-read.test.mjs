@@ -192,6 +192,12 @@ test('an API client with masters:read reads; unauthenticated callers do not', as
 
 test('bad inputs: unknown master, bad as_of, unknown filter, bad cursor, huge limit, bad keys', async () => {
   expectProblem(await call('listMasterRows', { token: mu.access, params: { master: 'nope' } }), 404, 'not-found');
+  expectFieldErrors(await call('listMasters', { token: mu.access, query: { as_of: '2026-01-01' } }), ['as_of']);
+  const badUtf8 = await request('GET', '/api/v1/masters/municipalities?name=%FF%FE', { token: mu.access });
+  assert.ok([400, 422].includes(badUtf8.status), badUtf8.text);
+  expectProblem(badUtf8, badUtf8.status);
+  const wrongCursor = await request('GET', `/api/v1/masters/unit_prices?cursor=${Buffer.from('["131130","x","y"]').toString('base64url')}`, { token: mu.access });
+  assert.ok([400, 422].includes(wrongCursor.status), wrongCursor.text);
   expectFieldErrors(await call('listMasterRows', { token: mu.access, params: { master: 'diseases' }, query: { as_of: '2026-02-30' } }), ['as_of']);
   expectFieldErrors(await call('listMasterRows', { token: mu.access, params: { master: 'diseases' }, query: { colour: 'red' } }), ['colour']);
   expectFieldErrors(await call('listMasterRows', { token: mu.access, params: { master: 'diseases' }, query: { limit: 100000 } }), ['limit']);
