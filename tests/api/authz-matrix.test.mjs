@@ -266,8 +266,7 @@ test('without a token every protected endpoint answers 401', async () => {
   for (const [opId, op] of operations()) {
     const isPublic = Array.isArray(op.operation.security) && op.operation.security.length === 0;
     if (isPublic) continue;
-    // Every path parameter (id, guardian_id, ...) gets the same well-formed uuid; the master
-    // routes get a master name and a key.
+    // Every path parameter gets a well-formed value: masters a master and a key, the rest a uuid.
     const fixed = { master: 'diseases', key: 'hib' };
     const params = new Proxy({}, { get: (_, k) => fixed[k] ?? uuid });
     const r = await call(opId, { params, json: op.method === 'GET' ? undefined : {} });
