@@ -2,6 +2,8 @@
  *
  * One table; each group of routes is kept together under its flow. Static paths never share a
  * method and depth with a /:id pattern, so route order does not matter to ulfius. */
+#include "mch.h"
+#include "questionnaire.h"
 #include "rec.h"
 #include "self.h"
 #include "sesshu/err.h"
@@ -67,6 +69,40 @@ static const ss_route routes[] = {
      0, "immunization_recommendation"},
 
     /* ---- H-4 questionnaires, H-7 maternal/child health ---- */
+    {"GET", "/api/v1/questionnaires/templates", rec_q_h_template_list, SS_PERM_AUTHENTICATED, 0,
+     "questionnaire_template"},
+    {"POST", "/api/v1/questionnaires/templates", rec_q_h_template_create,
+     SS_PERM_QUESTIONNAIRE_TEMPLATES, 0, "questionnaire_template"},
+    {"GET", "/api/v1/questionnaires/templates/:id", rec_q_h_template_get, SS_PERM_AUTHENTICATED, 0,
+     "questionnaire_template"},
+    {"PUT", "/api/v1/questionnaires/templates/:id", rec_q_h_template_update,
+     SS_PERM_QUESTIONNAIRE_TEMPLATES, 0, "questionnaire_template"},
+    {"POST", "/api/v1/questionnaires/answers", rec_q_h_answer_create, SS_PERM_QUESTIONNAIRES_WRITE,
+     0, "questionnaire"},
+    {"GET", "/api/v1/questionnaires/answers", rec_q_h_answer_list, SS_PERM_QUESTIONNAIRES_READ, 0,
+     "questionnaire"},
+    {"GET", "/api/v1/questionnaires/answers/:id", rec_q_h_answer_get, SS_PERM_QUESTIONNAIRES_READ,
+     0, "questionnaire"},
+    {"POST", "/api/v1/questionnaires/answers/:id/judgement", rec_q_h_answer_judge,
+     SS_PERM_QUESTIONNAIRES_WRITE, 0, "questionnaire"},
+    {"POST", "/api/v1/questionnaires/answers/:id/record", rec_q_h_answer_link,
+     SS_PERM_QUESTIONNAIRES_WRITE, 0, "questionnaire"},
+    {"POST", "/api/v1/questionnaires/self", rec_q_h_self_create, SS_PERM_SELF_WRITE, 0,
+     "questionnaire"},
+    {"GET", "/api/v1/questionnaires/self", rec_q_h_self_list, SS_PERM_SELF_READ, 0,
+     "questionnaire"},
+    {"GET", "/api/v1/questionnaires/self/:id", rec_q_h_self_get, SS_PERM_SELF_READ, 0,
+     "questionnaire"},
+    {"POST", "/api/v1/maternal-child-health/records", rec_mch_h_create, SS_PERM_MCH_WRITE, 0,
+     "mch_record"},
+    {"POST", "/api/v1/maternal-child-health/records/bulk", rec_mch_h_bulk, SS_PERM_MCH_WRITE,
+     SS_ROUTE_RAW_BODY, "mch_record"},
+    {"GET", "/api/v1/maternal-child-health/records", rec_mch_h_list, SS_PERM_MCH_READ, 0,
+     "mch_record"},
+    {"GET", "/api/v1/maternal-child-health/records/:id", rec_mch_h_get, SS_PERM_MCH_READ, 0,
+     "mch_record"},
+    {"GET", "/api/v1/maternal-child-health/self", rec_mch_h_self_list, SS_PERM_SELF_READ, 0,
+     "mch_record"},
 
     {NULL, NULL, NULL, 0, 0, NULL},
 };

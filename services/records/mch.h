@@ -1,0 +1,40 @@
+/* mch.h - what the maternal/child health files (H-7) share: the record's JSON, the caller's
+ * scope, the checks and the insert used by the single and the bulk write. */
+#ifndef REC_MCH_H
+#define REC_MCH_H
+
+#include <stdbool.h>
+
+#include "questionnaire.h"
+#include "rec.h"
+
+/* A record as JSON text (alias m = records.mch_records). */
+#define REC_MCH_JSON                                                                        \
+    "jsonb_build_object('id', m.id, 'person_id', m.person_id, 'municipality_code', "        \
+    "m.muni_code, 'kind', m.kind, 'examined_on', m.examined_on, 'data', m.data, 'source', " \
+    "m.source, 'source_name', m.source_name, 'external_id', m.external_id, 'entered_via', " \
+    "m.entered_via, 'created_at', m.created_at)::text"
+
+/* Handlers: mch.c (single write), mch_bulk.c (NDJSON), mch_query.c (reads). */
+int rec_mch_h_create(ss_req *r);
+int rec_mch_h_bulk(ss_req *r);
+int rec_mch_h_list(ss_req *r);
+int rec_mch_h_get(ss_req *r);
+int rec_mch_h_self_list(ss_req *r);
+
+/* The caller's municipality (users and API clients of a municipality); else 403. */
+int rec_mch_scope(ss_req *r, const char **muni);
+/* A record object's members and typed data (field errors, names as in the body). 0 or
+ * SS_ERR_VALIDATION. */
+int rec_mch_check(ss_req *r, const json_t *obj);
+/* mch_check.c: the kind's data, names prefixed with pfx; examined_on may be NULL. */
+int rec_mch_data_check(ss_req *r, const char *kind, const json_t *data, const char *examined_on,
+                       const char *pfx);
+/* Age window in months (inclusive) of a check-up age code; false for an unknown code. */
+bool rec_mch_age_window(const char *checkup_age, int *from_months, int *to_months);
+/* Person rules then the insert, on c (caller's transaction). *out: one row (JSON text, id);
+ * the caller PQclears it. SS_ERR_VALIDATION (field errors), SS_ERR_CONFLICT (external_id
+ * already stored) or a database error. */
+int rec_mch_insert(ss_req *r, ss_dbc *c, const json_t *obj, const char *muni, PGresult **out);
+
+#endif
