@@ -48,9 +48,10 @@
     "  AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL AND NOT EXISTS (SELECT 1 " \
     "  FROM master.schedules s2 WHERE s2.disease_code = dz AND s2.vaccine_code = b.vaccine_code " \
     "  AND s2.superseded_at IS NULL))) WHERE b.p_ok ORDER BY b.ln, dz, 7 DESC), " \
+    "inw AS (SELECT s.ln, array_agg(s.disease ORDER BY array_position(b.cand, s.disease)) " \
+    "  AS diseases FROM sch s JOIN b ON b.ln = s.ln WHERE s.in_window GROUP BY s.ln), " \
     "res AS (SELECT b.ln, CASE WHEN b.disease_codes IS NOT NULL THEN b.disease_codes ELSE " \
-    "  coalesce((SELECT array_agg(s.disease ORDER BY array_position(b.cand, s.disease)) " \
-    "  FROM sch s WHERE s.ln = b.ln AND s.in_window), b.cand) END AS diseases FROM b), " \
+    "  coalesce(inw.diseases, b.cand) END AS diseases FROM b LEFT JOIN inw ON inw.ln = b.ln), " \
     /* every dose of the persons concerned, one row per disease: recorded ones and the input */ \
     "hist AS (SELECT im.person_id, dz AS disease, im.dose_number, im.vaccinated_on AS d, " \
     "  im.vaccine_code, NULL::bigint AS ln FROM records.immunizations im, " \
