@@ -8,7 +8,7 @@
 #      ulfius + libpq single-row INSERT of bench/peer/bare.c behind the same gateway;
 #  (c) bulk import of N records as NDJSON (1 MiB chunks through the gateway, COPY into staging,
 #      the set-based check, the write) against `psql \copy` of the same rows into a copy of the
-#      records table with the same indexes and defaults.
+#      records table with the same indexes, defaults, checks and foreign key.
 # Prints req/s, p50, p99, the import times, the ratios, and the records service's memory.
 # Loopback only; everything it starts it stops by PID.
 # Usage: bench/records.sh [seconds=10] [connections=64] [records=1000000]
@@ -139,7 +139,7 @@ awk -F'\t' '{printf "{\"resident_no\":\"%s\",\"vaccinated_on\":\"%s\",\"vaccine_
 awk -F'\t' -v m="$muni" '{d = ($4 == "631300601") ? "{measles,rubella}" : "{diphtheria,pertussis,tetanus,polio,hib}"; printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t1311012346\t医師 一郎\t0.5\troutine\troutine\thealth_system\t00000000-0000-4000-8000-000000000000\tbench\tbench\n", $2, m, $3, $4, d, $5, $6}' "$work/rows.tsv" >"$work/rows-copy.tsv"
 mkdir -p "$work/chunks"
 split -C 1000000 -d -a 4 "$work/records.ndjson" "$work/chunks/c"
-psql_super -c "CREATE TABLE records.bench_copy (LIKE records.immunizations INCLUDING ALL)"
+psql_super -c "CREATE TABLE records.bench_copy (LIKE records.immunizations INCLUDING ALL, FOREIGN KEY (person_id) REFERENCES records.persons (id))"
 chmod 644 "$work/rows-copy.tsv"
 t0=$(date +%s.%N)
 psql_super -c "\\copy records.bench_copy (person_id, muni_code, vaccinated_on, vaccine_code, disease_codes, dose_number, lot_no, institution_code, doctor_name, dose_ml, category, requested_category, source, registered_org_id, registered_by, updated_by) FROM '$work/rows-copy.tsv'"

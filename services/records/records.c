@@ -239,7 +239,8 @@ static int verdict(ss_req *r, const PGresult *res)
 /* Lock the person for this transaction (dose order is per person) and check the caller may
  * record for them: the municipality that holds them, or an institution that identified them.
  * The check's statement is planned once per connection (a generic plan): planning its CTEs
- * costs ten times more than running them for one record. */
+ * costs ten times more than running them for one record, and without JIT, which a generic
+ * plan's estimates would switch on for every execution. */
 static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
 {
     const char *params[] = {person_id, rec_muni(r), r->who.org_id};
@@ -248,6 +249,7 @@ static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
 
     rc = ss_db_exec(c,
                     "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+                    "set_config('jit', 'off', true), "
                     "pg_advisory_xact_lock(hashtextextended($1, 0)), p.id FROM "
                     "records.persons p WHERE p.id = $1::uuid AND (p.muni_code = $2 OR EXISTS "
                     "(SELECT 1 FROM records.care_links l WHERE l.org_id = $3::uuid AND "
