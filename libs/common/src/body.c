@@ -23,6 +23,20 @@ long ss_http_max_body(void)
     return max;
 }
 
+int ss_req_raw_body(ss_req *r, const char **data, size_t *len)
+{
+    long max =
+        r->svc != NULL && r->svc->raw_body_max > 0 ? r->svc->raw_body_max : ss_http_max_body();
+
+    *data = r->u->binary_body;
+    *len = r->u->binary_body_length;
+    if (*data == NULL)
+        *len = 0;
+    if ((long)*len > max)
+        return ss_req_fail(r, SS_ERR_TOO_LARGE, "the body exceeds %ld bytes", max);
+    return 0;
+}
+
 static bool json_media_type(const char *ct)
 {
     size_t n = strlen("application/json");

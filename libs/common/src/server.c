@@ -142,6 +142,8 @@ static int listen_on(const ss_service *svc, int port)
         (rc = ss_cfg_long(SS_ENV_CONN_TIMEOUT, 30, 1, 3600, &timeout)) != 0)
         return rc;
     maxbody = ss_http_max_body();
+    if (svc->raw_body_max > maxbody)
+        maxbody = svc->raw_body_max;
     memset(&bind_addr, 0, sizeof(bind_addr));
     bind_addr.sin_family = AF_INET;
     bind_addr.sin_port = htons((uint16_t)port);

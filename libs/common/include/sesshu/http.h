@@ -89,6 +89,10 @@ typedef struct ss_service {
     /* Optional command-line subcommands: returns exit status, or -1 if
      * argv[1] is not one of this service's commands. Called after init. */
     int (*command)(ss_db *db, int argc, char **argv);
+    /* Largest body a SS_ROUTE_RAW_BODY route of this service may receive (bytes; 0 = the
+     * library limit). The handler checks it (ss_req_raw_body); JSON bodies keep the library
+     * limit (SESSHU_MAX_BODY_BYTES) whatever this says. */
+    long raw_body_max;
 } ss_service;
 
 /* Parse config, start logs, pool, migrations, audit writer, key store,
@@ -123,6 +127,9 @@ const char *ss_req_param(const ss_req *r, const char *name); /* URL :param */
 const char *ss_req_query(const ss_req *r, const char *name); /* ?name= */
 const char *ss_req_header(const ss_req *r, const char *name);
 const char *ss_req_client_ip(const ss_req *r); /* X-Real-IP from the gateway, or peer */
+/* The raw body of a SS_ROUTE_RAW_BODY route: 0 and (*data, *len) borrowed from the request,
+ * or SS_ERR_TOO_LARGE (413) past the service's raw_body_max (or the library limit). */
+int ss_req_raw_body(ss_req *r, const char **data, size_t *len);
 /* Record a field error ({"field","reason"}) into r->errors; returns
  * SS_ERR_VALIDATION so a handler can `return ss_req_field_error(...)`. */
 int ss_req_field_error(ss_req *r, const char *field, const char *reason);
