@@ -263,7 +263,7 @@ test('without a token every protected endpoint answers 401', async () => {
   for (const [opId, op] of operations()) {
     const isPublic = Array.isArray(op.operation.security) && op.operation.security.length === 0;
     if (isPublic) continue;
-    const r = await call(opId, { params: { id: uuid, master: 'diseases', key: 'hib' }, json: op.method === 'GET' ? undefined : {} });
+    const r = await call(opId, { params: { id: uuid, master: 'diseases', key: 'hib', guardian_id: uuid }, json: op.method === 'GET' ? undefined : {} });
     expectProblem(r, 401, 'unauthorized');
     assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/i, `${opId}: no WWW-Authenticate`);
     n++;
