@@ -45,6 +45,9 @@ export SESSHU_GW_API_RATE=1000000r/s SESSHU_GW_API_BURST=1000000
 export SESSHU_GW_AUTH_RATE=1000000r/s SESSHU_GW_AUTH_BURST=1000000
 export SESSHU_GW_TOKEN_RATE=1000000r/s SESSHU_GW_TOKEN_BURST=1000000
 export SESSHU_ARGON2_M_KIB=1024 SESSHU_ARGON2_T=1
+# A registration holds its connection for six statements and a commit: 8 connections keep
+# more commits in flight (PERFORMANCE.md: 4-8 on two cores). The bare peer uses 4.
+export SESSHU_DB_POOL=${SESSHU_BENCH_DB_POOL:-8}
 ss_prepare_var
 ss_make_secrets
 ss_write_env "http://127.0.0.1:$SS_GW_PORT"
@@ -57,6 +60,7 @@ ss_smtp_start >/dev/null
 ss_services_start 60 >/dev/null
 bare_port=$((SS_PORT_BASE + 90))
 records_pw=$(cat "$SESSHU_RECORDS_DB_PASSWORD_FILE")
+# shellcheck disable=SC2153 # SESSHU_DB_* come from the sourced env file
 "$SS_BIN_DIR/bench/peer/sesshu-bench-bare" "$bare_port" \
     "host=$SESSHU_DB_HOST port=$SESSHU_DB_PORT dbname=$SESSHU_DB_NAME user=sesshu_records password=$records_pw" &
 peer_pid=$!

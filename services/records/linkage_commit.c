@@ -90,7 +90,7 @@ static int commit_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     /* One statement over up to millions of lines: room for its hashes and sorts, and no JIT
      * (compiling its expressions took a third of the time). */
     if ((rc = ss_db_exec(c,
-                         "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', "
+                         "SELECT set_config('work_mem', '1GB', true), set_config('jit', 'off', "
                          "true)",
                          0, NULL, NULL)) != 0)
         return rc;
