@@ -82,7 +82,7 @@ for _ in $(seq 100); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && br
 psql_super() { ss_psql_super -d "$SS_DB_NAME" "$@"; }
 
 # --- data: persons for (b), service and peer, and for (c) ------------------------------------
-nb=$(( secs * 8000 ))
+nb=$(( secs * 12000 ))
 nc=$(( nrec / 5 ))
 echo "== setup: importing $(( 2 * nb + nc )) persons through the API"
 setup=$(cd "$root/tests/api" && SESSHU_TEST_BASE_URL=$base SESSHU_TEST_ENV_FILE=$SS_ENV_FILE \
@@ -111,6 +111,8 @@ cat >"$work/register.lua" <<'LUA'
 local ids = {}
 for line in io.lines(os.getenv("IDS_FILE")) do ids[#ids + 1] = line end
 local n, nthreads = 0, tonumber(os.getenv("THREADS"))
+-- The light run takes the second half of the list (the first run used the first part).
+if os.getenv("OFFSET") then n = math.floor(#ids / 2) end
 function setup(thread) thread:set("tid", (tid_next or 0)); tid_next = (tid_next or 0) + 1 end
 request = function()
     n = n + 1
@@ -128,6 +130,12 @@ echo "== (b) registrations: service vs bare single-row INSERT (wrk -t2 -c$conns 
 IDS_FILE=$work/ids-s.txt THREADS=2 run register -t2 -c"$conns" -d"${secs}s" -s "$work/register.lua" \
     -H "Authorization: Bearer $token" "$base/api/v1/immunizations"
 IDS_FILE=$work/ids-p.txt THREADS=2 run bare_insert -t2 -c"$conns" -d"${secs}s" -s "$work/register.lua" \
+    "$base/bench/bare/immunizations"
+echo "   light load (wrk -t1 -c4), latency as one client sees it:"
+light=$(( secs / 2 > 2 ? secs / 2 : 2 ))
+IDS_FILE=$work/ids-s.txt THREADS=1 OFFSET=1 run register_light -t1 -c4 -d"${light}s" -s "$work/register.lua" \
+    -H "Authorization: Bearer $token" "$base/api/v1/immunizations"
+IDS_FILE=$work/ids-p.txt THREADS=1 OFFSET=1 run bare_insert_light -t1 -c4 -d"${light}s" -s "$work/register.lua" \
     "$base/bench/bare/immunizations"
 awk -v a="${RPS[register]}" -v b="${RPS[bare_insert]}" 'BEGIN{printf "ratio (b) register/bare = %.2f (aim >= 0.6)\n", a/b}'
 rec_pid=$(cat "$SS_RUN/records.pid")
