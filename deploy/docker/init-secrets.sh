@@ -7,6 +7,8 @@
 #   secrets/jwt-signing.pem  EC P-256 private key, PKCS#8 (SESSHU_JWT_SIGNING_KEY_FILE)
 #   secrets/token-signing.pem  the token service's key (SESSHU_TOKEN_SIGNING_KEY_FILE)
 #   keys/<kid>.pem           their public keys (SESSHU_JWT_PUBLIC_KEY_DIR)
+#   secrets/records-mynumber.key, records-mynumber-hmac.key   the records service's 個人番号
+#                            sealing and keyed-hash keys, 64 hex characters each
 # The volume is mounted only into this stack's containers; files are world-readable there
 # because the services (uid 10001) and postgres (uid 999) both read them.
 set -eu
@@ -24,6 +26,8 @@ for svc in account token records certificate master payment notice audit stats; 
 done
 once "$root/secrets/postgres.pw" "$(rand 32)"
 once "$root/secrets/admin-password" "$(rand 20)"
+once "$root/secrets/records-mynumber.key" "$(openssl rand -hex 32)"
+once "$root/secrets/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
 # Two signing keys: user sessions (account) and API-client tokens (token).
 for name in jwt-signing token-signing; do
     if [ ! -s "$root/secrets/$name.pem" ]; then

@@ -48,30 +48,40 @@
     "  AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL AND NOT EXISTS (SELECT 1 " \
     "  FROM master.schedules s2 WHERE s2.disease_code = dz AND s2.vaccine_code = b.vaccine_code " \
     "  AND s2.superseded_at IS NULL))) WHERE b.p_ok ORDER BY b.ln, dz, 7 DESC), " \
+    "inw AS (SELECT s.ln, array_agg(s.disease ORDER BY array_position(b.cand, s.disease)) " \
+    "  AS diseases FROM sch s JOIN b ON b.ln = s.ln WHERE s.in_window GROUP BY s.ln), " \
     "res AS (SELECT b.ln, CASE WHEN b.disease_codes IS NOT NULL THEN b.disease_codes ELSE " \
-    "  coalesce((SELECT array_agg(s.disease ORDER BY array_position(b.cand, s.disease)) " \
-    "  FROM sch s WHERE s.ln = b.ln AND s.in_window), b.cand) END AS diseases FROM b), " \
-    /* every dose of the persons concerned, one row per disease: recorded ones and the input */ \
-    "hist AS (SELECT im.person_id, dz AS disease, im.dose_number, im.vaccinated_on AS d, " \
+    "  coalesce(inw.diseases, b.cand) END AS diseases FROM b LEFT JOIN inw ON inw.ln = b.ln), " \
+    /* every dose of the persons concerned, one row per disease: recorded ones and the input; */ \
+    /* fy: the fiscal year for B類 diseases (their doses count once a year), else NULL */ \
+    "dcat AS (SELECT code, min(category) AS cat FROM master.diseases WHERE superseded_at IS NULL " \
+    "  GROUP BY code), " \
+    "hist AS (SELECT h.*, CASE WHEN dc.cat = 'B' THEN " REC_FY("h.d") " END AS fy FROM (" \
+    "  SELECT im.person_id, dz AS disease, im.dose_number, im.vaccinated_on AS d, " \
     "  im.vaccine_code, NULL::bigint AS ln FROM records.immunizations im, " \
     "  unnest(im.disease_codes) dz WHERE im.status <> 'voided' " \
     "  AND im.person_id IN (SELECT person_id FROM inp) " \
     "  AND im.id NOT IN (SELECT exclude_id FROM inp WHERE exclude_id IS NOT NULL) " \
     "  UNION ALL SELECT b.person_id, dz, b.dose_number, b.d, b.vaccine_code, b.ln " \
-    "  FROM b JOIN res ON res.ln = b.ln, unnest(res.diseases) dz WHERE b.p_ok), " \
-    "bd AS (SELECT b.ln, b.person_id, b.d, b.vaccine_code, b.dose_number, dz AS disease, " \
-    "  (SELECT min(dc.category) FROM master.diseases dc WHERE dc.code = dz " \
-    "  AND dc.superseded_at IS NULL) AS dcat " \
-    "  FROM b JOIN res ON res.ln = b.ln, unnest(res.diseases) dz WHERE b.p_ok), " \
-    "seqc AS (SELECT bd.ln, bd.disease, bd.dose_number, bd.d, " \
-    "  bool_or(((h.dose_number = bd.dose_number AND (bd.dcat IS DISTINCT FROM 'B' " \
-    "  OR " REC_FY("h.d") " = " REC_FY("bd.d") ")) " \
-    "  OR (h.vaccine_code = bd.vaccine_code AND h.d = bd.d)) AND (h.ln IS NULL OR h.ln < bd.ln)) AS dup, " \
-    "  max(h.d) FILTER (WHERE h.dose_number = bd.dose_number - 1) AS prev_d, " \
-    "  min(h.d) FILTER (WHERE h.dose_number = 1) AS first_d, " \
-    "  bool_or(h.dose_number > bd.dose_number AND h.d <= bd.d) AS later_earlier " \
-    "  FROM bd LEFT JOIN hist h ON h.person_id = bd.person_id AND h.disease = bd.disease " \
-    "  AND h.ln IS DISTINCT FROM bd.ln GROUP BY bd.ln, bd.disease, bd.dose_number, bd.d), " \
+    "  FROM b JOIN res ON res.ln = b.ln, unnest(res.diseases) dz WHERE b.p_ok) h " \
+    "  LEFT JOIN dcat dc ON dc.code = h.disease), " \
+    /* one pass of windows per (person, disease) instead of a self-join: a duplicate is a dose */ \
+    /* recorded before (or on an earlier line); prev/first/later doses by dose number */ \
+    "w AS (SELECT h.*, " \
+    "  count(*) OVER (PARTITION BY h.person_id, h.disease, h.dose_number, h.fy " \
+    "    ORDER BY coalesce(h.ln, 0) ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS dup1, " \
+    "  count(*) OVER (PARTITION BY h.person_id, h.disease, h.vaccine_code, h.d " \
+    "    ORDER BY coalesce(h.ln, 0) ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS dup2, " \
+    "  max(h.d) OVER (PARTITION BY h.person_id, h.disease ORDER BY h.dose_number " \
+    "    RANGE BETWEEN 1 PRECEDING AND 1 PRECEDING) AS prev_d, " \
+    "  min(h.d) FILTER (WHERE h.dose_number = 1) OVER (PARTITION BY h.person_id, h.disease) " \
+    "    AS first_d, " \
+    "  min(h.d) OVER (PARTITION BY h.person_id, h.disease ORDER BY h.dose_number DESC " \
+    "    RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS later_min FROM hist h), " \
+    "seqc AS (SELECT w.ln, w.disease, w.dose_number, w.d, (w.dup1 > 0 OR w.dup2 > 0) AS dup, " \
+    "  w.prev_d, w.first_d, coalesce(w.later_min <= w.d, false) AS later_earlier, " \
+    "  s.min_interval, s.min_interval_from_first FROM w LEFT JOIN sch s ON s.ln = w.ln " \
+    "  AND s.disease = w.disease WHERE w.ln IS NOT NULL), " \
     "live AS (SELECT DISTINCT b.ln, h.d FROM b JOIN hist h ON h.person_id = b.person_id " \
     "  AND h.vaccine_code <> b.vaccine_code AND abs(h.d - b.d) < 28 AND h.ln IS DISTINCT FROM b.ln " \
     "  WHERE b.live_inj AND EXISTS (SELECT 1 FROM master.vaccines v2 WHERE v2.code = h.vaccine_code " \
@@ -99,13 +109,12 @@
     "    dose_number - 1, disease, prev_d) FROM seqc WHERE prev_d >= d " \
     "  UNION ALL SELECT ln, 'dose_number', format('a later dose of %s is recorded on or before " \
     "    this date', disease) FROM seqc WHERE later_earlier " \
-    "  UNION ALL SELECT q.ln, 'vaccinated_on', format('is less than the minimum interval %s " \
-    "    after dose %s of %s (%s)', s.min_interval, q.dose_number - 1, q.disease, q.prev_d) " \
-    "    FROM seqc q JOIN sch s ON s.ln = q.ln AND s.disease = q.disease " \
-    "    WHERE q.prev_d < q.d AND q.d < q.prev_d + s.min_interval " \
-    "  UNION ALL SELECT q.ln, 'vaccinated_on', format('is less than %s after the first dose of " \
-    "    %s (%s)', s.min_interval_from_first, q.disease, q.first_d) FROM seqc q JOIN sch s " \
-    "    ON s.ln = q.ln AND s.disease = q.disease WHERE q.d < q.first_d + s.min_interval_from_first " \
+    "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than the minimum interval %s " \
+    "    after dose %s of %s (%s)', min_interval, dose_number - 1, disease, prev_d) " \
+    "    FROM seqc WHERE prev_d < d AND d < prev_d + min_interval " \
+    "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than %s after the first dose of " \
+    "    %s (%s)', min_interval_from_first, disease, first_d) FROM seqc " \
+    "    WHERE d < first_d + min_interval_from_first " \
     "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than 27 days from another injected " \
     "    live vaccine (%s)', d) FROM live), " \
     "ea AS (SELECT ln, jsonb_agg(DISTINCT jsonb_build_object('field', f, 'reason', r)) AS errors " \

@@ -1,9 +1,9 @@
 // records.mjs - fixtures of the records tests: a municipality and a medical institution with
-// sessions, persons with valid 個人番号, and master rows the shipped reference data lacks.
+// sessions, persons with valid 個人番号, and master rows the shipped reference data lacks
+// (registered through the master API by the organisations that may).
 import { randomInt } from 'node:crypto';
 import { orgWithAdmin, suffix } from './fixtures.mjs';
-import { ok } from './http.mjs';
-import { psql, lit } from './sql.mjs';
+import { call, ok } from './http.mjs';
 
 // 個人番号 with its check digit (DOMAIN.md 1.5).
 export function myNumber() {
@@ -21,25 +21,39 @@ export async function municipality() {
   return { session: m.adminSession, code: m.code };
 }
 
-// An institution whose code is in the institution master. Test setup through SQL until the
-// master API registers institutions (the shipped reference data has a handful, all taken).
-export async function institution() {
-  const m = await orgWithAdmin('medical_institution');
+// A medical institution whose code is in the institution master: its admin registers the
+// organisation's own row through the master API (the edit right of an institution).
+export async function institution(extra = {}) {
+  const m = await orgWithAdmin('medical_institution', extra);
   const code = m.code;
-  await psql(
-    `INSERT INTO master.institutions (code, name, name_kana, kind, prefecture_code, address, valid_from, source) ` +
-      `VALUES (${lit(code)}, ${lit('試験医院 ' + code)}, 'シケンイイン', 'insurance', ${lit(code.slice(0, 2))}, '試験県', '2020-01-01', 'ONSHI')`,
-  );
+  await ok('registerMasterRow', 201, {
+    token: m.adminSession.access,
+    params: { master: 'institutions' },
+    json: {
+      code,
+      name: `試験医院 ${code}`,
+      name_kana: 'シケンイイン',
+      kind: 'insurance',
+      prefecture_code: code.slice(0, 2),
+      address: '試験県試験市1-1',
+      valid_from: '2020-01-01',
+    },
+  });
   return { session: m.adminSession, code };
 }
 
-// Lots the reference data lacks (live varicella, 9-valent HPV), once per stack.
+// Lots the reference data lacks (live varicella, 9-valent HPV), registered by the ministry
+// through the master API; 409 when an earlier run of this stack registered them.
 export async function ensureLots() {
-  await psql(
-    `INSERT INTO master.lots (vaccine_code, lot_no, expiry_on, certified_on, valid_from, source) ` +
-      `SELECT v, l, '2027-12-31', '2025-01-01', '2024-04-01', 'MHLW' FROM (VALUES ('631301601', 'VZ001'), ('631301901', 'HPV9-1')) AS t(v, l) ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM master.lots x WHERE x.vaccine_code = t.v AND x.lot_no = t.l)`,
-  );
+  const mhlw = (await orgWithAdmin('mhlw')).adminSession;
+  for (const [vaccine_code, lot_no] of [['631301601', 'VZ001'], ['631301901', 'HPV9-1']]) {
+    const r = await call('registerMasterRow', {
+      token: mhlw.access,
+      params: { master: 'lots' },
+      json: { vaccine_code, lot_no, expiry_on: '2027-12-31', certified_on: '2025-01-01', valid_from: '2024-04-01' },
+    });
+    if (r.status !== 201 && r.status !== 409) throw new Error(`lot ${lot_no}: ${r.status} ${r.text}`);
+  }
 }
 
 export async function person(muni, extra = {}) {
@@ -73,13 +87,8 @@ export function doseBody(personId, extra = {}) {
   };
 }
 
-// A master institution in the given prefecture (test setup through SQL, as institution()).
+// A master institution in the given prefecture (an institution of that prefecture registers it).
 export async function masterInstitution(pref) {
   const { medicalCode } = await import('./codes.mjs');
-  const code = medicalCode('1', pref);
-  await psql(
-    `INSERT INTO master.institutions (code, name, name_kana, kind, prefecture_code, address, valid_from, source) ` +
-      `VALUES (${lit(code)}, ${lit('試験病院 ' + code)}, 'シケンビョウイン', 'insurance', ${lit(pref)}, '試験県', '2020-01-01', 'ONSHI')`,
-  );
-  return code;
+  return (await institution({ code: medicalCode('1', pref) })).code;
 }
