@@ -5,7 +5,8 @@
 -- 40-100 us of database CPU per row. Writers (libs/common/src/audit.c) now call
 -- audit.append(...) with one array per column, one statement per group-commit batch:
 --   1. lock the chain head until the transaction ends (so positions follow commit order across
---      every service, as before), and read it;
+--      every service, as before), and continue from it (or from the last row, should one be
+--      past it: the same rule as audit.chain);
 --   2. build each row's canonical text after the previous hash in one set-based query (the same
 --      fields, order and encoding as audit.row_digest, 001), with its position and timestamp;
 --   3. chain the hashes in one tight loop: hash_i = SHA-256('sesshu-audit-v1|64:' ||
@@ -38,7 +39,14 @@ DECLARE
     prev   bytea;
     n      integer;
 BEGIN
-    SELECT h.pos, h.hash INTO STRICT h_pos, h_hash FROM audit.chain_head h FOR UPDATE;
+    -- As audit.chain (001): lock the head, continue from the later of the head and the last row.
+    PERFORM 1 FROM audit.chain_head FOR UPDATE;
+    SELECT CASE WHEN a.chain_pos > h.pos THEN a.chain_pos ELSE h.pos END,
+           CASE WHEN a.chain_pos > h.pos THEN a.hash ELSE h.hash END
+      INTO STRICT h_pos, h_hash
+      FROM audit.chain_head h
+      LEFT JOIN LATERAL (SELECT l.chain_pos, l.hash FROM audit.access_log l
+                          ORDER BY l.chain_pos DESC LIMIT 1) a ON true;
     SELECT array_agg(concat_ws('|',
                audit.canon_field((h_pos + u.i)::text),
                audit.canon_field((extract(epoch FROM u.ts) * 1000000)::bigint::text),
