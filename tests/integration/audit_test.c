@@ -391,7 +391,8 @@ START_TEST(log_is_append_only)
     ck_assert_str_eq(exec_state(c, "TRUNCATE audit.access_log", st), "42501");
     ck_assert_str_eq(exec_state(c, "UPDATE audit.chain_head SET pos = 0", st), "42501");
     ck_assert_str_eq(exec_state(c, "DELETE FROM audit.chain_head", st), "42501");
-    /* A writer cannot choose the chain fields. */
+    /* A writer cannot choose the chain fields (audit.append, which it may
+     * call, computes them). */
     ck_assert_str_eq(exec_state(c, "SET ROLE sesshu_audit_writer", st), "00000");
     ck_assert_str_eq(exec_state(c,
                                 "INSERT INTO audit.access_log (request_id, service, actor_kind, "
@@ -400,6 +401,72 @@ START_TEST(log_is_append_only)
                      "42501");
     ck_assert_str_eq(exec_state(c, "SELECT count(*) FROM audit.access_log", st), "42501");
     PQfinish(c);
+}
+END_TEST
+
+/* Rows whose text is awkward for array literals and for the canonical
+ * form ("NULL" as text, quotes, backslashes, braces, separators, leading
+ * blanks, multibyte), NULL and "" side by side, and a plain INSERT of an
+ * older writer (chained by the row trigger) between them: each comes back
+ * as written and the chain through them verifies. */
+START_TEST(append_keeps_text_and_chain)
+{
+    static const char *vals[] = {"NULL",
+                                 "",
+                                 "a\"b",
+                                 "back\\slash",
+                                 "{br,ace}",
+                                 " lead",
+                                 "\xe6\x97\xa5\xe6\x9c\xac\xf0\x9f\x99\x82",
+                                 "x|y~3:z"};
+    const int nv = (int)(sizeof(vals) / sizeof(vals[0]));
+    char tag[37], rid[64], path[128], st[8], sql[512];
+    const char *params[1];
+    PGresult *res = NULL;
+    PGconn *c = own_conn();
+    ss_audit_row row;
+    json_t *v;
+    long long pos;
+
+    new_tag(tag);
+    for (int i = 0; i < nv; i++) {
+        snprintf(rid, sizeof(rid), "%.8s-a%d", tag, i);
+        row = base_row(rid, tag);
+        row.actor_login = vals[i];
+        row.actor_id = i % 2 ? "" : NULL;
+        ck_assert_int_eq(ss_audit_write(&row), 0);
+        if (i == nv / 2) {
+            ck_assert_str_eq(exec_state(c, "SET ROLE sesshu_audit_writer", st), "00000");
+            snprintf(sql, sizeof(sql),
+                     "INSERT INTO audit.access_log (request_id, service, actor_kind, method, "
+                     "status, res_type) VALUES ('legacy', 'it', 'system', 'GET', 200, '%s')",
+                     tag);
+            ck_assert_str_eq(exec_state(c, sql, st), "00000");
+        }
+    }
+    PQfinish(c);
+    params[0] = tag;
+    ck_assert_int_eq(
+        ss_db_query(ss_server_db(),
+                    "SELECT actor_login, actor_id IS NULL FROM audit.access_log "
+                    "WHERE res_type = $1 AND request_id <> 'legacy' ORDER BY chain_pos",
+                    1, params, &res),
+        0);
+    ck_assert_int_eq(PQntuples(res), nv);
+    for (int i = 0; i < nv; i++) {
+        ck_assert_str_eq(PQgetvalue(res, i, 0), vals[i]);
+        ck_assert_str_eq(PQgetvalue(res, i, 1), i % 2 ? "f" : "t");
+    }
+    PQclear(res);
+    ck_assert_int_eq(sql_ll("SELECT count(*) FROM audit.access_log WHERE res_type = $1", tag),
+                     nv + 1);
+    pos = sql_ll("SELECT min(chain_pos) FROM audit.access_log WHERE res_type = $1", tag);
+    snprintf(path, sizeof(path), "/api/v1/access-logs/verify?from=%lld", pos);
+    v = get_json(path, tok_national, 200);
+    ck_assert_msg(json_is_true(json_object_get(v, "ok")), "chain broken: %s",
+                  json_string_value(json_object_get(json_object_get(v, "first_broken"), "reason")));
+    ck_assert_int_ge(json_integer_value(json_object_get(v, "checked")), nv + 1);
+    json_decref(v);
 }
 END_TEST
 
@@ -677,6 +744,7 @@ static Suite *audit_suite(void)
     tcase_add_test(c, chain_verifies);
     tcase_add_test(c, tampered_row_is_reported);
     tcase_add_test(c, log_is_append_only);
+    tcase_add_test(c, append_keeps_text_and_chain);
     tcase_set_timeout(c, 120);
     tcase_add_test(q, query_filters);
     tcase_add_test(q, query_pages);

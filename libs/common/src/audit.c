@@ -1,15 +1,16 @@
 /* audit.c - the access-log writer with group commit (audit.h).
  *
- * A request thread turns its row into a compact JSON object (strings made
- * valid UTF-8 and capped), queues it and waits on a condition variable. One
+ * A request thread makes a cleaned copy of its row (strings made valid
+ * UTF-8 and capped), queues it and waits on a condition variable. One
  * writer thread, on its own libpq connection (not the pool: a pooled
  * connection would be held for every batch), takes everything queued (at
- * most AUD_BATCH_MAX rows), sends it as one JSON array to one prepared
- * INSERT ... SELECT FROM json_to_recordset($1::json) - a single statement is
- * its own transaction, so one commit (one WAL flush) serves the whole batch -
- * and wakes every waiter of the batch with the outcome. Rows queued while a
- * batch commits form the next batch. The hash chain is computed by the
- * database's triggers (services/audit/migrations).
+ * most AUD_BATCH_MAX rows) and sends it, one array per column
+ * (audit_batch.c), to one prepared SELECT audit.append(...): the database
+ * locks the chain head, links the rows into the hash chain and inserts them
+ * in that one statement, which is its own transaction, so one round trip
+ * and one commit (one WAL flush) serve the whole batch; every waiter of the
+ * batch is then woken with the outcome. Rows queued while a batch commits
+ * form the next batch.
  *
  * Locking: one mutex guards the queue, the in-flight slots and the stats;
  * the writer never holds it while talking to the database. A waiter that
@@ -18,15 +19,16 @@
  * waiters' stacks). */
 #include "sesshu/audit.h"
 
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "sesshu/audit_batch.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
@@ -41,25 +43,18 @@
 #define AUD_ENV_TIMEOUT    "SESSHU_AUDIT_TIMEOUT_MS"
 #define AUD_STMT           "ss_audit_insert"
 
-static const char aud_insert_sql[] =
-    "INSERT INTO audit.access_log (request_id, service, actor_kind, actor_id, actor_login, "
-    "org_id, org_type, muni_code, role, method, route, path, res_type, res_id, person_id, "
-    "subject_org_id, subject_muni, status, client_ip, duration_us) "
-    "SELECT x.request_id, x.service, x.actor_kind, x.actor_id, x.actor_login, x.org_id, "
-    "x.org_type, x.muni_code, x.role, x.method, x.route, x.path, x.res_type, x.res_id, "
-    "x.person_id, x.subject_org_id, x.subject_muni, x.status, x.client_ip, x.duration_us "
-    "FROM json_to_recordset($1::json) AS x(request_id text, service text, actor_kind text, "
-    "actor_id text, actor_login text, org_id text, org_type text, muni_code text, role text, "
-    "method text, route text, path text, res_type text, res_id text, person_id text, "
-    "subject_org_id text, subject_muni text, status integer, client_ip text, "
-    "duration_us bigint)";
+/* A cleaned copy of a row: r's strings point into own[] (NULL stays NULL,
+ * except that required columns get ""). */
+typedef struct aud_row {
+    ss_audit_row r; /* first: &row->r is the row */
+    char *own[18];
+} aud_row;
 
 enum aud_state { AUD_QUEUED = 1, AUD_INFLIGHT, AUD_DONE };
 
 typedef struct aud_node {
     struct aud_node *next;
-    char *json; /* the row as a JSON object; owned by the queue, then by the writer */
-    size_t len;
+    aud_row *row;      /* owned by the queue, then by the writer */
     int state;         /* enum aud_state */
     int slot;          /* index in inflight[] while AUD_INFLIGHT */
     int result;        /* 0 or SS_ERR_* once AUD_DONE */
@@ -160,64 +155,62 @@ static char *clean_text(const char *s, size_t max)
     return out;
 }
 
-/* Set obj[key] to the cleaned text, or to null when val is NULL (and the
- * column allows it; required columns get ""). 0 or SS_ERR_NOMEM. */
-static int put_text(json_t *obj, const char *key, const char *val, size_t max, bool required)
+static void row_free(aud_row *a)
 {
-    char *c = NULL;
-    json_t *v;
-
-    if (val == NULL)
-        v = required ? json_string("") : json_null();
-    else if ((c = clean_text(val, max)) == NULL)
-        return SS_ERR_NOMEM;
-    else
-        v = json_string_nocheck(c);
-    free(c);
-    return json_object_set_new(obj, key, v) == 0 ? 0 : SS_ERR_NOMEM;
+    if (a == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(a->own) / sizeof(a->own[0]); i++)
+        free(a->own[i]);
+    free(a);
 }
 
-/* The row as compact JSON text (malloc'd) in *out. */
-static int row_json(const ss_audit_row *row, char **out, size_t *len)
-{
-    const struct {
-        const char *key, *val;
-        size_t max;
-        bool req;
-    } f[] = {
-        {"request_id", row->request_id, AUD_FIELD_MAX, true},
-        {"service", row->service, AUD_FIELD_MAX, true},
-        {"actor_kind", row->actor_kind, AUD_FIELD_MAX, true},
-        {"actor_id", row->actor_id, AUD_FIELD_MAX, false},
-        {"actor_login", row->actor_login, AUD_FIELD_MAX, false},
-        {"org_id", row->org_id, AUD_FIELD_MAX, false},
-        {"org_type", row->org_type, AUD_FIELD_MAX, false},
-        {"muni_code", row->muni_code, AUD_FIELD_MAX, false},
-        {"role", row->role, AUD_FIELD_MAX, false},
-        {"method", row->method, AUD_FIELD_MAX, true},
-        {"route", row->route, AUD_FIELD_MAX, false},
-        {"path", row->path, AUD_PATH_MAX, false},
-        {"res_type", row->res_type, AUD_FIELD_MAX, false},
-        {"res_id", row->res_id, AUD_FIELD_MAX, false},
-        {"person_id", row->person_id, AUD_FIELD_MAX, false},
-        {"subject_org_id", row->subject_org_id, AUD_FIELD_MAX, false},
-        {"subject_muni", row->subject_muni, AUD_FIELD_MAX, false},
-        {"client_ip", row->client_ip, AUD_FIELD_MAX, false},
-    };
-    json_t *obj = json_object();
-    int rc = obj != NULL ? 0 : SS_ERR_NOMEM;
+/* The text columns: where in ss_audit_row, bytes kept, required (NULL
+ * becomes ""). */
+static const struct {
+    size_t off, max;
+    bool req;
+} aud_fields[18] = {
+    {offsetof(ss_audit_row, request_id), AUD_FIELD_MAX, true},
+    {offsetof(ss_audit_row, service), AUD_FIELD_MAX, true},
+    {offsetof(ss_audit_row, actor_kind), AUD_FIELD_MAX, true},
+    {offsetof(ss_audit_row, actor_id), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, actor_login), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, org_id), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, org_type), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, muni_code), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, role), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, method), AUD_FIELD_MAX, true},
+    {offsetof(ss_audit_row, route), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, path), AUD_PATH_MAX, false},
+    {offsetof(ss_audit_row, res_type), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, res_id), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, person_id), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, subject_org_id), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, subject_muni), AUD_FIELD_MAX, false},
+    {offsetof(ss_audit_row, client_ip), AUD_FIELD_MAX, false},
+};
 
-    for (size_t i = 0; rc == 0 && i < sizeof(f) / sizeof(f[0]); i++)
-        rc = put_text(obj, f[i].key, f[i].val, f[i].max, f[i].req);
-    if (rc == 0 && (json_object_set_new(obj, "status", json_integer(row->status)) != 0 ||
-                    json_object_set_new(obj, "duration_us", json_integer(row->duration_us)) != 0))
-        rc = SS_ERR_NOMEM;
-    if (rc == 0 && (*out = json_dumps(obj, JSON_COMPACT)) == NULL)
-        rc = SS_ERR_NOMEM;
-    if (rc == 0)
-        *len = strlen(*out);
-    json_decref(obj);
-    return rc;
+/* The row cleaned (valid UTF-8, capped), malloc'd; NULL on NOMEM. */
+static aud_row *row_dup(const ss_audit_row *row)
+{
+    aud_row *a = calloc(1, sizeof(*a));
+
+    if (a == NULL)
+        return NULL;
+    a->r = *row;
+    for (size_t i = 0; i < sizeof(aud_fields) / sizeof(aud_fields[0]); i++) {
+        const char *v = *(const char *const *)((const char *)row + aud_fields[i].off);
+        const char **dst = (const char **)((char *)&a->r + aud_fields[i].off);
+
+        if (v == NULL && aud_fields[i].req)
+            v = "";
+        if (v != NULL && (a->own[i] = clean_text(v, aud_fields[i].max)) == NULL) {
+            row_free(a);
+            return NULL;
+        }
+        *dst = a->own[i];
+    }
+    return a;
 }
 
 /* ---- the database side (writer thread only) --------------------------- */
@@ -288,7 +281,7 @@ prepare:
     if (wc.stale_stmt)
         PQclear(PQexec(wc.conn, "DEALLOCATE " AUD_STMT));
     wc.stale_stmt = false;
-    r = PQprepare(wc.conn, AUD_STMT, aud_insert_sql, 1, NULL);
+    r = PQprepare(wc.conn, AUD_STMT, ss_audit_batch_sql, 0, NULL);
     ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok) {
@@ -299,73 +292,93 @@ prepare:
     return 0;
 }
 
-/* Run the insert for one JSON array text, once. */
-static int insert_once(const char *conninfo, long timeout_ms, const char *json, bool *lost)
+/* Run audit.append for rows[0..n-1]: one statement, its own transaction.
+ * On failure *state is the SQLSTATE, or "" when there is none. */
+static int append_rows(aud_row *const *rows, int n, char state[6])
 {
-    const char *params[1] = {json};
-    PGresult *r = NULL;
-    const char *state;
+    const ss_audit_row *view[AUD_BATCH_MAX];
+    ss_audit_batch b = {0};
+    PGresult *r;
+    const char *st;
+    int ok;
+
+    state[0] = '\0';
+    for (int i = 0; i < n; i++)
+        view[i] = &rows[i]->r;
+    if (ss_audit_batch_build(&b, view, n) != 0)
+        return SS_ERR_NOMEM;
+    r = PQexecPrepared(wc.conn, AUD_STMT, SS_AUDIT_BATCH_NPARAMS, (const char *const *)b.param,
+                       NULL, NULL, 0);
+    ss_audit_batch_free(&b);
+    ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok && (st = PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL)
+        snprintf(state, 6, "%s", st);
+    PQclear(r);
+    return ok ? 0 : SS_ERR_UNAVAILABLE;
+}
+
+/* Write rows[0..n-1] in one statement, once. */
+static int insert_once(const char *conninfo, long timeout_ms, aud_row *const *rows, int n,
+                       bool *lost)
+{
+    char state[6];
     int rc;
 
     *lost = false;
     if ((rc = conn_ready(conninfo, timeout_ms)) != 0)
         return rc;
-    r = PQexecPrepared(wc.conn, AUD_STMT, 1, params, NULL, NULL, 0);
-    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-        PQclear(r);
+    if ((rc = append_rows(rows, n, state)) == 0) {
         if (wc.down)
             SS_WARN("access-log writer: writing again");
         wc.down = false;
         wc.backoff_ms = 0;
         return 0;
     }
-    state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    rc = state != NULL && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
-             ? SS_ERR_VALIDATION
-             : SS_ERR_UNAVAILABLE;
-    if (PQstatus(wc.conn) != CONNECTION_OK || state == NULL || strncmp(state, "08", 2) == 0) {
+    if (rc == SS_ERR_NOMEM)
+        return SS_ERR_UNAVAILABLE;
+    rc = strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ? SS_ERR_VALIDATION
+                                                                      : SS_ERR_UNAVAILABLE;
+    if (PQstatus(wc.conn) != CONNECTION_OK || state[0] == '\0' || strncmp(state, "08", 2) == 0) {
         *lost = true;
         conn_failed("connection lost");
     } else if (rc == SS_ERR_UNAVAILABLE) {
         conn_failed("insert failed"); /* e.g. table replaced: prepare again */
         wc.stale_stmt = true;
     }
-    PQclear(r);
     return rc;
 }
 
-/* Run the insert for one JSON array text. Returns 0, SS_ERR_VALIDATION for
- * a data error (SQLSTATE class 22/23: some row is at fault, the others may
- * be fine), or SS_ERR_UNAVAILABLE. A connection that was healthy and turns
- * out dead (database restarted, idle connection cut) is reconnected and the
- * batch tried again at once, so a restart costs no request its answer. */
-static int insert_json(const char *conninfo, long timeout_ms, const char *json)
+/* Write rows[0..n-1]. Returns 0, SS_ERR_VALIDATION for a data error
+ * (SQLSTATE class 22/23: some row is at fault, the others may be fine), or
+ * SS_ERR_UNAVAILABLE. A connection that was healthy and turns out dead
+ * (database restarted, idle connection cut) is reconnected and the batch
+ * tried again at once, so a restart costs no request its answer. */
+static int insert_rows(const char *conninfo, long timeout_ms, aud_row *const *rows, int n)
 {
     bool was_up = !wc.down && wc.conn != NULL;
     bool lost = false;
-    int rc = insert_once(conninfo, timeout_ms, json, &lost);
+    int rc = insert_once(conninfo, timeout_ms, rows, n, &lost);
 
     if (rc != 0 && lost && was_up) {
         wc.retry_at = 0;
-        rc = insert_once(conninfo, timeout_ms, json, &lost);
+        rc = insert_once(conninfo, timeout_ms, rows, n, &lost);
     }
     return rc;
 }
 
 /* ---- the writer thread --------------------------------------------------- */
 
-/* The batch being written: row texts moved out of the nodes when claimed,
- * so the writer needs no node (whose waiter may have gone) to write them. */
+/* The batch being written: rows moved out of the nodes when claimed, so
+ * the writer needs no node (whose waiter may have gone) to write them. */
 static struct {
-    char *text[AUD_BATCH_MAX];
-    size_t len[AUD_BATCH_MAX];
+    aud_row *row[AUD_BATCH_MAX];
     int rc[AUD_BATCH_MAX];
     int n;
     int batch_rc; /* outcome of the one statement for the whole batch */
 } wb;
 
 /* Move up to AUD_BATCH_MAX queued nodes into the in-flight slots and their
- * row texts into wb. Mutex held. */
+ * rows into wb. Mutex held. */
 static void claim_batch(void)
 {
     aud.ninflight = 0;
@@ -379,44 +392,11 @@ static void claim_batch(void)
         n->slot = aud.ninflight;
         aud.inflight[aud.ninflight++] = n;
         aud.pending--;
-        wb.text[wb.n] = n->json;
-        wb.len[wb.n++] = n->len;
-        n->json = NULL;
+        wb.row[wb.n++] = n->row;
+        n->row = NULL;
     }
     if (aud.head == NULL)
         aud.tail = NULL;
-}
-
-/* "[a,b,...]" from rows first..first+count-1 of wb; malloc'd or NULL. */
-static char *batch_json(int first, int count)
-{
-    size_t total = 3;
-    char *buf, *p;
-
-    for (int i = first; i < first + count; i++)
-        total += wb.len[i] + 1;
-    if ((buf = malloc(total)) == NULL)
-        return NULL;
-    p = buf;
-    *p++ = '[';
-    for (int i = first; i < first + count; i++) {
-        if (i > first)
-            *p++ = ',';
-        memcpy(p, wb.text[i], wb.len[i]);
-        p += wb.len[i];
-    }
-    *p++ = ']';
-    *p = '\0';
-    return buf;
-}
-
-static int insert_rows(const char *conninfo, long timeout_ms, int first, int count)
-{
-    char *json = batch_json(first, count);
-    int rc = json != NULL ? insert_json(conninfo, timeout_ms, json) : SS_ERR_NOMEM;
-
-    free(json);
-    return rc;
 }
 
 /* Write wb: one statement for the whole batch. A data error means some row
@@ -424,17 +404,17 @@ static int insert_rows(const char *conninfo, long timeout_ms, int first, int cou
  * does not fail its neighbours. Fills wb.rc[]. Without the mutex. */
 static void write_batch(const char *conninfo, long timeout_ms)
 {
-    int rc = insert_rows(conninfo, timeout_ms, 0, wb.n);
+    int rc = insert_rows(conninfo, timeout_ms, wb.row, wb.n);
 
     wb.batch_rc = rc;
     for (int i = 0; i < wb.n; i++)
         wb.rc[i] = rc;
     if (rc == SS_ERR_VALIDATION && wb.n > 1)
         for (int i = 0; i < wb.n; i++)
-            wb.rc[i] = insert_rows(conninfo, timeout_ms, i, 1);
+            wb.rc[i] = insert_rows(conninfo, timeout_ms, &wb.row[i], 1);
     for (int i = 0; i < wb.n; i++) {
-        free(wb.text[i]);
-        wb.text[i] = NULL;
+        row_free(wb.row[i]);
+        wb.row[i] = NULL;
     }
 }
 
@@ -468,8 +448,8 @@ static void fail_pending(void)
         aud_node *n = aud.head;
 
         aud.head = n->next;
-        free(n->json);
-        n->json = NULL;
+        row_free(n->row);
+        n->row = NULL;
         n->result = SS_ERR_UNAVAILABLE;
         n->state = AUD_DONE;
         pthread_cond_signal(&n->cv);
@@ -592,8 +572,8 @@ static void abandon(aud_node *n)
                 aud.tail = prev;
             aud.pending--;
         }
-        free(n->json);
-        n->json = NULL;
+        row_free(n->row);
+        n->row = NULL;
     } else if (n->state == AUD_INFLIGHT) {
         /* The writer owns the text now; the row may still be committed. */
         aud.inflight[n->slot] = NULL;
@@ -609,13 +589,13 @@ int ss_audit_write(const ss_audit_row *row)
 
     if (row == NULL)
         return SS_ERR_INTERNAL;
-    if (row_json(row, &node.json, &node.len) != 0)
+    if ((node.row = row_dup(row)) == NULL)
         return SS_ERR_UNAVAILABLE; /* out of memory: the row cannot be written either */
     pthread_mutex_lock(&aud.mu);
     if (!aud.running || aud.pending >= AUD_QUEUE_MAX) {
         aud.stats.failures++;
         pthread_mutex_unlock(&aud.mu);
-        free(node.json);
+        row_free(node.row);
         return SS_ERR_UNAVAILABLE;
     }
     ss_deadline(&deadline, CLOCK_MONOTONIC, aud.timeout_ms);

@@ -2,12 +2,13 @@
  *
  * Every request writes one row to audit.access_log (schema owned by the
  * audit service; every service role is a member of sesshu_audit_writer,
- * which may only INSERT). A writer thread with its own connection takes
+ * which may only INSERT and call audit.append). A writer thread with its own connection takes
  * every row queued so far, inserts them in one transaction, commits once
  * and wakes each waiting request: each request still waits for its own
- * row's commit, but N requests share one WAL flush. The hash chain is
- * computed by the database (trigger audit.chain()), so rows from every
- * service form one chain. */
+ * row's commit, but N requests share one WAL flush. The database links
+ * each batch into the hash chain under its chain-head lock, in the one
+ * statement (audit.append, audit_batch.h), so rows from every service form
+ * one chain. */
 #ifndef SESSHU_AUDIT_H
 #define SESSHU_AUDIT_H
 
