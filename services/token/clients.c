@@ -191,7 +191,7 @@ out:
     return rc;
 }
 
-int tok_h_client_list(ss_req *r)
+int tok_own_list(ss_req *r, const char *sql)
 {
     const char *params[] = {r->who.org_id};
     PGresult *res = NULL;
@@ -199,11 +199,7 @@ int tok_h_client_list(ss_req *r)
     int rc;
 
     tok_usage_flush(); /* the counts shown include this process's last second */
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " CLIENT_JSON " FROM token.clients c WHERE c.org_id = $1::uuid "
-                     "ORDER BY c.created_at, c.id LIMIT 1000",
-                     1, params, &res);
-    if (rc != 0)
+    if ((rc = ss_db_query(ss_server_db(), sql, 1, params, &res)) != 0)
         return rc;
     items = json_array();
     for (int i = 0; items != NULL && i < PQntuples(res); i++)
@@ -212,9 +208,7 @@ int tok_h_client_list(ss_req *r)
     return ss_reply_json_new(r, 200, items ? json_pack("{s:o}", "items", items) : NULL);
 }
 
-/* The client :id of the caller's organisation, locked in c's transaction:
- * column 0 its JSON, column 1 its generation. 404 otherwise. */
-static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
+int tok_own_load(ss_req *r, ss_dbc *c, const char *sql, PGresult **res)
 {
     const char *id = ss_req_param(r, "id");
     const char *params[] = {id, r->who.org_id};
@@ -224,10 +218,7 @@ static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
     if (!ss_uuid_ok(id))
         return SS_ERR_NOT_FOUND;
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
-    rc = ss_db_exec(c,
-                    "SELECT " CLIENT_JSON ", c.gen FROM token.clients c WHERE c.id = $1::uuid "
-                    "AND c.org_id = $2::uuid FOR UPDATE",
-                    2, params, res);
+    rc = ss_db_exec(c, sql, 2, params, res);
     if (rc == 0 && PQntuples(*res) != 1) {
         PQclear(*res);
         *res = NULL;
@@ -236,7 +227,8 @@ static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
     return rc;
 }
 
-int tok_h_client_get(ss_req *r)
+int tok_own_get(ss_req *r, const char *sql,
+                int (*reply)(ss_req *, int, const PGresult *, const char *))
 {
     ss_dbc *c = NULL;
     PGresult *res = NULL;
@@ -245,12 +237,34 @@ int tok_h_client_get(ss_req *r)
     tok_usage_flush();
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
-    rc = load_own(r, c, &res);
+    rc = tok_own_load(r, c, sql, &res);
     ss_db_release(c);
     if (rc == 0)
-        rc = reply_client(r, 200, res, NULL);
+        rc = reply(r, 200, res, NULL);
     PQclear(res);
     return rc;
+}
+
+int tok_h_client_list(ss_req *r)
+{
+    return tok_own_list(r, "SELECT " CLIENT_JSON " FROM token.clients c WHERE c.org_id = $1::uuid "
+                           "ORDER BY c.created_at, c.id LIMIT 1000");
+}
+
+/* The client :id of the caller's organisation, locked in c's transaction:
+ * column 0 its JSON, column 1 its generation. 404 otherwise. */
+#define CLIENT_LOAD_SQL                                                                        \
+    "SELECT " CLIENT_JSON ", c.gen FROM token.clients c WHERE c.id = $1::uuid AND c.org_id = " \
+    "$2::uuid FOR UPDATE"
+
+static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
+{
+    return tok_own_load(r, c, CLIENT_LOAD_SQL, res);
+}
+
+int tok_h_client_get(ss_req *r)
+{
+    return tok_own_get(r, CLIENT_LOAD_SQL, reply_client);
 }
 
 int tok_h_client_delete(ss_req *r)

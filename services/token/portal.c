@@ -131,64 +131,24 @@ out:
 
 int tok_h_portal_list(ss_req *r)
 {
-    const char *params[] = {r->who.org_id};
-    PGresult *res = NULL;
-    json_t *items;
-    int rc;
-
-    tok_usage_flush();
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " PORTAL_JSON " FROM token.clients c WHERE c.org_id = $1::uuid AND "
-                     "c.kind = 'portal' ORDER BY c.created_at, c.id LIMIT 1000",
-                     1, params, &res);
-    if (rc != 0)
-        return rc;
-    items = json_array();
-    for (int i = 0; items != NULL && i < PQntuples(res); i++)
-        json_array_append_new(items, json_loads(PQgetvalue(res, i, 0), 0, NULL));
-    PQclear(res);
-    return ss_reply_json_new(r, 200, items ? json_pack("{s:o}", "items", items) : NULL);
+    return tok_own_list(r, "SELECT " PORTAL_JSON " FROM token.clients c WHERE c.org_id = $1::uuid "
+                           "AND c.kind = 'portal' ORDER BY c.created_at, c.id LIMIT 1000");
 }
 
 /* The portal client :id of the caller's organisation, locked in c's
  * transaction: column 0 its JSON, column 1 its generation. 404 otherwise. */
+#define PORTAL_LOAD_SQL                                                                        \
+    "SELECT " PORTAL_JSON ", c.gen FROM token.clients c WHERE c.id = $1::uuid AND c.org_id = " \
+    "$2::uuid AND c.kind = 'portal' FOR UPDATE"
+
 static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
 {
-    const char *id = ss_req_param(r, "id");
-    const char *params[] = {id, r->who.org_id};
-    int rc;
-
-    *res = NULL;
-    if (!ss_uuid_ok(id))
-        return SS_ERR_NOT_FOUND;
-    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
-    rc = ss_db_exec(c,
-                    "SELECT " PORTAL_JSON ", c.gen FROM token.clients c WHERE c.id = $1::uuid "
-                    "AND c.org_id = $2::uuid AND c.kind = 'portal' FOR UPDATE",
-                    2, params, res);
-    if (rc == 0 && PQntuples(*res) != 1) {
-        PQclear(*res);
-        *res = NULL;
-        rc = SS_ERR_NOT_FOUND;
-    }
-    return rc;
+    return tok_own_load(r, c, PORTAL_LOAD_SQL, res);
 }
 
 int tok_h_portal_get(ss_req *r)
 {
-    ss_dbc *c = NULL;
-    PGresult *res = NULL;
-    int rc;
-
-    tok_usage_flush();
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        return rc;
-    rc = load_own(r, c, &res);
-    ss_db_release(c);
-    if (rc == 0)
-        rc = reply_portal(r, 200, res, NULL);
-    PQclear(res);
-    return rc;
+    return tok_own_get(r, PORTAL_LOAD_SQL, reply_portal);
 }
 
 /* After the revocation row (tok_revoke_gen, which every service polls) has

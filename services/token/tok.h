@@ -101,6 +101,14 @@ int tok_revoke_gen(ss_dbc *c, const char *gen);
 
 /* ---- handlers ---------------------------------------------------------- */
 int tok_h_client_create(ss_req *r);
+/* Shared by API and portal clients (clients.c): the caller's organisation's clients listed by
+ * `sql` ($1 = organisation; column 0 each client's JSON); the client :id loaded and locked in c's
+ * transaction by `sql` ($1 = id, $2 = organisation; *res freed by the caller with PQclear), 404
+ * for anything not the caller's; and a GET answering it through `reply`. */
+int tok_own_list(ss_req *r, const char *sql);
+int tok_own_load(ss_req *r, ss_dbc *c, const char *sql, PGresult **res);
+int tok_own_get(ss_req *r, const char *sql,
+                int (*reply)(ss_req *, int, const PGresult *, const char *));
 int tok_h_client_list(ss_req *r);
 int tok_h_client_get(ss_req *r);
 int tok_h_client_patch(ss_req *r);
