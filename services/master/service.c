@@ -159,36 +159,18 @@ int mst_etag(ss_req *r, const mst_master *m, const char *as_of)
     return 0;
 }
 
-/* Short printable ASCII: safe to echo as a field name in `errors`. */
-static bool echo_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > 64)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p >= 0x7F)
-            return false;
-    return true;
-}
-
 int mst_check_params(ss_req *r, const mst_master *m, const char *const *allowed, bool allow_cols)
 {
-    const char **keys = u_map_enum_keys(r->u->map_url);
+    /* The path's :master and :key, the route's own, and the master's columns as filters. */
+    const char *names[MST_MAX_COLS + 40];
+    size_t n = 0;
 
-    for (int i = 0; keys != NULL && keys[i] != NULL; i++) {
-        const char *v = u_map_get(r->u->map_url, keys[i]);
-        bool known = strcmp(keys[i], "master") == 0 || strcmp(keys[i], "key") == 0;
-
-        for (int k = 0; allowed[k] != NULL && !known; k++)
-            known = strcmp(keys[i], allowed[k]) == 0;
-        for (int k = 0; allow_cols && m != NULL && k < m->ncols && !known; k++)
-            known = strcmp(keys[i], m->cols[k].name) == 0;
-        if (!known)
-            ss_req_field_error(r, echo_ok(keys[i]) ? keys[i] : "(query)",
-                               "is not a known query parameter");
-        else if (v == NULL || v[0] == '\0')
-            ss_req_field_error(r, keys[i], "must not be empty");
-    }
-    return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
+    names[n++] = "master";
+    names[n++] = "key";
+    for (int k = 0; allowed[k] != NULL && n < 38; k++)
+        names[n++] = allowed[k];
+    for (int k = 0; allow_cols && m != NULL && k < m->ncols; k++)
+        names[n++] = m->cols[k].name;
+    names[n] = NULL;
+    return ss_query_check(r, names);
 }

@@ -215,7 +215,7 @@ static int ntc_exec(ss_req *r, const char *sql, int n, const char *const *params
 /* Reply with column 0 (a notice) of a one-row result, or 404. */
 static int reply_one(ss_req *r, PGresult *res, int status)
 {
-    json_t *n = PQntuples(res) == 1 ? ntc_json_col(res, 0, 0) : NULL;
+    json_t *n = PQntuples(res) == 1 ? ss_json_col(res, 0, 0) : NULL;
 
     if (PQntuples(res) != 1)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");
@@ -393,8 +393,8 @@ int ntc_h_authored(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = ntc_require_author(r)) != 0 || (rc = ntc_check_params(r, list_params)) != 0 ||
-        (rc = ntc_page(r, &limit, 2, keys)) != 0)
+    if ((rc = ntc_require_author(r)) != 0 || (rc = ss_query_check(r, list_params)) != 0 ||
+        (rc = ss_page_keys(r, &limit, 2, keys)) != 0)
         return rc;
     if (keys[1][0] != '\0' && !ss_uuid_ok(keys[1]))
         return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
@@ -409,7 +409,7 @@ int ntc_h_authored(ss_req *r)
                      4, params, &res);
     if (rc != 0)
         return rc;
-    rc = ntc_list_reply(r, res, limit, 2);
+    rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);
     return rc;
 }
@@ -422,7 +422,7 @@ int ntc_h_history(ss_req *r)
     int rc;
 
     if ((rc = ntc_require_author(r)) != 0 ||
-        (rc = ntc_check_params(r, (const char *[]){"id", NULL})) != 0)
+        (rc = ss_query_check(r, (const char *[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");
@@ -449,7 +449,7 @@ int ntc_h_history(ss_req *r)
         goto out;
     }
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(items, ntc_json_col(res, i, 0));
+        json_array_append_new(items, ss_json_col(res, i, 0));
     rc = ss_reply_json_new(r, 200, json_pack("{s:s,s:o}", "notice_id", id, "items", items));
 out:
     PQclear(res);

@@ -30,17 +30,4 @@ int ntc_require_author(ss_req *r);
 /* Guard for reader handlers: a user session (read marks are per user). */
 int ntc_require_user(ss_req *r);
 
-/* Record a field error for every query parameter not in `allowed` (NULL-terminated)
- * and for every empty one. ulfius puts URL :params in the same map: list them too. 0 or
- * SS_ERR_VALIDATION. */
-int ntc_check_params(ss_req *r, const char *const *allowed);
-/* ?limit= and ?cursor=: the cursor must be an array of `nkeys` strings, copied
- * into keys[i] (room for 64 bytes each). 0 or SS_ERR_VALIDATION. */
-int ntc_page(ss_req *r, int *limit, int nkeys, char keys[][64]);
-/* A JSON text column parsed (new reference), NULL for SQL NULL. */
-json_t *ntc_json_col(const PGresult *res, int row, int col);
-/* {"items": [column 0 of each row up to limit], "next_cursor": from columns
- * 1..nkeys of the last row when there are more than limit rows, else null}. */
-int ntc_list_reply(ss_req *r, const PGresult *res, int limit, int nkeys);
-
 #endif

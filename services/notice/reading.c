@@ -49,8 +49,8 @@ int ntc_h_list(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = ntc_require_user(r)) != 0 || (rc = ntc_check_params(r, list_params)) != 0 ||
-        (rc = ntc_page(r, &limit, 3, keys)) != 0)
+    if ((rc = ntc_require_user(r)) != 0 || (rc = ss_query_check(r, list_params)) != 0 ||
+        (rc = ss_page_keys(r, &limit, 3, keys)) != 0)
         return rc;
     if (keys[0][0] != '\0' &&
         ((strcmp(keys[0], "0") != 0 && strcmp(keys[0], "1") != 0) || !ss_uuid_ok(keys[2])))
@@ -73,7 +73,7 @@ int ntc_h_list(ss_req *r)
         9, params, &res);
     if (rc != 0)
         return rc;
-    rc = ntc_list_reply(r, res, limit, 3);
+    rc = ss_reply_page(r, res, limit, 3);
     PQclear(res);
     return rc;
 }
@@ -84,7 +84,7 @@ int ntc_h_unread_count(ss_req *r)
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = ntc_require_user(r)) != 0 || (rc = ntc_check_params(r, (const char *[]){NULL})) != 0)
+    if ((rc = ntc_require_user(r)) != 0 || (rc = ss_query_check(r, (const char *[]){NULL})) != 0)
         return rc;
     who_params(r, params);
     rc = ss_db_query(ss_server_db(),
