@@ -71,7 +71,8 @@ SESSHU_DEMO_BASE_URL=http://127.0.0.1:$SS_GW_PORT SESSHU_DEMO_VAR=$SS_VAR \
     printf '  %-22s %s\n' "environment" "$SS_ENV_FILE"
     echo
     echo "  log in as chuokai-admin (国保中央会) with password: $(cat "$SS_SECRETS/admin-password")"
-    echo "  demo organisations' admins and their password: $SS_SECRETS/demo-users.txt"
+    echo "  demo users (every organisation's admin, staff; password in $SS_SECRETS/demo-password),"
+    echo "  and 渋谷区's demo residents: $SS_SECRETS/demo-users.txt"
     echo
     echo "  curl -s http://localhost:$SS_GW_PORT/api/v1/auth/login -H 'Content-Type: application/json' \\"
     echo "       -d '{\"user_id\":\"chuokai-admin\",\"password\":\"'\"\$(cat $SS_SECRETS/admin-password)\"'\"}' | jq ."

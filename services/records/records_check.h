@@ -92,7 +92,7 @@
     "  UNION ALL SELECT ln, 'vaccinated_on', 'is before the birth date (' || birth_date || ')' " \
     "    FROM b WHERE p_ok AND d < birth_date " \
     "  UNION ALL SELECT ln, 'vaccine_code', 'is not a product of the vaccine master on the " \
-    "    vaccination date' FROM b WHERE NOT v_ok " \
+    "vaccination date' FROM b WHERE NOT v_ok " \
     "  UNION ALL SELECT ln, 'disease_codes', 'names a disease the product does not prevent' " \
     "    FROM b WHERE v_ok AND NOT dis_ok " \
     "  UNION ALL SELECT ln, 'lot_no', 'is not a lot of this product in the lot master' " \
@@ -102,21 +102,21 @@
     "  UNION ALL SELECT ln, 'lot_no', 'is required' FROM b WHERE lot_no IS NULL " \
     "    AND source <> 'foreign' " \
     "  UNION ALL SELECT ln, 'institution_code', 'is not a medical institution of the master on " \
-    "    the vaccination date' FROM b WHERE institution_code IS NOT NULL AND NOT ins_ok " \
+    "the vaccination date' FROM b WHERE institution_code IS NOT NULL AND NOT ins_ok " \
     "  UNION ALL SELECT ln, 'dose_number', format('dose %s of %s is not recorded', " \
     "    dose_number - 1, disease) FROM seqc WHERE dose_number > 1 AND prev_d IS NULL " \
     "  UNION ALL SELECT ln, 'vaccinated_on', format('is not after dose %s of %s (%s)', " \
     "    dose_number - 1, disease, prev_d) FROM seqc WHERE prev_d >= d " \
     "  UNION ALL SELECT ln, 'dose_number', format('a later dose of %s is recorded on or before " \
-    "    this date', disease) FROM seqc WHERE later_earlier " \
+    "this date', disease) FROM seqc WHERE later_earlier " \
     "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than the minimum interval %s " \
-    "    after dose %s of %s (%s)', min_interval, dose_number - 1, disease, prev_d) " \
+    "after dose %s of %s (%s)', min_interval, dose_number - 1, disease, prev_d) " \
     "    FROM seqc WHERE prev_d < d AND d < prev_d + min_interval " \
     "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than %s after the first dose of " \
-    "    %s (%s)', min_interval_from_first, disease, first_d) FROM seqc " \
+    "%s (%s)', min_interval_from_first, disease, first_d) FROM seqc " \
     "    WHERE d < first_d + min_interval_from_first " \
     "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than 27 days from another injected " \
-    "    live vaccine (%s)', d) FROM live), " \
+    "live vaccine (%s)', d) FROM live), " \
     "ea AS (SELECT ln, jsonb_agg(DISTINCT jsonb_build_object('field', f, 'reason', r)) AS errors " \
     "  FROM errs GROUP BY ln), " \
     "da AS (SELECT ln, bool_or(dup) AS dup FROM seqc GROUP BY ln), " \

@@ -149,6 +149,7 @@ test('records: DOMAIN.md 6.2 error classes are each refused', async () => {
     const r = await call('createImmunization', { token: A.session.access, json: doseBody(p.id, extra) });
     assert.equal(r.status, 422, `${name}: ${r.status} ${r.text}`);
     assert.ok(fields(r).includes(field), `${name}: ${field} not named:\n${reasons(r)}`);
+    for (const e of r.body.errors) assert.doesNotMatch(e.reason, /\s{2,}/, `${name}: reason with a run of spaces: ${e.reason}`);
   }
   const dup = await call('createImmunization', { token: A.session.access, json: doseBody(p.id) });
   expectProblem(dup, 409, 'conflict');
