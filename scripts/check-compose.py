@@ -4,7 +4,10 @@
 Used by scripts/test.sh when `docker compose config -q` cannot run (no compose plugin). Parses
 the compose file with python3-yaml and checks that it describes the same stack as the scripts:
 the services and their ports, the SESSHU_* variables each service is given, the Dockerfile
-targets it builds, and the files it mounts. Prints one line per problem; exits 1 if any.
+targets it builds, and the files it mounts; that each service has the variables its own code
+reads (EXTRA_ENV), that every secret file named is one deploy/docker/init-secrets.sh makes, that
+deploy/docker/db-init.sh makes each service's database role, and that the gateway's upstream for
+each service is that service. Prints one line per problem; exits 1 if any.
 
 Usage: check-compose.py REPO_ROOT
 """
@@ -20,6 +23,15 @@ PORTS = {"account": 8101, "token": 8102, "records": 8103, "certificate": 8104, "
 COMMON_ENV = ["SESSHU_BIND", "SESSHU_DB_HOST", "SESSHU_DB_PORT", "SESSHU_DB_NAME",
               "SESSHU_JWT_PUBLIC_KEY_DIR", "SESSHU_JWT_ISSUER", "SESSHU_SMTP_URL",
               "SESSHU_MAIL_FROM"]
+# Variables a service's own code reads (a NAME given as NAME or NAME_FILE for secrets).
+EXTRA_ENV = {
+    "account": ["SESSHU_JWT_SIGNING_KEY_FILE", "SESSHU_ADMIN_PASSWORD", "SESSHU_NOTICE_URL",
+                "SESSHU_RESET_URL"],
+    "token": ["SESSHU_TOKEN_SIGNING_KEY_FILE", "SESSHU_RECORDS_URL"],  # token exchange
+    "audit": ["SESSHU_RECORDS_URL"],  # GET /access-logs/about-me
+    "records": ["SESSHU_RECORDS_MYNUMBER_KEY", "SESSHU_RECORDS_MYNUMBER_HMAC_KEY"],
+}
+SECRETS_DIR = "/run/sesshu/secrets/"
 
 
 def env_of(svc):
@@ -44,6 +56,42 @@ def published(svc):
         if len(parts) >= 2:
             out[int(parts[-2])] = int(parts[-1].split("/")[0])
     return out
+
+
+def check_wiring(repo, services):
+    """Per-service variables, secret files, database roles and gateway upstreams."""
+    errors = []
+    with open(os.path.join(repo, "deploy/docker/init-secrets.sh"), encoding="utf-8") as f:
+        init_secrets = f.read()
+    with open(os.path.join(repo, "deploy/docker/db-init.sh"), encoding="utf-8") as f:
+        roles = set(re.findall(r"\b([a-z]+):[a-z,]+", f.read()))
+    made = set(re.findall(r'secrets/([A-Za-z0-9._-]+)"', init_secrets))
+    loop = re.search(r"for svc in ([a-z ]+); do\s+once \"\$root/secrets/db-\$svc\.pw\"",
+                     init_secrets)
+    made |= {"db-%s.pw" % s for s in (loop.group(1).split() if loop else [])}
+    made |= {"%s.pem" % n for n in ("jwt-signing", "token-signing")}
+    gw = env_of(services.get("gateway", {}) or {})
+    for name, svc in services.items():
+        if name not in PORTS or not isinstance(svc, dict):
+            continue
+        env = env_of(svc)
+        for key in EXTRA_ENV.get(name, []):
+            if key not in env and key + "_FILE" not in env:
+                errors.append("%s: environment lacks %s (or %s_FILE)" % (name, key, key))
+        mdir = "/usr/share/sesshu/%s/migrations" % name
+        if env.get("SESSHU_MIGRATIONS_DIR") != mdir:
+            errors.append("%s: SESSHU_MIGRATIONS_DIR is not %s" % (name, mdir))
+        for key, val in env.items():
+            if val.startswith(SECRETS_DIR) and val[len(SECRETS_DIR):] not in made:
+                errors.append("%s: %s names %s, which init-secrets.sh does not make"
+                              % (name, key, val))
+        if name not in roles:
+            errors.append("%s: deploy/docker/db-init.sh makes no database role for it" % name)
+        upstream = gw.get("SESSHU_GW_%s_UPSTREAM" % name.upper())
+        if "gateway" in services and upstream != "%s:%d" % (name, PORTS[name]):
+            errors.append("gateway: SESSHU_GW_%s_UPSTREAM is %s, not %s:%d"
+                          % (name.upper(), upstream, name, PORTS[name]))
+    return errors
 
 
 def main():
@@ -107,6 +155,7 @@ def main():
             if ports and ports.get(PORTS[name]) != PORTS[name]:
                 errors.append("%s: port %d is not published as %d" % (name, PORTS[name], PORTS[name]))
 
+    errors += check_wiring(repo, services)
     if "account" in services and "audit" in services:
         deps = services["account"].get("depends_on") or {}
         cond = deps.get("audit", {}).get("condition") if isinstance(deps, dict) else None
