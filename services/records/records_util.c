@@ -163,6 +163,8 @@ static const struct {
     {"immunizations_same_day", "vaccinated_on",
      "this product is already recorded for the person on that day", SS_ERR_CONFLICT},
     {"guardians_pkey", "guardian_id", "is already a guardian of this person", SS_ERR_CONFLICT},
+    {"immunizations_questionnaire", "questionnaire_id",
+     "is not a screening questionnaire (予診票) of this person", SS_ERR_VALIDATION},
 };
 
 int rec_db_error(ss_req *r, ss_dbc *c, int rc)

@@ -296,6 +296,15 @@ test('the record link: only for ok with consent, only a record of the same perso
     return x;
   };
   const [k1, k2] = [await judged(), await judged()];
+  // questionnaire_id must name an answer of the same person: another person's or an unknown
+  // one is refused and writes nothing.
+  for (const q of [a.id, '6f1c1d1e-0000-4000-8000-00000000dead']) {
+    const bad = await call('createImmunization', {
+      token: instA.access,
+      json: { person_id: kid.id, vaccinated_on: addDays(today(), -2), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '右上腕', category: 'routine', questionnaire_id: q },
+    });
+    expectFieldErrors(bad, 'questionnaire_id');
+  }
   const reg2 = await call('createImmunization', {
     token: instA.access,
     json: { person_id: kid.id, vaccinated_on: addDays(today(), -1), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine', questionnaire_id: k2.id },
