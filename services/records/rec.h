@@ -74,15 +74,22 @@ bool rec_kana_ok(const char *s);      /* full-width katakana and spaces */
 const char *rec_muni(const ss_req *r);
 /* Who reads records: "muni", "inst", "kokuhoren", "mhlw", or NULL (records_read.c). */
 const char *rec_viewer(const ss_req *r);
-/* Who sees which record, as SQL over an immunizations alias (records_read.c explains). */
+/* Who sees which record, as SQL over an immunizations alias (records_read.c explains): one
+ * predicate per viewer kind, with its parameter (muni/org/pref) named by the caller, and the
+ * CASE over all four for statements that serve every viewer. */
+#define REC_VIS_MUNI(im, muni)                                                                   \
+    "EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = " im ".person_id AND (vp.muni_code " \
+    "= " muni " OR (" im ".muni_code = " muni " AND records.person_visible(vp, " muni "))))"
+#define REC_VIS_INST(im, org)                                                                   \
+    "(" im ".registered_org_id = " org "::uuid OR EXISTS (SELECT 1 FROM records.care_links cl " \
+    "WHERE cl.org_id = " org "::uuid AND cl.person_id = " im ".person_id AND cl.until > now()))"
+#define REC_VIS_KOKUHOREN(im, pref) \
+    "(" im ".claimable AND left(" im ".institution_code, 2) = " pref ")"
 /* Parameters: $1 viewer kind, $2 municipality, $3 organisation id, $4 prefecture. */
-#define REC_IMM_VISIBLE(im)                                                                      \
-    "CASE $1 WHEN 'muni' THEN EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = " im        \
-    ".person_id AND (vp.muni_code = $2 OR (" im ".muni_code = $2 AND "                           \
-    "records.person_visible(vp, $2)))) WHEN 'inst' THEN " im ".registered_org_id = $3::uuid OR " \
-    "EXISTS (SELECT 1 FROM records.care_links cl WHERE cl.org_id = $3::uuid AND cl.person_id = " \
-    "" im ".person_id AND cl.until > now()) WHEN 'kokuhoren' THEN " im ".claimable AND left(" im \
-    ".institution_code, 2) = $4 WHEN 'mhlw' THEN true ELSE false END"
+#define REC_IMM_VISIBLE(im)                                                                       \
+    "CASE $1 WHEN 'muni' THEN " REC_VIS_MUNI(im, "$2") " WHEN 'inst' THEN " REC_VIS_INST(         \
+        im, "$3") " WHEN 'kokuhoren' THEN " REC_VIS_KOKUHOREN(im, "$4") " WHEN 'mhlw' THEN true " \
+                                                                        "ELSE false END"
 
 /* The record as the viewer sees it: the ministry's view carries no person. */
 #define REC_IMM_VIEW(im)                                                                  \

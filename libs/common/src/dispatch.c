@@ -259,6 +259,8 @@ int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *us
     r.svc = ctx->svc;
     r.t_start_us = ss_now_us();
     take_request_id(&r);
+    if (r.route == NULL || !(r.route->flags & SS_ROUTE_NO_AUDIT))
+        ss_audit_expect();
     if (r.route == NULL)
         rc = ss_req_fail(&r, SS_ERR_NOT_FOUND, "no such resource");
     else if ((rc = check_query(&r)) == 0 && (rc = authenticate(&r)) == 0 &&

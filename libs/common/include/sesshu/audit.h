@@ -38,6 +38,11 @@ typedef struct ss_audit_row {
 /* Start the writer on its own connection (conninfo copied). */
 int ss_audit_start(const char *conninfo);
 void ss_audit_stop(void);
+/* Announce that this thread will write a row soon (the dispatcher calls it
+ * when a request starts): the writer may wait up to SESSHU_AUDIT_LINGER_US
+ * (default 200, 0 = never) for announced rows before it commits a batch.
+ * The next ss_audit_write on this thread takes the announcement back. */
+void ss_audit_expect(void);
 /* Queue the row and wait until it is committed (or failed). Strings are
  * copied before return. 0, or SS_ERR_UNAVAILABLE if the commit failed or
  * did not happen within SESSHU_AUDIT_TIMEOUT_MS (default 5000). */
