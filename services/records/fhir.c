@@ -129,7 +129,7 @@ int rec_h_fhir_patient(ss_req *r)
         PQclear(res);
         return rec_fhir_error(r, 404, "not-found", "Patient/{id} is not known");
     }
-    rc = rec_fhir_reply(r, 200, rec_json_col(res, 0, 0));
+    rc = rec_fhir_reply(r, 200, ss_json_col(res, 0, 0));
     PQclear(res);
     return rc;
 }

@@ -127,7 +127,7 @@ int rec_h_fhir_recommendations(ss_req *r)
     }
     if (PQntuples(res) > 0 && (recs = json_array()) != NULL)
         for (int i = 0; i < PQntuples(res); i++)
-            json_array_append_new(recs, rec_json_col(res, i, 0));
+            json_array_append_new(recs, ss_json_col(res, i, 0));
     PQclear(res);
     return rec_fhir_reply(r, 200, bundle(pid, recs));
 }

@@ -425,7 +425,7 @@ static json_t *bundle(ss_req *r, const PGresult *res, int limit, bool first_page
     json_t *entries = json_array(), *links = json_array(), *b;
 
     for (int i = 0; entries != NULL && i < n && i < limit; i++) {
-        json_t *res_i = rec_json_col(res, i, 0);
+        json_t *res_i = ss_json_col(res, i, 0);
         char full[600];
 
         snprintf(full, sizeof(full), "%s/Immunization/%s", rec_fhir_base(), PQgetvalue(res, i, 2));

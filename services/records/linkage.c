@@ -57,7 +57,7 @@ static int feed_reply(ss_req *r, PGresult *res, const char *txid, const char *se
         return SS_ERR_NOMEM;
     snprintf(after, sizeof(after), "%s-%s", txid, seq);
     for (int i = 0; i < n; i++) {
-        json_t *it = rec_json_col(res, i, 0);
+        json_t *it = ss_json_col(res, i, 0);
 
         if (it == NULL || json_array_append_new(items, it) != 0) {
             json_decref(items);
@@ -79,7 +79,7 @@ static int feed(ss_req *r, const char *sql)
 
     if (rec_muni(r) == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "the feed is a municipality's");
-    if ((rc = rec_check_params(r, (const char *[]){"after", "limit", NULL})) != 0 ||
+    if ((rc = ss_query_check(r, (const char *[]){"after", "limit", NULL})) != 0 ||
         (rc = parse_after(r, txid, seq)) != 0 ||
         (rc = ss_page_params(r, SS_PAGE_DEFAULT, SS_PAGE_MAX, &limit, &unused)) != 0)
         return rc;

@@ -86,8 +86,8 @@ int rec_h_import_errors(ss_req *r)
 
     if (rec_muni(r) == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "imports come from a municipality's systems");
-    if ((rc = rec_check_params(r, (const char *[]){"id", "limit", "cursor", NULL})) != 0 ||
-        (rc = rec_page(r, &limit, 1, keys)) != 0)
+    if ((rc = ss_query_check(r, (const char *[]){"id", "limit", "cursor", NULL})) != 0 ||
+        (rc = ss_page_keys(r, &limit, 1, keys)) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such job of yours");
@@ -104,7 +104,7 @@ int rec_h_import_errors(ss_req *r)
     if (rc != 0)
         return rc;
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
-    rc = rec_list_reply(r, res, limit, 1);
+    rc = ss_reply_page(r, res, limit, 1);
     PQclear(res);
     return rc;
 }

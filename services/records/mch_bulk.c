@@ -167,7 +167,7 @@ int rec_mch_h_bulk(ss_req *r)
     int rc;
 
     if ((rc = rec_mch_scope(r, &muni)) != 0 ||
-        (rc = rec_check_params(r, (const char *const[]){"mode", NULL})) != 0)
+        (rc = ss_query_check(r, (const char *const[]){"mode", NULL})) != 0)
         goto out;
     if (mode != NULL && strcmp(mode, "partial") != 0 && strcmp(mode, "all_or_nothing") != 0) {
         rc = ss_req_field_error(r, "mode", "must be all_or_nothing or partial");

@@ -54,8 +54,8 @@ static int list(ss_req *r, const char *scope, bool self)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = rec_check_params(r, list_params)) != 0 || (rc = rec_page(r, &limit, 2, keys)) != 0 ||
-        (rc = filters_check(r, keys)) != 0)
+    if ((rc = ss_query_check(r, list_params)) != 0 ||
+        (rc = ss_page_keys(r, &limit, 2, keys)) != 0 || (rc = filters_check(r, keys)) != 0)
         return rc;
     snprintf(lim, sizeof(lim), "%d", limit + 1);
     const char *p[] = {
@@ -66,7 +66,7 @@ static int list(ss_req *r, const char *scope, bool self)
      * (self.h), or a municipality's ($2) current residents. Both name all nine parameters. */
     rc = ss_db_query(ss_server_db(), self ? MCH_LIST_SELF : MCH_LIST_MUNI, 9, p, &res);
     if (rc == 0)
-        rc = rec_list_reply(r, res, limit, 2);
+        rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);
     return rc;
 }
@@ -96,7 +96,7 @@ int rec_mch_h_get(ss_req *r)
     int rc;
 
     if ((rc = rec_mch_scope(r, &muni)) != 0 ||
-        (rc = rec_check_params(r, (const char *const[]){"id", NULL})) != 0)
+        (rc = ss_query_check(r, (const char *const[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record");

@@ -199,7 +199,7 @@ int rec_h_person_get(ss_req *r)
     int rc;
 
     if ((rc = require_muni(r)) != 0 ||
-        (rc = rec_check_params(r, (const char *[]){"id", "include", NULL})) != 0)
+        (rc = ss_query_check(r, (const char *[]){"id", "include", NULL})) != 0)
         return rc;
     if (inc != NULL && strcmp(inc, "my_number") != 0)
         return ss_req_field_error(r, "include", "must be my_number");
@@ -212,7 +212,7 @@ int rec_h_person_get(ss_req *r)
                      2, params, &res);
     if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1 || (doc = rec_json_col(res, 0, 0)) == NULL) {
+    if (PQntuples(res) != 1 || (doc = ss_json_col(res, 0, 0)) == NULL) {
         PQclear(res);
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
     }

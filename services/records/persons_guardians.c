@@ -69,7 +69,7 @@ int rec_h_guardian_list(ss_req *r)
 
     if (rec_muni(r) == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
-    if ((rc = rec_check_params(r, (const char *[]){"id", NULL})) != 0)
+    if ((rc = ss_query_check(r, (const char *[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
@@ -86,7 +86,7 @@ int rec_h_guardian_list(ss_req *r)
         PQclear(res);
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
     }
-    items = rec_json_col(res, 0, 1);
+    items = ss_json_col(res, 0, 1);
     PQclear(res);
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     rec_touch_person(r, id);

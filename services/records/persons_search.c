@@ -50,7 +50,7 @@ static int list_reply(ss_req *r, const char *mhash)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = rec_page(r, &limit, 1, keys)) != 0)
+    if ((rc = ss_page_keys(r, &limit, 1, keys)) != 0)
         return rc;
     if (keys[0][0] != '\0' && !ss_uuid_ok(keys[0]))
         return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
@@ -59,7 +59,7 @@ static int list_reply(ss_req *r, const char *mhash)
     /* The access log names the person when the answer is about one. */
     if (PQntuples(res) == 1)
         rec_touch_person(r, ss_db_val(res, 0, 1));
-    rc = rec_list_reply(r, res, limit, 1);
+    rc = ss_reply_page(r, res, limit, 1);
     PQclear(res);
     return rc;
 }
@@ -71,7 +71,7 @@ int rec_h_person_list(ss_req *r)
 
     if (rec_muni(r) == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
-    if ((rc = rec_check_params(r, list_params)) != 0)
+    if ((rc = ss_query_check(r, list_params)) != 0)
         return rc;
     if (bd != NULL && !ss_date_ok(bd))
         ss_req_field_error(r, "birth_date", "must be a date YYYY-MM-DD");
@@ -98,7 +98,7 @@ int rec_h_person_search(ss_req *r)
 
     if (rec_muni(r) == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
-    if ((rc = rec_check_params(r, (const char *[]){"limit", "cursor", NULL})) != 0 ||
+    if ((rc = ss_query_check(r, (const char *[]){"limit", "cursor", NULL})) != 0 ||
         (rc = ss_body_check(r, search_fields)) != 0)
         return rc;
     if (!ss_code_my_number_ok(ss_json_str(r->body, "my_number")))
@@ -214,7 +214,7 @@ int rec_h_person_history(ss_req *r)
 
     if (rec_muni(r) == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
-    if ((rc = rec_check_params(r, (const char *[]){"id", NULL})) != 0)
+    if ((rc = ss_query_check(r, (const char *[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
@@ -236,7 +236,7 @@ int rec_h_person_history(ss_req *r)
     rec_touch_person(r, id);
     items = json_array();
     for (int i = 0; items != NULL && i < PQntuples(res); i++)
-        json_array_append_new(items, rec_json_col(res, i, 0));
+        json_array_append_new(items, ss_json_col(res, i, 0));
     PQclear(res);
     if (items == NULL)
         return SS_ERR_NOMEM;

@@ -49,8 +49,8 @@ int rec_h_imm_search(ss_req *r)
 
     if (rec_viewer(r) == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "no access to records");
-    if ((rc = rec_check_params(r, params_ok)) != 0 || (rc = check_filters(r)) != 0 ||
-        (rc = rec_page(r, &limit, 2, keys)) != 0)
+    if ((rc = ss_query_check(r, params_ok)) != 0 || (rc = check_filters(r)) != 0 ||
+        (rc = ss_page_keys(r, &limit, 2, keys)) != 0)
         return rc;
     if (keys[1][0] != '\0' && (!ss_date_ok(keys[0]) || !ss_uuid_ok(keys[1])))
         return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
@@ -108,7 +108,7 @@ int rec_h_imm_search(ss_req *r)
         rec_touch_person(r, ss_db_val(res, 0, 3));
     else if (ss_req_query(r, "person_id") != NULL)
         rec_touch_person(r, ss_req_query(r, "person_id"));
-    rc = rec_list_reply(r, res, limit, 2);
+    rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);
     return rc;
 }

@@ -163,7 +163,7 @@ int rec_q_h_answer_get(ss_req *r)
     int rc;
 
     if ((rc = rec_q_scope(r, &muni, &inst)) != 0 ||
-        (rc = rec_check_params(r, (const char *const[]){"id", NULL})) != 0)
+        (rc = ss_query_check(r, (const char *const[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");
@@ -220,8 +220,8 @@ int rec_q_h_answer_list(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = rec_q_scope(r, &muni, &inst)) != 0 || (rc = rec_check_params(r, list_params)) != 0 ||
-        (rc = rec_page(r, &limit, 2, keys)) != 0)
+    if ((rc = rec_q_scope(r, &muni, &inst)) != 0 || (rc = ss_query_check(r, list_params)) != 0 ||
+        (rc = ss_page_keys(r, &limit, 2, keys)) != 0)
         return rc;
     list_filters_check(r, keys[1]);
     if (keys[0][0] != '\0' && !ss_date_ok(keys[0]))
@@ -260,7 +260,7 @@ int rec_q_h_answer_list(ss_req *r)
                   "DESC, a.id DESC LIMIT $12::int",
         12, p, &res);
     if (rc == 0)
-        rc = rec_list_reply(r, res, limit, 2);
+        rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);
     return rc;
 }

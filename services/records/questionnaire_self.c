@@ -83,7 +83,7 @@ int rec_q_h_self_get(ss_req *r)
     int rc;
 
     if ((rc = self_guard(r)) != 0 ||
-        (rc = rec_check_params(r, (const char *const[]){"id", NULL})) != 0)
+        (rc = ss_query_check(r, (const char *const[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");
@@ -111,8 +111,8 @@ int rec_q_h_self_list(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = self_guard(r)) != 0 || (rc = rec_check_params(r, self_list_params)) != 0 ||
-        (rc = rec_page(r, &limit, 2, keys)) != 0)
+    if ((rc = self_guard(r)) != 0 || (rc = ss_query_check(r, self_list_params)) != 0 ||
+        (rc = ss_page_keys(r, &limit, 2, keys)) != 0)
         return rc;
     if (pid != NULL && !ss_uuid_ok(pid))
         ss_req_field_error(r, "person_id", "must be a UUID");
@@ -132,7 +132,7 @@ int rec_q_h_self_list(ss_req *r)
                      "$4::uuid)) ORDER BY a.visit_on DESC, a.id DESC LIMIT $5::int",
                      5, p, &res);
     if (rc == 0)
-        rc = rec_list_reply(r, res, limit, 2);
+        rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);
     return rc;
 }

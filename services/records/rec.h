@@ -98,14 +98,6 @@ const char *rec_viewer(const ss_req *r);
 
 /* Is the caller a medical institution (insurance or not)? */
 bool rec_is_institution(const ss_req *r);
-/* Field errors for query parameters outside `allowed` (NULL-terminated) and empty ones. */
-int rec_check_params(ss_req *r, const char *const *allowed);
-/* ?limit= and ?cursor= as an array of nkeys strings (64 bytes each). */
-int rec_page(ss_req *r, int *limit, int nkeys, char keys[][64]);
-/* A JSON text column parsed (new reference), NULL for SQL NULL. */
-json_t *rec_json_col(const PGresult *res, int row, int col);
-/* {"items": column 0 of rows up to limit, "next_cursor": columns 1..nkeys of the last row}. */
-int rec_list_reply(ss_req *r, const PGresult *res, int limit, int nkeys);
 /* Reply with the JSON text in column 0 of a one-row result or 404 with `what`; fills res_id
  * from the member "id" and person_id from "person_id" (or "id" when is_person). */
 int rec_reply_one(ss_req *r, const PGresult *res, int status, const char *what, bool is_person);

@@ -226,7 +226,7 @@ static int verdict(ss_req *r, const PGresult *res)
         return ss_req_fail(r, SS_ERR_CONFLICT,
                            "this vaccination is already recorded (same dose of the same disease, "
                            "or the same product on the same day)");
-    if ((errs = rec_json_col(res, 0, 0)) == NULL)
+    if ((errs = ss_json_col(res, 0, 0)) == NULL)
         return 0;
     json_array_foreach (errs, i, e) {
         ss_req_field_error(r, json_string_value(json_object_get(e, "field")),
@@ -297,7 +297,7 @@ static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
         "FROM ins) FROM chk",
         19, params, &res);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
-        *doc = rec_json_col(res, 0, 2);
+        *doc = ss_json_col(res, 0, 2);
     PQclear(res);
     *status = 201;
     return rc != 0 ? rc : (*doc == NULL ? SS_ERR_INTERNAL : 0);
@@ -375,7 +375,7 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
         19, params, &res);
     json_decref(cur);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
-        *doc = rec_json_col(res, 0, 2);
+        *doc = ss_json_col(res, 0, 2);
     PQclear(res);
     *status = 200;
     return rc != 0 ? rc : (*doc == NULL ? SS_ERR_INTERNAL : 0);

@@ -56,7 +56,7 @@ int rec_h_imm_get(ss_req *r)
     int rc, kind;
 
     if ((rc = require_viewer(r)) != 0 ||
-        (rc = rec_check_params(r, (const char *[]){"id", NULL})) != 0)
+        (rc = ss_query_check(r, (const char *[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
@@ -90,7 +90,7 @@ int rec_h_imm_history(ss_req *r)
     int rc;
 
     if ((rc = require_viewer(r)) != 0 ||
-        (rc = rec_check_params(r, (const char *[]){"id", NULL})) != 0)
+        (rc = ss_query_check(r, (const char *[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
@@ -112,8 +112,8 @@ int rec_h_imm_history(ss_req *r)
         PQclear(res);
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
     }
-    cur = rec_json_col(res, 0, 0);
-    items = rec_json_col(res, 0, 1);
+    cur = ss_json_col(res, 0, 0);
+    items = ss_json_col(res, 0, 1);
     PQclear(res);
     if (cur == NULL || items == NULL) {
         json_decref(cur);
@@ -134,8 +134,8 @@ int rec_h_person_immunizations(ss_req *r)
     int limit, rc;
 
     if ((rc = require_viewer(r)) != 0 ||
-        (rc = rec_check_params(r, (const char *[]){"id", "limit", "cursor", NULL})) != 0 ||
-        (rc = rec_page(r, &limit, 2, keys)) != 0)
+        (rc = ss_query_check(r, (const char *[]){"id", "limit", "cursor", NULL})) != 0 ||
+        (rc = ss_page_keys(r, &limit, 2, keys)) != 0)
         return rc;
     if (!ss_uuid_ok(id) || strcmp(rec_viewer(r), "mhlw") == 0)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
@@ -163,7 +163,7 @@ int rec_h_person_immunizations(ss_req *r)
         return rc;
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     rec_touch_person(r, id);
-    rc = rec_list_reply(r, res, limit, 2);
+    rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);
     return rc;
 }

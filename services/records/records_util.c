@@ -1,5 +1,6 @@
 /* records_util.c - request helpers the records service's handlers share: who the caller is,
- * query parameters, pagination, JSON columns and replies, constraint errors. */
+ * one-record replies, constraint errors, statements and write transactions (query strings,
+ * pages and JSON columns are the library's: page.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,115 +23,6 @@ bool rec_is_institution(const ss_req *r)
            (r->who.org_type == SS_ORG_MEDICAL || r->who.org_type == SS_ORG_NONINS_MEDICAL);
 }
 
-/* Short printable ASCII: safe to echo as a field name in `errors`. */
-static bool echo_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > 64)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p >= 0x7F)
-            return false;
-    return true;
-}
-
-int rec_check_params(ss_req *r, const char *const *allowed)
-{
-    const char **keys = u_map_enum_keys(r->u->map_url);
-
-    for (int i = 0; keys != NULL && keys[i] != NULL; i++) {
-        const char *v = u_map_get(r->u->map_url, keys[i]);
-        bool known = false;
-
-        for (int k = 0; allowed[k] != NULL && !known; k++)
-            known = strcmp(keys[i], allowed[k]) == 0;
-        if (!known)
-            ss_req_field_error(r, echo_ok(keys[i]) ? keys[i] : "(query)",
-                               "is not a known query parameter");
-        else if (v == NULL || v[0] == '\0')
-            ss_req_field_error(r, keys[i], "must not be empty");
-    }
-    return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
-}
-
-int rec_page(ss_req *r, int *limit, int nkeys, char keys[][64])
-{
-    json_t *cur = NULL;
-    int rc;
-
-    for (int i = 0; i < nkeys; i++)
-        keys[i][0] = '\0';
-    if ((rc = ss_page_params(r, SS_PAGE_DEFAULT, SS_PAGE_MAX, limit, &cur)) != 0)
-        return rc;
-    if (json_array_size(r->errors) > 0) {
-        json_decref(cur);
-        return SS_ERR_VALIDATION;
-    }
-    if (cur == NULL)
-        return 0;
-    if (!json_is_array(cur) || json_array_size(cur) != (size_t)nkeys)
-        rc = ss_req_field_error(r, "cursor", "is not a cursor this service issued");
-    for (int i = 0; rc == 0 && i < nkeys; i++) {
-        const char *s = json_string_value(json_array_get(cur, (size_t)i));
-
-        if (s == NULL || strlen(s) >= 64)
-            rc = ss_req_field_error(r, "cursor", "is not a cursor this service issued");
-        else
-            snprintf(keys[i], 64, "%s", s);
-    }
-    json_decref(cur);
-    return rc;
-}
-
-json_t *rec_json_col(const PGresult *res, int row, int col)
-{
-    const char *v = ss_db_val(res, row, col);
-
-    return v ? json_loads(v, JSON_DECODE_ANY, NULL) : NULL;
-}
-
-static json_t *cursor_of(const PGresult *res, int row, int nkeys)
-{
-    json_t *key = json_array(), *out = NULL;
-    char *cursor = NULL;
-
-    if (key == NULL)
-        return NULL;
-    for (int k = 1; k <= nkeys; k++)
-        json_array_append_new(key, json_string(ss_db_val(res, row, k)));
-    cursor = ss_page_cursor(key);
-    json_decref(key);
-    if (cursor != NULL)
-        out = json_string(cursor);
-    free(cursor);
-    return out;
-}
-
-int rec_list_reply(ss_req *r, const PGresult *res, int limit, int nkeys)
-{
-    json_t *items = json_array(), *cursor_js = NULL;
-    int n = PQntuples(res);
-
-    if (items == NULL)
-        return SS_ERR_NOMEM;
-    for (int i = 0; i < n && i < limit; i++) {
-        json_t *it = rec_json_col(res, i, 0);
-
-        if (it == NULL || json_array_append_new(items, it) != 0) {
-            json_decref(items);
-            return SS_ERR_INTERNAL;
-        }
-    }
-    cursor_js = n > limit ? cursor_of(res, limit - 1, nkeys) : json_null();
-    if (cursor_js == NULL) {
-        json_decref(items);
-        return SS_ERR_NOMEM;
-    }
-    return ss_reply_json_new(r, 200,
-                             json_pack("{s:o,s:o}", "items", items, "next_cursor", cursor_js));
-}
-
 void rec_touch_person(ss_req *r, const char *person_id)
 {
     if (person_id != NULL)
@@ -144,7 +36,7 @@ int rec_reply_one(ss_req *r, const PGresult *res, int status, const char *what, 
 
     if (PQntuples(res) != 1)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such %s of yours", what);
-    if ((v = rec_json_col(res, 0, 0)) == NULL)
+    if ((v = ss_json_col(res, 0, 0)) == NULL)
         return SS_ERR_INTERNAL;
     snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(v, "id")));
     pid = json_string_value(json_object_get(v, is_person ? "id" : "person_id"));
@@ -242,7 +134,7 @@ int rec_exec_doc(ss_req *r, ss_dbc *c, const char *sql, int n, const char *const
         return rc;
     if (PQntuples(res) != 1)
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such %s of yours", what);
-    else if ((*doc = rec_json_col(res, 0, 0)) == NULL)
+    else if ((*doc = ss_json_col(res, 0, 0)) == NULL)
         rc = SS_ERR_INTERNAL;
     PQclear(res);
     return rc;

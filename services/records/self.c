@@ -102,10 +102,10 @@ int rec_h_self_get(ss_req *r)
         PQclear(res);
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "the person of this token is not registered");
     }
-    me = rec_json_col(res, 0, 0);
+    me = ss_json_col(res, 0, 0);
     children = json_array();
     for (int i = 1; me != NULL && children != NULL && i < PQntuples(res); i++)
-        json_array_append_new(children, rec_json_col(res, i, 0));
+        json_array_append_new(children, ss_json_col(res, i, 0));
     PQclear(res);
     if (me == NULL || children == NULL) {
         json_decref(me);
@@ -135,7 +135,7 @@ static int reply_records(ss_req *r, const char *person_id)
         return rc;
     items = json_array();
     for (int i = 0; items != NULL && i < PQntuples(res); i++)
-        json_array_append_new(items, rec_json_col(res, i, 0));
+        json_array_append_new(items, ss_json_col(res, i, 0));
     PQclear(res);
     return ss_reply_json_new(
         r, 200, items ? json_pack("{s:s,s:o}", "person_id", person_id, "items", items) : NULL);

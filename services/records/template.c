@@ -176,7 +176,7 @@ int rec_q_h_template_get(ss_req *r)
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = rec_check_params(r, (const char *const[]){"id", NULL})) != 0)
+    if ((rc = ss_query_check(r, (const char *const[]){"id", NULL})) != 0)
         return rc;
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such template");
@@ -202,7 +202,7 @@ int rec_q_h_template_list(ss_req *r)
     PGresult *res = NULL;
     int limit, rc;
 
-    if ((rc = rec_check_params(r, list_params)) != 0 || (rc = rec_page(r, &limit, 2, keys)) != 0)
+    if ((rc = ss_query_check(r, list_params)) != 0 || (rc = ss_page_keys(r, &limit, 2, keys)) != 0)
         return rc;
     if (code != NULL && !tcode_ok(code))
         ss_req_field_error(r, "code", "is not a template code");
@@ -236,7 +236,7 @@ int rec_q_h_template_list(ss_req *r)
                   "t.version DESC LIMIT $7::int",
         7, p, &res);
     if (rc == 0)
-        rc = rec_list_reply(r, res, limit, 2);
+        rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);
     return rc;
 }
