@@ -88,10 +88,13 @@ static int commit_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     if ((rc = rec_import_lock(r, c, arg, kind, mode, &base)) != 0)
         return rc;
     /* One statement over up to millions of lines: room for its hashes and sorts, and no JIT
-     * (compiling its expressions took a third of the time). */
+     * (compiling its expressions took a third of the time). The joins run in the order they are
+     * written (join_collapse_limit 1): the staging table has no statistics, and the planner,
+     * guessing a few hundred lines, joined every line to every schedule of its dose number
+     * before unnesting its diseases (3.3 million rows for 200,000 lines instead of 880,000). */
     if ((rc = ss_db_exec(c,
                          "SELECT set_config('work_mem', '1GB', true), set_config('jit', 'off', "
-                         "true)",
+                         "true), set_config('join_collapse_limit', '1', true)",
                          0, NULL, NULL)) != 0)
         return rc;
     const char *params[] = {arg, rec_muni(r), mode, r->who.org_id, r->who.sub};
