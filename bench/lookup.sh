@@ -20,6 +20,8 @@
 # Usage: bench/lookup.sh [seconds=10] [connections=64]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 secs=${1:-10}
 conns=${2:-64}
 envfile=${SESSHU_BENCH_ENV:-$root/var/env.sh}
@@ -122,34 +124,19 @@ c=$(curl -fsS "$bare" | jq -cS .)
 [[ $a == "$b" && $a == "$c" ]] || { printf 'bench: the answers differ\n%s\n%s\n%s\n' "$a" "$b" "$c" >&2; exit 1; }
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$fast") == 401 ]] || { echo "bench: the fastify peer does not check the token" >&2; exit 1; }
 
-declare -A RPS P99
-ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else if (v ~ /s$/) printf "%.3f", v*1000; else print v }'; }
-run() { # name, wrk args...
-    local name=$1
-    shift
-    wrk --latency "$@" >"$work/$name.txt"
-    local rps p50 p99 errs
-    rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$name.txt")
-    p50=$(ms "$(awk '$1=="50%" {print $2}' "$work/$name.txt")")
-    p99=$(ms "$(awk '$1=="99%" {print $2}' "$work/$name.txt")")
-    errs=$(awk '/Non-2xx/ {print $5}' "$work/$name.txt")
-    printf '%-22s %10s req/s   p50 %8s ms   p99 %8s ms%s\n' "$name" "$rps" "$p50" "$p99" "${errs:+   non-2xx $errs}"
-    RPS[$name]=$rps
-    P99[$name]=$p99
-}
 # Warm-up: pools, prepared statements, the token cache, the JIT.
 for u in "$ours" "$fast"; do wrk -t1 -c8 -d2s -H "$auth" "$u" >/dev/null; done
 wrk -t1 -c8 -d2s "$bare" >/dev/null
 
 echo "== (a) single-record lookup through the gateway (wrk -t2 -c$conns -d${secs}s)"
-run records -t2 -c"$conns" -d"${secs}s" -H "$auth" "$ours"
-run fastify -t2 -c"$conns" -d"${secs}s" -H "$auth" "$fast"
-run bare -t2 -c"$conns" -d"${secs}s" "$bare"
+bench_wrk records -t2 -c"$conns" -d"${secs}s" -H "$auth" "$ours"
+bench_wrk fastify -t2 -c"$conns" -d"${secs}s" -H "$auth" "$fast"
+bench_wrk bare -t2 -c"$conns" -d"${secs}s" "$bare"
 light=$((secs / 2 > 2 ? secs / 2 : 2))
 echo "   light load (wrk -t1 -c4 -d${light}s), latency as a person sees it:"
-run records_light -t1 -c4 -d"${light}s" -H "$auth" "$ours"
-run fastify_light -t1 -c4 -d"${light}s" -H "$auth" "$fast"
-run bare_light -t1 -c4 -d"${light}s" "$bare"
+bench_wrk records_light -t1 -c4 -d"${light}s" -H "$auth" "$ours"
+bench_wrk fastify_light -t1 -c4 -d"${light}s" -H "$auth" "$fast"
+bench_wrk bare_light -t1 -c4 -d"${light}s" "$bare"
 awk -v a="${RPS[records]}" -v b="${RPS[fastify]}" -v pa="${P99[records]}" -v pb="${P99[fastify]}" \
     'BEGIN{printf "ratio records/fastify = %.2f (aim >= 2), p99 %s ms vs %s ms (aim lower)\n", a/b, pa, pb}'
 awk -v a="${RPS[records]}" -v b="${RPS[bare]}" 'BEGIN{printf "ratio records/bare    = %.2f (aim >= 0.6)\n", a/b}'

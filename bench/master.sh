@@ -11,6 +11,8 @@
 # Loopback only. Usage: bench/master.sh [seconds=10] [connections=32] [rows=100000]
 set -euo pipefail
 SS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$SS_REPO/bench/lib.sh"
 secs=${1:-10}
 conns=${2:-32}
 rows=${3:-100000}
@@ -95,14 +97,6 @@ psql_m -c "DROP TABLE master.bench_copy"
 # (b) reads through the gateway, with and without If-None-Match.
 url="$base/api/v1/masters/municipalities?prefecture_code=13&limit=50"
 etag=$(curl -sS -o /dev/null -D - -H "Authorization: Bearer $token" "$url" | awk -F': ' 'tolower($1)=="etag" {sub(/\r$/, "", $2); print $2}')
-run() { # name, wrk args...
-    local name=$1
-    shift
-    wrk --latency "$@" >"$work/$name.txt"
-    printf '%-28s %10s req/s   p50 %8s   p99 %8s   non-2xx/3xx %s\n' "$name" \
-        "$(awk '/^Requests\/sec/ {print $2}' "$work/$name.txt")" "$(awk '$1=="50%" {print $2}' "$work/$name.txt")" \
-        "$(awk '$1=="99%" {print $2}' "$work/$name.txt")" "$(awk '/Non-2xx or 3xx/ {print $5}' "$work/$name.txt")"
-}
 echo
 echo "== (a) import of $rows institution rows"
 awk -v r="$rows" -v a="$added" -v ts="$t_svc" -v tc="$t_copy" -v c="$copied" 'BEGIN {
@@ -111,5 +105,5 @@ awk -v r="$rows" -v a="$added" -v ts="$t_svc" -v tc="$t_copy" -v c="$copied" 'BE
     printf "ratio service / \\copy: %.2f (aim >= 0.5)\n", tc / ts
 }'
 echo "== (b) reference reads through the gateway (wrk -t2 -c$conns -d${secs}s): $url"
-run "reads (200, full page)" -t2 -c"$conns" -d"${secs}s" -H "Authorization: Bearer $token" "$url"
-run "reads (304, If-None-Match)" -t2 -c"$conns" -d"${secs}s" -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "$url"
+bench_wrk "reads (200, full page)" -t2 -c"$conns" -d"${secs}s" -H "Authorization: Bearer $token" "$url"
+bench_wrk "reads (304, If-None-Match)" -t2 -c"$conns" -d"${secs}s" -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "$url"

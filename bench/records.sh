@@ -14,6 +14,8 @@
 # Usage: bench/records.sh [seconds=10] [connections=64] [records=1000000]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib.sh
+. "$root/bench/lib.sh"
 secs=${1:-10}
 conns=${2:-64}
 nrec=${3:-1000000}
@@ -93,19 +95,6 @@ printf 'persons imported in %s s\n' "$(jq -r .persons_import_s <<<"$setup")"
 psql_super -c "COPY (SELECT id FROM records.persons WHERE muni_code = '$muni' AND resident_no LIKE 'S%' ORDER BY resident_no) TO STDOUT" >"$work/ids-s.txt"
 psql_super -c "COPY (SELECT id FROM records.persons WHERE muni_code = '$muni' AND resident_no LIKE 'P%' ORDER BY resident_no) TO STDOUT" >"$work/ids-p.txt"
 
-declare -A RPS
-ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else if (v ~ /s$/) printf "%.3f", v*1000; else print v }'; }
-run() { # name, wrk args...
-    local name=$1; shift
-    wrk --latency "$@" >"$work/$name.txt"
-    local rps p50 p99 bad
-    rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$name.txt")
-    p50=$(ms "$(awk '$1=="50%" {print $2}' "$work/$name.txt")")
-    p99=$(ms "$(awk '$1=="99%" {print $2}' "$work/$name.txt")")
-    bad=$(awk '/Non-2xx/ {print $NF}' "$work/$name.txt")
-    printf '%-26s %10s req/s   p50 %8s ms   p99 %8s ms   non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${bad:-0}"
-    RPS[$name]=$rps
-}
 # Each request registers dose 1 of 5種混合 for the next person of the list: a new, valid record.
 cat >"$work/register.lua" <<'LUA'
 local ids = {}
@@ -127,15 +116,15 @@ end
 LUA
 
 echo "== (b) registrations: service vs bare single-row INSERT (wrk -t2 -c$conns -d${secs}s)"
-IDS_FILE=$work/ids-s.txt THREADS=2 run register -t2 -c"$conns" -d"${secs}s" -s "$work/register.lua" \
+IDS_FILE=$work/ids-s.txt THREADS=2 bench_wrk register -t2 -c"$conns" -d"${secs}s" -s "$work/register.lua" \
     -H "Authorization: Bearer $token" "$base/api/v1/immunizations"
-IDS_FILE=$work/ids-p.txt THREADS=2 run bare_insert -t2 -c"$conns" -d"${secs}s" -s "$work/register.lua" \
+IDS_FILE=$work/ids-p.txt THREADS=2 bench_wrk bare_insert -t2 -c"$conns" -d"${secs}s" -s "$work/register.lua" \
     "$base/bench/bare/immunizations"
 echo "   light load (wrk -t1 -c4), latency as one client sees it:"
 light=$(( secs / 2 > 2 ? secs / 2 : 2 ))
-IDS_FILE=$work/ids-s.txt THREADS=1 OFFSET=1 run register_light -t1 -c4 -d"${light}s" -s "$work/register.lua" \
+IDS_FILE=$work/ids-s.txt THREADS=1 OFFSET=1 bench_wrk register_light -t1 -c4 -d"${light}s" -s "$work/register.lua" \
     -H "Authorization: Bearer $token" "$base/api/v1/immunizations"
-IDS_FILE=$work/ids-p.txt THREADS=1 OFFSET=1 run bare_insert_light -t1 -c4 -d"${light}s" -s "$work/register.lua" \
+IDS_FILE=$work/ids-p.txt THREADS=1 OFFSET=1 bench_wrk bare_insert_light -t1 -c4 -d"${light}s" -s "$work/register.lua" \
     "$base/bench/bare/immunizations"
 awk -v a="${RPS[register]}" -v b="${RPS[bare_insert]}" 'BEGIN{printf "ratio (b) register/bare = %.2f (aim >= 0.6)\n", a/b}'
 rec_pid=$(cat "$SS_RUN/records.pid")

@@ -9,6 +9,8 @@
 # process it starts it stops by PID. Usage: bench/run.sh [seconds=10] [connections=64]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 secs=${1:-10}
 conns=${2:-64}
 [[ -f $root/var/env.sh ]] || { echo "bench: run scripts/up.sh first" >&2; exit 1; }
@@ -63,26 +65,13 @@ token=$(curl -fsS -H 'Content-Type: application/json' -d "$login_body" "$base/ap
 uid=$(curl -fsS -H "Authorization: Bearer $token" "$base/api/v1/me" | jq -r .user.id)
 curl -fsS -o /dev/null "$base/bench/bare/$uid"
 
-declare -A RPS
-# wrk's latency figures to milliseconds.
-ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else if (v ~ /s$/) printf "%.3f", v*1000; else print v }'; }
-run() { # name, wrk args...
-    local name=$1; shift
-    wrk --latency "$@" >"$work/$name.txt"
-    local rps p50 p99
-    rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$name.txt")
-    p50=$(ms "$(awk '$1=="50%" {print $2}' "$work/$name.txt")")
-    p99=$(ms "$(awk '$1=="99%" {print $2}' "$work/$name.txt")")
-    printf '%-34s %10s req/s   p50 %8s ms   p99 %8s ms\n' "$name" "$rps" "$p50" "$p99"
-    RPS[$name]=$rps
-}
 
 echo "== (a) authenticated, access-logged read vs bare primary-key lookup (wrk -t2 -c$conns -d${secs}s)"
-run me -t2 -c"$conns" -d"${secs}s" -H "Authorization: Bearer $token" "$base/api/v1/me"
-run bare -t2 -c"$conns" -d"${secs}s" "$base/bench/bare/$uid"
+bench_wrk me -t2 -c"$conns" -d"${secs}s" -H "Authorization: Bearer $token" "$base/api/v1/me"
+bench_wrk bare -t2 -c"$conns" -d"${secs}s" "$base/bench/bare/$uid"
 echo "   light load (wrk -t1 -c4), latency as a person sees it:"
-run me_light -t1 -c4 -d"$(( secs / 2 > 2 ? secs / 2 : 2 ))s" -H "Authorization: Bearer $token" "$base/api/v1/me"
-run bare_light -t1 -c4 -d"$(( secs / 2 > 2 ? secs / 2 : 2 ))s" "$base/bench/bare/$uid"
+bench_wrk me_light -t1 -c4 -d"$(( secs / 2 > 2 ? secs / 2 : 2 ))s" -H "Authorization: Bearer $token" "$base/api/v1/me"
+bench_wrk bare_light -t1 -c4 -d"$(( secs / 2 > 2 ? secs / 2 : 2 ))s" "$base/bench/bare/$uid"
 awk -v a="${RPS[me]}" -v b="${RPS[bare]}" 'BEGIN{printf "ratio (a) me/bare = %.2f (aim >= 0.6)\n", a/b}'
 
 echo "== (b) login vs raw argon2id hash rate on both cores"
@@ -93,7 +82,7 @@ wrk.method = "POST"
 wrk.body = '$login_body'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-run login -t2 -c8 -d"${secs}s" -s "$work/login.lua" "$base/api/v1/auth/login"
+bench_wrk login -t2 -c8 -d"${secs}s" -s "$work/login.lua" "$base/api/v1/auth/login"
 awk -v a="${RPS[login]}" -v b="$hash_rate" 'BEGIN{printf "ratio (b) login/hash = %.2f (aim >= 0.8)\n", a/b}'
 
 echo "== memory (VmRSS) after the run"

@@ -13,6 +13,8 @@
 # (default var/env.sh of scripts/up.sh).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 secs=${1:-10}
 conns=${2:-64}
 envfile=${SESSHU_BENCH_ENV:-$root/var/env.sh}
@@ -60,19 +62,6 @@ basic=$(printf '%s:%s' "$client_id" "$secret" | base64 -w0)
 token=$(curl -fsS -H "Authorization: Basic $basic" -d grant_type=client_credentials "$base/oauth2/token" | jq -r .access_token)
 [[ -n $token && $token != null ]] || { echo "bench: no token from $base/oauth2/token" >&2; exit 1; }
 
-declare -A RPS
-ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else if (v ~ /s$/) printf "%.3f", v*1000; else print v }'; }
-run() { # name, wrk args...
-    local name=$1; shift
-    wrk --latency "$@" >"$work/$name.txt"
-    local rps p50 p99 bad
-    rps=$(awk '/^Requests\/sec/ {print $2}' "$work/$name.txt")
-    p50=$(ms "$(awk '$1=="50%" {print $2}' "$work/$name.txt")")
-    p99=$(ms "$(awk '$1=="99%" {print $2}' "$work/$name.txt")")
-    bad=$(awk '/Non-2xx or 3xx responses/ {print $5}' "$work/$name.txt")
-    printf '%-34s %10s req/s   p50 %8s ms   p99 %8s ms   non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${bad:-0}"
-    RPS[$name]=$rps
-}
 
 cat >"$work/grant.lua" <<LUA
 wrk.method = "POST"
@@ -88,9 +77,9 @@ wrk.headers["Authorization"] = "Basic $basic"
 LUA
 
 echo "== (a) client credentials grants through the gateway (wrk -t2 -c$conns -d${secs}s)"
-run grant -t2 -c"$conns" -d"${secs}s" -s "$work/grant.lua" "$base/oauth2/token"
+bench_wrk grant -t2 -c"$conns" -d"${secs}s" -s "$work/grant.lua" "$base/oauth2/token"
 awk -v a="${RPS[grant]}" 'BEGIN{printf "ratio against Keycloak sizing (120 grants/s/vCPU x 2 vCPU = 240/s): %.1fx (aim >= 20x)\n", a/240}'
 echo "== (b) bearer client token on a protected endpoint (verified, refused 403 by the permission check)"
-run bearer -t2 -c"$conns" -d"${secs}s" -H "Authorization: Bearer $token" "$base/api/v1/api-clients"
+bench_wrk bearer -t2 -c"$conns" -d"${secs}s" -H "Authorization: Bearer $token" "$base/api/v1/api-clients"
 echo "== (c) token introspection"
-run introspect -t2 -c"$conns" -d"${secs}s" -s "$work/introspect.lua" "$base/oauth2/introspect"
+bench_wrk introspect -t2 -c"$conns" -d"${secs}s" -s "$work/introspect.lua" "$base/oauth2/introspect"
