@@ -11,6 +11,7 @@ import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { expectProblemContract } from './lib/contract.mjs';
 import { principal, suffix } from './lib/fixtures.mjs';
 import { medicalCode, withWrongCheckDigit } from './lib/codes.mjs';
+import { today } from './lib/dates.mjs';
 
 let op; // operator user (imports the technical masters)
 let opAdmin;
@@ -120,11 +121,11 @@ test('Shift_JIS: an import through iconv, and an export the iconv command agrees
   assert.equal(expected, '髙橋・渋谷ｸﾘﾆｯｸ～第２');
   assert.equal(row.name, expected);
   // The export: Shift_JIS by default, byte for byte what iconv makes of the UTF-8 export.
-  const ex = await request('GET', '/api/v1/masters/institutions/export', { token: op.access, query: { as_of: '2026-12-01' } });
+  const ex = await request('GET', '/api/v1/masters/institutions/export', { token: op.access, query: { as_of: today() } });
   assert.equal(ex.status, 200);
   assert.match(ex.headers.get('content-type'), /^text\/csv; charset=Shift_JIS/i);
-  assert.match(ex.headers.get('content-disposition'), /institutions-2026-12-01\.csv/);
-  const exU = await request('GET', '/api/v1/masters/institutions/export', { token: op.access, query: { as_of: '2026-12-01', encoding: 'utf-8' } });
+  assert.match(ex.headers.get('content-disposition'), new RegExp(`institutions-${today()}\\.csv`));
+  const exU = await request('GET', '/api/v1/masters/institutions/export', { token: op.access, query: { as_of: today(), encoding: 'utf-8' } });
   assert.equal(exU.status, 200);
   assert.deepEqual(ex.raw, iconv(exU.raw, 'UTF-8', 'CP932'));
   assert.equal(iconv(ex.raw, 'CP932', 'UTF-8').toString('utf8'), exU.text);
@@ -258,7 +259,7 @@ test('every master exports as Shift_JIS and imports back unchanged (round trip)'
     banks: opAdmin, bank_branches: opAdmin, diseases: mh, vaccines: mh, schedules: mh, lots: mh,
   };
   for (const [master, s] of Object.entries(editor)) {
-    const ex = await request('GET', `/api/v1/masters/${master}/export`, { token: s.access, query: { as_of: '2026-11-01' } });
+    const ex = await request('GET', `/api/v1/masters/${master}/export`, { token: s.access, query: { as_of: today() } });
     assert.equal(ex.status, 200, `${master}: ${ex.text.slice(0, 200)}`);
     const back = await importCsv(master, ex.raw, { token: s.access, charset: 'Shift_JIS' });
     assert.equal(back.status, 200, `${master}: ${back.text.slice(0, 300)}`);

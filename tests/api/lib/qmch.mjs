@@ -84,24 +84,8 @@ export async function qmOk(opId, status, opts = {}) {
 
 // ---- fixtures -------------------------------------------------------------------------------
 
-// Today and date arithmetic in Japan time (the service's "today").
-export function today() {
-  return new Date(Date.now() + 9 * 3600 * 1000).toISOString().slice(0, 10);
-}
-export function addDays(date, n) {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-export function addMonths(date, n) {
-  const d = new Date(`${date}T00:00:00Z`);
-  const day = d.getUTCDate();
-  d.setUTCDate(1);
-  d.setUTCMonth(d.getUTCMonth() + n);
-  const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
-  d.setUTCDate(Math.min(day, last));
-  return d.toISOString().slice(0, 10);
-}
+// Today and date arithmetic in Japan time (the service's "today"): lib/dates.mjs.
+export { today, addDays, addMonths } from './dates.mjs';
 
 // A municipality: admin session (persons.write, mch.write, questionnaires.read) and a user.
 export async function municipality() {
