@@ -236,10 +236,12 @@ ss_secret_file() {
     mv -f "$file.tmp" "$file"
 }
 
-# ss_make_keypair FILE : an EC P-256 signing key in FILE (kept if present) and its public key in
-# the keys directory, which every service reads (and rescans when it meets an unknown key id).
+# ss_make_keypair FILE OWNER : an EC P-256 signing key in FILE (kept if present) and its public
+# key in the keys directory as OWNER-<kid>.pem, which every service reads (and rescans when it
+# meets an unknown key id). The owner is the issuing service: a service accepts each kind of
+# token only from its issuer's keys (libs/common jwt.h).
 ss_make_keypair() {
-    local key=$1 kid pub
+    local key=$1 owner=$2 kid pub
     if [[ ! -s $key ]]; then
         (
             umask 077
@@ -248,10 +250,11 @@ ss_make_keypair() {
         mv -f "$key.tmp" "$key"
     fi
     chmod 600 "$key"
-    # The public key's file name is its key id: a hash of the key itself, stable across runs.
+    # The public key's file name is its owner and key id (a hash of the key, stable across runs).
     kid=$(openssl pkey -in "$key" -pubout -outform DER 2>/dev/null | sha256sum) ||
         { ss_err "openssl cannot read $key"; return 1; }
-    pub=$SS_KEYS/${kid:0:16}.pem
+    pub=$SS_KEYS/$owner-${kid:0:16}.pem
+    rm -f "$SS_KEYS/${kid:0:16}.pem" # the unowned name of earlier runs
     [[ -s $pub ]] || openssl pkey -in "$key" -pubout -out "$pub" 2>/dev/null ||
         { ss_err "openssl cannot write $pub"; return 1; }
     chmod 644 "$pub"
@@ -268,8 +271,8 @@ ss_make_secrets() {
     ss_secret_file "$SS_SECRETS/records-mynumber.key" "$(openssl rand -hex 32)"
     ss_secret_file "$SS_SECRETS/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
     # Session tokens (account) and API client tokens (token) are signed by different keys.
-    ss_make_keypair "$SS_SECRETS/jwt-signing.pem" || return 1
-    ss_make_keypair "$SS_SECRETS/token-signing.pem" || return 1
+    ss_make_keypair "$SS_SECRETS/jwt-signing.pem" account || return 1
+    ss_make_keypair "$SS_SECRETS/token-signing.pem" token || return 1
 }
 
 # var/env.sh: everything a service needs, sourceable by sh. Secrets stay in files (*_FILE).
@@ -291,7 +294,8 @@ ss_write_env() {
             echo "export SESSHU_${up}_DB_USER='sesshu_$svc'"
             echo "export SESSHU_${up}_DB_PASSWORD_FILE='$SS_SECRETS/db-$svc.pw'"
         done
-        echo "export SESSHU_JWT_SIGNING_KEY_FILE='$SS_SECRETS/jwt-signing.pem'"
+        # Each issuer its own key (libs/common server.c); the other services hold none.
+        echo "export SESSHU_ACCOUNT_SIGNING_KEY_FILE='$SS_SECRETS/jwt-signing.pem'"
         echo "export SESSHU_TOKEN_SIGNING_KEY_FILE='$SS_SECRETS/token-signing.pem'"
         echo "export SESSHU_JWT_PUBLIC_KEY_DIR='$SS_KEYS'"
         echo "export SESSHU_JWT_ISSUER='$issuer'"
@@ -349,6 +353,10 @@ shared_buffers = 256MB
 log_line_prefix = '%m [%p] %q%u@%d '
 log_timezone = 'UTC'
 timezone = 'UTC'
+# The server log holds no personal data: an error's DETAIL (a unique key's value: the keyed
+# hash of a 個人番号, a resident number, a login id) and the failing statement stay out of it.
+log_error_verbosity = terse
+log_min_error_statement = panic
 EOF
 }
 

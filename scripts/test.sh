@@ -11,6 +11,8 @@
 #   SESSHU_TEST_KEEP=1    keep the throwaway directory (logs, database) for a look afterwards
 #   SESSHU_TEST_API_FILES="a.test.mjs b.test.mjs"   run only these API test files (tests/api)
 #   SESSHU_TEST_PORT_OFFSET=N   move every port by N, so two test stacks can run side by side
+#   SESSHU_TEST_TMPDIR=DIR  where the throwaway directory is made (default /tmp; the postgres
+#                           user must be able to reach it)
 #   SESSHU_BUILD_DIR, SESSHU_ASAN_BUILD_DIR   other build directories than build/, build-asan/
 # shellcheck source-path=SCRIPTDIR
 # shellcheck disable=SC2317 # the run_* helpers are called through check()
@@ -28,7 +30,7 @@ TOTAL_PASSED=0
 TOTAL_FAILED=0
 STACK_UP=0
 STARTED_SERVICES=()
-TMP=$(mktemp -d /tmp/sesshu-test.XXXXXX) || exit 1
+TMP=$(mktemp -d "${SESSHU_TEST_TMPDIR:-/tmp}/sesshu-test.XXXXXX") || exit 1
 ss_init "$TMP"
 OUT=$TMP/out # captured output of each step
 mkdir -p "$OUT"
@@ -194,6 +196,9 @@ fi
 # --- 5. the throwaway stack ------------------------------------------------------------------
 section "throwaway stack in $TMP"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+# Under faketime (libfaketime in LD_PRELOAD, README "Tests on any date") the sanitizer runtime
+# is not the first library loaded; that is harmless here, so ASan is told not to refuse it.
+[[ ${LD_PRELOAD:-} == *faketime* ]] && ASAN_OPTIONS+=:verify_asan_link_order=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 [[ -f scripts/lsan.supp ]] && export LSAN_OPTIONS=suppressions=$SS_REPO/scripts/lsan.supp:print_suppressions=0
 # Tight enough that one test's burst of a few hundred parallel requests meets 429, loose
@@ -201,6 +206,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SESSHU_GW_AUTH_RATE=${SESSHU_GW_AUTH_RATE:-20r/s} SESSHU_GW_AUTH_BURST=${SESSHU_GW_AUTH_BURST:-40}
 export SESSHU_GW_TOKEN_RATE=${SESSHU_GW_TOKEN_RATE:-20r/s} SESSHU_GW_TOKEN_BURST=${SESSHU_GW_TOKEN_BURST:-40}
 export SESSHU_GW_API_RATE=${SESSHU_GW_API_RATE:-20000r/s} SESSHU_GW_API_BURST=${SESSHU_GW_API_BURST:-40000}
+# A browser front end of another origin (gateway.test.mjs checks its preflight and headers).
+export SESSHU_GW_CORS_ORIGINS=${SESSHU_GW_CORS_ORIGINS:-https://portal.sesshu.test}
 
 # No subshells here: what is started must stay a child of this shell, which reaps it.
 start_stack() {

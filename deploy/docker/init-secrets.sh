@@ -6,7 +6,9 @@
 #   secrets/admin-password   chuokai-admin's first password (SESSHU_ADMIN_PASSWORD_FILE)
 #   secrets/jwt-signing.pem  EC P-256 private key, PKCS#8 (SESSHU_JWT_SIGNING_KEY_FILE)
 #   secrets/token-signing.pem  the token service's key (SESSHU_TOKEN_SIGNING_KEY_FILE)
-#   keys/<kid>.pem           their public keys (SESSHU_JWT_PUBLIC_KEY_DIR)
+#   keys/<owner>-<kid>.pem   their public keys, named by the issuing service (account, token):
+#                            each kind of token is accepted only from its issuer's keys
+#                            (SESSHU_JWT_PUBLIC_KEY_DIR)
 #   secrets/records-mynumber.key, records-mynumber-hmac.key   the records service's 個人番号
 #                            sealing and keyed-hash keys, 64 hex characters each
 # The volume is mounted only into this stack's containers; files are world-readable there
@@ -29,13 +31,16 @@ once "$root/secrets/admin-password" "$(rand 20)"
 once "$root/secrets/records-mynumber.key" "$(openssl rand -hex 32)"
 once "$root/secrets/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
 # Two signing keys: user sessions (account) and API-client tokens (token).
-for name in jwt-signing token-signing; do
+for pair in jwt-signing:account token-signing:token; do
+    name=${pair%%:*}
+    owner=${pair#*:}
     if [ ! -s "$root/secrets/$name.pem" ]; then
         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$root/secrets/$name.pem.tmp"
         mv "$root/secrets/$name.pem.tmp" "$root/secrets/$name.pem"
     fi
     kid=$(openssl pkey -in "$root/secrets/$name.pem" -pubout -outform DER | sha256sum | cut -c1-16)
-    [ -s "$root/keys/$kid.pem" ] || openssl pkey -in "$root/secrets/$name.pem" -pubout -out "$root/keys/$kid.pem"
+    rm -f "$root/keys/$kid.pem" # the unowned name of earlier versions
+    [ -s "$root/keys/$owner-$kid.pem" ] || openssl pkey -in "$root/secrets/$name.pem" -pubout -out "$root/keys/$owner-$kid.pem"
 done
 chmod 755 "$root" "$root/secrets" "$root/keys"
 chmod 644 "$root"/secrets/* "$root"/keys/*

@@ -16,6 +16,13 @@
 #   SESSHU_GW_WORKERS       worker_processes                         auto
 #   SESSHU_GW_USER          worker user when started as root         www-data, else nobody
 #   SESSHU_GW_PROBLEM_BASE  prefix of the problem "type" URIs        urn:sesshu:problem:
+#   SESSHU_GW_CORS_ORIGINS  origins a browser front end may call from (none)
+#                           (space- or comma-separated, e.g. https://portal.example.jp): their
+#                           preflights are answered here, their answers carry the CORS headers
+#   SESSHU_GW_PROXY_BIND    source address towards the services      127.0.0.2 (off: the
+#                           system's choice). The services believe X-Real-IP only from the
+#                           addresses in their SESSHU_TRUSTED_PROXIES (default 127.0.0.2), so a
+#                           direct call to a service port on loopback cannot forge it.
 # The rendered file is checked with `nginx -t` unless SESSHU_GW_NO_CHECK=1.
 set -euo pipefail
 
@@ -57,6 +64,17 @@ export SESSHU_GW_MAX_BODY=${SESSHU_GW_MAX_BODY:-1m}
 export SESSHU_GW_KEEPALIVE=${SESSHU_GW_KEEPALIVE:-32}
 export SESSHU_GW_WORKERS=${SESSHU_GW_WORKERS:-auto}
 export SESSHU_GW_PROBLEM_BASE=${SESSHU_GW_PROBLEM_BASE:-urn:sesshu:problem:}
+export SESSHU_GW_PROXY_BIND=${SESSHU_GW_PROXY_BIND:-127.0.0.2}
+# One map line per allowed origin: "<origin>" $http_origin; (nginx text, not shell).
+SESSHU_GW_CORS_MAP=
+cors_origins=${SESSHU_GW_CORS_ORIGINS:-}
+for origin in ${cors_origins//,/ }; do
+    [[ $origin =~ ^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$ ]] ||
+        die "SESSHU_GW_CORS_ORIGINS: '$origin' is not an origin like https://portal.example.jp"
+    # shellcheck disable=SC2016 # $http_origin is nginx's variable
+    SESSHU_GW_CORS_MAP+=$(printf '        "%s" $http_origin;' "$origin")$'\n'
+done
+export SESSHU_GW_CORS_MAP
 
 # Validate what is pasted into the configuration: a bad value fails here with one clear line
 # rather than as an nginx parse error (or worse, as injected directives).
@@ -70,6 +88,7 @@ done
 [[ $SESSHU_GW_WORKERS =~ ^(auto|[1-9][0-9]*)$ ]] || die "SESSHU_GW_WORKERS must be auto or a number"
 [[ $SESSHU_GW_LISTEN =~ ^[][0-9A-Za-z.:-]+$ ]] || die "bad SESSHU_GW_LISTEN '$SESSHU_GW_LISTEN'"
 [[ $SESSHU_GW_PROBLEM_BASE =~ ^[A-Za-z0-9:/._-]*$ ]] || die "bad SESSHU_GW_PROBLEM_BASE"
+[[ $SESSHU_GW_PROXY_BIND =~ ^(off|[0-9A-Fa-f.:]+)$ ]] || die "SESSHU_GW_PROXY_BIND must be an address or off"
 for v in "${vars[@]}"; do
     [[ ${!v} =~ ^[][0-9A-Za-z.:-]+:[0-9]+$ ]] || die "$v must be host:port, not '${!v}'"
 done
@@ -101,7 +120,7 @@ done
 vars+=(SESSHU_GW_LISTEN SESSHU_GW_PREFIX SESSHU_GW_ACCESS_LOG SESSHU_GW_ERROR_LOG SESSHU_GW_API_RATE
     SESSHU_GW_API_BURST SESSHU_GW_AUTH_RATE SESSHU_GW_AUTH_BURST SESSHU_GW_TOKEN_RATE
     SESSHU_GW_TOKEN_BURST SESSHU_GW_MAX_BODY SESSHU_GW_KEEPALIVE SESSHU_GW_WORKERS
-    SESSHU_GW_PROBLEM_BASE SESSHU_GW_USER_LINE)
+    SESSHU_GW_PROBLEM_BASE SESSHU_GW_PROXY_BIND SESSHU_GW_CORS_MAP SESSHU_GW_USER_LINE)
 # shellcheck disable=SC2016 # envsubst wants the literal ${NAME} list
 shell_format=$(printf '${%s} ' "${vars[@]}")
 tmp=$(mktemp "$out.XXXXXX")

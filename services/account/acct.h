@@ -53,6 +53,21 @@ int acct_pw_policy(ss_req *r, const char *field, const char *login_id, const cha
 int acct_pw_store(ss_dbc *c, const char *user_id, const char *phc, bool temporary,
                   char *expires_out);
 
+/* ---- auth_password.c: re-authentication -------------------------------- */
+/* The caller's current password again, before a change that a stolen session must not make
+ * (password, e-mail address): a locked account is refused (429) without a guess, a wrong
+ * password counts towards the lock and is a field error on `field`. login_id (optional, 80
+ * bytes) receives the user's login id. 0 when the password is right. */
+int acct_reauth(ss_req *r, const char *field, const char *password, char login_id[80]);
+
+/* ---- me_email.c: changing the caller's e-mail address ------------------- */
+/* Inside the caller's transaction: queue the change of the caller's address to new_email (a
+ * confirmation mail with a single-use token to the new address, a notice to the old one).
+ * pending_out (optional) receives a new reference to {"new_email", "expires_at"}. */
+int acct_email_change_start(ss_req *r, ss_dbc *c, const char *new_email, json_t **pending_out);
+/* POST /api/v1/me/email-confirmation: the token from the mail sets the new address. */
+int acct_h_email_confirm(ss_req *r);
+
 /* ---- util.c: checks and JSON helpers ------------------------------------ */
 bool acct_login_id_ok(const char *s); /* 3-64 of [A-Za-z0-9._@-] */
 bool acct_kana_ok(const char *s);     /* kana, spaces, digits, latin, a little punctuation */

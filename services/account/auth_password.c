@@ -49,12 +49,44 @@ out:
     return rc;
 }
 
+int acct_reauth(ss_req *r, const char *field, const char *password, char login_id[80])
+{
+    const char *params[] = {r->who.sub};
+    PGresult *res = NULL;
+    int rc;
+
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT pw_hash, login_id, coalesce(locked_until > now(), false) FROM "
+                     "account.users WHERE id = $1::uuid",
+                     1, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return SS_ERR_UNAUTHORIZED;
+    }
+    /* A locked account takes no guesses here either, and the right password does not lift the
+     * lock: it passes only when the lock has. */
+    if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+        ss_pw_dummy_verify(password);
+        rc = ss_req_fail(r, SS_ERR_RATE_LIMITED,
+                         "the account is locked after repeated failures; try again later");
+    } else if ((rc = ss_pw_verify(PQgetvalue(res, 0, 0), password)) == SS_ERR_UNAUTHORIZED) {
+        /* Guesses through a stolen session count towards the lock like logins. */
+        rc = acct_login_failed(ss_server_db(), r->who.sub);
+        rc = rc != 0 ? rc : ss_req_field_error(r, field, "incorrect");
+    }
+    if (rc == 0 && login_id != NULL)
+        snprintf(login_id, 80, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return rc;
+}
+
 int acct_h_password(ss_req *r)
 {
     const char *uid = r->who.sub;
-    const char *params[] = {uid};
-    const char *cur, *next;
-    PGresult *res = NULL;
+    const char *next;
+    char login_id[80];
     char *phc = NULL;
     int rc;
 
@@ -63,32 +95,15 @@ int acct_h_password(ss_req *r)
     if ((rc = ss_body_check(r, change_fields)) != 0)
         return rc;
     snprintf(r->res_id, sizeof(r->res_id), "%s", uid);
-    cur = ss_json_str(r->body, "current_password");
     next = ss_json_str(r->body, "new_password");
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT pw_hash, login_id FROM account.users WHERE id = $1::uuid", 1, params,
-                     &res);
-    if (rc != 0)
-        return rc;
-    if (PQntuples(res) != 1) {
-        rc = SS_ERR_UNAUTHORIZED;
-        goto out;
-    }
-    rc = ss_pw_verify(PQgetvalue(res, 0, 0), cur);
-    if (rc == SS_ERR_UNAUTHORIZED) {
-        /* Guesses through a stolen session count towards the lock like logins. */
-        rc = acct_login_failed(ss_server_db(), uid);
-        rc = rc != 0 ? rc : ss_req_field_error(r, "current_password", "incorrect");
-        goto out;
-    }
-    if (rc != 0 ||
-        (rc = acct_pw_policy(r, "new_password", PQgetvalue(res, 0, 1), next, uid)) != 0 ||
+    if ((rc = acct_reauth(r, "current_password", ss_json_str(r->body, "current_password"),
+                          login_id)) != 0 ||
+        (rc = acct_pw_policy(r, "new_password", login_id, next, uid)) != 0 ||
         (rc = ss_pw_hash(next, &phc)) != 0)
         goto out;
     rc = change_commit(r, uid, phc);
 out:
     free(phc);
-    PQclear(res);
     return rc;
 }
 
@@ -141,7 +156,7 @@ int acct_h_reset(ss_req *r)
     if (rc != 0)
         return rc;
     acct_mail_kick();
-    return ss_reply_empty(r, 202);
+    return ss_reply_json_new(r, 202, json_pack("{s:s}", "status", "accepted"));
 }
 
 static const ss_field confirm_fields[] = {
@@ -152,8 +167,8 @@ static const ss_field confirm_fields[] = {
 
 #define BAD_TOKEN "the reset token is invalid, expired or already used"
 
-/* Consume the token (winning any race), store the password, end every
- * session and every other outstanding token of the user. */
+/* Consume the token (winning any race), store the password (which ends every other
+ * outstanding token of the user) and end every session. */
 static int confirm_commit(ss_req *r, const char *hash, const char *phc)
 {
     const char *params[] = {hash};
@@ -176,11 +191,7 @@ static int confirm_commit(ss_req *r, const char *hash, const char *phc)
     }
     snprintf(uid, sizeof(uid), "%s", PQgetvalue(res, 0, 0));
     params[0] = uid;
-    if ((rc = ss_db_exec(c,
-                         "UPDATE account.reset_tokens SET used_at = now() WHERE user_id = "
-                         "$1::uuid AND used_at IS NULL",
-                         1, params, NULL)) != 0 ||
-        (rc = acct_pw_store(c, uid, phc, false, NULL)) != 0 ||
+    if ((rc = acct_pw_store(c, uid, phc, false, NULL)) != 0 ||
         (rc = acct_revoke(c, ACCT_REV_USER, uid, &revoked)) != 0 || (rc = ss_db_commit(c)) != 0)
         goto out;
     acct_revoke_apply(revoked);
@@ -260,5 +271,5 @@ int acct_h_reminder(ss_req *r)
     if (rc != 0)
         return rc;
     acct_mail_kick();
-    return ss_reply_empty(r, 202);
+    return ss_reply_json_new(r, 202, json_pack("{s:s}", "status", "accepted"));
 }

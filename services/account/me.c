@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acct.h"
 #include "sesshu/config.h"
@@ -161,13 +162,19 @@ static const ss_field me_fields[] = {
     {"name", SS_F_STRING, false, 1, 100, NULL, false},
     {"name_kana", SS_F_STRING, false, 1, 100, NULL, false},
     {"email", SS_F_EMAIL, false, 3, 254, NULL, false},
+    {"current_password", SS_F_STRING, false, 1, 1024, NULL, false},
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
+/* Name and kana change at once; the e-mail address (where resets go) only with the current
+ * password, and only once the new address confirms it (me_email.c). The answer is the user as
+ * stored, with pending_email while a change waits for its confirmation. */
 int acct_h_me_patch(ss_req *r)
 {
-    const char *params[4];
+    const char *email, *pw, *params[3];
     PGresult *res = NULL;
+    json_t *user = NULL, *pending = NULL;
+    ss_dbc *c = NULL;
     int rc;
 
     if (r->who.kind != SS_PRINCIPAL_USER)
@@ -176,19 +183,46 @@ int acct_h_me_patch(ss_req *r)
         (rc = acct_kana_field(r, r->body, "name_kana")) != 0)
         return rc;
     snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.sub);
+    email = ss_json_str(r->body, "email");
+    pw = ss_json_str(r->body, "current_password");
+    if (email != NULL && pw == NULL)
+        return ss_req_field_error(r, "current_password",
+                                  "is required to change the e-mail address");
+    if (email == NULL && pw != NULL)
+        return ss_req_field_error(r, "current_password", "is asked only with a new email");
+    if (email != NULL && (rc = acct_reauth(r, "current_password", pw, NULL)) != 0)
+        return rc;
     params[0] = r->who.sub;
     params[1] = ss_json_str(r->body, "name");
     params[2] = ss_json_str(r->body, "name_kana");
-    params[3] = ss_json_str(r->body, "email");
-    rc = ss_db_query(ss_server_db(),
-                     "UPDATE account.users u SET name = coalesce($2, u.name), "
-                     "name_kana = coalesce($3, u.name_kana), email = coalesce($4, u.email), "
-                     "updated_at = now() WHERE u.id = $1::uuid RETURNING " ACCT_USER_JSON,
-                     4, params, &res);
-    if (rc != 0)
-        return rc;
-    rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, acct_json_col(res, 0, 0))
-                             : ss_req_fail(r, SS_ERR_NOT_FOUND, "the account no longer exists");
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0 || (rc = ss_db_begin(c)) != 0 ||
+        (rc = ss_db_exec(c,
+                         "UPDATE account.users u SET name = coalesce($2, u.name), name_kana = "
+                         "coalesce($3, u.name_kana), updated_at = now() WHERE u.id = $1::uuid "
+                         "RETURNING " ACCT_USER_JSON ", lower(u.email)",
+                         3, params, &res)) != 0)
+        goto out;
+    if (PQntuples(res) != 1) {
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "the account no longer exists");
+        goto out;
+    }
+    if (email != NULL && strcasecmp(email, PQgetvalue(res, 0, 1)) != 0 &&
+        (rc = acct_email_change_start(r, c, email, &pending)) != 0)
+        goto out;
+    if ((rc = ss_db_commit(c)) != 0 || (user = acct_json_col(res, 0, 0)) == NULL) {
+        rc = rc != 0 ? rc : SS_ERR_INTERNAL;
+        goto out;
+    }
+    if (pending != NULL) {
+        json_object_set(user, "pending_email", json_object_get(pending, "new_email"));
+        acct_mail_kick();
+    }
+    rc = ss_reply_json_new(r, 200, user);
+    user = NULL;
+out:
+    json_decref(user);
+    json_decref(pending);
     PQclear(res);
+    ss_db_release(c);
     return rc;
 }

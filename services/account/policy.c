@@ -73,6 +73,40 @@ const char *acct_num(char *buf, long v)
     return buf;
 }
 
+/* Fewer distinct bytes than this, or one run of equal steps ("aaaa…", "abcd…", "9876…"), is
+ * refused: NIST SP 800-63B 3.1.1.2 lists repetitive and sequential characters among what a
+ * verifier must reject, whatever the length. */
+#define PW_MIN_DISTINCT 5
+
+static bool pw_repetitive(const char *pw)
+{
+    bool seen[256] = {false};
+    int distinct = 0;
+
+    for (const unsigned char *p = (const unsigned char *)pw; *p != '\0'; p++)
+        if (!seen[*p]) {
+            seen[*p] = true;
+            distinct++;
+        }
+    return distinct < PW_MIN_DISTINCT;
+}
+
+static bool pw_sequential(const char *pw)
+{
+    size_t n = strlen(pw);
+    int step;
+
+    if (n < 3)
+        return false;
+    step = (unsigned char)pw[1] - (unsigned char)pw[0];
+    if (step < -1 || step > 1)
+        return false;
+    for (size_t i = 2; i < n; i++)
+        if ((unsigned char)pw[i] - (unsigned char)pw[i - 1] != step)
+            return false;
+    return true;
+}
+
 const char *acct_pw_weak(const char *login_id, const char *pw)
 {
     size_t n = ss_utf8_len(pw);
@@ -83,6 +117,10 @@ const char *acct_pw_weak(const char *login_id, const char *pw)
         return "too-long";
     if (login_id != NULL && login_id[0] != '\0' && strcasestr(pw, login_id) != NULL)
         return "contains-user-id";
+    if (pw_repetitive(pw))
+        return "repetitive";
+    if (pw_sequential(pw))
+        return "sequential";
     return NULL;
 }
 
@@ -123,9 +161,10 @@ int acct_pw_policy(ss_req *r, const char *field, const char *login_id, const cha
     if (weak != NULL) {
         ss_req_field_error(r, field, weak);
         return ss_req_fail(r, SS_ERR_POLICY,
-                           "at least %ld characters, not containing the user ID, "
-                           "not one of the last %ld passwords",
-                           acct_cfg.pw_min_length, acct_cfg.pw_history);
+                           "at least %ld characters, at least %d different ones and not a "
+                           "sequence, not containing the user ID, not one of the last %ld "
+                           "passwords",
+                           acct_cfg.pw_min_length, PW_MIN_DISTINCT, acct_cfg.pw_history);
     }
     if (user_id == NULL || acct_cfg.pw_history == 0)
         return 0;
@@ -164,8 +203,15 @@ int acct_pw_store(ss_dbc *c, const char *user_id, const char *phc, bool temporar
     if (expires_out != NULL)
         snprintf(expires_out, 40, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    if (temporary)
-        return 0;
+    /* A new password, whoever set it, ends every reset and every e-mail change the user has
+     * outstanding (a change requested through a stolen session among them). */
+    rc = ss_db_exec(c,
+                    "WITH e AS (UPDATE account.email_changes SET used_at = now() WHERE user_id = "
+                    "$1::uuid AND used_at IS NULL) UPDATE account.reset_tokens SET used_at = "
+                    "now() WHERE user_id = $1::uuid AND used_at IS NULL",
+                    1, params, NULL);
+    if (rc != 0 || temporary)
+        return rc;
     rc = ss_db_exec(c, "INSERT INTO account.password_history (user_id, pw_hash) VALUES ($1, $2)", 2,
                     hist, NULL);
     if (rc != 0)

@@ -17,6 +17,7 @@
 
 #include "aud.h"
 #include "sesshu/crypto.h"
+#include "sesshu/csv.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
@@ -409,82 +410,34 @@ out:
 
 /* ---- CSV ------------------------------------------------------------------- */
 
-typedef struct aud_buf {
-    char *p;
-    size_t len, cap;
-} aud_buf;
-
-/* Append n bytes; SS_ERR_TOO_LARGE once AUD_CSV_MAX_BYTES would be passed. */
-static int buf_put(aud_buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > AUD_CSV_MAX_BYTES)
-        return SS_ERR_TOO_LARGE;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        char *np;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (cap > AUD_CSV_MAX_BYTES)
-            cap = AUD_CSV_MAX_BYTES;
-        if ((np = realloc(b->p, cap)) == NULL)
-            return SS_ERR_NOMEM;
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-/* One RFC 4180 field. Text that a spreadsheet would run as a formula gets
- * a leading apostrophe (CSV injection); fields with separators, quotes or
- * line breaks are quoted with quotes doubled. */
-static int csv_field(aud_buf *b, const char *v, bool num)
-{
-    int rc = 0;
-
-    if (v == NULL)
-        return 0;
-    if (num || strpbrk(v, ",\"\r\n") == NULL) {
-        if (!num && v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL)
-            rc = buf_put(b, "'", 1);
-        return rc != 0 ? rc : buf_put(b, v, strlen(v));
-    }
-    rc = buf_put(b, "\"", 1);
-    if (rc == 0 && strchr("=+-@\t\r", v[0]) != NULL)
-        rc = buf_put(b, "'", 1);
-    for (const char *p = v; rc == 0 && *p != '\0'; p++)
-        rc = *p == '"' ? buf_put(b, "\"\"", 2) : buf_put(b, p, 1);
-    return rc != 0 ? rc : buf_put(b, "\"", 1);
-}
+/* The library's one CSV writer (ss_csv_field: quoting, the formula guard); the buffer stops at
+ * AUD_CSV_MAX_BYTES with SS_ERR_TOO_LARGE, and the caller goes on with a cursor. */
 
 /* One CSV record; on failure the buffer is cut back to where it began. */
-static int csv_record(aud_buf *b, const PGresult *res, int row)
+static int csv_record(ss_buf *b, const PGresult *res, int row)
 {
     size_t mark = b->len;
     int rc = 0;
 
     for (int c = 0; rc == 0 && c < AUD_NCOLS; c++) {
         if (c > 0)
-            rc = buf_put(b, ",", 1);
-        if (rc == 0)
-            rc = res != NULL ? csv_field(b, ss_db_val(res, row, c), aud_cols[c].num)
-                             : csv_field(b, aud_cols[c].name, true);
+            rc = ss_buf_add(b, ",", 1);
+        if (rc == 0 && (res == NULL || !PQgetisnull(res, row, c)))
+            rc = res != NULL ? ss_csv_field(b, ss_db_val(res, row, c), aud_cols[c].num)
+                             : ss_csv_field(b, aud_cols[c].name, true);
     }
     if (rc == 0)
-        rc = buf_put(b, "\r\n", 2);
-    if (rc != 0 && b->p != NULL) {
+        rc = ss_buf_add(b, "\r\n", 2);
+    if (rc != 0 && b->s != NULL) {
         b->len = mark;
-        b->p[mark] = '\0';
+        b->s[mark] = '\0';
     }
     return rc;
 }
 
 /* Fill b with up to `limit` rows below chain_pos `after`, which is moved to
  * the last row written; *more tells whether rows remain after it. */
-static int csv_fill(const aud_filter *f, aud_buf *b, int limit, char *after, size_t after_size,
+static int csv_fill(const aud_filter *f, ss_buf *b, int limit, char *after, size_t after_size,
                     bool *more)
 {
     int done = 0, rc = 0;
@@ -524,7 +477,7 @@ static int csv_fill(const aud_filter *f, aud_buf *b, int limit, char *after, siz
 static int reply_csv(ss_req *r, const aud_filter *f)
 {
     json_t *key = NULL;
-    aud_buf b = {0};
+    ss_buf b = {.max = AUD_CSV_MAX_BYTES};
     char after[24];
     char *next = NULL;
     bool more = false;
@@ -543,11 +496,11 @@ static int reply_csv(ss_req *r, const aud_filter *f)
         ss_reply_header(r, "X-Next-Cursor", next);
     }
     ss_reply_header(r, "Content-Disposition", "attachment; filename=\"access-logs.csv\"");
-    rc = ss_reply_raw(r, 200, "text/csv; charset=utf-8; header=present", b.p, b.len);
+    rc = ss_reply_raw(r, 200, "text/csv; charset=utf-8; header=present", b.s, b.len);
 out:
     json_decref(key);
     free(next);
-    free(b.p);
+    ss_buf_free(&b);
     return rc;
 }
 

@@ -60,7 +60,7 @@ int mst_h_export(ss_req *r)
         goto out;
     }
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s-%s.csv\"", m->name, as_of);
-    rc = ss_reply_raw(r, 200, utf8 ? "text/csv; charset=UTF-8" : "text/csv; charset=Shift_JIS",
+    rc = ss_reply_raw(r, 200, utf8 ? "text/csv; charset=UTF-8" : "text/csv; charset=Windows-31J",
                       utf8 ? csv.s : sjis, utf8 ? csv.len : slen);
     ss_reply_header(r, "Content-Disposition", disp);
 out:

@@ -158,7 +158,7 @@ static int aud_list(ss_req *r, const json_t *aud, const char *field, char **out)
         }
         json_array_append(copy, v);
     }
-    *out = json_dumps(copy, JSON_COMPACT);
+    *out = json_dumps(copy, SS_JSON_COMPACT);
     json_decref(copy);
     return *out == NULL ? SS_ERR_NOMEM : 0;
 }
@@ -191,7 +191,7 @@ static int aud_parse(ss_req *r, const json_t *aud, aud_lists *a)
                                   "a 国保連合会 posts to its own prefecture only");
     prefs = json_pack("[s]", r->who.pref_code);
     free(a->prefs);
-    a->prefs = prefs != NULL ? json_dumps(prefs, JSON_COMPACT) : NULL;
+    a->prefs = prefs != NULL ? json_dumps(prefs, SS_JSON_COMPACT) : NULL;
     json_decref(prefs);
     return a->prefs == NULL ? SS_ERR_NOMEM : 0;
 }

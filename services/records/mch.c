@@ -103,7 +103,7 @@ int rec_mch_insert(ss_req *r, ss_dbc *c, const json_t *obj, const char *muni, PG
 
     if ((rc = person_rules(r, c, obj, muni)) != 0)
         return rc;
-    if ((data = json_dumps(json_object_get(obj, "data"), JSON_COMPACT)) == NULL)
+    if ((data = json_dumps(json_object_get(obj, "data"), SS_JSON_COMPACT)) == NULL)
         return SS_ERR_NOMEM;
     const char *p[] = {ss_json_str(obj, "person_id"),
                        muni,

@@ -150,7 +150,7 @@ static int bulk_run(ss_req *r, ss_dbc *c, bulk *b, const char *muni)
     doc = json_pack("{s:s,s:i,s:i,s:i,s:O,s:O}", "mode", b->partial ? "partial" : "all_or_nothing",
                     "received", b->received, "accepted", b->accepted, "rejected",
                     b->received - b->accepted, "items", b->ids, "errors", b->failed);
-    if (doc == NULL || (text = json_dumps(doc, JSON_COMPACT)) == NULL)
+    if (doc == NULL || (text = json_dumps(doc, SS_JSON_COMPACT)) == NULL)
         rc = SS_ERR_NOMEM;
     else if ((rc = ss_idem_store(r, c, &st, status, text)) == 0 && (rc = ss_db_commit(c)) == 0)
         rc = ss_reply_json(r, status, doc);

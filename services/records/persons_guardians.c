@@ -22,6 +22,32 @@ static const ss_field link_fields[] = {
     "g.relation, 'guardian_name', gp.name, 'guardian_name_kana', gp.name_kana, 'created_at', " \
     "g.created_at)::text"
 
+/* Guardianship must not go round in a circle (a child made the guardian of its own guardian,
+ * directly or through others): refused when the child already is, transitively, a guardian of
+ * the new guardian. Guardian edits of one municipality take turns (an advisory lock), so two
+ * links made at once cannot close a circle between them. */
+static int guardian_cycle_check(ss_req *r, ss_dbc *c, const char *child, const char *guardian,
+                                const char *muni)
+{
+    const char *params[] = {child, guardian, muni};
+    PGresult *res = NULL;
+    int rc;
+
+    rc = ss_db_exec(c,
+                    "SELECT pg_advisory_xact_lock(hashtextextended('guardians:' || $3, 0)), "
+                    "EXISTS (WITH RECURSIVE up(id, depth) AS (SELECT g.guardian_id, 1 FROM "
+                    "records.guardians g WHERE g.child_id = $2::uuid UNION SELECT g.guardian_id, "
+                    "up.depth + 1 FROM records.guardians g JOIN up ON g.child_id = up.id WHERE "
+                    "up.depth < 64) SELECT 1 FROM up WHERE up.id = $1::uuid)",
+                    3, params, &res);
+    if (rc == 0 && strcmp(ss_db_val(res, 0, 1), "t") == 0)
+        rc = ss_req_field_error(r, "guardian_id",
+                                "is already in the child's care: guardianship cannot go round in "
+                                "a circle");
+    PQclear(res);
+    return rc;
+}
+
 static int add_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
     const char *params[] = {arg, ss_json_str(r->body, "guardian_id"), rec_muni(r),
@@ -29,6 +55,8 @@ static int add_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *stat
     int rc;
 
     *status = 201;
+    if ((rc = guardian_cycle_check(r, c, arg, params[1], params[2])) != 0)
+        return rc;
     rc = rec_exec_doc(
         r, c,
         "WITH g AS (INSERT INTO records.guardians (child_id, guardian_id, relation, created_by) "

@@ -40,11 +40,15 @@ int rec_q_scope(ss_req *r, const char **muni, const char **inst)
 }
 
 /* Lock the template version (FOR SHARE: an edit waits or fails) and compute the person's age
- * on the visit date: one row of questions, revision, sex, age in months, visit date. */
-static int load_subject(ss_req *r, ss_dbc *c, const char *visit, PGresult **out)
+ * on the visit date: one row of questions, revision, sex, age in months, visit date.
+ * An institution (CARE_ORG) reaches a person only through its care link, as for
+ * POST /immunizations; a person it may not reach is refused with the same words whether or not
+ * they exist, and before anything about them (sex, age, birth date) shapes the answer. */
+static int load_subject(ss_req *r, ss_dbc *c, const char *visit, const char *care_org,
+                        PGresult **out)
 {
     const char *p[] = {ss_json_str(r->body, "template_id"), ss_json_str(r->body, "person_id"),
-                       visit};
+                       visit, care_org};
     int rc = ss_db_exec(
         c,
         "SELECT t.questions::text, t.revision::text, p.sex, (extract(year FROM age(v.d, "
@@ -52,8 +56,10 @@ static int load_subject(ss_req *r, ss_dbc *c, const char *visit, PGresult **out)
         "v.d::text, v.d >= p.birth_date AND v.d BETWEEN (now() AT TIME ZONE 'Asia/Tokyo')::date "
         "- 31 AND (now() AT TIME ZONE 'Asia/Tokyo')::date + 92 FROM records.q_templates t, "
         "records.persons p, (SELECT coalesce($3::date, (now() AT TIME ZONE 'Asia/Tokyo')::date) "
-        "AS d) v WHERE t.id = $1::uuid AND p.id = $2::uuid FOR SHARE OF t",
-        3, p, out);
+        "AS d) v WHERE t.id = $1::uuid AND p.id = $2::uuid AND ($4::uuid IS NULL OR EXISTS "
+        "(SELECT 1 FROM records.care_links l WHERE l.org_id = $4::uuid AND l.person_id = p.id "
+        "AND l.until > now())) FOR SHARE OF t",
+        4, p, out);
 
     if (rc != 0)
         return rc;
@@ -69,14 +75,15 @@ static int load_subject(ss_req *r, ss_dbc *c, const char *visit, PGresult **out)
     if ((rc = ss_db_exec(c, "SELECT 1 FROM records.q_templates WHERE id = $1::uuid", 1, p, out)) !=
         0)
         return rc;
-    return ss_req_field_error(r, PQntuples(*out) == 0 ? "template_id" : "person_id",
-                              "does not exist");
+    if (PQntuples(*out) == 0)
+        return ss_req_field_error(r, "template_id", "does not exist");
+    return ss_req_field_error(r, "person_id", "is not a person of yours");
 }
 
 static int insert_answer(ss_req *r, ss_dbc *c, const PGresult *subj, const char *via,
                          const char *inst, PGresult **out)
 {
-    char *answers = json_dumps(json_object_get(r->body, "answers"), JSON_COMPACT);
+    char *answers = json_dumps(json_object_get(r->body, "answers"), SS_JSON_COMPACT);
     const char *p[] = {ss_json_str(r->body, "person_id"),
                        ss_json_str(r->body, "template_id"),
                        ss_db_val(subj, 0, 4),
@@ -120,7 +127,8 @@ int rec_q_answer_submit(ss_req *r, const char *via, const char *inst)
     snprintf(r->person_id, sizeof(r->person_id), "%s", ss_json_str(r->body, "person_id"));
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0 || (rc = ss_db_begin(c)) != 0)
         goto out;
-    if ((rc = load_subject(r, c, ss_json_str(r->body, "visit_on"), &subj)) != 0)
+    if ((rc = load_subject(r, c, ss_json_str(r->body, "visit_on"),
+                           strcmp(via, "institution") == 0 ? r->who.org_id : NULL, &subj)) != 0)
         goto out;
     if ((questions = json_loads(ss_db_val(subj, 0, 0), 0, NULL)) == NULL) {
         rc = SS_ERR_INTERNAL;

@@ -41,7 +41,7 @@ int rec_qm_code_list(ss_req *r, const char *field, const json_t *arr, size_t max
         else
             json_array_append(copy, v);
     }
-    *out = json_dumps(copy, JSON_COMPACT);
+    *out = json_dumps(copy, SS_JSON_COMPACT);
     json_decref(copy);
     return *out == NULL ? SS_ERR_NOMEM : 0;
 }

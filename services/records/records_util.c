@@ -107,7 +107,7 @@ int rec_write_tx(ss_req *r, rec_tx_fn fn, const void *arg, bool is_person)
         rc = rec_db_error(r, c, rc);
         goto out;
     }
-    if ((text = json_dumps(doc, JSON_COMPACT)) == NULL) {
+    if ((text = json_dumps(doc, SS_JSON_COMPACT)) == NULL) {
         rc = SS_ERR_NOMEM;
         goto out;
     }

@@ -78,7 +78,7 @@ int rec_q_h_template_create(ss_req *r)
 
     if ((rc = template_body(r, create_fields, &diseases, &vaccines)) != 0)
         goto out;
-    if ((questions = json_dumps(json_object_get(r->body, "questions"), JSON_COMPACT)) == NULL) {
+    if ((questions = json_dumps(json_object_get(r->body, "questions"), SS_JSON_COMPACT)) == NULL) {
         rc = SS_ERR_NOMEM;
         goto out;
     }
@@ -144,7 +144,7 @@ int rec_q_h_template_update(ss_req *r)
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     if ((rc = template_body(r, update_fields, &diseases, &vaccines)) != 0)
         goto out;
-    if ((questions = json_dumps(json_object_get(r->body, "questions"), JSON_COMPACT)) == NULL) {
+    if ((questions = json_dumps(json_object_get(r->body, "questions"), SS_JSON_COMPACT)) == NULL) {
         rc = SS_ERR_NOMEM;
         goto out;
     }

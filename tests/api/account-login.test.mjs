@@ -11,7 +11,10 @@ import {
   calculateJwkThumbprint,
   generateKeyPair,
   SignJWT,
+  exportJWK,
 } from 'jose';
+import { readFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { BASE, POLICY, stackEnv } from './lib/env.mjs';
 import { call, ok, request, eventually } from './lib/http.mjs';
 import { expectProblem } from './lib/problem.mjs';
@@ -171,4 +174,44 @@ test('H-1-9: missing, malformed and forged tokens are refused with 401', async (
     assert.equal(a.status, 401, `${name} at the audit service: ${a.status}`);
   }
   assert.equal((await request('GET', '/api/v1/me', { token: s.access })).status, 200, 'the real token still works');
+});
+
+// The stack's own signing keys (the test runs on the machine that holds them): what a leak of
+// one service's key could mint.
+async function stackKey(envName) {
+  const pem = readFileSync(stackEnv()[envName], 'utf8');
+  return createPrivateKey(pem);
+}
+
+async function signWith(key, claims) {
+  const jwk = await exportJWK(createPublicKey(key));
+  const kid = await calculateJwkThumbprint(jwk);
+  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' }).sign(key);
+}
+
+test('each kind of token only from its issuer\'s key, and none that lives past an hour', async () => {
+  const s = await login(admin.user_id, admin.password);
+  const claims = decodeJwt(s.access);
+  const accountKey = await stackKey('SESSHU_ACCOUNT_SIGNING_KEY_FILE');
+  const tokenKey = await stackKey('SESSHU_TOKEN_SIGNING_KEY_FILE');
+  const now = Math.floor(Date.now() / 1000);
+  // The probe is sound: the account key re-signing the same claims is accepted.
+  assert.equal((await request('GET', '/api/v1/me', { token: await signWith(accountKey, claims) })).status, 200);
+  const refused = {
+    'a session signed with the token service key': await signWith(tokenKey, claims),
+    'a ten-year session': await signWith(accountKey, { ...claims, iat: now, exp: now + 10 * 365 * 86400 }),
+    'a session of 3601 s': await signWith(accountKey, { ...claims, iat: now, exp: now + 3601 }),
+    'a session with no iat': await signWith(accountKey, (({ iat: _i, ...c }) => c)(claims)),
+    'a client token signed with the account key': await signWith(accountKey, {
+      iss: claims.iss, sub: claims.org, client_id: claims.org, org: claims.org, org_type: 'municipality', scope: 'records:read', jti: uniq('j'), gen: uniq('g'), iat: now, exp: now + 600,
+    }),
+  };
+  for (const [name, token] of Object.entries(refused)) {
+    const r = await request('GET', '/api/v1/me', { token });
+    assert.equal(r.status, 401, `${name}: ${r.status} ${r.text.slice(0, 200)}`);
+    const a = await request('GET', '/api/v1/access-logs', { token });
+    assert.equal(a.status, 401, `${name} at the audit service: ${a.status}`);
+  }
+  // Just inside the bound: an hour exactly.
+  assert.equal((await request('GET', '/api/v1/me', { token: await signWith(accountKey, { ...claims, iat: now, exp: now + 3600 }) })).status, 200);
 });

@@ -197,3 +197,41 @@ test('H-1-6: the reminder lists every login id of the address; same 202 for unkn
   assert.ok(!mail.text.includes(one.temp) && !mail.text.includes(two.temp), 'a password in the mail');
   expectFieldErrors(await call('requestUserIdReminder', { json: { email: 'not-an-address' } }), 'email');
 });
+
+test('the password change takes no guesses on a locked account, and the right password does not lift the lock', { timeout: 60_000 }, async () => {
+  const u = await userIn(admin, 'user');
+  for (let i = 0; i < POLICY.maxFailures; i++) {
+    expectFieldErrors(await call('changePassword', { token: u.access, json: { current_password: `wrong-guess-${i}-xyz`, new_password: newPassword() } }), 'current_password');
+  }
+  // Locked now: a guess is not even tried, and the right password is refused the same way.
+  for (const current of ['another-guess-xyz', u.password]) {
+    const r = await call('changePassword', { token: u.access, json: { current_password: current, new_password: newPassword() }, retry429: false });
+    expectProblem(r, 429, 'rate-limited');
+  }
+  expectProblem(await call('login', { json: { user_id: u.user_id, password: u.password } }), 401, 'unauthorized');
+  // The e-mail change re-authenticates the same way.
+  expectProblem(await call('updateMe', { token: u.access, json: { email: emailFor(uniq('x')), current_password: u.password }, retry429: false }), 429, 'rate-limited');
+});
+
+test('a password change ends every outstanding reset token', { timeout: 60_000 }, async () => {
+  const u = await userIn(admin, 'user');
+  const seen = snapshot();
+  assert.equal((await call('requestPasswordReset', { json: { user_id: u.user_id } })).status, 202);
+  const token = extractToken((await waitForMail(u.email, { before: seen })).text);
+  const np = newPassword();
+  await ok('changePassword', 200, { token: u.access, json: { current_password: u.password, new_password: np } });
+  expectProblem(await call('confirmPasswordReset', { json: { token, new_password: newPassword() } }), 400);
+  await login(u.user_id, np);
+});
+
+test('password policy: repetitive and sequential passwords are refused whatever their length', async () => {
+  const u = await userIn(admin, 'user');
+  for (const weak of ['aaaaaaaaaaaaa', 'abababababababab', 'abcdefghijklmnop', 'ponmlkjihgfedcba', '1111111111111111111111', 'zyxwvutsrqponm']) {
+    const r = await call('changePassword', { token: u.access, json: { current_password: u.password, new_password: weak } });
+    expectFieldErrors(r, 'new_password', 'password-policy');
+    assert.ok(['repetitive', 'sequential'].includes(r.body.errors[0].reason), `${weak}: ${JSON.stringify(r.body.errors)}`);
+  }
+  // Just past the rule: five different characters, not one run.
+  const fine = 'aaaaaaaabcdeq';
+  await ok('changePassword', 200, { token: u.access, json: { current_password: u.password, new_password: fine } });
+});

@@ -19,7 +19,9 @@ import {
   personBody,
   allPages,
   KANA,
+  newPassword,
 } from './lib/fixtures.mjs';
+import * as mail from './lib/mail.mjs';
 import { POLICY, ADMIN_LOGIN } from './lib/env.mjs';
 
 let admin; // activated admin of a municipality
@@ -105,28 +107,66 @@ test('H-1-2: user lists are paged by cursor without overlap', async () => {
   assert.equal(typeof page.next_cursor, 'string');
 });
 
-test('H-1-3: a user changes their own name, kana and e-mail, not their role', async () => {
+test('H-1-3: a user changes their own name and kana at once, not their role', async () => {
   const u = await userIn(admin, 'user');
-  const email = emailFor(uniq('new'));
-  const r = await ok('updateMe', 200, { token: u.access, json: { name: '新しい 名前', name_kana: 'アタラシイ ナマエ', email } });
+  const r = await ok('updateMe', 200, { token: u.access, json: { name: '新しい 名前', name_kana: 'アタラシイ ナマエ' } });
   assert.equal(r.name, '新しい 名前');
   assert.equal(r.name_kana, 'アタラシイ ナマエ');
-  assert.equal(r.email, email);
+  assert.equal(r.email, u.email);
   assert.equal(r.role, 'user');
-  const me = await ok('getMe', 200, { token: u.access });
-  assert.equal(me.user.email, email);
+  assert.equal(r.pending_email, undefined);
   const seen = await ok('getUser', 200, { token: admin.access, params: { id: u.id } });
   assert.equal(seen.name, '新しい 名前');
   for (const field of ['role', 'status', 'user_id', 'organization_id', 'password']) {
     const bad = await call('updateMe', { token: u.access, json: { [field]: field === 'role' ? 'admin' : 'x' } });
     expectFieldErrors(bad, field);
   }
-  expectFieldErrors(await call('updateMe', { token: u.access, json: { email: 'nope' } }), 'email');
+  expectFieldErrors(await call('updateMe', { token: u.access, json: { email: 'nope', current_password: u.password } }), 'email');
   expectFieldErrors(await call('updateMe', { token: u.access, json: { name: '' } }), 'name');
   expectFieldErrors(await call('updateMe', { token: u.access, json: { name_kana: 'Ｋａｎａ漢字' } }), 'name_kana');
+  expectFieldErrors(await call('updateMe', { token: u.access, json: { name: 'x', current_password: u.password } }), 'current_password');
   const still = await ok('getMe', 200, { token: u.access });
   assert.equal(still.user.role, 'user');
-  assert.equal(still.user.email, email);
+  assert.equal(still.user.email, u.email);
+});
+
+test('H-1-3: an e-mail change needs the current password, the new address confirms it, the old one is told', async () => {
+  const u = await userIn(admin, 'user');
+  const next = emailFor(uniq('moved'));
+  const before = mail.snapshot();
+  // A stolen session alone cannot move the address (where password resets go).
+  expectFieldErrors(await call('updateMe', { token: u.access, json: { email: next } }), 'current_password');
+  expectFieldErrors(await call('updateMe', { token: u.access, json: { email: next, current_password: 'not-the-password-1' } }), 'current_password');
+  const asked = await ok('updateMe', 200, { token: u.access, json: { email: next, current_password: u.password, name: '移転 太郎' } });
+  assert.equal(asked.email, u.email, 'the address changes only when confirmed');
+  assert.equal(asked.pending_email, next);
+  assert.equal(asked.name, '移転 太郎');
+  const notice = await mail.waitForMail(u.email, { before, match: /メールアドレス変更/ });
+  assert.ok(notice.text.includes(next), 'the old address is told where the change would go');
+  const confirm = await mail.waitForMail(next, { before, match: /メールアドレス変更の確認/ });
+  const token = mail.extractToken(confirm.text);
+  assert.ok(token && token.length >= 40, 'a token in the confirmation mail');
+  assert.ok(!notice.text.includes(token), 'the old address gets no token');
+  assert.equal((await ok('getMe', 200, { token: u.access })).user.email, u.email);
+  // A wrong token changes nothing; the right one, once.
+  expectProblem(await call('confirmEmailChange', { json: { token: 'x'.repeat(43) } }), 400, 'bad-request');
+  assert.equal((await call('confirmEmailChange', { json: { token } })).status, 204);
+  assert.equal((await ok('getMe', 200, { token: u.access })).user.email, next);
+  expectProblem(await call('confirmEmailChange', { json: { token } }), 400, 'bad-request');
+  expectFieldErrors(await call('confirmEmailChange', { json: { token, extra: 1 } }), 'extra');
+  expectFieldErrors(await call('confirmEmailChange', { json: {} }), 'token');
+});
+
+test('H-1-3: a pending e-mail change dies with a new password', async () => {
+  const u = await userIn(admin, 'user');
+  const next = emailFor(uniq('late'));
+  const before = mail.snapshot();
+  await ok('updateMe', 200, { token: u.access, json: { email: next, current_password: u.password } });
+  const token = mail.extractToken((await mail.waitForMail(next, { before, match: /メールアドレス変更の確認/ })).text);
+  const pw = newPassword();
+  await ok('changePassword', 200, { token: u.access, json: { current_password: u.password, new_password: pw } });
+  expectProblem(await call('confirmEmailChange', { json: { token } }), 400, 'bad-request');
+  assert.equal((await ok('getUser', 200, { token: admin.access, params: { id: u.id } })).email, u.email);
 });
 
 test('H-1-4: an admin changes a user\'s profile and role; a demoted session loses the admin rights', async () => {

@@ -13,6 +13,8 @@ import { principal, suffix } from './lib/fixtures.mjs';
 import { medicalCode, withWrongCheckDigit } from './lib/codes.mjs';
 import { today } from './lib/dates.mjs';
 
+const REFERENCE_DAY = '2026-11-01';
+
 let op; // operator user (imports the technical masters)
 let opAdmin;
 let ma; // municipality admin
@@ -123,7 +125,11 @@ test('Shift_JIS: an import through iconv, and an export the iconv command agrees
   // The export: Shift_JIS by default, byte for byte what iconv makes of the UTF-8 export.
   const ex = await request('GET', '/api/v1/masters/institutions/export', { token: op.access, query: { as_of: today() } });
   assert.equal(ex.status, 200);
-  assert.match(ex.headers.get('content-type'), /^text\/csv; charset=Shift_JIS/i);
+  // Labelled as what it is: CP932 (Windows-31J, IANA), which a strict Shift_JIS decoder is not.
+  assert.match(ex.headers.get('content-type'), /^text\/csv; charset=Windows-31J/i);
+  // The file holds 髙 (a CP932 extension): a strict Shift_JIS decoder refuses it, Windows-31J reads it.
+  assert.throws(() => iconv(ex.raw, 'SHIFT_JIS', 'UTF-8'));
+  assert.ok(iconv(ex.raw, 'WINDOWS-31J', 'UTF-8').toString('utf8').includes('髙橋'));
   assert.match(ex.headers.get('content-disposition'), new RegExp(`institutions-${today()}\\.csv`));
   const exU = await request('GET', '/api/v1/masters/institutions/export', { token: op.access, query: { as_of: today(), encoding: 'utf-8' } });
   assert.equal(exU.status, 200);
@@ -259,7 +265,9 @@ test('every master exports as Shift_JIS and imports back unchanged (round trip)'
     banks: opAdmin, bank_branches: opAdmin, diseases: mh, vaccines: mh, schedules: mh, lots: mh,
   };
   for (const [master, s] of Object.entries(editor)) {
-    const ex = await request('GET', `/api/v1/masters/${master}/export`, { token: s.access, query: { as_of: today() } });
+    // As of a day inside the shipped reference data's validity (FY2026: some of it, like the
+    // collective contracts, ends with it): a date of the data, not of the clock.
+    const ex = await request('GET', `/api/v1/masters/${master}/export`, { token: s.access, query: { as_of: REFERENCE_DAY } });
     assert.equal(ex.status, 200, `${master}: ${ex.text.slice(0, 200)}`);
     const back = await importCsv(master, ex.raw, { token: s.access, charset: 'Shift_JIS' });
     assert.equal(back.status, 200, `${master}: ${back.text.slice(0, 300)}`);
@@ -267,4 +275,30 @@ test('every master exports as Shift_JIS and imports back unchanged (round trip)'
     assert.equal(back.body.counts.added + back.body.counts.changed, 0, `${master}: ${JSON.stringify(back.body.changed.slice(0, 2))}`);
     assert.ok(back.body.counts.unchanged > 0, master);
   }
+});
+
+test('exports guard spreadsheet formulas (CSV injection) and import back unchanged', async () => {
+  const names = ['=HYPERLINK("http://evil.example","x")', '@SUM(A1:A9)', '+81-3-1234', '-1+1'];
+  const codes = names.map(() => medicalCode('1', '13'));
+  const text = [HEAD, ...codes.map((c, i) => [c, `"${names[i].replace(/"/g, '""')}"`, 'シケン', 'insurance', '13', '東京都千代田区', '', ''].join(','))].join('\n');
+  const r = await importCsv('institutions', text, { query: { dry_run: 'false' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.counts.added, names.length, JSON.stringify(r.body.errors));
+  for (const [i, c] of codes.entries()) {
+    assert.equal((await ok('getMasterRow', 200, { token: op.access, params: { master: 'institutions', key: c } })).name, names[i]);
+  }
+  const ex = await request('GET', '/api/v1/masters/institutions/export', { token: op.access, query: { as_of: today(), encoding: 'utf-8' } });
+  assert.equal(ex.status, 200);
+  const lines = ex.text.split('\r\n');
+  for (const [i, c] of codes.entries()) {
+    const line = lines.find((l) => l.startsWith(`${c},`));
+    assert.ok(line, c);
+    const field = line.slice(c.length + 1);
+    // The name cell starts with an apostrophe (inside the quotes if quoted): no cell begins with = + - @.
+    assert.match(field, /^"?'/, `${names[i]} exported as ${field.slice(0, 40)}`);
+  }
+  // The export imports back with nothing to change: the reader takes the guard off again.
+  const back = await importCsv('institutions', ex.raw, { charset: 'UTF-8' });
+  assert.equal(back.status, 200, back.text);
+  assert.equal(back.body.counts.changed + back.body.counts.added, 0, JSON.stringify(back.body.changed?.slice(0, 2)));
 });

@@ -9,6 +9,7 @@ import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { principal, orgWithAdmin, userIn, suffix } from './lib/fixtures.mjs';
 import { municipalityCode, medicalCode, withWrongCheckDigit } from './lib/codes.mjs';
 import { psql, lit } from './lib/sql.mjs';
+import { today } from './lib/dates.mjs';
 
 const TYPES = ['chuokai', 'kokuhoren', 'municipality', 'medical_institution', 'non_insurance_medical_institution', 'mhlw', 'operator'];
 const who = {}; // `${type}/${role}` -> session
@@ -60,7 +61,9 @@ const EDITORS = {
 
 test('every organisation type × role against every master (no-op update as the probe)', async () => {
   const reader = who['municipality/user'].access;
-  const cc = (await ok('listMasterRows', 200, { token: reader, params: { master: 'collective_contracts' } })).items[0];
+  // A contract in force today (the shipped samples are for FY2026 and end with it).
+  const cc = { contract_code: `T-${suffix(6).toUpperCase()}`, institution_code: '1311012346', vaccine_code: '631302201', price_yen: 4950, valid_from: today() };
+  await ok('registerMasterRow', 201, { token: who['operator/admin'].access, params: { master: 'collective_contracts' }, json: cc });
   PROBES.collective_contracts = `${cc.contract_code}~${cc.institution_code}~${cc.vaccine_code}`;
   for (const [master, key] of Object.entries(PROBES)) {
     const row = await current(master, key, reader);

@@ -71,6 +71,13 @@ test('staff enter an infant check-up, a pregnancy and another check-up (H-7-2)',
     json: rec(toddler, 'infant_checkup', infant({ checkup_age: '1y6m', height_cm: 80, weight_kg: 10.5, head_circumference_cm: 47, findings: [{ code: 'walking', result: 'normal' }, { code: 'meaningful_words', result: 'referred' }], overall: 'referred' })),
   });
   assert.equal(t.data.overall, 'referred');
+  // Decimals come back as they were sent (not 8.8000000000000007), in the answer and stored.
+  const w = await qm('createMchRecord', { token: muniA.user.access, json: rec(toddler, 'infant_checkup', infant({ checkup_age: '1y6m', height_cm: 80.1, weight_kg: 8.8, head_circumference_cm: 47.3, findings: [{ code: 'walking', result: 'normal' }], overall: 'normal' })) });
+  assert.equal(w.status, 201, w.text);
+  assert.match(w.text, /"weight_kg":8\.8[,}]/);
+  const wr = await qm('getMchRecord', { token: muniA.user.access, params: { id: w.body.id } });
+  assert.match(wr.text, /"weight_kg":8\.8[,}]/);
+  assert.match(wr.text, /"height_cm":80\.1[,}]/);
   const got = await qmOk('getMchRecord', 200, { token: muniA.user.access, params: { id: a.id } });
   assert.deepEqual(got, a);
 });

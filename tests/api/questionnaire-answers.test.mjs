@@ -10,7 +10,7 @@ import { request, call } from './lib/http.mjs';
 import { institution, myNumber } from './lib/records.mjs';
 import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { orgWithAdmin, principal, suffix, userIn } from './lib/fixtures.mjs';
-import { qm, qmOk, municipality, resident, clientToken, addMonths, addDays, today } from './lib/qmch.mjs';
+import { qm, qmOk, municipality, resident, reach, clientToken, addMonths, addDays, today } from './lib/qmch.mjs';
 
 let mhlw, muniA, muniB, instA, instB, nonins, kokuhoren, chuo, ops;
 let child, woman, man, teen, otherPerson, childMyNumber; // residents (muniA) and muniB's
@@ -65,6 +65,9 @@ before(async () => {
   woman = await resident(muniA, { birth: '1994-05-05', sex: '2' });
   man = await resident(muniA, { birth: '1990-01-10', sex: '1' });
   otherPerson = await resident(muniB, { birth: addMonths(today(), -20), sex: '1' });
+  // The institutions identify the patients they see (their care links).
+  await reach(instA, child, teen, woman, man);
+  await reach(nonins, teen);
   const list = await qmOk('listQuestionnaireTemplates', 200, { token: instA.access, query: { code: 'mr' } });
   mr = list.items[0];
   cond = await qmOk('createQuestionnaireTemplate', 201, {
@@ -181,6 +184,26 @@ test('answer types, ranges and unknown questions', async () => {
   }
 });
 
+test('an institution writes answers only for the persons it identified; "not yours" says nothing more', async () => {
+  // instB never looked up child (muniA) or teen: a real person, a person of another
+  // municipality and an unknown id all get the same refusal, and nothing is stored.
+  const unknown = '00000000-0000-4000-8000-000000000000';
+  const answers = { fever: false, infant_only: true };
+  const count = async (p, muni) => (await qmOk('listQuestionnaireAnswers', 200, { token: muni.user.access, query: { person_id: p.id, limit: 200 } })).items.length;
+  const before = [await count(child, muniA), await count(teen, muniA)];
+  const seen = [];
+  for (const p of [child, teen, otherPerson, { id: unknown }]) {
+    const r = await submit(instB.access, p, cond, answers);
+    expectFieldErrors(r, 'person_id');
+    seen.push(JSON.stringify(r.body.errors));
+  }
+  assert.equal(new Set(seen).size, 1, `refusals differ: ${seen.join(' | ')}`);
+  // Answers that would be wrong for the person's age or sex change nothing: the refusal comes first.
+  const adultAnswers = mrAdult({ pregnant: false });
+  assert.equal(JSON.stringify((await submit(instB.access, child, mr, adultAnswers)).body.errors), seen[0]);
+  assert.deepEqual([await count(child, muniA), await count(teen, muniA)], before, 'a refused answer was stored');
+});
+
 test('bad submissions: persons, templates, dates, codes, bodies', async () => {
   const t = instA.access;
   const ok = { person_id: child.id, template_id: cond.id, answers: { fever: false, infant_only: true } };
@@ -197,6 +220,7 @@ test('bad submissions: persons, templates, dates, codes, bodies', async () => {
   expectFieldErrors(await qm('createQuestionnaireAnswer', { token: t, json: { template_id: cond.id, answers: {} } }), 'person_id');
   // A date before birth.
   const baby = await resident(muniA, { birth: addDays(today(), -3) });
+  await reach(instA, baby);
   expectFieldErrors(await qm('createQuestionnaireAnswer', { token: t, json: { ...ok, person_id: baby.id, visit_on: addDays(today(), -10) } }), 'visit_on');
   expectProblem(await qm('createQuestionnaireAnswer', { token: t, body: '{"person_id":', contentType: 'application/json' }), 400, 'invalid-json');
   expectProblem(await qm('createQuestionnaireAnswer', { token: t, body: Buffer.from('{"a":"\xff"}', 'latin1'), contentType: 'application/json' }), 400, 'invalid-json');
@@ -213,7 +237,9 @@ test('who may enter answers: institutions only', async () => {
   for (const who of [muniA.admin, muniA.user, mhlw, kokuhoren, chuo, ops]) {
     expectProblem(await qm('createQuestionnaireAnswer', { token: who.access, json: body }), 403, 'forbidden');
   }
-  await qmOk('createQuestionnaireAnswer', 201, { token: instB.access, json: body });
+  // An institution, and only for a patient it identified (instB has no care link to child).
+  expectFieldErrors(await qm('createQuestionnaireAnswer', { token: instB.access, json: body }), 'person_id');
+  await qmOk('createQuestionnaireAnswer', 201, { token: instA.access, json: body });
 });
 
 test('the judgement and the consent: once, by the visit institution, with the rules', async () => {
@@ -315,6 +341,7 @@ test('the record link: only for ok with consent, only a record of the same perso
 });
 
 test('queries: a municipality its residents, an institution its visits, nobody else', async () => {
+  await reach(instB, otherPerson);
   const mine = await qmOk('createQuestionnaireAnswer', 201, { token: instB.access, json: { person_id: otherPerson.id, template_id: cond.id, answers: { fever: false, infant_only: true } } });
   // muniA sees its resident's answers, not muniB's person.
   const pa = await qmOk('listQuestionnaireAnswers', 200, { token: muniA.user.access, query: { person_id: child.id, limit: 200 } });

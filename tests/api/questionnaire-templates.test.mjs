@@ -11,7 +11,7 @@ import path from 'node:path';
 import { request } from './lib/http.mjs';
 import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { orgWithAdmin, principal, suffix } from './lib/fixtures.mjs';
-import { qm, qmOk, municipality, resident, addMonths, today } from './lib/qmch.mjs';
+import { qm, qmOk, municipality, resident, reach, addMonths, today } from './lib/qmch.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let mhlw, operator, muni, inst, kokuhoren, chuo, nonins;
@@ -115,6 +115,7 @@ test('a version can be replaced until answers use it; then only a new version', 
   assert.equal(put.questions.length, 1);
   // An answer makes the version immutable.
   const child = await resident(muni, { birth: addMonths(today(), -30) });
+  await reach(inst, child);
   await qmOk('createQuestionnaireAnswer', 201, { token: inst.access, json: { person_id: child.id, template_id: v1.id, answers: { fever: false } } });
   const got = await qmOk('getQuestionnaireTemplate', 200, { token: inst.access, params: { id: v1.id } });
   assert.equal(got.in_use, true);

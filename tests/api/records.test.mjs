@@ -3,6 +3,8 @@
 // tenant boundaries and bad input.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { call, ok, request } from './lib/http.mjs';
 import { expectProblem } from './lib/problem.mjs';
 import { municipality, institution, person, doseBody, ensureLots, myNumber } from './lib/records.mjs';
@@ -72,6 +74,12 @@ test('persons: bad input is refused with every field named', async () => {
     json: { resident_no: 'Z1', name: 'x', name_kana: 'カ', birth_date: '2020-01-01', sex: '1', address: 'a', my_number: p.my_number },
   });
   expectProblem(sameMn, 409, 'conflict');
+  // The database's own log keeps no personal data of the refusals: no key values (the keyed
+  // hash of the 個人番号, the resident number), no statement.
+  const pgLog = readFileSync(path.join(path.dirname(process.env.SESSHU_TEST_ENV_FILE), 'log', 'postgresql.log'), 'utf8');
+  assert.ok(!pgLog.includes(p.resident_no), 'a resident number in the PostgreSQL log');
+  assert.ok(!/Key \(/.test(pgLog), 'a key value in the PostgreSQL log');
+  assert.ok(!/STATEMENT:/.test(pgLog), 'a failing statement in the PostgreSQL log');
 });
 
 test('persons: corrections are versions; a move-in keeps the history and the old records', async () => {
@@ -112,6 +120,20 @@ test('guardians: link a parent to a child; another municipality cannot', async (
   expectProblem(other, 404, 'not-found');
   const del = await request('DELETE', `/api/v1/persons/${child.id}/guardians/${parent.id}`, { token: A.session.access });
   assert.equal(del.status, 204);
+});
+
+test('guardians: no circle, directly or through others; a chain that closes nothing is fine', async () => {
+  const [a, b, c] = [await person(A), await person(A), await person(A)];
+  const link = (child, guardian) => call('addGuardian', { token: A.session.access, params: { id: child.id }, json: { guardian_id: guardian.id } });
+  assert.equal((await link(a, b)).status, 201); // b cares for a
+  assert.equal((await link(b, c)).status, 201); // c cares for b
+  const direct = await link(b, a); // a would care for its own guardian b
+  expectProblem(direct, 422, 'validation-failed');
+  assert.equal(direct.body.errors[0].field, 'guardian_id');
+  expectProblem(await link(c, a), 422, 'validation-failed'); // a → b → c → a
+  // Nothing of the refused links was stored; a link that closes no circle still goes in.
+  assert.deepEqual((await ok('listGuardians', 200, { token: A.session.access, params: { id: c.id } })).items, []);
+  assert.equal((await link(a, c)).status, 201);
 });
 
 test('records: a valid dose is registered with its schedule; the same dose twice is 409', async () => {

@@ -13,7 +13,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import * as oidc from 'openid-client';
 import * as jose from 'jose';
-import { BASE } from './lib/env.mjs';
+import { BASE, stackEnv } from './lib/env.mjs';
 import { request } from './lib/http.mjs';
 import { SCHEMA_DIR, deref } from './lib/contract.mjs';
 import { expectProblem } from './lib/problem.mjs';
@@ -173,6 +173,29 @@ test('a client token is a principal of every service: authenticated, but only wi
   const { privateKey } = await jose.generateKeyPair('ES256');
   const alien = await new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'alien' }).sign(privateKey);
   expectProblem(await request('GET', API, { token: alien }), 401, 'unauthorized');
+});
+
+test('RFC 6750 challenges: none without a token, invalid_request, invalid_token, insufficient_scope', async () => {
+  const t = await grant(client, 'records:read');
+  const challenge = (r) => r.headers.get('www-authenticate') ?? '';
+  const none = await request('GET', '/api/v1/persons');
+  assert.equal(none.status, 401);
+  assert.match(challenge(none), /^Bearer realm="sesshu"$/);
+  const malformed = await request('GET', '/api/v1/persons', { headers: { Authorization: 'Bearer' } });
+  assert.equal(malformed.status, 401);
+  assert.match(challenge(malformed), /^Bearer .*error="invalid_request"/);
+  const bad = await request('GET', '/api/v1/persons', { token: `${t.access_token.slice(0, -4)}AAAA` });
+  assert.equal(bad.status, 401);
+  assert.match(challenge(bad), /^Bearer .*error="invalid_token"/);
+  // Authenticated, but the token's scopes do not reach: 403 insufficient_scope.
+  const scope = await request('GET', '/api/v1/access-logs', { token: t.access_token });
+  expectProblem(scope, 403, 'forbidden');
+  assert.match(challenge(scope), /^Bearer .*error="insufficient_scope"/);
+  // A user's 403 is about the role, not a token's scope: no challenge.
+  const u = await userIn(muni, 'user');
+  const role = await request('GET', API, { token: u.access });
+  expectProblem(role, 403, 'forbidden');
+  assert.equal(role.headers.get('www-authenticate'), null);
 });
 
 test('wrong secrets, unknown clients, unknown and unregistered scopes (RFC 6749 5.2)', async () => {
@@ -368,6 +391,20 @@ test('a client restricted to other source addresses is refused', async () => {
   const c = (await api('POST', API, API, { token: muni.access, json: { name: 'far away', scopes: ['masters:read'], allowed_addresses: ['192.0.2.0/24'] } })).body;
   const r = await form('/oauth2/token', { grant_type: 'client_credentials' }, { headers: basic(c.id, c.client_secret) });
   assert.equal(r.body.error, 'invalid_client');
+});
+
+test('a direct call to the token port cannot claim an allowed address with X-Real-IP', async () => {
+  const c = (await api('POST', API, API, { token: muni.access, json: { name: 'spoofer', scopes: ['masters:read'], allowed_addresses: ['192.0.2.0/24'] } })).body;
+  const base = `http://127.0.0.1:${stackEnv().SESSHU_TOKEN_PORT}`;
+  for (const forged of ['192.0.2.5', '192.0.2.200']) {
+    const r = await request('POST', '/oauth2/token', {
+      base,
+      body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+      headers: { ...basic(c.id, c.client_secret), 'X-Real-IP': forged, 'X-Forwarded-For': forged },
+    });
+    assert.equal(r.body.error, 'invalid_client', `${forged}: ${r.text}`);
+  }
 });
 
 test('authorisation matrix of /api/v1/api-clients', async () => {

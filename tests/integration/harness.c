@@ -199,6 +199,9 @@ int it_make_signing_key(void)
     if ((f = fopen(path, "w")) == NULL || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL))
         goto out;
     setenv("SESSHU_JWT_SIGNING_KEY_FILE", path, 1);
+    /* The in-process services sign with this key, not the stack's (server.c own_signing_key). */
+    unsetenv("SESSHU_ACCOUNT_SIGNING_KEY_FILE");
+    unsetenv("SESSHU_TOKEN_SIGNING_KEY_FILE");
     rc = 0;
 out:
     if (f != NULL)

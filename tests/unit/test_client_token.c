@@ -229,28 +229,37 @@ static char *foreign_token(EVP_PKEY *pk, const char *kid)
 
 START_TEST(key_rescan)
 {
-    EVP_PKEY *other = EVP_EC_gen("P-256");
-    char *kid = thumbprint(other), *tok = foreign_token(other, kid), path[256];
+    EVP_PKEY *other = EVP_EC_gen("P-256"), *wrong = EVP_EC_gen("P-256");
+    char *kid = thumbprint(other), *tok = foreign_token(other, kid), path[256], wpath[256];
+    char *wkid = thumbprint(wrong), *wtok = foreign_token(wrong, wkid);
     ss_principal p;
     json_t *jwks;
 
     init_keys();
     ck_assert_int_eq(ss_jwt_principal(tok, &p), SS_ERR_UNAUTHORIZED);
-    /* The other issuer rotates its key in: after the rescan interval the
-     * token verifies without a restart, and the JWK Set lists the key. */
-    snprintf(path, sizeof(path), "%s/other.pem", keydir);
+    /* The token service rotates its key in: after the rescan interval the token verifies
+     * without a restart, and the JWK Set lists the key. A key the directory names as the
+     * account service's signs no client token (jwt.h: each kind only from its issuer). */
+    snprintf(path, sizeof(path), "%s/token-other.pem", keydir);
     write_key(other, path, false);
+    snprintf(wpath, sizeof(wpath), "%s/account-wrong.pem", keydir);
+    write_key(wrong, wpath, false);
     sleep(4);
     ck_assert_int_eq(ss_jwt_principal(tok, &p), 0);
     ck_assert_int_eq(p.kind, SS_PRINCIPAL_CLIENT);
+    ck_assert_int_eq(ss_jwt_principal(wtok, &p), SS_ERR_UNAUTHORIZED);
     jwks = ss_jwt_jwks();
-    ck_assert_uint_eq(json_array_size(json_object_get(jwks, "keys")), 2);
+    ck_assert_uint_eq(json_array_size(json_object_get(jwks, "keys")), 3);
     json_decref(jwks);
     unlink(path);
+    unlink(wpath);
     ss_jwt_shutdown();
     EVP_PKEY_free(other);
+    EVP_PKEY_free(wrong);
     free(kid);
     free(tok);
+    free(wkid);
+    free(wtok);
 }
 END_TEST
 

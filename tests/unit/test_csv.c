@@ -110,6 +110,53 @@ START_TEST(csv_write_round_trip)
 }
 END_TEST
 
+START_TEST(csv_formula_guard)
+{
+    /* What a spreadsheet would run gets one apostrophe; the reader takes exactly that one off. */
+    const char *vals[] = {"=HYPERLINK(\"http://x\")",
+                          "@SUM(A1)",
+                          "+1",
+                          "-1",
+                          "\tx",
+                          "'=x",
+                          "'plain",
+                          "a=b",
+                          "",
+                          "''@y"};
+    const char *want =
+        "\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),'+1,'-1,'\tx,''=x,'plain,a=b,,'''@y";
+    size_t nv = sizeof(vals) / sizeof(vals[0]);
+    ss_buf b = {0};
+    ss_csv *c;
+    char **f;
+    size_t n;
+    long line;
+
+    for (size_t i = 0; i < nv; i++) {
+        if (i > 0)
+            ck_assert_int_eq(ss_buf_str(&b, ","), 0);
+        ck_assert_int_eq(ss_csv_put(&b, vals[i]), 0);
+    }
+    ck_assert_str_eq(b.s, want);
+    c = open_str(b.s);
+    ck_assert_int_eq(ss_csv_next(c, &f, &n, &line), 1);
+    ck_assert_uint_eq(n, nv);
+    for (size_t i = 0; i < nv; i++)
+        ck_assert_str_eq(f[i], vals[i]);
+    ss_csv_close(c);
+    ss_buf_free(&b);
+    /* A number the writer formatted itself is written as it is. */
+    ck_assert_int_eq(ss_csv_field(&b, "-42", true), 0);
+    ck_assert_str_eq(b.s, "-42");
+    ss_buf_free(&b);
+    /* A bounded buffer stops with SS_ERR_TOO_LARGE. */
+    b.max = 5;
+    ck_assert_int_eq(ss_buf_str(&b, "abc"), 0);
+    ck_assert_int_eq(ss_buf_str(&b, "de"), SS_ERR_TOO_LARGE);
+    ss_buf_free(&b);
+}
+END_TEST
+
 START_TEST(iconv_shift_jis)
 {
     /* 渋谷区 in CP932 is 8F 61 92 4A 8B E6; ｼﾌﾞﾔ (half-width) is B C C 8C DE D4. */
@@ -148,5 +195,5 @@ START_TEST(iconv_grows_buffer)
 }
 END_TEST
 
-UNIT_MAIN("csv", csv_plain_and_quoted, csv_trailing_separator_at_end, csv_malformed,
-          csv_write_round_trip, iconv_shift_jis, iconv_grows_buffer)
+UNIT_MAIN("csv", csv_formula_guard, csv_plain_and_quoted, csv_trailing_separator_at_end,
+          csv_malformed, csv_write_round_trip, iconv_shift_jis, iconv_grows_buffer)

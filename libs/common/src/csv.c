@@ -11,6 +11,8 @@
 
 int ss_buf_add(ss_buf *b, const char *data, size_t n)
 {
+    if (b->max > 0 && b->len + n + 1 > b->max)
+        return SS_ERR_TOO_LARGE;
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         char *s;
@@ -43,19 +45,34 @@ void ss_buf_free(ss_buf *b)
     b->len = b->cap = 0;
 }
 
-int ss_csv_put(ss_buf *b, const char *field)
+bool ss_csv_formula(const char *field)
+{
+    size_t q = strspn(field, "'");
+
+    return field[q] != '\0' && strchr("=+-@\t\r", field[q]) != NULL;
+}
+
+int ss_csv_field(ss_buf *b, const char *field, bool num)
 {
     size_t n = strlen(field);
     bool quote =
         strpbrk(field, ",\"\r\n") != NULL || (n > 0 && (field[0] == ' ' || field[n - 1] == ' '));
     int rc = 0;
 
+    if (quote)
+        rc = ss_buf_add(b, "\"", 1);
+    if (rc == 0 && !num && ss_csv_formula(field))
+        rc = ss_buf_add(b, "'", 1);
     if (!quote)
-        return ss_buf_add(b, field, n);
-    rc = ss_buf_add(b, "\"", 1);
+        return rc != 0 ? rc : ss_buf_add(b, field, n);
     for (const char *p = field; rc == 0 && *p; p++)
         rc = *p == '"' ? ss_buf_add(b, "\"\"", 2) : ss_buf_add(b, p, 1);
     return rc == 0 ? ss_buf_add(b, "\"", 1) : rc;
+}
+
+int ss_csv_put(ss_buf *b, const char *field)
+{
+    return ss_csv_field(b, field, false);
 }
 
 struct ss_csv {
@@ -168,8 +185,11 @@ static int finish(ss_csv *c, char ***fields, size_t *n)
     if (f == NULL)
         return SS_ERR_NOMEM;
     c->fields = f;
-    for (size_t i = 0; i < c->nf; i++)
+    for (size_t i = 0; i < c->nf; i++) {
         f[i] = c->text.s + c->offs[i];
+        if (f[i][0] == '\'' && ss_csv_formula(f[i] + 1))
+            f[i]++; /* the guard ss_csv_field wrote */
+    }
     *fields = f;
     *n = c->nf;
     return 1;

@@ -13,6 +13,7 @@
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
 #include "sesshu/log.h"
+#include "sesshu/proxy.h"
 #include "sesshu/text.h"
 
 /* Accept the gateway's id if it is short and printable, else make one. */
@@ -45,11 +46,15 @@ static int authenticate(ss_req *r)
         return perm == SS_PERM_PUBLIC
                    ? 0
                    : ss_req_fail(r, SS_ERR_UNAUTHORIZED, "a bearer token is required");
-    if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
+    if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+        r->bearer_error = "invalid_request";
         return ss_req_fail(r, SS_ERR_UNAUTHORIZED,
                            "the Authorization header must be Bearer <token>");
-    if (ss_jwt_principal(h + 7, &r->who) != 0)
+    }
+    if (ss_jwt_principal(h + 7, &r->who) != 0) {
+        r->bearer_error = "invalid_token";
         return ss_req_fail(r, SS_ERR_UNAUTHORIZED, "the token is invalid, expired or revoked");
+    }
     return 0;
 }
 
@@ -60,6 +65,10 @@ static int authorize(ss_req *r)
     if (r->who.kind != SS_PRINCIPAL_NONE && r->who.pw_change_required &&
         !(rt->flags & SS_ROUTE_TEMP_PW_OK))
         return SS_ERR_PASSWORD_CHANGE;
+    if (!ss_authz_has(&r->who, rt->perm) && r->who.kind == SS_PRINCIPAL_CLIENT) {
+        r->bearer_error = "insufficient_scope"; /* RFC 6750 3.1: a token with more scope may */
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "the token's scopes do not allow this function");
+    }
     if (!ss_authz_has(&r->who, rt->perm))
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "this function is not available to your role");
     return 0;
@@ -165,9 +174,9 @@ const char *ss_req_client_ip(const ss_req *r)
     const char *peer = peer_ip(r, buf, sizeof(buf));
     const char *real = u_map_get_case(r->u->map_header, "X-Real-IP");
 
-    /* Only the gateway on loopback may speak for the client. */
-    if (real != NULL && peer != NULL && strncmp(peer, "127.", 4) == 0 && strlen(real) < 64 &&
-        strspn(real, "0123456789abcdefABCDEF.:") == strlen(real)) {
+    /* Only the gateway (SESSHU_TRUSTED_PROXIES) may speak for the client. */
+    if (real != NULL && peer != NULL && ss_proxy_trusted(r->u->client_address) &&
+        strlen(real) < 64 && strspn(real, "0123456789abcdefABCDEF.:") == strlen(real)) {
         snprintf(buf, sizeof(buf), "%s", real);
         return buf;
     }
@@ -202,7 +211,10 @@ static void write_audit(ss_req *r)
     row.path = path;
     row.res_type = r->route ? r->route->res_type : NULL;
     row.res_id = r->res_id[0] ? r->res_id : id_param;
-    row.person_id = r->person_id[0] ? r->person_id : NULL;
+    /* The person whose data the caller reached: only on a success (a refused probe names an id
+     * the caller chose, which may not be theirs to see, or not exist); ss_reply_page also
+     * forgets it when a filtered list showed nothing. A vaccinee's "who viewed me" lists these. */
+    row.person_id = r->person_id[0] && r->status < 400 ? r->person_id : NULL;
     row.subject_org_id = r->subject_org_id[0] ? r->subject_org_id : NULL;
     row.subject_muni = r->subject_muni[0] ? r->subject_muni : NULL;
     row.status = r->status;
@@ -246,8 +258,43 @@ static int run_handler(ss_req *r)
     return rc;
 }
 
+/* Does the URL path match the route pattern (":name" segments match any one segment)? Empty
+ * segments (a trailing or doubled slash) are skipped, as ulfius does. */
+static bool path_matches(const char *pattern, const char *path)
+{
+    const char *p = pattern, *u = path;
+
+    for (;;) {
+        p += strspn(p, "/");
+        u += strspn(u, "/");
+        if (*p == '\0' || *u == '\0')
+            return *p == '\0' && *u == '\0';
+        size_t pn = strcspn(p, "/"), un = strcspn(u, "/");
+        if (p[0] != ':' && (pn != un || strncmp(p, u, pn) != 0))
+            return false;
+        p += pn;
+        u += un;
+    }
+}
+
+/* The methods the service answers at this path ("GET, HEAD, PATCH"), "" when none: a known
+ * path with another method is 405 with Allow (RFC 9110 15.5.6), not 404. */
+static void allowed_methods(const ss_service *svc, const char *path, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (path == NULL || svc->routes == NULL)
+        return;
+    for (const ss_route *rt = svc->routes; rt->method != NULL; rt++) {
+        if (!path_matches(rt->path, path) || strstr(out, rt->method) != NULL)
+            continue;
+        snprintf(out + strlen(out), n - strlen(out), "%s%s%s", out[0] ? ", " : "", rt->method,
+                 strcmp(rt->method, "GET") == 0 ? ", HEAD" : "");
+    }
+}
+
 int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *user_data)
 {
+    char allow[96] = "";
     const ss_route_ctx *ctx = user_data;
     ss_req r;
     int rc;
@@ -262,6 +309,10 @@ int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *us
     if (r.route == NULL || !(r.route->flags & SS_ROUTE_NO_AUDIT))
         ss_audit_expect();
     if (r.route == NULL)
+        allowed_methods(r.svc, req->url_path, allow, sizeof(allow));
+    if (r.route == NULL && allow[0] != '\0')
+        rc = ss_req_fail(&r, SS_ERR_METHOD, "this resource answers %s only", allow);
+    else if (r.route == NULL)
         rc = ss_req_fail(&r, SS_ERR_NOT_FOUND, "no such resource");
     else if ((rc = check_query(&r)) == 0 && (rc = authenticate(&r)) == 0 &&
              (rc = authorize(&r)) == 0 &&
@@ -269,6 +320,8 @@ int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *us
               (rc = ss_body_parse(&r)) == 0))
         rc = run_handler(&r);
     finish_error(&r, rc);
+    if (allow[0] != '\0')
+        u_map_put(resp->map_header, "Allow", allow);
     if (r.route == NULL || !(r.route->flags & SS_ROUTE_NO_AUDIT))
         write_audit(&r);
     u_map_put(resp->map_header, "X-Request-Id", r.request_id);

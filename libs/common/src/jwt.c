@@ -23,8 +23,10 @@
 
 typedef struct ss_key {
     char kid[48];
-    char x[48], y[48]; /* base64url coordinates */
-    char *pem;         /* public key PEM */
+    char owner[SS_JWT_OWNER_MAX]; /* the issuing service (key file "<owner>-<kid>.pem"), SS_JWT_SELF
+                                   * for this process's own key found in no file, or "" */
+    char x[48], y[48];            /* base64url coordinates */
+    char *pem;                    /* public key PEM */
     size_t pem_len;
     EVP_PKEY *pk; /* parsed once: es256.c verifies with it */
 } ss_key;
@@ -107,11 +109,12 @@ static bool is_p256(EVP_PKEY *pk)
            strcmp(group, "prime256v1") == 0;
 }
 
-static int add_key(EVP_PKEY *pk)
+static int add_key(EVP_PKEY *pk, const char *owner)
 {
     ss_key k;
 
     memset(&k, 0, sizeof(k));
+    snprintf(k.owner, sizeof(k.owner), "%s", owner);
     if (!is_p256(pk) || nkeys >= SS_JWT_MAX_KEYS || key_describe(pk, &k) != 0) {
         free(k.pem);
         return SS_ERR_INTERNAL;
@@ -151,7 +154,7 @@ static int load_signing(const char *path)
             pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
     }
     fclose(f);
-    if (pk != NULL && is_p256(pk) && add_key(pk) == 0) {
+    if (pk != NULL && is_p256(pk) && add_key(pk, SS_JWT_SELF) == 0) {
         ss_key tmp;
 
         memset(&tmp, 0, sizeof(tmp));
@@ -168,32 +171,47 @@ static int load_signing(const char *path)
     return rc;
 }
 
+/* The owner named by a key file "<owner>-<kid>.pem" (owner: lower-case letters), or "". */
+static void file_owner(const char *name, char owner[SS_JWT_OWNER_MAX])
+{
+    size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz");
+
+    owner[0] = '\0';
+    if (n > 0 && n < SS_JWT_OWNER_MAX && name[n] == '-')
+        snprintf(owner, SS_JWT_OWNER_MAX, "%.*s", (int)n, name);
+}
+
+/* Every *.pem public key of dir: first the files that name their owner, then the others (a key
+ * is kept with the first owner it is found with, so an old unnamed copy cannot hide one). */
 static void load_public_dir(const char *dir)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
+    for (int owned = 1; owned >= 0; owned--) {
+        DIR *d = opendir(dir);
+        struct dirent *e;
 
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        char path[4096];
-        size_t n = strlen(e->d_name);
-        FILE *f;
-        EVP_PKEY *pk;
+        if (d == NULL)
+            return;
+        while ((e = readdir(d)) != NULL) {
+            char path[4096], owner[SS_JWT_OWNER_MAX];
+            size_t n = strlen(e->d_name);
+            FILE *f;
+            EVP_PKEY *pk;
 
-        if (n < 5 || strcmp(e->d_name + n - 4, ".pem") != 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        f = fopen(path, "rb");
-        if (f == NULL)
-            continue;
-        pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-        fclose(f);
-        if (pk == NULL || add_key(pk) != 0)
-            fprintf(stderr, "jwt: ignoring %s (not an EC P-256 public key)\n", path);
-        EVP_PKEY_free(pk);
+            file_owner(e->d_name, owner);
+            if (n < 5 || strcmp(e->d_name + n - 4, ".pem") != 0 || (owner[0] != '\0') != owned)
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            f = fopen(path, "rb");
+            if (f == NULL)
+                continue;
+            pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+            fclose(f);
+            if (pk == NULL || add_key(pk, owner) != 0)
+                fprintf(stderr, "jwt: ignoring %s (not an EC P-256 public key)\n", path);
+            EVP_PKEY_free(pk);
+        }
+        closedir(d);
     }
-    closedir(d);
 }
 
 int ss_jwt_init(bool need_signing)
@@ -202,18 +220,19 @@ int ss_jwt_init(bool need_signing)
     const char *dir = ss_cfg_str(SS_ENV_JWT_PUBDIR, NULL);
 
     snprintf(issuer, sizeof(issuer), "%s", ss_cfg_str(SS_ENV_JWT_ISSUER, "http://localhost:8080"));
-    if (sk != NULL && load_signing(sk) != 0)
-        return SS_ERR_INTERNAL;
-    if (need_signing && sign_pem == NULL) {
-        fprintf(stderr, "jwt: %s must name an EC P-256 private key\n", SS_ENV_JWT_KEY);
-        return SS_ERR_INTERNAL;
-    }
+    /* The public files first: this process's own key then keeps the owner its file names. */
     if (dir != NULL) {
         snprintf(pub_dir, sizeof(pub_dir), "%s", dir);
         pthread_mutex_lock(&reload_mu);
         load_public_dir(dir);
         last_reload = ss_now_s();
         pthread_mutex_unlock(&reload_mu);
+    }
+    if (sk != NULL && load_signing(sk) != 0)
+        return SS_ERR_INTERNAL;
+    if (need_signing && sign_pem == NULL) {
+        fprintf(stderr, "jwt: %s must name an EC P-256 private key\n", SS_ENV_JWT_KEY);
+        return SS_ERR_INTERNAL;
     }
     if (nkeys == 0) {
         fprintf(stderr, "jwt: no verification keys (%s or %s)\n", SS_ENV_JWT_PUBDIR,
@@ -359,7 +378,18 @@ static bool time_claims_ok(const json_t *c)
     return json_is_string(iss) && strcmp(json_string_value(iss), issuer) == 0;
 }
 
+bool ss_jwt_owner_is(const char *owner, const char *service)
+{
+    return owner != NULL && service != NULL &&
+           (strcmp(owner, SS_JWT_SELF) == 0 || (owner[0] != '\0' && strcmp(owner, service) == 0));
+}
+
 int ss_jwt_verify(const char *token, json_t **claims_out)
+{
+    return ss_jwt_verify_owned(token, claims_out, NULL);
+}
+
+int ss_jwt_verify_owned(const char *token, json_t **claims_out, char owner[SS_JWT_OWNER_MAX])
 {
     const ss_key *k;
     const char *dot1, *dot2;
@@ -386,6 +416,8 @@ int ss_jwt_verify(const char *token, json_t **claims_out)
         !json_is_object(claims) || !time_claims_ok(claims))
         goto out;
     rc = 0;
+    if (owner != NULL)
+        snprintf(owner, SS_JWT_OWNER_MAX, "%s", k->owner);
     if (claims_out != NULL) {
         *claims_out = claims;
         claims = NULL;

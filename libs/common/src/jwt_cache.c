@@ -103,15 +103,29 @@ static int vaccinee_principal(const json_t *c, ss_principal *p)
     return 0;
 }
 
-/* Claims of a user session, an API client or a vaccinee -> principal.
- * Returns 0 or UNAUTHORIZED. */
-static int claims_principal(const json_t *c, ss_principal *p)
+/* A token that says when it was issued and lives no longer than any issuer grants. */
+static bool lifetime_ok(const json_t *c)
+{
+    const json_t *iat = json_object_get(c, "iat"), *exp = json_object_get(c, "exp");
+
+    return json_is_integer(iat) && json_is_integer(exp) &&
+           json_integer_value(exp) > json_integer_value(iat) &&
+           json_integer_value(exp) - json_integer_value(iat) <= SS_JWT_MAX_LIFETIME_S;
+}
+
+/* Claims of a user session, an API client or a vaccinee -> principal, each only from its
+ * issuer's keys (owner: ss_jwt_verify_owned). Returns 0 or UNAUTHORIZED. */
+static int claims_principal(const json_t *c, const char *owner, ss_principal *p)
 {
     memset(p, 0, sizeof(*p));
+    if (!lifetime_ok(c))
+        return SS_ERR_UNAUTHORIZED;
     if (json_object_get(c, "person_id") != NULL)
-        return vaccinee_principal(c, p);
+        return ss_jwt_owner_is(owner, "token") ? vaccinee_principal(c, p) : SS_ERR_UNAUTHORIZED;
     if (json_object_get(c, "client_id") != NULL)
-        return client_principal(c, p);
+        return ss_jwt_owner_is(owner, "token") ? client_principal(c, p) : SS_ERR_UNAUTHORIZED;
+    if (!ss_jwt_owner_is(owner, "account") || json_object_get(c, "svc") != NULL)
+        return SS_ERR_UNAUTHORIZED;
     if (!json_is_string(json_object_get(c, "sub")) || !json_is_string(json_object_get(c, "sid")) ||
         !json_is_string(json_object_get(c, "org")))
         return SS_ERR_UNAUTHORIZED;
@@ -159,9 +173,11 @@ int ss_jwt_principal(const char *token, ss_principal *out)
     pthread_mutex_unlock(&stripes[idx % SS_CACHE_STRIPES]);
 
     if (p.kind == SS_PRINCIPAL_NONE) {
-        rc = ss_jwt_verify(token, &claims);
+        char owner[SS_JWT_OWNER_MAX];
+
+        rc = ss_jwt_verify_owned(token, &claims, owner);
         if (rc == 0)
-            rc = claims_principal(claims, &p);
+            rc = claims_principal(claims, owner, &p);
         json_decref(claims);
         if (rc != 0)
             return SS_ERR_UNAUTHORIZED;

@@ -126,6 +126,8 @@ int ss_reply_page(ss_req *r, const PGresult *res, int limit, int nkeys)
             return SS_ERR_INTERNAL;
         }
     }
+    if (n == 0)
+        r->person_id[0] = '\0'; /* a list filtered by a person that showed nothing of theirs */
     cursor_js = n > limit ? cursor_of(res, limit - 1, nkeys) : json_null();
     if (cursor_js == NULL) {
         json_decref(items);

@@ -20,7 +20,7 @@ static int set_body(ss_req *r, int status, const char *ctype, const char *data, 
 
 int ss_reply_json(ss_req *r, int status, const json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    char *s = json_dumps(body, SS_JSON_COMPACT);
     int rc;
 
     if (s == NULL)
@@ -76,15 +76,25 @@ int ss_reply_problem(ss_req *r, int err, const char *detail)
     if (r->u->url_path != NULL)
         json_object_set_new(p, "instance", json_string(r->u->url_path));
     {
-        char *s = json_dumps(p, JSON_COMPACT);
+        char *s = json_dumps(p, SS_JSON_COMPACT);
         json_decref(p);
         if (s == NULL)
             return SS_ERR_NOMEM;
         set_body(r, status, "application/problem+json", s, strlen(s));
         free(s);
     }
-    if (status == 401)
-        u_map_put(r->resp->map_header, "WWW-Authenticate", "Bearer realm=\"sesshu\"");
+    /* RFC 6750 3: no error code when no credentials came; invalid_request, invalid_token or
+     * insufficient_scope (a 403) otherwise. */
+    if (status == 401 || (status == 403 && r->bearer_error != NULL)) {
+        char challenge[160];
+
+        if (r->bearer_error != NULL)
+            snprintf(challenge, sizeof(challenge), "Bearer realm=\"sesshu\", error=\"%s\"",
+                     r->bearer_error);
+        else
+            snprintf(challenge, sizeof(challenge), "Bearer realm=\"sesshu\"");
+        u_map_put(r->resp->map_header, "WWW-Authenticate", challenge);
+    }
     return 0;
 }
 

@@ -81,15 +81,34 @@ static int add_routes(const ss_service *svc, const ss_route *routes, int *n)
         ss_metrics_route_name(*n, rt->method, rt->path);
         /* ulfius calls every matching endpoint by priority (0 first) until one completes:
          * a static path wins over a :param pattern of the same shape. */
-        if (ulfius_add_endpoint_by_val(&inst, rt->method, NULL, rt->path,
-                                       strchr(rt->path, ':') != NULL ? 1 : 0, ss_dispatch,
-                                       c) != U_OK) {
-            fprintf(stderr, "%s: cannot add route %s %s\n", svc->name, rt->method, rt->path);
-            return SS_ERR_INTERNAL;
+        /* Every GET answers HEAD too (RFC 9110 9.3.2): the same handler, and libmicrohttpd
+         * sends the headers without the body. */
+        int verbs = strcmp(rt->method, "GET") == 0 ? 2 : 1;
+
+        for (int head = 0; head < verbs; head++) {
+            if (ulfius_add_endpoint_by_val(&inst, head ? "HEAD" : rt->method, NULL, rt->path,
+                                           strchr(rt->path, ':') != NULL ? 1 : 0, ss_dispatch,
+                                           c) != U_OK) {
+                fprintf(stderr, "%s: cannot add route %s %s\n", svc->name, rt->method, rt->path);
+                return SS_ERR_INTERNAL;
+            }
         }
         (*n)++;
     }
     return 0;
+}
+
+/* A service signs with its own key, SESSHU_<SERVICE>_SIGNING_KEY_FILE (account: sessions,
+ * token: client and vaccinee tokens), which becomes the library's SESSHU_JWT_SIGNING_KEY_FILE;
+ * a service without one signs nothing (jwt.h: each token kind only from its issuer's key). */
+static void own_signing_key(const ss_service *svc)
+{
+    char name[96];
+    const char *own;
+
+    snprintf(name, sizeof(name), "SESSHU_%s_SIGNING_KEY_FILE", svc->env_name);
+    if ((own = getenv(name)) != NULL && own[0] != '\0')
+        setenv(SS_ENV_JWT_KEY, own, 1);
 }
 
 /* Everything before listening: config, pool, migrations, keys, writer, hook. */
@@ -119,6 +138,8 @@ static int prepare(const ss_service *svc)
         if (rc != 0)
             fprintf(stderr, "%s: migrations failed\n", svc->name);
     }
+    if (rc == 0)
+        own_signing_key(svc);
     if (rc == 0 && (rc = ss_jwt_init(false)) != 0)
         fprintf(stderr, "%s: no usable JWT keys\n", svc->name);
     if (rc == 0 && (rc = ss_jwt_start_revocation_poller(g_db)) == 0)

@@ -10,6 +10,7 @@
 #include "sesshu/config.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/http.h"
 #include "sesshu/jwt.h"
 #include "sesshu/text.h"
 
@@ -119,7 +120,7 @@ int ss_svc_call(const char *env_name, int default_port, const char *method, cons
     base_url(env_name, default_port, base, sizeof(base));
     snprintf(url, sizeof(url), "%s%s", base, path);
     if ((c = thread_handle()) == NULL ||
-        (body != NULL && (payload = json_dumps(body, JSON_COMPACT)) == NULL) ||
+        (body != NULL && (payload = json_dumps(body, SS_JSON_COMPACT)) == NULL) ||
         (hdrs = headers(auth, request_id, body != NULL)) == NULL) {
         rc = SS_ERR_NOMEM;
         goto out;
@@ -177,12 +178,18 @@ int ss_svc_token_verify(const char *auth_header, const char *svc, const char *au
 {
     json_t *c = NULL;
     const char *s, *a;
+    char owner[SS_JWT_OWNER_MAX];
     long long exp;
     int rc = SS_ERR_UNAUTHORIZED;
 
     if (auth_header == NULL || strncmp(auth_header, "Bearer ", 7) != 0 ||
-        ss_jwt_verify(auth_header + 7, &c) != 0)
+        ss_jwt_verify_owned(auth_header + 7, &c, owner) != 0)
         return SS_ERR_UNAUTHORIZED;
+    /* Signed by the service it names: another service's key cannot speak for it. */
+    if (!ss_jwt_owner_is(owner, svc)) {
+        json_decref(c);
+        return SS_ERR_UNAUTHORIZED;
+    }
     s = json_string_value(json_object_get(c, "svc"));
     a = json_string_value(json_object_get(c, "aud"));
     exp = json_integer_value(json_object_get(c, "exp"));

@@ -10,6 +10,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { SCHEMA_DIR, deref } from './contract.mjs';
 import { request } from './http.mjs';
+import { myNumber } from './records.mjs';
 import { checkProblemTitle } from './problem.mjs';
 import { orgWithAdmin, userIn, suffix } from './fixtures.mjs';
 
@@ -95,22 +96,36 @@ export async function municipality() {
   return { code: made.code, org: made.org, admin, user };
 }
 
+// Each resident's 個人番号 and birth date, by person id: what an institution shows to reach them.
+const identities = new Map();
+
 // A resident of the municipality (records core's POST /api/v1/persons). Returns the person.
 export async function resident(muni, { birth, sex = '1', ...extra } = {}) {
-  const r = await request('POST', '/api/v1/persons', {
-    token: muni.admin.access,
-    json: {
-      resident_no: `R${suffix(6)}`,
-      name: `試験 花子 ${suffix(2)}`,
-      name_kana: 'シケン ハナコ',
-      birth_date: birth,
-      sex,
-      address: '東京都千代田区霞が関1-2-2',
-      ...extra,
-    },
-  });
+  const json = {
+    resident_no: `R${suffix(6)}`,
+    name: `試験 花子 ${suffix(2)}`,
+    name_kana: 'シケン ハナコ',
+    birth_date: birth,
+    sex,
+    address: '東京都千代田区霞が関1-2-2',
+    my_number: myNumber(),
+    ...extra,
+  };
+  const r = await request('POST', '/api/v1/persons', { token: muni.admin.access, json });
   assert.equal(r.status, 201, `create person: ${r.status} ${r.text}`);
+  identities.set(r.body.id, { my_number: json.my_number, birth_date: birth });
   return r.body;
+}
+
+// An institution identifies its patients (POST /persons/lookup: 個人番号 + birth date), which
+// opens the care link through which it may write their answers and records.
+export async function reach(session, ...persons) {
+  for (const p of persons) {
+    const id = identities.get(p.id);
+    assert.ok(id, `reach: ${p.id} was not made by resident()`);
+    const r = await request('POST', '/api/v1/persons/lookup', { token: session.access ?? session, json: id });
+    assert.equal(r.status, 200, `lookup: ${r.status} ${r.text}`);
+  }
 }
 
 // Link a guardian to a child (both residents of muni).

@@ -35,6 +35,11 @@
 #define SS_PAGE_MAX        200
 #define SS_PAGE_DEFAULT    50
 
+/* How JSON is written, to a client or into the database: compact, and reals with 15
+ * significant digits, which every decimal of up to 15 digits survives (8.8 stays 8.8, not the
+ * binary double's 8.8000000000000007). */
+#define SS_JSON_COMPACT (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 typedef struct ss_req {
     const struct _u_request *u; /* ulfius request (borrowed) */
     struct _u_response *resp;   /* ulfius response (borrowed) */
@@ -46,6 +51,8 @@ typedef struct ss_req {
     json_t *errors;     /* validation errors array or NULL; owned by the dispatcher */
     const char *detail; /* optional problem detail (static or pool-owned string) */
     char detail_buf[256];
+    /* The RFC 6750 challenge of a 401 or a scope 403 (WWW-Authenticate), "" for the default. */
+    const char *bearer_error;
     /* What the access log records; handlers fill these in. */
     char res_id[72];         /* resource id touched */
     char person_id[72];      /* person concerned, when personal data is touched */

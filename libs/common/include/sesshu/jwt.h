@@ -1,12 +1,11 @@
 /* jwt.h - ES256 JSON Web Tokens (libjwt + OpenSSL) and the key store.
  *
- * Issuers (account; later token) sign with the P-256 key in
- * SESSHU_JWT_SIGNING_KEY_FILE. Every service verifies against every *.pem
- * public key in SESSHU_JWT_PUBLIC_KEY_DIR; `kid` is the RFC 7638 JWK
- * thumbprint. Verified tokens are cached by SHA-256 of the token until they
- * expire (an ES256 verify costs ~80 us; a cache hit ~1 us). Revoked session
- * ids are polled from authz.revocations every SESSHU_REVOCATION_POLL_MS and
- * refused even when cached. */
+ * Issuers (account, token) sign with the P-256 key in SESSHU_JWT_SIGNING_KEY_FILE, which
+ * each takes from SESSHU_<SERVICE>_SIGNING_KEY_FILE (server.c); other services hold none. Every
+ * service verifies against every *.pem public key in SESSHU_JWT_PUBLIC_KEY_DIR; `kid` is the RFC
+ * 7638 JWK thumbprint. Verified tokens are cached by SHA-256 of the token until they expire (an
+ * ES256 verify costs ~80 us; a cache hit ~1 us). Revoked session ids are polled from
+ * authz.revocations every SESSHU_REVOCATION_POLL_MS and refused even when cached. */
 #ifndef SESSHU_JWT_H
 #define SESSHU_JWT_H
 
@@ -27,6 +26,20 @@ int ss_jwt_sign(const json_t *claims, char **out);
  * issuer. On success *claims_out (optional) receives a new reference.
  * SS_ERR_UNAUTHORIZED on any failure. */
 int ss_jwt_verify(const char *token, json_t **claims_out);
+
+/* Which service's key signed a token: public key files are named "<owner>-<kid>.pem" (owner:
+ * account, token, or another service's name); a process's own signing key that no file names
+ * is SS_JWT_SELF; an unnamed file gives "". Each kind of token is accepted only from its
+ * issuer's keys (user sessions: account; API-client and vaccinee tokens: token; a service
+ * token: the service it names), so one service's leaked key cannot mint another's tokens. */
+#define SS_JWT_OWNER_MAX 24
+#define SS_JWT_SELF      "(self)"
+/* ss_jwt_verify, and the owner of the key that signed it (owner: SS_JWT_OWNER_MAX bytes). */
+int ss_jwt_verify_owned(const char *token, json_t **claims_out, char owner[SS_JWT_OWNER_MAX]);
+/* May a key of `owner` sign the tokens of `service` (SS_JWT_SELF may sign anything)? */
+bool ss_jwt_owner_is(const char *owner, const char *service);
+/* The longest lifetime (exp - iat) of a session, API-client or vaccinee token. */
+#define SS_JWT_MAX_LIFETIME_S 3600
 
 /* Verify (through the cache) and fill a principal from the claims. */
 int ss_jwt_principal(const char *token, ss_principal *out);
