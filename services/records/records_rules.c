@@ -12,7 +12,7 @@
     "SELECT coalesce(jsonb_agg(jsonb_build_object('code', r.code, 'effect', r.effect, 'field', " \
     "r.field, 'statement_ja', r.statement_ja, 'statement_en', r.statement_en, 'source_ref', "    \
     "r.source_ref, 'param_days', r.param_days, 'valid_from', r.valid_from, 'valid_to', "         \
-    "r.valid_to, 'version', r.version) ORDER BY r.code), '[]')::text FROM master.rules r WHERE " \
+    "r.valid_to, 'version', r.version) ORDER BY r.code), '[]') FROM master.rules r WHERE "       \
     "r.superseded_at IS NULL AND r.valid_from <= d.d AND (r.valid_to IS NULL OR r.valid_to >= "  \
     "d.d)"
 
