@@ -1,7 +1,7 @@
 /* masters.c - the master descriptors: columns (keys first), editors and owners.
  *
  * Who edits what (DOMAIN.md 8.3, narrowed per master on top of masters.write):
- *   厚生労働省: the national masters - diseases, vaccines, schedules, lots;
+ *   厚生労働省: the national masters - diseases, vaccines, schedules, rules, lots;
  *   市区町村: its own municipality row and its own unit prices;
  *   医療機関 / 非保険医療機関: its own institution row;
  *   国保連合会: its own prefecture's 国保連合会 row; 国保中央会: every 国保連合会 row and the
@@ -48,6 +48,9 @@ static const char *const cats[] = {"A", "B", NULL};
 static const char *const routes[] = {"injection", "oral", "percutaneous", "intranasal", NULL};
 static const char *const code_kinds[] = {"HOT9", "HOT13", "YJ", NULL};
 static const char *const sexes[] = {"1", "2", NULL};
+static const char *const once_pers[] = {"life", "fiscal_year", "pregnancy", NULL};
+static const char *const effects[] = {"refuse",      "duplicate", "voluntary",
+                                      "unclaimable", "flag",      NULL};
 
 static const mst_col prefectures[] = {T("code", true, MST_C_PREF, 0, 0),
                                       T("name", true, MST_C_NONE, 1, 200),
@@ -77,6 +80,7 @@ static const mst_col vaccines[] = {
     E("route", true, routes),
     {"disease_codes", MST_TEXT_ARRAY, "text[]", true, MST_C_CODE, 1, 8, NULL},
     {"dose_ml", MST_NUMERIC, "numeric", false, MST_C_NONE, 0, 0, NULL},
+    B("live_injected", false),
     END};
 static const mst_col schedules[] = {T("code", true, MST_C_CODE, 0, 0),
                                     T("disease_code", true, MST_C_CODE, 0, 0),
@@ -94,7 +98,20 @@ static const mst_col schedules[] = {T("code", true, MST_C_CODE, 0, 0),
                                     I("pregnancy_weeks_from", false, 0, 45),
                                     I("pregnancy_weeks_to", false, 0, 45),
                                     T("note", false, MST_C_NONE, 0, 400),
+                                    I("fy_age_from", false, 0, 150),
+                                    I("fy_age_to", false, 0, 150),
+                                    I("fy_age_step", false, 1, 50),
+                                    E("once_per", false, once_pers),
                                     END};
+/* The vaccination rules (issue 17): statement, source and parameter of each rule code. */
+static const mst_col rules[] = {T("code", true, MST_C_CODE, 0, 0),
+                                E("effect", true, effects),
+                                T("field", true, MST_C_NONE, 1, 40),
+                                T("statement_ja", true, MST_C_NONE, 1, 400),
+                                T("statement_en", true, MST_C_NONE, 1, 400),
+                                T("source_ref", true, MST_C_NONE, 1, 400),
+                                I("param_days", false, 0, 36500),
+                                END};
 static const mst_col lots[] = {T("vaccine_code", true, MST_C_VACCINE, 0, 0),
                                T("lot_no", true, MST_C_LOT, 0, 0), D("expiry_on", true),
                                D("certified_on", false), END};
@@ -160,6 +177,7 @@ mst_master mst_masters[] = {
     {"vaccines", "ワクチン", vaccines, 1, MHLW, 0, 0, MST_OWN_NONE, NULL, NULL, 0},
     {"schedules", "接種スケジュール", schedules, 1, MHLW, 0, 0, MST_OWN_NONE, schedule_row, NULL,
      0},
+    {"rules", "接種ルール", rules, 1, MHLW, 0, 0, MST_OWN_NONE, NULL, NULL, 0},
     {"lots", "ロット", lots, 2, MHLW, 0, 0, MST_OWN_NONE, NULL, NULL, 0},
     {"unit_prices", "単価", unit_prices, 3, 0, MUNI, 0, MST_OWN_MUNI, NULL, NULL, 0},
     {"collective_contracts", "集合契約", collective_contracts, 3, OPS | CHUO, 0, 0, MST_OWN_NONE,

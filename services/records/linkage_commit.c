@@ -1,8 +1,9 @@
 /* linkage_commit.c - bulk import, part 3: committing a job. The staged lines go through the
  * same set-based check as a single registration (records_check.h), in one statement that
  * also writes the per-line error report and - all lines, none (all_or_nothing with any error),
- * or the good ones (good_lines) - the records. Persons are new persons only: a line whose
- * resident number or 個人番号 is already registered is an error (changes go through PATCH). */
+ * or the good ones (good_lines) - the records. Each error names its rule (master.rules). Persons
+ * are new persons only: a line whose resident number or 個人番号 is already registered is an error
+ * (changes go through PATCH). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@
     REC_CHECK_CTES ", " \
     "bad AS (SELECT ln, coalesce(errors, '[]'::jsonb) || CASE WHEN duplicate THEN " \
     "  jsonb_build_array(jsonb_build_object('field', '(line)', 'reason', " \
-    "  'this vaccination is already recorded')) ELSE '[]'::jsonb END AS errors FROM chk " \
+    "  'this vaccination is already recorded', 'rule', dup_rule)) ELSE '[]'::jsonb END AS errors FROM chk " \
     "  WHERE errors IS NOT NULL OR duplicate), " \
     "e AS (INSERT INTO records.import_errors (job_id, ln, errors) SELECT $1::uuid, ln, errors " \
     "  FROM bad RETURNING 1), " \
@@ -36,12 +37,9 @@
     "  claimable, flags, pregnancy_weeks, note, registered_org_id, registered_by, updated_by) " \
     "  SELECT i.person_id, chk.muni_code, i.vaccinated_on, i.vaccine_code, chk.diseases, " \
     "  i.dose_number, coalesce(i.dose_label, chk.dose_label), i.lot_no, i.institution_code, " \
-    "  i.doctor_name, i.dose_ml, i.site, CASE WHEN i.category IN ('routine', 'temporary') " \
-    "  AND NOT chk.in_window THEN 'voluntary' ELSE i.category END, i.category, i.source, " \
-    "  CASE WHEN chk.in_window THEN chk.schedule_code END, " \
-    "  i.category IN ('routine', 'temporary') AND chk.in_window, " \
-    "  CASE WHEN i.category IN ('routine', 'temporary') AND NOT chk.in_window " \
-    "  THEN ARRAY['outside_schedule'] ELSE '{}'::text[] END, i.pregnancy_weeks, i.note, " \
+    "  i.doctor_name, i.dose_ml, i.site, " REC_CATEGORY("i.category") ", i.category, i.source, " \
+    "  " REC_SCHEDULE_CODE ", " REC_CLAIMABLE("i.category") ", " REC_FLAGS("i.category") ", " \
+    "  i.pregnancy_weeks, i.note, " \
     "  $4::uuid, $5, $5 FROM chk JOIN inp i ON i.ln = chk.ln, go " \
     "  WHERE go.ok AND chk.errors IS NULL AND NOT chk.duplicate RETURNING 1) " \
     "SELECT (SELECT count(*) FROM ins), (SELECT ok FROM go)"
@@ -57,7 +55,7 @@
     "  WHERE s.my_number_hash IS NOT NULL AND (s.mn > 1 OR EXISTS (SELECT 1 FROM " \
     "  records.persons p WHERE p.my_number_hash = s.my_number_hash)) " \
     "  UNION ALL SELECT ln, 'birth_date', 'must be between 1890-01-01 and today' FROM inp s " \
-    "  WHERE s.birth_date > current_date OR s.birth_date < '1890-01-01'), " \
+    "  WHERE s.birth_date > master.today_jp() OR s.birth_date < '1890-01-01'), " \
     "bad AS (SELECT ln, jsonb_agg(jsonb_build_object('field', f, 'reason', r)) AS errors " \
     "  FROM errs GROUP BY ln), " \
     "e AS (INSERT INTO records.import_errors (job_id, ln, errors) SELECT $1::uuid, ln, errors " \

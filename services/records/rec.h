@@ -40,6 +40,10 @@ int rec_h_imm_create(ss_req *r);
 int rec_h_imm_get(ss_req *r);
 int rec_h_imm_correct(ss_req *r);
 int rec_h_imm_void(ss_req *r);
+/* POST /api/v1/immunizations/check: what a registration would become, nothing written. */
+int rec_h_imm_check(ss_req *r);
+/* GET /api/v1/immunizations/rules (reached through rec_h_imm_get): the rules as of a date. */
+int rec_h_imm_rules(ss_req *r);
 int rec_h_imm_history(ss_req *r);
 int rec_h_person_immunizations(ss_req *r);
 

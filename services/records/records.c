@@ -12,8 +12,15 @@
 #include "sesshu/text.h"
 
 static const char *const categories[] = {"routine", "temporary", "voluntary", NULL};
-static const char *const sources[] = {"institution", "paper",   "health_system",
-                                      "api",         "foreign", NULL};
+static const char *const sources[] = {"institution", "paper",    "health_system",      "api",
+                                      "foreign",     "handbook", "other_municipality", NULL};
+
+/* History entered from outside the system: a 母子健康手帳, another municipality, abroad. */
+static bool history_source(const char *src)
+{
+    return src != NULL && (strcmp(src, "foreign") == 0 || strcmp(src, "handbook") == 0 ||
+                           strcmp(src, "other_municipality") == 0);
+}
 
 #define IMM_FIELDS(req)                                               \
     {"vaccinated_on", SS_F_DATE, req, 0, 0, NULL, false},             \
@@ -116,9 +123,9 @@ static int imm_rules(ss_req *r, const json_t *doc)
         if (s == NULL || strlen(s) < 1 || strlen(s) > 32)
             ss_req_field_error(r, "disease_codes", "must hold disease codes of the master");
     }
-    if (src != NULL && strcmp(src, "foreign") != 0 && ss_json_str(doc, "doctor_name") == NULL)
+    if (src != NULL && !history_source(src) && ss_json_str(doc, "doctor_name") == NULL)
         ss_req_field_error(r, "doctor_name", "is required (予防接種法施行規則 §3)");
-    if (src != NULL && strcmp(src, "foreign") != 0 && ic == NULL)
+    if (src != NULL && !history_source(src) && ic == NULL)
         ss_req_field_error(r, "institution_code", "is required");
     return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
 }
@@ -148,9 +155,11 @@ static int fill_defaults(ss_req *r, json_t *doc)
         if (src != NULL && strcmp(src, default_source(r)) != 0)
             return ss_req_field_error(r, "source", "is set by the service for institutions");
         json_object_set_new(doc, "institution_code", json_string(r->who.org_code));
-    } else if (src != NULL && strcmp(src, "paper") != 0 && strcmp(src, "foreign") != 0 &&
+    } else if (src != NULL && strcmp(src, "paper") != 0 && !history_source(src) &&
                strcmp(src, default_source(r)) != 0) {
-        return ss_req_field_error(r, "source", "must be paper, foreign or your own channel");
+        return ss_req_field_error(r, "source",
+                                  "must be paper, handbook, other_municipality, "
+                                  "foreign or your own channel");
     }
     if (src == NULL)
         json_object_set_new(doc, "source", json_string(default_source(r)));
@@ -203,17 +212,14 @@ static void imm_params_of(const json_t *doc, const char *exclude, imm_params *p)
     "AS lot_no, $7::text AS institution_code, $8::text AS category, $9::int AS pregnancy_weeks, " \
     "$10::uuid AS exclude_id, $11::text AS source), " REC_CHECK_CTES ", "
 
-/* What a checked record becomes: 定期/臨時 outside the schedule's window is recorded as 任意
- * (対象外), flagged and not claimable. */
-#define IMM_CATEGORY \
-    "CASE WHEN $8 IN ('routine', 'temporary') AND NOT chk.in_window THEN 'voluntary' ELSE $8 END"
-#define IMM_CLAIMABLE "($8 IN ('routine', 'temporary') AND chk.in_window)"
-#define IMM_FLAGS                                                          \
-    "CASE WHEN $8 IN ('routine', 'temporary') AND NOT chk.in_window THEN " \
-    "ARRAY['outside_schedule'] ELSE '{}'::text[] END"
-#define IMM_OK "chk.errors IS NULL AND NOT chk.duplicate"
+/* What a checked record becomes (records_check.h): the requested category is $8. */
+#define IMM_CATEGORY  REC_CATEGORY("$8")
+#define IMM_CLAIMABLE REC_CLAIMABLE("$8")
+#define IMM_FLAGS     REC_FLAGS("$8")
+#define IMM_OK        REC_OK
 
-/* The check's verdict on one row: 0, a 409 for a duplicate, or a 422 naming every rule. */
+/* The check's verdict on one row (columns: errors, duplicate, dup_rule): 0, a 409 for a
+ * duplicate naming its rule, or a 422 naming every rule broken with its field. */
 static int verdict(ss_req *r, const PGresult *res)
 {
     json_t *errs;
@@ -224,13 +230,19 @@ static int verdict(ss_req *r, const PGresult *res)
         return SS_ERR_INTERNAL;
     if (strcmp(ss_db_val(res, 0, 1), "t") == 0)
         return ss_req_fail(r, SS_ERR_CONFLICT,
-                           "this vaccination is already recorded (same dose of the same disease, "
-                           "or the same product on the same day)");
+                           "%s: this vaccination is already recorded (same dose of the same "
+                           "disease, or the same product on the same day)",
+                           PQgetisnull(res, 0, 3) ? "R-DUPLICATE" : ss_db_val(res, 0, 3));
     if ((errs = ss_json_col(res, 0, 0)) == NULL)
         return 0;
     json_array_foreach (errs, i, e) {
+        json_t *last;
+
         ss_req_field_error(r, json_string_value(json_object_get(e, "field")),
                            json_string_value(json_object_get(e, "reason")));
+        last = json_array_get(r->errors, json_array_size(r->errors) - 1);
+        if (last != NULL && json_object_get(e, "rule") != NULL)
+            json_object_set(last, "rule", json_object_get(e, "rule"));
     }
     json_decref(errs);
     return SS_ERR_VALIDATION;
@@ -287,14 +299,14 @@ static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
         "claimable, flags, pregnancy_weeks, questionnaire_id, note, registered_org_id, "
         "registered_by, updated_by) SELECT $1::uuid, chk.muni_code, $2::date, $3, chk.diseases, "
         "$5::int, coalesce($12, chk.dose_label), $6, $7, $13, $14::numeric, $15, " IMM_CATEGORY
-        ", $8, $11, CASE WHEN chk.in_window THEN chk.schedule_code END, " IMM_CLAIMABLE
-        ", " IMM_FLAGS ", $9::int, $16::uuid, $17, $18::uuid, $19, $19 FROM chk WHERE " IMM_OK
+        ", $8, $11, " REC_SCHEDULE_CODE ", " IMM_CLAIMABLE ", " IMM_FLAGS
+        ", $9::int, $16::uuid, $17, $18::uuid, $19, $19 FROM chk WHERE " IMM_OK
         " RETURNING *), care AS (INSERT INTO records.care_links (org_id, person_id, until) "
         "SELECT $18::uuid, ins.person_id, now() + interval '90 days' FROM ins WHERE EXISTS "
         "(SELECT 1 FROM records.care_links l WHERE l.org_id = $18::uuid AND l.person_id = "
         "ins.person_id) ON CONFLICT (org_id, person_id) DO UPDATE SET until = excluded.until) "
         "SELECT chk.errors::text, chk.duplicate, (SELECT records.immunization_json(ins)::text "
-        "FROM ins) FROM chk",
+        "FROM ins), chk.dup_rule FROM chk",
         19, params, &res);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
         *doc = ss_json_col(res, 0, 2);
@@ -366,12 +378,13 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
         "disease_codes = chk.diseases, dose_number = $5::int, dose_label = coalesce($12, "
         "chk.dose_label), lot_no = $6, institution_code = $7, doctor_name = $13, dose_ml = "
         "$14::numeric, site = $15, category = " IMM_CATEGORY ", requested_category = $8, source "
-        "= $11, schedule_code = CASE WHEN chk.in_window THEN chk.schedule_code END, claimable = "
+        "= $11, schedule_code = " REC_SCHEDULE_CODE ", claimable = "
         "" IMM_CLAIMABLE ", flags = " IMM_FLAGS ", pregnancy_weeks = $9::int, questionnaire_id = "
         "$16::uuid, note = $17, status = 'corrected', version = im.version + 1, updated_by = $19, "
         "updated_at = now(), txid = pg_current_xact_id(), seq = nextval('records.change_seq') "
         "FROM chk WHERE im.id = $10::uuid AND " IMM_OK " RETURNING im.*) SELECT chk.errors::text, "
-        "chk.duplicate, (SELECT records.immunization_json(up)::text FROM up) FROM chk",
+        "chk.duplicate, (SELECT records.immunization_json(up)::text FROM up), chk.dup_rule FROM "
+        "chk",
         19, params, &res);
     json_decref(cur);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
@@ -397,4 +410,48 @@ int rec_h_imm_correct(ss_req *r)
                                   json_object_get(r->body, "source") != NULL))
         return ss_req_field_error(r, "institution_code", "an institution's own records keep it");
     return rec_write_tx(r, correct_tx, id, false);
+}
+
+/* POST /api/v1/immunizations/check: the dry run of a registration. The same body, the same
+ * defaults and the same rules as POST /api/v1/immunizations, nothing written: 200 with what the
+ * record would become (outcome recorded / refused / duplicate, category, claimable, flags, every
+ * rule hit with its effect and field). */
+#define IMM_CHECK_SQL                                                                           \
+    IMM_INP "nop AS (SELECT 1) SELECT jsonb_build_object('outcome', CASE WHEN chk.errors IS "   \
+            "NOT NULL THEN 'refused' WHEN chk.duplicate THEN 'duplicate' ELSE 'recorded' END, " \
+            "'person_id', $1::uuid, 'vaccinated_on', $2::date, 'vaccine_code', $3, "            \
+            "'dose_number', $5::int, 'category', " IMM_CATEGORY ", 'requested_category', $8, "  \
+            "'claimable', " IMM_CLAIMABLE ", 'schedule_code', " REC_SCHEDULE_CODE ", "          \
+            "'dose_label', coalesce($12, chk.dose_label), 'disease_codes', "                    \
+            "to_jsonb(chk.diseases), 'flags', to_jsonb(" IMM_FLAGS "), 'duplicate_rule', "      \
+            "chk.dup_rule, 'errors', coalesce(chk.errors, '[]'), 'rules', chk.rules)::text "    \
+            "FROM chk"
+
+static int check_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    imm_params p;
+    int rc;
+
+    imm_params_of(arg, NULL, &p);
+    if ((rc = person_for_write(r, c, p.v[0])) != 0)
+        return rc;
+    *status = 200;
+    return rec_exec_doc(r, c, IMM_CHECK_SQL, 12, p.v, doc, "check");
+}
+
+int rec_h_imm_check(ss_req *r)
+{
+    json_t *doc = NULL;
+    int rc;
+
+    if ((rc = imm_body_check(r, create_fields)) != 0)
+        return rc;
+    if (!ss_uuid_ok(ss_json_str(r->body, "person_id")))
+        return ss_req_field_error(r, "person_id", "must be a person id");
+    if ((doc = json_copy(r->body)) == NULL)
+        return SS_ERR_NOMEM;
+    if ((rc = fill_defaults(r, doc)) == 0 && (rc = imm_rules(r, doc)) == 0)
+        rc = rec_write_tx(r, check_tx, doc, false);
+    json_decref(doc);
+    return rc;
 }

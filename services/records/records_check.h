@@ -1,18 +1,33 @@
-/* records_check.h - the validation rules of a vaccination record (DOMAIN.md 8.2), written once
- * as set-based SQL over an input relation, so one registration and a million-line import run
- * the same rules.
+/* records_check.h - the vaccination rules (issue 17, ../shared/design/SCHEDULE.md), the one home
+ * used by single registration, correction, the dry run (records.c), bulk import
+ * (linkage_commit.c); the forecast (fhir_recommend.c) uses the same window and interval
+ * predicates (REC_WINDOW, master.after_interval).
+ *
+ * Each rule is a named unit: its code, effect, field, statement (ja/en), source and parameter are
+ * a row of master.rules (effective-dated, edited by 厚生労働省 through H-8); the per-dose numbers
+ * are rows of master.schedules; the date arithmetic is master.age_on / after_interval / fy_age
+ * (migrations/007_rules.sql in the master service). Below, one SQL fragment per rule code finds
+ * the lines that break it ("hits"); what a hit does is the rule's effect as of the vaccination
+ * date: refuse (422), duplicate (409), voluntary (recorded as 任意, flagged, not claimable),
+ * unclaimable (定期, flagged, not claimed here), flag (recorded, flagged).
  *
  * The caller defines the CTE `inp` with the columns
  *   ln bigint, person_id uuid, vaccinated_on date, vaccine_code text, disease_codes text[]
  *   (NULL = the product's), dose_number int, lot_no text, institution_code text,
  *   category text, pregnancy_weeks int, exclude_id uuid (the record being corrected), source text
  * and appends REC_CHECK_CTES, which defines `chk`:
- *   ln, errors jsonb (array of {field, reason}, NULL when none), duplicate boolean,
- *   diseases text[], schedule_code text, dose_label text, in_window boolean, muni_code text.
+ *   ln, errors jsonb (array of {field, reason, rule}; NULL when none), duplicate boolean,
+ *   dup_rule text, diseases text[], schedule_code text, dose_label text, routine boolean (定期
+ *   as far as the rules go), unclaimable boolean, flags_v text[] (codes that made it 任意),
+ *   flags_u text[] (codes that make it unclaimable), flags_o text[] (other flags), rules jsonb
+ *   (every hit: {rule, effect, field, reason}), muni_code text.
  *
- * Master rows count "as of" the vaccination date (the master read contract). When the body
- * names no diseases, a product against several (乾燥弱毒生水痘ワクチン: varicella and zoster)
- * counts for those whose schedule window holds the date, or for all of them when none does. */
+ * Master rows count "as of" the vaccination date. When the body names no diseases, a product
+ * against several (乾燥弱毒生水痘ワクチン: varicella and zoster; PCV20: children and elderly)
+ * counts for those whose schedule window holds the date, or for all of them when none does. A
+ * product with schedule rows of its own for a disease is 定期 only through them; other products of
+ * the disease through its generic rows (vaccine_code NULL). Several rows may fit one dose (two HPV
+ * tracks): the dose takes the row it satisfies. */
 #ifndef RECORDS_CHECK_H
 #define RECORDS_CHECK_H
 
@@ -21,54 +36,109 @@
 #define REC_ASOF(t, d) \
     t ".superseded_at IS NULL AND " t ".valid_from <= " d " AND (" t ".valid_to IS NULL OR " t ".valid_to >= " d ")"
 
-/* Fiscal year (April to March) of a date: B類 doses count once per year. */
-#define REC_FY(d) "extract(year FROM (" d ") - interval '3 months')"
+/* A schedule row s holds date d for a person born b (sex x, pregnancy weeks w): both ends of
+ * every window inclusive (SCHEDULE.md §1.2). */
+#define REC_WINDOW(s, b, d, x, w) \
+    "(master.age_on(" b ", " s ".age_from) <= " d " AND " d " <= master.age_on(" b ", " s ".age_to) " \
+    "AND (" s ".fy_age_from IS NULL OR (master.fy_age(" b ", " d ") BETWEEN " s ".fy_age_from AND " \
+    s ".fy_age_to AND (master.fy_age(" b ", " d ") - " s ".fy_age_from) % coalesce(" s ".fy_age_step, 1) " \
+    "= 0)) AND (" s ".sex IS NULL OR " s ".sex = " x ") AND (" s ".pregnancy_weeks_from IS NULL OR " \
+    w " BETWEEN " s ".pregnancy_weeks_from AND " s ".pregnancy_weeks_to))"
 
+/* ---- the rules: one fragment per code, (ln, rule, reason) ------------------------------------ */
+#define R_PERSON "SELECT ln, 'R-PERSON' AS rule, 'is not a person of yours' AS reason FROM b WHERE NOT p_ok"
+#define R_DATE_FUTURE "SELECT ln, 'R-DATE-FUTURE', 'is in the future (today in Japan is ' || master.today_jp() || ')' FROM b WHERE d > master.today_jp()"
+#define R_DATE_BIRTH "SELECT ln, 'R-DATE-BIRTH', 'is before the birth date (' || birth_date || ')' FROM b WHERE p_ok AND d < birth_date"
+#define R_DATE_DEATH "SELECT ln, 'R-DATE-DEATH', 'is after the date of death (' || p_status_on || ')' FROM b WHERE p_status = 'deceased' AND d > p_status_on"
+#define R_MOVED_OUT "SELECT ln, 'R-MOVED-OUT', 'is after the move-out (' || p_status_on || '): this municipality is not the payer' FROM b WHERE p_status = 'moved_out' AND d > p_status_on"
+#define R_VACCINE_MASTER "SELECT ln, 'R-VACCINE-MASTER', 'is not a product of the vaccine master on the vaccination date' FROM b WHERE NOT v_ok"
+#define R_DISEASE_PRODUCT "SELECT ln, 'R-DISEASE-PRODUCT', 'names a disease the product does not prevent' FROM b WHERE v_ok AND NOT dis_ok"
+#define R_LOT_REQUIRED "SELECT ln, 'R-LOT-REQUIRED', 'is required' FROM b WHERE lot_no IS NULL AND NOT hist_src"
+#define R_LOT_PRODUCT "SELECT ln, 'R-LOT-PRODUCT', 'is not a lot of this product in the lot master' FROM b WHERE v_ok AND lot_no IS NOT NULL AND NOT lot_ok AND NOT hist_src"
+#define R_LOT_UNVERIFIED "SELECT ln, 'R-LOT-UNVERIFIED', 'is not in the lot master (history dose)' FROM b WHERE v_ok AND lot_no IS NOT NULL AND NOT lot_ok AND hist_src"
+#define R_LOT_EXPIRED "SELECT ln, 'R-LOT-EXPIRED', 'had expired on the vaccination date (expiry ' || expiry_on || ')' FROM b WHERE lot_ok AND expiry_on < d"
+#define R_LOT_CERTIFIED "SELECT ln, 'R-LOT-CERTIFIED', 'had not passed 国家検定 on the vaccination date (certified ' || certified_on || ')' FROM b WHERE lot_ok AND certified_on > d"
+#define R_INSTITUTION_MASTER "SELECT ln, 'R-INSTITUTION-MASTER', 'is not a medical institution of the master on the vaccination date' FROM b WHERE institution_code IS NOT NULL AND NOT ins_ok"
+#define R_DOSE_ORDER \
+    "SELECT ln, 'R-DOSE-ORDER', format('is not after dose %s of %s (%s)', dose_number - 1, disease, prev_d) FROM seqc WHERE prev_d >= d " \
+    "UNION ALL SELECT ln, 'R-DOSE-ORDER', format('a later dose of %s is recorded on or before this date', disease) FROM seqc WHERE later_earlier"
+#define R_DOSE_PREV_MISSING "SELECT ln, 'R-DOSE-PREV-MISSING', format('dose %s of %s is not recorded', dose_number - 1, disease) FROM seqc WHERE dose_number > 1 AND prev_d IS NULL"
+#define R_DUPLICATE "SELECT ln, CASE WHEN per_fy THEN 'R-ONCE-FY' ELSE 'R-DUPLICATE' END, format('dose %s of %s is already recorded', dose_number, disease) FROM seqc WHERE dup"
+#define R_ONCE_PREGNANCY \
+    "SELECT DISTINCT b.ln, 'R-ONCE-PREGNANCY', format('%s was given in this pregnancy already (%s)', h.disease, h.d) FROM b " \
+    "JOIN hist h ON h.person_id = b.person_id AND h.per_preg AND h.ln IS DISTINCT FROM b.ln AND h.disease = ANY (b.cand) " \
+    "JOIN master.rules r ON r.code = 'R-ONCE-PREGNANCY' AND " REC_ASOF("r", "b.d") \
+    " WHERE b.pregnancy_weeks IS NOT NULL AND abs((b.d - 7 * b.pregnancy_weeks) - (h.d - 7 * coalesce(h.pw, 0))) < r.param_days"
+#define R_RSV_PREGNANCY "SELECT DISTINCT s.ln, 'R-RSV-PREGNANCY', 'a vaccination in pregnancy needs a female person and the weeks of pregnancy' FROM sch s JOIN b ON b.ln = s.ln WHERE s.preg AND (b.sex IS DISTINCT FROM '2' OR b.pregnancy_weeks IS NULL)"
+#define R_WINDOW "SELECT ln, 'R-WINDOW', format('is outside the 定期 window of %s dose %s (%s)', disease, dose_number, code) FROM pk WHERE NOT in_window"
+#define R_PRODUCT_ROUTINE "SELECT b.ln, 'R-PRODUCT-ROUTINE', format('has no 定期 schedule for %s dose %s with this product on this date', dz, b.dose_number) FROM b JOIN res ON res.ln = b.ln, unnest(res.diseases) dz WHERE b.p_ok AND NOT EXISTS (SELECT 1 FROM sch s WHERE s.ln = b.ln AND s.disease = dz)"
+#define R_INTERVAL_MIN "SELECT ln, 'R-INTERVAL-MIN', format('is before %s, the minimum interval %s after dose %s of %s (%s)', master.after_interval(prev_d, min_interval), min_interval, dose_number - 1, disease, prev_d) FROM pk WHERE in_window AND NOT min_ok"
+#define R_INTERVAL_FIRST "SELECT ln, 'R-INTERVAL-FIRST', format('is before %s, %s after the first dose of %s (%s)', master.after_interval(first_d, from_first), from_first, disease, first_d) FROM pk WHERE in_window AND NOT first_ok"
+#define R_INTERVAL_MAX "SELECT ln, 'R-INTERVAL-MAX', format('is after %s, the longest interval %s after dose %s of %s', master.within_interval(prev_d, max_interval), max_interval, dose_number - 1, disease) FROM pk WHERE in_window AND NOT max_ok"
+#define R_LIVE_INJ_27D "SELECT ln, 'R-LIVE-INJ-27D', format('is less than %s days after another injected live vaccine (%s); the same day is allowed', days, other_d) FROM live"
+
+#define REC_RULE_HITS \
+    R_PERSON " UNION ALL " R_DATE_FUTURE " UNION ALL " R_DATE_BIRTH " UNION ALL " R_DATE_DEATH \
+    " UNION ALL " R_MOVED_OUT " UNION ALL " R_VACCINE_MASTER " UNION ALL " R_DISEASE_PRODUCT \
+    " UNION ALL " R_LOT_REQUIRED " UNION ALL " R_LOT_PRODUCT " UNION ALL " R_LOT_UNVERIFIED \
+    " UNION ALL " R_LOT_EXPIRED " UNION ALL " R_LOT_CERTIFIED " UNION ALL " R_INSTITUTION_MASTER \
+    " UNION ALL " R_DOSE_ORDER " UNION ALL " R_DOSE_PREV_MISSING " UNION ALL " R_DUPLICATE \
+    " UNION ALL " R_ONCE_PREGNANCY " UNION ALL " R_RSV_PREGNANCY " UNION ALL " R_WINDOW \
+    " UNION ALL " R_PRODUCT_ROUTINE " UNION ALL " R_INTERVAL_MIN " UNION ALL " R_INTERVAL_FIRST \
+    " UNION ALL " R_INTERVAL_MAX " UNION ALL " R_LIVE_INJ_27D
+
+/* ---- what the rules look at ------------------------------------------------------------------ */
 #define REC_CHECK_CTES \
     "b AS (SELECT i.*, i.vaccinated_on AS d, p.id IS NOT NULL AS p_ok, p.birth_date, p.sex, " \
-    "  p.muni_code AS p_muni, v.code IS NOT NULL AS v_ok, " \
-    "  coalesce(v.live AND v.route = 'injection', false) AS live_inj, " \
+    "  p.status AS p_status, p.status_on AS p_status_on, p.muni_code AS p_muni, " \
+    "  v.code IS NOT NULL AS v_ok, coalesce(v.live_injected, false) AS live_inj, " \
     "  coalesce(i.disease_codes, v.disease_codes, '{}') AS cand, " \
     "  (i.disease_codes IS NULL OR i.disease_codes <@ v.disease_codes) AS dis_ok, " \
-    "  l.lot_no IS NOT NULL AS lot_ok, l.expiry_on, ins.code IS NOT NULL AS ins_ok " \
+    "  l.lot_no IS NOT NULL AS lot_ok, l.expiry_on, l.certified_on, ins.code IS NOT NULL AS ins_ok, " \
+    "  coalesce(i.source IN ('handbook', 'other_municipality', 'foreign'), false) AS hist_src " \
     "  FROM inp i LEFT JOIN records.persons p ON p.id = i.person_id " \
     "  LEFT JOIN master.vaccines v ON v.code = i.vaccine_code AND " REC_ASOF("v", "i.vaccinated_on") \
     "  LEFT JOIN master.lots l ON l.vaccine_code = i.vaccine_code AND l.lot_no = i.lot_no AND " \
          REC_ASOF("l", "i.vaccinated_on") \
     "  LEFT JOIN master.institutions ins ON ins.code = i.institution_code AND " \
          REC_ASOF("ins", "i.vaccinated_on") "), " \
-    /* the schedule row of each candidate disease for this dose, and whether the date fits */ \
-    "sch AS (SELECT DISTINCT ON (b.ln, dz) b.ln, dz AS disease, s.code, s.dose_label, " \
-    "  s.min_interval, s.min_interval_from_first, (b.birth_date + s.age_from <= b.d " \
-    "  AND b.d < b.birth_date + s.age_to AND (s.sex IS NULL OR s.sex = b.sex) " \
-    "  AND (s.pregnancy_weeks_from IS NULL OR b.pregnancy_weeks BETWEEN s.pregnancy_weeks_from " \
-    "  AND coalesce(s.pregnancy_weeks_to, 99))) AS in_window " \
+    /* products with schedule rows of their own, per disease */ \
+    "own AS MATERIALIZED (SELECT DISTINCT disease_code, vaccine_code FROM master.schedules " \
+    "  WHERE superseded_at IS NULL AND vaccine_code IS NOT NULL), " \
+    /* once-per keys of each disease: per fiscal year (B類 influenza, COVID), per pregnancy (RSV) */ \
+    "dop AS MATERIALIZED (SELECT disease_code, bool_or(once_per = 'fiscal_year') AS per_fy, " \
+    "  bool_or(once_per = 'pregnancy') AS per_preg FROM master.schedules WHERE superseded_at IS NULL " \
+    "  GROUP BY disease_code), " \
+    /* every schedule row that may govern this dose, and whether its window holds the date */ \
+    "sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_interval, " \
+    "  s.min_interval_from_first, s.pregnancy_weeks_from IS NOT NULL AS preg, " \
+         REC_WINDOW("s", "b.birth_date", "b.d", "b.sex", "b.pregnancy_weeks") " AS in_window " \
     "  FROM b CROSS JOIN LATERAL unnest(b.cand) dz JOIN master.schedules s ON s.disease_code = dz " \
     "  AND s.dose_number = b.dose_number AND " REC_ASOF("s", "b.d") \
     "  AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL AND NOT EXISTS (SELECT 1 " \
-    "  FROM master.schedules s2 WHERE s2.disease_code = dz AND s2.vaccine_code = b.vaccine_code " \
-    "  AND s2.superseded_at IS NULL))) WHERE b.p_ok ORDER BY b.ln, dz, 7 DESC), " \
-    "inw AS (SELECT s.ln, array_agg(s.disease ORDER BY array_position(b.cand, s.disease)) " \
-    "  AS diseases FROM sch s JOIN b ON b.ln = s.ln WHERE s.in_window GROUP BY s.ln), " \
+    "  FROM own o WHERE o.disease_code = dz AND o.vaccine_code = b.vaccine_code))) WHERE b.p_ok), " \
+    "inw AS (SELECT x.ln, array_agg(x.disease ORDER BY x.pos) AS diseases FROM (SELECT DISTINCT " \
+    "  s.ln, s.disease, array_position(b.cand, s.disease) AS pos FROM sch s JOIN b ON b.ln = s.ln " \
+    "  WHERE s.in_window) x GROUP BY x.ln), " \
     "res AS (SELECT b.ln, CASE WHEN b.disease_codes IS NOT NULL THEN b.disease_codes ELSE " \
     "  coalesce(inw.diseases, b.cand) END AS diseases FROM b LEFT JOIN inw ON inw.ln = b.ln), " \
     /* every dose of the persons concerned, one row per disease: recorded ones and the input; */ \
-    /* fy: the fiscal year for B類 diseases (their doses count once a year), else NULL */ \
-    "dcat AS (SELECT code, min(category) AS cat FROM master.diseases WHERE superseded_at IS NULL " \
-    "  GROUP BY code), " \
-    "hist AS (SELECT h.*, CASE WHEN dc.cat = 'B' THEN " REC_FY("h.d") " END AS fy FROM (" \
+    /* k: the once-per key (the fiscal year, or the date for per-pregnancy diseases) */ \
+    "hist AS (SELECT h.*, coalesce(dp.per_fy, false) AS per_fy, coalesce(dp.per_preg, false) " \
+    "  AS per_preg, CASE WHEN dp.per_fy THEN master.fiscal_year(h.d) WHEN dp.per_preg " \
+    "  THEN h.d - DATE '2000-01-01' END AS k FROM (" \
     "  SELECT im.person_id, dz AS disease, im.dose_number, im.vaccinated_on AS d, " \
-    "  im.vaccine_code, NULL::bigint AS ln FROM records.immunizations im, " \
+    "  im.vaccine_code, im.pregnancy_weeks AS pw, NULL::bigint AS ln FROM records.immunizations im, " \
     "  unnest(im.disease_codes) dz WHERE im.status <> 'voided' " \
     "  AND im.person_id IN (SELECT person_id FROM inp) " \
     "  AND im.id NOT IN (SELECT exclude_id FROM inp WHERE exclude_id IS NOT NULL) " \
-    "  UNION ALL SELECT b.person_id, dz, b.dose_number, b.d, b.vaccine_code, b.ln " \
+    "  UNION ALL SELECT b.person_id, dz, b.dose_number, b.d, b.vaccine_code, b.pregnancy_weeks, b.ln " \
     "  FROM b JOIN res ON res.ln = b.ln, unnest(res.diseases) dz WHERE b.p_ok) h " \
-    "  LEFT JOIN dcat dc ON dc.code = h.disease), " \
+    "  LEFT JOIN dop dp ON dp.disease_code = h.disease), " \
     /* one pass of windows per (person, disease) instead of a self-join: a duplicate is a dose */ \
     /* recorded before (or on an earlier line); prev/first/later doses by dose number */ \
     "w AS (SELECT h.*, " \
-    "  count(*) OVER (PARTITION BY h.person_id, h.disease, h.dose_number, h.fy " \
+    "  count(*) OVER (PARTITION BY h.person_id, h.disease, h.dose_number, h.k " \
     "    ORDER BY coalesce(h.ln, 0) ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS dup1, " \
     "  count(*) OVER (PARTITION BY h.person_id, h.disease, h.vaccine_code, h.d " \
     "    ORDER BY coalesce(h.ln, 0) ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS dup2, " \
@@ -79,55 +149,64 @@
     "  min(h.d) OVER (PARTITION BY h.person_id, h.disease ORDER BY h.dose_number DESC " \
     "    RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS later_min FROM hist h), " \
     "seqc AS (SELECT w.ln, w.disease, w.dose_number, w.d, (w.dup1 > 0 OR w.dup2 > 0) AS dup, " \
-    "  w.prev_d, w.first_d, coalesce(w.later_min <= w.d, false) AS later_earlier, " \
-    "  s.min_interval, s.min_interval_from_first FROM w LEFT JOIN sch s ON s.ln = w.ln " \
-    "  AND s.disease = w.disease WHERE w.ln IS NOT NULL), " \
-    "live AS (SELECT DISTINCT b.ln, h.d FROM b JOIN hist h ON h.person_id = b.person_id " \
-    "  AND h.vaccine_code <> b.vaccine_code AND abs(h.d - b.d) < 28 AND h.ln IS DISTINCT FROM b.ln " \
-    "  WHERE b.live_inj AND EXISTS (SELECT 1 FROM master.vaccines v2 WHERE v2.code = h.vaccine_code " \
-    "  AND v2.superseded_at IS NULL AND v2.live AND v2.route = 'injection')), " \
-    "errs AS (" \
-    "  SELECT ln, 'person_id' AS f, 'is not a person of yours' AS r FROM b WHERE NOT p_ok " \
-    "  UNION ALL SELECT ln, 'vaccinated_on', 'is in the future' FROM b WHERE d > current_date " \
-    "  UNION ALL SELECT ln, 'vaccinated_on', 'is before the birth date (' || birth_date || ')' " \
-    "    FROM b WHERE p_ok AND d < birth_date " \
-    "  UNION ALL SELECT ln, 'vaccine_code', 'is not a product of the vaccine master on the " \
-    "vaccination date' FROM b WHERE NOT v_ok " \
-    "  UNION ALL SELECT ln, 'disease_codes', 'names a disease the product does not prevent' " \
-    "    FROM b WHERE v_ok AND NOT dis_ok " \
-    "  UNION ALL SELECT ln, 'lot_no', 'is not a lot of this product in the lot master' " \
-    "    FROM b WHERE v_ok AND lot_no IS NOT NULL AND NOT lot_ok " \
-    "  UNION ALL SELECT ln, 'lot_no', 'had expired on the vaccination date (expiry ' || " \
-    "    expiry_on || ')' FROM b WHERE lot_ok AND expiry_on < d " \
-    "  UNION ALL SELECT ln, 'lot_no', 'is required' FROM b WHERE lot_no IS NULL " \
-    "    AND source <> 'foreign' " \
-    "  UNION ALL SELECT ln, 'institution_code', 'is not a medical institution of the master on " \
-    "the vaccination date' FROM b WHERE institution_code IS NOT NULL AND NOT ins_ok " \
-    "  UNION ALL SELECT ln, 'dose_number', format('dose %s of %s is not recorded', " \
-    "    dose_number - 1, disease) FROM seqc WHERE dose_number > 1 AND prev_d IS NULL " \
-    "  UNION ALL SELECT ln, 'vaccinated_on', format('is not after dose %s of %s (%s)', " \
-    "    dose_number - 1, disease, prev_d) FROM seqc WHERE prev_d >= d " \
-    "  UNION ALL SELECT ln, 'dose_number', format('a later dose of %s is recorded on or before " \
-    "this date', disease) FROM seqc WHERE later_earlier " \
-    "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than the minimum interval %s " \
-    "after dose %s of %s (%s)', min_interval, dose_number - 1, disease, prev_d) " \
-    "    FROM seqc WHERE prev_d < d AND d < prev_d + min_interval " \
-    "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than %s after the first dose of " \
-    "%s (%s)', min_interval_from_first, disease, first_d) FROM seqc " \
-    "    WHERE d < first_d + min_interval_from_first " \
-    "  UNION ALL SELECT ln, 'vaccinated_on', format('is less than 27 days from another injected " \
-    "live vaccine (%s)', d) FROM live), " \
-    "ea AS (SELECT ln, jsonb_agg(DISTINCT jsonb_build_object('field', f, 'reason', r)) AS errors " \
-    "  FROM errs GROUP BY ln), " \
-    "da AS (SELECT ln, bool_or(dup) AS dup FROM seqc GROUP BY ln), " \
-    "sa AS (SELECT s.ln, count(*) AS n, bool_and(s.in_window) AS all_in, min(s.code) AS code, " \
-    "  min(s.dose_label) AS label FROM sch s JOIN res ON res.ln = s.ln " \
-    "  WHERE s.disease = ANY (res.diseases) GROUP BY s.ln), " \
-    "chk AS (SELECT b.ln, ea.errors, coalesce(da.dup, false) AS duplicate, res.diseases, " \
-    "  sa.code AS schedule_code, sa.label AS dose_label, " \
-    "  coalesce(sa.n = cardinality(res.diseases) AND sa.all_in, false) AS in_window, " \
-    "  b.p_muni AS muni_code FROM b JOIN res ON res.ln = b.ln LEFT JOIN ea ON ea.ln = b.ln " \
-    "  LEFT JOIN da ON da.ln = b.ln LEFT JOIN sa ON sa.ln = b.ln) "
+    "  w.per_fy, w.prev_d, w.first_d, coalesce(w.later_min <= w.d, false) AS later_earlier " \
+    "  FROM w WHERE w.ln IS NOT NULL), " \
+    /* the intervals of each candidate row; the row the dose satisfies best governs it */ \
+    "pk AS (SELECT DISTINCT ON (s.ln, s.disease) s.ln, s.disease, s.code, s.dose_label, " \
+    "  q.dose_number, s.in_window, q.prev_d, q.first_d, s.min_interval, s.max_interval, " \
+    "  s.min_interval_from_first AS from_first, x.min_ok, x.first_ok, x.max_ok FROM sch s " \
+    "  JOIN seqc q ON q.ln = s.ln AND q.disease = s.disease CROSS JOIN LATERAL (SELECT " \
+    "  (s.min_interval IS NULL OR q.prev_d IS NULL OR q.prev_d >= q.d " \
+    "    OR q.d >= master.after_interval(q.prev_d, s.min_interval)) AS min_ok, " \
+    "  (s.min_interval_from_first IS NULL OR q.first_d IS NULL OR q.first_d >= q.d " \
+    "    OR q.d >= master.after_interval(q.first_d, s.min_interval_from_first)) AS first_ok, " \
+    "  (s.max_interval IS NULL OR q.prev_d IS NULL " \
+    "    OR q.d <= master.within_interval(q.prev_d, s.max_interval)) AS max_ok) x " \
+    "  ORDER BY s.ln, s.disease, (s.in_window AND x.min_ok AND x.first_ok AND x.max_ok) DESC, " \
+    "  s.in_window DESC, s.code), " \
+    /* injected live vaccines of other products on earlier days within the rule's days */ \
+    "live AS (SELECT DISTINCT ON (b.ln) b.ln, h.d AS other_d, r.param_days AS days FROM b " \
+    "  JOIN master.rules r ON r.code = 'R-LIVE-INJ-27D' AND " REC_ASOF("r", "b.d") \
+    "  JOIN hist h ON h.person_id = b.person_id AND h.vaccine_code <> b.vaccine_code AND h.d < b.d " \
+    "  AND b.d < master.after_interval(h.d, make_interval(days => r.param_days)) " \
+    "  AND h.ln IS DISTINCT FROM b.ln WHERE b.live_inj AND EXISTS (SELECT 1 FROM master.vaccines " \
+    "  v2 WHERE v2.code = h.vaccine_code AND v2.superseded_at IS NULL AND v2.live_injected) " \
+    "  ORDER BY b.ln, h.d DESC), " \
+    "hits AS (" REC_RULE_HITS "), " \
+    /* what each hit does: the rule's effect and field on the vaccination date */ \
+    "eff AS (SELECT h.ln, h.rule, h.reason, r.effect, r.field FROM hits h JOIN b ON b.ln = h.ln " \
+    "  JOIN master.rules r ON r.code = h.rule AND " REC_ASOF("r", "b.d") "), " \
+    "ea AS (SELECT ln, jsonb_agg(DISTINCT jsonb_build_object('field', field, 'reason', reason, " \
+    "  'rule', rule)) FILTER (WHERE effect = 'refuse') AS errors, " \
+    "  bool_or(effect = 'duplicate') AS dup, min(rule) FILTER (WHERE effect = 'duplicate') AS dup_rule, " \
+    "  bool_or(effect = 'voluntary') AS vol, bool_or(effect = 'unclaimable') AS uncl, " \
+    "  coalesce(array_agg(DISTINCT rule) FILTER (WHERE effect = 'voluntary'), '{}') AS flags_v, " \
+    "  coalesce(array_agg(DISTINCT rule) FILTER (WHERE effect = 'unclaimable'), '{}') AS flags_u, " \
+    "  coalesce(array_agg(DISTINCT rule) FILTER (WHERE effect = 'flag'), '{}') AS flags_o, " \
+    "  jsonb_agg(DISTINCT jsonb_build_object('rule', rule, 'effect', effect, 'field', field, " \
+    "  'reason', reason)) AS rules FROM eff GROUP BY ln), " \
+    "sa AS (SELECT p.ln, count(*) AS n, min(p.code) AS code, min(p.dose_label) AS label " \
+    "  FROM pk p JOIN res ON res.ln = p.ln WHERE p.disease = ANY (res.diseases) GROUP BY p.ln), " \
+    "chk AS (SELECT b.ln, ea.errors, coalesce(ea.dup, false) AS duplicate, ea.dup_rule, " \
+    "  res.diseases, sa.code AS schedule_code, sa.label AS dose_label, " \
+    "  (b.p_ok AND coalesce(sa.n, 0) > 0 AND NOT coalesce(ea.vol, false)) AS routine, " \
+    "  coalesce(ea.uncl, false) AS unclaimable, coalesce(ea.flags_v, '{}') AS flags_v, " \
+    "  coalesce(ea.flags_u, '{}') AS flags_u, coalesce(ea.flags_o, '{}') AS flags_o, " \
+    "  coalesce(ea.rules, '[]') AS rules, b.p_muni AS muni_code FROM b JOIN res ON res.ln = b.ln " \
+    "  LEFT JOIN ea ON ea.ln = b.ln LEFT JOIN sa ON sa.ln = b.ln) "
+
+/* What a checked record becomes, for the requested category `cat` (an SQL expression): 定期/臨時
+ * that the rules do not hold is recorded as 任意 (voluntary), flagged outside_schedule plus the
+ * rule codes, not claimable; requested_category keeps what was asked. */
+#define REC_ASKED(cat) "(" cat " IN ('routine', 'temporary'))"
+#define REC_CATEGORY(cat) \
+    "CASE WHEN " REC_ASKED(cat) " AND NOT chk.routine THEN 'voluntary' ELSE " cat " END"
+#define REC_CLAIMABLE(cat) "(" REC_ASKED(cat) " AND chk.routine AND NOT chk.unclaimable)"
+#define REC_FLAGS(cat) \
+    "(CASE WHEN " REC_ASKED(cat) " AND NOT chk.routine THEN ARRAY['outside_schedule'] || " \
+    "chk.flags_v WHEN " REC_ASKED(cat) " THEN chk.flags_u ELSE '{}'::text[] END || chk.flags_o)"
+#define REC_SCHEDULE_CODE "CASE WHEN chk.routine THEN chk.schedule_code END"
+#define REC_OK "chk.errors IS NULL AND NOT chk.duplicate"
 /* clang-format on */
 
 #endif

@@ -55,6 +55,10 @@ int rec_h_imm_get(ss_req *r)
     PGresult *res = NULL;
     int rc, kind;
 
+    /* GET /api/v1/immunizations/rules shares this route's depth: the rule list, for every
+     * records reader (records_rules.c). */
+    if (id != NULL && strcmp(id, "rules") == 0)
+        return rec_h_imm_rules(r);
     if ((rc = require_viewer(r)) != 0 ||
         (rc = ss_query_check(r, (const char *[]){"id", NULL})) != 0)
         return rc;

@@ -35,6 +35,7 @@ static const ss_route routes[] = {
     {"GET", "/api/v1/persons/:id/immunizations", rec_h_person_immunizations, R_READ, 0,
      "immunization"},
     {"POST", "/api/v1/immunizations", rec_h_imm_create, R_WRITE, 0, "immunization"},
+    {"POST", "/api/v1/immunizations/check", rec_h_imm_check, R_WRITE, 0, "immunization"},
     {"GET", "/api/v1/immunizations", rec_h_imm_search, R_READ, 0, "immunization"},
     {"GET", "/api/v1/immunizations/:id", rec_h_imm_get, R_READ, 0, "immunization"},
     {"GET", "/api/v1/immunizations/:id/history", rec_h_imm_history, R_READ, 0, "immunization"},
