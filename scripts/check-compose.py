@@ -30,6 +30,8 @@ EXTRA_ENV = {
     "token": ["SESSHU_TOKEN_SIGNING_KEY_FILE", "SESSHU_RECORDS_URL"],  # token exchange
     "audit": ["SESSHU_RECORDS_URL"],  # GET /access-logs/about-me
     "records": ["SESSHU_RECORDS_MYNUMBER_KEY", "SESSHU_RECORDS_MYNUMBER_HMAC_KEY"],
+    "certificate": ["SESSHU_CERTIFICATE_SHC_KEY_FILE", "SESSHU_CERTIFICATE_SIGNING_KEY_FILE",
+                    "SESSHU_RECORDS_URL"],
 }
 SECRETS_DIR = "/run/sesshu/secrets/"
 
@@ -69,7 +71,9 @@ def check_wiring(repo, services):
     loop = re.search(r"for svc in ([a-z ]+); do\s+once \"\$root/secrets/db-\$svc\.pw\"",
                      init_secrets)
     made |= {"db-%s.pw" % s for s in (loop.group(1).split() if loop else [])}
-    made |= {"%s.pem" % n for n in ("jwt-signing", "token-signing")}
+    made |= {"%s.pem" % n for n in ("jwt-signing", "token-signing", "certificate-service",
+                                     "shc-issuer")}
+    made |= {"shc-old-keys"}
     gw = env_of(services.get("gateway", {}) or {})
     for name, svc in services.items():
         if name not in PORTS or not isinstance(svc, dict):

@@ -14,11 +14,15 @@ pkgs=(
     build-essential cmake pkg-config
     libulfius-dev liborcania-dev libyder-dev libjansson-dev libjwt-dev libpq-dev libargon2-dev
     libmicrohttpd-dev libcurl4-gnutls-dev libssl-dev check
+    # certificate (H-5): QR codes, PDF (cairo + pango), the embedded Japanese font; zlib is raw DEFLATE
+    libqrencode-dev libcairo2-dev libpango1.0-dev zlib1g-dev fonts-ipaexfont-gothic fonts-ipaexfont-mincho
     # run: database, gateway, mail sink, keys, scripts
     postgresql-15 postgresql-client-15 nginx-light python3-aiosmtpd openssl gettext-base curl jq
     ca-certificates util-linux
     # test: static checks, compose-file check
     cppcheck shellcheck python3-yaml
+    # test: the certificate's QR and PDF read back by third-party tools
+    zbar-tools poppler-utils
 )
 [[ -f $repo/.clang-format ]] && pkgs+=(clang-format)
 [[ ${1:-} == --bench ]] && pkgs+=(wrk)

@@ -273,6 +273,19 @@ ss_make_secrets() {
     # Session tokens (account) and API client tokens (token) are signed by different keys.
     ss_make_keypair "$SS_SECRETS/jwt-signing.pem" account || return 1
     ss_make_keypair "$SS_SECRETS/token-signing.pem" token || return 1
+    # certificate: its service tokens (to the records service's internal feed) have a key of
+    # their own; the SMART Health Card issuer's key is another, never among the session keys
+    # (its public key is published at /shc/.well-known/jwks.json by the service itself).
+    ss_make_keypair "$SS_SECRETS/certificate-service.pem" certificate || return 1
+    if [[ ! -s $SS_SECRETS/shc-issuer.pem ]]; then
+        (
+            umask 077
+            openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+                -out "$SS_SECRETS/shc-issuer.pem.tmp" 2>/dev/null
+        ) || { ss_err "openssl could not generate the SHC issuer key"; return 1; }
+        mv -f "$SS_SECRETS/shc-issuer.pem.tmp" "$SS_SECRETS/shc-issuer.pem"
+    fi
+    mkdir -p "$SS_SECRETS/shc-old-keys"
 }
 
 # var/env.sh: everything a service needs, sourceable by sh. Secrets stay in files (*_FILE).
@@ -305,6 +318,9 @@ ss_write_env() {
         echo "export SESSHU_ADMIN_PASSWORD_FILE='$SS_SECRETS/admin-password'"
         echo "export SESSHU_RECORDS_MYNUMBER_KEY_FILE='$SS_SECRETS/records-mynumber.key'"
         echo "export SESSHU_RECORDS_MYNUMBER_HMAC_KEY_FILE='$SS_SECRETS/records-mynumber-hmac.key'"
+        echo "export SESSHU_CERTIFICATE_SIGNING_KEY_FILE='$SS_SECRETS/certificate-service.pem'"
+        echo "export SESSHU_CERTIFICATE_SHC_KEY_FILE='$SS_SECRETS/shc-issuer.pem'"
+        echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
     } >"$tmp"
     chmod 600 "$tmp"
     mv -f "$tmp" "$SS_ENV_FILE"

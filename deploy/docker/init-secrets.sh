@@ -6,9 +6,11 @@
 #   secrets/admin-password   chuokai-admin's first password (SESSHU_ADMIN_PASSWORD_FILE)
 #   secrets/jwt-signing.pem  EC P-256 private key, PKCS#8 (SESSHU_JWT_SIGNING_KEY_FILE)
 #   secrets/token-signing.pem  the token service's key (SESSHU_TOKEN_SIGNING_KEY_FILE)
-#   keys/<owner>-<kid>.pem   their public keys, named by the issuing service (account, token):
-#                            each kind of token is accepted only from its issuer's keys
-#                            (SESSHU_JWT_PUBLIC_KEY_DIR)
+#   keys/<owner>-<kid>.pem   their public keys, named by the issuing service (account, token,
+#                            certificate): each kind of token is accepted only from its
+#                            issuer's keys (SESSHU_JWT_PUBLIC_KEY_DIR)
+#   secrets/certificate-service.pem  the certificate service's service-token key
+#   secrets/shc-issuer.pem   the SMART Health Card issuer's key (never among keys/)
 #   secrets/records-mynumber.key, records-mynumber-hmac.key   the records service's 個人番号
 #                            sealing and keyed-hash keys, 64 hex characters each
 # The volume is mounted only into this stack's containers; files are world-readable there
@@ -31,7 +33,8 @@ once "$root/secrets/admin-password" "$(rand 20)"
 once "$root/secrets/records-mynumber.key" "$(openssl rand -hex 32)"
 once "$root/secrets/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
 # Two signing keys: user sessions (account) and API-client tokens (token).
-for pair in jwt-signing:account token-signing:token; do
+# (A third, certificate-service, signs the certificate service's calls to records.)
+for pair in jwt-signing:account token-signing:token certificate-service:certificate; do
     name=${pair%%:*}
     owner=${pair#*:}
     if [ ! -s "$root/secrets/$name.pem" ]; then
@@ -42,6 +45,11 @@ for pair in jwt-signing:account token-signing:token; do
     rm -f "$root/keys/$kid.pem" # the unowned name of earlier versions
     [ -s "$root/keys/$owner-$kid.pem" ] || openssl pkey -in "$root/secrets/$name.pem" -pubout -out "$root/keys/$owner-$kid.pem"
 done
-chmod 755 "$root" "$root/secrets" "$root/keys"
-chmod 644 "$root"/secrets/* "$root"/keys/*
+if [ ! -s "$root/secrets/shc-issuer.pem" ]; then
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$root/secrets/shc-issuer.pem.tmp"
+    mv "$root/secrets/shc-issuer.pem.tmp" "$root/secrets/shc-issuer.pem"
+fi
+mkdir -p "$root/secrets/shc-old-keys"
+chmod 755 "$root" "$root/secrets" "$root/keys" "$root/secrets/shc-old-keys"
+find "$root/secrets" "$root/keys" -type f -exec chmod 644 {} +
 echo "secrets ready in $root (chuokai-admin's password: secrets/admin-password)"

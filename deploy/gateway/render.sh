@@ -11,6 +11,7 @@
 #   SESSHU_GW_API_RATE / _BURST     every path, per client address   1000r/s / 2000
 #   SESSHU_GW_AUTH_RATE / _BURST    login, password reset, reminder  5r/s / 20
 #   SESSHU_GW_TOKEN_RATE / _BURST   /oauth2/token                    10r/s / 20
+#   SESSHU_GW_VERIFY_RATE / _BURST  POST /api/v1/certificates/verify 50r/s / 100
 #   SESSHU_GW_MAX_BODY      client_max_body_size                     1m
 #   SESSHU_GW_KEEPALIVE     idle upstream connections per worker     32
 #   SESSHU_GW_WORKERS       worker_processes                         auto
@@ -60,6 +61,8 @@ export SESSHU_GW_AUTH_RATE=${SESSHU_GW_AUTH_RATE:-5r/s}
 export SESSHU_GW_AUTH_BURST=${SESSHU_GW_AUTH_BURST:-20}
 export SESSHU_GW_TOKEN_RATE=${SESSHU_GW_TOKEN_RATE:-10r/s}
 export SESSHU_GW_TOKEN_BURST=${SESSHU_GW_TOKEN_BURST:-20}
+export SESSHU_GW_VERIFY_RATE=${SESSHU_GW_VERIFY_RATE:-50r/s}
+export SESSHU_GW_VERIFY_BURST=${SESSHU_GW_VERIFY_BURST:-100}
 export SESSHU_GW_MAX_BODY=${SESSHU_GW_MAX_BODY:-1m}
 export SESSHU_GW_KEEPALIVE=${SESSHU_GW_KEEPALIVE:-32}
 export SESSHU_GW_WORKERS=${SESSHU_GW_WORKERS:-auto}
@@ -78,10 +81,10 @@ export SESSHU_GW_CORS_MAP
 
 # Validate what is pasted into the configuration: a bad value fails here with one clear line
 # rather than as an nginx parse error (or worse, as injected directives).
-for v in SESSHU_GW_API_RATE SESSHU_GW_AUTH_RATE SESSHU_GW_TOKEN_RATE; do
+for v in SESSHU_GW_API_RATE SESSHU_GW_AUTH_RATE SESSHU_GW_TOKEN_RATE SESSHU_GW_VERIFY_RATE; do
     [[ ${!v} =~ ^[1-9][0-9]*r/[sm]$ ]] || die "$v must look like 10r/s or 30r/m, not '${!v}'"
 done
-for v in SESSHU_GW_API_BURST SESSHU_GW_AUTH_BURST SESSHU_GW_TOKEN_BURST SESSHU_GW_KEEPALIVE; do
+for v in SESSHU_GW_API_BURST SESSHU_GW_AUTH_BURST SESSHU_GW_TOKEN_BURST SESSHU_GW_VERIFY_BURST SESSHU_GW_KEEPALIVE; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
 done
 [[ $SESSHU_GW_MAX_BODY =~ ^[0-9]+[kKmM]?$ ]] || die "SESSHU_GW_MAX_BODY must look like 1m or 512k"
@@ -119,7 +122,8 @@ done
 
 vars+=(SESSHU_GW_LISTEN SESSHU_GW_PREFIX SESSHU_GW_ACCESS_LOG SESSHU_GW_ERROR_LOG SESSHU_GW_API_RATE
     SESSHU_GW_API_BURST SESSHU_GW_AUTH_RATE SESSHU_GW_AUTH_BURST SESSHU_GW_TOKEN_RATE
-    SESSHU_GW_TOKEN_BURST SESSHU_GW_MAX_BODY SESSHU_GW_KEEPALIVE SESSHU_GW_WORKERS
+    SESSHU_GW_TOKEN_BURST SESSHU_GW_VERIFY_RATE SESSHU_GW_VERIFY_BURST SESSHU_GW_MAX_BODY
+    SESSHU_GW_KEEPALIVE SESSHU_GW_WORKERS
     SESSHU_GW_PROBLEM_BASE SESSHU_GW_PROXY_BIND SESSHU_GW_CORS_MAP SESSHU_GW_USER_LINE)
 # shellcheck disable=SC2016 # envsubst wants the literal ${NAME} list
 shell_format=$(printf '${%s} ' "${vars[@]}")

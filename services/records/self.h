@@ -45,6 +45,9 @@ int rec_self_may_read(const ss_req *r, const char *person_id);
 /* ---- self_resolve.c: POST /internal/v1/person-resolutions (the token service only) ---- */
 int rec_h_person_resolve(ss_req *r);
 
+/* ---- cert_changes.c: GET /internal/v1/immunization-changes (the certificate service only) ---- */
+int rec_h_cert_changes(ss_req *r);
+
 /* ---- fhir*.c: /fhir (FHIR R4, JP-Core) ---- */
 #define REC_FHIR_JSON "application/fhir+json; charset=utf-8"
 /* Reply with a FHIR resource (stolen) as application/fhir+json. */

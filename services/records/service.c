@@ -62,6 +62,8 @@ static const ss_route routes[] = {
      SS_PERM_SELF_READ, 0, "immunization"},
     {"POST", "/internal/v1/person-resolutions", rec_h_person_resolve, SS_PERM_PUBLIC,
      SS_ROUTE_OWN_AUTH, "person"},
+    {"GET", "/internal/v1/immunization-changes", rec_h_cert_changes, SS_PERM_PUBLIC,
+     SS_ROUTE_OWN_AUTH, "immunization"},
     {"GET", "/fhir/metadata", rec_h_fhir_metadata, SS_PERM_PUBLIC, 0, "fhir_capability"},
     {"GET", "/fhir/Patient/:id", rec_h_fhir_patient, SS_PERM_AUTHENTICATED, 0, "person"},
     {"GET", "/fhir/Immunization", rec_h_fhir_immunizations, SS_PERM_AUTHENTICATED,

@@ -1,0 +1,249 @@
+/* pdf.c - the printable certificate (H-5-2): A4, in Japanese, drawn with cairo and laid out by
+ * pango in IPAex Gothic (fonts-ipaexfont-gothic), which cairo embeds as a subset so the text is
+ * extractable; the card's QR is drawn from its modules, so a paper copy verifies too.
+ * Items (DOMAIN.md 3.2): 被接種者氏名, 生年月日, 住所, each dose (接種回数, 接種年月日, ワクチン名,
+ * メーカー, ロット番号, 実施医療機関), 首長名 (都道府県名 + 市区町村長名), issue date and the
+ * certificate number. Records the municipality does not hold are printed as ＊ with a note on
+ * where proof can be found; doses entered from paper are marked. */
+#include <cairo-pdf.h>
+#include <pango/pangocairo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "sesshu/csv.h"
+#include "sesshu/err.h"
+
+#define A4_W    595.276
+#define A4_H    841.890
+#define MARGIN  48.0
+#define FONT    "IPAexGothic"
+#define QR_SIDE 128.0 /* points: about 45 mm */
+
+typedef struct pdf_out {
+    ss_buf b;
+    bool failed;
+} pdf_out;
+
+static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsigned int length)
+{
+    pdf_out *o = closure;
+
+    if (ss_buf_add(&o->b, (const char *)data, length) != 0) {
+        o->failed = true;
+        return CAIRO_STATUS_NO_MEMORY;
+    }
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Text at (x, y) in `size` points, at most `width` wide (wrapping); returns its height. */
+static double text(cairo_t *cr, double x, double y, double width, double size, const char *s,
+                   PangoAlignment align)
+{
+    PangoLayout *l = pango_cairo_create_layout(cr);
+    PangoFontDescription *fd = pango_font_description_from_string(FONT);
+    int w = 0, h = 0;
+
+    pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
+    pango_layout_set_font_description(l, fd);
+    pango_layout_set_width(l, (int)(width * PANGO_SCALE));
+    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_alignment(l, align);
+    pango_layout_set_text(l, s ? s : "", -1);
+    cairo_move_to(cr, x, y);
+    pango_cairo_show_layout(cr, l);
+    pango_layout_get_size(l, &w, &h);
+    pango_font_description_free(fd);
+    g_object_unref(l);
+    return (double)h / PANGO_SCALE;
+}
+
+/* "2025-06-01" -> "2025年6月1日". */
+static void jdate(const char *iso, char *out, size_t n)
+{
+    int y, m, d;
+
+    if (iso != NULL && sscanf(iso, "%4d-%2d-%2d", &y, &m, &d) == 3)
+        snprintf(out, n, "%d年%d月%d日", y, m, d);
+    else
+        snprintf(out, n, "%s", iso ? iso : "");
+}
+
+static const char *s_of(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static void qr(cairo_t *cr, const char *jws, double x, double y)
+{
+    unsigned char *m = NULL;
+    int w = 0;
+    double cell;
+
+    if (cert_qr_modules(jws, &w, &m) != 0)
+        return;
+    cell = QR_SIDE / (w + 8);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, x, y, QR_SIDE, QR_SIDE);
+    cairo_fill(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (int r = 0; r < w; r++)
+        for (int c = 0; c < w; c++)
+            if (m[r * w + c])
+                cairo_rectangle(cr, x + (c + 4) * cell, y + (r + 4) * cell, cell, cell);
+    cairo_fill(cr);
+    free(m);
+}
+
+/* The dose table; returns the y below it. */
+static double doses_table(cairo_t *cr, const json_t *doses, double y, bool *any_missing,
+                          bool *any_paper, char *other_munis, size_t on)
+{
+    static const char *const head[] = {"接種回数", "接種年月日", "ワクチン名",
+                                       "メーカー", "ロット番号", "実施医療機関"};
+    static const double colw[] = {52, 78, 96, 92, 66, 115};
+    double x, rowh = 0;
+    size_t i;
+    json_t *d;
+
+    x = MARGIN;
+    for (int c = 0; c < 6; c++) {
+        text(cr, x + 2, y + 3, colw[c] - 4, 8.5, head[c], PANGO_ALIGN_LEFT);
+        x += colw[c];
+    }
+    cairo_rectangle(cr, MARGIN, y, A4_W - 2 * MARGIN, 18);
+    cairo_stroke(cr);
+    y += 18;
+    json_array_foreach (doses, i, d) {
+        char c0[64], c1[48], c2[160];
+        const char *cells[6];
+        bool held = json_is_true(json_object_get(d, "held"));
+        json_int_t n = json_integer_value(json_object_get(d, "dose_number"));
+
+        if (held) {
+            snprintf(c0, sizeof(c0), "%s%lld回目%s", "", (long long)n,
+                     json_is_true(json_object_get(d, "paper")) ? " (紙)" : "");
+            jdate(s_of(d, "vaccinated_on"), c1, sizeof(c1));
+            snprintf(c2, sizeof(c2), "%s",
+                     s_of(d, "vaccine_name")[0] ? s_of(d, "vaccine_name")
+                                                : s_of(d, "vaccine_code"));
+            cells[0] = c0;
+            cells[1] = c1;
+            cells[2] = c2;
+            cells[3] = s_of(d, "manufacturer");
+            cells[4] = s_of(d, "lot_no");
+            cells[5] = s_of(d, "institution_name")[0] ? s_of(d, "institution_name")
+                                                      : s_of(d, "institution_code");
+            *any_paper |= json_is_true(json_object_get(d, "paper"));
+        } else {
+            for (int c = 0; c < 6; c++)
+                cells[c] = "＊";
+            *any_missing = true;
+            if (strlen(other_munis) + 8 < on &&
+                strstr(other_munis, s_of(d, "record_municipality_code")) == NULL) {
+                strcat(other_munis, other_munis[0] ? "、" : "");
+                strcat(other_munis, s_of(d, "record_municipality_code"));
+            }
+        }
+        x = MARGIN;
+        rowh = 16;
+        for (int c = 0; c < 6; c++) {
+            double h = text(cr, x + 2, y + 3, colw[c] - 4, 8.5, cells[c], PANGO_ALIGN_LEFT);
+            if (h + 6 > rowh)
+                rowh = h + 6;
+            x += colw[c];
+        }
+        cairo_rectangle(cr, MARGIN, y, A4_W - 2 * MARGIN, rowh);
+        cairo_stroke(cr);
+        y += rowh;
+    }
+    return y;
+}
+
+static void page(cairo_t *cr, const json_t *cert, const char *jws)
+{
+    const json_t *p = json_object_get(cert, "person"), *m = json_object_get(p, "municipality");
+    bool receipt = strcmp(s_of(cert, "kind"), "receipt") == 0, missing = false, paper = false;
+    char line[1024], d1[48], d2[48], others[128] = "";
+    double y = MARGIN;
+
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 0.6);
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 20, receipt ? "予防接種済証" : "予防接種証明書",
+              PANGO_ALIGN_CENTER) +
+         18;
+    snprintf(line, sizeof(line), "証明書番号　%s", s_of(cert, "certificate_no"));
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 9, line, PANGO_ALIGN_RIGHT) + 10;
+    jdate(s_of(p, "birth_date"), d1, sizeof(d1));
+    snprintf(line, sizeof(line), "被接種者氏名　%s", s_of(p, "name"));
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 12, line, PANGO_ALIGN_LEFT) + 6;
+    snprintf(line, sizeof(line), "生年月日　%s", d1);
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 6;
+    snprintf(line, sizeof(line), "住所　%s", s_of(p, "address"));
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 16;
+    y = doses_table(cr, json_object_get(cert, "doses"), y, &missing, &paper, others,
+                    sizeof(others)) +
+        10;
+    if (missing) {
+        snprintf(line, sizeof(line),
+                 "＊ 当市区町村が保有していない記録です。接種当時の市区町村（市区町村コード %s）"
+                 "が発行する証明書、または母子健康手帳等の記録で確認してください。",
+                 others);
+        y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5, line, PANGO_ALIGN_LEFT) + 4;
+    }
+    if (paper)
+        y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5,
+                  "（紙）と付した接種は、紙の予診票・接種済証から登録した記録です。",
+                  PANGO_ALIGN_LEFT) +
+             4;
+    y += 14;
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11,
+              "上記のとおり予防接種を受けたことを証明します。", PANGO_ALIGN_LEFT) +
+         12;
+    jdate(s_of(cert, "issued_at"), d2, sizeof(d2));
+    {
+        char date10[11];
+        snprintf(date10, sizeof(date10), "%s", s_of(cert, "issued_at"));
+        jdate(date10, d2, sizeof(d2));
+    }
+    snprintf(line, sizeof(line), "発行日　%s", d2);
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 8;
+    if (s_of(m, "name")[0] != '\0')
+        snprintf(line, sizeof(line), "%s%s長", s_of(m, "prefecture_name"), s_of(m, "name"));
+    else
+        snprintf(line, sizeof(line), "市区町村長（市区町村コード %s）",
+                 s_of(p, "municipality_code"));
+    text(cr, MARGIN, y, A4_W - 2 * MARGIN, 13, line, PANGO_ALIGN_RIGHT);
+    qr(cr, jws, MARGIN, A4_H - MARGIN - QR_SIDE - 24);
+    text(cr, MARGIN + QR_SIDE + 12, A4_H - MARGIN - QR_SIDE + 10, A4_W - 2 * MARGIN - QR_SIDE - 12,
+         8.5,
+         "このQRコードは SMART Health Card（スマートヘルスカード）です。記載の接種記録に発行者の"
+         "電子署名が付されており、読み取って真正性と失効の有無を確認できます。",
+         PANGO_ALIGN_LEFT);
+}
+
+int cert_pdf(const json_t *cert, const char *jws, unsigned char **pdf, size_t *len)
+{
+    pdf_out o = {{0}, false};
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(pdf_write, &o, A4_W, A4_H);
+    cairo_t *cr = cairo_create(s);
+
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, "予防接種証明書");
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "sesshu certificate");
+    page(cr, cert, jws);
+    cairo_show_page(cr);
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
+        o.failed = true;
+    cairo_surface_destroy(s);
+    if (o.failed) {
+        ss_buf_free(&o.b);
+        return SS_ERR_INTERNAL;
+    }
+    *pdf = (unsigned char *)o.b.s;
+    *len = o.b.len;
+    return 0;
+}
