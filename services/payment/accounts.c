@@ -385,20 +385,19 @@ int pay_h_account_effective(ss_req *r)
         return SS_ERR_VALIDATION;
     const char *params[] = {VIS_PARAMS(r, viewer), strcmp(viewer, "fed") == 0 ? org : r->who.org_id,
                             pu, month};
-    return pay_reply_row(
-        r,
-        "SELECT (" PAY_ACCT_CORE(
-            "a") " || " PAY_ACCT_DOCS("a") ")::text FROM payment.bank_accounts a "
-                                           "WHERE " PAY_ACCT_VISIBLE("a") " AND a.org_id = "
-                                                                          "$4::uuid AND a.purpose "
-                                                                          "= $5 AND a.status = "
-                                                                          "'approved' AND "
-                                                                          "a.effective_from <= "
-                                                                          "$6::date AND "
-                                                                          "(a.effective_to IS NULL "
-                                                                          "OR a.effective_to >= "
-                                                                          "$6::date) ORDER "
-                                                                          "BY a.effective_from "
-                                                                          "DESC LIMIT 1",
-        6, params, 200, "no approved account of that purpose in that month", NULL);
+    return pay_reply_row(r,
+                         "SELECT (" PAY_ACCT_CORE("a") " || " PAY_ACCT_DOCS(
+                             "a") ")::text FROM payment.bank_accounts a "
+                                  "WHERE " PAY_ACCT_VISIBLE("a") " AND a.org_id = "
+                                                                 "$4::uuid AND a.purpose "
+                                                                 "= $5 AND a.status = "
+                                                                 "'approved' AND "
+                                                                 "a.effective_from <= "
+                                                                 "$6::date AND "
+                                                                 "(a.effective_to IS NULL "
+                                                                 "OR a.effective_to >= "
+                                                                 "$6::date) ORDER "
+                                                                 "BY a.effective_from "
+                                                                 "DESC LIMIT 1",
+                         6, params, 200, "no approved account of that purpose in that month", NULL);
 }
