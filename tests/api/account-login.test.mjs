@@ -44,11 +44,11 @@ test('H-1-9: the login answer and the main menu', async () => {
   const me = await ok('getMe', 200, { token: r.body.access_token });
   assert.equal(me.user.user_id, u.user_id);
   assert.equal(me.organization.type, 'medical_institution');
-  const INST = ['masters.read', 'masters.write', 'questionnaires.read', 'questionnaires.write', 'records.read', 'records.write'];
+  const INST = ['claims.submit', 'masters.read', 'masters.write', 'questionnaires.read', 'questionnaires.write', 'records.read', 'records.write'];
   assert.deepEqual(me.menu.map((m) => m.permission).sort(), ['profile', ...INST].sort());
   for (const m of me.menu) assert.ok(m.label.length > 0);
   const am = await ok('getMe', 200, { token: admin.access });
-  assert.deepEqual(am.menu.map((m) => m.permission).sort(), ['masters.import', 'profile', 'users.manage', ...INST].sort());
+  assert.deepEqual(am.menu.map((m) => m.permission).sort(), ['bank_accounts.manage', 'masters.import', 'profile', 'users.manage', ...INST].sort());
   // Case of the login id does not matter.
   const upper = await call('login', { json: { user_id: u.user_id.toUpperCase(), password: u.password } });
   assert.equal(upper.status, 200);

@@ -13,7 +13,9 @@
 //   chuokai and operator admins: portal_clients.manage (token service, H-3-3);
 //   chuokai, mhlw, operator, kokuhoren: notices.post (notice service, H-11);
 //   everyone: masters.read, masters.write; admins and the operator: masters.import (H-8);
-//   records service (H-3, H-4, H-7): see `rec` in permissions().
+//   records service (H-3, H-4, H-7): see `rec` in permissions();
+//   payment service (H-9, H-10, claims): institutions claims.submit (+ bank_accounts.manage for
+//   admins), 国保連合会 bank_accounts.review and claims.review (+ payer_accounts.manage for admins).
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, ok } from './lib/http.mjs';
@@ -64,6 +66,16 @@ function permissions(type, role) {
     operator: ['questionnaire_templates.manage'],
   };
   for (const x of rec[type] ?? []) p.add(x);
+  // H-9, H-10, claims (payment service).
+  if (type === 'medical_institution' || type === 'non_insurance_medical_institution') {
+    p.add('claims.submit');
+    if (role === 'admin') p.add('bank_accounts.manage');
+  }
+  if (type === 'kokuhoren') {
+    p.add('bank_accounts.review');
+    p.add('claims.review');
+    if (role === 'admin') p.add('payer_accounts.manage');
+  }
   return p;
 }
 

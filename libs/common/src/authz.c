@@ -54,6 +54,23 @@ static unsigned long long records_grants(int org_type)
     }
 }
 
+/* H-9, H-10 and claims (payment service): an institution's admin registers its bank accounts
+ * and every user of it claims; the 国保連合会 reviews accounts and claims (any user: the four
+ * eyes are the institution's submitter and the federation's reviewer) and its admin keeps the
+ * federation's own source accounts. */
+static unsigned long long payment_grants(int org_type, bool admin)
+{
+    switch (org_type) {
+    case SS_ORG_MEDICAL:
+    case SS_ORG_NONINS_MEDICAL:
+        return BIT(SS_PERM_CLAIMS_SUBMIT) | (admin ? BIT(SS_PERM_BANK_ACCOUNTS_MANAGE) : 0);
+    case SS_ORG_KOKUHOREN:
+        return BIT(SS_PERM_BANK_ACCOUNTS_REVIEW) | BIT(SS_PERM_CLAIMS_REVIEW) |
+               (admin ? BIT(SS_PERM_PAYER_ACCOUNTS_MANAGE) : 0);
+    default: return 0;
+    }
+}
+
 /* Permissions of every user of an organisation type, and extra ones of its admins. */
 static unsigned long long grants(int org_type, int role)
 {
@@ -95,6 +112,7 @@ static unsigned long long grants(int org_type, int role)
     if (admin || org_type == SS_ORG_OPERATOR)
         g |= BIT(SS_PERM_MASTERS_IMPORT);
     g |= records_grants(org_type);
+    g |= payment_grants(org_type, admin);
     /* H-3-3: the Mynaportal-style front ends (portal clients of the token exchange) are
      * registered by the admins of the 国保中央会 and of the operator. */
     if (admin && (org_type == SS_ORG_CHUOKAI || org_type == SS_ORG_OPERATOR))

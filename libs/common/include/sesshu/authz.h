@@ -35,33 +35,38 @@ enum ss_role { SS_ROLE_NONE = 0, SS_ROLE_USER = 1, SS_ROLE_ADMIN = 2 };
 
 /* Permissions. A route needs one (or SS_PERM_PUBLIC / SS_PERM_AUTHENTICATED).
  *  X(NAME,           wire name,                description for the menu) */
-#define SS_PERMS(X)                                                                              \
-    X(PROFILE, "profile", "自分のユーザ情報・パスワードの変更")                                  \
-    X(ORGS_CREATE, "organizations.create", "組織と初回管理者ユーザの発行 (H-1-1)")               \
-    X(ORGS_READ_ALL, "organizations.read_all", "全組織の参照")                                   \
-    X(USERS_MANAGE, "users.manage", "組織内ユーザの発行・変更 (H-1-2, H-1-4)")                   \
-    X(ACCESS_LOGS_READ, "access_logs.read", "アクセスログの照会 (H-12)")                         \
-    X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")                 \
-    X(ACCOUNTS_MAINTAIN, "accounts.maintain", "アカウント自動停止ジョブの実行 (H-1-8)")          \
-    X(API_CLIENTS_MANAGE, "api_clients.manage", "外部システム連携用APIクライアントの管理 (H-2)") \
-    X(NOTICES_POST, "notices.post", "お知らせの発信 (H-11)")                                     \
-    X(MASTERS_READ, "masters.read", "マスタの参照 (H-8-9)")                                      \
-    X(MASTERS_WRITE, "masters.write", "マスタの登録・更新 (H-8-1 … H-8-6)")                      \
-    X(MASTERS_IMPORT, "masters.import", "マスタの一括取込・連携 (H-8-7, H-8-8)")                 \
-    X(PERSONS_READ, "persons.read", "接種対象者の照会 (H-3-2)")                                  \
-    X(PERSONS_WRITE, "persons.write", "接種対象者の登録・更新 (H-3-1)")                          \
-    X(RECORDS_READ, "records.read", "接種記録の照会 (H-3-2)")                                    \
-    X(RECORDS_WRITE, "records.write", "接種記録の登録・訂正 (H-3)")                              \
-    X(LINKAGE_READ, "linkage.read", "健康管理システム連携フィード (H-3-1)")                      \
-    X(QUESTIONNAIRES_READ, "questionnaires.read", "予診票の照会 (H-4-1)")                        \
-    X(QUESTIONNAIRES_WRITE, "questionnaires.write", "予診票の登録・医師記入 (H-4)")              \
-    X(QUESTIONNAIRE_TEMPLATES, "questionnaire_templates.manage", "予診票様式の管理 (H-4)")       \
-    X(MCH_READ, "mch.read", "母子保健・健診情報の照会 (H-7)")                                    \
-    X(MCH_WRITE, "mch.write", "母子保健・健診情報の登録 (H-7-1, H-7-2)")                         \
-    X(SELF_READ, "self.read", "本人・子の接種記録等の閲覧 (H-3-3)")                              \
-    X(SELF_WRITE, "self.write", "本人・子の予診票の事前入力 (H-4)")                              \
-    X(PORTAL_CLIENTS_MANAGE, "portal_clients.manage",                                            \
-      "マイナポータル連携クライアントの登録 (H-3-3)")
+#define SS_PERMS(X)                                                                                \
+    X(PROFILE, "profile", "自分のユーザ情報・パスワードの変更")                                    \
+    X(ORGS_CREATE, "organizations.create", "組織と初回管理者ユーザの発行 (H-1-1)")                 \
+    X(ORGS_READ_ALL, "organizations.read_all", "全組織の参照")                                     \
+    X(USERS_MANAGE, "users.manage", "組織内ユーザの発行・変更 (H-1-2, H-1-4)")                     \
+    X(ACCESS_LOGS_READ, "access_logs.read", "アクセスログの照会 (H-12)")                           \
+    X(ACCESS_LOGS_VERIFY, "access_logs.verify", "アクセスログ改ざん検証 (H-12)")                   \
+    X(ACCOUNTS_MAINTAIN, "accounts.maintain", "アカウント自動停止ジョブの実行 (H-1-8)")            \
+    X(API_CLIENTS_MANAGE, "api_clients.manage", "外部システム連携用APIクライアントの管理 (H-2)")   \
+    X(NOTICES_POST, "notices.post", "お知らせの発信 (H-11)")                                       \
+    X(MASTERS_READ, "masters.read", "マスタの参照 (H-8-9)")                                        \
+    X(MASTERS_WRITE, "masters.write", "マスタの登録・更新 (H-8-1 … H-8-6)")                        \
+    X(MASTERS_IMPORT, "masters.import", "マスタの一括取込・連携 (H-8-7, H-8-8)")                   \
+    X(PERSONS_READ, "persons.read", "接種対象者の照会 (H-3-2)")                                    \
+    X(PERSONS_WRITE, "persons.write", "接種対象者の登録・更新 (H-3-1)")                            \
+    X(RECORDS_READ, "records.read", "接種記録の照会 (H-3-2)")                                      \
+    X(RECORDS_WRITE, "records.write", "接種記録の登録・訂正 (H-3)")                                \
+    X(LINKAGE_READ, "linkage.read", "健康管理システム連携フィード (H-3-1)")                        \
+    X(QUESTIONNAIRES_READ, "questionnaires.read", "予診票の照会 (H-4-1)")                          \
+    X(QUESTIONNAIRES_WRITE, "questionnaires.write", "予診票の登録・医師記入 (H-4)")                \
+    X(QUESTIONNAIRE_TEMPLATES, "questionnaire_templates.manage", "予診票様式の管理 (H-4)")         \
+    X(MCH_READ, "mch.read", "母子保健・健診情報の照会 (H-7)")                                      \
+    X(MCH_WRITE, "mch.write", "母子保健・健診情報の登録 (H-7-1, H-7-2)")                           \
+    X(SELF_READ, "self.read", "本人・子の接種記録等の閲覧 (H-3-3)")                                \
+    X(SELF_WRITE, "self.write", "本人・子の予診票の事前入力 (H-4)")                                \
+    X(PORTAL_CLIENTS_MANAGE, "portal_clients.manage",                                              \
+      "マイナポータル連携クライアントの登録 (H-3-3)")                                              \
+    X(BANK_ACCOUNTS_MANAGE, "bank_accounts.manage", "振込口座の登録・再申請 (H-9)")                \
+    X(BANK_ACCOUNTS_REVIEW, "bank_accounts.review", "医療機関の振込口座の承認 (H-9)")              \
+    X(PAYER_ACCOUNTS_MANAGE, "payer_accounts.manage", "連合会口座と金融機関コードの紐付け (H-10)") \
+    X(CLAIMS_SUBMIT, "claims.submit", "接種費用の請求 (請求)")                                     \
+    X(CLAIMS_REVIEW, "claims.review", "請求の事務点検・請求書・支払 (国保連合会)")
 
 enum ss_perm {
     SS_PERM_PUBLIC = 0,        /* no authentication */

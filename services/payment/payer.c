@@ -1,0 +1,343 @@
+/* payer.c - H-10: a 国保連合会's admin registers the federation's source accounts and links each
+ * to the destination bank codes it pays (same-bank transfers cost less); one account is the
+ * default for every other bank. Validated against the bank master, versioned like H-9 (every
+ * version in payer_account_versions), read by every user of the federation.
+ *
+ * A destination bank code is linked to at most one active account of the federation, and at
+ * most one active account is the default: both are checked under the federation's lock (and
+ * by the primary key of payer_links and a unique index) and answered 409 naming the holder. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pay.h"
+#include "pay_sql.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+static const char *const types[] = {"ordinary", "current", "savings", NULL};
+
+static const ss_field payer_fields[] = {
+    {"bank_code", SS_F_STRING, true, 1, 4, NULL, false},
+    {"branch_code", SS_F_STRING, true, 1, 3, NULL, false},
+    {"account_type", SS_F_ENUM, true, 0, 0, types, false},
+    {"account_number", SS_F_STRING, true, 1, 7, NULL, false},
+    {"holder_name", SS_F_STRING, true, 1, 100, NULL, false},
+    {"client_code", SS_F_STRING, true, 1, 10, NULL, false},
+    {"destination_bank_codes", SS_F_ARRAY, true, 0, 200, NULL, false},
+    {"is_default", SS_F_BOOL, false, 0, 0, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+typedef struct payer_in {
+    char holder[PAY_NAME_BUF];
+    char *codes; /* JSON array text of the destination bank codes (malloc'd) */
+    bool is_default;
+} payer_in;
+
+static bool digits(const char *s, size_t n)
+{
+    if (s == NULL || strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static void today(char out[11])
+{
+    time_t t = time(NULL) + 9 * 3600;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static int parse_body(ss_req *r, payer_in *p)
+{
+    const json_t *arr;
+    json_t *v, *copy = NULL;
+    size_t i;
+    char name[64];
+    int rc;
+
+    if ((rc = ss_body_check(r, payer_fields)) != 0)
+        return rc;
+    if (!digits(ss_json_str(r->body, "bank_code"), 4))
+        ss_req_field_error(r, "bank_code", "must be 4 digits");
+    if (!digits(ss_json_str(r->body, "branch_code"), 3))
+        ss_req_field_error(r, "branch_code", "must be 3 digits");
+    if (!digits(ss_json_str(r->body, "account_number"), 7))
+        ss_req_field_error(r, "account_number", "must be 7 digits (zero-padded on the left)");
+    if (!digits(ss_json_str(r->body, "client_code"), 10))
+        ss_req_field_error(r, "client_code", "must be the 10-digit 依頼人コード of the bank");
+    /* 依頼人名 is C(40) in the Zengin header. */
+    pay_holder_name(r, "holder_name", ss_json_str(r->body, "holder_name"), 40, p->holder);
+    p->is_default = json_is_true(json_object_get(r->body, "is_default"));
+    arr = json_object_get(r->body, "destination_bank_codes");
+    if ((copy = json_array()) == NULL)
+        return SS_ERR_NOMEM;
+    json_array_foreach (arr, i, v) {
+        bool dup = false;
+
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = json_equal(v, json_array_get(arr, k));
+        snprintf(name, sizeof(name), "destination_bank_codes[%zu]", i);
+        if (!digits(json_string_value(v), 4))
+            ss_req_field_error(r, name, "must be a 4-digit bank code");
+        else if (dup)
+            ss_req_field_error(r, name, "is repeated");
+        else
+            json_array_append(copy, v);
+    }
+    if (json_array_size(arr) == 0 && !p->is_default)
+        ss_req_field_error(r, "destination_bank_codes",
+                           "an account that is not the default needs at least one bank code");
+    p->codes = json_dumps(copy, JSON_COMPACT);
+    json_decref(copy);
+    if (p->codes == NULL)
+        return SS_ERR_NOMEM;
+    return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
+}
+
+/* Under the federation's lock: every destination bank exists today, none is linked to
+ * another active account, and there is no other default. */
+static int links_check(ss_req *r, ss_dbc *c, const payer_in *p, const char *self_id)
+{
+    const char *lock[] = {pay_pref(r)};
+    char day[11], name[64], why[160];
+    PGresult *res = NULL;
+    int rc;
+
+    today(day);
+    if ((rc = ss_db_exec(c, "SELECT pg_advisory_xact_lock(hashtext('payment.payer.' || $1))", 1,
+                         lock, NULL)) != 0)
+        return rc;
+    const char *params[] = {pay_pref(r), p->codes, self_id, day, p->is_default ? "t" : "f"};
+    rc = ss_db_exec(
+        c,
+        "SELECT 'unknown', x.ord::text, x.code, NULL FROM jsonb_array_elements_text($2::jsonb) "
+        "WITH ORDINALITY AS x(code, ord) WHERE NOT EXISTS (SELECT 1 FROM master.banks b WHERE "
+        "b.code = x.code AND b.superseded_at IS NULL AND b.valid_from <= $4::date AND (b.valid_to "
+        "IS NULL OR b.valid_to >= $4::date)) UNION ALL SELECT 'linked', x.ord::text, x.code, "
+        "l.account_id::text FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS x(code, "
+        "ord) JOIN payment.payer_links l ON l.pref_code = $1 AND l.bank_code = x.code WHERE "
+        "l.account_id IS DISTINCT FROM $3::uuid UNION ALL SELECT 'default', '0', NULL, "
+        "p.id::text FROM payment.payer_accounts p WHERE $5::boolean AND p.pref_code = $1 AND "
+        "p.is_default AND p.status = 'active' AND p.id IS DISTINCT FROM $3::uuid",
+        5, params, &res);
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *kind = PQgetvalue(res, i, 0);
+
+        snprintf(name, sizeof(name), "destination_bank_codes[%d]", atoi(PQgetvalue(res, i, 1)) - 1);
+        if (strcmp(kind, "unknown") == 0) {
+            snprintf(why, sizeof(why), "no bank %s in the bank master", PQgetvalue(res, i, 2));
+            rc = ss_req_field_error(r, name, why);
+        } else if (rc == 0 && strcmp(kind, "linked") == 0) {
+            rc = ss_req_fail(r, SS_ERR_CONFLICT, "bank %s is already paid from account %s",
+                             PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+        } else if (rc == 0) {
+            rc = ss_req_fail(r, SS_ERR_CONFLICT, "account %s is already the default",
+                             PQgetvalue(res, i, 3));
+        }
+    }
+    PQclear(res);
+    return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : rc;
+}
+
+/* The links of an account are its bank codes (after a write), and its version row. */
+#define PAYER_AFTER                                                                    \
+    "l AS (INSERT INTO payment.payer_links (pref_code, bank_code, account_id) SELECT " \
+    "p.pref_code, x, p.id FROM p, unnest(p.bank_codes) AS x), v AS (INSERT INTO "      \
+    "payment.payer_account_versions (account_id, version, doc, by_user) SELECT p.id, " \
+    "p.version, " PAY_PAYER_CORE("p") ", p.updated_by FROM p) SELECT " PAY_PAYER_CORE( \
+        "p") "::text FROM p"
+
+static int write_payer(ss_req *r, const char *self_id)
+{
+    payer_in p = {0};
+    char day[11];
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    json_t *doc = NULL;
+    int rc;
+
+    if (pay_pref(r)[0] == '\0')
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "your 国保連合会 has no prefecture");
+    if ((rc = parse_body(r, &p)) != 0)
+        goto out;
+    today(day);
+    const char *params[] = {r->who.org_id,
+                            pay_pref(r),
+                            ss_json_str(r->body, "bank_code"),
+                            ss_json_str(r->body, "branch_code"),
+                            ss_json_str(r->body, "account_type"),
+                            ss_json_str(r->body, "account_number"),
+                            p.holder,
+                            ss_json_str(r->body, "client_code"),
+                            p.codes,
+                            p.is_default ? "t" : "f",
+                            r->who.sub,
+                            self_id};
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        goto out;
+    if ((rc = ss_db_begin(c)) != 0 ||
+        (rc = pay_bank_check(r, c, "", params[2], params[3], day)) != 0 ||
+        (rc = links_check(r, c, &p, self_id)) != 0)
+        goto out;
+    if (self_id == NULL)
+        rc = ss_db_exec(c,
+                        "WITH p AS (INSERT INTO payment.payer_accounts (org_id, pref_code, "
+                        "bank_code, branch_code, account_type, account_number, holder_name, "
+                        "client_code, bank_codes, is_default, updated_by) VALUES ($1::uuid, $2, "
+                        "$3, $4, $5, $6, $7, $8, ARRAY(SELECT jsonb_array_elements_text($9::jsonb) "
+                        "ORDER BY 1), $10::boolean, $11) RETURNING *), " PAYER_AFTER,
+                        11, params, &res);
+    else if ((rc = ss_db_exec(c,
+                              "DELETE FROM payment.payer_links WHERE account_id = $1::uuid AND "
+                              "pref_code = $2",
+                              2, (const char *[]){self_id, pay_pref(r)}, NULL)) == 0)
+        rc = ss_db_exec(
+            c,
+            "WITH p AS (UPDATE payment.payer_accounts x SET bank_code = $3, "
+            "branch_code = $4, account_type = $5, account_number = $6, holder_name = $7, "
+            "client_code = $8, bank_codes = ARRAY(SELECT jsonb_array_elements_text($9::jsonb) "
+            "ORDER BY 1), is_default = $10::boolean, version = x.version + 1, updated_by = $11, "
+            "updated_at = now() WHERE x.id = $12::uuid AND x.pref_code = $2 AND x.status = "
+            "'active' AND $1::uuid IS NOT NULL RETURNING x.*), " PAYER_AFTER,
+            12, params, &res);
+    if (rc == SS_ERR_CONFLICT)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "another active account has that number or role");
+    if (rc != 0)
+        goto out;
+    if (PQntuples(res) != 1) {
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no active source account of your 国保連合会");
+        goto out;
+    }
+    if ((doc = ss_json_col(res, 0, 0)) == NULL || (rc = ss_db_commit(c)) != 0) {
+        rc = rc != 0 ? rc : SS_ERR_INTERNAL;
+        goto out;
+    }
+    snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(doc, "id")));
+    rc = ss_reply_json_new(r, self_id == NULL ? 201 : 200, doc);
+    doc = NULL;
+out:
+    json_decref(doc);
+    PQclear(res);
+    ss_db_release(c);
+    free(p.codes);
+    return rc;
+}
+
+int pay_h_payer_create(ss_req *r)
+{
+    return write_payer(r, NULL);
+}
+
+int pay_h_payer_update(ss_req *r)
+{
+    const char *id;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no active source account of your 国保連合会")) != 0)
+        return rc;
+    return write_payer(r, id);
+}
+
+int pay_h_payer_retire(ss_req *r)
+{
+    const char *id;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no active source account of your 国保連合会")) != 0)
+        return rc;
+    if (r->body != NULL && json_object_size(r->body) > 0)
+        return ss_req_field_error(r, "(body)", "takes no members");
+    const char *params[] = {id, pay_pref(r), r->who.sub};
+    return pay_reply_row(
+        r,
+        "WITH d AS (DELETE FROM payment.payer_links WHERE account_id = $1::uuid AND pref_code = "
+        "$2), p AS (UPDATE payment.payer_accounts x SET status = 'retired', is_default = false, "
+        "version = x.version + 1, updated_by = $3, updated_at = now() WHERE x.id = $1::uuid AND "
+        "x.pref_code = $2 AND x.status = 'active' RETURNING x.*), v AS (INSERT INTO "
+        "payment.payer_account_versions (account_id, version, doc, by_user) SELECT p.id, "
+        "p.version, " PAY_PAYER_CORE("p") ", $3 FROM p) SELECT " PAY_PAYER_CORE(
+            "p") "::text FROM p",
+        3, params, 200, "no active source account of your 国保連合会", NULL);
+}
+
+int pay_h_payer_get(ss_req *r)
+{
+    const char *id;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no source account of your 国保連合会")) != 0)
+        return rc;
+    const char *params[] = {id, pay_pref(r)};
+    return pay_reply_row(r,
+                         "SELECT " PAY_PAYER_CORE("p") "::text FROM payment.payer_accounts p "
+                                                       "WHERE p.id = $1::uuid AND p.pref_code = $2",
+                         2, params, 200, "no source account of your 国保連合会", NULL);
+}
+
+int pay_h_payer_history(ss_req *r)
+{
+    const char *id;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no source account of your 国保連合会")) != 0)
+        return rc;
+    const char *params[] = {id, pay_pref(r)};
+    return pay_reply_items(r,
+                           "SELECT jsonb_build_object('version', v.version, 'account', v.doc, "
+                           "'by', v.by_user, 'at', v.at)::text FROM payment.payer_account_versions "
+                           "v JOIN payment.payer_accounts p ON p.id = v.account_id WHERE p.id = "
+                           "$1::uuid AND p.pref_code = $2 ORDER BY v.version",
+                           2, params, "account_id", id, "no source account of your 国保連合会");
+}
+
+int pay_h_payer_list(ss_req *r)
+{
+    const char *st = ss_req_query(r, "status");
+    int rc;
+
+    if ((rc = ss_query_check(r, (const char *[]){"status", NULL})) != 0)
+        return rc;
+    if (st != NULL && strcmp(st, "active") != 0 && strcmp(st, "retired") != 0)
+        return ss_req_field_error(r, "status", "must be active or retired");
+    const char *params[] = {pay_pref(r), st};
+    return pay_reply_items(
+        r,
+        "SELECT " PAY_PAYER_CORE("p") "::text FROM payment.payer_accounts p WHERE p.pref_code = $1 "
+                                      "AND ($2::text IS NULL OR p.status = $2) ORDER BY "
+                                      "p.created_at, p.id",
+        2, params, "prefecture_code", pay_pref(r), NULL);
+}
+
+/* GET /payer-account-links/route?bank_code=: the source account that pays a destination bank
+ * (its link, else the default); 404 when neither exists. */
+int pay_h_payer_route(ss_req *r)
+{
+    const char *bank = ss_req_query(r, "bank_code");
+    int rc;
+
+    if ((rc = ss_query_check(r, (const char *[]){"bank_code", NULL})) != 0)
+        return rc;
+    if (!digits(bank, 4))
+        return ss_req_field_error(r, "bank_code", "must be 4 digits");
+    const char *params[] = {pay_pref(r), bank};
+    return pay_reply_row(
+        r,
+        "SELECT (" PAY_PAYER_CORE("p") " || jsonb_build_object('matched', CASE WHEN l.bank_code "
+                                       "IS NULL THEN 'default' ELSE 'bank_code' END))::text FROM "
+                                       "payment.payer_accounts p LEFT JOIN payment.payer_links l "
+                                       "ON l.account_id = p.id AND l.bank_code = $2 WHERE "
+                                       "p.pref_code = $1 AND p.status = 'active' AND "
+                                       "(l.bank_code IS NOT NULL OR p.is_default) ORDER BY "
+                                       "l.bank_code IS NULL LIMIT 1",
+        2, params, 200, "no source account pays that bank and there is no default", NULL);
+}
