@@ -629,7 +629,7 @@ START_TEST(test_rules_published)
                              g_tok, NULL, &r),
                      0);
     ck_assert_int_eq(r.status, 200);
-    snprintf(path, sizeof(path), "%s/../../services/records/README.md", SS_MIGRATIONS_DIR);
+    snprintf(path, sizeof(path), "%s/../README.md", SS_MIGRATIONS_DIR);
     f = fopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     fseek(f, 0, SEEK_END);
