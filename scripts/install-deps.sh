@@ -21,6 +21,8 @@ pkgs=(
     ca-certificates util-linux
     # test: static checks, compose-file check
     cppcheck shellcheck python3-yaml
+    # test: the suite on another date (README "Tests on any date")
+    faketime
     # test: the certificate's QR and PDF read back by third-party tools
     zbar-tools poppler-utils
 )

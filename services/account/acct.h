@@ -18,16 +18,17 @@ extern const ss_service acct_service;
 
 /* ---- policy.c: configuration and the password policy ----------------- */
 typedef struct acct_config {
-    long pw_min_length;      /* SESSHU_PW_MIN_LENGTH */
-    long pw_history;         /* SESSHU_PW_HISTORY */
-    long temp_pw_ttl_h;      /* SESSHU_TEMP_PW_TTL_H */
-    long login_max_failures; /* SESSHU_LOGIN_MAX_FAILURES */
-    long lock_minutes;       /* SESSHU_LOCK_MINUTES */
-    long access_ttl_s;       /* SESSHU_ACCESS_TTL_S */
-    long refresh_ttl_s;      /* SESSHU_REFRESH_TTL_S */
-    long reset_ttl_min;      /* SESSHU_RESET_TTL_MIN */
-    long inactive_days;      /* SESSHU_INACTIVE_DAYS */
-    long inactive_warn_days; /* SESSHU_INACTIVE_WARN_DAYS */
+    long pw_min_length;          /* SESSHU_PW_MIN_LENGTH */
+    long pw_history;             /* SESSHU_PW_HISTORY */
+    long temp_pw_ttl_h;          /* SESSHU_TEMP_PW_TTL_H */
+    long login_max_failures;     /* SESSHU_LOGIN_MAX_FAILURES: per account and source address */
+    long login_max_failures_all; /* SESSHU_LOGIN_MAX_FAILURES_ALL: per account, all sources */
+    long lock_minutes;           /* SESSHU_LOCK_MINUTES */
+    long access_ttl_s;           /* SESSHU_ACCESS_TTL_S */
+    long refresh_ttl_s;          /* SESSHU_REFRESH_TTL_S */
+    long reset_ttl_min;          /* SESSHU_RESET_TTL_MIN */
+    long inactive_days;          /* SESSHU_INACTIVE_DAYS */
+    long inactive_warn_days;     /* SESSHU_INACTIVE_WARN_DAYS */
 } acct_config;
 extern acct_config acct_cfg;
 
@@ -97,7 +98,9 @@ int acct_temp_password(char *pw, char **phc_out);
     "'name', u.name, 'name_kana', u.name_kana, 'email', u.email, 'role', u.role, "       \
     "'status', u.status, 'password_change_required', u.pw_temporary, "                   \
     "'password_expires_at', u.pw_expires_at, 'last_login_at', u.last_login_at, "         \
-    "'locked_until', CASE WHEN u.locked_until > now() THEN u.locked_until END, "         \
+    "'locked_until', CASE WHEN u.locked_until > now() THEN u.locked_until ELSE (SELECT " \
+    "max(l.locked_until) FROM account.login_locks l WHERE l.user_id = u.id AND "         \
+    "l.locked_until > now()) END, "                                                      \
     "'created_at', u.created_at, 'updated_at', u.updated_at)"
 
 /* ---- users.c: shared with orgs.c ---------------------------------------- */
@@ -111,8 +114,11 @@ int acct_user_insert(ss_req *r, ss_dbc *c, const char *org_id, const json_t *obj
                      const char *phc, json_t **user_out);
 
 /* ---- auth_login.c ------------------------------------------------------- */
-/* Count one failed password for user_id; locks the account at the limit. */
-int acct_login_failed(ss_db *db, const char *user_id);
+/* Count one failed password for user_id from source: locks that source out at
+ * SESSHU_LOGIN_MAX_FAILURES, the account at SESSHU_LOGIN_MAX_FAILURES_ALL. */
+int acct_login_failed(ss_db *db, const char *user_id, const char *source);
+/* The source a failure is counted for: the client's address (ss_req_client_ip), or "unknown". */
+const char *acct_login_source(const ss_req *r);
 
 /* ---- sessions.c --------------------------------------------------------- */
 /* Inside the caller's transaction: load the user and organisation (both

@@ -1,8 +1,10 @@
 /* auth_login.c - POST /api/v1/auth/login (H-1-9, H-1-7).
  *
  * An unknown user, a wrong password and a locked account get the same 401
- * after the same amount of hashing. Failures are counted and the account
- * locked in one UPDATE, so concurrent guesses cannot overshoot the limit.
+ * after the same amount of hashing. Failures are counted per account and source address
+ * (SESSHU_LOGIN_MAX_FAILURES locks that source out for SESSHU_LOCK_MINUTES) and over all
+ * sources (SESSHU_LOGIN_MAX_FAILURES_ALL locks the account), in one statement, so concurrent
+ * guesses cannot overshoot a limit and a stranger cannot lock the owner out.
  * Only a correct password learns that the account or its organisation is
  * suspended or disabled (403), or that a temporary password expired (401). */
 #include <stdio.h>
@@ -22,22 +24,38 @@ static const ss_field login_fields[] = {
 
 enum { COL_ID, COL_HASH, COL_STATUS, COL_ORG_STATUS, COL_EXPIRED, COL_LOCKED };
 
-int acct_login_failed(ss_db *db, const char *user_id)
+const char *acct_login_source(const ss_req *r)
 {
-    char max[24], mins[24];
-    const char *params[] = {user_id, acct_num(max, acct_cfg.login_max_failures),
-                            acct_num(mins, acct_cfg.lock_minutes)};
+    const char *ip = ss_req_client_ip(r);
 
-    /* Reaching the limit locks and restarts the count, so the account gets
-     * the full number of tries again once the lock has passed. */
-    return ss_db_query(db,
-                       "UPDATE account.users SET "
-                       "failed_count = CASE WHEN failed_count + 1 >= $2::int THEN 0 "
-                       "ELSE failed_count + 1 END, "
-                       "locked_until = CASE WHEN failed_count + 1 >= $2::int "
-                       "THEN now() + make_interval(mins => $3::int) ELSE locked_until END "
-                       "WHERE id = $1::uuid AND (locked_until IS NULL OR locked_until <= now())",
-                       3, params, NULL);
+    return ip != NULL && ip[0] != '\0' ? ip : "unknown";
+}
+
+int acct_login_failed(ss_db *db, const char *user_id, const char *source)
+{
+    char max[24], mins[24], all[24];
+    const char *params[] = {user_id, acct_num(max, acct_cfg.login_max_failures),
+                            acct_num(mins, acct_cfg.lock_minutes), source,
+                            acct_num(all, acct_cfg.login_max_failures_all)};
+
+    /* This source's count, and the count over all sources, in one statement. Reaching a limit
+     * locks (that source, or the account) and restarts the count, so the full number of tries
+     * comes back once the lock has passed; guesses during a lock count for nothing. */
+    return ss_db_query(
+        db,
+        "WITH s AS (INSERT INTO account.login_locks AS l (user_id, source, failed_count, "
+        "locked_until) VALUES ($1::uuid, $4, CASE WHEN $2::int <= 1 THEN 0 ELSE 1 END, CASE WHEN "
+        "$2::int <= 1 THEN now() + make_interval(mins => $3::int) END) ON CONFLICT (user_id, "
+        "source) DO UPDATE SET failed_count = CASE WHEN l.locked_until > now() THEN "
+        "l.failed_count WHEN l.failed_count + 1 >= $2::int THEN 0 ELSE l.failed_count + 1 END, "
+        "locked_until = CASE WHEN l.locked_until > now() THEN l.locked_until WHEN "
+        "l.failed_count + 1 >= $2::int THEN now() + make_interval(mins => $3::int) ELSE "
+        "l.locked_until END, updated_at = now()) "
+        "UPDATE account.users SET failed_count = CASE WHEN failed_count + 1 >= $5::int THEN 0 "
+        "ELSE failed_count + 1 END, locked_until = CASE WHEN failed_count + 1 >= $5::int THEN "
+        "now() + make_interval(mins => $3::int) ELSE locked_until END WHERE id = $1::uuid AND "
+        "(locked_until IS NULL OR locked_until <= now())",
+        5, params, NULL);
 }
 
 /* Correct password: which state keeps the user out, if any. */
@@ -60,7 +78,7 @@ static int refuse_state(ss_req *r, const PGresult *res)
 /* Record the login and open a session, in one transaction. */
 static int login_commit(ss_req *r, const char *uid)
 {
-    const char *params[] = {uid};
+    const char *params[] = {uid, acct_login_source(r)};
     ss_dbc *c = NULL;
     PGresult *res = NULL;
     json_t *tok = NULL;
@@ -70,12 +88,17 @@ static int login_commit(ss_req *r, const char *uid)
         return rc;
     if ((rc = ss_db_begin(c)) != 0)
         goto out;
-    /* The lock condition again: a concurrent failure may have locked it since. */
+    /* The lock conditions again: a concurrent failure may have locked it since. A success
+     * clears this source's count (not another source's lock). */
     rc = ss_db_exec(c,
+                    "WITH s AS (DELETE FROM account.login_locks WHERE user_id = $1::uuid AND "
+                    "source = $2 AND (locked_until IS NULL OR locked_until <= now())) "
                     "UPDATE account.users SET failed_count = 0, locked_until = NULL, "
                     "last_login_at = now(), warned_at = NULL WHERE id = $1::uuid "
-                    "AND (locked_until IS NULL OR locked_until <= now()) RETURNING id",
-                    1, params, &res);
+                    "AND (locked_until IS NULL OR locked_until <= now()) AND NOT EXISTS (SELECT "
+                    "1 FROM account.login_locks l WHERE l.user_id = $1::uuid AND l.source = $2 "
+                    "AND l.locked_until > now()) RETURNING id",
+                    2, params, &res);
     if (rc != 0)
         goto out;
     if (PQntuples(res) != 1) {
@@ -97,7 +120,7 @@ int acct_h_login(ss_req *r)
 {
     PGresult *res = NULL;
     const char *login, *pw, *uid;
-    const char *params[1];
+    const char *params[2];
     int rc, vr;
 
     if ((rc = ss_body_check(r, login_fields)) != 0)
@@ -105,13 +128,16 @@ int acct_h_login(ss_req *r)
     login = ss_json_str(r->body, "user_id");
     pw = ss_json_str(r->body, "password");
     params[0] = login;
+    params[1] = acct_login_source(r);
     rc = ss_db_query(ss_server_db(),
                      "SELECT u.id, u.pw_hash, u.status, o.status, "
                      "(u.pw_temporary AND u.pw_expires_at <= now()), "
-                     "(u.locked_until IS NOT NULL AND u.locked_until > now()) "
+                     "(u.locked_until IS NOT NULL AND u.locked_until > now()) OR EXISTS (SELECT 1 "
+                     "FROM account.login_locks l WHERE l.user_id = u.id AND l.source = $2 AND "
+                     "l.locked_until > now()) "
                      "FROM account.users u JOIN account.organizations o ON o.id = u.org_id "
                      "WHERE lower(u.login_id) = lower($1)",
-                     1, params, &res);
+                     2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -127,7 +153,7 @@ int acct_h_login(ss_req *r)
         goto out;
     }
     if (vr == SS_ERR_UNAUTHORIZED) {
-        rc = acct_login_failed(ss_server_db(), uid);
+        rc = acct_login_failed(ss_server_db(), uid, acct_login_source(r));
         rc = rc != 0 ? rc : ss_req_fail(r, SS_ERR_UNAUTHORIZED, BAD_LOGIN);
         goto out;
     }

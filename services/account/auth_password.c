@@ -51,14 +51,15 @@ out:
 
 int acct_reauth(ss_req *r, const char *field, const char *password, char login_id[80])
 {
-    const char *params[] = {r->who.sub};
+    const char *params[] = {r->who.sub, acct_login_source(r)};
     PGresult *res = NULL;
     int rc;
 
     rc = ss_db_query(ss_server_db(),
-                     "SELECT pw_hash, login_id, coalesce(locked_until > now(), false) FROM "
-                     "account.users WHERE id = $1::uuid",
-                     1, params, &res);
+                     "SELECT pw_hash, login_id, coalesce(locked_until > now(), false) OR EXISTS "
+                     "(SELECT 1 FROM account.login_locks l WHERE l.user_id = u.id AND l.source = "
+                     "$2 AND l.locked_until > now()) FROM account.users u WHERE id = $1::uuid",
+                     2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -73,7 +74,7 @@ int acct_reauth(ss_req *r, const char *field, const char *password, char login_i
                          "the account is locked after repeated failures; try again later");
     } else if ((rc = ss_pw_verify(PQgetvalue(res, 0, 0), password)) == SS_ERR_UNAUTHORIZED) {
         /* Guesses through a stolen session count towards the lock like logins. */
-        rc = acct_login_failed(ss_server_db(), r->who.sub);
+        rc = acct_login_failed(ss_server_db(), r->who.sub, acct_login_source(r));
         rc = rc != 0 ? rc : ss_req_field_error(r, field, "incorrect");
     }
     if (rc == 0 && login_id != NULL)

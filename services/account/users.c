@@ -269,6 +269,13 @@ static int patch_exec(ss_dbc *c, const char *id, const json_t *b, PGresult **res
                             ss_json_str(b, "role"),
                             ss_json_str(b, "status")};
 
+    int rc;
+
+    /* Re-enabling lifts every source's lock too (before the row is read back below). */
+    if (ss_json_str(b, "status") != NULL && strcmp(ss_json_str(b, "status"), "active") == 0 &&
+        (rc = ss_db_exec(c, "DELETE FROM account.login_locks WHERE user_id = $1::uuid", 1, params,
+                         NULL)) != 0)
+        return rc;
     return ss_db_exec(
         c,
         "UPDATE account.users u SET name = coalesce($2, u.name), "

@@ -14,7 +14,7 @@ import {
   exportJWK,
 } from 'jose';
 import { readFileSync } from 'node:fs';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
 import { BASE, POLICY, stackEnv } from './lib/env.mjs';
 import { call, ok, request, eventually } from './lib/http.mjs';
 import { expectProblem } from './lib/problem.mjs';
@@ -202,6 +202,9 @@ test('each kind of token only from its issuer\'s key, and none that lives past a
     'a ten-year session': await signWith(accountKey, { ...claims, iat: now, exp: now + 10 * 365 * 86400 }),
     'a session of 3601 s': await signWith(accountKey, { ...claims, iat: now, exp: now + 3601 }),
     'a session with no iat': await signWith(accountKey, (({ iat: _i, ...c }) => c)(claims)),
+    'an invented session id': await signWith(accountKey, { ...claims, sid: randomUUID() }),
+    'another organisation in a real session': await signWith(accountKey, { ...claims, org: randomUUID() }),
+    'a promoted role in a real session': await signWith(accountKey, { ...claims, role: claims.role === 'admin' ? 'user' : 'admin' }),
     'a client token signed with the account key': await signWith(accountKey, {
       iss: claims.iss, sub: claims.org, client_id: claims.org, org: claims.org, org_type: 'municipality', scope: 'records:read', jti: uniq('j'), gen: uniq('g'), iat: now, exp: now + 600,
     }),
@@ -214,4 +217,51 @@ test('each kind of token only from its issuer\'s key, and none that lives past a
   }
   // Just inside the bound: an hour exactly.
   assert.equal((await request('GET', '/api/v1/me', { token: await signWith(accountKey, { ...claims, iat: now, exp: now + 3600 }) })).status, 200);
+});
+
+// A login through the gateway from another loopback address (the gateway passes the client's
+// address on; services believe it only from the gateway).
+async function loginFrom(localAddress, userId, password) {
+  const http = await import('node:http');
+  const url = new URL('/api/v1/auth/login', BASE);
+  const body = JSON.stringify({ user_id: userId, password });
+  for (let attempt = 0; ; attempt++) {
+    const status = await new Promise((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', localAddress, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    if (status !== 429 || attempt >= 20) return status;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+test('a stranger\'s wrong guesses lock the stranger out, not the owner; many sources together lock the account', { timeout: 120_000 }, async () => {
+  const u = await userIn(admin, 'user');
+  for (let i = 0; i < POLICY.maxFailures; i++) assert.equal(await loginFrom('127.0.0.3', u.user_id, `guess-${i}-wrong-pw`), 401);
+  // That source is locked, even with the right password ...
+  assert.equal(await loginFrom('127.0.0.3', u.user_id, u.password), 401);
+  // ... the owner, elsewhere, is not.
+  assert.equal(await loginFrom('127.0.0.4', u.user_id, u.password), 200);
+  const seen = await ok('getUser', 200, { token: admin.access, params: { id: u.id } });
+  assert.ok(seen.locked_until, 'an administrator sees that a source is locked');
+  // Re-enabling lifts every source's lock.
+  await ok('updateUser', 200, { token: admin.access, params: { id: u.id }, json: { status: 'active' } });
+  assert.equal(await loginFrom('127.0.0.3', u.user_id, u.password), 200);
+});
+
+test('guesses spread over many sources still lock the account at the ceiling', { timeout: 180_000 }, async () => {
+  const all = Number(stackEnv().SESSHU_LOGIN_MAX_FAILURES_ALL ?? 50);
+  const per = POLICY.maxFailures;
+  const u = await userIn(admin, 'user');
+  let n = 0;
+  for (let src = 10; n < all; src++) {
+    for (let i = 0; i < per - 1 && n < all; i++, n++) assert.equal(await loginFrom(`127.0.1.${src}`, u.user_id, `spread-${n}-wrong`), 401);
+  }
+  // No single source reached its limit, yet the account is locked for everyone.
+  assert.equal(await loginFrom('127.0.2.1', u.user_id, u.password), 401);
+  assert.equal(await loginFrom('127.0.0.1', u.user_id, u.password), 401);
 });

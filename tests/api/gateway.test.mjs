@@ -38,6 +38,14 @@ test('X-Request-Id is generated when absent (or malformed), and it is the one in
   const forged = await call('getMe', { token: ck.access, requestId: 'x\ty' });
   assert.notEqual(forged.headers.get('x-request-id'), 'x\ty');
   assert.ok(forged.headers.get('x-request-id'));
+  // Only what the contract allows (1-64 of [A-Za-z0-9._-]) is kept, at the gateway and at a service.
+  for (const [id, kept] of [['a'.repeat(64), true], ['a'.repeat(65), false], ['a:b', false], ['a.b_c-d', true]]) {
+    for (const base of [undefined, ACCOUNT_URL]) {
+      const r = await request('GET', '/api/v1/me', { token: ck.access, requestId: id, base });
+      assert.equal(r.headers.get('x-request-id') === id, kept, `${id} via ${base ?? 'the gateway'}`);
+      assert.match(r.headers.get('x-request-id'), /^[A-Za-z0-9._-]{1,64}$/);
+    }
+  }
   // The generated id reached the service: it is in the access log.
   await eventually(async () => {
     const page = await ok('listAccessLogs', 200, {

@@ -47,6 +47,13 @@ for (const svc of services) {
     await request('GET', '/healthz', { base: svc.base });
     const again = await request('GET', '/metrics', { base: svc.base });
     assert.equal(again.status, 200);
+    // Latency by route and status class, and the process's own figures.
+    assert.match(again.text, /^sesshu_http_request_duration_seconds_bucket\{service="[a-z]+",method="GET",route="\/healthz",code="2xx",le="\+Inf"\} [1-9]\d*$/m);
+    assert.match(again.text, /^sesshu_http_request_duration_seconds_count\{[^}]*route="\/healthz",code="2xx"\} [1-9]\d*$/m);
+    const rss = Number(/^process_resident_memory_bytes\{[^}]*\} (\d+)$/m.exec(again.text)?.[1]);
+    assert.ok(rss > 1024 * 1024, `resident memory ${rss}`);
+    assert.match(again.text, /^process_cpu_seconds_total\{[^}]*\} \d+(\.\d+)?$/m);
+    assert.match(again.text, /^process_open_fds\{[^}]*\} [1-9]\d*$/m);
   });
 
   test(`${svc.name}: an unknown path on the service port is a 404 problem`, async () => {

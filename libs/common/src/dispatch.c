@@ -16,15 +16,17 @@
 #include "sesshu/proxy.h"
 #include "sesshu/text.h"
 
-/* Accept the gateway's id if it is short and printable, else make one. */
+/* Accept the caller's id if the contract allows it (common.yaml XRequestId: 1-64 of
+ * [A-Za-z0-9._-], as the gateway checks too), else make one. */
 static void take_request_id(ss_req *r)
 {
     const char *rid = u_map_get(r->u->map_header, "X-Request-Id");
-    bool ok = rid != NULL && rid[0] != '\0' && strlen(rid) < sizeof(r->request_id);
+    bool ok = rid != NULL && rid[0] != '\0' && strlen(rid) <= 64 &&
+              strlen(rid) < sizeof(r->request_id);
 
     for (const char *p = rid; ok && *p; p++)
         ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-             *p == '-' || *p == '_' || *p == '.' || *p == ':';
+             *p == '-' || *p == '_' || *p == '.';
     if (ok)
         snprintf(r->request_id, sizeof(r->request_id), "%s", rid);
     else if (ss_uuid(r->request_id) != 0)

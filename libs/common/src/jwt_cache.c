@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jwt_internal.h"
+#include "sesshu/db.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
 #include "sesshu/text.h"
@@ -113,6 +114,32 @@ static bool lifetime_ok(const json_t *c)
            json_integer_value(exp) - json_integer_value(iat) <= SS_JWT_MAX_LIFETIME_S;
 }
 
+/* A session the account service's key signed names a live session of that user, organisation
+ * and role (authz.live_sessions): a leaked key alone mints nothing the database does not hold.
+ * A process's own unpublished key (SS_JWT_SELF: in-process tests) is trusted as issued. Asked
+ * once per token: the answer is cached with the principal, and revocations end it later. */
+static bool session_live(const ss_principal *p, const char *owner)
+{
+    const char *params[] = {p->sid, p->sub, p->org_id, ss_role_name(p->role)};
+    ss_db *db = ss_jwt_db();
+    PGresult *res = NULL;
+    bool live;
+
+    if (strcmp(owner, SS_JWT_SELF) == 0)
+        return true;
+    if (db == NULL || !ss_uuid_ok(p->sid) || !ss_uuid_ok(p->sub) || !ss_uuid_ok(p->org_id) ||
+        params[3] == NULL)
+        return false;
+    if (ss_db_query(db,
+                    "SELECT 1 FROM authz.live_sessions WHERE sid = $1::uuid AND user_id = "
+                    "$2::uuid AND org_id = $3::uuid AND role = $4 AND expires_at > now()",
+                    4, params, &res) != 0)
+        return false;
+    live = PQntuples(res) == 1;
+    PQclear(res);
+    return live;
+}
+
 /* Claims of a user session, an API client or a vaccinee -> principal, each only from its
  * issuer's keys (owner: ss_jwt_verify_owned). Returns 0 or UNAUTHORIZED. */
 static int claims_principal(const json_t *c, const char *owner, ss_principal *p)
@@ -142,7 +169,7 @@ static int claims_principal(const json_t *c, const char *owner, ss_principal *p)
     p->pw_change_required = json_is_true(json_object_get(c, "pwc"));
     p->exp = json_integer_value(json_object_get(c, "exp"));
     p->iat = json_integer_value(json_object_get(c, "iat"));
-    if (p->org_type == SS_ORG_NONE || p->role == SS_ROLE_NONE)
+    if (p->org_type == SS_ORG_NONE || p->role == SS_ROLE_NONE || !session_live(p, owner))
         return SS_ERR_UNAUTHORIZED;
     return 0;
 }

@@ -5,6 +5,9 @@
 int ss_jwt_cache_init(void);
 void ss_jwt_cache_free(void);
 const char *ss_jwt_issuer(void);
+/* The database the revocation poller reads (revoke.c), or NULL before it starts. */
+#include "sesshu/db.h"
+ss_db *ss_jwt_db(void);
 
 #include <stdbool.h>
 #include <stddef.h>

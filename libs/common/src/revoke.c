@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jwt_internal.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
@@ -33,6 +34,11 @@ static bool poller_stop;
 static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t poll_cv = PTHREAD_COND_INITIALIZER;
 static ss_db *poll_db;
+
+ss_db *ss_jwt_db(void)
+{
+    return __atomic_load_n(&poll_db, __ATOMIC_ACQUIRE);
+}
 static long poll_ms = 1000;
 
 static unsigned hash_sid(const char *s)
