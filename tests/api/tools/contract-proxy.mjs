@@ -1,0 +1,96 @@
+// contract-proxy.mjs - an OpenAPI response validator in front of the gateway (scripts/test.sh
+// runs part of the API suite through it). Every answer that passes is checked against the
+// contract (proto-schemas/*.yaml, with Ajv's JSON Schema 2020-12 validator): the status is
+// documented for the operation, the media type is, and a JSON body validates; an answer to a
+// path no operation has must be an RFC 9457 problem. Violations are appended to the report as
+// NDJSON; the proxy changes nothing it passes on.
+//
+//   node tools/contract-proxy.mjs LISTEN_PORT UPSTREAM_URL REPORT_FILE
+import http from 'node:http';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { operations, expectContract, expectProblemContract } from '../lib/contract.mjs';
+
+const [port, upstream, report] = [Number(process.argv[2]), new URL(process.argv[3]), process.argv[4]];
+// Paths whose documents the suite checks elsewhere (token.yaml has tests of its own) or that
+// are no API (the gateway's own /healthz).
+const ELSEWHERE = /^\/(oauth2\/|\.well-known\/|api\/v1\/(api-clients|portal-clients)(\/|$)|healthz$)/;
+
+// (method, path template) -> a matcher; templates with fewer parameters first, so a static
+// path wins over /{id} as the services route it.
+const routes = [...operations()]
+  .map(([opId, { method, path: p }]) => {
+    const params = (p.match(/\{[^}]+\}/g) ?? []).length;
+    const re = new RegExp(`^${p.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/*$`);
+    return { opId, method, re, params };
+  })
+  .sort((a, b) => a.params - b.params);
+
+function match(method, pathname) {
+  const m = method === 'HEAD' ? 'GET' : method;
+  return routes.find((r) => r.method === m && r.re.test(pathname));
+}
+
+let seen = 0;
+let bad = 0;
+writeFileSync(report, '');
+function record(method, url, status, message) {
+  bad++;
+  appendFileSync(report, `${JSON.stringify({ method, url, status, message: message.slice(0, 1500) })}\n`);
+}
+
+function check(method, url, status, headers, raw) {
+  const pathname = new URL(url, 'http://x').pathname;
+  if (ELSEWHERE.test(pathname) || method === 'OPTIONS' || method === 'HEAD') return;
+  const text = raw.toString('utf8');
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const r = { status, text, body, res: { headers: { get: (h) => headers[h.toLowerCase()] ?? null } } };
+  const route = match(method, pathname);
+  try {
+    if (route) expectContract(r, route.opId);
+    else if (status >= 400) expectProblemContract(r, `${method} ${pathname}`);
+    else throw new Error(`${method} ${pathname} answered ${status} but no operation documents it`);
+  } catch (e) {
+    record(method, url, status, `${route ? route.opId : '(no operation)'}: ${e.message}`);
+  }
+}
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const up = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (ur) => {
+        const out = [];
+        ur.on('data', (c) => out.push(c));
+        ur.on('end', () => {
+          const raw = Buffer.concat(out);
+          seen++;
+          // Compressed answers are checked as the client reads them: ask upstream uncompressed.
+          check(req.method, req.url, ur.statusCode, ur.headers, raw);
+          res.writeHead(ur.statusCode, ur.rawHeaders);
+          res.end(raw);
+        });
+      },
+    );
+    up.on('error', (e) => {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(String(e));
+    });
+    up.end(Buffer.concat(chunks));
+  });
+});
+server.keepAliveTimeout = 5000;
+server.listen(port, '127.0.0.1', () => process.stdout.write(`contract proxy on ${port} -> ${upstream}\n`));
+const stop = () => {
+  process.stdout.write(`contract proxy: ${seen} answers, ${bad} violations\n`);
+  server.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
