@@ -48,7 +48,7 @@ export SESSHU_GW_AUTH_RATE=1000000r/s SESSHU_GW_AUTH_BURST=1000000
 export SESSHU_GW_TOKEN_RATE=1000000r/s SESSHU_GW_TOKEN_BURST=1000000
 export SESSHU_ARGON2_M_KIB=1024 SESSHU_ARGON2_T=1
 # A registration holds its connection for six statements and a commit: 8 connections keep
-# more commits in flight (PERFORMANCE.md: 4-8 on two cores). The bare peer uses 4.
+# more commits in flight (docs/architecture.md §10.3: 4-8 on two cores). The bare peer uses 4.
 export SESSHU_DB_POOL=${SESSHU_BENCH_DB_POOL:-8}
 ss_prepare_var
 ss_make_secrets

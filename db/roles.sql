@@ -3,9 +3,9 @@
 -- psql -v svc=account -v pw=... -v schemas=account,authz -f db/roles.sql
 -- (the scripts send `\set pw ...` and this file on standard input, keeping the password off ps).
 -- Idempotent. Each service gets a LOGIN role sesshu_<svc> owning only its own schemas; group roles
--- grant the cross-service rights of ARCHITECTURE.md: every service may INSERT into the access log
--- (sesshu_audit_writer, granted by the audit migrations), read `master` (sesshu_master_reader) and
--- read revocations (sesshu_services).
+-- grant the cross-service rights of docs/architecture.md §8: every service may INSERT into the
+-- access log (sesshu_audit_writer, granted by the audit migrations), read `master`
+-- (sesshu_master_reader) and read revocations (sesshu_services).
 SELECT format('CREATE ROLE %I NOLOGIN', r)
   FROM unnest(ARRAY['sesshu_services', 'sesshu_audit_writer', 'sesshu_master_reader']) AS r
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \gexec

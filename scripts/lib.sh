@@ -13,7 +13,7 @@
 
 SS_PGBIN=/usr/lib/postgresql/15/bin
 SS_DB_NAME=sesshu
-# ARCHITECTURE.md "Services", in port order: account 8101 ... stats 8109.
+# docs/architecture.md §1, in port order: account 8101 ... stats 8109 (stats not built yet).
 SS_ALL_SERVICES=(account token records certificate master payment notice audit stats)
 
 ss_log() { printf '==> %s\n' "$*" >&2; }

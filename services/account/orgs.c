@@ -2,7 +2,7 @@
  * organisation together with its first admin, reads and changes them;
  * everyone reads their own organisation, national organisations read all.
  *
- * Codes are checked per type (DOMAIN.md 1.5): municipality 6 digits with
+ * Codes are checked per type (docs/domain.md §2): municipality 6 digits with
  * the JIS X 0402 check digit; medical institution 10 digits, digit 3 in
  * {1,3,4}, Luhn; non-insurance institution 10 digits, digit 3 = 9 (our
  * pseudo-code range), same Luhn; kokuhoren the prefecture code; others

@@ -1,10 +1,10 @@
 /* pdf.c - the printable certificate (H-5-2): A4, in Japanese, drawn with cairo and laid out by
  * pango in IPAex Gothic (fonts-ipaexfont-gothic), which cairo embeds as a subset so the text is
  * extractable; the card's QR is drawn from its modules, so a paper copy verifies too.
- * Items (DOMAIN.md 3.2): 被接種者氏名, 生年月日, 住所, each dose (接種回数, 接種年月日, ワクチン名,
- * メーカー, ロット番号, 実施医療機関), 首長名 (都道府県名 + 市区町村長名), issue date and the
- * certificate number. Records the municipality does not hold are printed as ＊ with a note on
- * where proof can be found; doses entered from paper are marked. */
+ * Items (docs/domain.md §9): 被接種者氏名, 生年月日, 住所, each dose (接種回数, 接種年月日,
+ * ワクチン名, メーカー, ロット番号, 実施医療機関), 首長名 (都道府県名 + 市区町村長名), issue date
+ * and the certificate number. Records the municipality does not hold are printed as ＊ with a note
+ * on where proof can be found; doses entered from paper are marked. */
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* masters.c - the master descriptors: columns (keys first), editors and owners.
  *
- * Who edits what (DOMAIN.md 8.3, narrowed per master on top of masters.write):
+ * Who edits what (docs/domain.md §10, narrowed per master on top of masters.write):
  *   厚生労働省: the national masters - diseases, vaccines, schedules, rules, lots;
  *   市区町村: its own municipality row and its own unit prices;
  *   医療機関 / 非保険医療機関: its own institution row;

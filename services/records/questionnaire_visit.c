@@ -127,7 +127,7 @@ int rec_q_h_answer_judge(ss_req *r)
     signer = ss_json_str(r->body, "consent_signer");
     if (strcmp(ss_db_val(cur, 0, 0), "t") == 0)
         rc = ss_req_fail(r, SS_ERR_CONFLICT, "the judgement is already recorded");
-    /* Under 16 the guardian (or a proxy) signs the consent, not the child (DOMAIN.md 3.1). */
+    /* Under 16 the guardian (or a proxy) signs the consent, not the child (docs/domain.md §7). */
     else if (signer != NULL && strcmp(signer, "self") == 0 && atoi(ss_db_val(cur, 0, 2)) < 192)
         rc = ss_req_field_error(r, "consent_signer",
                                 "must be guardian or proxy for a person under 16");

@@ -1,4 +1,4 @@
-/* records_check.h - the vaccination rules (issue 17, ../shared/design/SCHEDULE.md), the one home
+/* records_check.h - the vaccination rules (issue 17, docs/rules.md), the one home
  * used by single registration, correction, the dry run (records.c), bulk import
  * (linkage_commit.c); the forecast (fhir_recommend.c) uses the same window and interval
  * predicates (REC_WINDOW, master.after_interval).
@@ -37,7 +37,7 @@
     t ".superseded_at IS NULL AND " t ".valid_from <= " d " AND (" t ".valid_to IS NULL OR " t ".valid_to >= " d ")"
 
 /* A schedule row s holds date d for a person born b (sex x, pregnancy weeks w): both ends of
- * every window inclusive (SCHEDULE.md §1.2). */
+ * every window inclusive (docs/rules.md §4). */
 #define REC_WINDOW(s, b, d, x, w) \
     "(master.age_on(" b ", " s ".age_from) <= " d " AND " d " <= master.age_on(" b ", " s ".age_to) " \
     "AND (" s ".fy_age_from IS NULL OR (master.fy_age(" b ", " d ") BETWEEN " s ".fy_age_from AND " \

@@ -3,7 +3,7 @@
 // every cross-organisation attempt on users (404, except the 国保中央会 admin's rescue of admin
 // users); every protected endpoint without a token (401). Refused calls leave nothing behind.
 //
-// The expected permissions are the table below (services/*/README.md, DOMAIN.md 8.3, authz.h):
+// The expected permissions are the table below (services/*/README.md, docs/domain.md §1, authz.h):
 //   everyone: profile; admins: users.manage;
 //   chuokai: organizations.read_all, access_logs.read, access_logs.verify
 //            (+ organizations.create, accounts.maintain for admins);

@@ -1,7 +1,7 @@
 // contract.test.mjs - the contract itself, without a stack: every response schema compiles
 // under JSON Schema 2020-12, every example matches its schema, request bodies are closed
 // objects, errors are problem+json; and the code generators of lib/codes.mjs agree with the
-// check values of DOMAIN.md 1.5.
+// check values of docs/domain.md §2.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // master-write.test.mjs - H-8-1..6: register, update (a new version; the earlier one stays),
-// retire; effective dating; who may edit which master (DOMAIN.md 8.3 narrowed per master): every
+// retire; effective dating; who may edit which master (docs/domain.md §10 narrowed per master): every
 // organisation type × admin/user against every master, own rows only for municipalities,
 // institutions and 国保連合会; 403 for everything else (and it is access-logged); bad inputs.
 import test, { before } from 'node:test';

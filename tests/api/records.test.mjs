@@ -1,5 +1,5 @@
 // records.test.mjs - persons and vaccination records (H-3 §1, §2): every validation rule with
-// its violation, the replay of DOMAIN.md 6.2's error classes, versions, voiding, idempotency,
+// its violation, the replay of docs/domain.md §12's error classes, versions, voiding, idempotency,
 // tenant boundaries and bad input.
 import test from 'node:test';
 import assert from 'node:assert/strict';

@@ -7,7 +7,7 @@
  * Dates that meet the clock are derived from today in Japan (A = the 15th of the month two
  * months back, so no month-end arithmetic is involved in building the case); dates that meet a
  * law change (2026-04-01) or a lot's 国家検定 date are fixed past dates, true on any later day.
- * The date arithmetic here is an independent C reading of SCHEDULE.md §1 (not the SQL functions
+ * The date arithmetic here is an independent C reading of docs/rules.md §4 (not the SQL functions
  * under test). Also: README.md's rule table is what GET /api/v1/immunizations/rules renders. */
 #include <check.h>
 #include <stdio.h>
@@ -238,7 +238,7 @@ static void build(void)
 
     civil(t, &y, &m, &d);
 
-    /* windows of the first dose (施行令 §3; SCHEDULE.md §2) */
+    /* windows of the first dose (施行令 §3; docs/rules.md §5) */
     window4("5種混合 1期初回1 (生後2月-90月)", V_5, 1, 2, -1, 90, -1, "recorded", "R-WINDOW");
     window4("MR 1期 (生後12月-24月)", V_MR, 1, 12, -1, 24, -1, "recorded", "R-WINDOW");
     window4("水痘 1回目 (生後12月-36月)", V_VZ, 1, 12, -1, 36, -1, "recorded", "R-WINDOW");

@@ -1,4 +1,4 @@
-/* test_codes.c - check digits against real codes (DOMAIN.md 1.5) and near misses. */
+/* test_codes.c - check digits against real codes (docs/domain.md §2) and near misses. */
 #include <check.h>
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* authz.c - the permission matrix and ownership checks (authz.h).
  *
- * The matrix follows DOMAIN.md 8.3 for the functions that exist so far.
+ * The matrix follows docs/domain.md §1 (Permissions) for the functions that exist so far.
  * Later services add their permissions to SS_PERMS and a row here. */
 #include "sesshu/authz.h"
 
@@ -31,7 +31,7 @@ static const char *const perm_desc[] = {NULL, NULL,
 #undef SS_D_
 };
 
-/* H-3, H-4, H-7 (records service), DOMAIN.md 8.3: a municipality keeps its residents, their
+/* H-3, H-4, H-7 (records service), docs/domain.md §1: a municipality keeps its residents, their
  * records, questionnaires and maternal/child health data; an institution registers records and
  * questionnaires of its visits and reads a patient's past history; a 国保連合会 reads records for
  * claims; the ministry reads records for the DB and keeps the questionnaire templates with the
@@ -107,7 +107,7 @@ static unsigned long long grants(int org_type, int role)
         org_type == SS_ORG_KOKUHOREN)
         g |= BIT(SS_PERM_NOTICES_POST);
     /* H-8: every organisation reads the masters and edits the ones it owns (the master
-     * service narrows masters.write per master, DOMAIN.md 8.3); admins bulk-import. */
+     * service narrows masters.write per master, docs/domain.md §10); admins bulk-import. */
     g |= BIT(SS_PERM_MASTERS_READ) | BIT(SS_PERM_MASTERS_WRITE);
     if (admin || org_type == SS_ORG_OPERATOR)
         g |= BIT(SS_PERM_MASTERS_IMPORT);

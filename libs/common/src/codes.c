@@ -1,4 +1,4 @@
-/* codes.c - check digits of Japanese codes (DOMAIN.md 1.5, 8.2). */
+/* codes.c - check digits of Japanese codes (docs/domain.md §2). */
 #include "sesshu/codes.h"
 
 #include <string.h>

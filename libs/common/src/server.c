@@ -3,7 +3,7 @@
  * Start-up order: logs, config, pool, migrations, JWT keys, revocation
  * poller, audit writer, the service's init hook, then either a subcommand
  * or the server (libmicrohttpd's epoll internal thread with a thread pool:
- * PERFORMANCE.md trap 1 and 2). */
+ * docs/architecture.md §10.1 and §10.2). */
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <microhttpd.h>

@@ -14,7 +14,7 @@
 
 CREATE SEQUENCE master.change_seq;
 
--- Check digits (DOMAIN.md 1.5), as constraints: the same rules as libs/common codes.c.
+-- Check digits (docs/domain.md §2), as constraints: the same rules as libs/common codes.c.
 CREATE FUNCTION master.muni_code_ok(c text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT c ~ '^[0-9]{6}$'

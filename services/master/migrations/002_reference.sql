@@ -52,7 +52,7 @@ INSERT INTO master.prefectures (code, name, name_kana, valid_from, source) VALUE
     ('46', '鹿児島県', 'カゴシマケン', '2000-01-01', 'SEED'),
     ('47', '沖縄県', 'オキナワケン', '2000-01-01', 'SEED');
 
--- One 国保連合会 per prefecture, keyed by the prefecture code (DOMAIN.md 1.5 [A]).
+-- One 国保連合会 per prefecture, keyed by the prefecture code (docs/domain.md §2, our choice).
 INSERT INTO master.kokuhoren (prefecture_code, name, name_kana, valid_from, source) VALUES
     ('01', '北海道国民健康保険団体連合会', 'ホッカイドウコクミンケンコウホケンダンタイレンゴウカイ', '2000-01-01', 'SEED'),
     ('02', '青森県国民健康保険団体連合会', 'アオモリケンコクミンケンコウホケンダンタイレンゴウカイ', '2000-01-01', 'SEED'),
@@ -102,7 +102,7 @@ INSERT INTO master.kokuhoren (prefecture_code, name, name_kana, valid_from, sour
     ('46', '鹿児島県国民健康保険団体連合会', 'カゴシマケンコクミンケンコウホケンダンタイレンゴウカイ', '2000-01-01', 'SEED'),
     ('47', '沖縄県国民健康保険団体連合会', 'オキナワケンコクミンケンコウホケンダンタイレンゴウカイ', '2000-01-01', 'SEED');
 
--- Tokyo's 23 special wards, every prefectural capital (東京都: 新宿区 above) and 美濃加茂市 (DOMAIN.md 2.3).
+-- Tokyo's 23 special wards, every prefectural capital (東京都: 新宿区 above) and 美濃加茂市 (docs/domain.md §6).
 INSERT INTO master.municipalities (code, name, name_kana, prefecture_code, valid_from, source) VALUES
     ('131016', '千代田区', 'チヨダク', '13', '2000-01-01', 'SEED'),
     ('131024', '中央区', 'チュウオウク', '13', '2000-01-01', 'SEED'),

@@ -2,7 +2,7 @@
 -- sample lots (some expired), sample unit prices (one price change on 2026-04-01), sample
 -- collective contracts and medical institutions with valid 医療機関コード.
 --
--- Schedules are best-effort readings of 施行令 §3 / 実施要領 (DOMAIN.md 2.3), ages per the 2014
+-- Schedules are best-effort readings of 施行令 §3 / 実施要領 (docs/domain.md §6), ages per the 2014
 -- 事務連絡: "生後n月に至った日" = the day before the same date n months later, so a window
 -- "生後n月から生後m月に至るまで" (end day inclusive) is age_from 'n mons -1 days', age_to 'm mons'
 -- (B + age_from <= D < B + age_to). Fiscal-year rules (MR 2期 = the year before school, HPV =
@@ -144,7 +144,7 @@ INSERT INTO master.lots (vaccine_code, lot_no, expiry_on, certified_on, valid_fr
     ('631301401', 'ROT55', '2026-03-31', '2025-04-01', '2024-04-01', 'MHLW');
 
 -- Sample unit prices (municipality × vaccine × dose × period); the 5種混合 and influenza prices
--- change on 2026-04-01 (as-of queries across the change). 美濃加茂市's 帯状疱疹 self-pay: DOMAIN.md 2.3.
+-- change on 2026-04-01 (as-of queries across the change). 美濃加茂市's 帯状疱疹 self-pay: docs/domain.md §6.
 INSERT INTO master.unit_prices (municipality_code, vaccine_code, dose_number, price_yen, self_pay_yen, valid_from, valid_to, source) VALUES
     ('131130', '631300101', 1, 13330, 0, '2025-04-01', '2026-03-31', 'MUNI'),
     ('131130', '631300101', 1, 13860, 0, '2026-04-01', NULL, 'MUNI'),
@@ -186,7 +186,7 @@ INSERT INTO master.unit_prices (municipality_code, vaccine_code, dose_number, pr
     ('212113', '631302701', 1, 22000, 8000, '2025-04-01', NULL, 'MUNI'),
     ('212113', '631302701', 2, 22000, 8000, '2025-04-01', NULL, 'MUNI');
 
--- Sample medical institutions (0110113719 is DOMAIN.md's example; the others carry valid Luhn digits).
+-- Sample medical institutions (0110113719 is the example of docs/domain.md §2; the others carry valid Luhn digits).
 INSERT INTO master.institutions (code, name, name_kana, kind, prefecture_code, address, valid_from, source) VALUES
     ('0110113719', '札幌医科大学附属病院', 'サッポロイカダイガクフゾクビョウイン', 'insurance', '01', '北海道札幌市中央区南1条西16丁目', '2020-04-01', 'ONSHI'),
     ('1311012346', '渋谷こどもクリニック', 'シブヤコドモクリニック', 'insurance', '13', '東京都渋谷区神南1-1-1', '2020-04-01', 'ONSHI'),

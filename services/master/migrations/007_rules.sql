@@ -1,8 +1,8 @@
 -- 007_rules.sql - the vaccination rules as law-shaped master data (issue 17,
--- ../shared/design/SCHEDULE.md):
+-- docs/rules.md):
 --   * master.rules: one row per named rule (code, effect, field, statement in Japanese and English,
 --     source, parameter), effective-dated like every master and edited by 厚生労働省 through H-8;
---   * the date arithmetic of SCHEDULE.md §1 as SQL functions, the one place every check, the
+--   * the date arithmetic of docs/rules.md §4 as SQL functions, the one place every check, the
 --     forecast and the tests use (生後n月に至った日, 翌日起算 day intervals, 翌月同日 month
 --     intervals, 年度末年齢);
 --   * vaccines.live_injected: which products count as 注射生ワクチン (BCG does, although
@@ -15,7 +15,7 @@
 -- Dates of approval are approximate (month of approval or launch, [A]); the ministry corrects them
 -- through H-8 from the 添付文書.
 
--- ---- date arithmetic (SCHEDULE.md §1.1) -------------------------------------------------------
+-- ---- date arithmetic (docs/rules.md §4) ---------------------------------------------------------
 
 -- The same day n months after d; when that day does not exist, the 1st of the following month
 -- (PostgreSQL clamps to the month's last day: one day more is the 1st of the next month).
@@ -200,7 +200,7 @@ CREATE TABLE master.s_new AS SELECT * FROM master.schedules WITH NO DATA;
 INSERT INTO master.s_new (code, disease_code, vaccine_code, category, dose_number, dose_label, doses_total,
     age_from, age_to, min_interval, max_interval, min_interval_from_first, sex, pregnancy_weeks_from, pregnancy_weeks_to,
     fy_age_from, fy_age_to, fy_age_step, once_per, note, valid_from, valid_to, source) VALUES
-    -- ジフテリア・百日せき・破傷風・ポリオ 1期 (5種/4種), DT 2期 (SCHEDULE.md §2.1)
+    -- ジフテリア・百日せき・破傷風・ポリオ 1期 (5種/4種), DT 2期 (docs/rules.md §5)
     ('diphtheria-1', 'diphtheria', NULL, 'A', 1, '第1期初回1回目', 5, '2 mons', '90 mons', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '生後2月から90月に至るまで（標準: 生後2月から7月）', '1994-10-01', NULL, 'MHLW'),
     ('diphtheria-2', 'diphtheria', NULL, 'A', 2, '第1期初回2回目', 5, '2 mons', '90 mons', '20 days', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '20日以上（標準20～56日）', '1994-10-01', NULL, 'MHLW'),
     ('diphtheria-3', 'diphtheria', NULL, 'A', 3, '第1期初回3回目', 5, '2 mons', '90 mons', '20 days', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '20日以上（標準20～56日）', '1994-10-01', NULL, 'MHLW'),
@@ -284,7 +284,7 @@ INSERT INTO master.s_new (code, disease_code, vaccine_code, category, dose_numbe
     ('zoster-rzv-2-k', 'zoster', '631302701', 'B', 2, '組換え2回目（経過措置）', 2, '0 days', '150 years', '2 mons', NULL, NULL, NULL, NULL, NULL, 70, 100, 5, 'life', '2月以上; 同じ年度に', '2025-04-01', '2030-03-31', 'MHLW'),
     ('zoster-rzv-1-100', 'zoster', '631302701', 'B', 1, '組換え1回目（100歳以上）', 2, '0 days', '150 years', NULL, NULL, NULL, NULL, NULL, NULL, 100, 150, NULL, 'life', 'FY2025 のみ 100歳以上', '2025-04-01', '2026-03-31', 'MHLW'),
     ('zoster-rzv-2-100', 'zoster', '631302701', 'B', 2, '組換え2回目（100歳以上）', 2, '0 days', '150 years', '2 mons', NULL, NULL, NULL, NULL, NULL, 100, 150, NULL, 'life', 'FY2025 のみ 100歳以上', '2025-04-01', '2026-03-31', 'MHLW');
--- HPV 2価/4価 leave the 定期 on 2026-03-31 [uncertain 施行日: SCHEDULE.md §2.10]: product rows
+-- HPV 2価/4価 leave the 定期 on 2026-03-31 [uncertain 施行日: docs/rules.md §5]: product rows
 -- that carry the generic rows' windows until then; after it a 2価/4価 dose is R-PRODUCT-ROUTINE.
 INSERT INTO master.s_new (code, disease_code, vaccine_code, category, dose_number, dose_label, doses_total,
     age_from, age_to, min_interval, max_interval, min_interval_from_first, sex, pregnancy_weeks_from, pregnancy_weeks_to,

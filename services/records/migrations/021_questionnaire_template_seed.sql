@@ -1,5 +1,5 @@
 -- 021_questionnaire_template_seed.sql - version 1 of the questionnaire templates of the main
--- vaccines (DOMAIN.md 3.1: the items of municipal 予診票 forms). Generated once; edits go
+-- vaccines (docs/domain.md §7: the items of municipal 予診票 forms). Generated once; edits go
 -- through the API as new versions.
 --
 -- Every template shares the common questions (体温, 今日の体調, 最近の病気, 出生時 (infants),

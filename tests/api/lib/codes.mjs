@@ -1,4 +1,4 @@
-// codes.mjs - organisation codes that pass (or just miss) their check digits, DOMAIN.md 1.5:
+// codes.mjs - organisation codes that pass (or just miss) their check digits, docs/domain.md §2:
 // 全国地方公共団体コード (JIS X 0402), 医療機関コード (Luhn, digit 3 ∈ {1,3,4}), the
 // non-insurance pseudo-code (digit 3 = 9, same Luhn), the 国保連 prefecture code.
 import { randomInt, randomBytes } from 'node:crypto';

@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { orgWithAdmin, suffix } from './fixtures.mjs';
 import { call, ok } from './http.mjs';
 
-// 個人番号 with its check digit (DOMAIN.md 1.5).
+// 個人番号 with its check digit (docs/domain.md §2).
 export function myNumber() {
   let s = '';
   for (let i = 0; i < 11; i++) s += String(randomInt(10));

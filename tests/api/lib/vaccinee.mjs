@@ -16,7 +16,7 @@ import { psql, lit } from './sql.mjs';
 export const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
-// A 個人番号 with a valid check digit (DOMAIN.md 1.5).
+// A 個人番号 with a valid check digit (docs/domain.md §2).
 export function myNumber() {
   const d = Array.from({ length: 11 }, () => randomInt(10));
   const w = [6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2];

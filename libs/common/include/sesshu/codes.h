@@ -1,4 +1,4 @@
-/* codes.h - Japanese administrative codes with check digits (DOMAIN.md 1.5). */
+/* codes.h - Japanese administrative codes with check digits (docs/domain.md §2). */
 #ifndef SESSHU_CODES_H
 #define SESSHU_CODES_H
 

@@ -1,4 +1,4 @@
-/* idem.h - Idempotency-Key on writes (ARCHITECTURE.md "Writes"): a retry of the same request
+/* idem.h - Idempotency-Key on writes (docs/architecture.md §3): a retry of the same request
  * under the same key gets the first answer and creates nothing new.
  *
  * The service's migrations create, in its own schema, the table
