@@ -100,7 +100,9 @@ stop_stack() {
     STACK_UP=0
 }
 
+PROXY_PID=
 cleanup() {
+    [[ -n $PROXY_PID ]] && kill "$PROXY_PID" 2>/dev/null
     stop_stack
     if [[ ${SESSHU_TEST_KEEP:-0} == 1 ]]; then
         printf 'kept %s\n' "$TMP" >&2
@@ -310,6 +312,53 @@ else
             tally api "$pass" "$fail"
         fi
     fi
+fi
+
+# --- 7b. part of the suite again, through an OpenAPI response validator ----------------------
+# tests/api/tools/contract-proxy.mjs sits in front of the gateway and checks every answer that
+# passes against proto-schemas/ (status documented, media type, body schema; problem+json where
+# no operation matches), including the answers the tests themselves do not check. Full runs
+# only (or SESSHU_TEST_PROXY_FILES); files that need the client's own address or raw sockets
+# (gateway, account-login), and those whose answers name the gateway's own address
+# (certificate: the card's issuer; token: the OAuth issuer), stay direct.
+PROXY_FILES=${SESSHU_TEST_PROXY_FILES:-}
+if [[ -z $PROXY_FILES && -z ${SESSHU_TEST_API_FILES:-} ]]; then
+    PROXY_FILES="records.test.mjs records-query.test.mjs master-read.test.mjs master-write.test.mjs
+        questionnaire-answers.test.mjs mch.test.mjs notice.test.mjs audit.test.mjs
+        account-users.test.mjs"
+    for f in payment-accounts.test.mjs fhir.test.mjs; do
+        [[ -f tests/api/$f ]] && PROXY_FILES+=" $f"
+    done
+fi
+if [[ -n $PROXY_FILES && $STACK_OK -eq 1 && $NPM_OK -eq 1 ]]; then
+    section "API answers through an OpenAPI response validator"
+    proxy_port=$((SS_GW_PORT + 10))
+    violations=$OUT/contract-violations.ndjson
+    node tests/api/tools/contract-proxy.mjs "$proxy_port" "$SESSHU_TEST_BASE_URL" "$violations" \
+        >"$OUT/contract-proxy.log" 2>&1 &
+    PROXY_PID=$!
+    for _ in $(seq 1 50); do ss_port_busy "$proxy_port" && break; sleep 0.1; done
+    # shellcheck disable=SC2086 # a list of file names
+    (cd tests/api && SESSHU_TEST_BASE_URL=http://127.0.0.1:$proxy_port \
+        node --test --test-concurrency=1 --test-reporter=tap $PROXY_FILES) >"$OUT/proxy-api.log" 2>&1
+    pass=$(grep -E '^# pass [0-9]+$' "$OUT/proxy-api.log" | tail -n 1 | awk '{print $3}')
+    fail=$(grep -E '^# fail [0-9]+$' "$OUT/proxy-api.log" | tail -n 1 | awk '{print $3}')
+    kill "$PROXY_PID" 2>/dev/null
+    wait "$PROXY_PID" 2>/dev/null
+    PROXY_PID=
+    tail -n 1 "$OUT/contract-proxy.log"
+    if [[ -z $pass || -z $fail ]]; then
+        tally contract 0 1 "the suite through the validator printed no summary"
+    else
+        [[ $fail -ne 0 ]] && grep -E '^not ok' "$OUT/proxy-api.log" | head -n 20
+        tally contract "$pass" "$fail"
+    fi
+    no_violations() {
+        [[ -f $violations && ! -s $violations ]] && return 0
+        head -c 6000 "$violations"
+        return 1
+    }
+    check contract "every answer through the gateway matched its OpenAPI contract" no_violations
 fi
 
 # --- 8. stop, then read the services' logs for sanitizer reports ------------------------------

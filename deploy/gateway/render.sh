@@ -9,8 +9,10 @@
 #   SESSHU_GW_ERROR_LOG     error log path                           $PREFIX/error.log
 #   SESSHU_GW_<SVC>_UPSTREAM host:port of each of the nine services  $SESSHU_BIND:$SESSHU_<SVC>_PORT
 #   SESSHU_GW_API_RATE / _BURST     every path, per client address   1000r/s / 2000
-#   SESSHU_GW_AUTH_RATE / _BURST    login, password reset, reminder  5r/s / 20
-#   SESSHU_GW_TOKEN_RATE / _BURST   /oauth2/token                    10r/s / 20
+#   SESSHU_GW_AUTH_RATE / _BURST    login, password change, reset    5r/s / 20
+#                                   and confirm, refresh, reminder,
+#                                   e-mail confirmation
+#   SESSHU_GW_TOKEN_RATE / _BURST   /oauth2/token, introspect, revoke 10r/s / 20
 #   SESSHU_GW_VERIFY_RATE / _BURST  POST /api/v1/certificates/verify 50r/s / 100
 #   SESSHU_GW_MAX_BODY      client_max_body_size                     1m
 #   SESSHU_GW_KEEPALIVE     idle upstream connections per worker     32

@@ -7,7 +7,7 @@
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, call } from './lib/http.mjs';
-import { institution, myNumber } from './lib/records.mjs';
+import { institution, myNumber, currentLot } from './lib/records.mjs';
 import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { orgWithAdmin, principal, suffix, userIn } from './lib/fixtures.mjs';
 import { qm, qmOk, municipality, resident, reach, clientToken, addMonths, addDays, today } from './lib/qmch.mjs';
@@ -295,7 +295,7 @@ test('the record link: only for ok with consent, only a record of the same perso
   assert.equal(who.status, 200, who.text);
   const reg = await call('createImmunization', {
     token: instA.access,
-    json: { person_id: child.id, vaccinated_on: addDays(today(), -1), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine' },
+    json: { person_id: child.id, vaccinated_on: addDays(today(), -1), vaccine_code: '631300601', dose_number: 1, lot_no: await currentLot('631300601'), institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine' },
   });
   assert.equal(reg.status, 201, reg.text);
   const other = await qmOk('createQuestionnaireAnswer', 201, { token: instA.access, json: { person_id: man.id, template_id: mr.id, answers: mrAdult() } });
@@ -327,13 +327,13 @@ test('the record link: only for ok with consent, only a record of the same perso
   for (const q of [a.id, '6f1c1d1e-0000-4000-8000-00000000dead']) {
     const bad = await call('createImmunization', {
       token: instA.access,
-      json: { person_id: kid.id, vaccinated_on: addDays(today(), -2), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '右上腕', category: 'routine', questionnaire_id: q },
+      json: { person_id: kid.id, vaccinated_on: addDays(today(), -2), vaccine_code: '631300601', dose_number: 1, lot_no: await currentLot('631300601'), institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '右上腕', category: 'routine', questionnaire_id: q },
     });
     expectFieldErrors(bad, 'questionnaire_id');
   }
   const reg2 = await call('createImmunization', {
     token: instA.access,
-    json: { person_id: kid.id, vaccinated_on: addDays(today(), -1), vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123', institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine', questionnaire_id: k2.id },
+    json: { person_id: kid.id, vaccinated_on: addDays(today(), -1), vaccine_code: '631300601', dose_number: 1, lot_no: await currentLot('631300601'), institution_code: instA.org.code, doctor_name: '医師', dose_ml: 0.5, site: '左上腕', category: 'routine', questionnaire_id: k2.id },
   });
   assert.equal(reg2.status, 201, reg2.text);
   expectFieldErrors(await link(instA.access, k1.id, reg2.body.id), 'record_id');

@@ -21,8 +21,8 @@
 static void take_request_id(ss_req *r)
 {
     const char *rid = u_map_get(r->u->map_header, "X-Request-Id");
-    bool ok = rid != NULL && rid[0] != '\0' && strlen(rid) <= 64 &&
-              strlen(rid) < sizeof(r->request_id);
+    bool ok =
+        rid != NULL && rid[0] != '\0' && strlen(rid) <= 64 && strlen(rid) < sizeof(r->request_id);
 
     for (const char *p = rid; ok && *p; p++)
         ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||

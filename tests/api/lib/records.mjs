@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { orgWithAdmin, suffix } from './fixtures.mjs';
 import { call, ok } from './http.mjs';
+import { today, addYears } from './dates.mjs';
 
 // 個人番号 with its check digit (docs/domain.md §2).
 export function myNumber() {
@@ -50,10 +51,27 @@ export async function ensureLots() {
     const r = await call('registerMasterRow', {
       token: mhlw.access,
       params: { master: 'lots' },
-      json: { vaccine_code, lot_no, expiry_on: '2027-12-31', certified_on: '2025-01-01', valid_from: '2024-04-01' },
+      json: { vaccine_code, lot_no, expiry_on: addYears(today(), 3), certified_on: '2025-01-01', valid_from: '2024-04-01' },
     });
     if (r.status !== 201 && r.status !== 409) throw new Error(`lot ${lot_no}: ${r.status} ${r.text}`);
   }
+}
+
+// A lot of the product in use around today (certified a year ago, expiring in three): for doses
+// dated from today, whatever today is. The shipped lots are the FY2026 ones and expire.
+const currentLots = new Map();
+export async function currentLot(vaccine_code) {
+  if (currentLots.has(vaccine_code)) return currentLots.get(vaccine_code);
+  const mhlw = (await orgWithAdmin('mhlw')).adminSession;
+  const lot_no = `C${suffix(6).toUpperCase()}`;
+  const r = await call('registerMasterRow', {
+    token: mhlw.access,
+    params: { master: 'lots' },
+    json: { vaccine_code, lot_no, expiry_on: addYears(today(), 3), certified_on: addYears(today(), -1), valid_from: addYears(today(), -1) },
+  });
+  if (r.status !== 201) throw new Error(`lot ${lot_no}: ${r.status} ${r.text}`);
+  currentLots.set(vaccine_code, lot_no);
+  return lot_no;
 }
 
 export async function person(muni, extra = {}) {

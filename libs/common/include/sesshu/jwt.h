@@ -1,7 +1,9 @@
 /* jwt.h - ES256 JSON Web Tokens (libjwt + OpenSSL) and the key store.
  *
- * Issuers (account, token) sign with the P-256 key in SESSHU_JWT_SIGNING_KEY_FILE, which
- * each takes from SESSHU_<SERVICE>_SIGNING_KEY_FILE (server.c); other services hold none. Every
+ * Issuers (account: sessions; token: client and vaccinee tokens; a service that calls another:
+ * its service tokens, e.g. certificate) sign with the P-256 key in
+ * SESSHU_JWT_SIGNING_KEY_FILE, which each takes from SESSHU_<SERVICE>_SIGNING_KEY_FILE
+ * (server.c); other services hold none. Every
  * service verifies against every *.pem public key in SESSHU_JWT_PUBLIC_KEY_DIR; `kid` is the RFC
  * 7638 JWK thumbprint. Verified tokens are cached by SHA-256 of the token until they expire (an
  * ES256 verify costs ~80 us; a cache hit ~1 us). Revoked session ids are polled from
