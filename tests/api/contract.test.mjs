@@ -74,7 +74,7 @@ test('every response schema compiles and every example validates', () => {
     }
     // FHIR (fhir.yaml, operations fhir*): what the FHIR handlers find is an OperationOutcome
     // (application/fhir+json); 401 and the default answer stay problem+json.
-    const outcome = /^fhir/.test(opId) && media === 'application/fhir+json' && /^(400|403|404)$/.test(status);
+    const outcome = /^fhir/.test(opId) && media === 'application/fhir+json' && /^(400|403|404|405|406)$/.test(status);
     if ((/^[45]/.test(status) || status === 'default') && !outcome) {
       assert.equal(media, 'application/problem+json', `${opId} ${status} is not problem+json`);
     }
