@@ -438,6 +438,8 @@ static int segments(const char *path, char seg[MAX_SEGS][80])
 {
     int n = 0;
 
+    if (path == NULL || strncmp(path, "/fhir", 5) != 0)
+        return -1;
     path += strlen("/fhir");
     for (;;) {
         size_t k;
