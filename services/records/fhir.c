@@ -1,7 +1,8 @@
 /* fhir.c - the FHIR R4 interface (JP-Core profiles): who may read it, replies as
  * application/fhir+json, errors as OperationOutcome, GET /fhir/metadata and
- * GET /fhir/Patient/{id}. The searches are in fhir_search.c (Immunization) and
- * fhir_recommend.c (ImmunizationRecommendation).
+ * GET /fhir/Patient/{id}. The router, the general parameters and the other reads are in
+ * fhir_read.c, the searches in fhir_search.c (Patient, Immunization) and fhir_recommend.c
+ * (ImmunizationRecommendation).
  *
  * Authorisation is the staff queries' own: municipality staff (and their API clients holding
  * records:read) read their current residents; a vaccinee token reads its person and its
@@ -16,39 +17,6 @@
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
-
-#define PATIENT_JSON                                                                          \
-    "json_strip_nulls(json_build_object('resourceType', 'Patient', 'id', p.id, 'meta', "      \
-    "json_build_object('versionId', p.version::text, 'lastUpdated', p.updated_at, "           \
-    "'profile', json_build_array('http://jpfhir.jp/fhir/core/StructureDefinition/"            \
-    "JP_Patient')), 'identifier', json_build_array(json_build_object('system', "              \
-    "'urn:sesshu:resident-no:' || p.muni_code, 'value', p.resident_no)), 'active', p.status " \
-    "= 'resident', 'name', json_build_array(json_build_object('extension', "                  \
-    "json_build_array(json_build_object('url', "                                              \
-    "'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation', 'valueCode', "     \
-    "'IDE')), 'use', 'official', 'text', p.name), json_build_object('extension', "            \
-    "json_build_array(json_build_object('url', "                                              \
-    "'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation', 'valueCode', "     \
-    "'SYL')), 'use', 'official', 'text', p.name_kana)), 'gender', CASE p.sex WHEN '1' THEN "  \
-    "'male' WHEN '2' THEN 'female' ELSE 'unknown' END, 'birthDate', p.birth_date, "           \
-    "'deceasedBoolean', p.status = 'deceased', 'address', json_build_array("                  \
-    "json_build_object('text', p.address, 'postalCode', p.postal_code))))"
-
-int rec_fhir_reply(ss_req *r, int status, json_t *resource)
-{
-    char *text;
-    int rc;
-
-    if (resource == NULL)
-        return SS_ERR_NOMEM;
-    text = json_dumps(resource, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(resource);
-    if (text == NULL)
-        return SS_ERR_NOMEM;
-    rc = ss_reply_raw(r, status, REC_FHIR_JSON, text, strlen(text));
-    free(text);
-    return rc;
-}
 
 int rec_fhir_error(ss_req *r, int status, const char *code, const char *diagnostics)
 {
@@ -103,9 +71,8 @@ int rec_fhir_person_ok(const ss_req *r, const char *person_id)
     return rc;
 }
 
-int rec_h_fhir_patient(ss_req *r)
+int rec_fhir_patient_read(ss_req *r, const char *id)
 {
-    const char *id = ss_req_param(r, "id");
     const char *params[] = {id};
     PGresult *res = NULL;
     bool replied;
@@ -113,8 +80,6 @@ int rec_h_fhir_patient(ss_req *r)
 
     if ((rc = rec_fhir_caller(r, &replied)) != 0 || replied)
         return rc;
-    if (rec_has_query(r))
-        return rec_fhir_error(r, 400, "not-supported", "a read takes no parameters");
     snprintf(r->res_id, sizeof(r->res_id), "%s", ss_uuid_ok(id) ? id : "");
     if ((rc = rec_fhir_person_ok(r, id)) == SS_ERR_NOT_FOUND)
         return rec_fhir_error(r, 404, "not-found", "Patient/{id} is not known");
@@ -122,38 +87,71 @@ int rec_h_fhir_patient(ss_req *r)
         return rc;
     rec_touch_person(r, id);
     if ((rc = ss_db_query(ss_server_db(),
-                          "SELECT " PATIENT_JSON " FROM records.persons p WHERE p.id = $1::uuid", 1,
-                          params, &res)) != 0)
+                          "SELECT " REC_FHIR_PATIENT_JSON
+                          ", p.version::text FROM records.persons p WHERE p.id = $1::uuid",
+                          1, params, &res)) != 0)
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
         return rec_fhir_error(r, 404, "not-found", "Patient/{id} is not known");
     }
-    rc = rec_fhir_reply(r, 200, ss_json_col(res, 0, 0));
+    rc = rec_fhir_etag(r, PQgetvalue(res, 0, 1)) == 1
+             ? 0
+             : rec_fhir_reply(r, 200, ss_json_col(res, 0, 0));
     PQclear(res);
     return rc;
 }
 
-/* The CapabilityStatement: what this server answers (public, as FHIR clients expect). */
+/* The CapabilityStatement: what this server answers (public, as FHIR clients expect), and how a
+ * client gets its bearer token (rest.security: OAuth 2.0, RFC 6750, from our token endpoint). */
 int rec_h_fhir_metadata(ss_req *r)
 {
+    char token_url[600], desc[1200];
     json_t *imm_params =
         json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name",
                   "patient", "type", "reference", "name", "date", "type", "date", "name",
                   "vaccine-code", "type", "token", "name", "lot-number", "type", "string", "name",
                   "identifier", "type", "token", "name", "status", "type", "token");
+    json_t *pat_params =
+        json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name",
+                  "identifier", "type", "token", "name", "_id", "type", "token", "name", "name",
+                  "type", "string", "name", "family", "type", "string", "name", "given", "type",
+                  "string", "name", "birthdate", "type", "date", "name", "gender", "type", "token");
+    json_t *security;
 
-    if (imm_params == NULL)
+    snprintf(token_url, sizeof(token_url), "%s/oauth2/token",
+             ss_cfg_str(SS_ENV_JWT_ISSUER, "http://localhost:8080"));
+    snprintf(desc, sizeof(desc),
+             "Bearer tokens (RFC 6750) only: a municipality's staff session, its API client's "
+             "token (OAuth 2.0 client credentials with scope records:read at %s), or a "
+             "vaccinee token (RFC 8693 token exchange by a portal client). A municipality reads "
+             "its current residents, a vaccinee its own records and its minor children's; "
+             "anything else is 404.",
+             token_url);
+    security =
+        json_pack("{s:[{s:s,s:[{s:s,s:s}]}],s:[{s:[{s:s,s:s,s:s}],s:s}],s:s}", "extension", "url",
+                  "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                  "extension", "url", "token", "valueUri", token_url, "service", "coding", "system",
+                  "http://terminology.hl7.org/CodeSystem/restful-security-service", "code", "OAuth",
+                  "display", "OAuth", "text", "OAuth 2.0 bearer tokens", "description", desc);
+    if (imm_params == NULL || pat_params == NULL || security == NULL) {
+        json_decref(imm_params);
+        json_decref(pat_params);
+        json_decref(security);
         return SS_ERR_NOMEM;
+    }
     return rec_fhir_reply(
         r, 200,
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:[s],s:{s:s},s:[{s:s,s:[{s:s,s:[{s:s}]},{s:s,s:[{s:s}],"
-                  "s:o},{s:s,s:[{s:s}],s:[{s:s,s:s}]}]}]}",
-                  "resourceType", "CapabilityStatement", "status", "active", "date", "2026-11-29",
-                  "kind", "instance", "fhirVersion", "4.0.1", "format", "json", "implementation",
-                  "description", "sesshu records (予防接種記録) FHIR R4", "rest", "mode", "server",
-                  "resource", "type", "Patient", "interaction", "code", "read", "type",
-                  "Immunization", "interaction", "code", "search-type", "searchParam", imm_params,
-                  "type", "ImmunizationRecommendation", "interaction", "code", "search-type",
-                  "searchParam", "name", "patient", "type", "reference"));
+        json_pack(
+            "{s:s,s:s,s:s,s:s,s:{s:s},s:s,s:[s,s],s:{s:s},s:[{s:s,s:o,s:[{s:s,s:[{s:s},{s:s}],"
+            "s:o},{s:s,s:[{s:s},{s:s}],s:o},{s:s,s:[{s:s},{s:s}],s:[{s:s,s:s}]}]}]}",
+            "resourceType", "CapabilityStatement", "status", "active", "date", "2026-12-02", "kind",
+            "instance", "software", "name", "sesshu records", "fhirVersion", "4.0.1", "format",
+            "json", "application/fhir+json", "implementation", "description",
+            "sesshu records (予防接種記録) FHIR R4", "rest", "mode", "server", "security", security,
+            "resource", "type", "Patient", "interaction", "code", "read", "code", "search-type",
+            "searchParam", pat_params, "type", "Immunization", "interaction", "code", "read",
+            "code", "search-type", "searchParam", imm_params, "type", "ImmunizationRecommendation",
+            "interaction", "code", "read", "code", "search-type", "searchParam", "name", "patient",
+            "type", "reference"));
 }

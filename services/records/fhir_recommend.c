@@ -19,11 +19,13 @@
  * The answer is a searchset Bundle with at most one ImmunizationRecommendation; a person the
  * caller may not read gives an empty Bundle, like one that does not exist. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "rec.h"
 #include "self.h"
+#include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
@@ -71,9 +73,9 @@
     "  - " REC_OVERDUE_DAYS " ORDER BY e.disease_code, e.dose_number, e.earliest, e.code) SELECT " \
     "json_strip_nulls(json_build_object('vaccineCode', CASE WHEN f.vaccine_code IS NOT NULL "     \
     "THEN json_build_array(json_build_object('coding', json_build_array(json_build_object("       \
-    "'system', CASE length(f.vaccine_code) WHEN 9 THEN 'urn:oid:1.2.392.200119.4.403.1' WHEN "    \
-    "13 THEN 'urn:oid:1.2.392.200119.4.402.1' ELSE 'urn:oid:1.2.392.100495.20.1.73' END, "        \
-    "'code', f.vaccine_code)))) END, 'targetDisease', json_build_object('coding', "               \
+    "'system', " REC_VACCINE_SYS("f.vaccine_code") ", 'code', f.vaccine_code), "                \
+    "json_build_object('system', " REC_VACCINE_OID("f.vaccine_code") ", 'code', f.vaccine_code)))) " \
+    "END, 'targetDisease', json_build_object('coding', "                                          \
     "json_build_array(json_build_object('system', 'urn:sesshu:disease', 'code', "                 \
     "f.disease_code, 'display', (SELECT x.name FROM master.diseases x WHERE x.code = "            \
     "f.disease_code AND x.superseded_at IS NULL AND x.valid_from <= master.today_jp() AND "            \
@@ -99,62 +101,142 @@ static void now_iso(char out[40])
     strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The searchset Bundle of zero or one recommendation (recs stolen; NULL: none). */
-static json_t *bundle(const char *person, json_t *recs)
+/* The ImmunizationRecommendation of a person (recs stolen; NULL: nothing due). */
+static json_t *recommendation(const char *person, json_t *recs)
 {
-    char ts[40], full[600], ref[64];
+    char ts[40], ref[64];
+
+    now_iso(ts);
+    snprintf(ref, sizeof(ref), "Patient/%s", person);
+    return json_pack("{s:s,s:s,s:{s:s},s:s,s:o}", "resourceType", "ImmunizationRecommendation",
+                     "id", person, "patient", "reference", ref, "date", ts, "recommendation", recs);
+}
+
+/* The searchset Bundle of zero or one recommendation (recs stolen; NULL: none). */
+static json_t *bundle(ss_req *r, const char *person, json_t *recs)
+{
+    char ts[40], full[600], self[700];
     json_t *b;
 
     now_iso(ts);
-    b = json_pack("{s:s,s:s,s:s,s:i,s:[]}", "resourceType", "Bundle", "type", "searchset",
-                  "timestamp", ts, "total", recs ? 1 : 0, "entry");
+    snprintf(self, sizeof(self), "%s/ImmunizationRecommendation?patient=%s", rec_fhir_base(),
+             person);
+    b = json_pack("{s:s,s:s,s:s,s:i,s:[{s:s,s:s}],s:[]}", "resourceType", "Bundle", "type",
+                  "searchset", "timestamp", ts, "total", recs ? 1 : 0, "link", "relation", "self",
+                  "url", self, "entry");
+    (void)r;
     if (b == NULL || recs == NULL) {
         json_decref(recs);
         return b;
     }
     snprintf(full, sizeof(full), "%s/ImmunizationRecommendation/%s", rec_fhir_base(), person);
-    snprintf(ref, sizeof(ref), "Patient/%s", person);
     json_array_append_new(json_object_get(b, "entry"),
-                          json_pack("{s:s,s:{s:s,s:s,s:{s:s},s:s,s:o},s:{s:s}}", "fullUrl", full,
-                                    "resource", "resourceType", "ImmunizationRecommendation", "id",
-                                    person, "patient", "reference", ref, "date", ts,
-                                    "recommendation", recs, "search", "mode", "match"));
+                          json_pack("{s:s,s:o,s:{s:s}}", "fullUrl", full, "resource",
+                                    recommendation(person, recs), "search", "mode", "match"));
     return b;
+}
+
+/* The due and overdue doses of a person the caller may read, as an array (new reference; NULL
+ * when none is due) in *recs. 0, SS_ERR_NOT_FOUND or a database error. */
+static int recommend(ss_req *r, const char *pid, json_t **recs)
+{
+    PGresult *res = NULL;
+    const char *params[] = {pid};
+    int rc;
+
+    *recs = NULL;
+    if ((rc = rec_fhir_person_ok(r, pid)) != 0)
+        return rc;
+    rec_touch_person(r, pid);
+    if ((rc = ss_db_query(ss_server_db(), RECOMMEND_SQL, 1, params, &res)) != 0)
+        return rc;
+    if (PQntuples(res) > 0 && (*recs = json_array()) != NULL)
+        for (int i = 0; i < PQntuples(res); i++)
+            json_array_append_new(*recs, ss_json_col(res, i, 0));
+    PQclear(res);
+    return 0;
+}
+
+/* patient=: the one search parameter (the general ones aside); its value, or NULL. */
+static const char *patient_param(const ss_req *r, char out[48])
+{
+    const char *q = r->u->http_url != NULL ? strchr(r->u->http_url, '?') : NULL;
+    const char *found = NULL;
+
+    for (const char *p = q ? q + 1 : ""; *p != '\0';) {
+        size_t n = strcspn(p, "&"), nn = strcspn(p, "=&");
+        char name[16] = "";
+
+        if (nn < sizeof(name)) {
+            memcpy(name, p, nn);
+            name[nn] = '\0';
+        }
+        if (strcmp(name, "patient") == 0 && p[nn] == '=' && found == NULL && n - nn - 1 < 48) {
+            snprintf(out, 48, "%.*s", (int)(n - nn - 1), p + nn + 1);
+            found = out;
+        } else if (n > 0 && !rec_fhir_general_param(name)) {
+            return NULL;
+        }
+        p += n + (p[n] == '&');
+    }
+    return found;
 }
 
 int rec_h_fhir_recommendations(ss_req *r)
 {
-    const char *q = r->u->http_url != NULL ? strchr(r->u->http_url, '?') : NULL;
+    char buf[48];
     const char *pid;
-    PGresult *res = NULL;
     json_t *recs = NULL;
     bool replied = false;
     int rc;
 
     if ((rc = rec_fhir_caller(r, &replied)) != 0 || replied)
         return rc;
-    /* Exactly one parameter: patient. */
-    if (q == NULL || strncmp(q, "?patient=", 9) != 0 || strchr(q + 1, '&') != NULL)
+    if ((pid = patient_param(r, buf)) == NULL)
         return rec_fhir_error(r, 400, "required", "search parameter patient (only) is required");
-    pid = q + 9;
     if (strncmp(pid, "Patient/", 8) == 0 || strncmp(pid, "Patient%2F", 10) == 0)
         pid += pid[7] == '/' ? 8 : 10;
     if (!ss_uuid_ok(pid))
         return rec_fhir_error(r, 400, "invalid", "patient must be Patient/{id} or {id}");
-    if ((rc = rec_fhir_person_ok(r, pid)) == SS_ERR_NOT_FOUND)
-        return rec_fhir_reply(r, 200, bundle(pid, NULL));
+    if ((rc = recommend(r, pid, &recs)) == SS_ERR_NOT_FOUND)
+        return rec_fhir_reply(r, 200, bundle(r, pid, NULL));
     if (rc != 0)
         return rc;
-    rec_touch_person(r, pid);
-    {
-        const char *params[] = {pid};
+    return rec_fhir_reply(r, 200, bundle(r, pid, recs));
+}
 
-        if ((rc = ss_db_query(ss_server_db(), RECOMMEND_SQL, 1, params, &res)) != 0)
-            return rc;
+/* GET /fhir/ImmunizationRecommendation/{id}: what the search's fullUrl names. Computed from
+ * today's schedule, it has no version: the ETag is a digest of the recommendations. */
+int rec_fhir_recommendation_read(ss_req *r, const char *id)
+{
+    json_t *recs = NULL;
+    char *text, digest[65];
+    bool replied = false;
+    int rc;
+
+    if ((rc = rec_fhir_caller(r, &replied)) != 0 || replied)
+        return rc;
+    if (!ss_uuid_ok(id))
+        return rec_fhir_error(r, 404, "not-found", "ImmunizationRecommendation/{id} is not known");
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    if ((rc = recommend(r, id, &recs)) == SS_ERR_NOT_FOUND)
+        return rec_fhir_error(r, 404, "not-found", "ImmunizationRecommendation/{id} is not known");
+    if (rc != 0)
+        return rc;
+    /* Nothing due is still the person's recommendation: an empty list is not a valid R4
+     * resource (recommendation 1..*), so there is no resource to read. */
+    if (recs == NULL)
+        return rec_fhir_error(r, 404, "not-found", "nothing is due or overdue for this person");
+    if ((text = json_dumps(recs, SS_JSON_COMPACT)) == NULL) {
+        json_decref(recs);
+        return SS_ERR_NOMEM;
     }
-    if (PQntuples(res) > 0 && (recs = json_array()) != NULL)
-        for (int i = 0; i < PQntuples(res); i++)
-            json_array_append_new(recs, ss_json_col(res, i, 0));
-    PQclear(res);
-    return rec_fhir_reply(r, 200, bundle(pid, recs));
+    ss_sha256_hex(text, strlen(text), digest);
+    free(text);
+    digest[16] = '\0';
+    if (rec_fhir_etag(r, digest) == 1) {
+        json_decref(recs);
+        return 0;
+    }
+    return rec_fhir_reply(r, 200, recommendation(id, recs));
 }

@@ -1,5 +1,9 @@
-/* fhir_search.c - GET /fhir/Immunization: the JP-Core search parameters over the records the
- * caller may read (fhir.c), answered as a searchset Bundle.
+/* fhir_search.c - GET /fhir/Immunization and GET /fhir/Patient: the JP-Core search parameters
+ * over what the caller may read (fhir.c), answered as a searchset Bundle with a `self` link
+ * (and `next` while more follow). Patient: identifier ([urn:sesshu:resident-no:{municipality}|]
+ * 宛名番号, JP-Core's SHALL), _id, name / family / given (the start of a kanji or kana name
+ * part, or of the whole name without spaces), birthdate (a date or its period), gender.
+ * Immunization:
  *
  *   patient       Patient/{id} or {id}
  *   date          vaccinated_on, with prefix eq (default), ge, le, gt, lt; YYYY, YYYY-MM or
@@ -23,55 +27,10 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-#define MAX_PARAMS   16
-#define MAX_DATES    4
-#define OWNED_MAX    48
-#define SQL_MAX      8192
-#define SYS_HOT9     "urn:oid:1.2.392.200119.4.403.1"
-#define SYS_HOT13    "urn:oid:1.2.392.200119.4.402.1"
-#define SYS_YJ       "urn:oid:1.2.392.100495.20.1.73"
-#define SYS_URI      "urn:ietf:rfc:3986"
-#define SYS_DISEASE  "urn:sesshu:disease"
-#define SYS_CATEGORY "urn:sesshu:immunization-category"
-
-/* The Immunization resource (JP_Immunization) of row i (with v = vaccine name, n = the
- * institution's name), nulls stripped. */
-#define IMMUNIZATION_JSON                                                                         \
-    "json_strip_nulls(json_build_object('resourceType', 'Immunization', 'id', i.id, 'meta', "     \
-    "json_build_object('versionId', i.version::text, 'lastUpdated', i.updated_at, 'profile', "    \
-    "json_build_array('http://jpfhir.jp/fhir/core/StructureDefinition/JP_Immunization')), "       \
-    "'identifier', json_build_array(json_build_object('system', '" SYS_URI "', 'value', "         \
-    "'urn:uuid:' || i.id)), 'status', CASE WHEN i.status = 'voided' THEN 'entered-in-error' "     \
-    "ELSE 'completed' END, 'vaccineCode', json_build_object('coding', "                           \
-    "json_build_array(json_build_object('system', CASE length(i.vaccine_code) WHEN 9 THEN "       \
-    "'" SYS_HOT9 "' WHEN 13 THEN '" SYS_HOT13 "' ELSE '" SYS_YJ "' END, 'code', i.vaccine_code, " \
-    "'display', v.name)), 'text', v.name), 'patient', json_build_object('reference', "            \
-    "'Patient/' || i.person_id), 'occurrenceDateTime', i.vaccinated_on, 'recorded', "             \
-    "i.registered_at, 'primarySource', i.source IN ('institution', 'api'), 'lotNumber', "         \
-    "i.lot_no, 'site', CASE WHEN i.site IS NOT NULL THEN json_build_object('text', i.site) "      \
-    "END, 'doseQuantity', CASE WHEN i.dose_ml IS NOT NULL THEN json_build_object('value', "       \
-    "i.dose_ml, 'unit', 'mL', 'system', 'http://unitsofmeasure.org', 'code', 'mL') END, "         \
-    "'performer', CASE WHEN i.institution_code IS NOT NULL THEN "                                 \
-    "json_build_array(json_build_object('actor', json_build_object('identifier', "                \
-    "json_build_object('system', "                                                                \
-    "'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no', 'value', "           \
-    "i.institution_code), 'display', coalesce(n.name, i.doctor_name)))) WHEN i.doctor_name IS "   \
-    "NOT NULL THEN json_build_array(json_build_object('actor', json_build_object('display', "     \
-    "i.doctor_name))) END, 'programEligibility', json_build_array(json_build_object('coding', "   \
-    "json_build_array(json_build_object('system', '" SYS_CATEGORY "', 'code', i.category)))), "   \
-    "'protocolApplied', json_build_array(json_build_object('series', i.dose_label, "              \
-    "'targetDisease', (SELECT json_agg(json_build_object('coding', "                              \
-    "json_build_array(json_build_object('system', '" SYS_DISEASE "', 'code', d)))) FROM "         \
-    "unnest(i.disease_codes) d), 'doseNumberPositiveInt', i.dose_number))))"
-
-#define FROM_JOINS                                                                          \
-    " FROM records.immunizations i JOIN records.persons p ON p.id = i.person_id LEFT JOIN " \
-    "LATERAL " REC_VACCINE_NAME(                                                            \
-        "i.vaccine_code", "i.vaccinated_on") " AS v(name) ON true LEFT "                    \
-                                             "JOIN LATERAL " REC_INSTITUTION_NAME(          \
-                                                 "i.institution_code",                      \
-                                                 "i.vaccinated_on") " AS n(name) ON true WHERE "
-
+#define MAX_PARAMS 16
+#define MAX_DATES  4
+#define OWNED_MAX  48
+#define SQL_MAX    8192
 typedef struct search {
     char sql[SQL_MAX];
     size_t len;
@@ -82,7 +41,7 @@ typedef struct search {
     int count;
     char cur_date[16], cur_id[40];
     int ndates;
-    bool seen[8];
+    bool seen[16];
     const char *patient; /* the patient searched for, into owned[] */
 } search;
 
@@ -301,9 +260,10 @@ static int apply(search *s, const char *name, char *v)
         if (val[0] == '\0' || strlen(val) > 13 ||
             strspn(val, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(val))
             return -1;
+        /* The system, when given, is the JP-Core URL of the code's kind or its OID. */
         if (sys != NULL && cond(s,
-                                "CASE length(i.vaccine_code) WHEN 9 THEN '" SYS_HOT9
-                                "' WHEN 13 THEN '" SYS_HOT13 "' ELSE '" SYS_YJ "' END = $?",
+                                "$? IN (" REC_VACCINE_SYS("i.vaccine_code") ", " REC_VACCINE_OID(
+                                    "i.vaccine_code") ")",
                                 sys) != 0)
             return -1;
         return cond(s, "i.vaccine_code = $?", val);
@@ -311,16 +271,92 @@ static int apply(search *s, const char *name, char *v)
     /* identifier */
     if (strncmp(val, "urn:uuid:", 9) != 0 || !ss_uuid_ok(val + 9))
         return -1;
-    if (sys != NULL && cond(s, "$? = '" SYS_URI "'", sys) != 0)
+    if (sys != NULL && cond(s, "$? = '" REC_SYS_URI "'", sys) != 0)
         return -1;
     return cond(s, "i.id = $?::uuid", val + 9);
 }
 
-static const char *const known[] = {"patient", "date",   "vaccine-code", "lot-number", "identifier",
-                                    "status",  "_count", "_cursor",      NULL};
+static const char *const imm_known[] = {"patient",    "date",       "vaccine-code",
+                                        "lot-number", "identifier", "status",
+                                        "_count",     "_cursor",    NULL};
 
-/* Parse the raw query into s: 0, or an OperationOutcome 400 was sent (*replied). */
-static int parse_query(ss_req *r, search *s, bool *replied)
+/* ---- Patient (JP-Core: identifier SHALL; name, family, given, birthdate, gender) ---- */
+
+/* Name parts: the kanji and kana names split at (half- or full-width) spaces. */
+#define NAME_PARTS(col) "regexp_split_to_array(" col ", '[ \u3000]+')"
+#define NO_SPACE(x)     "replace(replace(" x ", ' ', ''), '\u3000', '')"
+
+/* One Patient search parameter; -1 when the value is not acceptable. A string parameter matches
+ * the start of a name part, or of the whole name without spaces (FHIR string search). */
+static int apply_patient(search *s, const char *name, char *v)
+{
+    const char *sys = NULL, *val;
+    char lo[40], hi[40];
+
+    if (strlen(v) > 100)
+        return -1;
+    if (strcmp(name, "_id") == 0)
+        return ss_uuid_ok(v) ? cond(s, "p.id = $?::uuid", v) : -1;
+    if (strcmp(name, "name") == 0)
+        return cond(
+            s,
+            "(EXISTS (SELECT 1 FROM unnest(" NAME_PARTS("p.name") " || " NAME_PARTS("p.name_kana") ") w WHERE starts_with(w, $?)) OR starts_with(" NO_SPACE(
+                "p.name") ", " NO_SPACE("$?") ") OR starts_with(" NO_SPACE("p.name_kana") ","
+                                                                                          " " NO_SPACE(
+                                                                                              "$?") "))",
+            v);
+    if (strcmp(name, "family") == 0 || strcmp(name, "given") == 0)
+        return cond(
+            s,
+            strcmp(name, "family") == 0
+                ? "(starts_with((" NAME_PARTS("p.name") ")[1], $?) OR starts_with((" NAME_PARTS(
+                      "p.name_kana") ")[1], $?))"
+                : "(starts_with(coalesce((" NAME_PARTS("p.name") ")[2], ''), $?) OR "
+                                                                 "starts_with(coalesce("
+                                                                 "(" NAME_PARTS(
+                                                                     "p.name_kana") ")[2], ''), "
+                                                                                    "$?))",
+            v);
+    if (strcmp(name, "birthdate") == 0) {
+        if (strncmp(v, "eq", 2) == 0)
+            v += 2;
+        if (!date_period(v, lo, hi))
+            return -1;
+        return cond(s, "p.birth_date >= $?::date", keep(s, lo)) == 0
+                   ? cond(s, "p.birth_date < $?::date", keep(s, hi))
+                   : -1;
+    }
+    if (strcmp(name, "gender") == 0) {
+        if (strcmp(v, "male") == 0 || strcmp(v, "female") == 0)
+            return cond(s, "p.sex = $?", v[0] == 'm' ? "1" : "2");
+        if (strcmp(v, "unknown") == 0)
+            return cond(s, "p.sex NOT IN ('1', '2') AND $? = 'unknown'", v);
+        return strcmp(v, "other") == 0 ? cond(s, "false AND $? = 'other'", v) : -1;
+    }
+    /* identifier: [urn:sesshu:resident-no:{municipality}|]{宛名番号} */
+    val = token_value(v, &sys);
+    if (val[0] == '\0')
+        return -1;
+    if (sys != NULL) {
+        if (strncmp(sys, REC_SYS_RESIDENT_NO, strlen(REC_SYS_RESIDENT_NO)) != 0 ||
+            strlen(sys) != strlen(REC_SYS_RESIDENT_NO) + 6 ||
+            strspn(sys + strlen(REC_SYS_RESIDENT_NO), "0123456789") != 6 ||
+            cond(s, "p.muni_code = $?", sys + strlen(REC_SYS_RESIDENT_NO)) != 0)
+            return -1;
+    }
+    return cond(s, "p.resident_no = $?", val);
+}
+
+static const char *const patient_known[] = {"identifier", "_id",    "name",   "family",  "given",
+                                            "birthdate",  "gender", "_count", "_cursor", NULL};
+
+typedef int (*apply_fn)(search *s, const char *name, char *v);
+
+/* Parse the raw query into s: 0, or an OperationOutcome 400 was sent (*replied). Only `date`
+ * may repeat; the general parameters (_format, _pretty, _summary, _elements) were checked by the
+ * router (fhir_read.c) and are skipped here. */
+static int parse_query(ss_req *r, search *s, const char *const *known, apply_fn apply_one,
+                       bool *replied)
 {
     const char *q = r->u->http_url != NULL ? strchr(r->u->http_url, '?') : NULL;
     char msg[160];
@@ -336,18 +372,24 @@ static int parse_query(ss_req *r, search *s, bool *replied)
         for (int i = 0; name != NULL && known[i] != NULL && k < 0; i++)
             if (strcmp(name, known[i]) == 0)
                 k = i;
-        bad = k < 0 || v == NULL || v[0] == '\0' || (k != 1 && s->seen[k]) ||
+        if (k < 0 && name != NULL && rec_fhir_general_param(name)) {
+            free(name);
+            free(v);
+            p += n + (p[n] == '&');
+            continue;
+        }
+        bad = k < 0 || v == NULL || v[0] == '\0' || (strcmp(known[k], "date") != 0 && s->seen[k]) ||
               s->nowned >= OWNED_MAX || !ss_utf8_valid(v, strlen(v));
         if (!bad) {
             s->owned[s->nowned++] = v; /* apply() keeps pointers into it */
             s->seen[k] = true;
-            if (k == 6)
+            if (strcmp(known[k], "_count") == 0)
                 bad = sscanf(v, "%d", &s->count) != 1 || strspn(v, "0123456789") != strlen(v) ||
                       s->count < 1 || s->count > SS_PAGE_MAX;
-            else if (k == 7)
+            else if (strcmp(known[k], "_cursor") == 0)
                 bad = !cursor_decode(s, v);
             else
-                bad = apply(s, name, v) != 0;
+                bad = apply_one(s, name, v) != 0;
         } else {
             free(v);
         }
@@ -372,14 +414,44 @@ static void search_free(search *s)
     free(s);
 }
 
+/* What differs between the two searches. */
+typedef struct kind {
+    const char *type;       /* "Immunization" */
+    const char *select;     /* SELECT resource, key date, id, total FROM ... WHERE (no scope) */
+    const char *scope_muni; /* the municipality's scope, $1 */
+    const char *scope_self; /* the vaccinee's scope, $1 */
+    const char *key;        /* "(i.vaccinated_on, i.id)": the keyset order */
+    const char *const *known;
+    apply_fn apply;
+} kind;
+
+static const kind k_imm = {
+    "Immunization",
+    "SELECT " REC_FHIR_IMMUNIZATION_JSON
+    ", i.vaccinated_on, i.id, count(*) OVER ()" REC_FHIR_IMM_FROM,
+    "p.muni_code = $1",
+    "i.person_id IN (" REC_SELF_FAMILY_SQL ")",
+    "(i.vaccinated_on, i.id)",
+    imm_known,
+    apply,
+};
+
+static const kind k_patient = {
+    "Patient",
+    "SELECT " REC_FHIR_PATIENT_JSON ", p.birth_date, p.id, count(*) OVER () FROM "
+    "records.persons p WHERE ",
+    "p.muni_code = $1",
+    "p.id IN (" REC_SELF_FAMILY_SQL ")",
+    "(p.birth_date, p.id)",
+    patient_known,
+    apply_patient,
+};
+
 /* The caller's scope as the first condition ($1). */
-static int scope(ss_req *r, search *s)
+static int scope(ss_req *r, search *s, const kind *k)
 {
-    int w = snprintf(
-        s->sql, sizeof(s->sql),
-        "SELECT " IMMUNIZATION_JSON ", i.vaccinated_on, i.id, count(*) OVER ()" FROM_JOINS "%s",
-        r->who.kind == SS_PRINCIPAL_VACCINEE ? "i.person_id IN (" REC_SELF_FAMILY_SQL ")"
-                                             : "p.muni_code = $1");
+    int w = snprintf(s->sql, sizeof(s->sql), "%s%s", k->select,
+                     r->who.kind == SS_PRINCIPAL_VACCINEE ? k->scope_self : k->scope_muni);
 
     if (w < 0 || (size_t)w >= sizeof(s->sql))
         return SS_ERR_INTERNAL;
@@ -388,38 +460,49 @@ static int scope(ss_req *r, search *s)
     return 0;
 }
 
-/* The `next` link: this search's parameters with the last row as _cursor. */
-static json_t *next_link(ss_req *r, const PGresult *res, int row)
+/* The search's own URL (base + path + the query as received), for the `self` link; when
+ * cursor is not NULL, the query without an earlier _cursor and with this one (`next`). */
+static json_t *search_link(ss_req *r, const char *type, const char *relation, const char *cursor)
 {
-    const char *q = strchr(r->u->http_url, '?');
-    json_t *key = json_pack("[s,s]", PQgetvalue(res, row, 1), PQgetvalue(res, row, 2));
-    char *cur = key ? ss_page_cursor(key) : NULL;
-    char *url = NULL;
+    const char *q = r->u->http_url != NULL ? strchr(r->u->http_url, '?') : NULL;
+    size_t n = strlen(rec_fhir_base()) + strlen(type) + (q ? strlen(q) : 0) +
+               (cursor ? strlen(cursor) : 0) + 64;
+    char *url = malloc(n);
     json_t *link = NULL;
-    size_t n;
+    size_t used;
 
-    json_decref(key);
-    n = strlen(rec_fhir_base()) + (q ? strlen(q) : 0) + (cur ? strlen(cur) : 0) + 64;
-    if (cur != NULL && (url = malloc(n)) != NULL) {
-        size_t used = (size_t)snprintf(url, n, "%s/Immunization?", rec_fhir_base());
+    if (url == NULL)
+        return NULL;
+    used = (size_t)snprintf(url, n, "%s/%s?", rec_fhir_base(), type);
+    for (const char *p = q ? q + 1 : ""; *p != '\0';) {
+        size_t k = strcspn(p, "&");
 
-        /* Every parameter but an earlier _cursor, then the new one. */
-        for (const char *p = q ? q + 1 : ""; *p != '\0';) {
-            size_t k = strcspn(p, "&");
-
-            if (strncmp(p, "_cursor=", 8) != 0)
-                used += (size_t)snprintf(url + used, n - used, "%.*s&", (int)k, p);
-            p += k + (p[k] == '&');
-        }
-        snprintf(url + used, n - used, "_cursor=%s", cur);
-        link = json_pack("{s:s,s:s}", "relation", "next", "url", url);
+        if (cursor == NULL || strncmp(p, "_cursor=", 8) != 0)
+            used += (size_t)snprintf(url + used, n - used, "%.*s&", (int)k, p);
+        p += k + (p[k] == '&');
     }
-    free(cur);
+    if (cursor != NULL)
+        snprintf(url + used, n - used, "_cursor=%s", cursor);
+    else
+        url[used - 1] = '\0'; /* the trailing '&' or '?' */
+    link = json_pack("{s:s,s:s}", "relation", relation, "url", url);
     free(url);
     return link;
 }
 
-static json_t *bundle(ss_req *r, const PGresult *res, int limit, bool first_page)
+/* The `next` link: this search's parameters with the last row as _cursor. */
+static json_t *next_link(ss_req *r, const char *type, const PGresult *res, int row)
+{
+    json_t *key = json_pack("[s,s]", PQgetvalue(res, row, 1), PQgetvalue(res, row, 2));
+    char *cur = key ? ss_page_cursor(key) : NULL;
+    json_t *link = cur ? search_link(r, type, "next", cur) : NULL;
+
+    json_decref(key);
+    free(cur);
+    return link;
+}
+
+static json_t *bundle(ss_req *r, const char *type, const PGresult *res, int limit, bool first_page)
 {
     int n = PQntuples(res);
     json_t *entries = json_array(), *links = json_array(), *b;
@@ -428,12 +511,14 @@ static json_t *bundle(ss_req *r, const PGresult *res, int limit, bool first_page
         json_t *res_i = ss_json_col(res, i, 0);
         char full[600];
 
-        snprintf(full, sizeof(full), "%s/Immunization/%s", rec_fhir_base(), PQgetvalue(res, i, 2));
+        snprintf(full, sizeof(full), "%s/%s/%s", rec_fhir_base(), type, PQgetvalue(res, i, 2));
         json_array_append_new(entries, json_pack("{s:s,s:o,s:{s:s}}", "fullUrl", full, "resource",
                                                  res_i, "search", "mode", "match"));
     }
+    if (links != NULL)
+        json_array_append_new(links, search_link(r, type, "self", NULL));
     if (links != NULL && n > limit)
-        json_array_append_new(links, next_link(r, res, limit - 1));
+        json_array_append_new(links, next_link(r, type, res, limit - 1));
     b = json_pack("{s:s,s:s,s:s,s:o,s:o}", "resourceType", "Bundle", "type", "searchset",
                   "timestamp", "", "link", links, "entry", entries);
     if (b != NULL) {
@@ -446,40 +531,37 @@ static json_t *bundle(ss_req *r, const PGresult *res, int limit, bool first_page
         json_object_set_new(b, "timestamp", json_string(ts));
         if (first_page)
             json_object_set_new(b, "total", json_integer(n > 0 ? atoll(PQgetvalue(res, 0, 3)) : 0));
-        if (json_array_size(links) == 0)
-            json_object_del(b, "link");
     }
     return b;
 }
 
-int rec_h_fhir_immunizations(ss_req *r)
+static int run_search(ss_req *r, const kind *k)
 {
     search *s = calloc(1, sizeof(*s));
     PGresult *res = NULL;
-    char lim[16], curs[64];
+    char lim[16], curs[64], frag[160];
     bool replied = false;
     int rc;
 
     if (s == NULL)
         return SS_ERR_NOMEM;
     s->count = 50;
-    if ((rc = rec_fhir_caller(r, &replied)) != 0 || replied || (rc = scope(r, s)) != 0 ||
-        (rc = parse_query(r, s, &replied)) != 0 || replied)
+    if ((rc = rec_fhir_caller(r, &replied)) != 0 || replied || (rc = scope(r, s, k)) != 0 ||
+        (rc = parse_query(r, s, k->known, k->apply, &replied)) != 0 || replied)
         goto out;
     if (s->cur_date[0] != '\0') {
         snprintf(curs, sizeof(curs), "%s|%s", s->cur_date, s->cur_id);
-        if (cond(s,
-                 "(i.vaccinated_on, i.id) > (split_part($?, '|', 1)::date, split_part($?, '|', "
-                 "2)::uuid)",
-                 curs) != 0) {
+        snprintf(frag, sizeof(frag),
+                 "%s > (split_part($?, '|', 1)::date, split_part($?, '|', 2)::uuid)", k->key);
+        if (cond(s, frag, curs) != 0) {
             rc = SS_ERR_INTERNAL;
             goto out;
         }
     }
     snprintf(lim, sizeof(lim), "%d", s->count + 1);
-    if (add_param(s, lim) < 0 || snprintf(s->sql + s->len, sizeof(s->sql) - s->len,
-                                          " ORDER BY i.vaccinated_on, i.id LIMIT $%d::int",
-                                          s->n) >= (int)(sizeof(s->sql) - s->len)) {
+    if (add_param(s, lim) < 0 ||
+        snprintf(s->sql + s->len, sizeof(s->sql) - s->len, " ORDER BY %.*s LIMIT $%d::int",
+                 (int)strlen(k->key) - 2, k->key + 1, s->n) >= (int)(sizeof(s->sql) - s->len)) {
         rc = SS_ERR_INTERNAL;
         goto out;
     }
@@ -488,9 +570,21 @@ int rec_h_fhir_immunizations(ss_req *r)
     /* The access log names the patient when the search is about one. */
     if (PQntuples(res) > 0 && s->patient != NULL)
         rec_touch_person(r, s->patient);
-    rc = rec_fhir_reply(r, 200, bundle(r, res, s->count, s->cur_date[0] == '\0'));
+    else if (PQntuples(res) == 1 && k == &k_patient)
+        rec_touch_person(r, PQgetvalue(res, 0, 2));
+    rc = rec_fhir_reply(r, 200, bundle(r, k->type, res, s->count, s->cur_date[0] == '\0'));
 out:
     PQclear(res);
     search_free(s);
     return rc;
+}
+
+int rec_h_fhir_immunizations(ss_req *r)
+{
+    return run_search(r, &k_imm);
+}
+
+int rec_h_fhir_patients(ss_req *r)
+{
+    return run_search(r, &k_patient);
 }

@@ -344,16 +344,22 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
     const char *lp[] = {id, rec_muni(r), r->who.org_id};
     rc = rec_exec_doc(r, c,
                       "SELECT records.immunization_json(im)::text FROM records.immunizations im "
-                      "WHERE im.id = $1::uuid AND im.status <> 'voided' AND (im.muni_code = $2 OR "
+                      "WHERE im.id = $1::uuid AND (im.muni_code = $2 OR "
                       "im.registered_org_id = $3::uuid) FOR UPDATE",
                       3, lp, &cur, "record");
     if (rc != 0)
         return rc;
-    if (json_integer_value(json_object_get(cur, "version")) !=
-        json_integer_value(json_object_get(r->body, "version"))) {
+    /* A voided record is there, but in a state that takes no correction: 409, not 404. */
+    if (strcmp(ss_json_str(cur, "status") ? ss_json_str(cur, "status") : "", "voided") == 0) {
+        json_decref(cur);
+        return ss_req_fail(r, SS_ERR_CONFLICT, "the record is voided; it takes no correction");
+    }
+    /* The current version is read before cur is released: the 409 names it. */
+    long long current = json_integer_value(json_object_get(cur, "version"));
+    if (current != json_integer_value(json_object_get(r->body, "version"))) {
         json_decref(cur);
         return ss_req_fail(r, SS_ERR_CONFLICT, "the record has changed: version %lld is current",
-                           (long long)json_integer_value(json_object_get(cur, "version")));
+                           current);
     }
     json_object_update(cur, r->body);
     json_object_del(cur, "version");

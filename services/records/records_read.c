@@ -130,6 +130,29 @@ int rec_h_imm_history(ss_req *r)
         r, 200, json_pack("{s:s,s:o,s:o}", "id", id, "current", cur, "versions", items));
 }
 
+/* Does the caller know this person? A municipality: its resident or former resident it may
+ * see (records.person_visible); an institution: a patient it identified (care link); and any
+ * viewer: the person of a record it may read. 0, SS_ERR_NOT_FOUND or a database error. */
+static int person_known(ss_req *r, const char *id)
+{
+    const char *params[] = {rec_viewer(r), rec_muni(r), r->who.org_id, r->who.pref_code, id};
+    PGresult *res = NULL;
+    int rc;
+
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT 1 FROM records.persons p WHERE p.id = $5::uuid AND (($1 = 'muni' AND "
+                     "records.person_visible(p, $2)) OR ($1 = 'inst' AND EXISTS (SELECT 1 FROM "
+                     "records.care_links cl WHERE cl.org_id = $3::uuid AND cl.person_id = p.id AND "
+                     "cl.until > now())) "
+                     "OR EXISTS (SELECT 1 FROM records.immunizations im WHERE im.person_id = p.id "
+                     "AND (" REC_IMM_VISIBLE("im") ")))",
+                     5, params, &res);
+    if (rc == 0 && PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    PQclear(res);
+    return rc;
+}
+
 int rec_h_person_immunizations(ss_req *r)
 {
     const char *id = ss_req_param(r, "id");
@@ -165,6 +188,12 @@ int rec_h_person_immunizations(ss_req *r)
         8, params, &res);
     if (rc != 0)
         return rc;
+    /* No row shown: a person the caller does not know (or none) is 404, as on every other
+     * path; a person of theirs without records (or past the last page) is an empty page. */
+    if (PQntuples(res) == 0 && (rc = person_known(r, id)) != 0) {
+        PQclear(res);
+        return rc;
+    }
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     rec_touch_person(r, id);
     rc = ss_reply_page(r, res, limit, 2);
@@ -178,28 +207,46 @@ static const ss_field void_fields[] = {
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
+/* The record is locked and judged first: not the caller's (or no such record) is 404; voided
+ * already, or not at the version the caller names, is 409 with what is current. */
 static int void_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
     const json_t *ver = json_object_get(r->body, "version");
     char vbuf[24];
-    const char *params[] = {arg,           rec_muni(r),
-                            r->who.org_id, ss_json_str(r->body, "reason"),
-                            r->who.sub,    ver ? vbuf : NULL};
+    const char *lp[] = {arg, rec_muni(r), r->who.org_id};
+    const char *params[] = {arg, ss_json_str(r->body, "reason"), r->who.sub};
+    PGresult *res = NULL;
+    int rc;
 
+    if ((rc = ss_db_exec(c,
+                         "SELECT im.status, im.version::text FROM records.immunizations im WHERE "
+                         "im.id = $1::uuid AND (im.muni_code = $2 OR im.registered_org_id = "
+                         "$3::uuid) FOR UPDATE",
+                         3, lp, &res)) != 0)
+        return rc;
     snprintf(vbuf, sizeof(vbuf), "%lld", (long long)json_integer_value(ver));
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
+    else if (strcmp(PQgetvalue(res, 0, 0), "voided") == 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the record is voided already (version %s)",
+                         PQgetvalue(res, 0, 1));
+    else if (ver != NULL && strcmp(PQgetvalue(res, 0, 1), vbuf) != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the record has changed: version %s is current",
+                         PQgetvalue(res, 0, 1));
+    PQclear(res);
+    if (rc != 0)
+        return rc;
     *status = 200;
     return rec_exec_doc(
         r, c,
-        "WITH cur AS (SELECT * FROM records.immunizations im WHERE im.id = $1::uuid AND "
-        "im.status <> 'voided' AND (im.muni_code = $2 OR im.registered_org_id = $3::uuid) AND "
-        "($6::int IS NULL OR im.version = $6::int) FOR UPDATE), v AS (INSERT INTO "
-        "records.immunization_versions (immunization_id, version, doc, replaced_by, reason) "
-        "SELECT cur.id, cur.version, records.immunization_json(cur), $5, $4 FROM cur), up AS "
-        "(UPDATE records.immunizations im SET status = 'voided', void_reason = $4, claimable = "
-        "false, version = im.version + 1, updated_by = $5, updated_at = now(), txid = "
+        "WITH cur AS (SELECT * FROM records.immunizations im WHERE im.id = $1::uuid), v AS "
+        "(INSERT INTO records.immunization_versions (immunization_id, version, doc, replaced_by, "
+        "reason) SELECT cur.id, cur.version, records.immunization_json(cur), $3, $2 FROM cur), up "
+        "AS (UPDATE records.immunizations im SET status = 'voided', void_reason = $2, claimable = "
+        "false, version = im.version + 1, updated_by = $3, updated_at = now(), txid = "
         "pg_current_xact_id(), seq = nextval('records.change_seq') FROM cur WHERE im.id = cur.id "
         "RETURNING im.*) SELECT records.immunization_json(up)::text FROM up",
-        6, params, doc, "record (not voided, at that version)");
+        3, params, doc, "record");
 }
 
 int rec_h_imm_void(ss_req *r)

@@ -64,12 +64,9 @@ static const ss_route routes[] = {
      SS_ROUTE_OWN_AUTH, "person"},
     {"GET", "/internal/v1/immunization-changes", rec_h_cert_changes, SS_PERM_PUBLIC,
      SS_ROUTE_OWN_AUTH, "immunization"},
-    {"GET", "/fhir/metadata", rec_h_fhir_metadata, SS_PERM_PUBLIC, 0, "fhir_capability"},
-    {"GET", "/fhir/Patient/:id", rec_h_fhir_patient, SS_PERM_AUTHENTICATED, 0, "person"},
-    {"GET", "/fhir/Immunization", rec_h_fhir_immunizations, SS_PERM_AUTHENTICATED,
-     SS_ROUTE_REPEAT_QUERY, "immunization"},
-    {"GET", "/fhir/ImmunizationRecommendation", rec_h_fhir_recommendations, SS_PERM_AUTHENTICATED,
-     0, "immunization_recommendation"},
+    /* All of /fhir, every method: fhir_read.c routes it (each path answers an OperationOutcome,
+     * unknown ones too) and names the interaction for the access log. */
+    {"*", "/fhir/*", rec_h_fhir, SS_PERM_PUBLIC, SS_ROUTE_REPEAT_QUERY | SS_ROUTE_RAW_BODY, "fhir"},
 
     /* ---- H-4 questionnaires, H-7 maternal/child health ---- */
     {"GET", "/api/v1/questionnaires/templates", rec_q_h_template_list, SS_PERM_AUTHENTICATED, 0,

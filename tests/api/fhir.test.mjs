@@ -37,9 +37,29 @@ function validBundle(b) {
   assert.equal(b.type, 'searchset');
   for (const e of b.entry ?? []) {
     valid(e.resource);
-    assert.match(e.fullUrl, /\/fhir\/[A-Za-z]+\/[0-9a-f-]{36}$/);
+    assert.equal(e.fullUrl, `${BASE}/fhir/${e.resource.resourceType}/${e.resource.id}`);
   }
+  const self = (b.link ?? []).find((l) => l.relation === 'self');
+  assert.ok(self && self.url.startsWith(`${BASE}/fhir/`), `no self link: ${JSON.stringify(b.link)}`);
   return b;
+}
+
+// Follow every fullUrl and every link of a searchset with the FHIR client itself (absolute
+// references it resolves against its base): each entry reads back as the same resource, the
+// self link answers the same page, next the page after.
+async function followAll(c, b) {
+  for (const e of b.entry ?? []) {
+    const got = valid(await c.resolve({ reference: e.fullUrl }));
+    // A recommendation is computed at each answer: its date is the time of the answer.
+    const strip = (x) => (x.resourceType === 'ImmunizationRecommendation' ? { ...x, date: undefined } : x);
+    assert.deepEqual(strip(got), strip(e.resource), `${e.fullUrl} reads back as another resource`);
+  }
+  for (const l of b.link ?? []) {
+    const page = validBundle(await c.resolve({ reference: l.url }));
+    if (l.relation === 'self') {
+      assert.deepEqual((page.entry ?? []).map((e) => e.fullUrl), (b.entry ?? []).map((e) => e.fullUrl));
+    }
+  }
 }
 
 async function status(promise) {
@@ -109,7 +129,10 @@ test('Patient read: staff of the municipality, its API client, the vaccinee and 
   assert.equal(r.body.resourceType, 'OperationOutcome');
   assert.equal(r.body.issue[0].code, 'not-found');
   assert.equal((await call('fhirReadPatient', { token: muni.access, params: { id: 'not-a-uuid' } })).status, 404);
-  assert.equal((await call('fhirReadPatient', { token: muni.access, params: { id: alice.id }, query: { _format: 'xml' } })).status, 400);
+  // _format: JSON only (R4 http.html: an unsupported format is 406 Not Acceptable).
+  assert.equal((await call('fhirReadPatient', { token: muni.access, params: { id: alice.id }, query: { _format: 'xml' } })).status, 406);
+  assert.equal((await call('fhirReadPatient', { token: muni.access, params: { id: alice.id }, query: { _format: 'nonsense' } })).status, 400);
+  assert.equal((await call('fhirReadPatient', { token: muni.access, params: { id: alice.id }, query: { foo: 'bar' } })).status, 400);
 });
 
 test('who has no FHIR access: 403 OperationOutcome; no token: 401 problem', async () => {
@@ -127,8 +150,10 @@ test('Immunization search by patient: a valid searchset of JP_Immunization, void
   const byId = Object.fromEntries(b.entry.map((e) => [e.resource.id, e.resource]));
   const covid = byId[recs[0].id];
   assert.equal(covid.status, 'completed');
-  assert.equal(covid.vaccineCode.coding[0].system, 'urn:oid:1.2.392.200119.4.403.1');
+  // The current JP-Core system (HOT9 of MEDIS), then the OID of JP-Core 1.1 for the same code.
+  assert.equal(covid.vaccineCode.coding[0].system, 'http://medis.or.jp/CodeSystem/master-HOT9');
   assert.equal(covid.vaccineCode.coding[0].code, '182110901');
+  assert.deepEqual(covid.vaccineCode.coding[1], { ...covid.vaccineCode.coding[0], system: 'urn:oid:1.2.392.200119.4.403.1' });
   assert.equal(covid.vaccineCode.coding[0].display, 'コミナティ筋注');
   assert.equal(covid.occurrenceDateTime, '2025-10-01');
   assert.equal(covid.lotNumber, 'FK0001');
@@ -157,6 +182,8 @@ test('date with prefixes, partial dates and ranges; vaccine-code; lot-number; id
   assert.deepEqual(await ids({ date: ['ge2025-10-02', 'le2025-12-19'] }), [r1]);
   assert.deepEqual(await ids({ 'vaccine-code': '182110901' }), [r0, r2].sort());
   assert.deepEqual(await ids({ 'vaccine-code': 'urn:oid:1.2.392.200119.4.403.1|631302201' }), [r1]);
+  assert.deepEqual(await ids({ 'vaccine-code': 'http://medis.or.jp/CodeSystem/master-HOT9|631302201' }), [r1]);
+  assert.deepEqual(await ids({ 'vaccine-code': 'http://medis.or.jp/CodeSystem/master-HOT13|631302201' }), []);
   assert.deepEqual(await ids({ 'vaccine-code': 'http://other.example|631302201' }), []);
   assert.deepEqual(await ids({ 'lot-number': 'FLU99' }), [r1]);
   assert.deepEqual(await ids({ identifier: `urn:ietf:rfc:3986|urn:uuid:${r1}` }), [r1]);
@@ -182,7 +209,8 @@ test('paging with _count and the next link (fhir-kit-client nextPage)', async ()
   assert.equal(second.entry.length, 1);
   const all = [...first.entry, ...second.entry].map((e) => e.resource.id).sort();
   assert.deepEqual(all, recs.slice(0, 3).map((r) => r.id).sort());
-  assert.equal(second.link, undefined);
+  assert.equal(second.link.find((l) => l.relation === 'next'), undefined);
+  assert.equal(second.link.find((l) => l.relation === 'self').url, next.url);
 });
 
 test('the vaccinee searches its family only; another person gives an empty Bundle', async () => {
@@ -237,6 +265,7 @@ test('ImmunizationRecommendation: due and overdue from the schedule master', asy
   const hib2 = by('hib', 2);
   assert.ok(hib2, JSON.stringify(rec.recommendation.map((x) => [x.targetDisease.coding[0].code, x.doseNumberPositiveInt])));
   assert.equal(hib2.forecastStatus.coding[0].code, 'due');
+  assert.ok(rec.recommendation.some((x) => x.vaccineCode === undefined || x.vaccineCode[0].coding[0].system.startsWith('http://')));
   for (const x of rec.recommendation) {
     assert.ok(['due', 'overdue'].includes(x.forecastStatus.coding[0].code));
     assert.ok(x.dateCriterion[0].value <= new Date().toISOString().slice(0, 10));
@@ -265,4 +294,162 @@ test('overdue: a window that closed without the dose within the last year', asyn
   const diph = b.entry[0].resource.recommendation.find((x) => x.targetDisease.coding[0].code === 'diphtheria' && x.doseNumberPositiveInt === 1);
   assert.ok(diph, 'no diphtheria dose 1');
   assert.equal(diph.forecastStatus.coding[0].code, 'overdue');
+});
+
+test('every fullUrl and link of every search reads back (fhir-kit-client), for staff, API client and vaccinee', async () => {
+  for (const tok of [muni.access, clientTok, vtok]) {
+    const c = client(tok);
+    for (const [resourceType, searchParams] of [
+      ['Immunization', { patient: alice.id, _count: 2 }],
+      ['Immunization', { patient: baby.id }],
+      ['Patient', { identifier: alice.resident_no }],
+      ['ImmunizationRecommendation', { patient: baby.id }],
+    ]) {
+      const b = validBundle(await c.search({ resourceType, searchParams }));
+      assert.ok((b.entry ?? []).length > 0, `${resourceType} ${JSON.stringify(searchParams)}: nothing`);
+      await followAll(c, b);
+      if (b.link.some((l) => l.relation === 'next')) await followAll(c, validBundle(await c.nextPage({ bundle: b })));
+    }
+  }
+  // Not yours: a read of another municipality's record or person is 404 OperationOutcome.
+  const bobs = validBundle(await client(otherMuni.access).search({ resourceType: 'Immunization', searchParams: { patient: bob.id } }));
+  const bobRec = bobs.entry[0].resource.id;
+  for (const [tok, what] of [[muni.access, 'staff'], [vtok, 'vaccinee'], [clientTok, 'client']]) {
+    for (const [op, id] of [['fhirReadImmunization', bobRec], ['fhirReadImmunizationRecommendation', bob.id], ['fhirReadPatient', bob.id]]) {
+      const r = await call(op, { token: tok, params: { id } });
+      assert.equal(r.status, 404, `${what} ${op}: ${r.status}`);
+      assert.equal(r.body.resourceType, 'OperationOutcome');
+    }
+  }
+  const inst = (await orgWithAdmin('medical_institution')).adminSession;
+  assert.equal((await call('fhirReadImmunization', { token: inst.access, params: { id: recs[0].id } })).status, 403);
+  expectProblem(await call('fhirReadImmunization', { params: { id: recs[0].id } }), 401, 'unauthorized');
+});
+
+test('reads carry ETag = W/"versionId"; If-None-Match answers 304', async () => {
+  for (const [op, id] of [['fhirReadImmunization', recs[0].id], ['fhirReadPatient', alice.id], ['fhirReadImmunizationRecommendation', baby.id]]) {
+    const r = await call(op, { token: muni.access, params: { id } });
+    assert.equal(r.status, 200, r.text);
+    const etag = r.headers.get('etag');
+    assert.match(etag, /^W\/"[^"]+"$/);
+    if (r.body.meta?.versionId) assert.equal(etag, `W/"${r.body.meta.versionId}"`);
+    const same = await call(op, { token: muni.access, params: { id }, headers: { 'If-None-Match': etag } });
+    assert.equal(same.status, 304);
+    assert.equal(same.text, '');
+    assert.equal(same.headers.get('etag'), etag);
+    const strong = await call(op, { token: muni.access, params: { id }, headers: { 'If-None-Match': `"x", ${etag.slice(2)}` } });
+    assert.equal(strong.status, 304);
+    const other = await call(op, { token: muni.access, params: { id }, headers: { 'If-None-Match': 'W/"999999"' } });
+    assert.equal(other.status, 200);
+  }
+  // meta.versionId is the record's version (1 for a record never corrected).
+  const imm = await call('fhirReadImmunization', { token: muni.access, params: { id: recs[1].id } });
+  assert.equal(imm.body.meta.versionId, '1');
+  assert.equal(imm.headers.get('etag'), 'W/"1"');
+  // Another caller's If-None-Match on a record not theirs is still 404, never 304.
+  const probe = await call('fhirReadImmunization', { token: otherMuni.access, params: { id: recs[0].id }, headers: { 'If-None-Match': '*' } });
+  assert.equal(probe.status, 404);
+});
+
+test('unknown FHIR paths and methods answer OperationOutcome (fhir+json), not problem+json', async () => {
+  const cases = [
+    ['GET', '/fhir/Observation', 404],
+    ['GET', '/fhir/Observation/123', 404],
+    ['GET', `/fhir/Patient/${alice.id}/_history/1`, 404],
+    ['GET', '/fhir/', 404],
+    ['GET', '/fhir/metadata/x', 404],
+    ['POST', '/fhir/Immunization', 405],
+    ['PUT', `/fhir/Patient/${alice.id}`, 405],
+    ['DELETE', `/fhir/Immunization/${recs[0].id}`, 405],
+  ];
+  for (const [method, p, st] of cases) {
+    for (const token of [muni.access, undefined]) {
+      const r = await request(method, p, { token, json: method === 'GET' || method === 'DELETE' ? undefined : { resourceType: 'Patient' } });
+      assert.equal(r.status, st, `${method} ${p}: ${r.status} ${r.text}`);
+      assert.match(r.headers.get('content-type'), /^application\/fhir\+json/, `${method} ${p}`);
+      valid(r.body);
+      assert.equal(r.body.resourceType, 'OperationOutcome');
+      if (st === 405) assert.equal(r.headers.get('allow'), 'GET, HEAD');
+    }
+  }
+  const head = await request('HEAD', '/fhir/metadata');
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-type'), /^application\/fhir\+json/);
+});
+
+test('general parameters: _format, _pretty, _summary, _elements as R4 says', async () => {
+  const c = client(muni.access);
+  for (const f of ['json', 'application/json', 'application/fhir+json']) {
+    const r = await call('fhirReadPatient', { token: muni.access, params: { id: alice.id }, query: { _format: f } });
+    assert.equal(r.status, 200, `${f}: ${r.text}`);
+  }
+  for (const [q, st] of [[{ _format: 'xml' }, 406], [{ _format: 'application/fhir+xml' }, 406], [{ _format: 'x' }, 400], [{ _pretty: 'yes' }, 400], [{ _summary: 'all' }, 400], [{ _elements: 'a,,b' }, 400], [{ _summary: 'count', _format: 'ttl' }, 406]]) {
+    const r = await call('fhirSearchImmunization', { token: muni.access, query: { patient: alice.id, ...q } });
+    assert.equal(r.status, st, `${JSON.stringify(q)}: ${r.text}`);
+    valid(r.body);
+  }
+  const xmlOnly = await call('fhirReadPatient', { token: muni.access, params: { id: alice.id }, accept: 'application/fhir+xml' });
+  assert.equal(xmlOnly.status, 406);
+  const pretty = await call('fhirReadPatient', { token: muni.access, params: { id: alice.id }, query: { _pretty: 'true' } });
+  assert.match(pretty.text, /\n  "resourceType"/);
+  assert.doesNotMatch((await call('fhirReadPatient', { token: muni.access, params: { id: alice.id } })).text, /\n/);
+  // _summary=count: the total, no entries.
+  const count = validBundle(await c.search({ resourceType: 'Immunization', searchParams: { patient: alice.id, _summary: 'count' } }));
+  assert.equal(count.total, 3);
+  assert.equal(count.entry, undefined);
+  // _elements: what was asked and the mandatory elements, tagged SUBSETTED, still valid R4.
+  const el = validBundle(await c.search({ resourceType: 'Immunization', searchParams: { patient: alice.id, _elements: 'lotNumber' } }));
+  for (const { resource: x } of el.entry) {
+    const allowed = ['id', 'lotNumber', 'meta', 'occurrenceDateTime', 'patient', 'resourceType', 'status', 'vaccineCode'];
+    assert.deepEqual(Object.keys(x).filter((k) => !allowed.includes(k)), [], JSON.stringify(x));
+    for (const k of ['status', 'vaccineCode', 'patient', 'occurrenceDateTime']) assert.ok(k in x, k);
+    assert.ok(x.meta.tag.some((t) => t.code === 'SUBSETTED'));
+  }
+  // _summary=true on a read: the summary elements; Immunization keeps no doseQuantity.
+  const sum = valid((await call('fhirReadImmunization', { token: muni.access, params: { id: recs[0].id }, query: { _summary: 'true' } })).body);
+  assert.equal(sum.doseQuantity, undefined);
+  assert.equal(sum.vaccineCode.coding[0].code, '182110901');
+  assert.ok(sum.meta.tag.some((t) => t.code === 'SUBSETTED'));
+  const full = valid((await call('fhirReadImmunization', { token: muni.access, params: { id: recs[0].id }, query: { _summary: 'false' } })).body);
+  assert.ok(full.doseQuantity);
+  assert.equal(full.meta.tag, undefined);
+});
+
+test('Patient search: identifier (JP-Core SHALL), name, family, given, birthdate, gender; within the caller reach', async () => {
+  const c = client(muni.access);
+  const ids = async (tc, searchParams) => (validBundle(await tc.search({ resourceType: 'Patient', searchParams })).entry ?? []).map((e) => e.resource.id).sort();
+  assert.deepEqual(await ids(c, { identifier: alice.resident_no }), [alice.id]);
+  assert.deepEqual(await ids(c, { identifier: `urn:sesshu:resident-no:${alice.muni_code}|${alice.resident_no}` }), [alice.id]);
+  assert.deepEqual(await ids(c, { identifier: `urn:sesshu:resident-no:${bob.muni_code}|${alice.resident_no}` }), []);
+  assert.deepEqual(await ids(c, { identifier: bob.resident_no }), [], 'another municipality resident');
+  const [family, given] = alice.name.split(' ');
+  assert.ok((await ids(c, { name: family, birthdate: alice.birth_date })).includes(alice.id));
+  assert.ok((await ids(c, { name: alice.name.replace(' ', '') , gender: 'female' })).includes(alice.id));
+  assert.ok((await ids(c, { family, given, birthdate: alice.birth_date.slice(0, 7) })).includes(alice.id));
+  assert.ok((await ids(c, { name: alice.name_kana.slice(0, 3), birthdate: alice.birth_date })).includes(alice.id));
+  assert.deepEqual(await ids(c, { _id: alice.id, gender: 'male' }), []);
+  // The vaccinee: itself and its minor child, never another person.
+  assert.deepEqual(await ids(client(vtok), {}), [alice.id, baby.id].sort());
+  assert.deepEqual(await ids(client(vtok), { identifier: bob.resident_no }), []);
+  for (const q of [{ gender: 'x' }, { birthdate: '2020-13' }, { _id: 'nope' }, { identifier: 'urn:x|1' }, { foo: '1' }, { name: ['a', 'b'] }]) {
+    const query = Object.entries(q).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]));
+    const r = await call('fhirSearchPatient', { token: muni.access, query });
+    assert.equal(r.status, 400, `${JSON.stringify(q)}: ${r.status}`);
+    valid(r.body);
+  }
+});
+
+test('CapabilityStatement declares security (OAuth bearer, the token endpoint) and every interaction', async () => {
+  const cs = valid(await client().capabilityStatement());
+  const rest = cs.rest[0];
+  assert.equal(rest.security.service[0].coding[0].code, 'OAuth');
+  assert.equal(rest.security.service[0].coding[0].system, 'http://terminology.hl7.org/CodeSystem/restful-security-service');
+  const uris = rest.security.extension.find((e) => e.url.endsWith('/oauth-uris'));
+  assert.equal(uris.extension.find((e) => e.url === 'token').valueUri, `${BASE}/oauth2/token`);
+  const by = Object.fromEntries(rest.resource.map((r) => [r.type, r]));
+  for (const t of ['Patient', 'Immunization', 'ImmunizationRecommendation']) {
+    assert.deepEqual(by[t].interaction.map((i) => i.code).sort(), ['read', 'search-type']);
+  }
+  assert.ok(by.Patient.searchParam.some((p) => p.name === 'identifier'));
+  assert.ok(cs.format.includes('application/fhir+json'));
 });

@@ -214,6 +214,7 @@ test('records: corrections make versions, voiding needs a reason, history is rea
   const r1 = await ok('createImmunization', 201, { token: A.session.access, json: doseBody(p.id) });
   const stale = await call('correctImmunization', { token: A.session.access, params: { id: r1.id }, json: { version: 9, reason: 'x', lot_no: 'GB001A' } });
   expectProblem(stale, 409, 'conflict');
+  assert.match(stale.body.detail, /version 1 is current/, stale.text);
   const badFix = await call('correctImmunization', { token: A.session.access, params: { id: r1.id }, json: { version: 1, reason: '誤入力', lot_no: 'MR123' } });
   expectProblem(badFix, 422, 'validation-failed');
   const fixed = await ok('correctImmunization', 200, { token: A.session.access, params: { id: r1.id }, json: { version: 1, reason: '接種日の誤入力', vaccinated_on: '2026-08-03' } });
@@ -224,10 +225,24 @@ test('records: corrections make versions, voiding needs a reason, history is rea
   expectProblem(noReason, 422, 'validation-failed');
   const other = await call('voidImmunization', { token: B.session.access, params: { id: r1.id }, json: { reason: 'x' } });
   expectProblem(other, 404, 'not-found');
-  const voided = await ok('voidImmunization', 200, { token: A.session.access, params: { id: r1.id }, json: { reason: '別人の記録' } });
+  const staleVoid = await call('voidImmunization', { token: A.session.access, params: { id: r1.id }, json: { reason: 'x', version: 1 } });
+  expectProblem(staleVoid, 409, 'conflict');
+  assert.match(staleVoid.body.detail, /version 2 is current/, staleVoid.text);
+  const voided = await ok('voidImmunization', 200, { token: A.session.access, params: { id: r1.id }, json: { reason: '別人の記録', version: 2 } });
   assert.equal(voided.status, 'voided');
+  assert.equal(voided.version, 3);
+  // A voided record is there but takes neither a second void nor a correction: 409 (another
+  // municipality still gets 404: the record is not theirs).
+  const again = await call('voidImmunization', { token: A.session.access, params: { id: r1.id }, json: { reason: '二重' } });
+  expectProblem(again, 409, 'conflict');
+  const fixVoided = await call('correctImmunization', { token: A.session.access, params: { id: r1.id }, json: { version: 3, reason: 'x', lot_no: 'GB001A' } });
+  expectProblem(fixVoided, 409, 'conflict');
+  expectProblem(await call('voidImmunization', { token: B.session.access, params: { id: r1.id }, json: { reason: 'x' } }), 404, 'not-found');
+  const unknownVoid = await call('voidImmunization', { token: A.session.access, params: { id: crypto.randomUUID() }, json: { reason: 'x' } });
+  expectProblem(unknownVoid, 404, 'not-found');
   const h = await ok('getImmunizationHistory', 200, { token: A.session.access, params: { id: r1.id } });
   assert.deepEqual(h.versions.map((v) => v.version), [2, 1]);
+  assert.equal(h.current.version, 3);
   assert.equal(h.versions[1].record.vaccinated_on, '2026-08-01');
   // After voiding, the dose can be registered again.
   await ok('createImmunization', 201, { token: A.session.access, json: doseBody(p.id) });
@@ -287,4 +302,31 @@ test('records: bad input', async () => {
   expectProblem(utf, 400, 'invalid-json');
   const anon = await request('GET', `/api/v1/immunizations/${p.id}`);
   assert.equal(anon.status, 401);
+});
+
+test('records: a person unknown to the caller is 404 on its record list; one of theirs with none is an empty page', async () => {
+  const p = await person(A);
+  expectProblem(await call('listPersonImmunizations', { token: A.session.access, params: { id: crypto.randomUUID() } }), 404, 'not-found');
+  expectProblem(await call('listPersonImmunizations', { token: B.session.access, params: { id: p.id } }), 404, 'not-found');
+  // An institution before it identified the person (no care link, no record of its own): 404.
+  expectProblem(await call('listPersonImmunizations', { token: I.session.access, params: { id: p.id } }), 404, 'not-found');
+  const empty = await ok('listPersonImmunizations', 200, { token: A.session.access, params: { id: p.id } });
+  assert.deepEqual(empty.items, []);
+  assert.equal(empty.next_cursor, null);
+});
+
+test('records: the check and the rule list answer as records.yaml says', async () => {
+  const p = await person(A);
+  const chk = await ok('checkImmunization', 200, { token: A.session.access, json: doseBody(p.id) });
+  assert.equal(chk.outcome, 'recorded', JSON.stringify(chk));
+  const hist = await ok('checkImmunization', 200, { token: A.session.access, json: { ...doseBody(p.id), source: 'handbook', lot_no: null, doctor_name: null } });
+  assert.ok(['recorded', 'refused'].includes(hist.outcome), JSON.stringify(hist));
+  const refused = await ok('checkImmunization', 200, { token: A.session.access, json: doseBody(p.id, { lot_no: 'NO-SUCH-LOT' }) });
+  assert.ok(Array.isArray(refused.errors));
+  const rules = await ok('listImmunizationRules', 200, { token: A.session.access });
+  assert.ok(rules.items.some((x) => x.code === 'R-LOT-REQUIRED'));
+  const md = await call('listImmunizationRules', { token: A.session.access, query: { format: 'markdown' } });
+  assert.equal(md.status, 200);
+  assert.match(md.text, /R-LOT-REQUIRED/);
+  expectProblem(await call('listImmunizationRules', { token: A.session.access, query: { as_of: 'yesterday' } }), 422, 'validation-failed');
 });

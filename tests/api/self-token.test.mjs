@@ -11,6 +11,11 @@ import { request, call, eventually } from './lib/http.mjs';
 import { stackEnv } from './lib/env.mjs';
 import { expectProblem } from './lib/problem.mjs';
 import { chuokai, orgWithAdmin, userIn } from './lib/fixtures.mjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { SCHEMA_DIR, deref } from './lib/contract.mjs';
 import {
   municipality, person, portal, subjectToken, exchange, exchangeRaw, metadata, keyPair, myNumber,
   vaccineeToken, GRANT, JWT_TYPE,
@@ -24,7 +29,20 @@ before(async () => {
   p = await portal();
 });
 
+// The answers of POST /oauth2/token as token.yaml documents them (the token exchange included).
+const TOKEN_YAML = path.join(SCHEMA_DIR, 'token.yaml');
+const tokenOp = deref(YAML.parse(readFileSync(TOKEN_YAML, 'utf8')).paths['/oauth2/token'].post, TOKEN_YAML);
+const tokenAjv = new Ajv2020({ allErrors: true, strict: false });
+function tokenContract(r) {
+  const resp = tokenOp.responses[String(r.status)] ?? tokenOp.responses.default;
+  assert.ok(resp?.content?.['application/json'], `token.yaml: ${r.status} undocumented: ${r.text}`);
+  const v = tokenAjv.compile(resp.content['application/json'].schema);
+  assert.ok(v(r.body), `token.yaml ${r.status}: ${JSON.stringify(v.errors)} in ${r.text.slice(0, 300)}`);
+  return r;
+}
+
 function oauthError(r, status, error) {
+  tokenContract(r);
   assert.equal(r.status, status, `${r.status} ${r.text}`);
   assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
   assert.equal(r.body.error, error, r.text);
@@ -149,7 +167,13 @@ test('refused subject tokens: wrong signer, expired, too long, replayed, wrong a
   }
   // Replay: the same subject token twice.
   const once = await subjectToken(p, who);
-  assert.equal((await exchangeRaw(p, { subject_token: once })).status, 200);
+  const first = tokenContract(await exchangeRaw(p, { subject_token: once }));
+  assert.equal(first.status, 200);
+  // RFC 8693 2.2.1: issued_token_type is required; no scope was asked and none is granted.
+  assert.equal(first.body.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token');
+  assert.equal(first.body.token_type, 'Bearer');
+  assert.ok(!('scope' in first.body) && !('refresh_token' in first.body), first.text);
+  assert.equal(first.headers.get('cache-control'), 'no-store');
   oauthError(await exchangeRaw(p, { subject_token: once }), 400, 'invalid_request');
 });
 
