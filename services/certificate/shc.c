@@ -18,6 +18,7 @@
 #include "sesshu/config.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/es256.h"
 
 #define KEYS_MAX 32
 
@@ -34,44 +35,10 @@ static unsigned char rid_secret[32]; /* derived from the signing key: rids need 
 
 static int describe(EVP_PKEY *pk, cert_key *k)
 {
-    BIGNUM *bx = NULL, *by = NULL;
-    unsigned char x32[32], y32[32], dg[32];
-    char *ex = NULL, *ey = NULL, *t = NULL, in[256];
-    unsigned int dlen = 0;
-    int rc = SS_ERR_INTERNAL;
-
-    if (!EVP_PKEY_get_bn_param(pk, "qx", &bx) || !EVP_PKEY_get_bn_param(pk, "qy", &by) ||
-        BN_bn2binpad(bx, x32, 32) != 32 || BN_bn2binpad(by, y32, 32) != 32 ||
-        (ex = ss_b64url_encode(x32, 32)) == NULL || (ey = ss_b64url_encode(y32, 32)) == NULL)
-        goto out;
-    /* RFC 7638: the required members in lexicographic order, no white space. */
-    snprintf(in, sizeof(in), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", ex,
-             ey);
-    if (EVP_Digest(in, strlen(in), dg, &dlen, EVP_sha256(), NULL) != 1 ||
-        (t = ss_b64url_encode(dg, dlen)) == NULL)
-        goto out;
-    snprintf(k->kid, sizeof(k->kid), "%s", t);
-    snprintf(k->x, sizeof(k->x), "%s", ex);
-    snprintf(k->y, sizeof(k->y), "%s", ey);
+    if (ss_es256_jwk(pk, k->kid, k->x, k->y) != 0)
+        return SS_ERR_INTERNAL;
     k->pk = pk;
-    rc = 0;
-out:
-    BN_free(bx);
-    BN_free(by);
-    free(ex);
-    free(ey);
-    free(t);
-    return rc;
-}
-
-static bool is_p256(EVP_PKEY *pk)
-{
-    char g[32];
-    size_t gl = 0;
-
-    return pk != NULL && EVP_PKEY_base_id(pk) == EVP_PKEY_EC &&
-           EVP_PKEY_get_utf8_string_param(pk, "group", g, sizeof(g), &gl) &&
-           strcmp(g, "prime256v1") == 0;
+    return 0;
 }
 
 /* Add the key in a PEM file (private or public); the index, or -1. */
@@ -88,7 +55,7 @@ static int add_file(const char *path)
         pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
     }
     fclose(f);
-    if (!is_p256(pk) || nkeys >= KEYS_MAX || describe(pk, &keys[nkeys]) != 0) {
+    if (!ss_es256_is_p256(pk) || nkeys >= KEYS_MAX || describe(pk, &keys[nkeys]) != 0) {
         EVP_PKEY_free(pk);
         return -1;
     }
@@ -251,56 +218,6 @@ static char *inflate_raw(const unsigned char *in, size_t len)
     return buf;
 }
 
-static int sign_raw(EVP_PKEY *pk, const char *in, size_t len, char **sig_b64)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char der[80], raw[64];
-    const unsigned char *p = der;
-    size_t dlen = sizeof(der);
-    ECDSA_SIG *sig = NULL;
-    int rc = SS_ERR_INTERNAL;
-
-    if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pk) != 1 ||
-        EVP_DigestSign(ctx, der, &dlen, (const unsigned char *)in, len) != 1 ||
-        (sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen)) == NULL ||
-        BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32) != 32 ||
-        BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32) != 32)
-        goto out;
-    *sig_b64 = ss_b64url_encode(raw, sizeof(raw));
-    rc = *sig_b64 ? 0 : SS_ERR_NOMEM;
-out:
-    ECDSA_SIG_free(sig);
-    EVP_MD_CTX_free(ctx);
-    return rc;
-}
-
-static bool verify_raw(EVP_PKEY *pk, const char *in, size_t len, const unsigned char *raw,
-                       size_t rawlen)
-{
-    ECDSA_SIG *sig = NULL;
-    BIGNUM *r = NULL, *s = NULL;
-    unsigned char *der = NULL;
-    EVP_MD_CTX *ctx = NULL;
-    int dlen;
-    bool ok = false;
-
-    if (rawlen != 64 || (sig = ECDSA_SIG_new()) == NULL || (r = BN_bin2bn(raw, 32, NULL)) == NULL ||
-        (s = BN_bin2bn(raw + 32, 32, NULL)) == NULL || ECDSA_SIG_set0(sig, r, s) != 1)
-        goto out;
-    r = s = NULL;
-    if ((dlen = i2d_ECDSA_SIG(sig, &der)) <= 0 || (ctx = EVP_MD_CTX_new()) == NULL ||
-        EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pk) != 1)
-        goto out;
-    ok = EVP_DigestVerify(ctx, der, (size_t)dlen, (const unsigned char *)in, len) == 1;
-out:
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    OPENSSL_free(der);
-    EVP_MD_CTX_free(ctx);
-    return ok;
-}
-
 int cert_jws_sign(const json_t *payload, char **jws)
 {
     char *json = NULL, *hb = NULL, *pb = NULL, *sig = NULL, *input = NULL, hdr[160];
@@ -324,7 +241,7 @@ int cert_jws_sign(const json_t *payload, char **jws)
     if ((input = malloc(n + 100)) == NULL)
         goto out;
     snprintf(input, n, "%s.%s", hb, pb);
-    if ((rc = sign_raw(keys[signer].pk, input, n - 1, &sig)) != 0)
+    if ((rc = ss_es256_sign(keys[signer].pk, input, n - 1, &sig)) != 0)
         goto out;
     if ((*jws = malloc(n + strlen(sig) + 1)) == NULL) {
         rc = SS_ERR_NOMEM;
@@ -351,8 +268,8 @@ int cert_jws_verify(const char *jws, json_t **payload, char kid[48], const char 
 {
     const char *d1, *d2;
     char *hjson = NULL, *part = NULL, *text = NULL;
-    unsigned char *hraw = NULL, *praw = NULL, *sraw = NULL;
-    size_t hl = 0, pl = 0, sl = 0, n = jws ? strlen(jws) : 0;
+    unsigned char *hraw = NULL, *praw = NULL;
+    size_t hl = 0, pl = 0, n = jws ? strlen(jws) : 0;
     json_t *h = NULL;
     const cert_key *k;
     const char *alg, *zip, *kd;
@@ -384,8 +301,7 @@ int cert_jws_verify(const char *jws, json_t **payload, char kid[48], const char 
         goto out;
     *why = "bad-signature";
     free(part);
-    if ((part = strdup(d2 + 1)) == NULL || (sraw = ss_b64url_decode(part, &sl)) == NULL ||
-        !verify_raw(k->pk, jws, (size_t)(d2 - jws), sraw, sl))
+    if ((part = strdup(d2 + 1)) == NULL || !ss_es256_verify(k->pk, jws, (size_t)(d2 - jws), part))
         goto out;
     *why = "not-deflated";
     free(part);
@@ -408,7 +324,6 @@ out:
     free(text);
     free(hraw);
     free(praw);
-    free(sraw);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 
 #include "pay.h"
 #include "pay_sql.h"
+#include "sesshu/codes.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
@@ -48,16 +49,6 @@ typedef struct acct_in {
     char from_month[11], to_month[11];
 } acct_in;
 
-static bool digits(const char *s, size_t n)
-{
-    if (s == NULL || strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 /* Shapes and the Zengin rule, no database: field errors for every problem. */
 static int parse_body(ss_req *r, acct_in *a)
 {
@@ -74,11 +65,11 @@ static int parse_body(ss_req *r, acct_in *a)
     a->number = ss_json_str(r->body, "account_number");
     a->holder_input = ss_json_str(r->body, "holder_name");
     as = json_object_get(r->body, "assignment");
-    if (!digits(a->bank, 4))
+    if (!ss_code_digits(a->bank, 4))
         ss_req_field_error(r, "bank_code", "must be 4 digits");
-    if (!digits(a->branch, 3))
+    if (!ss_code_digits(a->branch, 3))
         ss_req_field_error(r, "branch_code", "must be 3 digits");
-    if (!digits(a->number, 7))
+    if (!ss_code_digits(a->number, 7))
         ss_req_field_error(r, "account_number", "must be 7 digits (zero-padded on the left)");
     pay_holder_name(r, "holder_name", a->holder_input, 30, a->holder);
     pay_this_month(this_month);

@@ -13,6 +13,7 @@
 
 #include "pay.h"
 #include "pay_sql.h"
+#include "sesshu/codes.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
@@ -36,16 +37,6 @@ typedef struct payer_in {
     bool is_default;
 } payer_in;
 
-static bool digits(const char *s, size_t n)
-{
-    if (s == NULL || strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 static void today(char out[11])
 {
     time_t t = time(NULL) + 9 * 3600;
@@ -65,13 +56,13 @@ static int parse_body(ss_req *r, payer_in *p)
 
     if ((rc = ss_body_check(r, payer_fields)) != 0)
         return rc;
-    if (!digits(ss_json_str(r->body, "bank_code"), 4))
+    if (!ss_code_digits(ss_json_str(r->body, "bank_code"), 4))
         ss_req_field_error(r, "bank_code", "must be 4 digits");
-    if (!digits(ss_json_str(r->body, "branch_code"), 3))
+    if (!ss_code_digits(ss_json_str(r->body, "branch_code"), 3))
         ss_req_field_error(r, "branch_code", "must be 3 digits");
-    if (!digits(ss_json_str(r->body, "account_number"), 7))
+    if (!ss_code_digits(ss_json_str(r->body, "account_number"), 7))
         ss_req_field_error(r, "account_number", "must be 7 digits (zero-padded on the left)");
-    if (!digits(ss_json_str(r->body, "client_code"), 10))
+    if (!ss_code_digits(ss_json_str(r->body, "client_code"), 10))
         ss_req_field_error(r, "client_code", "must be the 10-digit 依頼人コード of the bank");
     /* 依頼人名 is C(40) in the Zengin header. */
     pay_holder_name(r, "holder_name", ss_json_str(r->body, "holder_name"), 40, p->holder);
@@ -85,7 +76,7 @@ static int parse_body(ss_req *r, payer_in *p)
         for (size_t k = 0; k < i && !dup; k++)
             dup = json_equal(v, json_array_get(arr, k));
         snprintf(name, sizeof(name), "destination_bank_codes[%zu]", i);
-        if (!digits(json_string_value(v), 4))
+        if (!ss_code_digits(json_string_value(v), 4))
             ss_req_field_error(r, name, "must be a 4-digit bank code");
         else if (dup)
             ss_req_field_error(r, name, "is repeated");
@@ -327,7 +318,7 @@ int pay_h_payer_route(ss_req *r)
 
     if ((rc = ss_query_check(r, (const char *[]){"bank_code", NULL})) != 0)
         return rc;
-    if (!digits(bank, 4))
+    if (!ss_code_digits(bank, 4))
         return ss_req_field_error(r, "bank_code", "must be 4 digits");
     const char *params[] = {pay_pref(r), bank};
     return pay_reply_row(

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static bool digits(const char *s, size_t n)
+bool ss_code_digits(const char *s, size_t n)
 {
     if (s == NULL || strlen(s) != n)
         return false;
@@ -36,7 +36,7 @@ bool ss_code_municipality_ok(const char *s)
     int sum = 0;
     int cd;
 
-    if (!digits(s, 6))
+    if (!ss_code_digits(s, 6))
         return false;
     for (int i = 0; i < 5; i++)
         sum += (s[i] - '0') * w[i];
@@ -47,7 +47,7 @@ bool ss_code_municipality_ok(const char *s)
 
 bool ss_code_institution_ok(const char *s)
 {
-    if (!digits(s, 10))
+    if (!ss_code_digits(s, 10))
         return false;
     if (s[2] != '1' && s[2] != '3' && s[2] != '4')
         return false;
@@ -58,7 +58,7 @@ bool ss_code_prefecture_ok(const char *s)
 {
     int n;
 
-    if (!digits(s, 2))
+    if (!ss_code_digits(s, 2))
         return false;
     n = (s[0] - '0') * 10 + (s[1] - '0');
     return n >= 1 && n <= 47;
@@ -70,7 +70,7 @@ bool ss_code_my_number_ok(const char *s)
     int sum = 0;
     int r;
 
-    if (!digits(s, 12))
+    if (!ss_code_digits(s, 12))
         return false;
     for (int i = 0; i < 11; i++)
         sum += (s[i] - '0') * w[i];
@@ -85,7 +85,7 @@ bool ss_code_insurer_ok(const char *s)
     if (s == NULL)
         return false;
     n = strlen(s);
-    if ((n != 6 && n != 8) || !digits(s, n))
+    if ((n != 6 && n != 8) || !ss_code_digits(s, n))
         return false;
     return luhn_cd(s, n - 1) == s[n - 1] - '0';
 }

@@ -4,14 +4,60 @@
  * verification); here the EVP_PKEY is parsed once when the key is loaded
  * and each operation costs the ECDSA arithmetic only. JWS signatures are
  * the raw 64-byte R || S, not DER. */
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwt_internal.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/es256.h"
+
+bool ss_es256_is_p256(void *key)
+{
+    char group[32];
+    size_t glen = 0;
+
+    return key != NULL && EVP_PKEY_base_id(key) == EVP_PKEY_EC &&
+           EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                          &glen) &&
+           strcmp(group, "prime256v1") == 0;
+}
+
+int ss_es256_jwk(void *key, char kid[48], char x[48], char y[48])
+{
+    BIGNUM *bx = NULL, *by = NULL;
+    unsigned char x32[32], y32[32], digest[32];
+    char *ex = NULL, *ey = NULL, *t = NULL, in[256];
+    unsigned int dlen = 0;
+    int rc = SS_ERR_INTERNAL;
+
+    if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &bx) ||
+        !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &by) ||
+        BN_bn2binpad(bx, x32, 32) != 32 || BN_bn2binpad(by, y32, 32) != 32 ||
+        (ex = ss_b64url_encode(x32, 32)) == NULL || (ey = ss_b64url_encode(y32, 32)) == NULL)
+        goto out;
+    /* RFC 7638: the required members in lexicographic order, no white space. */
+    snprintf(in, sizeof(in), "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", ex,
+             ey);
+    if (EVP_Digest(in, strlen(in), digest, &dlen, EVP_sha256(), NULL) != 1 ||
+        (t = ss_b64url_encode(digest, dlen)) == NULL)
+        goto out;
+    snprintf(kid, 48, "%s", t);
+    snprintf(x, 48, "%s", ex);
+    snprintf(y, 48, "%s", ey);
+    rc = 0;
+out:
+    BN_free(bx);
+    BN_free(by);
+    free(ex);
+    free(ey);
+    free(t);
+    return rc;
+}
 
 int ss_es256_sign(void *key, const char *input, size_t len, char **sig_b64)
 {

@@ -50,63 +50,25 @@ static char issuer[256];
 /* Fill kid/x/y/pem of k from a public or private EVP_PKEY. */
 static int key_describe(EVP_PKEY *pk, ss_key *k)
 {
-    BIGNUM *bx = NULL, *by = NULL;
-    unsigned char bx32[32], by32[32];
-    char *ex = NULL, *ey = NULL, thumb_in[256];
-    unsigned char digest[32];
-    unsigned int dlen = 0;
     BIO *bio = NULL;
     BUF_MEM *mem = NULL;
     int rc = SS_ERR_INTERNAL;
 
-    if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &bx) ||
-        !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &by) ||
-        BN_bn2binpad(bx, bx32, 32) != 32 || BN_bn2binpad(by, by32, 32) != 32)
+    if (ss_es256_jwk(pk, k->kid, k->x, k->y) != 0)
         goto out;
-    ex = ss_b64url_encode(bx32, 32);
-    ey = ss_b64url_encode(by32, 32);
-    if (ex == NULL || ey == NULL)
-        goto out;
-    snprintf(k->x, sizeof(k->x), "%s", ex);
-    snprintf(k->y, sizeof(k->y), "%s", ey);
-    /* RFC 7638: members in lexicographic order, no white space. */
-    snprintf(thumb_in, sizeof(thumb_in),
-             "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", ex, ey);
-    EVP_Digest(thumb_in, strlen(thumb_in), digest, &dlen, EVP_sha256(), NULL);
-    free(ex);
-    ex = ss_b64url_encode(digest, dlen);
-    if (ex == NULL)
-        goto out;
-    snprintf(k->kid, sizeof(k->kid), "%s", ex);
     bio = BIO_new(BIO_s_mem());
     if (bio == NULL || !PEM_write_bio_PUBKEY(bio, pk))
         goto out;
     BIO_get_mem_ptr(bio, &mem);
-    k->pem = malloc(mem->length + 1);
-    if (k->pem == NULL)
+    if ((k->pem = malloc(mem->length + 1)) == NULL)
         goto out;
     memcpy(k->pem, mem->data, mem->length);
     k->pem[mem->length] = '\0';
     k->pem_len = mem->length;
     rc = 0;
 out:
-    BN_free(bx);
-    BN_free(by);
-    free(ex);
-    free(ey);
     BIO_free(bio);
     return rc;
-}
-
-static bool is_p256(EVP_PKEY *pk)
-{
-    char group[32];
-    size_t glen = 0;
-
-    return EVP_PKEY_base_id(pk) == EVP_PKEY_EC &&
-           EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                          &glen) &&
-           strcmp(group, "prime256v1") == 0;
 }
 
 static int add_key(EVP_PKEY *pk, const char *owner)
@@ -115,7 +77,7 @@ static int add_key(EVP_PKEY *pk, const char *owner)
 
     memset(&k, 0, sizeof(k));
     snprintf(k.owner, sizeof(k.owner), "%s", owner);
-    if (!is_p256(pk) || nkeys >= SS_JWT_MAX_KEYS || key_describe(pk, &k) != 0) {
+    if (!ss_es256_is_p256(pk) || nkeys >= SS_JWT_MAX_KEYS || key_describe(pk, &k) != 0) {
         free(k.pem);
         return SS_ERR_INTERNAL;
     }
@@ -154,7 +116,7 @@ static int load_signing(const char *path)
             pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
     }
     fclose(f);
-    if (pk != NULL && is_p256(pk) && add_key(pk, SS_JWT_SELF) == 0) {
+    if (pk != NULL && ss_es256_is_p256(pk) && add_key(pk, SS_JWT_SELF) == 0) {
         ss_key tmp;
 
         memset(&tmp, 0, sizeof(tmp));

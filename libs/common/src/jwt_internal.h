@@ -9,11 +9,7 @@ const char *ss_jwt_issuer(void);
 #include "sesshu/db.h"
 ss_db *ss_jwt_db(void);
 
-#include <stdbool.h>
-#include <stddef.h>
-/* es256.c: key is an EVP_PKEY* (void* keeps OpenSSL out of this header).
- * The signature is base64url of the raw R || S (*sig_b64 malloc'd). */
-int ss_es256_sign(void *key, const char *input, size_t len, char **sig_b64);
-bool ss_es256_verify(void *key, const char *input, size_t len, const char *sig_b64);
+/* es256.c's signing and verification: sesshu/es256.h. */
+#include "sesshu/es256.h"
 
 #endif
