@@ -47,6 +47,6 @@ async function importPersons(prefix, n, birth) {
 const t0 = Date.now();
 await importPersons('S', nb, '2026-06-01'); // (b) service
 await importPersons('P', nb, '2026-06-01'); // (b) bare peer
-await importPersons('C', nc, '2025-01-01'); // (c)
+await importPersons('C', nc, '2025-07-01'); // (c)
 const secs = (Date.now() - t0) / 1000;
 console.log(JSON.stringify({ token, muni: m.code, persons: 2 * nb + nc, persons_import_s: secs }));
