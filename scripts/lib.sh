@@ -277,6 +277,10 @@ ss_make_secrets() {
     # their own; the SMART Health Card issuer's key is another, never among the session keys
     # (its public key is published at /shc/.well-known/jwks.json by the service itself).
     ss_make_keypair "$SS_SECRETS/certificate-service.pem" certificate || return 1
+    # stats: its service tokens (to the records service's feed) have a key of their own; the
+    # person key of its pseudonymised tables is a keyed hash under another secret.
+    ss_make_keypair "$SS_SECRETS/stats-service.pem" stats || return 1
+    ss_secret_file "$SS_SECRETS/stats-pseudonym.key" "$(openssl rand -hex 32)"
     if [[ ! -s $SS_SECRETS/shc-issuer.pem ]]; then
         (
             umask 077
@@ -321,6 +325,8 @@ ss_write_env() {
         echo "export SESSHU_CERTIFICATE_SIGNING_KEY_FILE='$SS_SECRETS/certificate-service.pem'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_FILE='$SS_SECRETS/shc-issuer.pem'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
+        echo "export SESSHU_STATS_SIGNING_KEY_FILE='$SS_SECRETS/stats-service.pem'"
+        echo "export SESSHU_STATS_PSEUDONYM_KEY_FILE='$SS_SECRETS/stats-pseudonym.key'"
     } >"$tmp"
     chmod 600 "$tmp"
     mv -f "$tmp" "$SS_ENV_FILE"

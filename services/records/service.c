@@ -64,6 +64,8 @@ static const ss_route routes[] = {
      SS_ROUTE_OWN_AUTH, "person"},
     {"GET", "/internal/v1/immunization-changes", rec_h_cert_changes, SS_PERM_PUBLIC,
      SS_ROUTE_OWN_AUTH, "immunization"},
+    {"GET", "/internal/v1/stats-feed", rec_h_stats_feed, SS_PERM_PUBLIC, SS_ROUTE_OWN_AUTH,
+     "immunization"},
     {"GET", "/fhir/metadata", rec_h_fhir_metadata, SS_PERM_PUBLIC, 0, "fhir_capability"},
     {"GET", "/fhir/Patient/:id", rec_h_fhir_patient, SS_PERM_AUTHENTICATED, 0, "person"},
     {"GET", "/fhir/Immunization", rec_h_fhir_immunizations, SS_PERM_AUTHENTICATED,
