@@ -37,7 +37,7 @@ static const char *const muni_cols[] = {"vaccinated_on",
                                         "count",
                                         "suppressed",
                                         NULL};
-static const bool muni_num[] = {false, false, false, false, false, true, false, false, true, false};
+static const char muni_types[] = "tttttittib";
 
 static const char *const pref_cols[] = {
     "vaccinated_on", "prefecture_code", "disease_code", "vaccine_code",
@@ -45,7 +45,17 @@ static const char *const pref_cols[] = {
 static const char *const reg_cols[] = {
     "registered_on", "prefecture_code", "disease_code", "vaccine_code",
     "dose_number",   "count",           "cumulative",   NULL};
-static const bool pref_num[] = {false, false, false, false, true, true, true};
+static const char pref_types[] = "ttttiii";
+static const char *const cov_cols[] = {
+    "vaccinated_on", "prefecture_code", "disease_code", "vaccine_code", "dose_number",
+    "count",         "cumulative",      "population",   "coverage",     NULL};
+static const char cov_types[] = "ttttiiiir";
+
+/* The denominators: the population master as of today, per municipality that has figures. */
+#define POP                                                                                      \
+    "pop AS (SELECT municipality_code AS m, sum(population) AS n FROM master.populations WHERE " \
+    "superseded_at IS NULL AND valid_from <= current_date AND (valid_to IS NULL OR valid_to >= " \
+    "current_date) GROUP BY 1), pp AS (SELECT left(m, 2) AS p, sum(n) AS n FROM pop GROUP BY 1)"
 
 const stat_dataset stat_datasets[] = {
     {"vaccinations-by-municipality", "市区町村別・接種日別の接種回数",
@@ -60,21 +70,34 @@ const stat_dataset stat_datasets[] = {
      "OR (g.nsup > 0 AND g.rk = g.nsup + 1) THEN NULL ELSE g.n::text END, (g.prim OR (g.nsup > "
      "0 AND g.rk = g.nsup + 1))::text FROM g WHERE g.total >= $1::int ORDER BY 1, 3, 4, 5, 6, "
      "7, 8",
-     muni_cols, muni_num},
+     muni_cols, muni_types},
     {"vaccinations-by-prefecture", "都道府県別・接種日別の接種回数と累計",
      "接種日×都道府県×対象疾病×ワクチン×接種回の接種件数と、接種日までの累計。",
      "SELECT d::text, p, dc, vc, dn::text, n::text, (sum(n) OVER (PARTITION BY p, dc, vc, dn "
      "ORDER BY d))::text FROM (SELECT vaccinated_on AS d, left(muni_code, 2) AS p, disease_code "
      "AS dc, vaccine_code AS vc, dose_number AS dn, sum(n) AS n FROM stats.cells WHERE $1::int "
      "> 0 GROUP BY 1, 2, 3, 4, 5) s ORDER BY 1, 2, 3, 4, 5",
-     pref_cols, pref_num},
+     pref_cols, pref_types},
     {"registrations-by-prefecture", "都道府県別・登録日別の接種回数と累計",
      "記録の登録日×都道府県×対象疾病×ワクチン×接種回の件数と累計 (登録の遅れが見える)。",
      "SELECT registered_on::text, pref_code, disease_code, vaccine_code, dose_number::text, "
      "n::text, (sum(n) OVER (PARTITION BY pref_code, disease_code, vaccine_code, dose_number "
      "ORDER BY registered_on))::text FROM stats.reg_cells WHERE $1::int > 0 ORDER BY 1, 2, 3, "
      "4, 5",
-     reg_cols, pref_num},
+     reg_cols, pref_types},
+    {"coverage-by-prefecture", "都道府県別の接種率 (人口比)",
+     "接種日×都道府県×対象疾病×ワクチン×接種回の累計接種件数を、人口マスタ "
+     "(市区町村×性別×年齢区分) "
+     "のある市区町村の人口の合計で割った接種率。人口マスタのない市区町村は分子にも分母にも含めない"
+     "。",
+     "WITH " POP ", s AS (SELECT c.vaccinated_on AS d, left(c.muni_code, 2) AS p, c.disease_code "
+     "AS dc, c.vaccine_code AS vc, c.dose_number AS dn, sum(c.n) AS n FROM stats.cells c JOIN "
+     "pop ON pop.m = c.muni_code GROUP BY 1, 2, 3, 4, 5), x AS (SELECT s.*, sum(s.n) OVER "
+     "(PARTITION BY s.p, s.dc, s.vc, s.dn ORDER BY s.d) AS cum FROM s) SELECT x.d::text, x.p, "
+     "x.dc, x.vc, x.dn::text, x.n::text, x.cum::text, pp.n::text, CASE WHEN pp.n > 0 THEN "
+     "round(x.cum / pp.n, 6)::text END FROM x JOIN pp ON pp.p = x.p WHERE $1::int > 0 ORDER BY "
+     "1, 2, 3, 4, 5",
+     cov_cols, cov_types},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -114,6 +137,9 @@ static bool etag_matches(const char *inm, const char *etag)
     return false;
 }
 
+/* RFC 3339 in Japan time, to the second. */
+#define JST "'YYYY-MM-DD\"T\"HH24:MI:SS\"+09:00\"'"
+
 int stat_h_index(ss_req *r)
 {
     PGresult *res = NULL;
@@ -125,9 +151,9 @@ int stat_h_index(ss_req *r)
         return rc;
     (void)stat_refresh(); /* a records outage leaves the last figures, dated as they are */
     snprintf(sql, sizeof(sql),
-             "SELECT o.name, o.format, o.etag, o.rows, to_char(o.generated_at, "
-             "'YYYY-MM-DD\"T\"HH24:MI:SS.USOF'), to_char(coalesce(f.refreshed_at, "
-             "o.generated_at), 'YYYY-MM-DD\"T\"HH24:MI:SS.USOF') FROM stats.outputs o LEFT JOIN "
+             "SELECT o.name, o.format, o.etag, o.rows, to_char(o.generated_at AT TIME ZONE "
+             "'Asia/Tokyo', " JST "), to_char(coalesce(f.refreshed_at, o.generated_at) AT TIME "
+             "ZONE 'Asia/Tokyo', " JST ") FROM stats.outputs o LEFT JOIN "
              "stats.feed_state f ON f.id = 1 ORDER BY o.name, o.format");
     if ((rc = ss_db_query(ss_server_db(), sql, 0, NULL, &res)) != 0)
         return rc;
@@ -201,7 +227,7 @@ int stat_h_dataset(ss_req *r)
     bool sjis;
     int rc;
 
-    if ((rc = ss_query_check(r, (const char *[]){"format", "charset", NULL})) != 0)
+    if ((rc = ss_query_check(r, (const char *[]){"name", "format", "charset", NULL})) != 0)
         return rc;
     if ((d = stat_dataset_find(name)) == NULL)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such dataset");

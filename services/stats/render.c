@@ -29,9 +29,11 @@ static int render_row(const stat_dataset *d, const PGresult *res, int i, ss_buf 
 
         if (null)
             jv = json_null();
-        else if (d->num[j])
+        else if (d->types[j] == 'i')
             jv = json_integer(strtoll(v, NULL, 10));
-        else if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+        else if (d->types[j] == 'r')
+            jv = json_real(strtod(v, NULL));
+        else if (d->types[j] == 'b')
             jv = json_boolean(v[0] == 't');
         else
             jv = json_string(v);
@@ -40,7 +42,7 @@ static int render_row(const stat_dataset *d, const PGresult *res, int i, ss_buf 
         if (rc == 0 && j > 0)
             rc = ss_buf_add(csv, ",", 1);
         if (rc == 0)
-            rc = ss_csv_field(csv, null ? "" : v, d->num[j]);
+            rc = ss_csv_field(csv, null ? "" : v, d->types[j] != 't');
     }
     if (rc == 0)
         rc = ss_buf_add(csv, "\r\n", 2);

@@ -20,14 +20,15 @@ long stat_k(void);
 long stat_max_age(void);
 
 /* One published dataset (datasets.c). The SQL takes $1 = k and returns the columns in order;
- * a column is numeric when num is set (a NULL is a suppressed count). */
+ * types has one letter a column: t text, i integer, r real, b boolean (a NULL is null in
+ * NDJSON, empty in CSV: a suppressed count). */
 typedef struct stat_dataset {
     const char *name;
     const char *title;
     const char *description;
     const char *sql;
     const char *const *columns;
-    const bool *num;
+    const char *types;
 } stat_dataset;
 extern const stat_dataset stat_datasets[];
 const stat_dataset *stat_dataset_find(const char *name);

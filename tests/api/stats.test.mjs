@@ -7,10 +7,12 @@
 // answers against proto-schemas/stats.yaml (NDJSON line by line).
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { request, call, ok } from './lib/http.mjs';
 import { validator } from './lib/contract.mjs';
 import { expectProblem } from './lib/problem.mjs';
 import { municipality, person } from './lib/records.mjs';
+import { orgWithAdmin } from './lib/fixtures.mjs';
 import { parseCsv } from './lib/csv.mjs';
 import { psql } from './lib/sql.mjs';
 import { today, addDays, addYears } from './lib/dates.mjs';
@@ -19,6 +21,7 @@ const FLU = '631302201';
 const MUNI = 'vaccinations-by-municipality';
 const PREF = 'vaccinations-by-prefecture';
 const REG = 'registrations-by-prefecture';
+const COV = 'coverage-by-prefecture';
 
 // A voluntary influenza dose for each of n new persons of muni (sex, age in years on the day).
 async function doses(muni, n, { sex, age, on }) {
@@ -28,7 +31,16 @@ async function doses(muni, n, { sex, age, on }) {
     out.push(
       await ok('createImmunization', 201, {
         token: muni.session.access,
-        json: { person_id: p.id, vaccinated_on: on, vaccine_code: FLU, dose_number: 1, category: 'voluntary' },
+        json: {
+          person_id: p.id,
+          vaccinated_on: on,
+          vaccine_code: FLU,
+          dose_number: 1,
+          category: 'voluntary',
+          lot_no: LOT,
+          institution_code: '1311012346',
+          doctor_name: '医師 花子',
+        },
       }),
     );
   }
@@ -67,14 +79,28 @@ async function directCount(muni, on) {
   return n;
 }
 
-let A, B, dA, dB, aDoses, k;
+let A, B, dA, dB, aDoses, k, LOT;
 
 before(async () => {
   const idx = await ok('listStatsDatasets', 200);
   k = idx.k;
   assert.equal(k, 10, 'the default k');
+  // An influenza lot of its own, valid around the dates used here.
+  LOT = `ST${randomBytes(3).toString('hex').toUpperCase()}`;
+  const mhlw = (await orgWithAdmin('mhlw')).adminSession;
+  await ok('registerMasterRow', 201, {
+    token: mhlw.access,
+    params: { master: 'lots' },
+    json: { vaccine_code: FLU, lot_no: LOT, expiry_on: addYears(today(), 1), certified_on: addYears(today(), -1), valid_from: addYears(today(), -1) },
+  });
   A = await municipality();
   B = await municipality();
+  // A's population figures, through the population master (厚生労働省 edits every row).
+  await ok('registerMasterRow', 201, {
+    token: mhlw.access,
+    params: { master: 'populations' },
+    json: { municipality_code: A.code, sex: '1', age_band: '30-39', population: 1000, valid_from: addYears(today(), -1) },
+  });
   // Dates of their own, so that other tests' records share no group with these.
   dA = addDays(today(), -40);
   dB = addDays(today(), -41);
@@ -155,6 +181,19 @@ test('small cells are suppressed and none can be recovered from the totals', asy
   assert.ok(tried > 0, 'no group with a suppressed cell was tried');
 });
 
+test('coverage against the population master', async () => {
+  const cov = (await rows(COV)).filter((x) => x.prefecture_code === A.code.slice(0, 2) && x.vaccinated_on === dA && x.vaccine_code === FLU);
+  assert.ok(cov.length > 0, 'no coverage row for A');
+  for (const x of cov) {
+    assert.ok(x.population >= 1000, JSON.stringify(x));
+    assert.ok(x.cumulative >= k);
+    assert.ok(Math.abs(x.coverage - x.cumulative / x.population) < 1e-6, JSON.stringify(x));
+  }
+  // B has no population figures: B's municipality is in neither term.
+  const ofB = (await rows(COV)).filter((x) => x.vaccinated_on === dB && x.vaccine_code === FLU && x.prefecture_code === B.code.slice(0, 2));
+  for (const x of ofB) assert.ok(x.count < k + 3, `B counted: ${JSON.stringify(x)}`);
+});
+
 test('corrections and voids change the figures on the next refresh', async () => {
   const before0 = mine(await rows(MUNI), A, dA);
   assert.ok(before0.every((x) => x.count === k));
@@ -197,7 +236,7 @@ test('the index lists every dataset with its as-of time and downloads', async ()
   const r = await call('listStatsDatasets');
   assert.equal(r.status, 200);
   const names = r.body.items.map((x) => x.name);
-  for (const n of [MUNI, PREF, REG]) assert.ok(names.includes(n), n);
+  for (const n of [MUNI, PREF, REG, COV]) assert.ok(names.includes(n), n);
   for (const it of r.body.items) {
     assert.ok(Date.parse(it.as_of) >= Date.parse(it.generated_at) - 1000);
     for (const d of it.downloads) {

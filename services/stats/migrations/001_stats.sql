@@ -70,6 +70,12 @@ CREATE TABLE stats.outputs (
     PRIMARY KEY (name, format)
 );
 
+-- One page in flight (stats.apply_page): the service role may not create temporary tables
+-- (db/roles.sql). Emptied before each page commits; the caller holds the feed_state row lock, so
+-- two replicas never fill them at once.
+CREATE UNLOGGED TABLE stats.page_new (LIKE stats.facts);
+CREATE UNLOGGED TABLE stats.page_old (LIKE stats.facts);
+
 -- Age bands of the published tables: single years for infants, then five, then ten years.
 CREATE FUNCTION stats.age_band(age integer) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -92,10 +98,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS page_new (LIKE stats.facts) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS page_old (LIKE stats.facts) ON COMMIT DROP;
-    TRUNCATE page_new, page_old;
-    INSERT INTO page_new (immunization_id, version, status, vaccinated_on, registered_on,
+    DELETE FROM stats.page_new;
+    DELETE FROM stats.page_old;
+    INSERT INTO stats.page_new (immunization_id, version, status, vaccinated_on, registered_on,
                           muni_code, pref_code, vaccine_code, disease_codes, dose_number, category,
                           source, institution_type, person_key, sex, birth_month, age_band)
     SELECT DISTINCT ON (x.id) x.id, x.version, x.status, x.vaccinated_on, x.registered_on,
@@ -108,24 +113,29 @@ BEGIN
            person_key text, sex text, birth_month text, age int, ord int)
      ORDER BY x.id, x.ord DESC;
     GET DIAGNOSTICS n = ROW_COUNT;
-    INSERT INTO page_old SELECT f.* FROM stats.facts f JOIN page_new p USING (immunization_id)
+    INSERT INTO stats.page_old SELECT f.* FROM stats.facts f JOIN stats.page_new p USING (immunization_id)
      WHERE f.status <> 'voided';
 
-    INSERT INTO stats.cells AS c
-    SELECT o.vaccinated_on, o.muni_code, d, o.vaccine_code, o.dose_number, o.sex, o.age_band,
-           -count(*)
-      FROM page_old o CROSS JOIN LATERAL unnest(o.disease_codes) d
-     GROUP BY 1, 2, 3, 4, 5, 6, 7
-    ON CONFLICT (vaccinated_on, muni_code, disease_code, vaccine_code, dose_number, sex, age_band)
-    DO UPDATE SET n = c.n + excluded.n;
-    INSERT INTO stats.reg_cells AS c
-    SELECT o.registered_on, o.pref_code, d, o.vaccine_code, o.dose_number, -count(*)
-      FROM page_old o CROSS JOIN LATERAL unnest(o.disease_codes) d
-     GROUP BY 1, 2, 3, 4, 5
-    ON CONFLICT (registered_on, pref_code, disease_code, vaccine_code, dose_number)
-    DO UPDATE SET n = c.n + excluded.n;
+    -- What they counted for is there (they were counted when stored): an UPDATE, never an
+    -- INSERT of a negative count (the CHECK would refuse it before ON CONFLICT is looked at).
+    UPDATE stats.cells c SET n = c.n - o.n
+      FROM (SELECT o.vaccinated_on, o.muni_code, d AS disease_code, o.vaccine_code,
+                   o.dose_number, o.sex, o.age_band, count(*) AS n
+              FROM stats.page_old o CROSS JOIN LATERAL unnest(o.disease_codes) d
+             GROUP BY 1, 2, 3, 4, 5, 6, 7) o
+     WHERE c.vaccinated_on = o.vaccinated_on AND c.muni_code = o.muni_code
+       AND c.disease_code = o.disease_code AND c.vaccine_code = o.vaccine_code
+       AND c.dose_number = o.dose_number AND c.sex = o.sex AND c.age_band = o.age_band;
+    UPDATE stats.reg_cells c SET n = c.n - o.n
+      FROM (SELECT o.registered_on, o.pref_code, d AS disease_code, o.vaccine_code,
+                   o.dose_number, count(*) AS n
+              FROM stats.page_old o CROSS JOIN LATERAL unnest(o.disease_codes) d
+             GROUP BY 1, 2, 3, 4, 5) o
+     WHERE c.registered_on = o.registered_on AND c.pref_code = o.pref_code
+       AND c.disease_code = o.disease_code AND c.vaccine_code = o.vaccine_code
+       AND c.dose_number = o.dose_number;
 
-    INSERT INTO stats.facts SELECT * FROM page_new
+    INSERT INTO stats.facts SELECT * FROM stats.page_new
     ON CONFLICT (immunization_id) DO UPDATE SET version = excluded.version,
         status = excluded.status, vaccinated_on = excluded.vaccinated_on,
         registered_on = excluded.registered_on, muni_code = excluded.muni_code,
@@ -139,14 +149,14 @@ BEGIN
     INSERT INTO stats.cells AS c
     SELECT p.vaccinated_on, p.muni_code, d, p.vaccine_code, p.dose_number, p.sex, p.age_band,
            count(*)
-      FROM page_new p CROSS JOIN LATERAL unnest(p.disease_codes) d
+      FROM stats.page_new p CROSS JOIN LATERAL unnest(p.disease_codes) d
      WHERE p.status <> 'voided'
      GROUP BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT (vaccinated_on, muni_code, disease_code, vaccine_code, dose_number, sex, age_band)
     DO UPDATE SET n = c.n + excluded.n;
     INSERT INTO stats.reg_cells AS c
     SELECT p.registered_on, p.pref_code, d, p.vaccine_code, p.dose_number, count(*)
-      FROM page_new p CROSS JOIN LATERAL unnest(p.disease_codes) d
+      FROM stats.page_new p CROSS JOIN LATERAL unnest(p.disease_codes) d
      WHERE p.status <> 'voided'
      GROUP BY 1, 2, 3, 4, 5
     ON CONFLICT (registered_on, pref_code, disease_code, vaccine_code, dose_number)
@@ -154,6 +164,8 @@ BEGIN
 
     DELETE FROM stats.cells WHERE n = 0;
     DELETE FROM stats.reg_cells WHERE n = 0;
+    DELETE FROM stats.page_new;
+    DELETE FROM stats.page_old;
     RETURN n;
 END
 $$;
