@@ -52,6 +52,7 @@ ss_svc_schemas() {
     case $1 in
         account) echo account,authz ;;
         notice) echo notice ;;
+        stats) echo stats,analytics ;;
         *) echo "$1" ;;
     esac
 }
@@ -546,9 +547,23 @@ ss_gw_render() {
         "$SS_REPO/deploy/gateway/render.sh" "$SS_GW_DIR/nginx.conf"
 }
 
+# The public statistics page (services/stats/dashboard, bundled from npm) into SS_GW_DIR; the
+# gateway serves it at /stats/. Without node and npm the page is missing (404), nothing else.
+ss_stats_dashboard() {
+    [[ -f $SS_REPO/services/stats/dashboard/build.sh ]] || return 0
+    if ! command -v npm >/dev/null; then
+        ss_warn "npm not found: the statistics page /stats/ is not built"
+        return 0
+    fi
+    bash "$SS_REPO/services/stats/dashboard/build.sh" "$SS_GW_DIR/stats-dashboard" ||
+        ss_warn "the statistics page /stats/ could not be built"
+    return 0
+}
+
 ss_gw_start() {
     local pid i nginx
     nginx=$(command -v nginx || echo /usr/sbin/nginx)
+    ss_stats_dashboard
     ss_gw_render || { ss_err "cannot render the gateway configuration"; return 1; }
     if pid=$(ss_pid_of gateway "nginx"); then
         ss_log "gateway already running (pid $pid): reloading its configuration"

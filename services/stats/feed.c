@@ -31,7 +31,8 @@ static long long last_us;
 static long refresh_ms;
 static char auth[2048];
 static long long auth_at;
-static char *pkey; /* the pseudonym key (owned, freed by stat_feed_free) */
+static char *pkey;    /* the pseudonym key (owned, freed by stat_feed_free) */
+static bool rendered; /* the outputs were rendered by this process since it started */
 
 static int feed_get(const char *after, json_t **ans)
 {
@@ -189,8 +190,10 @@ int stat_refresh(void)
     pthread_mutex_lock(&feed_mu);
     if (refresh_ms == 0 || last_us == 0 || now - last_us >= refresh_ms * 1000LL) {
         rc = refresh_locked(&changed);
-        if (rc == 0 && changed)
+        if (rc == 0 && (changed || !rendered))
             rc = stat_render_all();
+        if (rc == 0)
+            rendered = true;
         if (rc == 0)
             last_us = now;
         else

@@ -1,5 +1,6 @@
-/* service.c - the stats service's routes (H-6). The public datasets need no login; the
- * gateway adds CORS for any origin on /api/v1/stats/ (deploy/gateway). */
+/* service.c - the stats service's routes (H-6). The public datasets (H-6-2) need no login; the
+ * gateway adds CORS for any origin on /api/v1/stats/ (deploy/gateway). The analytics (H-6-1)
+ * need analytics.read (厚生労働省 staff, the library's matrix). */
 #include <stdlib.h>
 
 #include "sesshu/config.h"
@@ -9,6 +10,8 @@
 static const ss_route routes[] = {
     {"GET", "/api/v1/stats/datasets", stat_h_index, SS_PERM_PUBLIC, 0, "stats_dataset"},
     {"GET", "/api/v1/stats/datasets/:name", stat_h_dataset, SS_PERM_PUBLIC, 0, "stats_dataset"},
+    {"GET", "/api/v1/analytics/immunizations", stat_h_analytics, SS_PERM_ANALYTICS_READ, 0,
+     "stats_analytics"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -33,8 +36,8 @@ static int stat_init(ss_db *db)
         (rc = ss_cfg_long(STAT_ENV_MAX_AGE, 60, 0, 86400, &max_age)) != 0 ||
         (rc = stat_feed_init()) != 0)
         return rc;
-    /* Outputs exist from the start (empty tables until the first refresh). */
-    return stat_render_all();
+    /* The first refresh (the first read) renders the outputs. */
+    return 0;
 }
 
 const ss_service stat_service = {

@@ -45,5 +45,7 @@ void stat_feed_free(void);
 /* Handlers (datasets.c). */
 int stat_h_index(ss_req *r);
 int stat_h_dataset(ss_req *r);
+/* GET /api/v1/analytics/immunizations (analytics.c). */
+int stat_h_analytics(ss_req *r);
 
 #endif

@@ -222,12 +222,12 @@ test('corrections and voids change the figures on the next refresh', async () =>
 
 test('the incremental tables equal a full rebuild', async () => {
   await ok('listStatsDatasets', 200); // a refresh
-  const diff = await psql('SELECT count(*) FROM stats.rebuild_diff');
+  const diff = (await psql('SELECT count(*) FROM stats.rebuild_diff')).rows;
   assert.equal(diff[0][0], '0');
-  const facts = await psql('SELECT count(*) FROM stats.facts');
+  const facts = (await psql('SELECT count(*) FROM stats.facts')).rows;
   assert.ok(Number(facts[0][0]) >= 2 * k + 3);
   // Pseudonymised at the door: no person's id anywhere in the stats schema.
-  const cols = await psql("SELECT column_name FROM information_schema.columns WHERE table_schema = 'stats' AND table_name = 'facts'");
+  const cols = (await psql("SELECT column_name FROM information_schema.columns WHERE table_schema = 'stats' AND table_name = 'facts'")).rows;
   const names = cols.map((c) => c[0]);
   assert.ok(!names.includes('person_id') && names.includes('person_key') && names.includes('birth_month'));
 });

@@ -73,8 +73,8 @@ CREATE TABLE stats.outputs (
 -- One page in flight (stats.apply_page): the service role may not create temporary tables
 -- (db/roles.sql). Emptied before each page commits; the caller holds the feed_state row lock, so
 -- two replicas never fill them at once.
-CREATE UNLOGGED TABLE stats.page_new (LIKE stats.facts);
-CREATE UNLOGGED TABLE stats.page_old (LIKE stats.facts);
+CREATE UNLOGGED TABLE stats.page_new (LIKE stats.facts INCLUDING DEFAULTS);
+CREATE UNLOGGED TABLE stats.page_old (LIKE stats.facts INCLUDING DEFAULTS);
 
 -- Age bands of the published tables: single years for infants, then five, then ten years.
 CREATE FUNCTION stats.age_band(age integer) RETURNS text
