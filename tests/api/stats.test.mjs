@@ -321,3 +321,112 @@ test('the records feed answers only the stats service', async () => {
   const gw = await request('GET', '/internal/v1/stats-feed');
   assert.equal(gw.status, 404);
 });
+
+// ---- H-6-1: the ministry's analysis and the BI schema ----
+
+test('analytics: counts equal a direct count, pseudonymised, for 厚生労働省 only', async () => {
+  const mhlw = (await orgWithAdmin('mhlw')).adminSession;
+  const r = await call('analyseImmunizations', {
+    token: mhlw.access,
+    query: { group_by: 'municipality_code,sex,age_band,vaccine_code', municipality_code: B.code, from: dB, to: dB },
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.group_by, ['municipality_code', 'sex', 'age_band', 'vaccine_code']);
+  const bySex = Object.fromEntries(r.body.items.map((x) => [x.sex, x]));
+  assert.equal(bySex['1'].count, k + 2);
+  assert.equal(bySex['1'].persons, k + 2);
+  assert.equal(bySex['2'].count, 1);
+  assert.equal(r.body.items.reduce((s, x) => s + x.count, 0), await directCount(B, dB));
+  assert.ok(Math.abs(r.body.items.reduce((s, x) => s + x.share, 0) - 1) < 1e-9);
+  for (const x of r.body.items) assert.deepEqual(Object.keys(x).sort(), ['age_band', 'count', 'municipality_code', 'persons', 'sex', 'share', 'vaccine_code']);
+  // Grouped by prefecture x product x dose for a fiscal year: A's prefecture holds A's doses.
+  const fy = String(Number(dA.slice(0, 4)) - (Number(dA.slice(5, 7)) < 4 ? 1 : 0));
+  const g = await call('analyseImmunizations', {
+    token: mhlw.access,
+    query: { group_by: 'prefecture_code,vaccine_code,dose_number,fiscal_year', fiscal_year: fy, prefecture_code: A.code.slice(0, 2), vaccine_code: FLU },
+  });
+  assert.equal(g.status, 200, g.text);
+  assert.equal(g.body.items.length, 1);
+  assert.equal(g.body.items[0].fiscal_year, fy);
+  assert.ok(g.body.items[0].count >= (await directCount(A, dA)));
+  // Birth month, not birth date; registration month.
+  const b = await call('analyseImmunizations', { token: mhlw.access, query: { group_by: 'birth_month,registration_month', municipality_code: B.code } });
+  assert.equal(b.status, 200, b.text);
+  for (const x of b.body.items) {
+    assert.match(x.birth_month, /^\d{4}-\d{2}$/);
+    assert.equal(x.registration_month, today().slice(0, 7));
+  }
+  // Only the ministry.
+  const muni = await call('analyseImmunizations', { token: A.session.access, query: { group_by: 'sex' } });
+  expectProblem(muni, 403);
+  expectProblem(await call('analyseImmunizations', { query: { group_by: 'sex' } }), 401);
+});
+
+test('analytics: bad inputs', async () => {
+  const mhlw = (await orgWithAdmin('mhlw')).adminSession;
+  const cases = [
+    [{}, 'group_by'],
+    [{ group_by: '' }, 'group_by'],
+    [{ group_by: 'name' }, 'group_by'],
+    [{ group_by: 'sex,sex' }, 'group_by'],
+    [{ group_by: 'sex,age_band,vaccine_code,dose_number,category,source,fiscal_year' }, 'group_by'],
+    [{ group_by: "sex'; DROP TABLE stats.facts; --" }, 'group_by'],
+    [{ group_by: 'sex', from: '2026-02-30' }, 'from'],
+    [{ group_by: 'sex', to: 'yesterday' }, 'to'],
+    [{ group_by: 'sex', prefecture_code: "13' OR '1'='1" }, 'prefecture_code'],
+    [{ group_by: 'sex', sex: '3' }, 'sex'],
+    [{ group_by: 'sex', person_id: 'x' }, 'person_id'],
+  ];
+  for (const [query, field] of cases) {
+    const r = await call('analyseImmunizations', { token: mhlw.access, query });
+    const p = expectProblem(r, 422, 'validation-failed');
+    assert.ok((p.errors ?? []).some((e) => e.field === field), `${JSON.stringify(query)}: ${r.text}`);
+  }
+  const facts = (await psql('SELECT count(*) FROM stats.facts')).rows;
+  assert.ok(Number(facts[0][0]) > 0);
+});
+
+test('the BI role reads the analytics schema and is refused everything else', async () => {
+  const { stackEnv } = await import('./lib/env.mjs');
+  const env = stackEnv();
+  const role = `bi_${randomBytes(4).toString('hex')}`;
+  const pw = randomBytes(12).toString('hex');
+  await psql(`CREATE ROLE ${role} LOGIN PASSWORD '${pw}' IN ROLE sesshu_stats_bi`);
+  const { execFile } = await import('node:child_process');
+  const as = (sqlText) =>
+    new Promise((resolve) => {
+      execFile(
+        '/usr/lib/postgresql/15/bin/psql',
+        ['-X', '-qAt', '-v', 'ON_ERROR_STOP=1', '-h', env.SESSHU_DB_HOST, '-p', env.SESSHU_DB_PORT, '-U', role, '-d', env.SESSHU_DB_NAME, '-c', sqlText],
+        { env: { ...process.env, PGPASSWORD: pw, PGCONNECT_TIMEOUT: '5' }, timeout: 20_000 },
+        (err, stdout, stderr) => resolve({ ok: !err, stdout: stdout.trim(), stderr }),
+      );
+    });
+  try {
+    const n = await as(`SELECT count(*) FROM analytics.immunizations WHERE municipality_code = '${B.code}'`);
+    assert.ok(n.ok, n.stderr);
+    assert.equal(Number(n.stdout), k + 3);
+    const cols = await as("SELECT string_agg(column_name, ',') FROM information_schema.columns WHERE table_schema = 'analytics' AND table_name = 'immunizations'");
+    assert.ok(cols.ok && !/person_id|immunization_id|birth_date|name/.test(cols.stdout), cols.stdout);
+    assert.ok((await as('SELECT count(*) FROM analytics.daily_counts')).ok);
+    for (const q of [
+      'SELECT count(*) FROM stats.facts',
+      'SELECT count(*) FROM stats.cells',
+      'SELECT count(*) FROM records.persons',
+      'SELECT count(*) FROM records.immunizations',
+      'SELECT count(*) FROM master.vaccines',
+      'SELECT count(*) FROM account.users',
+      'SELECT count(*) FROM audit.access_log',
+      'CREATE TABLE analytics.x (a int)',
+      'CREATE TABLE public.x (a int)',
+      "DELETE FROM analytics.immunizations WHERE sex = '1'",
+      'CREATE TEMP TABLE t (a int)',
+    ]) {
+      const r = await as(q);
+      assert.ok(!r.ok, `${q} was allowed: ${r.stdout}`);
+      assert.match(r.stderr, /permission denied/, `${q}: ${r.stderr}`);
+    }
+  } finally {
+    await psql(`DROP ROLE ${role}`);
+  }
+});

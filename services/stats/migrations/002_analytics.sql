@@ -1,6 +1,7 @@
 -- 002_analytics.sql - the analytics schema for BI tools (H-6-1: Tableau, Power BI, Metabase,
 -- Superset over the PostgreSQL protocol): pseudonymised views over the facts the feed keeps up
--- to date incrementally (stats.facts, stats.cells), never rebuilt. Read by the group role
+-- to date incrementally (stats.facts, stats.cells), never rebuilt. (The population figures are the master's, which
+-- services may read and the BI role may not: the coverage dataset carries them.) Read by the group role
 -- sesshu_stats_bi (db/roles.sql), which may read these views and nothing else: the views run
 -- with their owner's rights, so the role needs no right on the stats schema.
 
@@ -21,14 +22,6 @@ CREATE VIEW analytics.daily_counts AS
 SELECT c.vaccinated_on, left(c.muni_code, 2) AS prefecture_code, c.muni_code AS municipality_code,
        c.disease_code, c.vaccine_code, c.dose_number, c.sex, c.age_band, c.n AS count
   FROM stats.cells c;
-
--- The population figures (master.populations as of today), the denominators of coverage.
-CREATE VIEW analytics.populations AS
-SELECT p.municipality_code, left(p.municipality_code, 2) AS prefecture_code, p.sex, p.age_band,
-       p.population
-  FROM master.populations p
- WHERE p.superseded_at IS NULL AND p.valid_from <= current_date
-   AND (p.valid_to IS NULL OR p.valid_to >= current_date);
 
 GRANT USAGE ON SCHEMA analytics TO sesshu_stats_bi;
 GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO sesshu_stats_bi;
