@@ -96,7 +96,7 @@ $$;
 CREATE FUNCTION stats.apply_page(items jsonb) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-    n integer;
+    applied integer;
 BEGIN
     DELETE FROM stats.page_new;
     DELETE FROM stats.page_old;
@@ -112,7 +112,7 @@ BEGIN
            dose_number int, category text, source text, institution_code text,
            person_key text, sex text, birth_month text, age int, ord int)
      ORDER BY x.id, x.ord DESC;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    GET DIAGNOSTICS applied = ROW_COUNT;
     INSERT INTO stats.page_old SELECT f.* FROM stats.facts f JOIN stats.page_new p USING (immunization_id)
      WHERE f.status <> 'voided';
 
@@ -166,7 +166,7 @@ BEGIN
     DELETE FROM stats.reg_cells WHERE n = 0;
     DELETE FROM stats.page_new;
     DELETE FROM stats.page_old;
-    RETURN n;
+    RETURN applied;
 END
 $$;
 
