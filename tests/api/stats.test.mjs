@@ -312,14 +312,48 @@ test('bad inputs get problem+json', async () => {
   assert.match(post.headers.get('content-type'), /problem\+json/);
 });
 
-test('the records feed answers only the stats service', async () => {
+test('the records feed answers only a service token signed by the stats key', async () => {
   const { stackEnv } = await import('./lib/env.mjs');
+  const { readFileSync } = await import('node:fs');
+  const { createPrivateKey, createPublicKey, randomUUID } = await import('node:crypto');
+  const { SignJWT, exportJWK, calculateJwkThumbprint } = await import('jose');
   const env = stackEnv();
   const url = `http://127.0.0.1:${env.SESSHU_RECORDS_PORT}/internal/v1/stats-feed`;
-  const r = await fetch(url);
-  assert.equal(r.status, 401);
-  const withUser = await fetch(url, { headers: { Authorization: `Bearer ${A.session.access}` } });
-  assert.equal(withUser.status, 401);
+  const sign = async (file, claims) => {
+    const key = createPrivateKey(readFileSync(env[file], 'utf8'));
+    const kid = await calculateJwkThumbprint(await exportJWK(createPublicKey(key)));
+    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' }).sign(key);
+  };
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { iss: env.SESSHU_JWT_ISSUER, sub: 'service:stats', svc: 'stats', aud: 'records', iat: now, exp: now + 60, jti: randomUUID() };
+  const get = (token, q = '') => fetch(`${url}${q}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  // The probe is sound: the stats key's own token reads the feed (pseudonymised at the source).
+  const good = await get(await sign('SESSHU_STATS_SIGNING_KEY_FILE', claims), '?limit=5');
+  assert.equal(good.status, 200);
+  const page = await good.json();
+  assert.ok(Array.isArray(page.items) && page.items.length > 0 && /^\d+-\d+$/.test(page.next_after));
+  for (const it of page.items) {
+    assert.match(it.birth_month, /^\d{4}-\d{2}$/);
+    for (const f of ['name', 'name_kana', 'birth_date', 'address', 'my_number', 'resident_no']) assert.ok(!(f in it), f);
+  }
+  const refused = {
+    'no token': null,
+    'a user session': A.session.access,
+    'the certificate key speaking for stats': await sign('SESSHU_CERTIFICATE_SIGNING_KEY_FILE', claims),
+    'the stats key for the certificate feed audience': await sign('SESSHU_STATS_SIGNING_KEY_FILE', { ...claims, aud: 'certificate' }),
+    'a stats token of ten hours': await sign('SESSHU_STATS_SIGNING_KEY_FILE', { ...claims, exp: now + 36000 }),
+  };
+  for (const [name, token] of Object.entries(refused)) assert.equal((await get(token)).status, 401, name);
+  // The certificate feed does not take a stats token either.
+  const cert = await fetch(`http://127.0.0.1:${env.SESSHU_RECORDS_PORT}/internal/v1/immunization-changes`, {
+    headers: { Authorization: `Bearer ${await sign('SESSHU_STATS_SIGNING_KEY_FILE', claims)}` },
+  });
+  assert.equal(cert.status, 401);
+  // Bad cursors and limits.
+  const tok = await sign('SESSHU_STATS_SIGNING_KEY_FILE', claims);
+  for (const q of ['?after=x', '?after=1-', "?after=1-1'--", '?limit=0', '?limit=5000', '?limit=1e3', '?foo=1']) {
+    assert.equal((await get(tok, q)).status, 422, q);
+  }
   // Not through the gateway.
   const gw = await request('GET', '/internal/v1/stats-feed');
   assert.equal(gw.status, 404);
