@@ -20,3 +20,12 @@ SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), 'sesshu_
 
 SELECT format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', s, 'sesshu_' || :'svc')
   FROM unnest(string_to_array(:'schemas', ',')) AS s \gexec
+
+-- The stats service's analytics schema (H-6-1) is read by BI tools through a NOLOGIN group role,
+-- sesshu_stats_bi: an operator creates each tool's LOGIN role IN ROLE sesshu_stats_bi
+-- (services/stats/README.md). It may connect and read that schema's views (granted by the stats
+-- migrations), nothing else.
+SELECT 'CREATE ROLE sesshu_stats_bi NOLOGIN'
+ WHERE :'svc' = 'stats' AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sesshu_stats_bi') \gexec
+SELECT format('GRANT CONNECT ON DATABASE %I TO sesshu_stats_bi', current_database())
+ WHERE :'svc' = 'stats' \gexec

@@ -32,6 +32,7 @@ EXTRA_ENV = {
     "records": ["SESSHU_RECORDS_MYNUMBER_KEY", "SESSHU_RECORDS_MYNUMBER_HMAC_KEY"],
     "certificate": ["SESSHU_CERTIFICATE_SHC_KEY_FILE", "SESSHU_CERTIFICATE_SIGNING_KEY_FILE",
                     "SESSHU_RECORDS_URL"],
+    "stats": ["SESSHU_STATS_SIGNING_KEY_FILE", "SESSHU_STATS_PSEUDONYM_KEY", "SESSHU_RECORDS_URL"],
 }
 SECRETS_DIR = "/run/sesshu/secrets/"
 
@@ -72,7 +73,7 @@ def check_wiring(repo, services):
                      init_secrets)
     made |= {"db-%s.pw" % s for s in (loop.group(1).split() if loop else [])}
     made |= {"%s.pem" % n for n in ("jwt-signing", "token-signing", "certificate-service",
-                                     "shc-issuer")}
+                                     "stats-service", "shc-issuer")}
     made |= {"shc-old-keys"}
     gw = env_of(services.get("gateway", {}) or {})
     for name, svc in services.items():

@@ -25,6 +25,8 @@ pkgs=(
     faketime
     # test: the certificate's QR and PDF read back by third-party tools
     zbar-tools poppler-utils
+    # test: the public statistics page (/stats/) in a real browser (playwright-core drives it)
+    chromium
 )
 [[ -f $repo/.clang-format ]] && pkgs+=(clang-format)
 [[ ${1:-} == --bench ]] && pkgs+=(wrk)

@@ -52,6 +52,7 @@ ss_svc_schemas() {
     case $1 in
         account) echo account,authz ;;
         notice) echo notice ;;
+        stats) echo stats,analytics ;;
         *) echo "$1" ;;
     esac
 }
@@ -277,6 +278,10 @@ ss_make_secrets() {
     # their own; the SMART Health Card issuer's key is another, never among the session keys
     # (its public key is published at /shc/.well-known/jwks.json by the service itself).
     ss_make_keypair "$SS_SECRETS/certificate-service.pem" certificate || return 1
+    # stats: its service tokens (to the records service's feed) have a key of their own; the
+    # person key of its pseudonymised tables is a keyed hash under another secret.
+    ss_make_keypair "$SS_SECRETS/stats-service.pem" stats || return 1
+    ss_secret_file "$SS_SECRETS/stats-pseudonym.key" "$(openssl rand -hex 32)"
     if [[ ! -s $SS_SECRETS/shc-issuer.pem ]]; then
         (
             umask 077
@@ -321,6 +326,8 @@ ss_write_env() {
         echo "export SESSHU_CERTIFICATE_SIGNING_KEY_FILE='$SS_SECRETS/certificate-service.pem'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_FILE='$SS_SECRETS/shc-issuer.pem'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
+        echo "export SESSHU_STATS_SIGNING_KEY_FILE='$SS_SECRETS/stats-service.pem'"
+        echo "export SESSHU_STATS_PSEUDONYM_KEY_FILE='$SS_SECRETS/stats-pseudonym.key'"
     } >"$tmp"
     chmod 600 "$tmp"
     mv -f "$tmp" "$SS_ENV_FILE"
@@ -540,9 +547,23 @@ ss_gw_render() {
         "$SS_REPO/deploy/gateway/render.sh" "$SS_GW_DIR/nginx.conf"
 }
 
+# The public statistics page (services/stats/dashboard, bundled from npm) into SS_GW_DIR; the
+# gateway serves it at /stats/. Without node and npm the page is missing (404), nothing else.
+ss_stats_dashboard() {
+    [[ -f $SS_REPO/services/stats/dashboard/build.sh ]] || return 0
+    if ! command -v npm >/dev/null; then
+        ss_warn "npm not found: the statistics page /stats/ is not built"
+        return 0
+    fi
+    bash "$SS_REPO/services/stats/dashboard/build.sh" "$SS_GW_DIR/stats-dashboard" ||
+        ss_warn "the statistics page /stats/ could not be built"
+    return 0
+}
+
 ss_gw_start() {
     local pid i nginx
     nginx=$(command -v nginx || echo /usr/sbin/nginx)
+    ss_stats_dashboard
     ss_gw_render || { ss_err "cannot render the gateway configuration"; return 1; }
     if pid=$(ss_pid_of gateway "nginx"); then
         ss_log "gateway already running (pid $pid): reloading its configuration"

@@ -7,7 +7,7 @@
 #       sh /docker-entrypoint-initdb.d/10-sesshu-roles.sh
 set -eu
 # Audit first (as ss_services orders them); then the others, each with its own schema.
-for spec in audit:audit account:account,authz token:token records:records certificate:certificate master:master payment:payment notice:notice; do
+for spec in audit:audit account:account,authz token:token records:records certificate:certificate master:master payment:payment notice:notice stats:stats,analytics; do
     svc=${spec%%:*}
     schemas=${spec#*:}
     pw=$(cat "/run/sesshu/secrets/db-$svc.pw")

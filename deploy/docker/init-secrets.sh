@@ -10,6 +10,8 @@
 #                            certificate): each kind of token is accepted only from its
 #                            issuer's keys (SESSHU_JWT_PUBLIC_KEY_DIR)
 #   secrets/certificate-service.pem  the certificate service's service-token key
+#   secrets/stats-service.pem  the stats service's service-token key (owner stats)
+#   secrets/stats-pseudonym.key  the stats service's key of its person hash, 64 hex characters
 #   secrets/shc-issuer.pem   the SMART Health Card issuer's key (never among keys/)
 #   secrets/records-mynumber.key, records-mynumber-hmac.key   the records service's 個人番号
 #                            sealing and keyed-hash keys, 64 hex characters each
@@ -32,9 +34,10 @@ once "$root/secrets/postgres.pw" "$(rand 32)"
 once "$root/secrets/admin-password" "$(rand 20)"
 once "$root/secrets/records-mynumber.key" "$(openssl rand -hex 32)"
 once "$root/secrets/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
+once "$root/secrets/stats-pseudonym.key" "$(openssl rand -hex 32)"
 # Two signing keys: user sessions (account) and API-client tokens (token).
-# (A third, certificate-service, signs the certificate service's calls to records.)
-for pair in jwt-signing:account token-signing:token certificate-service:certificate; do
+# (certificate-service and stats-service sign those services' calls to records.)
+for pair in jwt-signing:account token-signing:token certificate-service:certificate stats-service:stats; do
     name=${pair%%:*}
     owner=${pair#*:}
     if [ ! -s "$root/secrets/$name.pem" ]; then

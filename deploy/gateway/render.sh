@@ -19,6 +19,8 @@
 #   SESSHU_GW_WORKERS       worker_processes                         auto
 #   SESSHU_GW_USER          worker user when started as root         www-data, else nobody
 #   SESSHU_GW_PROBLEM_BASE  prefix of the problem "type" URIs        urn:sesshu:problem:
+#   SESSHU_GW_STATS_DIR     the public statistics page served at /stats/ (the output of
+#                           services/stats/dashboard/build.sh)     $PREFIX/stats-dashboard
 #   SESSHU_GW_CORS_ORIGINS  origins a browser front end may call from (none)
 #                           (space- or comma-separated, e.g. https://portal.example.jp): their
 #                           preflights are answered here, their answers carry the CORS headers
@@ -70,6 +72,7 @@ export SESSHU_GW_KEEPALIVE=${SESSHU_GW_KEEPALIVE:-32}
 export SESSHU_GW_WORKERS=${SESSHU_GW_WORKERS:-auto}
 export SESSHU_GW_PROBLEM_BASE=${SESSHU_GW_PROBLEM_BASE:-urn:sesshu:problem:}
 export SESSHU_GW_PROXY_BIND=${SESSHU_GW_PROXY_BIND:-127.0.0.2}
+export SESSHU_GW_STATS_DIR=${SESSHU_GW_STATS_DIR:-$SESSHU_GW_PREFIX/stats-dashboard}
 # One map line per allowed origin: "<origin>" $http_origin; (nginx text, not shell).
 SESSHU_GW_CORS_MAP=
 cors_origins=${SESSHU_GW_CORS_ORIGINS:-}
@@ -97,7 +100,7 @@ done
 for v in "${vars[@]}"; do
     [[ ${!v} =~ ^[][0-9A-Za-z.:-]+:[0-9]+$ ]] || die "$v must be host:port, not '${!v}'"
 done
-for v in SESSHU_GW_PREFIX SESSHU_GW_ACCESS_LOG SESSHU_GW_ERROR_LOG; do
+for v in SESSHU_GW_PREFIX SESSHU_GW_ACCESS_LOG SESSHU_GW_ERROR_LOG SESSHU_GW_STATS_DIR; do
     [[ ${!v} =~ ^[^\;\{\}\ \'\"\$]+$ ]] || die "$v must be a plain path, not '${!v}'"
 done
 
@@ -126,7 +129,8 @@ vars+=(SESSHU_GW_LISTEN SESSHU_GW_PREFIX SESSHU_GW_ACCESS_LOG SESSHU_GW_ERROR_LO
     SESSHU_GW_API_BURST SESSHU_GW_AUTH_RATE SESSHU_GW_AUTH_BURST SESSHU_GW_TOKEN_RATE
     SESSHU_GW_TOKEN_BURST SESSHU_GW_VERIFY_RATE SESSHU_GW_VERIFY_BURST SESSHU_GW_MAX_BODY
     SESSHU_GW_KEEPALIVE SESSHU_GW_WORKERS
-    SESSHU_GW_PROBLEM_BASE SESSHU_GW_PROXY_BIND SESSHU_GW_CORS_MAP SESSHU_GW_USER_LINE)
+    SESSHU_GW_PROBLEM_BASE SESSHU_GW_PROXY_BIND SESSHU_GW_CORS_MAP SESSHU_GW_USER_LINE
+    SESSHU_GW_STATS_DIR)
 # shellcheck disable=SC2016 # envsubst wants the literal ${NAME} list
 shell_format=$(printf '${%s} ' "${vars[@]}")
 tmp=$(mktemp "$out.XXXXXX")

@@ -1,8 +1,9 @@
 /* masters.c - the master descriptors: columns (keys first), editors and owners.
  *
  * Who edits what (docs/domain.md §10, narrowed per master on top of masters.write):
- *   厚生労働省: the national masters - diseases, vaccines, schedules, rules, lots;
- *   市区町村: its own municipality row and its own unit prices;
+ *   厚生労働省: the national masters - diseases, vaccines, schedules, rules, lots, and the
+ *   population figures of every municipality;
+ *   市区町村: its own municipality row, its own unit prices and population figures;
  *   医療機関 / 非保険医療機関: its own institution row;
  *   国保連合会: its own prefecture's 国保連合会 row; 国保中央会: every 国保連合会 row and the
  *   集合契約 (collective contracts);
@@ -121,6 +122,14 @@ static const mst_col unit_prices[] = {T("municipality_code", true, MST_C_MUNI, 0
                                       I("price_yen", true, 0, 10000000),
                                       I("self_pay_yen", true, 0, 10000000),
                                       END};
+/* The population master (H-6): residents by municipality x sex x age band, the denominators of
+ * the stats service's coverage; the bands are the published statistics' (services/stats). */
+static const char *const age_bands[] = {"0",     "1",     "2-4",   "5-9",   "10-14",
+                                        "15-19", "20-29", "30-39", "40-49", "50-59",
+                                        "60-69", "70-79", "80-89", "90+",   NULL};
+static const mst_col populations[] = {T("municipality_code", true, MST_C_MUNI, 0, 0),
+                                      E("sex", true, sexes), E("age_band", true, age_bands),
+                                      I("population", true, 0, 100000000), END};
 static const mst_col collective_contracts[] = {
     T("contract_code", true, MST_C_CODE, 0, 0), T("institution_code", true, MST_C_INST, 0, 0),
     T("vaccine_code", true, MST_C_VACCINE, 0, 0), I("price_yen", true, 0, 10000000), END};
@@ -180,6 +189,7 @@ mst_master mst_masters[] = {
     {"rules", "接種ルール", rules, 1, MHLW, 0, 0, MST_OWN_NONE, NULL, NULL, 0},
     {"lots", "ロット", lots, 2, MHLW, 0, 0, MST_OWN_NONE, NULL, NULL, 0},
     {"unit_prices", "単価", unit_prices, 3, 0, MUNI, 0, MST_OWN_MUNI, NULL, NULL, 0},
+    {"populations", "人口", populations, 3, MHLW, MUNI, 0, MST_OWN_MUNI, NULL, NULL, 0},
     {"collective_contracts", "集合契約", collective_contracts, 3, OPS | CHUO, 0, 0, MST_OWN_NONE,
      NULL, NULL, 0},
     {"banks", "金融機関", banks, 1, OPS, 0, 0, MST_OWN_NONE, NULL, NULL, 0},

@@ -12,6 +12,7 @@
 //   municipality and non-insurance admins: api_clients.manage (token service, H-2);
 //   chuokai and operator admins: portal_clients.manage (token service, H-3-3);
 //   chuokai, mhlw, operator, kokuhoren: notices.post (notice service, H-11);
+//   mhlw: analytics.read (stats service, H-6-1);
 //   everyone: masters.read, masters.write; admins and the operator: masters.import (H-8);
 //   records service (H-3, H-4, H-7): see `rec` in permissions();
 //   payment service (H-9, H-10, claims): institutions claims.submit (+ bank_accounts.manage for
@@ -55,6 +56,8 @@ function permissions(type, role) {
   p.add('masters.read');
   p.add('masters.write');
   if (role === 'admin' || type === 'operator') p.add('masters.import');
+  // H-6-1: the ministry's analysis (stats service).
+  if (type === 'mhlw') p.add('analytics.read');
   // H-3, H-4, H-7 (records service).
   const rec = {
     municipality: ['persons.read', 'persons.write', 'records.read', 'records.write', 'linkage.read',

@@ -262,7 +262,7 @@ test('every master exports as Shift_JIS and imports back unchanged (round trip)'
   const mh = await principal('mhlw', 'admin');
   const editor = {
     prefectures: opAdmin, kokuhoren: opAdmin, municipalities: opAdmin, institutions: opAdmin, collective_contracts: opAdmin,
-    banks: opAdmin, bank_branches: opAdmin, diseases: mh, vaccines: mh, schedules: mh, lots: mh,
+    banks: opAdmin, bank_branches: opAdmin, diseases: mh, vaccines: mh, schedules: mh, lots: mh, populations: mh,
   };
   for (const [master, s] of Object.entries(editor)) {
     // As of a day inside the shipped reference data's validity (FY2026: some of it, like the

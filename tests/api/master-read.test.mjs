@@ -37,7 +37,7 @@ test('the index lists every master with keys, columns and editors', async () => 
   const body = await ok('listMasters', 200, { token: mu.access });
   const names = body.items.map((m) => m.name);
   for (const n of ['prefectures', 'kokuhoren', 'municipalities', 'institutions', 'diseases', 'vaccines', 'schedules',
-    'lots', 'unit_prices', 'collective_contracts', 'banks', 'bank_branches']) assert.ok(names.includes(n), n);
+    'lots', 'unit_prices', 'populations', 'collective_contracts', 'banks', 'bank_branches']) assert.ok(names.includes(n), n);
   const up = body.items.find((m) => m.name === 'unit_prices');
   assert.deepEqual(up.keys, ['municipality_code', 'vaccine_code', 'dose_number']);
   assert.deepEqual(up.own_editors, ['municipality']);

@@ -40,6 +40,7 @@ const PROBES = {
   schedules: 'hib-1',
   lots: '631300101~GB001A',
   unit_prices: '131130~631300101~1',
+  populations: '131130~1~30-39',
   collective_contracts: null, // key read from the list
   banks: '0001',
   bank_branches: '0001~001',
@@ -54,6 +55,7 @@ const EDITORS = {
   schedules: ['mhlw'],
   lots: ['mhlw'],
   unit_prices: [],
+  populations: ['mhlw'],
   collective_contracts: ['operator', 'chuokai'],
   banks: ['operator'],
   bank_branches: ['operator'],

@@ -111,6 +111,9 @@ static unsigned long long grants(int org_type, int role)
     g |= BIT(SS_PERM_MASTERS_READ) | BIT(SS_PERM_MASTERS_WRITE);
     if (admin || org_type == SS_ORG_OPERATOR)
         g |= BIT(SS_PERM_MASTERS_IMPORT);
+    /* H-6-1: the ministry's ad-hoc analysis of the pseudonymised statistics (stats service). */
+    if (org_type == SS_ORG_MHLW)
+        g |= BIT(SS_PERM_ANALYTICS_READ);
     g |= records_grants(org_type);
     g |= payment_grants(org_type, admin);
     /* H-3-3: the Mynaportal-style front ends (portal clients of the token exchange) are

@@ -15,7 +15,7 @@ import { checkProblemTitle } from './problem.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SCHEMA_DIR = path.resolve(here, '../../../proto-schemas');
-export const ROOT_DOCS = ['account.yaml', 'audit.yaml', 'notice.yaml', 'master.yaml', 'records.yaml', 'self.yaml', 'fhir.yaml', 'certificate.yaml', 'payment.yaml'];
+export const ROOT_DOCS = ['account.yaml', 'audit.yaml', 'notice.yaml', 'master.yaml', 'records.yaml', 'self.yaml', 'fhir.yaml', 'certificate.yaml', 'payment.yaml', 'stats.yaml'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
 const docs = new Map(); // absolute file -> parsed document

@@ -66,7 +66,8 @@ enum ss_role { SS_ROLE_NONE = 0, SS_ROLE_USER = 1, SS_ROLE_ADMIN = 2 };
     X(BANK_ACCOUNTS_REVIEW, "bank_accounts.review", "医療機関の振込口座の承認 (H-9)")              \
     X(PAYER_ACCOUNTS_MANAGE, "payer_accounts.manage", "連合会口座と金融機関コードの紐付け (H-10)") \
     X(CLAIMS_SUBMIT, "claims.submit", "接種費用の請求 (請求)")                                     \
-    X(CLAIMS_REVIEW, "claims.review", "請求の事務点検・請求書・支払 (国保連合会)")
+    X(CLAIMS_REVIEW, "claims.review", "請求の事務点検・請求書・支払 (国保連合会)")                 \
+    X(ANALYTICS_READ, "analytics.read", "接種状況の非定型分析 (H-6-1)")
 
 enum ss_perm {
     SS_PERM_PUBLIC = 0,        /* no authentication */
