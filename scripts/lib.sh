@@ -277,6 +277,8 @@ ss_make_secrets() {
     # their own; the SMART Health Card issuer's key is another, never among the session keys
     # (its public key is published at /shc/.well-known/jwks.json by the service itself).
     ss_make_keypair "$SS_SECRETS/certificate-service.pem" certificate || return 1
+    # audit: signs the access log's checkpoints (services/audit/logs_proof.c).
+    ss_make_keypair "$SS_SECRETS/audit-signing.pem" audit || return 1
     if [[ ! -s $SS_SECRETS/shc-issuer.pem ]]; then
         (
             umask 077
@@ -319,6 +321,7 @@ ss_write_env() {
         echo "export SESSHU_RECORDS_MYNUMBER_KEY_FILE='$SS_SECRETS/records-mynumber.key'"
         echo "export SESSHU_RECORDS_MYNUMBER_HMAC_KEY_FILE='$SS_SECRETS/records-mynumber-hmac.key'"
         echo "export SESSHU_CERTIFICATE_SIGNING_KEY_FILE='$SS_SECRETS/certificate-service.pem'"
+        echo "export SESSHU_AUDIT_SIGNING_KEY_FILE='$SS_SECRETS/audit-signing.pem'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_FILE='$SS_SECRETS/shc-issuer.pem'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
     } >"$tmp"

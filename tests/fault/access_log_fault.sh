@@ -19,12 +19,15 @@ fault_kill9() {
     local pid
     pid=$(ss_pid_of "$1" "sesshu-$1") || { ss_err "$1 is not running"; return 1; }
     kill -KILL "$pid"
-    for _ in $(seq 1 50); do ss_alive "$pid" || return 0; sleep 0.1; done
-    ss_err "$1 (pid $pid) survived SIGKILL"
+    for _ in $(seq 1 50); do ss_alive "$pid" || break; sleep 0.1; done
+    ss_alive "$pid" && { ss_err "$1 (pid $pid) survived SIGKILL"; return 1; }
+    # Its listening socket may take a moment to go.
+    for _ in $(seq 1 100); do ss_port_busy "$(ss_svc_port "$1")" || return 0; sleep 0.1; done
+    ss_err "the port of $1 is still taken after its SIGKILL"
     return 1
 }
 
-# fault_lines FILE N TIMEOUT_S: wait until FILE has N more lines than now.
+# fault_more FILE N TIMEOUT_S: wait until FILE has N more lines than now.
 fault_more() {
     local file=$1 more=$2 timeout=$3 start i
     start=$(wc -l <"$file" 2>/dev/null || echo 0)

@@ -112,7 +112,6 @@ static void own_signing_key(const ss_service *svc)
         setenv(SS_ENV_JWT_KEY, own, 1);
 }
 
-/* Everything before listening: config, pool, migrations, keys, writer, hook. */
 /* A service started while the database is down waits for it (every 250 ms, saying so once)
  * instead of exiting: a restart of PostgreSQL must not leave services down. */
 static int wait_for_database(const ss_service *svc)
@@ -132,6 +131,7 @@ static int wait_for_database(const ss_service *svc)
     return 0;
 }
 
+/* Everything before listening: config, pool, migrations, keys, writer, hook. */
 static int prepare(const ss_service *svc)
 {
     char *conninfo = NULL;
