@@ -322,6 +322,8 @@ ss_write_env() {
         echo "export SESSHU_RECORDS_MYNUMBER_HMAC_KEY_FILE='$SS_SECRETS/records-mynumber-hmac.key'"
         echo "export SESSHU_CERTIFICATE_SIGNING_KEY_FILE='$SS_SECRETS/certificate-service.pem'"
         echo "export SESSHU_AUDIT_SIGNING_KEY_FILE='$SS_SECRETS/audit-signing.pem'"
+        # audit: the gateway's own refusals (429, 413, ...) into the access log.
+        echo "export SESSHU_AUDIT_GATEWAY_LOG='$SS_LOGDIR/gateway-access.log'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_FILE='$SS_SECRETS/shc-issuer.pem'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
     } >"$tmp"

@@ -33,8 +33,9 @@ once "$root/secrets/admin-password" "$(rand 20)"
 once "$root/secrets/records-mynumber.key" "$(openssl rand -hex 32)"
 once "$root/secrets/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
 # Two signing keys: user sessions (account) and API-client tokens (token).
-# (A third, certificate-service, signs the certificate service's calls to records.)
-for pair in jwt-signing:account token-signing:token certificate-service:certificate; do
+# (A third, certificate-service, signs the certificate service's calls to records; a fourth,
+# audit-signing, the access log's checkpoints.)
+for pair in jwt-signing:account token-signing:token certificate-service:certificate audit-signing:audit; do
     name=${pair%%:*}
     owner=${pair#*:}
     if [ ! -s "$root/secrets/$name.pem" ]; then

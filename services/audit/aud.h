@@ -23,6 +23,11 @@ int aud_h_consistency(ss_req *r);
 /* The Merkle tree head of rows 1..n as hex. SS_ERR_CONFLICT when a row is missing. */
 int aud_tree_root(long long n, char hex[65]);
 
+/* The gateway's refusals into the log (gateway_import.c): a thread reading
+ * SESSHU_AUDIT_GATEWAY_LOG (unset: nothing is started). */
+int aud_gateway_import_start(ss_db *db);
+void aud_gateway_import_stop(void);
+
 /* Record a field error for every query parameter not in `allowed`
  * (NULL-terminated) and for every empty one. 0 or SS_ERR_VALIDATION. */
 int aud_check_params(ss_req *r, const char *const *allowed);

@@ -26,6 +26,11 @@ static const ss_route aud_routes[] = {
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
+static int aud_init(ss_db *db)
+{
+    return aud_gateway_import_start(db);
+}
+
 const ss_service aud_service = {
     .name = "audit",
     .env_name = "AUDIT",
@@ -33,6 +38,8 @@ const ss_service aud_service = {
     .default_port = 8108,
     .migrations_dir = SS_MIGRATIONS_DIR,
     .routes = aud_routes,
+    .init = aud_init,
+    .shutdown = aud_gateway_import_stop,
 };
 
 /* Short, valid UTF-8 without control characters: safe to echo in `errors`. */
