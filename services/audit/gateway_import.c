@@ -5,10 +5,12 @@
  * from where it stopped. A line with a status >= 400 that no upstream answered ("upstream" "")
  * is a refusal of the gateway's own: it becomes a row of service "gateway", actor "anonymous"
  * (the gateway authenticates nobody), with the request id, method, path (without the query
- * string: it may hold personal data), status, client address and duration. The rows of a read
- * and the new file offset (audit.gateway_log_offset, migration 006) commit in one transaction,
- * so a restart neither loses nor repeats a refusal. A file that shrank or was replaced (log
- * rotation: another inode) is read from its start. Lines longer than 16 KiB are skipped. */
+ * string: it may hold personal data; the gateway logs the client's method and path, req_method
+ * and req_path, as an error_page redirect changes $request_method and $uri), status, client address
+ * and duration. The rows of a read and the new file offset (audit.gateway_log_offset, migration
+ * 006) commit in one transaction, so a restart neither loses nor repeats a refusal. A file that
+ * shrank or was replaced (log rotation: another inode) is read from its start. Lines longer than 16
+ * KiB are skipped. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -39,18 +41,21 @@ static struct {
 static bool refusal(json_t *j, ss_audit_row *row, char *path, size_t n, char *ip, size_t ipn)
 {
     const char *rid = json_string_value(json_object_get(j, "request_id"));
-    const char *method = json_string_value(json_object_get(j, "method"));
-    const char *uri = json_string_value(json_object_get(j, "request_uri"));
+    const char *method = json_string_value(json_object_get(j, "req_method"));
+    const char *uri = json_string_value(json_object_get(j, "req_path"));
     const char *up = json_string_value(json_object_get(j, "upstream"));
     const char *addr = json_string_value(json_object_get(j, "remote_addr"));
     json_int_t status = json_integer_value(json_object_get(j, "status"));
     double secs = json_number_value(json_object_get(j, "request_time"));
 
-    if (status < 400 || status > 599 || rid == NULL || method == NULL || up == NULL ||
-        up[0] != '\0')
+    if (status < 400 || status > 599 || rid == NULL || up == NULL || up[0] != '\0')
         return false;
+    if (method == NULL || method[0] == '-')
+        method = json_string_value(json_object_get(j, "method"));
     if (uri == NULL)
         uri = json_string_value(json_object_get(j, "uri"));
+    if (method == NULL)
+        return false;
     snprintf(path, n, "%.*s", uri != NULL ? (int)strcspn(uri, "?") : 0, uri != NULL ? uri : "");
     snprintf(ip, ipn, "%s", addr != NULL ? addr : "");
     memset(row, 0, sizeof(*row));

@@ -94,9 +94,11 @@ static int check_checkpoint(json_t *body)
     PQclear(res);
     if (reason != NULL)
         json_object_set_new(body, "ok", json_false());
-    return json_object_set_new(body, "checkpoint",
-                               json_pack("{s:I,s:b,s:s?}", "tree_size", (json_int_t)size, "ok",
-                                         reason == NULL, "reason", reason));
+    return json_object_set_new(
+        body, "checkpoint",
+        reason != NULL ? json_pack("{s:I,s:b,s:s}", "tree_size", (json_int_t)size, "ok", false,
+                                   "reason", reason)
+                       : json_pack("{s:I,s:b}", "tree_size", (json_int_t)size, "ok", true));
 }
 
 int aud_h_verify(ss_req *r)
