@@ -73,7 +73,7 @@ def check_wiring(repo, services):
                      init_secrets)
     made |= {"db-%s.pw" % s for s in (loop.group(1).split() if loop else [])}
     made |= {"%s.pem" % n for n in ("jwt-signing", "token-signing", "certificate-service",
-                                     "stats-service", "shc-issuer")}
+                                     "stats-service", "audit-signing", "shc-issuer")}
     made |= {"shc-old-keys"}
     gw = env_of(services.get("gateway", {}) or {})
     for name, svc in services.items():

@@ -282,6 +282,8 @@ ss_make_secrets() {
     # person key of its pseudonymised tables is a keyed hash under another secret.
     ss_make_keypair "$SS_SECRETS/stats-service.pem" stats || return 1
     ss_secret_file "$SS_SECRETS/stats-pseudonym.key" "$(openssl rand -hex 32)"
+    # audit: signs the access log's checkpoints (services/audit/logs_proof.c).
+    ss_make_keypair "$SS_SECRETS/audit-signing.pem" audit || return 1
     if [[ ! -s $SS_SECRETS/shc-issuer.pem ]]; then
         (
             umask 077
@@ -324,6 +326,9 @@ ss_write_env() {
         echo "export SESSHU_RECORDS_MYNUMBER_KEY_FILE='$SS_SECRETS/records-mynumber.key'"
         echo "export SESSHU_RECORDS_MYNUMBER_HMAC_KEY_FILE='$SS_SECRETS/records-mynumber-hmac.key'"
         echo "export SESSHU_CERTIFICATE_SIGNING_KEY_FILE='$SS_SECRETS/certificate-service.pem'"
+        echo "export SESSHU_AUDIT_SIGNING_KEY_FILE='$SS_SECRETS/audit-signing.pem'"
+        # audit: the gateway's own refusals (429, 413, ...) into the access log.
+        echo "export SESSHU_AUDIT_GATEWAY_LOG='$SS_LOGDIR/gateway-access.log'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_FILE='$SS_SECRETS/shc-issuer.pem'"
         echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
         echo "export SESSHU_STATS_SIGNING_KEY_FILE='$SS_SECRETS/stats-service.pem'"

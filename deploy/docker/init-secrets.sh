@@ -36,8 +36,9 @@ once "$root/secrets/records-mynumber.key" "$(openssl rand -hex 32)"
 once "$root/secrets/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
 once "$root/secrets/stats-pseudonym.key" "$(openssl rand -hex 32)"
 # Two signing keys: user sessions (account) and API-client tokens (token).
-# (certificate-service and stats-service sign those services' calls to records.)
-for pair in jwt-signing:account token-signing:token certificate-service:certificate stats-service:stats; do
+# (certificate-service and stats-service sign those services' calls to records; audit-signing
+# the access log's checkpoints.)
+for pair in jwt-signing:account token-signing:token certificate-service:certificate stats-service:stats audit-signing:audit; do
     name=${pair%%:*}
     owner=${pair#*:}
     if [ ! -s "$root/secrets/$name.pem" ]; then

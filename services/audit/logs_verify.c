@@ -60,8 +60,50 @@ static json_t *verify_body(const PGresult *res, long long from)
                      "hash", ss_db_val(res, 0, V_HEAD_HASH));
 }
 
+/* Hold the log against the last signed checkpoint: a tail cut off (fewer rows than it covers)
+ * or rows 1..tree_size rewritten consistently (another tree head) is what the chain alone cannot
+ * show. Adds "checkpoint" {tree_size, ok, reason} and clears "ok" on a mismatch. */
+static int check_checkpoint(json_t *body)
+{
+    PGresult *res = NULL;
+    const char *reason = NULL;
+    long long size, head;
+    char root[65];
+    int rc = ss_db_query(ss_server_db(),
+                         "SELECT tree_size, root_hash FROM audit.checkpoints "
+                         "ORDER BY tree_size DESC LIMIT 1",
+                         0, NULL, &res);
+
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return json_object_set_new(body, "checkpoint", json_null());
+    }
+    size = strtoll(ss_db_val(res, 0, 0), NULL, 10);
+    head = json_integer_value(json_object_get(json_object_get(body, "head"), "chain_pos"));
+    if (head < size)
+        reason = "the log ends before the last signed checkpoint (a truncated tail)";
+    else if ((rc = aud_tree_root(size, root)) == SS_ERR_CONFLICT)
+        reason = "rows covered by the last signed checkpoint are missing";
+    else if (rc != 0) {
+        PQclear(res);
+        return rc;
+    } else if (strcmp(root, ss_db_val(res, 0, 1)) != 0)
+        reason = "rows covered by the last signed checkpoint were changed (another tree head)";
+    PQclear(res);
+    if (reason != NULL)
+        json_object_set_new(body, "ok", json_false());
+    return json_object_set_new(
+        body, "checkpoint",
+        reason != NULL ? json_pack("{s:I,s:b,s:s}", "tree_size", (json_int_t)size, "ok", false,
+                                   "reason", reason)
+                       : json_pack("{s:I,s:b}", "tree_size", (json_int_t)size, "ok", true));
+}
+
 int aud_h_verify(ss_req *r)
 {
+    json_t *body;
     const char *from_s = ss_req_query(r, "from");
     const char *limit_s = ss_req_query(r, "limit");
     long long from = 1, limit = AUD_VERIFY_DEFAULT;
@@ -82,7 +124,15 @@ int aud_h_verify(ss_req *r)
     snprintf(pbuf[1], sizeof(pbuf[1]), "%lld", limit);
     if ((rc = ss_db_query(ss_server_db(), aud_verify_sql, 2, params, &res)) != 0)
         return rc;
-    rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, verify_body(res, from)) : SS_ERR_INTERNAL;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return SS_ERR_INTERNAL;
+    }
+    body = verify_body(res, from);
     PQclear(res);
-    return rc;
+    if (body == NULL || (rc = check_checkpoint(body)) != 0) {
+        json_decref(body);
+        return body == NULL ? SS_ERR_NOMEM : rc;
+    }
+    return ss_reply_json_new(r, 200, body);
 }

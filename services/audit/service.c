@@ -16,8 +16,20 @@ static const ss_route aud_routes[] = {
     {"GET", "/api/v1/access-logs/verify", aud_h_verify, SS_PERM_ACCESS_LOGS_VERIFY, 0,
      "access_log"},
     {"GET", "/api/v1/access-logs/about-me", aud_h_about_me, SS_PERM_SELF_READ, 0, "access_log"},
+    /* Published for anyone to check (RFC 9162 style); the proofs reveal row hashes only. */
+    {"GET", "/api/v1/access-logs/checkpoints/latest", aud_h_checkpoint, SS_PERM_PUBLIC, 0,
+     "access_log_checkpoint"},
+    {"GET", "/api/v1/access-logs/proofs/inclusion", aud_h_inclusion, SS_PERM_ACCESS_LOGS_VERIFY, 0,
+     "access_log"},
+    {"GET", "/api/v1/access-logs/proofs/consistency", aud_h_consistency, SS_PERM_ACCESS_LOGS_VERIFY,
+     0, "access_log"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+static int aud_init(ss_db *db)
+{
+    return aud_gateway_import_start(db);
+}
 
 const ss_service aud_service = {
     .name = "audit",
@@ -26,6 +38,8 @@ const ss_service aud_service = {
     .default_port = 8108,
     .migrations_dir = SS_MIGRATIONS_DIR,
     .routes = aud_routes,
+    .init = aud_init,
+    .shutdown = aud_gateway_import_stop,
 };
 
 /* Short, valid UTF-8 without control characters: safe to echo in `errors`. */

@@ -202,6 +202,7 @@ int it_make_signing_key(void)
     /* The in-process services sign with this key, not the stack's (server.c own_signing_key). */
     unsetenv("SESSHU_ACCOUNT_SIGNING_KEY_FILE");
     unsetenv("SESSHU_TOKEN_SIGNING_KEY_FILE");
+    unsetenv("SESSHU_AUDIT_SIGNING_KEY_FILE");
     rc = 0;
 out:
     if (f != NULL)

@@ -36,6 +36,7 @@
 
 #include "sesshu/audit_batch.h"
 #include "sesshu/config.h"
+#include "sesshu/db.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
 #include "sesshu/text.h"
@@ -45,7 +46,7 @@
 #define AUD_FIELD_MAX      256   /* bytes kept of an ordinary text field */
 #define AUD_PATH_MAX       2048  /* bytes kept of the path */
 #define AUD_BACKOFF_MIN_MS 100
-#define AUD_BACKOFF_MAX_MS 5000
+#define AUD_BACKOFF_MAX_MS 250 /* back as soon as the pool is (it reconnects on use) */
 #define AUD_ENV_TIMEOUT    "SESSHU_AUDIT_TIMEOUT_MS"
 #define AUD_ENV_LINGER     "SESSHU_AUDIT_LINGER_US"
 #define AUD_STMT           "ss_audit_insert"
@@ -689,4 +690,50 @@ void ss_audit_get_stats(ss_audit_stats *out)
     pthread_mutex_lock(&aud.mu);
     *out = aud.stats;
     pthread_mutex_unlock(&aud.mu);
+}
+
+/* ---- rows that commit with the change (write requests) ------------------- */
+
+int ss_audit_insert_tx(ss_dbc *c, const ss_audit_row *row)
+{
+    aud_row *a;
+    const ss_audit_row *view[1];
+    ss_audit_batch b = {0};
+    int rc;
+
+    if (c == NULL || row == NULL)
+        return SS_ERR_INTERNAL;
+    if ((a = row_dup(row)) == NULL)
+        return SS_ERR_NOMEM;
+    view[0] = &a->r;
+    rc = ss_audit_batch_build(&b, view, 1);
+    if (rc == 0)
+        rc = ss_db_exec(c, ss_audit_batch_sql, SS_AUDIT_BATCH_NPARAMS, (const char *const *)b.param,
+                        NULL);
+    ss_audit_batch_free(&b);
+    row_free(a);
+    pthread_mutex_lock(&aud.mu);
+    if (rc == 0)
+        aud.stats.rows++;
+    else
+        aud.stats.failures++;
+    pthread_mutex_unlock(&aud.mu);
+    return rc;
+}
+
+int ss_audit_logged(ss_db *db, const char *request_id, const char *service, bool *found)
+{
+    const char *p[2] = {request_id, service};
+    PGresult *res = NULL;
+    int rc;
+
+    *found = false;
+    rc = ss_db_query(db, "SELECT audit.logged($1, $2)", 2, p, &res);
+    if (rc == 0) {
+        const char *v = ss_db_val(res, 0, 0);
+
+        *found = v != NULL && v[0] == 't';
+    }
+    PQclear(res);
+    return rc;
 }

@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "sesshu/config.h"
@@ -36,6 +38,21 @@ struct ss_db {
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
+
+/* The request transaction (ss_db_request_begin): the first connection a write request changes
+ * data on keeps one transaction open until the dispatcher adds the access-log row and commits.
+ * The handler's own transactions on it become the outer transaction (the first) or savepoints
+ * (later ones); statements outside them run under a savepoint, so a failing one costs only
+ * itself, as it would have in autocommit. Thread-local: one request per thread. */
+static _Thread_local struct {
+    bool on;      /* capturing: a write request is running on this thread */
+    ss_dbc *held; /* the connection carrying the request's transaction, or NULL */
+    bool leased;  /* the handler holds it (between acquire and release) */
+    bool htx;     /* the handler believes it is inside a transaction on it */
+    bool sp;      /* ... and that transaction is the savepoint ss_h (not the outer one) */
+} rq;
+
+static int simple(ss_dbc *c, const char *sql);
 
 static uint64_t fnv1a(const char *s)
 {
@@ -173,6 +190,12 @@ static int ensure_conn(ss_dbc *c)
 {
     if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK)
         return 0;
+    if (rq.on && c == rq.held) {
+        /* The request's transaction died with its connection: no statement may run on a fresh
+         * session as if it were still part of it. The dispatcher sees the transaction gone. */
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "08006");
+        return SS_ERR_UNAVAILABLE;
+    }
     forget_prepared(c);
     if (c->conn == NULL)
         c->conn = PQconnectdb(c->pool->conninfo);
@@ -192,6 +215,11 @@ int ss_db_acquire(ss_db *db, ss_dbc **out)
     int rc = 0;
 
     *out = NULL;
+    if (rq.on && rq.held != NULL && !rq.leased && rq.held->pool == db) {
+        rq.leased = true;
+        *out = rq.held;
+        return 0;
+    }
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 5;
     pthread_mutex_lock(&db->mu);
@@ -219,6 +247,15 @@ void ss_db_release(ss_dbc *c)
     if (c == NULL)
         return;
     db = c->pool;
+    if (rq.on && c == rq.held) {
+        /* A transaction left open by the handler ends as it would have: rolled back. */
+        if (rq.htx)
+            (void)ss_db_rollback(c);
+        if (rq.held == c) { /* still carrying changes: kept for the dispatcher */
+            rq.leased = false;
+            return;
+        }
+    }
     if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK &&
         PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->conn, "ROLLBACK");
@@ -303,15 +340,84 @@ static int exec_once(ss_dbc *c, const char *sql, int n, const char *const *param
     return 0;
 }
 
-int ss_db_exec(ss_dbc *c, const char *sql, int nparams, const char *const *params, PGresult **out)
+/* Does the statement change data (its first word)? Reads need no transaction of their own. */
+static bool is_write_sql(const char *sql)
 {
-    bool in_tx;
+    static const char *const words[] = {"INSERT", "UPDATE", "DELETE", "WITH", "MERGE", NULL};
+
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    for (int i = 0; words[i] != NULL; i++)
+        if (strncasecmp(sql, words[i], strlen(words[i])) == 0)
+            return true;
+    return false;
+}
+
+static int exec_plain(ss_dbc *c, const char *sql, int nparams, const char *const *params,
+                      PGresult **out);
+
+/* ss_db_exec inside a write request (rq.on). */
+static int exec_captured(ss_dbc *c, const char *sql, int nparams, const char *const *params,
+                         PGresult **out)
+{
     int rc;
 
+    if (c == rq.held && !rq.htx) {
+        /* After the handler's commit: this statement alone, under a savepoint. */
+        if ((rc = simple(c, "SAVEPOINT ss_s")) != 0)
+            return rc;
+        rc = exec_plain(c, sql, nparams, params, out);
+        if (rc != 0 && PQstatus(c->conn) == CONNECTION_OK) {
+            char st[6];
+
+            memcpy(st, c->sqlstate, sizeof(st));
+            (void)simple(c, "ROLLBACK TO SAVEPOINT ss_s");
+            memcpy(c->sqlstate, st, sizeof(st));
+        }
+        if (PQstatus(c->conn) == CONNECTION_OK)
+            (void)simple(c, "RELEASE SAVEPOINT ss_s");
+        return rc;
+    }
+    if (rq.held == NULL && PQtransactionStatus(c->conn) == PQTRANS_IDLE && is_write_sql(sql)) {
+        /* An autocommit change: it becomes the request's transaction. */
+        if ((rc = simple(c, "BEGIN")) != 0)
+            return rc;
+        rc = exec_plain(c, sql, nparams, params, out);
+        if (rc != 0) {
+            char st[6];
+
+            memcpy(st, c->sqlstate, sizeof(st));
+            if (PQstatus(c->conn) == CONNECTION_OK)
+                (void)simple(c, "ROLLBACK");
+            memcpy(c->sqlstate, st, sizeof(st));
+            return rc;
+        }
+        rq.held = c;
+        rq.leased = true;
+        rq.htx = false;
+        rq.sp = false;
+        return 0;
+    }
+    return exec_plain(c, sql, nparams, params, out);
+}
+
+int ss_db_exec(ss_dbc *c, const char *sql, int nparams, const char *const *params, PGresult **out)
+{
     if (out != NULL)
         *out = NULL;
     if (ensure_conn(c) != 0)
         return SS_ERR_UNAVAILABLE;
+    if (rq.on)
+        return exec_captured(c, sql, nparams, params, out);
+    return exec_plain(c, sql, nparams, params, out);
+}
+
+static int exec_plain(ss_dbc *c, const char *sql, int nparams, const char *const *params,
+                      PGresult **out)
+{
+    bool in_tx;
+    int rc;
+
     in_tx = PQtransactionStatus(c->conn) != PQTRANS_IDLE;
     rc = exec_once(c, sql, nparams, params, out);
     /* A connection lost outside a transaction is retried once on a fresh one
@@ -338,17 +444,96 @@ static int simple(ss_dbc *c, const char *sql)
 
 int ss_db_begin(ss_dbc *c)
 {
-    return simple(c, "BEGIN");
+    int rc;
+
+    if (!rq.on)
+        return simple(c, "BEGIN");
+    if (c == rq.held) {
+        if (rq.htx)
+            return 0; /* BEGIN inside a transaction: a no-op, as in PostgreSQL */
+        if ((rc = simple(c, "SAVEPOINT ss_h")) == 0)
+            rq.htx = rq.sp = true;
+        return rc;
+    }
+    if ((rc = simple(c, "BEGIN")) == 0 && rq.held == NULL) {
+        rq.held = c;
+        rq.leased = true;
+        rq.htx = true;
+        rq.sp = false;
+    }
+    return rc;
+}
+
+/* The held connection's transaction is given up (rolled back): nothing to carry. */
+static void drop_held(void)
+{
+    rq.held = NULL;
+    rq.htx = rq.sp = false;
 }
 
 int ss_db_commit(ss_dbc *c)
 {
-    return simple(c, "COMMIT");
+    if (!rq.on || c != rq.held)
+        return simple(c, "COMMIT");
+    if (!rq.htx)
+        return 0;
+    if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
+        drop_held();
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "08006");
+        return SS_ERR_UNAVAILABLE;
+    }
+    if (PQtransactionStatus(c->conn) == PQTRANS_INERROR) {
+        /* COMMIT of a failed transaction rolls it back (and PostgreSQL reports success). */
+        rq.htx = false;
+        if (rq.sp) {
+            rq.sp = false;
+            (void)simple(c, "ROLLBACK TO SAVEPOINT ss_h");
+            return simple(c, "RELEASE SAVEPOINT ss_h");
+        }
+        drop_held();
+        return simple(c, "ROLLBACK");
+    }
+    rq.htx = false;
+    if (rq.sp) {
+        rq.sp = false;
+        return simple(c, "RELEASE SAVEPOINT ss_h");
+    }
+    return 0; /* the outer transaction: committed by the dispatcher with its log row */
 }
 
 int ss_db_rollback(ss_dbc *c)
 {
+    if (!rq.on || c != rq.held)
+        return simple(c, "ROLLBACK");
+    if (rq.htx && rq.sp) {
+        int rc = simple(c, "ROLLBACK TO SAVEPOINT ss_h");
+
+        rq.htx = rq.sp = false;
+        return rc != 0 ? rc : simple(c, "RELEASE SAVEPOINT ss_h");
+    }
+    if (!rq.htx)
+        return 0; /* nothing of the handler's is open */
+    drop_held();
     return simple(c, "ROLLBACK");
+}
+
+void ss_db_request_begin(void)
+{
+    memset(&rq, 0, sizeof(rq));
+    rq.on = true;
+}
+
+ss_dbc *ss_db_request_end(void)
+{
+    ss_dbc *c = rq.held;
+
+    if (c != NULL && rq.htx) {
+        /* The handler never committed: its work is rolled back, as on release. */
+        (void)ss_db_rollback(c);
+        c = rq.held;
+    }
+    memset(&rq, 0, sizeof(rq));
+    return c;
 }
 
 int ss_db_query(ss_db *db, const char *sql, int nparams, const char *const *params, PGresult **out)

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http_internal.h"
 #include "sesshu/audit.h"
 #include "sesshu/crypto.h"
+#include "sesshu/db.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
 #include "sesshu/log.h"
@@ -153,6 +155,11 @@ static int check_query(ss_req *r)
     return 0;
 }
 
+static bool is_read_method(const char *m)
+{
+    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0;
+}
+
 static bool has_body_method(const char *m)
 {
     return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
@@ -185,7 +192,87 @@ const char *ss_req_client_ip(const ss_req *r)
     return peer;
 }
 
-static void write_audit(ss_req *r)
+/* A change whose COMMIT went unanswered: ask the log (on a fresh connection) whether it
+ * committed, for up to the access-log timeout while the database comes back. 1 committed,
+ * 0 not, -1 unknown. */
+static int commit_outcome(const ss_req *r)
+{
+    long long until = ss_now_us() + 5000000;
+
+    do {
+        bool found = false;
+
+        if (ss_audit_logged(ss_server_db(), r->request_id, r->svc->name, &found) == 0)
+            return found ? 1 : 0;
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    } while (ss_now_us() < until);
+    return -1;
+}
+
+/* Answer anew (the handler's answer is not the truth any more). */
+static void reanswer(ss_req *r, int err, const char *detail)
+{
+    ulfius_clean_response(r->resp);
+    ulfius_init_response(r->resp);
+    ss_reply_problem(r, err, detail);
+}
+
+/* The row of a write request that changed data goes into the change's own transaction tx
+ * (ss_db_request_end): both commit or neither. An answer of 5xx means the request failed, so
+ * its change is rolled back rather than left half-done. Returns true when the row is settled
+ * (committed with the change), false when the caller still writes it through the group commit
+ * (nothing was changed). */
+static bool commit_with_row(ss_req *r, ss_dbc *tx, const ss_audit_row *row)
+{
+    PGconn *pc = ss_db_conn(tx);
+    int outcome;
+
+    if (r->status >= 500 || pc == NULL || PQstatus(pc) != CONNECTION_OK ||
+        PQtransactionStatus(pc) != PQTRANS_INTRANS) {
+        bool lost = r->status < 500;
+
+        (void)ss_db_rollback(tx);
+        ss_db_release(tx);
+        if (lost) /* the handler thought it had changed data, but its transaction is gone */
+            reanswer(r, SS_ERR_UNAVAILABLE,
+                     "the database connection was lost; nothing was changed");
+        return false;
+    }
+    if (ss_audit_insert_tx(tx, row) != 0) {
+        SS_ERROR("access log unavailable; the change is rolled back, answering 503");
+        (void)ss_db_rollback(tx);
+        ss_db_release(tx);
+        reanswer(r, SS_ERR_UNAVAILABLE, "the access log is unavailable; nothing was changed");
+        return false;
+    }
+    if (ss_db_commit(tx) == 0) {
+        ss_db_release(tx);
+        return true;
+    }
+    pc = ss_db_conn(tx);
+    if (pc != NULL && PQstatus(pc) == CONNECTION_OK) {
+        /* The server answered: the transaction did not commit. */
+        ss_db_release(tx);
+        reanswer(r, SS_ERR_UNAVAILABLE, "the change could not be committed; nothing was changed");
+        return false;
+    }
+    ss_db_release(tx);
+    outcome = commit_outcome(r);
+    if (outcome == 1)
+        return true; /* committed, with its row: the handler's answer stands */
+    if (outcome == 0) {
+        reanswer(r, SS_ERR_UNAVAILABLE, "the database connection was lost; nothing was changed");
+        return false;
+    }
+    SS_ERROR("commit outcome unknown for request %s", r->request_id);
+    reanswer(r, SS_ERR_UNAVAILABLE,
+             "the database connection was lost while committing: the change may have been made; "
+             "look it up (or retry with the same Idempotency-Key) before repeating it");
+    return true; /* no row can be written now; if the change committed, its row did too */
+}
+
+static void write_audit(ss_req *r, ss_dbc *tx)
 {
     ss_audit_row row;
     const ss_principal *w = &r->who;
@@ -222,6 +309,10 @@ static void write_audit(ss_req *r)
     row.status = r->status;
     row.client_ip = ss_req_client_ip(r);
     row.duration_us = ss_now_us() - r->t_start_us;
+    if (tx != NULL && commit_with_row(r, tx, &row))
+        return;
+    row.status = r->status; /* it may have been answered anew */
+    row.person_id = r->person_id[0] && r->status < 400 ? r->person_id : NULL;
     if (ss_audit_write(&row) != 0) {
         /* No answer leaves without its log row: a national system must not
          * serve or change data it cannot account for. */
@@ -298,6 +389,8 @@ int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *us
 {
     char allow[96] = "";
     const ss_route_ctx *ctx = user_data;
+    ss_dbc *tx;
+    bool capture;
     ss_req r;
     int rc;
 
@@ -310,6 +403,10 @@ int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *us
     take_request_id(&r);
     if (r.route == NULL || !(r.route->flags & SS_ROUTE_NO_AUDIT))
         ss_audit_expect();
+    /* A change and its access-log row commit in one transaction (ss_db_request_begin). */
+    capture = r.route != NULL && !is_read_method(req->http_verb);
+    if (capture)
+        ss_db_request_begin();
     if (r.route == NULL)
         allowed_methods(r.svc, req->url_path, allow, sizeof(allow));
     if (r.route == NULL && allow[0] != '\0')
@@ -322,10 +419,15 @@ int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *us
               (rc = ss_body_parse(&r)) == 0))
         rc = run_handler(&r);
     finish_error(&r, rc);
+    tx = capture ? ss_db_request_end() : NULL;
     if (allow[0] != '\0')
         u_map_put(resp->map_header, "Allow", allow);
     if (r.route == NULL || !(r.route->flags & SS_ROUTE_NO_AUDIT))
-        write_audit(&r);
+        write_audit(&r, tx);
+    else if (tx != NULL) {
+        (void)ss_db_commit(tx); /* no row for this route: commit as the handler meant */
+        ss_db_release(tx);
+    }
     u_map_put(resp->map_header, "X-Request-Id", r.request_id);
     ss_metrics_observe(ctx->index, r.status, ss_now_us() - r.t_start_us);
     json_decref(r.body);

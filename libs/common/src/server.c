@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http_internal.h"
 #include "sesshu/audit.h"
@@ -111,6 +112,25 @@ static void own_signing_key(const ss_service *svc)
         setenv(SS_ENV_JWT_KEY, own, 1);
 }
 
+/* A service started while the database is down waits for it (every 250 ms, saying so once)
+ * instead of exiting: a restart of PostgreSQL must not leave services down. */
+static int wait_for_database(const ss_service *svc)
+{
+    bool said = false;
+
+    while (ss_db_ping(g_db) != 0) {
+        struct timespec ts = {0, 250 * 1000000L};
+
+        if (!said)
+            fprintf(stderr, "%s: database unavailable; waiting for it\n", svc->name);
+        said = true;
+        nanosleep(&ts, NULL);
+    }
+    if (said)
+        fprintf(stderr, "%s: database available\n", svc->name);
+    return 0;
+}
+
 /* Everything before listening: config, pool, migrations, keys, writer, hook. */
 static int prepare(const ss_service *svc)
 {
@@ -134,7 +154,9 @@ static int prepare(const ss_service *svc)
     rc = ss_db_open(&g_db, conninfo, (int)pool);
     if (rc == 0) {
         mdir = ss_cfg_str(SS_ENV_MIGRATIONS, svc->migrations_dir);
-        rc = mdir != NULL ? ss_migrate(g_db, svc->schema, mdir) : 0;
+        rc = wait_for_database(svc);
+        if (rc == 0)
+            rc = mdir != NULL ? ss_migrate(g_db, svc->schema, mdir) : 0;
         if (rc != 0)
             fprintf(stderr, "%s: migrations failed\n", svc->name);
     }

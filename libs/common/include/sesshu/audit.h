@@ -12,6 +12,10 @@
 #ifndef SESSHU_AUDIT_H
 #define SESSHU_AUDIT_H
 
+#include <stdbool.h>
+
+#include "sesshu/db.h"
+
 typedef struct ss_audit_row {
     const char *request_id;
     const char *service;
@@ -47,6 +51,14 @@ void ss_audit_expect(void);
  * copied before return. 0, or SS_ERR_UNAVAILABLE if the commit failed or
  * did not happen within SESSHU_AUDIT_TIMEOUT_MS (default 5000). */
 int ss_audit_write(const ss_audit_row *row);
+
+/* The row of a write request, in the request's own transaction on c (ss_db_request_end): it
+ * commits with the change or not at all. 0 or an SS_ERR_* code (the transaction is then failed:
+ * roll it back). */
+int ss_audit_insert_tx(ss_dbc *c, const ss_audit_row *row);
+/* After a COMMIT whose answer was lost: did the row of request_id (service) commit? Rows of the
+ * last ten minutes are searched. 0 with *found, or SS_ERR_UNAVAILABLE. */
+int ss_audit_logged(ss_db *db, const char *request_id, const char *service, bool *found);
 
 /* Counters for /metrics. */
 typedef struct ss_audit_stats {

@@ -38,6 +38,17 @@ int ss_db_begin(ss_dbc *c);
 int ss_db_commit(ss_dbc *c);
 int ss_db_rollback(ss_dbc *c);
 
+/* The request transaction of a write request (the dispatcher's, see dispatch.c): between
+ * ss_db_request_begin and ss_db_request_end on this thread, the first connection that changes
+ * data (a BEGIN, or an INSERT/UPDATE/DELETE/WITH/MERGE outside a transaction) keeps its
+ * transaction open: the handler's COMMIT of it is deferred, later transactions on it become
+ * savepoints, later statements run each under a savepoint, and ss_db_acquire hands the same
+ * connection back while the handler does not hold it. ss_db_request_end returns that connection
+ * (still in its transaction, or failed) or NULL; the caller adds the access-log row, commits or
+ * rolls back (capture is off by then) and releases it. Other threads are unaffected. */
+void ss_db_request_begin(void);
+ss_dbc *ss_db_request_end(void);
+
 /* One statement on the pool: acquire, exec, release. */
 int ss_db_query(ss_db *db, const char *sql, int nparams, const char *const *params, PGresult **out);
 
