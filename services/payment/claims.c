@@ -191,8 +191,7 @@ int pay_h_batch_close(ss_req *r)
     if (inst_code(r)[0] == '\0' || pay_pref(r)[0] == '\0')
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a medical institution closes its claims");
     if ((rc = ss_body_check(r, close_fields)) != 0 ||
-        (rc = month_arg(r, "claim_month", ss_json_str(r->body, "claim_month"), first, last)) !=
-            0)
+        (rc = month_arg(r, "claim_month", ss_json_str(r->body, "claim_month"), first, last)) != 0)
         return rc;
     const char *params[] = {r->who.org_id, inst_code(r), pay_pref(r), first, r->who.sub};
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
@@ -210,8 +209,9 @@ int pay_h_batch_close(ss_req *r)
     {
         const char *p2[] = {PQgetvalue(res, 0, 0)};
         PGresult *b = NULL;
-        if ((rc = ss_db_exec(c, "SELECT " PAY_BATCH_JSON("x") "::text FROM payment.claim_batches x "
-                                "WHERE x.id = $1::uuid",
+        if ((rc = ss_db_exec(c,
+                             "SELECT " PAY_BATCH_JSON("x") "::text FROM payment.claim_batches x "
+                                                           "WHERE x.id = $1::uuid",
                              1, p2, &b)) != 0)
             goto out;
         doc = PQntuples(b) == 1 ? ss_json_col(b, 0, 0) : NULL;

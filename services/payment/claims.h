@@ -31,11 +31,11 @@ int pay_claims_lock(ss_dbc *c, const char *inst);
 const char *pay_claims_viewer(const ss_req *r);
 
 /* $1 viewer, $2 institution code (org code), $3 prefecture, $4 municipality code. */
-#define PAY_BATCH_VISIBLE(b)                                                              \
+#define PAY_BATCH_VISIBLE(b)                                                           \
     "(($1::text = 'inst' AND " b ".institution_code = $2) OR ($1::text = 'fed' AND " b \
     ".pref_code = $3))"
-#define PAY_LINE_VISIBLE(l, b)                                                               \
-    "(($1::text = 'inst' AND " l ".institution_code = $2) OR ($1::text = 'fed' AND " l      \
+#define PAY_LINE_VISIBLE(l, b)                                                             \
+    "(($1::text = 'inst' AND " l ".institution_code = $2) OR ($1::text = 'fed' AND " l     \
     ".pref_code = $3) OR ($1::text = 'muni' AND " l ".muni_code = $4 AND " b ".status <> " \
     "'open'))"
 
@@ -50,19 +50,19 @@ const char *pay_claims_viewer(const ss_req *r);
     "'approved_yen', coalesce(sum(t.approved_yen), 0), 'adjustment_lines', count(t.id) FILTER " \
     "(WHERE t.kind = 'adjustment'))) FROM payment.claim_lines t WHERE t.batch_id = " b ".id)"
 
-#define PAY_LINE_JSON(l, b)                                                                        \
-    "jsonb_build_object('id', " l ".id, 'batch_id', " l ".batch_id, 'claim_month', to_char(" b   \
+#define PAY_LINE_JSON(l, b)                                                                       \
+    "jsonb_build_object('id', " l ".id, 'batch_id', " l ".batch_id, 'claim_month', to_char(" b    \
     ".claim_month, 'YYYY-MM'), 'batch_status', " b ".status, 'kind', " l ".kind, 'record_id', " l \
-    ".record_id, 'record_version', " l ".record_version, 'record_status', " l                      \
-    ".record_status, 'person_id', " l ".person_id, 'muni_code', " l ".muni_code, "                 \
-    "'institution_code', " l ".institution_code, 'prefecture_code', " l ".pref_code, "             \
-    "'vaccinated_on', " l ".vaccinated_on, 'vaccine_code', " l ".vaccine_code, 'dose_number', " l  \
-    ".dose_number, 'basis', " l ".basis, 'contract_code', " l ".contract_code, 'price_yen', " l    \
-    ".price_yen, 'self_pay_yen', " l ".self_pay_yen, 'claim_yen', " l ".claim_yen, "               \
-    "'eligibility', " l ".eligibility, 'referral_id', " l ".referral_id, 'flags', to_jsonb(" l     \
-    ".flags), 'status', " l ".status, 'approved_yen', " l ".approved_yen, 'return_reason', " l     \
-    ".return_reason, 'review_reason', " l ".review_reason, 'reviewed_by', " l ".reviewed_by, "     \
-    "'reviewed_at', " l ".reviewed_at, 'reclaim_of', " l ".reclaim_of, 'created_at', " l           \
+    ".record_id, 'record_version', " l ".record_version, 'record_status', " l                     \
+    ".record_status, 'person_id', " l ".person_id, 'muni_code', " l ".muni_code, "                \
+    "'institution_code', " l ".institution_code, 'prefecture_code', " l ".pref_code, "            \
+    "'vaccinated_on', " l ".vaccinated_on, 'vaccine_code', " l ".vaccine_code, 'dose_number', " l \
+    ".dose_number, 'basis', " l ".basis, 'contract_code', " l ".contract_code, 'price_yen', " l   \
+    ".price_yen, 'self_pay_yen', " l ".self_pay_yen, 'claim_yen', " l ".claim_yen, "              \
+    "'eligibility', " l ".eligibility, 'referral_id', " l ".referral_id, 'flags', to_jsonb(" l    \
+    ".flags), 'status', " l ".status, 'approved_yen', " l ".approved_yen, 'return_reason', " l    \
+    ".return_reason, 'review_reason', " l ".review_reason, 'reviewed_by', " l ".reviewed_by, "    \
+    "'reviewed_at', " l ".reviewed_at, 'reclaim_of', " l ".reclaim_of, 'created_at', " l          \
     ".created_at, 'updated_at', " l ".updated_at)"
 
 #endif

@@ -50,7 +50,8 @@ int pay_h_batch_list(ss_req *r)
     int limit, rc;
 
     if (v == NULL || strcmp(v, "muni") == 0 || strcmp(v, "chuo") == 0)
-        return ss_req_fail(r, SS_ERR_FORBIDDEN, "batches are the institution's and its 国保連合会's");
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "batches are the institution's and its 国保連合会's");
     if ((rc = ss_query_check(r, batch_q)) != 0)
         return rc;
     month_q(r, "claim_month", m);
@@ -68,14 +69,20 @@ int pay_h_batch_list(ss_req *r)
                             keys[0][0] ? keys[0] : NULL,
                             keys[1][0] ? keys[1] : NULL,
                             lim};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " PAY_BATCH_JSON("b") "::text, b.claim_month::text, b.id::text FROM "
-                     "payment.claim_batches b WHERE " PAY_BATCH_VISIBLE("b") " AND ($4::text IS "
-                     "NOT NULL OR true) AND ($5::date IS NULL OR b.claim_month = $5::date) AND "
-                     "($6::text IS NULL OR b.status = $6) AND ($7::text IS NULL OR "
-                     "b.institution_code = $7) AND ($8::date IS NULL OR (b.claim_month, b.id) < "
-                     "($8::date, $9::uuid)) ORDER BY b.claim_month DESC, b.id DESC LIMIT $10::int",
-                     10, params, &res);
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT " PAY_BATCH_JSON(
+            "b") "::text, b.claim_month::text, b.id::text FROM "
+                 "payment.claim_batches b WHERE " PAY_BATCH_VISIBLE(
+                     "b") " AND ($4::text IS "
+                          "NOT NULL OR true) AND ($5::date IS NULL OR b.claim_month = $5::date) "
+                          "AND "
+                          "($6::text IS NULL OR b.status = $6) AND ($7::text IS NULL OR "
+                          "b.institution_code = $7) AND ($8::date IS NULL OR (b.claim_month, b.id) "
+                          "< "
+                          "($8::date, $9::uuid)) ORDER BY b.claim_month DESC, b.id DESC LIMIT "
+                          "$10::int",
+        10, params, &res);
     if (rc != 0)
         return rc;
     rc = ss_reply_page(r, res, limit, 2);
@@ -91,15 +98,17 @@ int pay_h_batch_get(ss_req *r)
     if ((rc = pay_id(r, &id, "no such claim batch of yours")) != 0)
         return rc;
     if (v == NULL || strcmp(v, "muni") == 0 || strcmp(v, "chuo") == 0)
-        return ss_req_fail(r, SS_ERR_FORBIDDEN, "batches are the institution's and its 国保連合会's");
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "batches are the institution's and its 国保連合会's");
     const char *params[] = {VIEW_PARAMS(r, v), id};
     return pay_reply_row(r,
                          "SELECT " PAY_BATCH_JSON("b") "::text FROM payment.claim_batches b WHERE "
-                         "b.id = $5::uuid AND " PAY_BATCH_VISIBLE("b") " AND $4::text IS NOT NULL",
+                                                       "b.id = $5::uuid AND " PAY_BATCH_VISIBLE(
+                                                           "b") " AND $4::text IS NOT NULL",
                          5, params, 200, "no such claim batch of yours", NULL);
 }
 
-static const char *const line_q[] = {"claim_month", "batch_id", "status",           "kind",
+static const char *const line_q[] = {"claim_month", "batch_id",  "status",           "kind",
                                      "muni_code",   "record_id", "institution_code", "limit",
                                      "cursor",      NULL};
 static const char *const line_st[] = {"claimed", "returned", "accepted", "adjusted", NULL};
@@ -142,17 +151,25 @@ int pay_h_line_list(ss_req *r)
                             rid,
                             keys[0][0] ? keys[0] : NULL,
                             lim};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " PAY_LINE_JSON("l", "b") "::text, l.seq::text FROM "
-                     "payment.claim_lines l JOIN payment.claim_batches b ON b.id = l.batch_id "
-                     "WHERE " PAY_LINE_VISIBLE("l", "b") " AND ($5::date IS NULL OR "
-                     "b.claim_month = $5::date) AND ($6::uuid IS NULL OR l.batch_id = $6::uuid) "
-                     "AND ($7::text IS NULL OR l.status = $7) AND ($8::text IS NULL OR l.kind = "
-                     "$8) AND ($9::text IS NULL OR l.muni_code = $9) AND ($10::text IS NULL OR "
-                     "l.institution_code = $10) AND ($11::uuid IS NULL OR l.record_id = "
-                     "$11::uuid) AND ($12::bigint IS NULL OR l.seq > $12::bigint) ORDER BY l.seq "
-                     "LIMIT $13::int",
-                     13, params, &res);
+    rc = ss_db_query(
+        ss_server_db(),
+        "SELECT " PAY_LINE_JSON(
+            "l", "b") "::text, l.seq::text FROM "
+                      "payment.claim_lines l JOIN payment.claim_batches b ON b.id = l.batch_id "
+                      "WHERE " PAY_LINE_VISIBLE(
+                          "l",
+                          "b") " AND ($5::date IS NULL OR "
+                               "b.claim_month = $5::date) AND ($6::uuid IS NULL OR l.batch_id = "
+                               "$6::uuid) "
+                               "AND ($7::text IS NULL OR l.status = $7) AND ($8::text IS NULL OR "
+                               "l.kind = "
+                               "$8) AND ($9::text IS NULL OR l.muni_code = $9) AND ($10::text IS "
+                               "NULL OR "
+                               "l.institution_code = $10) AND ($11::uuid IS NULL OR l.record_id = "
+                               "$11::uuid) AND ($12::bigint IS NULL OR l.seq > $12::bigint) ORDER "
+                               "BY l.seq "
+                               "LIMIT $13::int",
+        13, params, &res);
     if (rc != 0)
         return rc;
     rc = ss_reply_page(r, res, limit, 1);
@@ -170,11 +187,13 @@ int pay_h_line_get(ss_req *r)
     if (v == NULL || strcmp(v, "chuo") == 0)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "no access to claim lines");
     const char *params[] = {VIEW_PARAMS(r, v), id};
-    return pay_reply_row(r,
-                         "SELECT " PAY_LINE_JSON("l", "b") "::text FROM payment.claim_lines l "
-                         "JOIN payment.claim_batches b ON b.id = l.batch_id WHERE l.id = "
-                         "$5::uuid AND " PAY_LINE_VISIBLE("l", "b"),
-                         5, params, 200, "no such claim line of yours", NULL);
+    return pay_reply_row(
+        r,
+        "SELECT " PAY_LINE_JSON(
+            "l", "b") "::text FROM payment.claim_lines l "
+                      "JOIN payment.claim_batches b ON b.id = l.batch_id WHERE l.id = "
+                      "$5::uuid AND " PAY_LINE_VISIBLE("l", "b"),
+        5, params, 200, "no such claim line of yours", NULL);
 }
 
 /* GET /claims/totals?claim_month=: the month's lines summed per prefecture (the 国保中央会,
@@ -201,19 +220,21 @@ int pay_h_claims_totals(ss_req *r)
         r,
         "WITH l AS (SELECT l.*, CASE WHEN $1::text = 'chuo' THEN l.pref_code ELSE "
         "l.institution_code END AS k FROM payment.claim_lines l JOIN payment.claim_batches b ON "
-        "b.id = l.batch_id WHERE b.claim_month = $5::date AND ($1::text = 'chuo' OR " PAY_LINE_VISIBLE(
-            "l", "b") ")), g AS (SELECT k, count(DISTINCT institution_code) AS institutions, "
-                      "count(*) AS lines, sum(claim_yen) AS claimed_yen, coalesce(sum(approved_yen), "
-                      "0) AS approved_yen, count(*) FILTER (WHERE status = 'returned') AS "
-                      "returned_lines FROM l GROUP BY k) SELECT jsonb_build_object('claim_month', "
-                      "to_char($5::date, 'YYYY-MM'), 'group_by', CASE WHEN $1::text = 'chuo' THEN "
-                      "'prefecture_code' ELSE 'institution_code' END, 'items', (SELECT "
-                      "coalesce(jsonb_agg(jsonb_build_object('key', k, 'institutions', "
-                      "institutions, 'lines', lines, 'claimed_yen', claimed_yen, 'approved_yen', "
-                      "approved_yen, 'returned_lines', returned_lines) ORDER BY k), '[]') FROM g), "
-                      "'total', (SELECT jsonb_build_object('institutions', count(DISTINCT "
-                      "institution_code), 'lines', count(*), 'claimed_yen', coalesce(sum(claim_yen), "
-                      "0), 'approved_yen', coalesce(sum(approved_yen), 0), 'returned_lines', "
-                      "count(*) FILTER (WHERE status = 'returned')) FROM l))::text",
+        "b.id = l.batch_id WHERE b.claim_month = $5::date AND ($1::text = 'chuo' "
+        "OR " PAY_LINE_VISIBLE(
+            "l",
+            "b") ")), g AS (SELECT k, count(DISTINCT institution_code) AS institutions, "
+                 "count(*) AS lines, sum(claim_yen) AS claimed_yen, coalesce(sum(approved_yen), "
+                 "0) AS approved_yen, count(*) FILTER (WHERE status = 'returned') AS "
+                 "returned_lines FROM l GROUP BY k) SELECT jsonb_build_object('claim_month', "
+                 "to_char($5::date, 'YYYY-MM'), 'group_by', CASE WHEN $1::text = 'chuo' THEN "
+                 "'prefecture_code' ELSE 'institution_code' END, 'items', (SELECT "
+                 "coalesce(jsonb_agg(jsonb_build_object('key', k, 'institutions', "
+                 "institutions, 'lines', lines, 'claimed_yen', claimed_yen, 'approved_yen', "
+                 "approved_yen, 'returned_lines', returned_lines) ORDER BY k), '[]') FROM g), "
+                 "'total', (SELECT jsonb_build_object('institutions', count(DISTINCT "
+                 "institution_code), 'lines', count(*), 'claimed_yen', coalesce(sum(claim_yen), "
+                 "0), 'approved_yen', coalesce(sum(approved_yen), 0), 'returned_lines', "
+                 "count(*) FILTER (WHERE status = 'returned')) FROM l))::text",
         5, params, 200, "no totals", NULL);
 }

@@ -85,8 +85,7 @@ int pay_h_line_review(ss_req *r)
         return SS_ERR_VALIDATION;
     if (approved != NULL)
         snprintf(amt, sizeof(amt), "%" JSON_INTEGER_FORMAT, json_integer_value(approved));
-    const char *params[] = {id, decision, amt[0] ? amt : NULL, reason, r->who.sub,
-                            r->who.org_id};
+    const char *params[] = {id, decision, amt[0] ? amt : NULL, reason, r->who.sub, r->who.org_id};
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
     if ((rc = ss_db_begin(c)) != 0 || (rc = review_guard(r, c, id, decision, approved)) != 0)
@@ -105,10 +104,12 @@ int pay_h_line_review(ss_req *r)
         6, params, NULL);
     if (rc != 0)
         goto out;
-    rc = ss_db_exec(c,
-                    "SELECT (" PAY_LINE_JSON("l", "b") ")::text FROM payment.claim_lines l JOIN "
-                    "payment.claim_batches b ON b.id = l.batch_id WHERE l.id = $1::uuid",
-                    1, params, &res);
+    rc = ss_db_exec(
+        c,
+        "SELECT (" PAY_LINE_JSON(
+            "l", "b") ")::text FROM payment.claim_lines l JOIN "
+                      "payment.claim_batches b ON b.id = l.batch_id WHERE l.id = $1::uuid",
+        1, params, &res);
     if (rc != 0 || (rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL) != 0)
         goto out;
     if ((doc = ss_json_col(res, 0, 0)) == NULL || (rc = ss_db_commit(c)) != 0) {
@@ -139,8 +140,8 @@ int pay_h_line_reclaim(ss_req *r)
         return rc;
     if (strlen(inst) != 10)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a medical institution claims");
-    if (r->body != NULL && (rc = ss_body_check(r, (const ss_field[]){{NULL, 0, false, 0, 0, NULL,
-                                                                       false}})) != 0)
+    if (r->body != NULL &&
+        (rc = ss_body_check(r, (const ss_field[]){{NULL, 0, false, 0, 0, NULL, false}})) != 0)
         return rc;
     snprintf(day, sizeof(day), "%d", pay_close_day());
     const char *params[] = {id, inst, day};
@@ -167,11 +168,23 @@ int pay_h_line_reclaim(ss_req *r)
     }
     PQclear(res);
     res = NULL;
-    rc = ss_db_exec(c,
-                    "SELECT (" PAY_LINE_JSON("l", "b") ")::text FROM payment.claim_lines l JOIN "
-                    "payment.claim_batches b ON b.id = l.batch_id WHERE l.id = "
-                    "payment.reclaim_line($1::uuid, $3::int) AND l.institution_code = $2",
-                    3, params, &res);
+    /* The new line first (a volatile function in a WHERE would run per row), then its view. */
+    const char *p1[] = {id, day};
+    rc = ss_db_exec(c, "SELECT payment.reclaim_line($1::uuid, $2::int)::text", 2, p1, &res);
+    if (rc != 0 || (rc = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? 0 : SS_ERR_INTERNAL))
+        goto out;
+    {
+        const char *p2[] = {PQgetvalue(res, 0, 0)};
+        PGresult *n = NULL;
+        rc = ss_db_exec(
+            c,
+            "SELECT (" PAY_LINE_JSON(
+                "l", "b") ")::text FROM payment.claim_lines l "
+                          "JOIN payment.claim_batches b ON b.id = l.batch_id WHERE l.id = $1::uuid",
+            1, p2, &n);
+        PQclear(res);
+        res = n;
+    }
     if (rc != 0 || (rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL) != 0)
         goto out;
     if ((doc = ss_json_col(res, 0, 0)) == NULL || (rc = ss_db_commit(c)) != 0) {

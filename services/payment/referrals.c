@@ -11,9 +11,9 @@
 #include "sesshu/svc.h"
 #include "sesshu/text.h"
 
-#define REF_JSON(f)                                                                          \
-    "jsonb_build_object('id', " f ".id, 'muni_code', " f ".muni_code, 'person_id', " f       \
-    ".person_id, 'institution_code', " f ".institution_code, 'vaccine_code', " f             \
+#define REF_JSON(f)                                                                         \
+    "jsonb_build_object('id', " f ".id, 'muni_code', " f ".muni_code, 'person_id', " f      \
+    ".person_id, 'institution_code', " f ".institution_code, 'vaccine_code', " f            \
     ".vaccine_code, 'valid_from', " f ".valid_from, 'valid_to', " f ".valid_to, 'note', " f \
     ".note, 'created_by', " f ".created_by, 'created_at', " f ".created_at)"
 
@@ -42,8 +42,8 @@ static int own_person(ss_req *r, const char *person_id)
     int rc;
 
     snprintf(path, sizeof(path), "/api/v1/persons/%s", person_id);
-    rc = ss_svc_call("RECORDS", 8103, "GET", path, ss_req_header(r, "Authorization"),
-                     r->request_id, NULL, 5000, &status, &ans);
+    rc = ss_svc_call("RECORDS", 8103, "GET", path, ss_req_header(r, "Authorization"), r->request_id,
+                     NULL, 5000, &status, &ans);
     if (rc != 0)
         return ss_req_fail(r, SS_ERR_UNAVAILABLE, "the records service cannot be reached");
     muni = json_string_value(json_object_get(ans, "muni_code"));
@@ -80,8 +80,9 @@ int pay_h_referral_create(ss_req *r)
     if ((rc = own_person(r, person)) != 0)
         return rc;
     snprintf(r->person_id, sizeof(r->person_id), "%s", person);
-    const char *params[] = {r->who.muni_code, person, inst, vac, from, to,
-                            ss_json_str(r->body, "note"), r->who.sub, r->who.org_id};
+    const char *params[] = {
+        r->who.muni_code, person,       inst, vac, from, to, ss_json_str(r->body, "note"),
+        r->who.sub,       r->who.org_id};
     return pay_reply_row(
         r,
         "WITH f AS (INSERT INTO payment.referrals (muni_code, person_id, institution_code, "
@@ -107,10 +108,12 @@ int pay_h_referral_list(ss_req *r)
     if (person != NULL && !ss_uuid_ok(person))
         return ss_req_field_error(r, "person_id", "must be a person id");
     const char *params[] = {r->who.muni_code, person, ss_req_query(r, "institution_code")};
-    return pay_reply_items(r,
-                           "SELECT (" REF_JSON("f") ")::text FROM payment.referrals f WHERE "
-                           "f.muni_code = $1 AND ($2::uuid IS NULL OR f.person_id = $2::uuid) "
-                           "AND ($3::text IS NULL OR f.institution_code = $3) ORDER BY "
-                           "f.created_at DESC LIMIT 500",
-                           3, params, "muni_code", r->who.muni_code, NULL);
+    return pay_reply_items(
+        r,
+        "SELECT (" REF_JSON(
+            "f") ")::text FROM payment.referrals f WHERE "
+                 "f.muni_code = $1 AND ($2::uuid IS NULL OR f.person_id = $2::uuid) "
+                 "AND ($3::text IS NULL OR f.institution_code = $3) ORDER BY "
+                 "f.created_at DESC LIMIT 500",
+        3, params, "muni_code", r->who.muni_code, NULL);
 }
