@@ -66,6 +66,10 @@ static const ss_route pay_routes[] = {
     {"POST", "/api/v1/claims/referrals", pay_h_referral_create, AUTH, 0, "claim_referral"},
     {"GET", "/api/v1/claims/referrals", pay_h_referral_list, AUTH, 0, "claim_referral"},
     {"GET", "/api/v1/claims/totals", pay_h_claims_totals, AUTH, 0, "claim_line"},
+    {"POST", "/api/v1/claims/invoices", pay_h_invoice_issue, CHECK, 0, "claim_invoice"},
+    {"GET", "/api/v1/claims/invoices", pay_h_invoice_list, AUTH, 0, "claim_invoice"},
+    {"GET", "/api/v1/claims/invoices/:id", pay_h_invoice_get, AUTH, 0, "claim_invoice"},
+    {"POST", "/api/v1/claims/invoices/:id/payment", pay_h_invoice_pay, AUTH, 0, "claim_invoice"},
 
     {NULL, NULL, NULL, 0, 0, NULL},
 };

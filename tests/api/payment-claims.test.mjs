@@ -159,6 +159,36 @@ test('claims: a record priced, batched, closed twice, reviewed; amounts reconcil
   assert.equal(pref.claimed_yen, t.total.claimed_yen);
   assert.equal(pref.approved_yen, t.total.approved_yen);
   assert.equal(n.total.claimed_yen, sum(n.items, (i) => i.claimed_yen));
+  // The federation invoices the municipality: the approved amounts plus the fee per line.
+  expectProblem(await call('issueInvoices', { token: inst.session.access, json: { claim_month: line.claim_month } }), 403, 'forbidden');
+  expectFieldErrors(await call('issueInvoices', { token: fedUser.access, json: { claim_month: '2026-00' } }), 'claim_month');
+  const inv = await ok('issueInvoices', 200, { token: fedUser.access, json: { claim_month: line.claim_month } });
+  const mi = inv.items.find((i) => i.muni_code === muni.code);
+  const billed = (await linesOf(fedUser.access, { claim_month: line.claim_month, muni_code: muni.code })).filter((l) => l.invoice_id === mi.id);
+  assert.equal(mi.lines, billed.length);
+  assert.equal(mi.amount_yen, sum(billed, (l) => l.approved_yen));
+  assert.equal(mi.fee_yen, mi.lines * mi.fee_per_line_yen);
+  assert.equal(mi.total_yen, mi.amount_yen + mi.fee_yen);
+  assert.equal(sum(inv.items, (i) => i.amount_yen), t.total.approved_yen);
+  // Issuing again adds nothing.
+  const inv2 = await ok('issueInvoices', 200, { token: fedUser.access, json: { claim_month: line.claim_month } });
+  assert.deepEqual(inv2.items.map((i) => [i.id, i.total_yen]), inv.items.map((i) => [i.id, i.total_yen]));
+  // The municipality sees and pays it: the whole total, not a yen less, not tomorrow.
+  const seen = await ok('listInvoices', 200, { token: muni.session.access, query: { claim_month: line.claim_month } });
+  assert.deepEqual(seen.items.map((i) => i.id), [mi.id]);
+  expectProblem(await call('getInvoice', { token: otherMuni.session.access, params: { id: mi.id } }), 404, 'not-found');
+  expectProblem(await call('listInvoices', { token: inst.session.access }), 403, 'forbidden');
+  const pay = (json, token = muni.session.access) => call('payInvoice', { token, params: { id: mi.id }, json });
+  expectFieldErrors(await pay({ paid_on: today(), amount_yen: mi.total_yen - 1 }), 'amount_yen');
+  expectFieldErrors(await pay({ paid_on: addDays(today(), 1), amount_yen: mi.total_yen }), 'paid_on');
+  expectFieldErrors(await pay({ paid_on: today(), amount_yen: 'all' }), 'amount_yen');
+  expectProblem(await pay({ paid_on: today(), amount_yen: mi.total_yen }, otherMuni.session.access), 404, 'not-found');
+  expectProblem(await pay({ paid_on: today(), amount_yen: mi.total_yen }, fedUser.access), 403, 'forbidden');
+  const paidInv = await ok('payInvoice', 200, { token: muni.session.access, params: { id: mi.id }, json: { paid_on: today(), amount_yen: mi.total_yen } });
+  assert.equal(paidInv.status, 'paid');
+  assert.equal(paidInv.paid_amount_yen, mi.total_yen);
+  expectProblem(await pay({ paid_on: today(), amount_yen: mi.total_yen }), 409, 'conflict');
+  assert.equal((await ok('getInvoice', 200, { token: fedUser.access, params: { id: mi.id } })).status, 'paid');
   // The 国保中央会 sees totals, not lines.
   expectProblem(await call('listClaimLines', { token: ck.access }), 403, 'forbidden');
 });
@@ -234,6 +264,7 @@ test('claims: 返戻 and 査定 by the federation with reasons; the institution 
   expectProblem(await rv({ decision: 'accept' }, la.id, otherFed.access), 404, 'not-found');
   expectProblem(await rv({ decision: 'accept' }, la.id, otherInst.session.access), 403, 'forbidden');
   expectProblem(await rv({ decision: 'accept' }, 'not-a-uuid'), 404, 'not-found');
+  expectProblem(await call('issueInvoices', { token: fedUser.access, json: { claim_month: la.claim_month } }), 409, 'conflict');
   // 査定 one amount lower by one yen (the boundary), 返戻 the other.
   const adj = await ok('reviewClaimLine', 200, { token: fedUser.access, params: { id: la.id }, json: { decision: 'adjust', approved_yen: la.claim_yen - 1, reason: '単価誤り' } });
   assert.equal(adj.status, 'adjusted');
