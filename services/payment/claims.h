@@ -23,6 +23,13 @@ int pay_h_invoice_get(ss_req *r);
 int pay_h_invoice_pay(ss_req *r);
 /* The 委託事務手数料 per billed line, yen (SESSHU_PAYMENT_FEE_PER_LINE_YEN, default 50). */
 int pay_fee_per_line(void);
+int pay_h_holidays_put(ss_req *r);
+int pay_h_holidays_get(ss_req *r);
+int pay_h_run_create(ss_req *r);
+int pay_h_run_list(ss_req *r);
+int pay_h_run_get(ss_req *r);
+int pay_h_run_approve(ss_req *r);
+int pay_h_run_zengin(ss_req *r);
 
 /* The day of the following month a claim month closes on (SESSHU_PAYMENT_CLOSE_DAY, 1..28,
  * default 10). */
@@ -69,6 +76,7 @@ const char *pay_claims_viewer(const ss_req *r);
     ".flags), 'status', " l ".status, 'approved_yen', " l ".approved_yen, 'return_reason', " l    \
     ".return_reason, 'review_reason', " l ".review_reason, 'reviewed_by', " l ".reviewed_by, "    \
     "'reviewed_at', " l ".reviewed_at, 'reclaim_of', " l ".reclaim_of, 'invoice_id', " l          \
-    ".invoice_id, 'created_at', " l ".created_at, 'updated_at', " l ".updated_at)"
+    ".invoice_id, 'payment_item_id', " l ".payment_item_id, 'created_at', " l                     \
+    ".created_at, 'updated_at', " l ".updated_at)"
 
 #endif

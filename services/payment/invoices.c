@@ -2,7 +2,8 @@
  * its prefecture for that month is reviewed: the approved amounts of the municipality's
  * residents' lines (accepted and adjusted; returned lines are not billed) plus the
  * 委託事務手数料 per billed line (SESSHU_PAYMENT_FEE_PER_LINE_YEN, default 50 yen; DOMAIN.md
- * 4.1 "bills the municipalities, adding its 委託事務手数料"). The municipality records its
+ * 4.1 "bills the municipalities, adding its 委託事務手数料"); a line is billed once, and lines
+ * reviewed after an issue are billed by a further invoice. The municipality records its
  * payment, which must be the invoice's total. Issuing twice issues nothing new. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@
 /* $1 viewer, $2 prefecture, $3 municipality. */
 #define INV_VISIBLE(i)                                                                          \
     "(($1::text = 'fed' AND " i ".pref_code = $2) OR ($1::text = 'muni' AND " i ".muni_code = " \
-                                                                                "$3))"
+    "$3))"
 
 int pay_fee_per_line(void)
 {

@@ -87,8 +87,10 @@ int pay_h_referral_create(ss_req *r)
         r,
         "WITH f AS (INSERT INTO payment.referrals (muni_code, person_id, institution_code, "
         "vaccine_code, valid_from, valid_to, note, created_by, created_org_id) SELECT $1, "
-        "$2::uuid, $3, $4, $5::date, $6::date, $7, $8, $9::uuid WHERE EXISTS (SELECT 1 FROM "
-        "master.institutions i WHERE i.code = $3 AND i.superseded_at IS NULL) AND ($4::text IS "
+        "$2::uuid, $3::text, $4::text, $5::date, $6::date, $7, $8, $9::uuid WHERE EXISTS (SELECT 1 "
+        "FROM "
+        "master.institutions i WHERE i.code = $3::text AND i.superseded_at IS NULL) AND ($4::text "
+        "IS "
         "NULL OR EXISTS (SELECT 1 FROM master.vaccines v WHERE v.code = $4)) RETURNING *) SELECT "
         "(" REF_JSON("f") ")::text FROM f",
         9, params, 201, "no such institution or product in the master", NULL);

@@ -70,6 +70,13 @@ static const ss_route pay_routes[] = {
     {"GET", "/api/v1/claims/invoices", pay_h_invoice_list, AUTH, 0, "claim_invoice"},
     {"GET", "/api/v1/claims/invoices/:id", pay_h_invoice_get, AUTH, 0, "claim_invoice"},
     {"POST", "/api/v1/claims/invoices/:id/payment", pay_h_invoice_pay, AUTH, 0, "claim_invoice"},
+    {"PUT", "/api/v1/claims/holidays/:year", pay_h_holidays_put, AUTH, 0, "holiday_calendar"},
+    {"GET", "/api/v1/claims/holidays", pay_h_holidays_get, AUTH, 0, "holiday_calendar"},
+    {"POST", "/api/v1/claims/payment-runs", pay_h_run_create, CHECK, 0, "payment_run"},
+    {"GET", "/api/v1/claims/payment-runs", pay_h_run_list, CHECK, 0, "payment_run"},
+    {"GET", "/api/v1/claims/payment-runs/:id", pay_h_run_get, CHECK, 0, "payment_run"},
+    {"POST", "/api/v1/claims/payment-runs/:id/approve", pay_h_run_approve, CHECK, 0, "payment_run"},
+    {"GET", "/api/v1/claims/payment-runs/:id/zengin", pay_h_run_zengin, CHECK, 0, "payment_run"},
 
     {NULL, NULL, NULL, 0, 0, NULL},
 };

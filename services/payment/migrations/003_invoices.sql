@@ -1,5 +1,6 @@
 -- 003_invoices.sql - the 国保連合会's invoices to municipalities (lines + 委託事務手数料 per
--- line) for a claim month, and the municipality's payment of each.
+-- line) for a claim month, and the municipality's payment of each. A batch reviewed after the
+-- month's invoices were issued is billed by a further invoice (lines are invoiced once).
 CREATE TABLE payment.invoices (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     pref_code          char(2) NOT NULL,
@@ -18,7 +19,6 @@ CREATE TABLE payment.invoices (
     paid_amount_yen    bigint,
     paid_recorded_by   text,
     paid_recorded_at   timestamptz,
-    UNIQUE (pref_code, muni_code, claim_month),
     CHECK (fee_yen = lines::bigint * fee_per_line_yen),
     CHECK (total_yen = amount_yen + fee_yen),
     CHECK ((status = 'paid') = (paid_on IS NOT NULL)),
