@@ -14,6 +14,9 @@ import { chuokai, orgWithAdmin, userIn } from './lib/fixtures.mjs';
 import { medicalCode, municipalityCode } from './lib/codes.mjs';
 import { addDays, addMonths, monthStart, today } from './lib/dates.mjs';
 import { institution, person } from './lib/records.mjs';
+import { psql, lit } from './lib/sql.mjs';
+import { importHolidays, isHoliday, holidaysOf } from './lib/holidays.mjs';
+import { execFileSync } from 'node:child_process';
 
 const MR = '631300601'; // 麻しん風しん混合, dose 1 at 12-24 months
 const PRICE = 10000;
@@ -189,6 +192,75 @@ test('claims: a record priced, batched, closed twice, reviewed; amounts reconcil
   assert.equal(paidInv.paid_amount_yen, mi.total_yen);
   expectProblem(await pay({ paid_on: today(), amount_yen: mi.total_yen }), 409, 'conflict');
   assert.equal((await ok('getInvoice', 200, { token: fedUser.access, params: { id: mi.id } })).status, 'paid');
+  // The payment run: 翌々月末, back over weekends and holidays of the imported calendar.
+  const payYear = Number(addMonths(`${line.claim_month}-01`, 3).slice(0, 4));
+  expectProblem(await call('putHolidayYear', { token: fed.access, params: { year: String(payYear) }, json: { source: 'x', days: [] } }), 403, 'forbidden');
+  expectFieldErrors(await call('putHolidayYear', { token: ck.access, params: { year: String(payYear) }, json: { source: 'x', days: [{ date: `${payYear + 1}-01-01`, name: '元日' }] } }), 'days[0]');
+  await importHolidays(ck.access, [payYear - 1, payYear]);
+  const cal = await ok('getHolidayYear', 200, { token: fedUser.access, query: { year: String(payYear) } });
+  assert.equal(cal.days.length, holidaysOf(payYear).length);
+  // The institution's account approved for the claim month (an account starts no earlier than
+  // the current month through the API; one of an earlier claim month is dated back here).
+  const acct = await ok('createBankAccount', 201, {
+    token: inst.session.access,
+    json: { purpose: 'vaccination', bank_code: '0001', branch_code: '001', account_type: 'ordinary', account_number: '7654321', holder_name: 'イ）シケンイイン', effective_from: today().slice(0, 7) },
+  });
+  await ok('approveBankAccount', 200, { token: fedUser.access, params: { id: acct.id } });
+  if (`${line.claim_month}-01` < monthStart(today())) {
+    await psql(`UPDATE payment.bank_accounts SET effective_from = ${lit(`${line.claim_month}-01`)} WHERE id = ${lit(acct.id)}`);
+  }
+  await ok('createPayerAccount', 201, {
+    token: fed.access,
+    json: { bank_code: '0001', branch_code: '001', account_type: 'current', account_number: '0012345', holder_name: 'ｺｸﾎﾚﾝ', client_code: '1234567890', destination_bank_codes: [], is_default: true },
+  });
+  expectProblem(await call('createPaymentRun', { token: inst.session.access, json: { claim_month: line.claim_month } }), 403, 'forbidden');
+  const run = await ok('createPaymentRun', 201, { token: fedUser.access, json: { claim_month: line.claim_month } });
+  let want = addDays(monthStart(`${line.claim_month}-01`, 3), -1);
+  const weekend = (d) => [0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay());
+  while (weekend(want) || isHoliday(want)) want = addDays(want, -1);
+  assert.equal(run.pay_on, want);
+  const item = run.items.find((i) => i.institution_code === inst.code);
+  assert.equal(item.status, 'pay');
+  assert.equal(item.account_id, acct.id);
+  assert.equal(item.amount_yen, sum(billed.filter((l) => l.institution_code === inst.code), (l) => l.approved_yen));
+  assert.equal(run.total_yen, sum(run.items.filter((i) => i.status === 'pay'), (i) => i.amount_yen));
+  assert.equal(run.total_yen, mi.amount_yen);
+  expectProblem(await call('createPaymentRun', { token: fedUser.access, json: { claim_month: line.claim_month } }), 409, 'conflict');
+  // Four eyes: the file only after another user approved.
+  expectProblem(await call('getPaymentRunZengin', { token: fedUser.access, params: { id: run.id } }), 409, 'conflict');
+  expectProblem(await call('approvePaymentRun', { token: fedUser.access, params: { id: run.id } }), 403, 'forbidden');
+  expectProblem(await call('getPaymentRun', { token: otherFed.access, params: { id: run.id } }), 404, 'not-found');
+  assert.equal((await ok('approvePaymentRun', 200, { token: fed.access, params: { id: run.id } })).status, 'approved');
+  const z = await call('getPaymentRunZengin', { token: fedUser.access, params: { id: run.id } });
+  assert.equal(z.status, 200, z.text);
+  // Read back from the published layout: 120 bytes + CR LF each.
+  const raw = z.raw;
+  assert.equal(raw.length % 122, 0);
+  const recs = [];
+  for (let i = 0; i < raw.length; i += 122) {
+    assert.equal(raw.subarray(i + 120, i + 122).toString('latin1'), '\r\n');
+    recs.push(raw.subarray(i, i + 120));
+  }
+  const asc = (b, from, len) => b.subarray(from, from + len).toString('latin1');
+  const kana = (b, from, len) => execFileSync('iconv', ['-f', 'SHIFT_JIS', '-t', 'UTF-8'], { input: b.subarray(from, from + len) }).toString('utf8').trimEnd();
+  assert.equal(asc(recs[0], 0, 1), '1');
+  assert.equal(asc(recs[0], 1, 2), '21');
+  assert.equal(asc(recs[0], 4, 10), '1234567890');
+  assert.equal(kana(recs[0], 14, 40), 'ｺｸﾎﾚﾝ');
+  assert.equal(asc(recs[0], 54, 4), want.slice(5, 7) + want.slice(8, 10));
+  assert.equal(asc(recs[0], 58, 4), '0001');
+  assert.equal(asc(recs.at(-1), 0, 1), '9');
+  const data = recs.filter((r) => asc(r, 0, 1) === '2');
+  const trailer = recs.find((r) => asc(r, 0, 1) === '8');
+  assert.equal(Number(asc(trailer, 1, 6)), data.length);
+  assert.equal(Number(asc(trailer, 7, 12)), sum(data, (r) => Number(asc(r, 80, 10))));
+  assert.equal(Number(asc(trailer, 7, 12)), run.total_yen);
+  const mineRec = data.find((r) => asc(r, 43, 7) === '7654321');
+  assert.equal(asc(mineRec, 1, 4), '0001');
+  assert.equal(asc(mineRec, 20, 3), '001');
+  assert.equal(asc(mineRec, 42, 1), '1');
+  assert.equal(kana(mineRec, 50, 30), acct.holder_name);
+  assert.equal(Number(asc(mineRec, 80, 10)), item.amount_yen);
   // The 国保中央会 sees totals, not lines.
   expectProblem(await call('listClaimLines', { token: ck.access }), 403, 'forbidden');
 });
