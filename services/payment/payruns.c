@@ -377,32 +377,22 @@ static void put_trailer(char *p, unsigned long long n, unsigned long long sum)
     " AND k.superseded_at IS NULL AND k.valid_from <= x.pay_on AND (k.valid_to IS NULL OR " \
     "k.valid_to >= x.pay_on) ORDER BY k.valid_from DESC LIMIT 1), '')"
 
+/* The rows of the file (columns: see put_header), kept as written: clang-format would split
+ * the strings of the KANA() calls apart. */
+/* clang-format off */
 static const char zengin_sql[] =
-    "SELECT p.id::text, p.client_code, p.holder_name, p.bank_code, " KANA("banks", "k.code = "
-                                                                                   "p.bank_code") ", p.branch_code, " KANA("bank_branches", "k.bank_code = p.bank_code AND k.code = p.branch_code") ", p.account_type, p.account_number, i.bank_code, " KANA(
-        "banks",
-        "k.code = i.bank_code") ", i.branch_code, " KANA("bank_branches",
-                                                         "k.bank_code = i.bank_code AND k.code = "
-                                                         "i.branch_code") ", i.account_type, "
-                                                                          "i.account_number, "
-                                                                          "i.holder_name, "
-                                                                          "i.amount_yen::text, "
-                                                                          "to_char(x.pay_on, "
-                                                                          "'MMDD') FROM "
-                                                                          "payment.payment_items i "
-                                                                          "JOIN "
-                                                                          "payment.payment_runs x "
-                                                                          "ON "
-                                                                          "x.id = i.run_id JOIN "
-                                                                          "payment.payer_accounts "
-                                                                          "p ON p.id = "
-                                                                          "i.payer_account_id "
-                                                                          "WHERE "
-                                                                          "i.run_id = $2::uuid AND "
-                                                                          "x.pref_code = $1 AND "
-                                                                          "i.status = 'pay' ORDER "
-                                                                          "BY p.id, "
-                                                                          "i.institution_code";
+    "SELECT p.id::text, p.client_code, p.holder_name, p.bank_code, "
+    KANA("banks", "k.code = p.bank_code") ", p.branch_code, "
+    KANA("bank_branches", "k.bank_code = p.bank_code AND k.code = p.branch_code") ", "
+    "p.account_type, p.account_number, i.bank_code, "
+    KANA("banks", "k.code = i.bank_code") ", i.branch_code, "
+    KANA("bank_branches", "k.bank_code = i.bank_code AND k.code = i.branch_code") ", "
+    "i.account_type, i.account_number, i.holder_name, i.amount_yen::text, "
+    "to_char(x.pay_on, 'MMDD') FROM payment.payment_items i JOIN payment.payment_runs x ON "
+    "x.id = i.run_id JOIN payment.payer_accounts p ON p.id = i.payer_account_id WHERE "
+    "i.run_id = $2::uuid AND x.pref_code = $1 AND i.status = 'pay' ORDER BY p.id, "
+    "i.institution_code";
+/* clang-format on */
 
 /* GET /claims/payment-runs/:id/zengin: the file of an approved run. */
 int pay_h_run_zengin(ss_req *r)
