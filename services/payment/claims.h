@@ -30,6 +30,7 @@ int pay_h_run_list(ss_req *r);
 int pay_h_run_get(ss_req *r);
 int pay_h_run_approve(ss_req *r);
 int pay_h_run_zengin(ss_req *r);
+int pay_h_payments_mine(ss_req *r);
 
 /* The day of the following month a claim month closes on (SESSHU_PAYMENT_CLOSE_DAY, 1..28,
  * default 10). */

@@ -488,3 +488,32 @@ int pay_h_holidays_get(ss_req *r)
                          "WHERE y.year = $1::int",
                          1, params, 200, "the calendar does not cover that year", NULL);
 }
+
+/* GET /claims/payments?claim_month=: an institution's payments (its items of every run), newest
+ * first: what it is paid, when, to which account, or why it is held. */
+int pay_h_payments_mine(ss_req *r)
+{
+    static const char *const q[] = {"claim_month", NULL};
+    const char *v = pay_claims_viewer(r), *qm = ss_req_query(r, "claim_month");
+    char m[11] = "";
+    int rc;
+
+    if (v == NULL || strcmp(v, "inst") != 0)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "an institution sees its own payments");
+    if ((rc = ss_query_check(r, q)) != 0)
+        return rc;
+    if (qm != NULL && !pay_month_parse(qm, m))
+        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
+    const char *params[] = {r->who.org_code, m[0] ? m : NULL};
+    return pay_reply_items(
+        r,
+        "SELECT jsonb_build_object('run_id', x.id, 'claim_month', to_char(x.claim_month, "
+        "'YYYY-MM'), 'pay_on', x.pay_on, 'run_status', x.status, 'amount_yen', i.amount_yen, "
+        "'lines', i.lines, 'status', i.status, 'held_reason', i.held_reason, 'account_id', "
+        "i.account_id, 'purpose', i.purpose, 'bank_code', i.bank_code, 'branch_code', "
+        "i.branch_code, 'account_number', i.account_number, 'holder_name', i.holder_name)::text "
+        "FROM payment.payment_items i JOIN payment.payment_runs x ON x.id = i.run_id WHERE "
+        "i.institution_code = $1 AND ($2::date IS NULL OR x.claim_month = $2::date) ORDER BY "
+        "x.claim_month DESC, x.prepared_at DESC LIMIT 200",
+        2, params, "institution_code", r->who.org_code, NULL);
+}

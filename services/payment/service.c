@@ -72,6 +72,7 @@ static const ss_route pay_routes[] = {
     {"POST", "/api/v1/claims/invoices/:id/payment", pay_h_invoice_pay, AUTH, 0, "claim_invoice"},
     {"PUT", "/api/v1/claims/holidays/:year", pay_h_holidays_put, AUTH, 0, "holiday_calendar"},
     {"GET", "/api/v1/claims/holidays", pay_h_holidays_get, AUTH, 0, "holiday_calendar"},
+    {"GET", "/api/v1/claims/payments", pay_h_payments_mine, SUBMIT, 0, "payment_run"},
     {"POST", "/api/v1/claims/payment-runs", pay_h_run_create, CHECK, 0, "payment_run"},
     {"GET", "/api/v1/claims/payment-runs", pay_h_run_list, CHECK, 0, "payment_run"},
     {"GET", "/api/v1/claims/payment-runs/:id", pay_h_run_get, CHECK, 0, "payment_run"},

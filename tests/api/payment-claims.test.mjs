@@ -261,6 +261,18 @@ test('claims: a record priced, batched, closed twice, reviewed; amounts reconcil
   assert.equal(asc(mineRec, 42, 1), '1');
   assert.equal(kana(mineRec, 50, 30), acct.holder_name);
   assert.equal(Number(asc(mineRec, 80, 10)), item.amount_yen);
+  // The institution sees its payment; another institution and the federation's list do not mix.
+  const mp = await ok('listMyPayments', 200, { token: instUser.access, query: { claim_month: line.claim_month } });
+  assert.deepEqual(mp.items.map((x) => [x.run_id, x.amount_yen, x.pay_on, x.status]), [[run.id, item.amount_yen, want, 'pay']]);
+  assert.equal((await ok('listMyPayments', 200, { token: otherInst.session.access, query: { claim_month: line.claim_month } })).items.length, 0);
+  expectProblem(await call('listMyPayments', { token: fedUser.access }), 403, 'forbidden');
+  expectFieldErrors(await call('listMyPayments', { token: instUser.access, query: { claim_month: 'x' } }), 'claim_month');
+  const paidLines = await linesOf(inst.session.access, { claim_month: line.claim_month });
+  assert.ok(paidLines.filter((l) => l.status !== 'returned').every((l) => typeof l.payment_item_id === 'string'));
+  assert.deepEqual((await ok('listPaymentRuns', 200, { token: fedUser.access, query: { claim_month: line.claim_month } })).items.map((x) => x.id), [run.id]);
+  assert.equal((await ok('listPaymentRuns', 200, { token: otherFed.access, query: { claim_month: line.claim_month } })).items.length, 0);
+  expectProblem(await call('getPaymentRunZengin', { token: otherFed.access, params: { id: run.id } }), 404, 'not-found');
+  expectProblem(await call('approvePaymentRun', { token: fed.access, params: { id: run.id } }), 409, 'conflict');
   // The 国保中央会 sees totals, not lines.
   expectProblem(await call('listClaimLines', { token: ck.access }), 403, 'forbidden');
 });
@@ -421,4 +433,47 @@ test('claims: bad inputs and roles on every endpoint', async () => {
   expectProblem(await call('listReferrals', { token: t }), 403, 'forbidden');
   expectProblem(await call('getClaimTotals', { token: (await orgWithAdmin('mhlw')).adminSession.access, query: { claim_month: lastMonth } }), 403, 'forbidden');
   expectProblem(await call('listClaimLines', {}), 401);
+});
+
+test('claims: the payment-run and calendar endpoints refuse bad input', async () => {
+  expectFieldErrors(await call('createPaymentRun', { token: fedUser.access, json: { claim_month: '2026-13' } }), 'claim_month');
+  expectFieldErrors(await call('createPaymentRun', { token: fedUser.access, json: { claim_month: lastMonth, x: 1 } }), 'x');
+  expectProblem(await call('createPaymentRun', { token: otherFed.access, json: { claim_month: '2001-01' } }), 409, 'conflict');
+  expectFieldErrors(await call('listPaymentRuns', { token: fedUser.access, query: { claim_month: '1' } }), 'claim_month');
+  expectProblem(await call('getPaymentRun', { token: fedUser.access, params: { id: 'nope' } }), 404, 'not-found');
+  expectProblem(await call('getPaymentRun', { token: inst.session.access, params: { id: '00000000-0000-4000-8000-000000000000' } }), 403, 'forbidden');
+  expectProblem(await call('approvePaymentRun', { token: fedUser.access, params: { id: '00000000-0000-4000-8000-000000000000' } }), 404, 'not-found');
+  expectProblem(await call('getPaymentRunZengin', { token: fedUser.access, params: { id: '00000000-0000-4000-8000-000000000000' } }), 404, 'not-found');
+  expectFieldErrors(await call('getHolidayYear', { token: fedUser.access, query: { year: '19x9' } }), 'year');
+  expectProblem(await call('getHolidayYear', { token: fedUser.access, query: { year: '2099' } }), 404, 'not-found');
+  expectProblem(await call('putHolidayYear', { token: ck.access, params: { year: '1999' }, json: { source: 'x', days: [] } }), 404, 'not-found');
+  expectFieldErrors(await call('putHolidayYear', { token: ck.access, params: { year: '2098' }, json: { source: 'x', days: [{ date: '2098-02-30', name: 'x' }] } }), 'date');
+  expectFieldErrors(await call('putHolidayYear', { token: ck.access, params: { year: '2098' }, json: { days: [] } }), 'source');
+  expectFieldErrors(await call('issueInvoices', { token: fedUser.access, json: { claim_month: lastMonth, extra: 1 } }), 'extra');
+  expectFieldErrors(await call('listInvoices', { token: muni.session.access, query: { status: 'late' } }), 'status');
+  expectProblem(await call('getInvoice', { token: muni.session.access, params: { id: 'x' } }), 404, 'not-found');
+  expectProblem(await call('payInvoice', { token: muni.session.access, params: { id: '00000000-0000-4000-8000-000000000000' }, json: { paid_on: today(), amount_yen: 1 } }), 404, 'not-found');
+  expectFieldErrors(await call('payInvoice', { token: muni.session.access, params: { id: '00000000-0000-4000-8000-000000000000' }, json: { paid_on: today() } }), 'amount_yen');
+});
+
+test('claims: malformed, non-UTF-8 and non-object bodies are 400 on every claims write', async () => {
+  const writes = [
+    ['collectClaims', inst.session.access, {}],
+    ['closeClaimBatch', inst.session.access, {}],
+    ['reviewClaimLine', fedUser.access, { id: '00000000-0000-4000-8000-000000000000' }],
+    ['reclaimClaimLine', inst.session.access, { id: '00000000-0000-4000-8000-000000000000' }],
+    ['createReferral', muni.session.access, {}],
+    ['issueInvoices', fedUser.access, {}],
+    ['payInvoice', muni.session.access, { id: '00000000-0000-4000-8000-000000000000' }],
+    ['createPaymentRun', fedUser.access, {}],
+    ['approvePaymentRun', fed.access, { id: '00000000-0000-4000-8000-000000000000' }],
+    ['putHolidayYear', ck.access, { year: '2098' }],
+  ];
+  const bodies = [Buffer.from('{"month": '), Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), Buffer.from('[]'), Buffer.from('"x"'), Buffer.from('{"a":1,"a":2}')];
+  for (const [op, token, params] of writes) {
+    for (const body of bodies) {
+      const r = await call(op, { token, params, body, contentType: 'application/json' });
+      expectProblem(r, 400, 'invalid-json');
+    }
+  }
 });
