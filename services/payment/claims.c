@@ -40,6 +40,15 @@ int pay_claims_lock(ss_dbc *c, const char *inst)
                       2, params, NULL);
 }
 
+int pay_close_due_pref(ss_dbc *c, const char *pref)
+{
+    char day[8];
+    const char *params[] = {pref, day};
+
+    snprintf(day, sizeof(day), "%d", pay_close_day());
+    return ss_db_exec(c, "SELECT payment.close_due_pref($1, $2::int)", 2, params, NULL);
+}
+
 /* The caller's institution code, or "" (a 403 for the handler). */
 static const char *inst_code(const ss_req *r)
 {

@@ -38,6 +38,8 @@ int pay_close_day(void);
 /* In a transaction: the institution's advisory lock, then its batches past their close day
  * closed. */
 int pay_claims_lock(ss_dbc *c, const char *inst);
+/* In a transaction: the prefecture's batches past their close day closed. */
+int pay_close_due_pref(ss_dbc *c, const char *pref);
 
 /* Who looks at claims: "inst" (an institution: its own), "fed" (a 国保連合会: its
  * prefecture's), "muni" (a municipality: lines of its residents in closed months), "chuo" (the

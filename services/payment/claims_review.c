@@ -88,7 +88,8 @@ int pay_h_line_review(ss_req *r)
     const char *params[] = {id, decision, amt[0] ? amt : NULL, reason, r->who.sub, r->who.org_id};
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = review_guard(r, c, id, decision, approved)) != 0)
+    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_close_due_pref(c, pay_pref(r))) != 0 ||
+        (rc = review_guard(r, c, id, decision, approved)) != 0)
         goto out;
     rc = ss_db_exec(
         c,

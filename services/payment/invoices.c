@@ -58,7 +58,7 @@ int pay_h_invoice_issue(ss_req *r)
     const char *params[] = {pay_pref(r), m, fee, r->who.sub, r->who.org_id};
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
-    if ((rc = ss_db_begin(c)) != 0)
+    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_close_due_pref(c, pay_pref(r))) != 0)
         goto out;
     rc = ss_db_exec(c,
                     "SELECT pg_advisory_xact_lock(hashtext('invoices:' || $1)), (SELECT count(*) "

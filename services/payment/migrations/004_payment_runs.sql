@@ -73,3 +73,22 @@ CREATE TABLE payment.payment_items (
 );
 
 ALTER TABLE payment.claim_lines ADD COLUMN payment_item_id uuid REFERENCES payment.payment_items (id);
+
+-- The batches of a prefecture past their close day, closed: the 国保連合会's review and invoices
+-- do not wait for an institution that writes nothing after the close day. Each institution's
+-- claims lock is taken first (in code order: no deadlock between two such calls), so no line
+-- is being added to a batch while it closes.
+CREATE FUNCTION payment.close_due_pref(pref text, close_day int) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('claims:' || d.institution_code))
+       FROM (SELECT DISTINCT b.institution_code FROM payment.claim_batches b
+              WHERE b.pref_code = pref AND b.status = 'open'
+                AND b.claim_month < payment.open_month(close_day)
+              ORDER BY 1) d;
+    UPDATE payment.claim_batches b SET status = 'closed', closed_how = 'close_day',
+           closed_at = now()
+     WHERE b.pref_code = pref AND b.status = 'open'
+       AND b.claim_month < payment.open_month(close_day);
+END
+$$;
