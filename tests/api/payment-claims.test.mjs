@@ -477,3 +477,24 @@ test('claims: malformed, non-UTF-8 and non-object bodies are 400 on every claims
     }
   }
 });
+
+// The two calendar rules at both sides of their boundaries, as the service computes them
+// (payment.open_month_on: a claim month stays open up to its close day; payment.pay_day:
+// 翌々月末, back over weekends and the imported holidays).
+test('claims: close day and pay day at their boundaries', async () => {
+  const q = async (sql) => (await psql(sql)).rows[0][0];
+  const y = Number(today().slice(0, 4));
+  const m1 = `${y}-01-01`;
+  assert.equal(await q(`SELECT payment.open_month_on(10, ${lit(`${y}-02-10`)})`), `${y}-01-01`);
+  assert.equal(await q(`SELECT payment.open_month_on(10, ${lit(`${y}-02-11`)})`), `${y}-02-01`);
+  assert.equal(await q(`SELECT payment.open_month_on(28, ${lit(`${y}-03-28`)})`), `${y}-02-01`);
+  assert.equal(await q(`SELECT payment.open_month_on(1, ${lit(`${y}-03-02`)})`), `${y}-03-01`);
+  await importHolidays(ck.access, [y, y + 1]);
+  for (let i = 0; i < 12; i++) {
+    const cm = addMonths(m1, i);
+    let want = addDays(addMonths(cm, 3), -1);
+    const weekend = (d) => [0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay());
+    while (weekend(want) || isHoliday(want)) want = addDays(want, -1);
+    assert.equal(await q(`SELECT payment.pay_day(${lit(cm)})`), want, cm);
+  }
+});

@@ -88,11 +88,14 @@ CREATE INDEX claim_lines_muni ON payment.claim_lines (muni_code, seq);
 
 -- The first claim month still open to new lines: the previous month up to its close day (the
 -- institution claims by the 10th of the month after vaccination, DOMAIN.md 4.1), else this one.
-CREATE FUNCTION payment.open_month(close_day int) RETURNS date
-LANGUAGE sql STABLE AS $$
+CREATE FUNCTION payment.open_month_on(close_day int, t date) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
     SELECT (date_trunc('month', t) - CASE WHEN extract(day FROM t) <= close_day
             THEN interval '1 month' ELSE interval '0' END)::date
-      FROM (SELECT (now() AT TIME ZONE 'Asia/Tokyo')::date AS t) x
+$$;
+CREATE FUNCTION payment.open_month(close_day int) RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT payment.open_month_on(close_day, (now() AT TIME ZONE 'Asia/Tokyo')::date)
 $$;
 
 -- The month a new line of an institution goes to: the earliest month from m0 whose batch is
