@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "claims.h"
 #include "pay.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
@@ -24,6 +25,7 @@
 #define REVIEW SS_PERM_BANK_ACCOUNTS_REVIEW
 #define PAYER  SS_PERM_PAYER_ACCOUNTS_MANAGE
 #define CHECK  SS_PERM_CLAIMS_REVIEW
+#define SUBMIT SS_PERM_CLAIMS_SUBMIT
 
 static const ss_route pay_routes[] = {
     /* ---- H-9: institutions' bank accounts ---- */
@@ -51,6 +53,31 @@ static const ss_route pay_routes[] = {
      "payer_account"},
     {"GET", "/api/v1/payer-account-links/:id/history", pay_h_payer_history, CHECK, 0,
      "payer_account"},
+
+    /* ---- claims (請求): lines, batches, review, 依頼書, totals ---- */
+    {"POST", "/api/v1/claims/collect", pay_h_claims_collect, SUBMIT, 0, "claim_line"},
+    {"GET", "/api/v1/claims/lines", pay_h_line_list, AUTH, 0, "claim_line"},
+    {"GET", "/api/v1/claims/lines/:id", pay_h_line_get, AUTH, 0, "claim_line"},
+    {"POST", "/api/v1/claims/lines/:id/review", pay_h_line_review, CHECK, 0, "claim_line"},
+    {"POST", "/api/v1/claims/lines/:id/reclaim", pay_h_line_reclaim, SUBMIT, 0, "claim_line"},
+    {"POST", "/api/v1/claims/batches/close", pay_h_batch_close, SUBMIT, 0, "claim_batch"},
+    {"GET", "/api/v1/claims/batches", pay_h_batch_list, AUTH, 0, "claim_batch"},
+    {"GET", "/api/v1/claims/batches/:id", pay_h_batch_get, AUTH, 0, "claim_batch"},
+    {"POST", "/api/v1/claims/referrals", pay_h_referral_create, AUTH, 0, "claim_referral"},
+    {"GET", "/api/v1/claims/referrals", pay_h_referral_list, AUTH, 0, "claim_referral"},
+    {"GET", "/api/v1/claims/totals", pay_h_claims_totals, AUTH, 0, "claim_line"},
+    {"POST", "/api/v1/claims/invoices", pay_h_invoice_issue, CHECK, 0, "claim_invoice"},
+    {"GET", "/api/v1/claims/invoices", pay_h_invoice_list, AUTH, 0, "claim_invoice"},
+    {"GET", "/api/v1/claims/invoices/:id", pay_h_invoice_get, AUTH, 0, "claim_invoice"},
+    {"POST", "/api/v1/claims/invoices/:id/payment", pay_h_invoice_pay, AUTH, 0, "claim_invoice"},
+    {"PUT", "/api/v1/claims/holidays/:year", pay_h_holidays_put, AUTH, 0, "holiday_calendar"},
+    {"GET", "/api/v1/claims/holidays", pay_h_holidays_get, AUTH, 0, "holiday_calendar"},
+    {"GET", "/api/v1/claims/payments", pay_h_payments_mine, SUBMIT, 0, "payment_run"},
+    {"POST", "/api/v1/claims/payment-runs", pay_h_run_create, CHECK, 0, "payment_run"},
+    {"GET", "/api/v1/claims/payment-runs", pay_h_run_list, CHECK, 0, "payment_run"},
+    {"GET", "/api/v1/claims/payment-runs/:id", pay_h_run_get, CHECK, 0, "payment_run"},
+    {"POST", "/api/v1/claims/payment-runs/:id/approve", pay_h_run_approve, CHECK, 0, "payment_run"},
+    {"GET", "/api/v1/claims/payment-runs/:id/zengin", pay_h_run_zengin, CHECK, 0, "payment_run"},
 
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -1,0 +1,203 @@
+/* claims_review.c - the 国保連合会's 事務点検 of its prefecture's closed batches: each line
+ * accepted, returned (返戻, with the reason) or adjusted (査定: a lower amount, with the
+ * reason); a batch whose lines are all decided is `reviewed`. The institution sees why and may
+ * claim a returned line again (reclaim), which prices and judges it anew in the open month.
+ *
+ * Four eyes: the reviewer is of another organisation than the claiming institution (403), and
+ * only a line of a closed batch, not yet decided, is decided (409). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "pay.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+static const char *const decisions[] = {"accept", "return", "adjust", NULL};
+
+static const ss_field review_fields[] = {
+    {"decision", SS_F_ENUM, true, 0, 0, decisions, false},
+    {"approved_yen", SS_F_INT, false, 0, 10000000, NULL, false},
+    {"reason", SS_F_STRING, false, 1, 1000, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+static int review_guard(ss_req *r, ss_dbc *c, const char *id, const char *decision,
+                        const json_t *approved)
+{
+    const char *params[] = {id, pay_pref(r)};
+    PGresult *res = NULL;
+    int rc;
+
+    rc = ss_db_exec(c,
+                    "SELECT b.status, l.status, b.org_id::text, l.claim_yen::text, l.kind FROM "
+                    "payment.claim_lines l JOIN payment.claim_batches b ON b.id = l.batch_id "
+                    "WHERE l.id = $1::uuid AND l.pref_code = $2 FOR UPDATE OF l, b",
+                    2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such claim line in your prefecture");
+    else if (strcmp(PQgetvalue(res, 0, 0), "open") == 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the line's batch is not closed yet");
+    else if (strcmp(PQgetvalue(res, 0, 1), "claimed") != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the line is %s already", PQgetvalue(res, 0, 1));
+    else if (strcmp(PQgetvalue(res, 0, 2), r->who.org_id) == 0)
+        rc = ss_req_fail(r, SS_ERR_FORBIDDEN,
+                         "four eyes: the claiming institution cannot review its own claim");
+    else if (strcmp(decision, "adjust") == 0 &&
+             (strcmp(PQgetvalue(res, 0, 4), "claim") != 0 ||
+              json_integer_value(approved) >= atoll(PQgetvalue(res, 0, 3))))
+        rc = ss_req_field_error(r, "approved_yen",
+                                "査定 lowers a claim line's amount: below the claimed amount");
+    PQclear(res);
+    return rc;
+}
+
+/* POST /claims/lines/:id/review {decision, approved_yen (adjust), reason (return, adjust)}. */
+int pay_h_line_review(ss_req *r)
+{
+    const char *id, *decision, *reason;
+    const json_t *approved;
+    char amt[24] = "";
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    json_t *doc = NULL;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no such claim line in your prefecture")) != 0)
+        return rc;
+    if (pay_pref(r)[0] == '\0')
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "your 国保連合会 has no prefecture");
+    if ((rc = ss_body_check(r, review_fields)) != 0)
+        return rc;
+    decision = ss_json_str(r->body, "decision");
+    reason = ss_json_str(r->body, "reason");
+    approved = json_object_get(r->body, "approved_yen");
+    if (strcmp(decision, "adjust") == 0 && approved == NULL)
+        ss_req_field_error(r, "approved_yen", "is required to adjust (査定) a line");
+    if (strcmp(decision, "adjust") != 0 && approved != NULL)
+        ss_req_field_error(r, "approved_yen", "only an adjustment (査定) sets the amount");
+    if (strcmp(decision, "accept") != 0 && reason == NULL)
+        ss_req_field_error(r, "reason", "is required to return or adjust a line");
+    if (json_array_size(r->errors) > 0)
+        return SS_ERR_VALIDATION;
+    if (approved != NULL)
+        snprintf(amt, sizeof(amt), "%" JSON_INTEGER_FORMAT, json_integer_value(approved));
+    const char *params[] = {id, decision, amt[0] ? amt : NULL, reason, r->who.sub, r->who.org_id};
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_close_due_pref(c, pay_pref(r))) != 0 ||
+        (rc = review_guard(r, c, id, decision, approved)) != 0)
+        goto out;
+    rc = ss_db_exec(
+        c,
+        "WITH u AS (UPDATE payment.claim_lines l SET status = CASE $2 WHEN 'accept' THEN "
+        "'accepted' WHEN 'return' THEN 'returned' ELSE 'adjusted' END, approved_yen = CASE $2 "
+        "WHEN 'accept' THEN l.claim_yen WHEN 'adjust' THEN $3::int END, return_reason = CASE "
+        "WHEN $2 = 'return' THEN $4 END, review_reason = $4, reviewed_by = $5, reviewed_org_id = "
+        "$6::uuid, reviewed_at = now(), updated_at = now() WHERE l.id = $1::uuid RETURNING l.*), "
+        "b AS (UPDATE payment.claim_batches x SET status = 'reviewed', reviewed_at = now() FROM "
+        "u WHERE x.id = u.batch_id AND NOT EXISTS (SELECT 1 FROM payment.claim_lines o WHERE "
+        "o.batch_id = x.id AND o.status = 'claimed' AND o.id <> u.id) RETURNING x.id) "
+        "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM b)",
+        6, params, NULL);
+    if (rc != 0)
+        goto out;
+    rc = ss_db_exec(
+        c,
+        "SELECT (" PAY_LINE_JSON(
+            "l", "b") ")::text FROM payment.claim_lines l JOIN "
+                      "payment.claim_batches b ON b.id = l.batch_id WHERE l.id = $1::uuid",
+        1, params, &res);
+    if (rc != 0 || (rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL) != 0)
+        goto out;
+    if ((doc = ss_json_col(res, 0, 0)) == NULL || (rc = ss_db_commit(c)) != 0) {
+        rc = rc != 0 ? rc : SS_ERR_INTERNAL;
+        goto out;
+    }
+    rc = ss_reply_json_new(r, 200, doc);
+    doc = NULL;
+out:
+    json_decref(doc);
+    PQclear(res);
+    ss_db_release(c);
+    return rc;
+}
+
+/* POST /claims/lines/:id/reclaim: the institution claims a returned line again -> 201, the
+ * new line (itself returned again when nothing changed). */
+int pay_h_line_reclaim(ss_req *r)
+{
+    const char *id, *inst = r->who.org_code;
+    char day[8];
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    json_t *doc = NULL;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no such claim line of yours")) != 0)
+        return rc;
+    if (strlen(inst) != 10)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a medical institution claims");
+    if (r->body != NULL &&
+        (rc = ss_body_check(r, (const ss_field[]){{NULL, 0, false, 0, 0, NULL, false}})) != 0)
+        return rc;
+    snprintf(day, sizeof(day), "%d", pay_close_day());
+    const char *params[] = {id, inst, day};
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_claims_lock(c, inst)) != 0)
+        goto out;
+    rc = ss_db_exec(c,
+                    "SELECT l.status, l.kind, EXISTS (SELECT 1 FROM payment.claim_lines n WHERE "
+                    "n.record_id = l.record_id AND n.seq > l.seq) FROM payment.claim_lines l "
+                    "WHERE l.id = $1::uuid AND l.institution_code = $2",
+                    2, params, &res);
+    if (rc != 0)
+        goto out;
+    if (PQntuples(res) != 1) {
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such claim line of yours");
+        goto out;
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), "returned") != 0 || strcmp(PQgetvalue(res, 0, 1), "claim") ||
+        strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+        rc = ss_req_fail(r, SS_ERR_CONFLICT,
+                         "only the last, returned claim line of a record is claimed again");
+        goto out;
+    }
+    PQclear(res);
+    res = NULL;
+    /* The new line first (a volatile function in a WHERE would run per row), then its view. */
+    const char *p1[] = {id, day};
+    rc = ss_db_exec(c, "SELECT payment.reclaim_line($1::uuid, $2::int)::text", 2, p1, &res);
+    if (rc != 0 || (rc = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? 0 : SS_ERR_INTERNAL))
+        goto out;
+    {
+        const char *p2[] = {PQgetvalue(res, 0, 0)};
+        PGresult *n = NULL;
+        rc = ss_db_exec(
+            c,
+            "SELECT (" PAY_LINE_JSON(
+                "l", "b") ")::text FROM payment.claim_lines l "
+                          "JOIN payment.claim_batches b ON b.id = l.batch_id WHERE l.id = $1::uuid",
+            1, p2, &n);
+        PQclear(res);
+        res = n;
+    }
+    if (rc != 0 || (rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL) != 0)
+        goto out;
+    if ((doc = ss_json_col(res, 0, 0)) == NULL || (rc = ss_db_commit(c)) != 0) {
+        rc = rc != 0 ? rc : SS_ERR_INTERNAL;
+        goto out;
+    }
+    snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(doc, "id")));
+    rc = ss_reply_json_new(r, 201, doc);
+    doc = NULL;
+out:
+    json_decref(doc);
+    PQclear(res);
+    ss_db_release(c);
+    return rc;
+}

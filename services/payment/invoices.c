@@ -1,0 +1,214 @@
+/* invoices.c - the 国保連合会 bills each municipality for a claim month once every batch of
+ * its prefecture for that month is reviewed: the approved amounts of the municipality's
+ * residents' lines (accepted and adjusted; returned lines are not billed) plus the
+ * 委託事務手数料 per billed line (SESSHU_PAYMENT_FEE_PER_LINE_YEN, default 50 yen; DOMAIN.md
+ * 4.1 "bills the municipalities, adding its 委託事務手数料"); a line is billed once, and lines
+ * reviewed after an issue are billed by a further invoice. The municipality records its
+ * payment, which must be the invoice's total. Issuing twice issues nothing new. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "pay.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+
+#define INV_JSON(i)                                                                             \
+    "jsonb_build_object('id', " i ".id, 'prefecture_code', " i ".pref_code, 'muni_code', " i    \
+    ".muni_code, 'claim_month', to_char(" i ".claim_month, 'YYYY-MM'), 'lines', " i ".lines, "  \
+    "'amount_yen', " i ".amount_yen, 'fee_per_line_yen', " i ".fee_per_line_yen, 'fee_yen', " i \
+    ".fee_yen, 'total_yen', " i ".total_yen, 'status', " i ".status, 'issued_by', " i           \
+    ".issued_by, 'issued_at', " i ".issued_at, 'paid_on', " i ".paid_on, 'paid_amount_yen', " i \
+    ".paid_amount_yen, 'paid_recorded_at', " i ".paid_recorded_at)"
+
+/* $1 viewer, $2 prefecture, $3 municipality. */
+#define INV_VISIBLE(i)                                                                          \
+    "(($1::text = 'fed' AND " i ".pref_code = $2) OR ($1::text = 'muni' AND " i ".muni_code = " \
+    "$3))"
+
+int pay_fee_per_line(void)
+{
+    const char *v = getenv("SESSHU_PAYMENT_FEE_PER_LINE_YEN");
+    int n = v != NULL && *v != '\0' ? atoi(v) : 50;
+
+    return n >= 0 && n <= 100000 ? n : 50;
+}
+
+static const ss_field issue_fields[] = {
+    {"claim_month", SS_F_STRING, true, 7, 7, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+/* POST /claims/invoices {claim_month} (国保連合会) -> 200 {claim_month, items: invoices}. */
+int pay_h_invoice_issue(ss_req *r)
+{
+    char m[11], fee[16];
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if (pay_pref(r)[0] == '\0')
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "your 国保連合会 has no prefecture");
+    if ((rc = ss_body_check(r, issue_fields)) != 0)
+        return rc;
+    if (!pay_month_parse(ss_json_str(r->body, "claim_month"), m))
+        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
+    snprintf(fee, sizeof(fee), "%d", pay_fee_per_line());
+    const char *params[] = {pay_pref(r), m, fee, r->who.sub, r->who.org_id};
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_close_due_pref(c, pay_pref(r))) != 0)
+        goto out;
+    rc = ss_db_exec(c,
+                    "SELECT pg_advisory_xact_lock(hashtext('invoices:' || $1)), (SELECT count(*) "
+                    "FROM payment.claim_batches b WHERE b.pref_code = $1 AND b.claim_month = "
+                    "$2::date AND b.status <> 'reviewed')",
+                    2, params, &res);
+    if (rc != 0)
+        goto out;
+    if (strcmp(PQgetvalue(res, 0, 1), "0") != 0) {
+        rc = ss_req_fail(r, SS_ERR_CONFLICT,
+                         "%s batches of the month are not reviewed yet: invoices wait for them",
+                         PQgetvalue(res, 0, 1));
+        goto out;
+    }
+    PQclear(res);
+    res = NULL;
+    rc = ss_db_exec(
+        c,
+        "WITH l AS (SELECT l.id, l.muni_code, l.approved_yen FROM payment.claim_lines l JOIN "
+        "payment.claim_batches b ON b.id = l.batch_id WHERE b.pref_code = $1 AND b.claim_month = "
+        "$2::date AND l.status IN ('accepted', 'adjusted') AND l.invoice_id IS NULL), i AS "
+        "(INSERT INTO payment.invoices (pref_code, fed_org_id, muni_code, claim_month, lines, "
+        "amount_yen, fee_per_line_yen, fee_yen, total_yen, issued_by) SELECT $1, $5::uuid, "
+        "muni_code, $2::date, count(*), sum(approved_yen), $3::int, count(*) * $3::int, "
+        "sum(approved_yen) + count(*) * $3::int, $4 FROM l GROUP BY muni_code RETURNING id, "
+        "muni_code) UPDATE payment.claim_lines x SET invoice_id = i.id FROM l, i WHERE x.id = "
+        "l.id AND i.muni_code = l.muni_code",
+        5, params, NULL);
+    if (rc != 0 || (rc = ss_db_commit(c)) != 0)
+        goto out;
+    {
+        const char *p2[] = {"fed", pay_pref(r), "", m};
+        if ((rc = ss_db_exec(c,
+                             "SELECT jsonb_build_object('claim_month', to_char($4::date, "
+                             "'YYYY-MM'), 'items', coalesce(jsonb_agg(" INV_JSON(
+                                 "i") " ORDER BY i.muni_code), '[]'))::text FROM payment.invoices "
+                                      "i WHERE " INV_VISIBLE("i") " AND i.claim_month = $4::date",
+                             4, p2, &res)) != 0)
+            goto out;
+        rc = ss_reply_json_new(r, 200, ss_json_col(res, 0, 0));
+    }
+out:
+    PQclear(res);
+    ss_db_release(c);
+    return rc;
+}
+
+static const char *viewer(const ss_req *r)
+{
+    const char *v = pay_claims_viewer(r);
+    return v != NULL && (strcmp(v, "fed") == 0 || strcmp(v, "muni") == 0) ? v : NULL;
+}
+
+/* GET /claims/invoices?claim_month=: a 国保連合会 its own, a municipality those it owes. */
+int pay_h_invoice_list(ss_req *r)
+{
+    static const char *const q[] = {"claim_month", "status", NULL};
+    static const char *const st[] = {"issued", "paid", NULL};
+    const char *v = viewer(r), *s = ss_req_query(r, "status"), *qm = ss_req_query(r, "claim_month");
+    char m[11] = "";
+    int rc;
+
+    if (v == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "invoices are the 国保連合会's and municipalities'");
+    if ((rc = ss_query_check(r, q)) != 0)
+        return rc;
+    if (qm != NULL && !pay_month_parse(qm, m))
+        ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
+    if (s != NULL && !pay_in(s, st))
+        ss_req_field_error(r, "status", "must be issued or paid");
+    if (json_array_size(r->errors) > 0)
+        return SS_ERR_VALIDATION;
+    const char *params[] = {v, pay_pref(r), r->who.muni_code, m[0] ? m : NULL, s};
+    return pay_reply_items(
+        r,
+        "SELECT (" INV_JSON("i") ")::text FROM payment.invoices i WHERE " INV_VISIBLE(
+            "i") " AND ($4::date IS NULL OR i.claim_month = $4::date) AND "
+                 "($5::text IS NULL OR i.status = $5) ORDER BY i.claim_month "
+                 "DESC, i.muni_code LIMIT 500",
+        5, params, "viewer", v, NULL);
+}
+
+int pay_h_invoice_get(ss_req *r)
+{
+    const char *v = viewer(r), *id;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no such invoice of yours")) != 0)
+        return rc;
+    if (v == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "invoices are the 国保連合会's and municipalities'");
+    const char *params[] = {v, pay_pref(r), r->who.muni_code, id};
+    return pay_reply_row(r,
+                         "SELECT (" INV_JSON("i") ")::text FROM payment.invoices i WHERE i.id = "
+                                                  "$4::uuid AND " INV_VISIBLE("i"),
+                         4, params, 200, "no such invoice of yours", NULL);
+}
+
+static const ss_field pay_fields[] = {
+    {"paid_on", SS_F_DATE, true, 0, 0, NULL, false},
+    {"amount_yen", SS_F_INT, true, 0, 100000000000LL, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+/* POST /claims/invoices/:id/payment {paid_on, amount_yen} (the municipality): the whole total,
+ * on a day not after today; once (409). */
+int pay_h_invoice_pay(ss_req *r)
+{
+    const char *v = viewer(r), *id;
+    char amt[24];
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no such invoice of yours")) != 0)
+        return rc;
+    if (v == NULL || strcmp(v, "muni") != 0)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "the municipality records its payment");
+    if ((rc = ss_body_check(r, pay_fields)) != 0)
+        return rc;
+    snprintf(amt, sizeof(amt), "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(r->body, "amount_yen")));
+    const char *params[] = {id, r->who.muni_code, ss_json_str(r->body, "paid_on"), amt, r->who.sub};
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT i.status, i.total_yen::text, $3::date > (now() AT TIME ZONE "
+                     "'Asia/Tokyo')::date, $4::bigint = i.total_yen FROM payment.invoices i "
+                     "WHERE i.id = $1::uuid AND i.muni_code = $2",
+                     4, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such invoice of yours");
+    else if (strcmp(PQgetvalue(res, 0, 0), "issued") != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the invoice is paid already");
+    else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0)
+        rc = ss_req_field_error(r, "paid_on", "must not be after today");
+    else if (strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
+        char why[96];
+        snprintf(why, sizeof(why), "must be the invoice's total, %s yen", PQgetvalue(res, 0, 1));
+        rc = ss_req_field_error(r, "amount_yen", why);
+    }
+    PQclear(res);
+    if (rc != 0)
+        return rc;
+    return pay_reply_row(
+        r,
+        "WITH i AS (UPDATE payment.invoices x SET status = 'paid', paid_on = "
+        "$3::date, paid_amount_yen = $4::bigint, paid_recorded_by = $5, "
+        "paid_recorded_at = now() WHERE x.id = $1::uuid AND x.muni_code = $2 AND "
+        "x.status = 'issued' RETURNING x.*) SELECT (" INV_JSON("i") ")::text FROM i",
+        5, params, 200, "no such invoice of yours", NULL);
+}

@@ -1,0 +1,519 @@
+/* payruns.c - the holiday calendar, and the 国保連合会's payment runs with their Zengin
+ * 総合振込 file.
+ *
+ * Holidays: PUT /claims/holidays/:year replaces a year of the calendar with what a maintained
+ * source says (the operator or the 国保中央会 imports the npm package @holiday-jp/holiday_jp,
+ * see the README); a payment is dated only in a year the calendar covers.
+ *
+ * A run (POST /claims/payment-runs {claim_month}) takes the lines of the month's paid invoices
+ * not yet paid, per institution: the sum of their approved amounts, to the account approved
+ * for the claim month (an assignment account in effect wins over the vaccination account), from
+ * the source account H-10 routes the destination bank to (its link, else the default). An
+ * institution without either, or owed nothing, is `held` with the reason and waits for the
+ * next run. Pay day: payment.pay_day() (翌々月末, the business day before on a weekend or
+ * holiday). Four eyes: another user than the preparer approves; only then the file is given. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims.h"
+#include "pay.h"
+#include "sesshu/err.h"
+#include "sesshu/text.h"
+#include "sesshu/zengin.h"
+
+#define RUN_JSON(x)                                                                               \
+    "jsonb_build_object('id', " x ".id, 'prefecture_code', " x ".pref_code, 'claim_month', "      \
+    "to_char(" x ".claim_month, 'YYYY-MM'), 'pay_on', " x ".pay_on, 'status', " x ".status, "     \
+    "'prepared_by', " x ".prepared_by, 'prepared_at', " x ".prepared_at, 'approved_by', " x       \
+    ".approved_by, 'approved_at', " x ".approved_at, 'items', (SELECT "                           \
+    "coalesce(jsonb_agg(jsonb_build_object('institution_code', i.institution_code, "              \
+    "'amount_yen', i.amount_yen, 'lines', i.lines, 'status', i.status, 'held_reason', "           \
+    "i.held_reason, 'account_id', i.account_id, 'purpose', i.purpose, 'bank_code', i.bank_code, " \
+    "'branch_code', i.branch_code, 'account_type', i.account_type, 'account_number', "            \
+    "i.account_number, 'holder_name', i.holder_name, 'payer_account_id', i.payer_account_id) "    \
+    "ORDER BY i.institution_code), '[]') FROM payment.payment_items i WHERE i.run_id = " x        \
+    ".id), 'total_yen', (SELECT coalesce(sum(i.amount_yen), 0) FROM payment.payment_items i "     \
+    "WHERE i.run_id = " x ".id AND i.status = 'pay'))"
+
+static bool importer(const ss_req *r)
+{
+    return r->who.kind == SS_PRINCIPAL_USER && r->who.role == SS_ROLE_ADMIN &&
+           (r->who.org_type == SS_ORG_OPERATOR || r->who.org_type == SS_ORG_CHUOKAI);
+}
+
+static const ss_field day_fields[] = {
+    {"date", SS_F_DATE, true, 0, 0, NULL, false},
+    {"name", SS_F_STRING, true, 1, 100, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+static const ss_field holiday_fields[] = {
+    {"source", SS_F_STRING, true, 1, 200, NULL, false},
+    {"days", SS_F_ARRAY, true, 0, 40, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+/* PUT /claims/holidays/:year {source, days: [{date, name}]} -> 200 the year. */
+int pay_h_holidays_put(ss_req *r)
+{
+    const char *ys = ss_req_param(r, "year");
+    const json_t *days, *d;
+    size_t i;
+    char *text = NULL;
+    int rc;
+
+    if (!importer(r))
+        return ss_req_fail(r, SS_ERR_FORBIDDEN,
+                           "the operator's or the 国保中央会's admin imports the calendar");
+    if (ys == NULL || strlen(ys) != 4 || strspn(ys, "0123456789") != 4 || strncmp(ys, "20", 2))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such year (2000-2099)");
+    if ((rc = ss_body_check(r, holiday_fields)) != 0)
+        return rc;
+    days = json_object_get(r->body, "days");
+    json_array_foreach (days, i, d) {
+        char f[32];
+        snprintf(f, sizeof(f), "days[%zu]", i);
+        if (!json_is_object(d)) {
+            ss_req_field_error(r, f, "must be an object {date, name}");
+            continue;
+        }
+        if (ss_json_check(r, d, day_fields) == 0 && strncmp(ss_json_str(d, "date"), ys, 4) != 0)
+            ss_req_field_error(r, f, "is not in the year");
+    }
+    if (json_array_size(r->errors) > 0)
+        return SS_ERR_VALIDATION;
+    if ((text = json_dumps(days, SS_JSON_COMPACT)) == NULL)
+        return SS_ERR_NOMEM;
+    const char *params[] = {ys, ss_json_str(r->body, "source"), text, r->who.sub};
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        goto out;
+    if ((rc = ss_db_begin(c)) != 0 ||
+        (rc = ss_db_exec(c, "DELETE FROM payment.holidays WHERE extract(year FROM day) = $1::int",
+                         1, params, NULL)) != 0 ||
+        (rc = ss_db_exec(
+             c,
+             "INSERT INTO payment.holidays (day, name, source) SELECT (e->>'date')::date, "
+             "e->>'name', $2 FROM jsonb_array_elements($3::jsonb) e WHERE $1::text IS "
+             "NOT NULL",
+             3, params, NULL)) != 0 ||
+        (rc = ss_db_exec(c,
+                         "INSERT INTO payment.holiday_years (year, source, days, loaded_by) VALUES "
+                         "($1::int, $2, jsonb_array_length($3::jsonb), $4) ON CONFLICT (year) DO "
+                         "UPDATE SET source = EXCLUDED.source, days = EXCLUDED.days, loaded_by = "
+                         "EXCLUDED.loaded_by, loaded_at = now() RETURNING jsonb_build_object("
+                         "'year', year, 'source', source, 'days', (SELECT coalesce(jsonb_agg("
+                         "jsonb_build_object('date', h.day, 'name', h.name) ORDER BY h.day), "
+                         "'[]') FROM payment.holidays h WHERE extract(year FROM h.day) = "
+                         "$1::int))::text",
+                         4, params, &res)) != 0 ||
+        (rc = ss_db_commit(c)) != 0)
+        goto out;
+    rc = ss_reply_json_new(r, 200, ss_json_col(res, 0, 0));
+out:
+    PQclear(res);
+    ss_db_release(c);
+    free(text);
+    return rc;
+}
+
+static const char *fed_pref(const ss_req *r)
+{
+    const char *v = pay_claims_viewer(r);
+    return v != NULL && strcmp(v, "fed") == 0 ? pay_pref(r) : NULL;
+}
+
+static const ss_field run_fields[] = {
+    {"claim_month", SS_F_STRING, true, 7, 7, NULL, false},
+    {NULL, 0, false, 0, 0, NULL, false},
+};
+
+/* The checks before a run: paid invoices of the month, every one; the pay day's year in the
+ * calendar. 0 or a 409. */
+static int run_guard(ss_req *r, ss_dbc *c, const char *const *params)
+{
+    PGresult *res = NULL;
+    int rc = ss_db_exec(c,
+                        "SELECT (SELECT count(*) FROM payment.invoices i WHERE i.pref_code = $1 "
+                        "AND i.claim_month = $2::date), (SELECT count(*) FROM payment.invoices i "
+                        "WHERE i.pref_code = $1 AND i.claim_month = $2::date AND i.status <> "
+                        "'paid'), EXISTS (SELECT 1 FROM payment.holiday_years y WHERE y.year = "
+                        "extract(year FROM ($2::date + interval '3 months' - interval '1 "
+                        "day'))), pg_advisory_xact_lock(hashtext('runs:' || $1)) IS NOT NULL",
+                        2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "no invoices of the month: nothing to pay");
+    else if (strcmp(PQgetvalue(res, 0, 1), "0") != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT,
+                         "%s invoices of the month are not paid by their municipalities yet",
+                         PQgetvalue(res, 0, 1));
+    else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT,
+                         "the holiday calendar does not cover the pay day's year: import it");
+    PQclear(res);
+    return rc;
+}
+
+/* POST /claims/payment-runs {claim_month} (国保連合会) -> 201 the run. */
+int pay_h_run_create(ss_req *r)
+{
+    const char *pref = fed_pref(r);
+    char m[11];
+    ss_dbc *c = NULL;
+    PGresult *res = NULL;
+    json_t *doc = NULL;
+    int rc;
+
+    if (pref == NULL || pref[0] == '\0')
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
+    if ((rc = ss_body_check(r, run_fields)) != 0)
+        return rc;
+    if (!pay_month_parse(ss_json_str(r->body, "claim_month"), m))
+        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
+    const char *params[] = {pref, m, r->who.sub, r->who.org_id};
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) != 0 || (rc = run_guard(r, c, params)) != 0)
+        goto out;
+    rc = ss_db_exec(
+        c,
+        "WITH l AS (SELECT l.id, l.institution_code, l.approved_yen FROM payment.claim_lines l "
+        "JOIN payment.invoices v ON v.id = l.invoice_id WHERE v.pref_code = $1 AND "
+        "v.claim_month = $2::date AND v.status = 'paid' AND l.payment_item_id IS NULL), g AS "
+        "(SELECT institution_code, sum(approved_yen) AS amt, count(*) AS n FROM l GROUP BY 1), "
+        "run AS (INSERT INTO payment.payment_runs (pref_code, fed_org_id, claim_month, pay_on, "
+        "prepared_by) SELECT $1, $4::uuid, $2::date, payment.pay_day($2::date), $3 WHERE EXISTS "
+        "(SELECT 1 FROM g) RETURNING id), d AS (SELECT g.*, a.id AS aid, a.purpose, a.bank_code, "
+        "a.branch_code, a.account_type, a.account_number, a.holder_name, s.id AS sid FROM g LEFT "
+        "JOIN LATERAL (SELECT a.* FROM payment.bank_accounts a WHERE a.institution_code = "
+        "g.institution_code AND a.status = 'approved' AND a.effective_from <= $2::date AND "
+        "(a.effective_to IS NULL OR a.effective_to >= $2::date) ORDER BY a.purpose = "
+        "'assignment' DESC, a.effective_from DESC LIMIT 1) a ON true LEFT JOIN LATERAL (SELECT "
+        "p.id FROM payment.payer_accounts p LEFT JOIN payment.payer_links k ON k.account_id = "
+        "p.id AND k.bank_code = a.bank_code WHERE p.pref_code = $1 AND p.status = 'active' AND "
+        "(k.bank_code IS NOT NULL OR p.is_default) ORDER BY k.bank_code IS NULL LIMIT 1) s ON "
+        "a.id IS NOT NULL), ins AS (INSERT INTO payment.payment_items (run_id, institution_code, "
+        "amount_yen, lines, status, held_reason, account_id, purpose, bank_code, branch_code, "
+        "account_type, account_number, holder_name, payer_account_id) SELECT run.id, "
+        "d.institution_code, d.amt, d.n, CASE WHEN d.amt <= 0 OR d.aid IS NULL OR d.sid IS NULL "
+        "THEN 'held' ELSE 'pay' END, CASE WHEN d.amt <= 0 THEN 'nothing owed (過誤調整 net of "
+        "the month is not positive)' WHEN d.aid IS NULL THEN 'no approved bank account for the "
+        "claim month' WHEN d.sid IS NULL THEN 'no source account routes the destination bank "
+        "and there is no default' END, d.aid, d.purpose, d.bank_code, d.branch_code, "
+        "d.account_type, d.account_number, d.holder_name, d.sid FROM d, run RETURNING id, "
+        "institution_code, status, run_id), u AS (UPDATE payment.claim_lines x SET "
+        "payment_item_id = ins.id FROM l, ins WHERE x.id = l.id AND ins.institution_code = "
+        "l.institution_code AND ins.status = 'pay' RETURNING x.id) SELECT (SELECT id::text FROM "
+        "run), (SELECT count(*) FROM u)",
+        4, params, &res);
+    if (rc != 0)
+        goto out;
+    if (PQgetisnull(res, 0, 0)) {
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "every line of the month's invoices is paid already");
+        goto out;
+    }
+    {
+        const char *p2[] = {PQgetvalue(res, 0, 0)};
+        PGresult *b = NULL;
+        if ((rc = ss_db_exec(c,
+                             "SELECT (" RUN_JSON("x") ")::text FROM payment.payment_runs x WHERE "
+                                                      "x.id = $1::uuid",
+                             1, p2, &b)) != 0)
+            goto out;
+        doc = ss_json_col(b, 0, 0);
+        PQclear(b);
+    }
+    if (doc == NULL || (rc = ss_db_commit(c)) != 0) {
+        rc = rc != 0 ? rc : SS_ERR_INTERNAL;
+        goto out;
+    }
+    snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(doc, "id")));
+    rc = ss_reply_json_new(r, 201, doc);
+    doc = NULL;
+out:
+    json_decref(doc);
+    PQclear(res);
+    ss_db_release(c);
+    return rc;
+}
+
+int pay_h_run_list(ss_req *r)
+{
+    static const char *const q[] = {"claim_month", NULL};
+    const char *pref = fed_pref(r), *qm = ss_req_query(r, "claim_month");
+    char m[11] = "";
+    int rc;
+
+    if (pref == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
+    if ((rc = ss_query_check(r, q)) != 0)
+        return rc;
+    if (qm != NULL && !pay_month_parse(qm, m))
+        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
+    const char *params[] = {pref, m[0] ? m : NULL};
+    return pay_reply_items(r,
+                           "SELECT (" RUN_JSON("x") ")::text FROM payment.payment_runs x WHERE "
+                                                    "x.pref_code = $1 AND ($2::date IS NULL OR "
+                                                    "x.claim_month = $2::date) ORDER BY "
+                                                    "x.prepared_at DESC LIMIT 200",
+                           2, params, "prefecture_code", pref, NULL);
+}
+
+int pay_h_run_get(ss_req *r)
+{
+    const char *pref = fed_pref(r), *id;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no such payment run of yours")) != 0)
+        return rc;
+    if (pref == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
+    const char *params[] = {pref, id};
+    return pay_reply_row(r,
+                         "SELECT (" RUN_JSON("x") ")::text FROM payment.payment_runs x WHERE x.id "
+                                                  "= $2::uuid AND x.pref_code = $1",
+                         2, params, 200, "no such payment run of yours", NULL);
+}
+
+/* POST /claims/payment-runs/:id/approve: another user of the 国保連合会 than the preparer. */
+int pay_h_run_approve(ss_req *r)
+{
+    const char *pref = fed_pref(r), *id;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no such payment run of yours")) != 0)
+        return rc;
+    if (pref == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
+    if (r->body != NULL &&
+        (rc = ss_body_check(r, (const ss_field[]){{NULL, 0, false, 0, 0, NULL, false}})) != 0)
+        return rc;
+    const char *params[] = {pref, id, r->who.sub};
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT x.status, x.prepared_by FROM payment.payment_runs x WHERE x.id = "
+                     "$2::uuid AND x.pref_code = $1",
+                     2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such payment run of yours");
+    else if (strcmp(PQgetvalue(res, 0, 0), "prepared") != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the run is approved already");
+    else if (strcmp(PQgetvalue(res, 0, 1), r->who.sub) == 0)
+        rc = ss_req_fail(r, SS_ERR_FORBIDDEN, "four eyes: the preparer cannot approve the run");
+    PQclear(res);
+    if (rc != 0)
+        return rc;
+    return pay_reply_row(r,
+                         "WITH x AS (UPDATE payment.payment_runs y SET status = 'approved', "
+                         "approved_by = $3, approved_at = now() WHERE y.id = $2::uuid AND "
+                         "y.pref_code = $1 AND y.status = 'prepared' AND y.prepared_by <> $3 "
+                         "RETURNING y.*) SELECT (" RUN_JSON("x") ")::text FROM x",
+                         3, params, 200, "the run changed meanwhile", NULL);
+}
+
+/* ---- the Zengin 総合振込 file ---------------------------------------------------------- */
+
+#define ZREC 120
+
+static char acct_type_code(const char *t)
+{
+    return strcmp(t, "current") == 0 ? '2' : strcmp(t, "savings") == 0 ? '4' : '1';
+}
+
+/* Columns of a data row (see the query): 0 payer id, 1 client code, 2 payer name, 3 payer bank,
+ * 4 its kana, 5 payer branch, 6 its kana, 7 payer type, 8 payer number, 9 dest bank, 10 its
+ * kana, 11 dest branch, 12 its kana, 13 dest type, 14 dest number, 15 holder, 16 amount, 17 pay
+ * day MMDD. */
+static void put_header(char *p, const PGresult *res, int i)
+{
+    memset(p, ' ', ZREC);
+    p[0] = '1';
+    memcpy(p + 1, "21", 2); /* 種別コード 21 総合振込 */
+    p[3] = '0';             /* コード区分 0: JIS */
+    ss_zengin_put_text(p + 4, 10, PQgetvalue(res, i, 1));
+    ss_zengin_put_text(p + 14, 40, PQgetvalue(res, i, 2));
+    ss_zengin_put_text(p + 54, 4, PQgetvalue(res, i, 17));
+    ss_zengin_put_text(p + 58, 4, PQgetvalue(res, i, 3));
+    ss_zengin_put_text(p + 62, 15, PQgetvalue(res, i, 4));
+    ss_zengin_put_text(p + 77, 3, PQgetvalue(res, i, 5));
+    ss_zengin_put_text(p + 80, 15, PQgetvalue(res, i, 6));
+    p[95] = acct_type_code(PQgetvalue(res, i, 7));
+    ss_zengin_put_text(p + 96, 7, PQgetvalue(res, i, 8));
+}
+
+static void put_data(char *p, const PGresult *res, int i)
+{
+    memset(p, ' ', ZREC);
+    p[0] = '2';
+    ss_zengin_put_text(p + 1, 4, PQgetvalue(res, i, 9));
+    ss_zengin_put_text(p + 5, 15, PQgetvalue(res, i, 10));
+    ss_zengin_put_text(p + 20, 3, PQgetvalue(res, i, 11));
+    ss_zengin_put_text(p + 23, 15, PQgetvalue(res, i, 12));
+    ss_zengin_put_num(p + 38, 4, 0); /* 手形交換所番号: unused */
+    p[42] = acct_type_code(PQgetvalue(res, i, 13));
+    ss_zengin_put_text(p + 43, 7, PQgetvalue(res, i, 14));
+    ss_zengin_put_text(p + 50, 30, PQgetvalue(res, i, 15));
+    ss_zengin_put_num(p + 80, 10, strtoull(PQgetvalue(res, i, 16), NULL, 10));
+    p[90] = '0'; /* 新規コード */
+    /* 顧客コード1/2 (91..110), 振込指定区分, 識別表示, ダミー: spaces */
+}
+
+static void put_trailer(char *p, unsigned long long n, unsigned long long sum)
+{
+    memset(p, ' ', ZREC);
+    p[0] = '8';
+    ss_zengin_put_num(p + 1, 6, n);
+    ss_zengin_put_num(p + 7, 12, sum);
+}
+
+/* The kana name of a bank or branch in the master on the pay day, "" if none. */
+#define KANA(tab, cond)                                                                     \
+    "coalesce((SELECT k.name_kana FROM master." tab " k WHERE " cond                        \
+    " AND k.superseded_at IS NULL AND k.valid_from <= x.pay_on AND (k.valid_to IS NULL OR " \
+    "k.valid_to >= x.pay_on) ORDER BY k.valid_from DESC LIMIT 1), '')"
+
+/* The rows of the file (columns: see put_header), kept as written: clang-format would split
+ * the strings of the KANA() calls apart. */
+/* clang-format off */
+static const char zengin_sql[] =
+    "SELECT p.id::text, p.client_code, p.holder_name, p.bank_code, "
+    KANA("banks", "k.code = p.bank_code") ", p.branch_code, "
+    KANA("bank_branches", "k.bank_code = p.bank_code AND k.code = p.branch_code") ", "
+    "p.account_type, p.account_number, i.bank_code, "
+    KANA("banks", "k.code = i.bank_code") ", i.branch_code, "
+    KANA("bank_branches", "k.bank_code = i.bank_code AND k.code = i.branch_code") ", "
+    "i.account_type, i.account_number, i.holder_name, i.amount_yen::text, "
+    "to_char(x.pay_on, 'MMDD') FROM payment.payment_items i JOIN payment.payment_runs x ON "
+    "x.id = i.run_id JOIN payment.payer_accounts p ON p.id = i.payer_account_id WHERE "
+    "i.run_id = $2::uuid AND x.pref_code = $1 AND i.status = 'pay' ORDER BY p.id, "
+    "i.institution_code";
+/* clang-format on */
+
+/* GET /claims/payment-runs/:id/zengin: the file of an approved run. */
+int pay_h_run_zengin(ss_req *r)
+{
+    const char *pref = fed_pref(r), *id;
+    char cd[160];
+    PGresult *res = NULL;
+    char *buf = NULL, *p;
+    unsigned long long n = 0, sum = 0;
+    int rc, rows;
+
+    if ((rc = pay_id(r, &id, "no such payment run of yours")) != 0)
+        return rc;
+    if (pref == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
+    const char *params[] = {pref, id};
+    rc = ss_db_query(ss_server_db(),
+                     "SELECT x.status FROM payment.payment_runs x WHERE x.id = "
+                     "$2::uuid AND x.pref_code = $1",
+                     2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such payment run of yours");
+    else if (strcmp(PQgetvalue(res, 0, 0), "approved") != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the run is not approved yet (four eyes)");
+    PQclear(res);
+    res = NULL;
+    if (rc != 0)
+        return rc;
+    rc = ss_db_query(ss_server_db(), zengin_sql, 2, params, &res);
+    if (rc != 0)
+        return rc;
+    rows = PQntuples(res);
+    /* At most one header and trailer per row, the data record, and the end record. */
+    if ((buf = malloc((size_t)(3 * rows + 1) * (ZREC + 2))) == NULL) {
+        PQclear(res);
+        return SS_ERR_NOMEM;
+    }
+    p = buf;
+    for (int i = 0; i < rows; i++) {
+        if (i == 0 || strcmp(PQgetvalue(res, i, 0), PQgetvalue(res, i - 1, 0)) != 0) {
+            if (i > 0) {
+                put_trailer(p, n, sum);
+                memcpy(p + ZREC, "\r\n", 2);
+                p += ZREC + 2;
+            }
+            n = sum = 0;
+            put_header(p, res, i);
+            memcpy(p + ZREC, "\r\n", 2);
+            p += ZREC + 2;
+        }
+        put_data(p, res, i);
+        memcpy(p + ZREC, "\r\n", 2);
+        p += ZREC + 2;
+        n++;
+        sum += strtoull(PQgetvalue(res, i, 16), NULL, 10);
+    }
+    if (rows > 0) {
+        put_trailer(p, n, sum);
+        memcpy(p + ZREC, "\r\n", 2);
+        p += ZREC + 2;
+    }
+    memset(p, ' ', ZREC);
+    p[0] = '9';
+    memcpy(p + ZREC, "\r\n", 2);
+    p += ZREC + 2;
+    PQclear(res);
+    snprintf(cd, sizeof(cd), "attachment; filename=\"zengin-%s.txt\"", id);
+    ss_reply_header(r, "Content-Disposition", cd);
+    rc = ss_reply_raw(r, 200, "text/plain; charset=Shift_JIS", buf, (size_t)(p - buf));
+    free(buf);
+    return rc;
+}
+
+/* GET /claims/holidays?year=: the calendar of a year as imported (404 when not imported). */
+int pay_h_holidays_get(ss_req *r)
+{
+    static const char *const q[] = {"year", NULL};
+    const char *y = ss_req_query(r, "year");
+    int rc;
+
+    if ((rc = ss_query_check(r, q)) != 0)
+        return rc;
+    if (y == NULL || strlen(y) != 4 || strspn(y, "0123456789") != 4 || strncmp(y, "20", 2) != 0)
+        return ss_req_field_error(r, "year", "must be a year 2000-2099");
+    const char *params[] = {y};
+    return pay_reply_row(r,
+                         "SELECT jsonb_build_object('year', y.year, 'source', y.source, 'days', "
+                         "(SELECT coalesce(jsonb_agg(jsonb_build_object('date', h.day, 'name', "
+                         "h.name) ORDER BY h.day), '[]') FROM payment.holidays h WHERE "
+                         "extract(year FROM h.day) = y.year))::text FROM payment.holiday_years y "
+                         "WHERE y.year = $1::int",
+                         1, params, 200, "the calendar does not cover that year", NULL);
+}
+
+/* GET /claims/payments?claim_month=: an institution's payments (its items of every run), newest
+ * first: what it is paid, when, to which account, or why it is held. */
+int pay_h_payments_mine(ss_req *r)
+{
+    static const char *const q[] = {"claim_month", NULL};
+    const char *v = pay_claims_viewer(r), *qm = ss_req_query(r, "claim_month");
+    char m[11] = "";
+    int rc;
+
+    if (v == NULL || strcmp(v, "inst") != 0)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "an institution sees its own payments");
+    if ((rc = ss_query_check(r, q)) != 0)
+        return rc;
+    if (qm != NULL && !pay_month_parse(qm, m))
+        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
+    const char *params[] = {r->who.org_code, m[0] ? m : NULL};
+    return pay_reply_items(
+        r,
+        "SELECT jsonb_build_object('run_id', x.id, 'claim_month', to_char(x.claim_month, "
+        "'YYYY-MM'), 'pay_on', x.pay_on, 'run_status', x.status, 'amount_yen', i.amount_yen, "
+        "'lines', i.lines, 'status', i.status, 'held_reason', i.held_reason, 'account_id', "
+        "i.account_id, 'purpose', i.purpose, 'bank_code', i.bank_code, 'branch_code', "
+        "i.branch_code, 'account_number', i.account_number, 'holder_name', i.holder_name)::text "
+        "FROM payment.payment_items i JOIN payment.payment_runs x ON x.id = i.run_id WHERE "
+        "i.institution_code = $1 AND ($2::date IS NULL OR x.claim_month = $2::date) ORDER BY "
+        "x.claim_month DESC, x.prepared_at DESC LIMIT 200",
+        2, params, "institution_code", r->who.org_code, NULL);
+}
