@@ -320,13 +320,13 @@ fi
 # no operation matches), including the answers the tests themselves do not check. Full runs
 # only (or SESSHU_TEST_PROXY_FILES); files that need the client's own address or raw sockets
 # (gateway, account-login), and those whose answers name the gateway's own address
-# (certificate: the card's issuer; token: the OAuth issuer), stay direct.
+# (certificate: the card's issuer; token: the OAuth issuer; fhir: fullUrl), stay direct.
 PROXY_FILES=${SESSHU_TEST_PROXY_FILES:-}
 if [[ -z $PROXY_FILES && -z ${SESSHU_TEST_API_FILES:-} ]]; then
     PROXY_FILES="records.test.mjs records-query.test.mjs master-read.test.mjs master-write.test.mjs
         questionnaire-answers.test.mjs mch.test.mjs notice.test.mjs audit.test.mjs
         account-users.test.mjs"
-    for f in payment-accounts.test.mjs fhir.test.mjs stats.test.mjs; do
+    for f in payment-accounts.test.mjs payment-claims.test.mjs stats.test.mjs; do
         [[ -f tests/api/$f ]] && PROXY_FILES+=" $f"
     done
 fi

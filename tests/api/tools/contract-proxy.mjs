@@ -2,7 +2,7 @@
 // runs part of the API suite through it). Every answer that passes is checked against the
 // contract (proto-schemas/*.yaml, with Ajv's JSON Schema 2020-12 validator): the status is
 // documented for the operation, the media type is, and a JSON body validates; an answer to a
-// path no operation has must be an RFC 9457 problem. Violations are appended to the report as
+// path no operation has must be an RFC 9457 problem (an OperationOutcome under /fhir/). Violations are appended to the report as
 // NDJSON; the proxy changes nothing it passes on.
 //
 //   node tools/contract-proxy.mjs LISTEN_PORT UPSTREAM_URL REPORT_FILE
@@ -39,6 +39,16 @@ function record(method, url, status, message) {
   appendFileSync(report, `${JSON.stringify({ method, url, status, message: message.slice(0, 1500) })}\n`);
 }
 
+// Under /fhir/ an answer no operation documents is an OperationOutcome (fhir.yaml, R4 3.1.0.1).
+function fhirOutcome(r, where) {
+  const media = (r.res.headers.get('content-type') ?? '').split(';')[0].trim();
+  if (media !== 'application/fhir+json') throw new Error(`${where}: ${media}, not application/fhir+json`);
+  const b = r.body;
+  const ok = b && b.resourceType === 'OperationOutcome' && Array.isArray(b.issue) && b.issue.length > 0 &&
+    b.issue.every((i) => typeof i.severity === 'string' && typeof i.code === 'string');
+  if (!ok) throw new Error(`${where}: not an OperationOutcome: ${r.text.slice(0, 200)}`);
+}
+
 function check(method, url, status, headers, raw) {
   const pathname = new URL(url, 'http://x').pathname;
   if (ELSEWHERE.test(pathname) || method === 'OPTIONS' || method === 'HEAD') return;
@@ -53,6 +63,7 @@ function check(method, url, status, headers, raw) {
   const route = match(method, pathname);
   try {
     if (route) expectContract(r, route.opId);
+    else if (status >= 400 && pathname.startsWith('/fhir/')) fhirOutcome(r, `${method} ${pathname}`);
     else if (status >= 400) expectProblemContract(r, `${method} ${pathname}`);
     else throw new Error(`${method} ${pathname} answered ${status} but no operation documents it`);
   } catch (e) {
