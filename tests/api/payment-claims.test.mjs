@@ -13,7 +13,7 @@ import { expectProblem, expectFieldErrors } from './lib/problem.mjs';
 import { chuokai, orgWithAdmin, userIn } from './lib/fixtures.mjs';
 import { medicalCode, municipalityCode } from './lib/codes.mjs';
 import { addDays, addMonths, monthStart, today } from './lib/dates.mjs';
-import { institution, person } from './lib/records.mjs';
+import { institution, person, currentLot } from './lib/records.mjs';
 import { psql, lit } from './lib/sql.mjs';
 import { importHolidays, isHoliday, holidaysOf } from './lib/holidays.mjs';
 import { execFileSync } from 'node:child_process';
@@ -54,7 +54,7 @@ async function mrDose(who, day, extra = {}) {
   const rec = await ok('createImmunization', 201, {
     token: who.session.access,
     json: {
-      person_id: child.id, vaccinated_on: day, vaccine_code: MR, dose_number: 1, lot_no: 'MR123',
+      person_id: child.id, vaccinated_on: day, vaccine_code: MR, dose_number: 1, lot_no: await currentLot(MR),
       institution_code: who.code, doctor_name: '医師 花子', dose_ml: 0.5, site: '左上腕', category: 'routine',
     },
   });
