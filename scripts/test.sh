@@ -30,7 +30,13 @@ TOTAL_PASSED=0
 TOTAL_FAILED=0
 STACK_UP=0
 STARTED_SERVICES=()
-TMP=$(mktemp -d "${SESSHU_TEST_TMPDIR:-/tmp}/sesshu-test.XXXXXX") || exit 1
+# The throwaway directory (mktemp's template): under SESSHU_TEST_TMPDIR if given, made if missing.
+TMP_PARENT=${SESSHU_TEST_TMPDIR:-/tmp}
+if ! mkdir -p "$TMP_PARENT" || ! chmod a+rx "$TMP_PARENT"; then
+    echo "test.sh: cannot use $TMP_PARENT for the throwaway directory" >&2
+    exit 1
+fi
+TMP=$(mktemp -d "$TMP_PARENT/sesshu-test.XXXXXX") || exit 1
 ss_init "$TMP"
 OUT=$TMP/out # captured output of each step
 mkdir -p "$OUT"

@@ -20,25 +20,6 @@
 
 #define CHANGES_MAX 1000
 
-/* "<digits>-<digits>" (each at most 19 digits) into txid and seq. */
-static bool parse_cursor(const char *a, char txid[24], char seq[24])
-{
-    const char *dash = strchr(a, '-');
-    size_t n1, n2;
-
-    if (dash == NULL)
-        return false;
-    n1 = (size_t)(dash - a);
-    n2 = strlen(dash + 1);
-    if (n1 == 0 || n1 > 19 || n2 == 0 || n2 > 19 || strspn(a, "0123456789") != n1 ||
-        strspn(dash + 1, "0123456789") != n2)
-        return false;
-    memcpy(txid, a, n1);
-    txid[n1] = '\0';
-    memcpy(seq, dash + 1, n2 + 1);
-    return true;
-}
-
 static int reply_head(ss_req *r)
 {
     PGresult *res = NULL;
@@ -71,7 +52,7 @@ int rec_h_cert_changes(ss_req *r)
         return rc;
     if ((after = ss_req_query(r, "after")) == NULL)
         return reply_head(r);
-    if (!parse_cursor(after, txid, seq))
+    if (!rec_feed_cursor(after, txid, seq))
         return ss_req_field_error(r, "after", "is not a cursor this feed issued");
     if ((lim_s = ss_req_query(r, "limit")) != NULL &&
         (sscanf(lim_s, "%ld", &limit) != 1 || limit < 1 || limit > CHANGES_MAX))

@@ -14,35 +14,14 @@
 #include "rec.h"
 #include "sesshu/err.h"
 
-/* One unsigned decimal of at most 19 digits (fits a bigint) from s up to the end or '-'. */
-static const char *take_number(const char *s, char out[24])
-{
-    size_t n = 0;
-
-    while (s[n] >= '0' && s[n] <= '9')
-        n++;
-    if (n == 0 || n > 19)
-        return NULL;
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return s + n;
-}
-
 /* "<txid>-<seq>", both unsigned decimal, or absent (the beginning). */
 static int parse_after(ss_req *r, char txid[24], char seq[24])
 {
-    const char *a = ss_req_query(r, "after"), *p;
+    const char *a = ss_req_query(r, "after");
 
     snprintf(txid, 24, "0");
     snprintf(seq, 24, "0");
-    if (a == NULL)
-        return 0;
-    p = take_number(a, txid);
-    if (p != NULL && *p == '-')
-        p = take_number(p + 1, seq);
-    else
-        p = NULL;
-    if (p == NULL || *p != '\0')
+    if (a != NULL && !rec_feed_cursor(a, txid, seq))
         return ss_req_field_error(r, "after", "is not a cursor this feed issued");
     return 0;
 }

@@ -107,6 +107,9 @@ bool rec_is_institution(const ss_req *r);
 int rec_reply_one(ss_req *r, const PGresult *res, int status, const char *what, bool is_person);
 /* Copy the person id into r->person_id for the access log. */
 void rec_touch_person(ss_req *r, const char *person_id);
+/* A change-feed cursor "<txid>-<seq>" (each 1 to 19 decimal digits, so a bigint) into txid and
+ * seq; false when it is not one. The linkage, certificate and statistics feeds share it. */
+bool rec_feed_cursor(const char *a, char txid[24], char seq[24]);
 /* One statement on a leased connection, mapping constraint violations to field errors. */
 int rec_exec(ss_req *r, const char *sql, int n, const char *const *params, PGresult **out);
 /* Map the last error on c (SQLSTATE) to a field error or problem; returns rc unchanged when

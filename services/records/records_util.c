@@ -23,6 +23,24 @@ bool rec_is_institution(const ss_req *r)
            (r->who.org_type == SS_ORG_MEDICAL || r->who.org_type == SS_ORG_NONINS_MEDICAL);
 }
 
+bool rec_feed_cursor(const char *a, char txid[24], char seq[24])
+{
+    const char *dash = strchr(a, '-');
+    size_t n1, n2;
+
+    if (dash == NULL)
+        return false;
+    n1 = (size_t)(dash - a);
+    n2 = strlen(dash + 1);
+    if (n1 == 0 || n1 > 19 || n2 == 0 || n2 > 19 || strspn(a, "0123456789") != n1 ||
+        strspn(dash + 1, "0123456789") != n2)
+        return false;
+    memcpy(txid, a, n1);
+    txid[n1] = '\0';
+    memcpy(seq, dash + 1, n2 + 1);
+    return true;
+}
+
 void rec_touch_person(ss_req *r, const char *person_id)
 {
     if (person_id != NULL)

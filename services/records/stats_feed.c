@@ -21,25 +21,6 @@
 
 #define FEED_MAX 2000
 
-/* "<digits>-<digits>" (each 1 to 19 digits). */
-static bool feed_cursor_ok(const char *a, char txid[24], char seq[24])
-{
-    const char *dash = strchr(a, '-');
-    size_t n1, n2;
-
-    if (dash == NULL)
-        return false;
-    n1 = (size_t)(dash - a);
-    n2 = strlen(dash + 1);
-    if (n1 == 0 || n1 > 19 || n2 == 0 || n2 > 19 || strspn(a, "0123456789") != n1 ||
-        strspn(dash + 1, "0123456789") != n2)
-        return false;
-    memcpy(txid, a, n1);
-    txid[n1] = '\0';
-    memcpy(seq, dash + 1, n2 + 1);
-    return true;
-}
-
 #define FEED_SQL                                                                                \
     "SELECT json_build_object('id', im.id, 'version', im.version, 'status', im.status, "        \
     "'vaccinated_on', im.vaccinated_on, 'registered_on', (im.registered_at AT TIME ZONE "       \
@@ -67,7 +48,7 @@ int rec_h_stats_feed(ss_req *r)
         return ss_req_fail(r, SS_ERR_UNAUTHORIZED, "only the stats service reads this feed");
     if ((rc = ss_query_check(r, (const char *[]){"after", "limit", NULL})) != 0)
         return rc;
-    if ((after = ss_req_query(r, "after")) != NULL && !feed_cursor_ok(after, txid, seq))
+    if ((after = ss_req_query(r, "after")) != NULL && !rec_feed_cursor(after, txid, seq))
         return ss_req_field_error(r, "after", "is not a cursor this feed issued");
     if ((lim_s = ss_req_query(r, "limit")) != NULL &&
         (strspn(lim_s, "0123456789") != strlen(lim_s) || strlen(lim_s) > 5 ||
