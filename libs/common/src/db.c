@@ -556,6 +556,11 @@ const char *ss_db_sqlstate(const ss_dbc *c)
     return c->sqlstate;
 }
 
+int ss_db_conn_index(const ss_dbc *c)
+{
+    return c->index;
+}
+
 PGconn *ss_db_conn(ss_dbc *c)
 {
     return c->conn;
