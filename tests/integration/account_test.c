@@ -450,7 +450,11 @@ START_TEST(me_and_menu)
                      org);
     ck_assert(menu_has(j, "users.manage"));
     ck_assert(!menu_has(j, "organizations.create"));
-    /* The stack's notice service answers the unread count ... */
+    /* "Who am I" asks no other service unless asked to (issue 14 §3) ... */
+    ck_assert_ptr_null(json_object_get(j, "unread_notices"));
+    json_decref(j);
+    /* ... with include=unread_notices the stack's notice service answers the count ... */
+    j = call("GET", "/api/v1/me?include=unread_notices", tok, NULL, 200);
     ck_assert(json_is_integer(json_object_get(j, "unread_notices")));
     json_decref(j);
     /* ... and when it does not, /me still answers, with null. */
@@ -458,7 +462,7 @@ START_TEST(me_and_menu)
         char *saved = getenv("SESSHU_NOTICE_URL") ? strdup(getenv("SESSHU_NOTICE_URL")) : NULL;
 
         setenv("SESSHU_NOTICE_URL", "http://127.0.0.1:1", 1);
-        j = call("GET", "/api/v1/me", tok, NULL, 200);
+        j = call("GET", "/api/v1/me?include=unread_notices", tok, NULL, 200);
         ck_assert(json_is_null(json_object_get(j, "unread_notices")));
         json_decref(j);
         if (saved != NULL)
