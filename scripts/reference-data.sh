@@ -86,4 +86,4 @@ process.stdout.write(JSON.stringify({ source: "npm @holiday-jp/holiday_jp " + v,
     call PUT "/api/v1/claims/holidays/$y" application/json "$work/h.json"
     [[ $CODE == 200 ]] || ss_die "importing the holidays of $y failed ($CODE): $(head -c 2000 "$work/resp")"
 done
-ss_log "holidays imported: $years"
+ss_log "holidays imported: $years (reference data loaded in ${SECONDS} s)"

@@ -72,8 +72,10 @@ test('reference data: a user who may not import banks is refused and nothing is 
 });
 
 test('reference data: the complete list through the master import; a second load changes nothing', async () => {
+  let t0 = Date.now();
   const r = await runScript(opAdmin);
   assert.equal(r.code, 0, r.stderr);
+  console.log(`# reference-data.sh (first load, with npm ci when needed): ${Date.now() - t0} ms`);
   const { masterCsv, hankaku } = await import(new URL('../../scripts/reference/zengin.mjs', import.meta.url));
   const require = createRequire(REF);
   const files = masterCsv(require('zengin-code'));
@@ -83,11 +85,13 @@ test('reference data: the complete list through the master import; a second load
   // What the master now holds is the list, row for row: a dry run of the same files finds
   // every row unchanged and nothing to retire.
   for (const m of ['banks', 'bank_branches']) {
+    t0 = Date.now();
     const d = await ok('importMaster', 200, {
       token: opAdmin.access, params: { master: m }, body: files[m], contentType: 'text/csv; charset=UTF-8',
-      query: { retire_missing: 'true', dry_run: 'true' },
+      query: { retire_missing: 'true', dry_run: 'true' }, timeoutMs: 300_000,
     });
     assert.deepEqual({ ...d.counts }, { added: 0, changed: 0, unchanged: files.counts[m], retired: 0, errors: 0 }, m);
+    console.log(`# dry run of ${m} (${files.counts[m]} rows): ${Date.now() - t0} ms`);
   }
   // Half-width kana as the Zengin files carry them.
   const mizuho = await ok('getMasterRow', 200, { token: opAdmin.access, params: { master: 'banks', key: '0001' } });

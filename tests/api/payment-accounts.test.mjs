@@ -99,7 +99,7 @@ test('H-9: bank and branch codes are checked against the bank master', async () 
   // PayPay銀行 (0033) is in the master (demo seed and the full list), its branch 999 is not.
   const nobranch = await call('createBankAccount', { token: inst.access, json: body({ bank_code: '0033', branch_code: '999' }) });
   const p = expectFieldErrors(nobranch, 'branch_code');
-  assert.match(p.errors[0].reason, /no branch 001/);
+  assert.match(p.errors[0].reason, /no branch 999/);
   const closed = await call('createBankAccount', { token: inst.access, json: body({ branch_code: '998' }) });
   assert.match(expectFieldErrors(closed, 'branch_code').errors[0].reason, /closed on 2020-03-31/);
 });
