@@ -101,6 +101,7 @@ struct mst_sql {
     char *retire_key; /* $1 batch, $2 last day, $3.. keys: end one key */
     char *lock;       /* LOCK TABLE */
     char *written;    /* $1 batch: the current versions written by it, newest last */
+    char *analyze;    /* ANALYZE the master (after a large write, apply.c) */
     int list_nparams;
 };
 /* Build every statement of every master. 0 or SS_ERR_NOMEM. */

@@ -341,10 +341,12 @@ static int build_one(mst_master *m)
         "t.superseded_at IS NULL ORDER BY t.version",
         m->name);
     q->written = take(&b);
+    put(&b, "ANALYZE master.%s", m->name);
+    q->analyze = take(&b);
     {
         char *all[] = {q->list,   q->get,        q->history,   q->changes, q->export_,   q->stage,
                        q->copy,   q->diff,       q->diff_list, q->missing, q->supersede, q->insert,
-                       q->retire, q->retire_key, q->lock,      q->written};
+                       q->retire, q->retire_key, q->lock,      q->written, q->analyze};
 
         for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
             if (all[i] == NULL)
@@ -374,7 +376,7 @@ void mst_sql_free(void)
         free(q->list), free(q->get), free(q->history), free(q->changes), free(q->export_);
         free(q->stage), free(q->copy), free(q->diff), free(q->diff_list), free(q->missing);
         free(q->supersede), free(q->insert), free(q->retire), free(q->retire_key), free(q->lock);
-        free(q->written);
+        free(q->written), free(q->analyze);
         free(q);
         m->sql = NULL;
     }

@@ -75,7 +75,8 @@ test('institutions carry valid Luhn check digits; banks have Zengin codes and ka
   const banks = await all('banks');
   assert.ok(banks.length >= 10);
   const mizuho = banks.find((b) => b.code === '0001');
-  assert.equal(mizuho.name, 'みずほ銀行');
+  // The seed writes みずほ銀行; the full list (scripts/reference-data.sh, master-banks.test.mjs) みずほ.
+  assert.match(mizuho.name, /^みずほ(銀行)?$/);
   assert.equal(mizuho.name_kana, 'ﾐｽﾞﾎ');
   const br = await ok('getMasterRow', 200, { token: mu.access, params: { master: 'bank_branches', key: '0005~001' } });
   assert.equal(br.name, '本店');
