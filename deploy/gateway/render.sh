@@ -28,6 +28,9 @@
 #                           system's choice). The services believe X-Real-IP only from the
 #                           addresses in their SESSHU_TRUSTED_PROXIES (default 127.0.0.2), so a
 #                           direct call to a service port on loopback cannot forge it.
+#   SESSHU_GW_MODULES_DIR   where nginx's dynamic modules are        /usr/lib/nginx/modules
+#                           (headers-more, Debian libnginx-mod-http-headers-more-filter: a 304
+#                           must not carry the Content-Length: 0 that libmicrohttpd gives it)
 # The rendered file is checked with `nginx -t` unless SESSHU_GW_NO_CHECK=1.
 set -euo pipefail
 
@@ -119,6 +122,11 @@ else
     export SESSHU_GW_USER_LINE="# (not root: workers keep the current user)"
 fi
 
+moddir=${SESSHU_GW_MODULES_DIR:-/usr/lib/nginx/modules}
+[[ -r $moddir/ngx_http_headers_more_filter_module.so ]] ||
+    die "nginx's headers-more module is missing in $moddir (apt-get install libnginx-mod-http-headers-more-filter)"
+export SESSHU_GW_MODULES_LINE="load_module $moddir/ngx_http_headers_more_filter_module.so;"
+
 mkdir -p "$SESSHU_GW_PREFIX"
 for d in client_body proxy fastcgi uwsgi scgi; do
     mkdir -p "$SESSHU_GW_PREFIX/$d"
@@ -130,7 +138,7 @@ vars+=(SESSHU_GW_LISTEN SESSHU_GW_PREFIX SESSHU_GW_ACCESS_LOG SESSHU_GW_ERROR_LO
     SESSHU_GW_TOKEN_BURST SESSHU_GW_VERIFY_RATE SESSHU_GW_VERIFY_BURST SESSHU_GW_MAX_BODY
     SESSHU_GW_KEEPALIVE SESSHU_GW_WORKERS
     SESSHU_GW_PROBLEM_BASE SESSHU_GW_PROXY_BIND SESSHU_GW_CORS_MAP SESSHU_GW_USER_LINE
-    SESSHU_GW_STATS_DIR)
+    SESSHU_GW_STATS_DIR SESSHU_GW_MODULES_LINE)
 # shellcheck disable=SC2016 # envsubst wants the literal ${NAME} list
 shell_format=$(printf '${%s} ' "${vars[@]}")
 tmp=$(mktemp "$out.XXXXXX")

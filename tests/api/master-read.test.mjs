@@ -166,6 +166,8 @@ test('ETag and If-None-Match: 304 without a body, a new answer with another as_o
   assert.equal(again.status, 304);
   assert.equal(again.text, '');
   assert.equal(again.headers.get('etag'), etag);
+  // RFC 9110 8.6: no Content-Length on a 304 unless it is the 200's (issue 10).
+  assert.equal(again.headers.get('content-length'), null);
   const other = await call('listMasterRows', { token: mu.access, params: { master: 'diseases' }, query: { as_of: '2025-01-01' }, headers: { 'If-None-Match': etag } });
   assert.equal(other.status, 200);
   const stale = await call('listMasterRows', { token: mu.access, params: { master: 'diseases' }, headers: { 'If-None-Match': 'W/"1-2000-01-01-00000000"' } });
@@ -173,6 +175,7 @@ test('ETag and If-None-Match: 304 without a body, a new answer with another as_o
   const one = await call('getMasterRow', { token: mu.access, params: { master: 'diseases', key: 'hib' } });
   const one304 = await call('getMasterRow', { token: mu.access, params: { master: 'diseases', key: 'hib' }, headers: { 'If-None-Match': one.headers.get('etag') } });
   assert.equal(one304.status, 304);
+  assert.equal(one304.headers.get('content-length'), null);
 });
 
 test('an API client with masters:read reads; unauthenticated callers do not', async () => {
