@@ -368,7 +368,7 @@ if [[ -n $PROXY_FILES && $STACK_OK -eq 1 && $NPM_OK -eq 1 ]]; then
 fi
 
 # --- 7c. the access-log fault test (kills records, restarts PostgreSQL: last against the stack) --
-section "fault test (access log under kill -9 and a PostgreSQL restart)"
+section "fault test (access log under kill -9 and a PostgreSQL crash)"
 # shellcheck source=../tests/fault/access_log_fault.sh
 . "$SS_REPO/tests/fault/access_log_fault.sh"
 if [[ $STACK_OK -ne 1 ]]; then
@@ -378,7 +378,7 @@ elif [[ $NPM_OK -ne 1 ]]; then
 elif [[ -n ${SESSHU_TEST_API_FILES:-} && -z ${SESSHU_TEST_FAULT:-} ]]; then
     tally fault 0 0 "skipped with SESSHU_TEST_API_FILES (SESSHU_TEST_FAULT=1 runs it)"
 else
-    check fault "access log: every change has its row after kill -9 and a PostgreSQL restart" run_access_log_fault
+    check fault "access log: every change has its row after kill -9 and a PostgreSQL crash" run_access_log_fault
 fi
 
 # --- 8. stop, then read the services' logs for sanitizer reports ------------------------------

@@ -253,10 +253,12 @@ static int verdict(ss_req *r, const PGresult *res)
  * The check's statement is planned once per connection (a generic plan): planning its CTEs
  * costs ten times more than running them for one record, and without JIT, which a generic
  * plan's estimates would switch on for every execution.
- * The transaction commits without waiting for its WAL flush: the dispatcher answers only after
- * the request's access-log row has committed synchronously (http.h, step 7), and that later
- * commit's flush covers this one's WAL. A success is therefore durable when the client sees
- * it, with one flush per request (shared by the access log's group commit) instead of two. */
+ * The transaction commits synchronously: it carries the request's access-log row (the
+ * dispatcher appends it before COMMIT, docs/architecture.md §4), so its one WAL flush makes
+ * both the record and its row durable before the client sees 201. (It used to commit without
+ * waiting, when the row followed in a transaction of its own; with the row inside, that would
+ * acknowledge a write a crash of PostgreSQL could still lose.) Concurrent registrations share
+ * flushes: no lock is held across a commit any more (the access log's writer streams). */
 static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
 {
     const char *params[] = {person_id, rec_muni(r), r->who.org_id};
@@ -265,8 +267,7 @@ static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
 
     rc = ss_db_exec(c,
                     "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
-                    "set_config('jit', 'off', true), set_config('synchronous_commit', 'off', "
-                    "true), "
+                    "set_config('jit', 'off', true), "
                     "pg_advisory_xact_lock(hashtextextended($1, 0)), p.id FROM "
                     "records.persons p WHERE p.id = $1::uuid AND (p.muni_code = $2 OR EXISTS "
                     "(SELECT 1 FROM records.care_links l WHERE l.org_id = $3::uuid AND "
