@@ -479,7 +479,7 @@ test('H-5-3: records entered from paper and issued in the same sitting; the cert
   const entered = await request('POST', '/api/v1/immunizations', {
     token: muni.access,
     json: {
-      person_id: q.id, vaccinated_on: '2026-05-20', vaccine_code: '631300601', dose_number: 1, lot_no: 'PAPER1',
+      person_id: q.id, vaccinated_on: '2026-05-20', vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123',
       institution_code: '1311012346', doctor_name: '医師 花子', category: 'routine', source: 'paper',
     },
   });
@@ -497,5 +497,5 @@ test('H-5-3: records entered from paper and issued in the same sitting; the cert
   const file = path.join(tmp, 'paper.pdf');
   writeFileSync(file, pdf.raw);
   const text = execFileSync('pdftotext', ['-layout', file, '-']).toString('utf8');
-  assert.ok(text.includes('PAPER1') && text.includes('(紙)'), text);
+  assert.ok(text.includes('MR123') && text.includes('(紙)') && text.includes('紙台帳 花子'), text);
 });
