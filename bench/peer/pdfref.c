@@ -2,7 +2,8 @@
  * service's own renderer (cert_pdf: cairo, pango, IPAex Gothic subset, the QR) in process on a
  * real certificate, without HTTP, the database, the access log or authentication. What the
  * endpoint loses against it is everything around the drawing.
- * Usage: sesshu-bench-pdfref THREADS SECONDS CERT_FILE (GET /api/v1/certificates/:id + jws) */
+ * Usage: sesshu-bench-pdfref THREADS SECONDS CERT_FILE [OUT.pdf] (CERT_FILE: GET
+ * /api/v1/certificates/:id with its jws; OUT.pdf: one PDF written, to look at) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,15 @@ int main(int argc, char **argv)
     if ((cert = json_load_file(argv[3], 0, NULL)) == NULL ||
         (jws = json_string_value(json_object_get(cert, "jws"))) == NULL)
         return 1;
+    if (argc > 4) {
+        unsigned char *pdf = NULL;
+        size_t len = 0;
+        FILE *f = fopen(argv[4], "wb");
+        if (f == NULL || cert_pdf(cert, jws, &pdf, &len) != 0 || fwrite(pdf, 1, len, f) != len)
+            return 1;
+        fclose(f);
+        free(pdf);
+    }
     t0 = now_s();
     deadline = t0 + secs;
     for (int i = 0; i < n; i++)

@@ -188,19 +188,45 @@ static int sync_locked(void)
     return 0;
 }
 
+/* Coalesced: a caller needs a poll that started after it arrived. While one runs, every caller
+ * that arrives waits for the next one, which one of them starts and all share; so a burst of
+ * requests costs two polls, not one each (and nobody holds the mutex across the HTTP call). */
 int cert_sync(void)
 {
-    long long now = ss_now_us();
+    static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+    static unsigned long started, done;
+    static bool running;
+    static int last_rc;
+    unsigned long mine;
     int rc = 0;
 
     pthread_mutex_lock(&sync_mu);
-    if (sync_min_ms == 0 || now - last_sync_us >= sync_min_ms * 1000LL) {
-        rc = sync_locked();
-        if (rc == 0)
-            last_sync_us = now;
-        else
-            SS_WARN("the records change feed could not be read (%d): statuses may lag", rc);
+    if (sync_min_ms != 0 && ss_now_us() - last_sync_us < sync_min_ms * 1000LL) {
+        pthread_mutex_unlock(&sync_mu);
+        return 0;
     }
+    mine = started + 1;
+    while (done < mine) {
+        if (running) {
+            pthread_cond_wait(&done_cv, &sync_mu);
+            continue;
+        }
+        running = true;
+        unsigned long gen = ++started;
+        long long at = ss_now_us();
+        pthread_mutex_unlock(&sync_mu);
+        rc = sync_locked();
+        if (rc != 0)
+            SS_WARN("the records change feed could not be read (%d): statuses may lag", rc);
+        pthread_mutex_lock(&sync_mu);
+        running = false;
+        done = gen;
+        last_rc = rc;
+        if (rc == 0)
+            last_sync_us = at;
+        pthread_cond_broadcast(&done_cv);
+    }
+    rc = last_rc;
     pthread_mutex_unlock(&sync_mu);
     return rc;
 }

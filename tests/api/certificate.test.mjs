@@ -479,7 +479,7 @@ test('H-5-3: records entered from paper and issued in the same sitting; the cert
   const entered = await request('POST', '/api/v1/immunizations', {
     token: muni.access,
     json: {
-      person_id: q.id, vaccinated_on: '2026-05-20', vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123',
+      person_id: q.id, vaccinated_on: '2026-06-15', vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123',
       institution_code: '1311012346', doctor_name: '医師 花子', category: 'routine', source: 'paper',
     },
   });
