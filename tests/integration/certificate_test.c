@@ -126,14 +126,14 @@ START_TEST(staff_revoke)
     char *jws = file_card("131016", "結合 太郎", id);
     char *staff = mint(SS_ORG_MUNICIPALITY, "131016");
     char *other = mint(SS_ORG_MUNICIPALITY, "271004");
-    char *clinic = mint(SS_ORG_MEDICAL, NULL);
+    char *federation = mint(SS_ORG_KOKUHOREN, NULL); /* reads records, not a municipality */
     json_t *j;
     char *v;
 
     ck_assert_str_eq(verify_result(jws, why, sizeof(why)), "valid");
     snprintf(path, sizeof(path), "/api/v1/certificates/%s/revoke", id);
     json_decref(call("POST", path, NULL, "{\"reason\":\"other\"}", 401));
-    json_decref(call("POST", path, clinic, "{\"reason\":\"other\"}", 403));
+    json_decref(call("POST", path, federation, "{\"reason\":\"other\"}", 403));
     json_decref(call("POST", path, other, "{\"reason\":\"other\"}", 404));
     json_decref(call("POST", path, staff, "{\"reason\":\"nope\"}", 422));
     json_decref(call("POST", path, staff, "{\"reason\":\"other\",\"x\":1}", 422));
@@ -165,7 +165,7 @@ START_TEST(staff_revoke)
     free(jws);
     free(staff);
     free(other);
-    free(clinic);
+    free(federation);
 }
 END_TEST
 
