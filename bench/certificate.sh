@@ -15,7 +15,9 @@
 #      renderer in process on both cores (bench/peer/pdfref.c) and DIVOC's 250/s (aim >= 1,000/s,
 #      4x);
 #  (d) verification, POST /api/v1/certificates/verify (no login; its rate limit lifted).
-# Light-load p99 (wrk -t1 -c4) for each, and the certificate service's memory.
+# Light-load p99 (wrk -t1 -c4) for each, the CPU time a request costs in each part of the stack
+# (certificate, records, token, account, audit, master, gateway, PostgreSQL), and the
+# certificate service's memory.
 # Loopback only; everything it starts it stops by PID.
 # Usage: bench/certificate.sh [seconds=10] [connections=64] [persons=32]
 set -euo pipefail
@@ -56,8 +58,15 @@ ss_prepare_var
 ss_make_secrets
 ss_write_env "http://127.0.0.1:$SS_GW_PORT"
 ss_pg_init >/dev/null
+# SESSHU_BENCH_PG_STATS=1: pg_stat_statements on, and the statements that cost PostgreSQL most
+# printed after each run (a diagnosis; it slows the database a little).
+pg_stats=${SESSHU_BENCH_PG_STATS:-0}
+if [[ $pg_stats == 1 ]]; then
+    echo "shared_preload_libraries = 'pg_stat_statements'" >>"$SS_PGDATA/postgresql.conf"
+fi
 ss_pg_start >/dev/null
 ss_pg_roles >/dev/null
+[[ $pg_stats == 1 ]] && ss_psql_super -d "$SS_DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 ss_smtp_start >/dev/null
 # shellcheck source=/dev/null
 . "$SS_ENV_FILE"
@@ -109,26 +118,71 @@ LUA
 light=$(( secs / 2 > 2 ? secs / 2 : 2 ))
 export STAFF=$staff
 
+# CPU time (utime + stime, clock ticks) of each part of the stack, a process and its direct
+# children (PostgreSQL's backends, nginx's workers): what a request costs where, which says
+# what bounds it even on a loaded machine (CPU time, not wall time).
+parts=(certificate records token account audit master gateway postgres)
+part_pid() {
+    if [[ $1 == postgres ]]; then head -1 "$SS_PGDATA/postmaster.pid"; else cat "$SS_RUN/$1.pid"; fi
+}
+ticks() {
+    local t=0 p
+    for p in "$1" $(pgrep -P "$1" || true); do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
+declare -A T0
+cpu_mark() {
+    local p
+    for p in "${parts[@]}"; do T0[$p]=$(ticks "$(part_pid "$p")"); done
+    if [[ $pg_stats == 1 ]]; then ss_psql_super -d "$SS_DB_NAME" -c "SELECT pg_stat_statements_reset()" >/dev/null; fi
+}
+pg_top() {
+    [[ $pg_stats == 1 ]] || return 0
+    ss_psql_super -d "$SS_DB_NAME" -F ' | ' -c "SELECT round(total_exec_time::numeric, 0) || ' ms', calls, round((total_exec_time / greatest(calls, 1))::numeric, 3) || ' ms/call', left(regexp_replace(query, '\\s+', ' ', 'g'), 140) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8" | sed 's/^/      /'
+}
+# cpu_report RUN: CPU ms a request in each part during the run just made (RPS[RUN] x secs).
+cpu_report() {
+    local p d line="" hz n
+    hz=$(getconf CLK_TCK)
+    n=$(awk -v r="${RPS[$1]}" -v s="$secs" 'BEGIN{printf "%d", r * s}')
+    for p in "${parts[@]}"; do
+        d=$(( $(ticks "$(part_pid "$p")") - T0[$p] ))
+        (( d > 0 )) && line+=$(awk -v d="$d" -v hz="$hz" -v n="$n" -v p="$p" 'BEGIN{printf " %s %.2f", p, d * 1000 / hz / (n > 0 ? n : 1)}')
+    done
+    printf '   CPU ms a request:%s\n' "$line"
+    pg_top
+}
+
 echo "== (a) SHC issuance through the portal (wrk -t2 -c$conns -d${secs}s) vs DEFLATE + ES256 alone"
+cpu_mark
 LIST_FILE=$work/tokens.txt MODE=self bench_wrk shc_self -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
+cpu_report shc_self
 LIST_FILE=$work/tokens.txt MODE=self bench_wrk shc_self_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
 sign_rate=$("$SS_BIN_DIR/bench/peer/sesshu-bench-shcref" 2 "$secs" "$work/payload.json")
 printf '%-34s %10s cards/s\n' "raw DEFLATE + ES256, 2 threads" "$sign_rate"
 awk -v a="${RPS[shc_self]}" -v b="$sign_rate" 'BEGIN{printf "ratio (a) issuance/bound = %.3f; against DIVOC 418/s: %.1fx (aim >= 10x, 4,200/s)\n", a/b, a/418}'
 
 echo "== (b) paper issuance by staff (the same card and the identity check)"
+cpu_mark
 LIST_FILE=$work/persons.txt MODE=paper bench_wrk paper -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
+cpu_report paper
 LIST_FILE=$work/persons.txt MODE=paper bench_wrk paper_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
 
 echo "== (c) the PDF (GET …/pdf) vs the renderer in process"
+cpu_mark
 LIST_FILE=$work/certs.txt MODE=pdf bench_wrk pdf -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
+cpu_report pdf
 LIST_FILE=$work/certs.txt MODE=pdf bench_wrk pdf_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
 pdf_rate=$("$SS_BIN_DIR/bench/peer/sesshu-bench-pdfref" 2 "$secs" "$work/sample.json")
 printf '%-34s %10s PDFs/s\n' "cert_pdf in process, 2 threads" "$pdf_rate"
 awk -v a="${RPS[pdf]}" -v b="$pdf_rate" 'BEGIN{printf "ratio (c) endpoint/renderer = %.3f; against DIVOC 250/s: %.1fx (aim >= 4x, 1,000/s)\n", a/b, a/250}'
 
 echo "== (d) verification (public, rate limit lifted)"
+cpu_mark
 bench_wrk verify -t2 -c"$conns" -d"${secs}s" -s "$work/verify.lua" "$base/api/v1/certificates/verify"
+cpu_report verify
 bench_wrk verify_light -t1 -c4 -d"${light}s" -s "$work/verify.lua" "$base/api/v1/certificates/verify"
 
 cert_pid=$(cat "$SS_RUN/certificate.pid")

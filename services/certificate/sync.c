@@ -240,10 +240,5 @@ int cert_apply_known(const char *cert_id)
 {
     const char *p[] = {cert_id};
 
-    return ss_db_query(ss_server_db(),
-                       "SELECT certificate.apply_record_states(ARRAY(SELECT immunization_id "
-                       "FROM certificate.certificate_records WHERE certificate_id = $1::uuid)), "
-                       "certificate.apply_person_states(ARRAY(SELECT person_id FROM "
-                       "certificate.certificates WHERE id = $1::uuid))",
-                       1, p, NULL);
+    return ss_db_query(ss_server_db(), "SELECT certificate.apply_states_to($1::uuid)", 1, p, NULL);
 }

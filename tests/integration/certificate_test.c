@@ -210,6 +210,30 @@ START_TEST(person_correction_supersedes)
     v = it_sql_value(sql);
     ck_assert_str_eq(v, "superseded/person-corrected");
     free(v);
+    /* Issuance's own check (cert_apply_known): the new certificate against a record state the
+     * feed told of meanwhile; the same identity alone changes nothing. */
+    snprintf(sql, sizeof(sql), "SELECT certificate.apply_states_to('%s')", id2);
+    v = it_sql_value(sql);
+    ck_assert_str_eq(v, "0");
+    free(v);
+    snprintf(sql, sizeof(sql),
+             "WITH x AS (SELECT gen_random_uuid() AS imm), cr AS (INSERT INTO "
+             "certificate.certificate_records (certificate_id, immunization_id, version) SELECT "
+             "'%s', imm, 1 FROM x), rs AS (INSERT INTO certificate.record_states "
+             "(immunization_id, version, status) SELECT imm, 2, 'registered' FROM x) SELECT 1",
+             id2);
+    v = it_sql_value(sql);
+    free(v);
+    snprintf(sql, sizeof(sql), "SELECT certificate.apply_states_to('%s')", id2);
+    v = it_sql_value(sql);
+    ck_assert_str_eq(v, "1");
+    free(v);
+    snprintf(sql, sizeof(sql),
+             "SELECT status || '/' || status_reason FROM certificate.certificates WHERE id = '%s'",
+             id2);
+    v = it_sql_value(sql);
+    ck_assert_str_eq(v, "superseded/record-corrected");
+    free(v);
 }
 END_TEST
 

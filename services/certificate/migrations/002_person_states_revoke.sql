@@ -55,3 +55,31 @@ LANGUAGE sql STABLE AS $$
                       FROM certificate.certificate_records cr WHERE cr.certificate_id = c.id),
         'kid', c.kid, 'reissue_of', c.reissue_of)
 $$;
+
+-- Right after an issuance: the new certificate alone against the states already known (a
+-- correction told by the feed while it was being issued). By primary key, so an issuance does
+-- not scan every certificate that carries the same record (apply_record_states does).
+CREATE FUNCTION certificate.apply_states_to(cert uuid) RETURNS integer
+LANGUAGE sql AS $$
+    WITH r AS (
+        SELECT count(*) AS n, coalesce(bool_or(s.status = 'voided'), false) AS voided
+          FROM certificate.certificate_records cr
+          JOIN certificate.record_states s ON s.immunization_id = cr.immunization_id
+         WHERE cr.certificate_id = cert AND (s.version > cr.version OR s.status = 'voided')),
+    p AS (
+        SELECT count(*) AS n
+          FROM certificate.certificates c
+          JOIN certificate.person_states ps ON ps.person_id = c.person_id
+         WHERE c.id = cert AND certificate.person_identity(c.person) IS DISTINCT FROM ps.identity),
+    upd AS (
+        UPDATE certificate.certificates c
+           SET status = CASE WHEN r.voided THEN 'revoked' ELSE 'superseded' END,
+               status_reason = CASE WHEN r.voided THEN 'record-voided'
+                                    WHEN r.n > 0 THEN 'record-corrected'
+                                    ELSE 'person-corrected' END,
+               status_at = now()
+          FROM r, p
+         WHERE c.id = cert AND c.status = 'valid' AND (r.n > 0 OR p.n > 0)
+        RETURNING 1)
+    SELECT count(*)::integer FROM upd
+$$;
