@@ -58,11 +58,11 @@ ss_prepare_var
 ss_make_secrets
 ss_write_env "http://127.0.0.1:$SS_GW_PORT"
 ss_pg_init >/dev/null
-# SESSHU_BENCH_PG_STATS=1: pg_stat_statements on, and the statements that cost PostgreSQL most
+# SESSHU_BENCH_STATEMENTS=1: pg_stat_statements on, and the statements that cost PostgreSQL most
 # printed after each run (a diagnosis; it slows the database a little).
-pg_stats=${SESSHU_BENCH_PG_STATS:-0}
+pg_stats=${SESSHU_BENCH_STATEMENTS:-0}
 if [[ $pg_stats == 1 ]]; then
-    echo "shared_preload_libraries = 'pg_stat_statements'" >>"$SS_PGDATA/postgresql.conf"
+    printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" >>"$SS_PGDATA/postgresql.conf"
 fi
 ss_pg_start >/dev/null
 ss_pg_roles >/dev/null
