@@ -173,7 +173,8 @@ DECLARE
 BEGIN
     NEW.stream := coalesce(NEW.service, 'unknown') || '/insert';
     SELECT h.pos, h.hash INTO h_pos, h_hash FROM audit.stream_head(NEW.stream) h;
-    NEW.ts := clock_timestamp();
+    -- ts keeps its default (clock_timestamp()): writers hold no right to set it, and a
+    -- partition is chosen by it (008) before this trigger runs.
     NEW.chain_pos := nextval('audit.access_log_pos');
     NEW.stream_pos := h_pos + 1;
     NEW.xid := pg_current_xact_id();
