@@ -44,21 +44,6 @@ static char *mint(int org_type, const char *muni)
     return tok;
 }
 
-static json_t *call(const char *method, const char *path, const char *tok, const char *body,
-                    long want)
-{
-    it_resp r = {0};
-    json_t *j;
-
-    ck_assert_int_eq(it_call(method, path, tok, body, &r), 0);
-    if (r.status != want)
-        fprintf(stderr, "%s %s: %ld %s\n", method, path, r.status, r.raw ? r.raw : "");
-    ck_assert_int_eq(r.status, want);
-    j = r.json != NULL ? json_incref(r.json) : NULL;
-    it_resp_free(&r);
-    return j;
-}
-
 /* A certificate for a made-up person of muni, signed and filed as issue.c does: id and jws
  * (malloc'd) out. */
 static char *file_card(const char *muni, const char *name, char id[37])
@@ -108,7 +93,7 @@ static const char *verify_result(const char *jws, char *reason, size_t n)
     json_t *b = json_pack("{s:s}", "credential", jws), *j;
 
     body = json_dumps(b, JSON_COMPACT);
-    j = call("POST", "/api/v1/certificates/verify", NULL, body, 200);
+    j = it_expect("POST", "/api/v1/certificates/verify", NULL, body, 200);
     snprintf(result, sizeof(result), "%s", json_string_value(json_object_get(j, "result")));
     snprintf(reason, n, "%s",
              json_string_value(json_object_get(j, "reason"))
@@ -132,23 +117,23 @@ START_TEST(staff_revoke)
 
     ck_assert_str_eq(verify_result(jws, why, sizeof(why)), "valid");
     snprintf(path, sizeof(path), "/api/v1/certificates/%s/revoke", id);
-    json_decref(call("POST", path, NULL, "{\"reason\":\"other\"}", 401));
-    json_decref(call("POST", path, federation, "{\"reason\":\"other\"}", 403));
-    json_decref(call("POST", path, other, "{\"reason\":\"other\"}", 404));
-    json_decref(call("POST", path, staff, "{\"reason\":\"nope\"}", 422));
-    json_decref(call("POST", path, staff, "{\"reason\":\"other\",\"x\":1}", 422));
-    json_decref(call("POST", path, staff, "{\"note\":\"n\"}", 422));
-    json_decref(call("POST", path, staff, "[1]", 400));
-    json_decref(
-        call("POST", "/api/v1/certificates/nope/revoke", staff, "{\"reason\":\"other\"}", 404));
+    json_decref(it_expect("POST", path, NULL, "{\"reason\":\"other\"}", 401));
+    json_decref(it_expect("POST", path, federation, "{\"reason\":\"other\"}", 403));
+    json_decref(it_expect("POST", path, other, "{\"reason\":\"other\"}", 404));
+    json_decref(it_expect("POST", path, staff, "{\"reason\":\"nope\"}", 422));
+    json_decref(it_expect("POST", path, staff, "{\"reason\":\"other\",\"x\":1}", 422));
+    json_decref(it_expect("POST", path, staff, "{\"note\":\"n\"}", 422));
+    json_decref(it_expect("POST", path, staff, "[1]", 400));
+    json_decref(it_expect("POST", "/api/v1/certificates/nope/revoke", staff,
+                          "{\"reason\":\"other\"}", 404));
     ck_assert_str_eq(verify_result(jws, why, sizeof(why)), "valid");
-    j = call("POST", path, staff, "{\"reason\":\"lost-or-stolen\",\"note\":\"紛失届\"}", 200);
+    j = it_expect("POST", path, staff, "{\"reason\":\"lost-or-stolen\",\"note\":\"紛失届\"}", 200);
     ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "revoked");
     ck_assert_str_eq(json_string_value(json_object_get(j, "status_reason")), "lost-or-stolen");
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "status_by"), "note")),
                      "紛失届");
     json_decref(j);
-    json_decref(call("POST", path, staff, "{\"reason\":\"other\"}", 409));
+    json_decref(it_expect("POST", path, staff, "{\"reason\":\"other\"}", 409));
     ck_assert_str_eq(verify_result(jws, why, sizeof(why)), "revoked");
     ck_assert_str_eq(why, "lost-or-stolen");
     snprintf(sql, sizeof(sql),
@@ -159,7 +144,7 @@ START_TEST(staff_revoke)
     ck_assert_str_eq(v, "1");
     free(v);
     snprintf(path, sizeof(path), "/shc/.well-known/crl/%s.json", cert_signing_kid());
-    j = call("GET", path, NULL, NULL, 200);
+    j = it_expect("GET", path, NULL, NULL, 200);
     ck_assert_int_ge(json_array_size(json_object_get(j, "rids")), 1);
     json_decref(j);
     free(jws);

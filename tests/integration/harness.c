@@ -1,7 +1,9 @@
 /* harness.c - in-process HTTP test harness (harness.h). */
 #include "harness.h"
+#include <check.h>
 
 #include <arpa/inet.h>
+#include <check.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -220,4 +222,20 @@ void it_drop_signing_key(void)
     snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
     unlink(path);
     rmdir(g_keydir);
+}
+
+json_t *it_expect(const char *method, const char *path, const char *bearer, const char *body,
+                  long expect)
+{
+    it_resp r = {0};
+    json_t *j;
+
+    ck_assert_int_eq(it_call(method, path, bearer, body, &r), 0);
+    ck_assert_msg(r.status == expect, "%s %s: expected %ld, got %ld: %s", method, path, expect,
+                  r.status, r.raw ? r.raw : "");
+    if (expect >= 400)
+        ck_assert_str_eq(r.content_type, "application/problem+json");
+    j = r.json != NULL ? json_incref(r.json) : NULL;
+    it_resp_free(&r);
+    return j;
 }

@@ -32,8 +32,10 @@ int it_call_ct(const char *method, const char *path, const char *bearer, const c
                const char *content_type, it_resp *out);
 /* GET with an Accept header (e.g. text/csv); accept may be NULL. 0 or -1. */
 int it_get_accept(const char *path, const char *bearer, const char *accept, it_resp *out);
-/* GET with an Accept header (e.g. text/csv); accept may be NULL. 0 or -1. */
-int it_get_accept(const char *path, const char *bearer, const char *accept, it_resp *out);
+/* One request that must answer `expect` (a check assertion otherwise, naming the answer); an
+ * answer of 400 or more must be problem+json. Returns the JSON body (new reference) or NULL. */
+json_t *it_expect(const char *method, const char *path, const char *bearer, const char *body,
+                  long expect);
 void it_resp_free(it_resp *r); /* NULL-safe; frees json and raw */
 
 /* A fresh EC P-256 signing key in a private temporary directory, named by
