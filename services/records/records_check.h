@@ -195,7 +195,8 @@
     "seqc AS (SELECT w.ln, w.disease, w.dose_number, w.d, (w.dup1 > 0 OR w.dup2 > 0) AS dup, " \
     "  w.per_fy, w.prev_d, w.first_d, coalesce(w.later_min <= w.d, false) AS later_earlier " \
     "  FROM w WHERE w.ln IS NOT NULL), " \
-    /* the intervals of each candidate row; the row the dose satisfies best governs it */ \
+    /* the intervals of each candidate row; the row the dose satisfies best governs it, and of */ \
+    /* rows it satisfies alike the most demanding (HPV 9価 at +5月: the 2-dose track) */ \
     "pk AS (SELECT DISTINCT ON (s.ln, s.disease) s.ln, s.disease, s.code, s.dose_label, " \
     "  q.dose_number, s.in_window, q.prev_d, q.first_d, s.min_interval, s.max_interval, " \
     "  s.min_interval_from_first AS from_first, s.conds, s.ltc_ext, s.age_to, s.fy_age_to, " \
@@ -208,7 +209,7 @@
     "  (s.max_interval IS NULL OR q.prev_d IS NULL " \
     "    OR q.d <= master.within_interval(q.prev_d, s.max_interval)) AS max_ok) x " \
     "  ORDER BY s.ln, s.disease, (s.in_window AND x.min_ok AND x.first_ok AND x.max_ok) DESC, " \
-    "  s.in_window DESC, s.code), " \
+    "  s.in_window DESC, s.min_interval DESC NULLS LAST, s.code), " \
     /* injected live vaccines of other products on earlier days within the rule's days */ \
     "live AS (SELECT DISTINCT ON (b.ln) b.ln, h.d AS other_d, r.param_days AS days FROM b " \
     "  JOIN master.rules r ON r.code = 'R-LIVE-INJ-27D' AND " REC_ASOF("r", "b.d") \

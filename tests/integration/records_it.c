@@ -264,8 +264,14 @@ static int enter_condition(const tcase *c, const char *pid)
                   "valid_from", from);
     if (c->cond_to != 0)
         json_object_set_new(b, "valid_to", json_string(to));
-    if (c->cond_dz != NULL)
-        json_object_set_new(b, "disease_codes", json_pack("[s]", c->cond_dz));
+    if (c->cond_dz != NULL) { /* "a,b": several codes */
+        json_t *dz = json_array();
+        char buf[120], *save = NULL;
+        snprintf(buf, sizeof(buf), "%s", c->cond_dz);
+        for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
+            json_array_append_new(dz, json_string(t));
+        json_object_set_new(b, "disease_codes", dz);
+    }
     snprintf(path, sizeof(path), "/api/v1/persons/%s/conditions", pid);
     if (post(path, b, &r) != 201) {
         printf("FAIL %s: condition -> %ld %s\n", c->name, r.status, r.raw);

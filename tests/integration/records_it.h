@@ -73,7 +73,7 @@ typedef struct tcase {
     const char *no_rule;  /* must not be hit, or NULL */
     const char *sched;    /* the schedule row that governs it, or NULL (any) */
     /* a condition of the person entered through POST /persons/:id/conditions (NULL: none):
-     * kind, one disease code or NULL, valid_from, valid_to (0: open), revoked afterwards */
+     * kind, disease codes ("a,b") or NULL, valid_from, valid_to (0: open), revoked afterwards */
     const char *cond;
     const char *cond_dz;
     long cond_from, cond_to;
