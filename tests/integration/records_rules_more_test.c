@@ -83,6 +83,17 @@ static void later_doses(void)
                 k ? "R-WINDOW" : NULL, k ? NULL : "R-WINDOW");
         c->hist[0] = D(V_VZ, 1, g_A - 120);
     }
+    for (int k = 0; k < 2; k++) {
+        c = add(k ? "Hib単独 初回3回目 the day after 生後12月" : "Hib単独 初回3回目 on 生後12月",
+                born_m(12, k), '1', D(V_HIB, 3, g_A), "recorded", k ? "voluntary" : "routine",
+                k ? "R-WINDOW" : NULL, k ? NULL : "R-WINDOW");
+        c->hist[0] = D(V_HIB, 1, g_A - 120);
+        c->hist[1] = D(V_HIB, 2, g_A - 60);
+        add(k ? "新型コロナ on 65歳に達した日" : "新型コロナ the day before 65歳",
+            born_m(780, k - 1), '1', D(V_COVID, 1, g_A), "recorded", k ? "routine" : "voluntary",
+            k ? NULL : "R-WINDOW", k ? "R-WINDOW" : NULL);
+    }
+    interval_days("ロタ5価 2回目", V_ROTA5, 2, 27, born_d(120, 0));
     c = add("日本脳炎 1期追加 the day after 生後90月", born_m(90, 1), '1', D(V_JE, 3, g_A),
             "recorded", "voluntary", "R-WINDOW", NULL);
     c->hist[0] = D(V_JE, 1, g_A - 400);
@@ -130,6 +141,13 @@ static void hpv(void)
                 k ? "routine" : "voluntary", k ? NULL : "R-INTERVAL-FIRST", NULL);
         c->hist[0] = D(V_HPV2, 1, ymd(2025, 4, 1));
         c->hist[1] = D(V_HPV2, 2, ymd(2025, 5, 1));
+    }
+    for (int k = 0; k < 2; k++) {
+        c = add(k ? "HPV 4価 3回目 at 2回目+3月 (FY2025)" : "HPV 4価 3回目 at 2回目+3月 less a day",
+                b, '2', D("631302801", 3, k ? ymd(2025, 9, 1) : ymd(2025, 8, 31)), "recorded",
+                k ? "routine" : "voluntary", k ? NULL : "R-INTERVAL-MIN", NULL);
+        c->hist[0] = D("631302801", 1, ymd(2025, 4, 1));
+        c->hist[1] = D("631302801", 2, ymd(2025, 6, 1));
     }
     add("HPV 9価 高1 on the last day of FY2025 (born 2009-04-02)", ymd(2009, 4, 2), '2',
         D(V_HPV9, 1, ymd(2026, 3, 31)), "recorded", "routine", NULL, "R-WINDOW");
