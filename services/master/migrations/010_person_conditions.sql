@@ -1,4 +1,4 @@
--- 009_person_conditions.sql - rules that depend on the person (issue 17, docs/rules.md §7a):
+-- 010_person_conditions.sql - rules that depend on the person (issue 17, docs/rules.md §7a):
 --   * schedules.person_conditions: a row that is 定期 only for a person with one of these
 --     conditions on file (records.person_conditions, entered by the municipality with its
 --     evidence and period): 60歳以上65歳未満 with a disability of about 身体障害者1級 of heart,
