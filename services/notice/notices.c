@@ -184,20 +184,6 @@ static const ss_sql_constraint ntc_constraints[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* One statement on a leased connection, so a violated constraint is mapped by its name. */
-static int ntc_exec(ss_req *r, const char *sql, int n, const char *const *params, PGresult **out)
-{
-    ss_dbc *c = NULL;
-    int rc;
-
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        return rc;
-    rc = ss_db_exec(c, sql, n, params, out);
-    rc = ss_sql_constraint_error(r, c, rc, ntc_constraints);
-    ss_db_release(c);
-    return rc;
-}
-
 /* Reply with column 0 (a notice) of a one-row result, or 404. */
 static int reply_one(ss_req *r, PGresult *res, int status)
 {
@@ -233,7 +219,7 @@ int ntc_h_create(ss_req *r)
                             a.prefs,
                             a.orgs,
                             a.roles};
-    rc = ntc_exec(r, sql_ntc_notice_insert, 12, params, &res);
+    rc = ss_sql_query(r, ss_server_db(), sql_ntc_notice_insert, 12, params, &res, ntc_constraints);
     if (rc == 0)
         rc = reply_one(r, res, 201);
 out:
@@ -297,7 +283,7 @@ int ntc_h_patch(ss_req *r)
                             audience_member(r->body, &a, 1),
                             audience_member(r->body, &a, 2),
                             audience_member(r->body, &a, 3)};
-    rc = ntc_exec(r, sql_ntc_notice_update, 13, params, &res);
+    rc = ss_sql_query(r, ss_server_db(), sql_ntc_notice_update, 13, params, &res, ntc_constraints);
     if (rc != 0)
         goto out;
     rc = PQntuples(res) == 1 ? reply_one(r, res, 200) : not_changed(r, id, true);

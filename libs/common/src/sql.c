@@ -63,3 +63,19 @@ int ss_sql_constraint_error(ss_req *r, const ss_dbc *c, int rc, const ss_sql_con
     }
     return rc;
 }
+
+int ss_sql_query(ss_req *r, ss_db *db, const char *sql, int nparams, const char *const *params,
+                 PGresult **out, const ss_sql_constraint *map)
+{
+    ss_dbc *c = NULL;
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if ((rc = ss_db_acquire(db, &c)) != 0)
+        return rc;
+    rc = ss_db_exec(c, sql, nparams, params, out);
+    rc = ss_sql_constraint_error(r, c, rc, map);
+    ss_db_release(c);
+    return rc;
+}

@@ -41,4 +41,9 @@ typedef struct ss_sql_constraint {
  * that; otherwise return rc unchanged. c may be NULL. */
 int ss_sql_constraint_error(ss_req *r, const ss_dbc *c, int rc, const ss_sql_constraint *map);
 
+/* One statement on the pool (acquire, exec, release, as ss_db_query) with a violated constraint
+ * of `map` answered by ss_sql_constraint_error. */
+int ss_sql_query(ss_req *r, ss_db *db, const char *sql, int nparams, const char *const *params,
+                 PGresult **out, const ss_sql_constraint *map);
+
 #endif
