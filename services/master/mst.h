@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mst_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/csv.h"
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service mst_service;
