@@ -71,11 +71,9 @@ static int copy_in(ss_dbc *c, const mst_batch *b)
 static int count_ops(ss_dbc *c, mst_batch *b, json_t *counts)
 {
     PGresult *res = NULL;
-    const char *bad = b->strategy == MST_INSERT_ONLY
-                          ? "SELECT line FROM master.stage_diff WHERE op <> 'added' ORDER BY line"
-                      : b->strategy == MST_UPDATE_ONLY
-                          ? "SELECT line FROM master.stage_diff WHERE op = 'added' ORDER BY line"
-                          : NULL;
+    const char *bad = b->strategy == MST_INSERT_ONLY   ? sql_mst_stage_diff_not_added
+                      : b->strategy == MST_UPDATE_ONLY ? sql_mst_stage_diff_added
+                                                       : NULL;
     int rc = ss_db_exec(c, sql_mst_stage_diff_counts, 0, NULL, &res);
 
     json_object_set_new(counts, "added", json_integer(0));

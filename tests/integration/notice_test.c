@@ -150,12 +150,7 @@ END_TEST
  */
 START_TEST(sql_files_prepare)
 {
-    char err[1024];
-    int rc = ss_sql_check(ss_server_db(), ntc_sql_all, err, sizeof(err));
-
-    if (rc != 0)
-        fprintf(stderr, "notice sql: %s\n", err);
-    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(it_sql_prepare_all(ntc_sql_all), 0);
 }
 END_TEST
 

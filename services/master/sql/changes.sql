@@ -7,6 +7,20 @@ SELECT op, count(*)::text
 FROM master.stage_diff
 GROUP BY op;
 
+-- name: mst_stage_diff_not_added
+-- The lines an insert-only import refuses.
+SELECT line
+FROM master.stage_diff
+WHERE op <> 'added'
+ORDER BY line;
+
+-- name: mst_stage_diff_added
+-- The lines an update-only import refuses.
+SELECT line
+FROM master.stage_diff
+WHERE op = 'added'
+ORDER BY line;
+
 -- name: mst_change_next
 SELECT nextval('master.change_seq')::text;
 
