@@ -184,6 +184,7 @@ compose_check() {
     /usr/bin/python3 scripts/check-compose.py .
 }
 check static "docker-compose.yml and Dockerfile" compose_check
+check static "sql files: every statement used, none left in C strings" /usr/bin/python3 scripts/check-sql.py .
 gateway_check() {
     local d
     d=$(mktemp -d "$TMP/gw.XXXXXX")

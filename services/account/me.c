@@ -155,10 +155,7 @@ int acct_h_me_get(ss_req *r)
     if ((rc = me_include(r, &unread)) != 0)
         return rc;
     snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.sub);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " ACCT_USER_JSON ", " ACCT_ORG_JSON " FROM account.users u "
-                     "JOIN account.organizations o ON o.id = u.org_id WHERE u.id = $1::uuid",
-                     1, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_me_get, 1, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -218,11 +215,7 @@ int acct_h_me_patch(ss_req *r)
     params[1] = ss_json_str(r->body, "name");
     params[2] = ss_json_str(r->body, "name_kana");
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0 || (rc = ss_db_begin(c)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "UPDATE account.users u SET name = coalesce($2, u.name), name_kana = "
-                         "coalesce($3, u.name_kana), updated_at = now() WHERE u.id = $1::uuid "
-                         "RETURNING " ACCT_USER_JSON ", lower(u.email)",
-                         3, params, &res)) != 0)
+        (rc = ss_db_exec(c, sql_acct_me_update, 3, params, &res)) != 0)
         goto out;
     if (PQntuples(res) != 1) {
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "the account no longer exists");

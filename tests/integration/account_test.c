@@ -581,12 +581,20 @@ static void make_chuokai_admin(void)
     }
 }
 
+/* Every statement of the service's sql/ files parses against the migrated schema. */
+START_TEST(sql_files_prepare)
+{
+    ck_assert_int_eq(it_sql_prepare_all(acct_sql_all), 0);
+}
+END_TEST
+
 static Suite *account_suite(void)
 {
     Suite *s = suite_create("account");
     TCase *tc = tcase_create("http");
 
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, sql_files_prepare);
     tcase_add_test(tc, login_success);
     tcase_add_test(tc, login_failures_look_alike);
     tcase_add_test(tc, login_lock_and_reenable);

@@ -185,6 +185,21 @@ char *it_sql_value(const char *sql)
     return v;
 }
 
+int it_sql_prepare_all(const ss_sql_stmt *all)
+{
+    char err[2048];
+    int n = 0;
+
+    for (const ss_sql_stmt *s = all; s->name != NULL; s++)
+        n++;
+    if (ss_sql_check(ss_server_db(), all, err, sizeof(err)) != 0) {
+        fprintf(stderr, "a statement does not prepare: %s\n", err);
+        return -1;
+    }
+    fprintf(stderr, "%d statements prepare\n", n);
+    return 0;
+}
+
 static char g_keydir[64];
 
 int it_make_signing_key(void)

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 /* Tests must run with srunner_set_fork_status(sr, CK_NOFORK): the server
  * threads live in this process. Start the service (migrations, init hook,
@@ -47,5 +48,9 @@ void it_drop_signing_key(void);
 /* Run SQL as the service's own database user (for setup and checks).
  * Returns the first column of the first row as a malloc'd string (or NULL). */
 char *it_sql_value(const char *sql);
+
+/* Prepare every statement of a service's sql/ files (its <prefix>_sql_all) against the migrated
+ * schema through the running service's pool (ss_sql_check); prints the first failure. 0 or -1. */
+int it_sql_prepare_all(const ss_sql_stmt *all);
 
 #endif

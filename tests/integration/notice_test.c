@@ -132,12 +132,21 @@ START_TEST(authors_only_and_kokuhoren_prefecture)
 }
 END_TEST
 
+/* Every statement of services/notice/sql parses against the migrated schema (docs/contributing.md).
+ */
+START_TEST(sql_files_prepare)
+{
+    ck_assert_int_eq(it_sql_prepare_all(ntc_sql_all), 0);
+}
+END_TEST
+
 static Suite *notice_suite(void)
 {
     Suite *s = suite_create("notice");
     TCase *t = tcase_create("notices");
 
     tcase_set_timeout(t, 60);
+    tcase_add_test(t, sql_files_prepare);
     tcase_add_test(t, post_read_count);
     tcase_add_test(t, authors_only_and_kokuhoren_prefecture);
     suite_add_tcase(s, t);

@@ -26,6 +26,7 @@ struct ss_dbc {
     uint64_t prepared[SS_DB_PREP_SLOTS]; /* open addressing; 0 = empty */
     int nprepared;
     char sqlstate[6];
+    char constraint[64]; /* PG_DIAG_CONSTRAINT_NAME of the last error, or "" */
     int index;
 };
 
@@ -232,6 +233,7 @@ int ss_db_acquire(ss_db *db, ss_dbc **out)
     c = &db->conns[db->free_stack[--db->nfree]];
     pthread_mutex_unlock(&db->mu);
     c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
     if (ensure_conn(c) != 0) {
         ss_db_release(c);
         return SS_ERR_UNAVAILABLE;
@@ -295,10 +297,12 @@ static void mark_prepared(ss_dbc *c, uint64_t h)
 static int result_error(ss_dbc *c, PGresult *res)
 {
     const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *cn = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 
     if (st == NULL && PQstatus(c->conn) != CONNECTION_OK)
         st = "08006";
     snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "XX000");
+    snprintf(c->constraint, sizeof(c->constraint), "%s", cn ? cn : "");
     return ss_db_map_sqlstate(c->sqlstate);
 }
 
@@ -333,6 +337,7 @@ static int exec_once(ss_dbc *c, const char *sql, int n, const char *const *param
         return err;
     }
     c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
     if (out != NULL)
         *out = res;
     else
@@ -559,6 +564,11 @@ const char *ss_db_sqlstate(const ss_dbc *c)
 int ss_db_conn_index(const ss_dbc *c)
 {
     return c->index;
+}
+
+const char *ss_db_constraint(const ss_dbc *c)
+{
+    return c->constraint;
 }
 
 PGconn *ss_db_conn(ss_dbc *c)
