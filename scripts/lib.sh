@@ -333,6 +333,9 @@ ss_write_env() {
         echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
         echo "export SESSHU_STATS_SIGNING_KEY_FILE='$SS_SECRETS/stats-service.pem'"
         echo "export SESSHU_STATS_PSEUDONYM_KEY_FILE='$SS_SECRETS/stats-pseudonym.key'"
+        # The gateway caches the public datasets for their max-age (nginx.conf.template): the
+        # test stack reads its own writes at once, so there max-age is 0 unless asked (bench).
+        [[ $SS_MODE == test ]] && echo "export SESSHU_STATS_MAX_AGE_S='${SESSHU_STATS_MAX_AGE_S:-0}'"
     } >"$tmp"
     chmod 600 "$tmp"
     mv -f "$tmp" "$SS_ENV_FILE"
