@@ -25,7 +25,7 @@
 #include "stat.h"
 
 /* The suppression group: every published total is a sum of whole groups (header comment). */
-#define GROUP                                                                                    \
+#define GROUP                                                                                   \
     "c.vaccinated_on, c.pref_code, c.disease_code, c.vaccine_code, c.dose_number, c.age_band, " \
     "c.hp"
 
@@ -71,33 +71,42 @@ static const char band_types[] = "tttttiiiir";
  * one span, the widest of the rows of that disease x dose; a 年度末年齢 window (fy_age_from..
  * fy_age_to every fy_age_step years) is one birth cohort per age n, counted as ages n-1..n, the
  * cohorts of every row counted once. sx: '2' when every row is for women (HPV). */
-#define YEARS(i)                                                                                \
-    "(extract(year FROM " i ") + extract(month FROM " i ") / 12.0 + extract(day FROM " i        \
-    ") / 365.25)"
+/* An interval in years. */
+#define LO                                                                                   \
+    "(extract(year FROM age_from) + extract(month FROM age_from) / 12.0 + extract(day FROM " \
+    "age_from) / 365.25)"
+#define HI                                                                                         \
+    "(extract(year FROM age_to) + extract(month FROM age_to) / 12.0 + extract(day FROM age_to) / " \
+    "365.25)"
 #define IN_FORCE                                                                                 \
     "superseded_at IS NULL AND valid_from <= current_date AND (valid_to IS NULL OR valid_to >= " \
     "current_date) AND pregnancy_weeks_from IS NULL"
-#define TGT                                                                                      \
-    "bands (b, lo, hi) AS (VALUES ('0', 0, 1), ('1', 1, 2), ('2-4', 2, 5), ('5-9', 5, 10), "       \
-    "('10-14', 10, 15), ('15-19', 15, 20), ('20-29', 20, 30), ('30-39', 30, 40), ('40-49', 40, "  \
-    "50), ('50-59', 50, 60), ('60-69', 60, 70), ('70-79', 70, 80), ('80-89', 80, 90), ('90+', "   \
-    "90, 150)), win AS (SELECT disease_code AS dc, dose_number AS dn, sex, false AS fy, "          \
-    YEARS("age_from") " AS lo, " YEARS("age_to") " AS hi FROM master.schedules WHERE "             \
-    "fy_age_from IS NULL AND " IN_FORCE " UNION SELECT disease_code, dose_number, sex, true, n - " \
-    "1, n FROM master.schedules CROSS JOIN LATERAL generate_series(fy_age_from, least(fy_age_to, " \
-    "150), coalesce(fy_age_step, 1)) n WHERE fy_age_from IS NOT NULL AND " IN_FORCE "), ov AS "    \
-    "(SELECT w.dc, w.dn, w.sex, w.fy, b.b, b.hi - b.lo AS width, greatest(0, least(w.hi, b.hi) - " \
-    "greatest(w.lo, b.lo)) AS y FROM win w CROSS JOIN bands b), tgt AS (SELECT dc, dn, b, "        \
-    "least(1, greatest(max(y) FILTER (WHERE NOT fy), sum(y) FILTER (WHERE fy)) / min(width)) AS "  \
-    "share, CASE WHEN bool_and(coalesce(sex, '') = '2') THEN '2' END AS sx FROM ov GROUP BY 1, 2, " \
-    "3 HAVING max(y) > 0)"
+#define BANDS                                                                                    \
+    "bands (b, lo, hi) AS (VALUES ('0', 0, 1), ('1', 1, 2), ('2-4', 2, 5), ('5-9', 5, 10), "     \
+    "('10-14', 10, 15), ('15-19', 15, 20), ('20-29', 20, 30), ('30-39', 30, 40), ('40-49', 40, " \
+    "50), ('50-59', 50, 60), ('60-69', 60, 70), ('70-79', 70, 80), ('80-89', 80, 90), ('90+', "  \
+    "90, 150))"
+#define WIN                                                                                       \
+    "win AS (SELECT disease_code AS dc, dose_number AS dn, sex, false AS fy, " LO " AS lo, " HI   \
+    " AS hi FROM master.schedules WHERE fy_age_from IS NULL AND " IN_FORCE                        \
+    " UNION SELECT disease_code, dose_number, sex, true, n - 1, n FROM master.schedules CROSS "   \
+    "JOIN LATERAL generate_series(fy_age_from, least(fy_age_to, 150), coalesce(fy_age_step, 1)) " \
+    "n WHERE fy_age_from IS NOT NULL AND " IN_FORCE ")"
+#define TGT                                                                                        \
+    BANDS ", " WIN                                                                                 \
+          ", ov AS (SELECT w.dc, w.dn, w.sex, w.fy, b.b, b.hi - b.lo AS width, greatest(0, "       \
+          "least(w.hi, b.hi) - greatest(w.lo, b.lo)) AS y FROM win w CROSS JOIN bands b), tgt AS " \
+          "(SELECT dc, dn, b, least(1, greatest(max(y) FILTER (WHERE NOT fy), sum(y) FILTER "      \
+          "(WHERE fy)) / min(width)) AS share, CASE WHEN bool_and(coalesce(sex, '') = '2') THEN "  \
+          "'2' END AS sx FROM ov GROUP BY 1, 2, 3 HAVING max(y) > 0)"
 
 const stat_dataset stat_datasets[] = {
     {"vaccinations-by-municipality", "市区町村別・接種日別の接種回数",
      "接種日×都道府県×市区町村×対象疾病×ワクチン×接種回×性別×年齢区分の接種件数。"
      "k未満の小さな件数は秘匿 (count null, suppressed true)、合計から逆算できないよう補完秘匿。",
      "WITH " POP ", c AS (SELECT x.*, left(x.muni_code, 2) AS pref_code, x.n < $1::int AS "
-     "prim, x.muni_code IN (SELECT m FROM pop) AS hp FROM stats.cells x), g AS (SELECT c.*, count(*) FILTER (WHERE c.prim) OVER w AS nsup, "
+     "prim, x.muni_code IN (SELECT m FROM pop) AS hp FROM stats.cells x), g AS (SELECT c.*, "
+     "count(*) FILTER (WHERE c.prim) OVER w AS nsup, "
      "sum(c.n) OVER w AS total, row_number() OVER (PARTITION BY " GROUP
      " ORDER BY c.prim DESC, c.n, c.muni_code, c.sex, c.age_band) AS rk FROM c WINDOW w AS "
      "(PARTITION BY " GROUP ")) SELECT g.vaccinated_on::text, g.pref_code, g.muni_code, "

@@ -460,6 +460,23 @@ test('analytics: counts equal a direct count, pseudonymised, for 厚生労働省
   assert.equal(first.fiscal_year, fy);
   assert.equal(first.prefecture_code, A.code.slice(0, 2));
   assert.ok(first.count >= (await directCount(A, dA)));
+  // Without persons: the same counts, from the kept combinations (stats.cube).
+  const g2 = await call('analyseImmunizations', {
+    token: mhlw.access,
+    query: { group_by: 'prefecture_code,vaccine_code,dose_number,fiscal_year', fiscal_year: fy, prefecture_code: A.code.slice(0, 2), vaccine_code: FLU, persons: 'false' },
+  });
+  assert.equal(g2.status, 200, g2.text);
+  assert.deepEqual(
+    g2.body.items,
+    g.body.items.map(({ persons, ...x }) => x),
+  );
+  const r2 = await call('analyseImmunizations', {
+    token: mhlw.access,
+    query: { group_by: 'municipality_code,sex,age_band,vaccine_code,disease_code', municipality_code: B.code, from: dB, to: dB, persons: 'false' },
+  });
+  assert.equal(r2.status, 200, r2.text);
+  assert.equal(r2.body.items.filter((x) => x.sex === '1').reduce((n, x) => n + x.count, 0), k + 2);
+  assert.ok(r2.body.items.every((x) => !('persons' in x)));
   // Birth month, not birth date; registration month.
   const b = await call('analyseImmunizations', { token: mhlw.access, query: { group_by: 'birth_month,registration_month', municipality_code: B.code } });
   assert.equal(b.status, 200, b.text);
@@ -487,6 +504,7 @@ test('analytics: bad inputs', async () => {
     [{ group_by: 'sex', prefecture_code: "13' OR '1'='1" }, 'prefecture_code'],
     [{ group_by: 'sex', sex: '3' }, 'sex'],
     [{ group_by: 'sex', person_id: 'x' }, 'person_id'],
+    [{ group_by: 'sex', persons: 'yes' }, 'persons'],
   ];
   for (const [query, field] of cases) {
     const r = await call('analyseImmunizations', { token: mhlw.access, query });
