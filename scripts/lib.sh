@@ -333,9 +333,6 @@ ss_write_env() {
         echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
         echo "export SESSHU_STATS_SIGNING_KEY_FILE='$SS_SECRETS/stats-service.pem'"
         echo "export SESSHU_STATS_PSEUDONYM_KEY_FILE='$SS_SECRETS/stats-pseudonym.key'"
-        # The gateway caches the public datasets for their max-age (nginx.conf.template): the
-        # test stack reads its own writes at once, so there max-age is 0 unless asked (bench).
-        [[ $SS_MODE == test ]] && echo "export SESSHU_STATS_MAX_AGE_S='${SESSHU_STATS_MAX_AGE_S:-0}'"
     } >"$tmp"
     chmod 600 "$tmp"
     mv -f "$tmp" "$SS_ENV_FILE"
@@ -549,6 +546,9 @@ ss_gw_render() {
     for svc in "${SS_ALL_SERVICES[@]}"; do
         export "SESSHU_GW_$(ss_upper "$svc")_UPSTREAM=127.0.0.1:$(ss_svc_port "$svc")"
     done
+    # The test stack reads its own writes at once: no cache of the public datasets there
+    # unless asked (bench/stats.sh).
+    [[ $SS_MODE == test ]] && export SESSHU_GW_STATS_CACHE=${SESSHU_GW_STATS_CACHE:-off}
     SESSHU_GW_LISTEN=127.0.0.1:$SS_GW_PORT SESSHU_GW_PREFIX=$SS_GW_DIR \
         SESSHU_GW_ACCESS_LOG=$SS_LOGDIR/gateway-access.log \
         SESSHU_GW_ERROR_LOG=$SS_LOGDIR/gateway-error.log \

@@ -56,7 +56,7 @@ static const char cov_types[] = "ttttiiiir";
 static const char *const band_cols[] = {
     "vaccinated_on", "prefecture_code", "disease_code", "vaccine_code", "dose_number", "age_band",
     "count",         "cumulative",      "population",   "coverage",     NULL};
-static const char band_types[] = "tttttiiiir";
+static const char band_types[] = "ttttitiiir";
 
 /* The denominators: the population master as of today, per municipality that has figures. */
 #define POP                                                                                      \
