@@ -29,7 +29,7 @@ COMMON_ENV = ["SESSHU_BIND", "SESSHU_DB_HOST", "SESSHU_DB_PORT", "SESSHU_DB_NAME
               "SESSHU_MAIL_FROM"]
 # Variables a service's own code reads (a NAME given as NAME or NAME_FILE for secrets).
 EXTRA_ENV = {
-    "account": ["SESSHU_JWT_SIGNING_KEY_FILE", "SESSHU_ADMIN_PASSWORD", "SESSHU_NOTICE_URL",
+    "account": ["SESSHU_ACCOUNT_SIGNING_KEY_FILE", "SESSHU_ADMIN_PASSWORD", "SESSHU_NOTICE_URL",
                 "SESSHU_RESET_URL"],
     "token": ["SESSHU_TOKEN_SIGNING_KEY_FILE", "SESSHU_RECORDS_URL"],  # token exchange
     "audit": ["SESSHU_RECORDS_URL"],  # GET /access-logs/about-me
@@ -179,8 +179,7 @@ def check_k8s(repo, compose_services):
         if "SESSHU_%s_DB_PASSWORD_FILE" % name.upper() not in env:
             errors.append("%s.yaml: no SESSHU_%s_DB_PASSWORD_FILE" % (name, name.upper()))
         for key in EXTRA_ENV.get(name, []):
-            if key not in env and key + "_FILE" not in env and \
-                    not (key == "SESSHU_JWT_SIGNING_KEY_FILE" and "SESSHU_ACCOUNT_SIGNING_KEY_FILE" in env):
+            if key not in env and key + "_FILE" not in env:
                 errors.append("%s.yaml: lacks %s (or %s_FILE)" % (name, key, key))
             target = URL_TARGET.get(key)
             if target and env.get(key) != "http://%s:%d" % (target, PORTS[target]):

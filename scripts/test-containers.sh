@@ -44,6 +44,13 @@ UP=0
 # Files that need what only the local stack has, each with the reason (none so far).
 declare -A CT_EXCLUDED=()
 
+# The gateway limits and the CORS origin the API tests expect (the same defaults as
+# scripts/test.sh, which exports them when it runs this); scripts/compose-host.py passes them on.
+export SESSHU_GW_AUTH_RATE=${SESSHU_GW_AUTH_RATE:-20r/s} SESSHU_GW_AUTH_BURST=${SESSHU_GW_AUTH_BURST:-40}
+export SESSHU_GW_TOKEN_RATE=${SESSHU_GW_TOKEN_RATE:-20r/s} SESSHU_GW_TOKEN_BURST=${SESSHU_GW_TOKEN_BURST:-40}
+export SESSHU_GW_API_RATE=${SESSHU_GW_API_RATE:-20000r/s} SESSHU_GW_API_BURST=${SESSHU_GW_API_BURST:-40000}
+export SESSHU_GW_CORS_ORIGINS=${SESSHU_GW_CORS_ORIGINS:-https://portal.sesshu.test}
+
 say() { printf '==> %s\n' "$*" >&2; }
 fig() { printf '%s\n' "$*" | tee -a "$FIG"; }
 
@@ -202,10 +209,15 @@ test_env() {
     printf '#!/bin/sh\nexec docker exec -i %s sesshu-account "$@"\n' "$acct" >"$WORK/sesshu-account"
     chmod 755 "$WORK/sesshu-account"
     export SESSHU_TEST_ACCOUNT_BIN=$WORK/sesshu-account
-    # The stack's variables (account's, as compose gives them), where the tests read policies;
+    # The stack's variables (every service's, as compose gives them), where the tests read
+    # policies and the signing keys, with the secrets copied out of the volume to the host;
     # log/postgresql.log beside it follows the database container's log.
-    docker exec "$acct" env | grep -E '^SESSHU_[A-Z0-9_]+=' |
-        sed -E "s/^([A-Z0-9_]+)=(.*)$/export \1='\2'/" >"$WORK/env.sh"
+    docker cp "$acct:/run/sesshu/." "$WORK/run-sesshu" >/dev/null || return 1
+    local svc
+    for svc in audit account token notice payment master records certificate stats; do
+        docker exec "$(cname "$svc")" env
+    done | grep -E '^SESSHU_[A-Z0-9_]+=' | sort -u |
+        sed -E "s|=/run/sesshu/|=$WORK/run-sesshu/|; s/^([A-Z0-9_]+)=(.*)$/export \1='\2'/" >"$WORK/env.sh"
     export SESSHU_TEST_ENV_FILE=$WORK/env.sh
     docker logs -f "$(cname postgres)" >"$WORK/log/postgresql.log" 2>&1 &
     LOGS_PID=$!

@@ -182,6 +182,8 @@ fi
 compose_check() {
     if docker compose version >/dev/null 2>&1; then
         docker compose -f docker-compose.yml config -q || return 1
+    elif command -v docker-compose >/dev/null 2>&1; then
+        docker-compose -f docker-compose.yml config -q || return 1
     fi
     /usr/bin/python3 scripts/check-compose.py .
 }
