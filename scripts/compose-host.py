@@ -28,9 +28,15 @@ DB_PORT, SMTP_PORT, GW_PORT = 5433, 2525, 8080
 # The gateway speaks to the services from this address, the only one they trust with X-Real-IP
 # (SESSHU_TRUSTED_PROXIES; the local stack's arrangement, scripts/lib.sh).
 PROXY_ADDR = "127.0.0.2"
-GW_TEST_KNOBS = ["SESSHU_GW_AUTH_RATE", "SESSHU_GW_AUTH_BURST", "SESSHU_GW_TOKEN_RATE",
-                 "SESSHU_GW_TOKEN_BURST", "SESSHU_GW_API_RATE", "SESSHU_GW_API_BURST",
-                 "SESSHU_GW_CORS_ORIGINS"]
+# What a test stack sets otherwise than production, taken from the caller's environment where
+# given (scripts/test.sh's gateway limits and CORS origin; stats refreshing on every read, as the
+# local stack does, instead of once a minute).
+TEST_KNOBS = {
+    "gateway": ["SESSHU_GW_AUTH_RATE", "SESSHU_GW_AUTH_BURST", "SESSHU_GW_TOKEN_RATE",
+                "SESSHU_GW_TOKEN_BURST", "SESSHU_GW_API_RATE", "SESSHU_GW_API_BURST",
+                "SESSHU_GW_CORS_ORIGINS"],
+    "stats": ["SESSHU_STATS_REFRESH_MS"],
+}
 
 
 def moved(off):
@@ -93,11 +99,11 @@ def transform(doc, off, mail_dir):
     smtp["command"] = ["/usr/bin/python3", "/usr/local/bin/smtp_sink.py", "--host", "127.0.0.1",
                        "--port", str(ports[SMTP_PORT]), "--dir", "/var/mail/sesshu"]
     smtp["volumes"] = ["%s:/var/mail/sesshu" % mail_dir]
-    # The test's gateway limits (scripts/test.sh exports the same), where the caller gives them.
-    gw_env = services["gateway"].setdefault("environment", {})
-    for key in GW_TEST_KNOBS:
-        if os.environ.get(key):
-            gw_env[key] = os.environ[key]
+    for name, keys in TEST_KNOBS.items():
+        env = services[name].setdefault("environment", {})
+        for key in keys:
+            if os.environ.get(key):
+                env[key] = os.environ[key]
     doc.pop("networks", None)
     return doc
 

@@ -39,6 +39,7 @@ chmod 755 "$WORK"
 FIG=$WORK/figures.txt
 DOCKERD_PID=
 LOGS_PID=
+SAMPLER_PID=
 UP=0
 
 # Files that need what only the local stack has, each with the reason (none so far).
@@ -50,6 +51,8 @@ export SESSHU_GW_AUTH_RATE=${SESSHU_GW_AUTH_RATE:-20r/s} SESSHU_GW_AUTH_BURST=${
 export SESSHU_GW_TOKEN_RATE=${SESSHU_GW_TOKEN_RATE:-20r/s} SESSHU_GW_TOKEN_BURST=${SESSHU_GW_TOKEN_BURST:-40}
 export SESSHU_GW_API_RATE=${SESSHU_GW_API_RATE:-20000r/s} SESSHU_GW_API_BURST=${SESSHU_GW_API_BURST:-40000}
 export SESSHU_GW_CORS_ORIGINS=${SESSHU_GW_CORS_ORIGINS:-https://portal.sesshu.test}
+# Statistics recomputed on every read, as on the local stack (the tests read their own writes).
+export SESSHU_STATS_REFRESH_MS=${SESSHU_STATS_REFRESH_MS:-0}
 
 say() { printf '==> %s\n' "$*" >&2; }
 fig() { printf '%s\n' "$*" | tee -a "$FIG"; }
@@ -59,6 +62,7 @@ compose() {
 }
 
 teardown() {
+    [[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null && wait "$SAMPLER_PID" 2>/dev/null
     [[ -n $LOGS_PID ]] && kill "$LOGS_PID" 2>/dev/null && wait "$LOGS_PID" 2>/dev/null
     LOGS_PID=
     if [[ $UP -eq 1 && ${SESSHU_CT_KEEP:-0} != 1 ]]; then
@@ -226,7 +230,7 @@ test_env() {
 run_api() {
     local files=() f rc pass fail cancelled
     if [[ -n ${SESSHU_CT_API_FILES:-} ]]; then
-        read -r -a files <<<"$SESSHU_CT_API_FILES"
+        read -r -d "" -a files <<<"$SESSHU_CT_API_FILES" || true
     else
         for f in tests/api/*.test.mjs; do
             f=${f#tests/api/}
@@ -237,8 +241,13 @@ run_api() {
             files+=("$f")
         done
     fi
+    sample_stats &
+    SAMPLER_PID=$!
     (cd tests/api && node --test --test-concurrency=1 --test-reporter=tap "${files[@]}") >"$WORK/api.log" 2>&1
     rc=$?
+    kill "$SAMPLER_PID" 2>/dev/null
+    wait "$SAMPLER_PID" 2>/dev/null
+    SAMPLER_PID=
     pass=$(grep -E '^# pass [0-9]+$' "$WORK/api.log" | tail -n 1 | awk '{print $3}')
     fail=$(grep -E '^# fail [0-9]+$' "$WORK/api.log" | tail -n 1 | awk '{print $3}')
     cancelled=$(grep -E '^# cancelled [0-9]+$' "$WORK/api.log" | tail -n 1 | awk '{print $3}')
@@ -259,12 +268,24 @@ run_api() {
     fi
 }
 
-memory_figures() {
+# Every container's memory (docker stats: the cgroup's usage less its page cache) and CPU, every
+# few seconds while the API tests run; memory_figures prints each one's peak.
+sample_stats() {
     local ids=()
     mapfile -t ids < <(compose ps -q)
     [[ ${#ids[@]} -gt 0 ]] || return 0
-    docker stats --no-stream --format '{{.Name}} {{.MemUsage}}' "${ids[@]}" 2>/dev/null |
-        sed -E "s/^${PROJECT}_//; s/_1 / /" | while read -r line; do fig "memory after the API tests: $line"; done
+    while :; do
+        docker stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.CPUPerc}}' "${ids[@]}" 2>/dev/null |
+            sed -E "s/^${PROJECT}_//; s/_1 / /" >>"$WORK/stats.txt"
+        sleep 3
+    done
+}
+memory_figures() {
+    [[ -s $WORK/stats.txt ]] || return 0
+    awk 'function mib(v) { if (v ~ /GiB$/) return v * 1024; if (v ~ /MiB$/) return v + 0; if (v ~ /KiB$/) return v / 1024; return 0 }
+        { m = mib($2); c = $5 + 0; if (m > mem[$1]) mem[$1] = m; if (c > cpu[$1]) cpu[$1] = c; n[$1]++ }
+        END { for (k in mem) printf "%s %.1f MiB peak memory, %.0f%% peak CPU (%d samples)\n", k, mem[k], cpu[k], n[k] }' \
+        "$WORK/stats.txt" | sort | while read -r line; do fig "under the API tests: $line"; done
 }
 
 API_PASSED=0
