@@ -147,6 +147,11 @@ IMAGES=(runtime:sesshu-runtime:dev smtp-sink:sesshu-smtp-sink:dev gateway:sesshu
     postgres:sesshu-postgres:dev)
 build_images() {
     local spec target tag t0
+    # The stats page's npm packages from the host's npm (the image's may not reach the registry
+    # through what the host trusts); the Dockerfile's dashboard stage then fetches nothing.
+    if [[ ! -x services/stats/dashboard/node_modules/.bin/esbuild ]]; then
+        (cd services/stats/dashboard && npm ci --no-audit --no-fund --loglevel=error) >&2 || return 1
+    fi
     for spec in "${IMAGES[@]}"; do
         target=${spec%%:*}
         tag=${spec#*:}
