@@ -15,6 +15,7 @@ problem; exits 1 if any.
 
 Usage: check-compose.py REPO_ROOT
 """
+import importlib.util
 import os
 import re
 import sys
@@ -200,6 +201,17 @@ def check_k8s(repo, compose_services):
     return ["deploy/k8s/%s" % e for e in errors]
 
 
+def check_compose_host(repo):
+    """scripts/compose-host.py (the containers layer's copy of the stack) knows the same ports."""
+    spec = importlib.util.spec_from_file_location("compose_host",
+                                                  os.path.join(repo, "scripts/compose-host.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if mod.SERVICE_PORTS != PORTS:
+        return ["scripts/compose-host.py: SERVICE_PORTS is not %s" % PORTS]
+    return []
+
+
 def main():
     repo = sys.argv[1] if len(sys.argv) > 1 else "."
     errors = []
@@ -274,7 +286,7 @@ def main():
         if env.get("PGPORT") != "5433":
             errors.append("postgres: PGPORT must be 5433 (the scripts' database port)")
 
-    errors = ["docker-compose.yml: %s" % e for e in errors] + check_k8s(repo, services)
+    errors = ["docker-compose.yml: %s" % e for e in errors] + check_k8s(repo, services) + check_compose_host(repo)
     for e in errors:
         print(e)
     return 1 if errors else 0
