@@ -7,10 +7,15 @@ the services and their ports, the SESSHU_* variables each service is given, the 
 targets it builds, and the files it mounts; that each service has the variables its own code
 reads (EXTRA_ENV), that every secret file named is one deploy/docker/init-secrets.sh makes, that
 deploy/docker/db-init.sh makes each service's database role, and that the gateway's upstream for
-each service is that service. Prints one line per problem; exits 1 if any.
+each service is that service. The same for deploy/k8s (check_k8s): a Deployment and a Service per
+service on its port, its variables (from the ConfigMap or its own), the gateway's upstreams, and
+NetworkPolicies that let each service reach the ones whose URL variable it reads; and the port
+list itself against scripts/lib.sh (SS_ALL_SERVICES, in port order). Prints one line per
+problem; exits 1 if any.
 
 Usage: check-compose.py REPO_ROOT
 """
+import importlib.util
 import os
 import re
 import sys
@@ -25,7 +30,7 @@ COMMON_ENV = ["SESSHU_BIND", "SESSHU_DB_HOST", "SESSHU_DB_PORT", "SESSHU_DB_NAME
               "SESSHU_MAIL_FROM"]
 # Variables a service's own code reads (a NAME given as NAME or NAME_FILE for secrets).
 EXTRA_ENV = {
-    "account": ["SESSHU_JWT_SIGNING_KEY_FILE", "SESSHU_ADMIN_PASSWORD", "SESSHU_NOTICE_URL",
+    "account": ["SESSHU_ACCOUNT_SIGNING_KEY_FILE", "SESSHU_ADMIN_PASSWORD", "SESSHU_NOTICE_URL",
                 "SESSHU_RESET_URL"],
     "token": ["SESSHU_TOKEN_SIGNING_KEY_FILE", "SESSHU_RECORDS_URL"],  # token exchange
     "audit": ["SESSHU_RECORDS_URL"],  # GET /access-logs/about-me
@@ -33,7 +38,10 @@ EXTRA_ENV = {
     "certificate": ["SESSHU_CERTIFICATE_SHC_KEY_FILE", "SESSHU_CERTIFICATE_SIGNING_KEY_FILE",
                     "SESSHU_RECORDS_URL"],
     "stats": ["SESSHU_STATS_SIGNING_KEY_FILE", "SESSHU_STATS_PSEUDONYM_KEY", "SESSHU_RECORDS_URL"],
+    "payment": ["SESSHU_RECORDS_URL"],  # referrals and claims read the person's records
 }
+# SESSHU_<SVC>_URL: the service a caller reaches over HTTP (libs/common svc.c ss_svc_call).
+URL_TARGET = {"SESSHU_RECORDS_URL": "records", "SESSHU_NOTICE_URL": "notice"}
 SECRETS_DIR = "/run/sesshu/secrets/"
 
 
@@ -97,6 +105,111 @@ def check_wiring(repo, services):
             errors.append("gateway: SESSHU_GW_%s_UPSTREAM is %s, not %s:%d"
                           % (name.upper(), upstream, name, PORTS[name]))
     return errors
+
+
+def k8s_docs(repo):
+    """{(kind, name): object} of the files deploy/k8s/kustomization.yaml lists."""
+    base = os.path.join(repo, "deploy/k8s")
+    with open(os.path.join(base, "kustomization.yaml"), encoding="utf-8") as f:
+        kust = yaml.safe_load(f)
+    out = {}
+    for res in kust.get("resources", []):
+        with open(os.path.join(base, res), encoding="utf-8") as f:
+            for doc in yaml.safe_load_all(f):
+                if isinstance(doc, dict):
+                    out[(doc.get("kind"), (doc.get("metadata") or {}).get("name"))] = doc
+    return out
+
+
+def k8s_policy_allows(docs, src, dst, port):
+    """Does some NetworkPolicy on dst admit src on port, and one on src let it out?"""
+    def selects(sel, svc):
+        labels = {"app": "sesshu", "service": svc}
+        if any(labels.get(k) != v for k, v in (sel.get("matchLabels") or {}).items()):
+            return False
+        return all(labels.get(e["key"]) in e.get("values", []) for e in sel.get("matchExpressions") or []
+                   if e.get("operator") == "In")
+
+    def ports_ok(rule):
+        return any(p.get("port") == port for p in rule.get("ports") or [])
+    pols = [d for (k, _), d in docs.items() if k == "NetworkPolicy"]
+    inbound = any(selects(p["spec"].get("podSelector") or {}, dst) and any(
+        ports_ok(r) and any(selects(f.get("podSelector") or {}, src) for f in r.get("from") or [])
+        for r in p["spec"].get("ingress") or []) for p in pols)
+    outbound = any(selects(p["spec"].get("podSelector") or {}, src) and any(
+        ports_ok(r) and any(selects(t.get("podSelector") or {}, dst) for t in r.get("to") or [])
+        for r in p["spec"].get("egress") or []) for p in pols)
+    return inbound and outbound
+
+
+def check_k8s(repo, compose_services):
+    errors = []
+    docs = k8s_docs(repo)
+    config = (docs.get(("ConfigMap", "sesshu-config")) or {}).get("data") or {}
+    for key in COMMON_ENV:
+        if key not in config:
+            errors.append("config.yaml: sesshu-config lacks %s" % key)
+    gw = docs.get(("Deployment", "gateway"))
+    gw_env = {}
+    if gw is None:
+        errors.append("no Deployment gateway")
+    else:
+        for c in gw["spec"]["template"]["spec"]["containers"]:
+            gw_env.update({e["name"]: str(e.get("value")) for e in c.get("env") or []})
+    for name, port in PORTS.items():
+        dep, svc = docs.get(("Deployment", name)), docs.get(("Service", name))
+        if name not in compose_services:
+            errors.append("%s: in deploy/k8s but not in docker-compose.yml" % name)
+        if dep is None or svc is None:
+            errors.append("%s: no Deployment and Service" % name)
+            continue
+        c = dep["spec"]["template"]["spec"]["containers"][0]
+        env = dict(config)
+        env.update({e["name"]: str(e.get("value", "")) for e in c.get("env") or []})
+        if [p.get("containerPort") for p in c.get("ports") or []] != [port]:
+            errors.append("%s.yaml: containerPort is not %d" % (name, port))
+        if [p.get("port") for p in svc["spec"].get("ports") or []] != [port]:
+            errors.append("%s.yaml: Service port is not %d" % (name, port))
+        if env.get("SESSHU_%s_PORT" % name.upper()) != str(port):
+            errors.append("%s.yaml: SESSHU_%s_PORT is not %d" % (name, name.upper(), port))
+        if c.get("command") != ["/usr/local/bin/sesshu-%s" % name]:
+            errors.append("%s.yaml: command is not /usr/local/bin/sesshu-%s" % (name, name))
+        if env.get("SESSHU_MIGRATIONS_DIR") != "/usr/share/sesshu/%s/migrations" % name:
+            errors.append("%s.yaml: SESSHU_MIGRATIONS_DIR is not /usr/share/sesshu/%s/migrations"
+                          % (name, name))
+        if "SESSHU_%s_DB_PASSWORD_FILE" % name.upper() not in env:
+            errors.append("%s.yaml: no SESSHU_%s_DB_PASSWORD_FILE" % (name, name.upper()))
+        for key in EXTRA_ENV.get(name, []):
+            if key not in env and key + "_FILE" not in env:
+                errors.append("%s.yaml: lacks %s (or %s_FILE)" % (name, key, key))
+            target = URL_TARGET.get(key)
+            if target and env.get(key) != "http://%s:%d" % (target, PORTS[target]):
+                errors.append("%s.yaml: %s is %s, not http://%s:%d"
+                              % (name, key, env.get(key), target, PORTS[target]))
+            if target and not k8s_policy_allows(docs, name, target, PORTS[target]):
+                errors.append("network-policies.yaml: %s may not reach %s:%d (it reads %s)"
+                              % (name, target, PORTS[target], key))
+        if not k8s_policy_allows(docs, "gateway", name, port):
+            errors.append("network-policies.yaml: the gateway may not reach %s:%d" % (name, port))
+        if gw is not None and gw_env.get("SESSHU_GW_%s_UPSTREAM" % name.upper()) != "%s:%d" % (name, port):
+            errors.append("gateway.yaml: SESSHU_GW_%s_UPSTREAM is not %s:%d" % (name.upper(), name, port))
+    with open(os.path.join(repo, "scripts/lib.sh"), encoding="utf-8") as f:
+        m = re.search(r"^SS_ALL_SERVICES=\(([a-z ]+)\)", f.read(), re.M)
+    lib = m.group(1).split() if m else []
+    if {s: 8101 + i for i, s in enumerate(lib)} != PORTS:
+        errors.append("scripts/lib.sh: SS_ALL_SERVICES (%s) is not the port list %s" % (lib, PORTS))
+    return ["deploy/k8s/%s" % e for e in errors]
+
+
+def check_compose_host(repo):
+    """scripts/compose-host.py (the containers layer's copy of the stack) knows the same ports."""
+    spec = importlib.util.spec_from_file_location("compose_host",
+                                                  os.path.join(repo, "scripts/compose-host.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if mod.SERVICE_PORTS != PORTS:
+        return ["scripts/compose-host.py: SERVICE_PORTS is not %s" % PORTS]
+    return []
 
 
 def main():
@@ -173,8 +286,9 @@ def main():
         if env.get("PGPORT") != "5433":
             errors.append("postgres: PGPORT must be 5433 (the scripts' database port)")
 
+    errors = ["docker-compose.yml: %s" % e for e in errors] + check_k8s(repo, services) + check_compose_host(repo)
     for e in errors:
-        print("docker-compose.yml: %s" % e)
+        print(e)
     return 1 if errors else 0
 
 

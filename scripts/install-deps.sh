@@ -27,6 +27,9 @@ pkgs=(
     zbar-tools poppler-utils
     # test: the public statistics page (/stats/) in a real browser (playwright-core drives it)
     chromium
+    # test: docker-compose.yml's stack in containers (scripts/test-containers.sh): the engine,
+    # Compose v1, and the bookworm base image made without a registry
+    docker.io docker-compose debootstrap
 )
 [[ -f $repo/.clang-format ]] && pkgs+=(clang-format)
 [[ ${1:-} == --bench ]] && pkgs+=(wrk)

@@ -14,6 +14,9 @@
 #   SESSHU_TEST_TMPDIR=DIR  where the throwaway directory is made (default /tmp; the postgres
 #                           user must be able to reach it)
 #   SESSHU_BUILD_DIR, SESSHU_ASAN_BUILD_DIR   other build directories than build/, build-asan/
+#   SESSHU_TEST_CONTAINERS=0|1|full  skip / force the containers layer (scripts/test-containers.sh;
+#                           skipped by default with SESSHU_TEST_API_FILES, and without an engine;
+#                           full: every API file against the containers, not a dozen)
 # shellcheck source-path=SCRIPTDIR
 # shellcheck disable=SC2317 # the run_* helpers are called through check()
 set -uo pipefail
@@ -180,6 +183,8 @@ fi
 compose_check() {
     if docker compose version >/dev/null 2>&1; then
         docker compose -f docker-compose.yml config -q || return 1
+    elif command -v docker-compose >/dev/null 2>&1; then
+        docker-compose -f docker-compose.yml config -q || return 1
     fi
     /usr/bin/python3 scripts/check-compose.py .
 }
@@ -282,6 +287,11 @@ if [[ $NPM_OK -eq 1 && -x tests/api/node_modules/.bin/redocly ]] && compgen -G '
         fi
     }
     check static "redocly lint proto-schemas" run_redocly
+fi
+# deploy/k8s against the Kubernetes schemas (kubernetes-models, offline) and what production needs.
+if [[ $NPM_OK -eq 1 ]]; then
+    check static "Kubernetes manifests (schemas; probes, resources, PDB, HPA, NetworkPolicy)" \
+        node tests/api/tools/check-k8s.mjs deploy/k8s
 fi
 if [[ $api_tests -eq 0 ]]; then
     tally api 0 0 "no API test files yet"
@@ -406,5 +416,45 @@ for svc in "${STARTED_SERVICES[@]}"; do
         tally sanitizers 1 0 "$svc: clean"
     fi
 done
+
+# --- 9. the containers: docker-compose.yml's stack built and run, the API tests against it -------
+# scripts/test-containers.sh (images from a debootstrap base, host networking on loopback, ports
+# +1000 or SESSHU_CT_PORT_OFFSET): after the local stack is down, bounded by SESSHU_CT_TIMEOUT
+# seconds (default 1800: a cold machine debootstraps and builds every image first).
+section "containers (docker-compose.yml's stack, tests/api against it)"
+CT=${SESSHU_TEST_CONTAINERS:-}
+CT_DEFAULT_FILES="health.test.mjs account-login.test.mjs token.test.mjs records.test.mjs
+    certificate.test.mjs audit-proofs.test.mjs master-read.test.mjs payment-claims.test.mjs
+    notice.test.mjs stats.test.mjs gateway.test.mjs fhir.test.mjs"
+if [[ $CT == 0 ]]; then
+    tally containers 0 0 "skipped: SESSHU_TEST_CONTAINERS=0"
+elif [[ -n ${SESSHU_TEST_API_FILES:-} && $CT != 1 && $CT != full ]]; then
+    tally containers 0 0 "skipped with SESSHU_TEST_API_FILES (SESSHU_TEST_CONTAINERS=1 runs it)"
+elif [[ $NPM_OK -ne 1 ]]; then
+    tally containers 0 1 "not run: npm could not install tests/api"
+else
+    # By default a dozen files that reach every service and the gateway (the whole tests/api
+    # set in containers takes ~12 min more here: SESSHU_TEST_CONTAINERS=full, or
+    # scripts/test-containers.sh by itself, runs it); SESSHU_TEST_API_FILES if given.
+    ct_files=${SESSHU_TEST_API_FILES:-$CT_DEFAULT_FILES}
+    [[ $CT == full && -z ${SESSHU_TEST_API_FILES:-} ]] && ct_files=
+    SESSHU_CT_API_FILES=${SESSHU_CT_API_FILES:-$ct_files} \
+        timeout -k 150 "${SESSHU_CT_TIMEOUT:-1800}" bash scripts/test-containers.sh 2>&1 | tee "$OUT/containers.log"
+    ct_rc=${PIPESTATUS[0]}
+    ct_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT/containers.log" | tail -n 1)
+    if [[ $ct_rc -eq 77 ]]; then
+        tally containers 0 0 "skipped: $(grep -m1 '^SKIP: ' "$OUT/containers.log" | cut -c7-)"
+    elif [[ $ct_rc -eq 124 || $ct_rc -eq 137 ]]; then
+        tally containers 0 1 "timed out after ${SESSHU_CT_TIMEOUT:-1800} s"
+    elif [[ -z $ct_line ]]; then
+        tally containers 0 1 "scripts/test-containers.sh printed no summary (exit $ct_rc)"
+    else
+        ct_pass=${ct_line%% passed*}
+        ct_fail=${ct_line#*passed, }
+        ct_fail=${ct_fail%% failed}
+        [[ $ct_rc -ne 0 && $ct_fail -eq 0 ]] && ct_fail=1
+        tally containers "$ct_pass" "$ct_fail" "scripts/test-containers.sh exit $ct_rc"
+    fi
+fi
 
 finish
