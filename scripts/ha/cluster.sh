@@ -30,7 +30,6 @@ HA_DIR=${SESSHU_HA_DIR:-/tmp/sesshu-ha}
 HA_BASE=${SESSHU_HA_PORT_BASE:-15400}
 [[ $HA_BASE =~ ^[0-9]{4,5}$ && $HA_BASE -lt 65000 ]] || ss_die "SESSHU_HA_PORT_BASE must be a port number"
 HA_MON_PORT=$((HA_BASE + 1))
-HA_NODES=(node1 node2)
 SS_MODE=up
 SS_RUN=$HA_DIR/run
 HA_LOG=$HA_DIR/log
@@ -172,17 +171,21 @@ ha_node_up() {
     ha_run "$name"
 }
 
-# ha_states: "node1 primary\nnode2 secondary" (the current state the monitor knows).
+# ha_states: "node1 primary primary\nnode2 secondary secondary": name, reported, assigned state.
 ha_states() {
     ha_psql "$HA_MON_PORT" pg_auto_failover -F ' ' -c \
-        "SELECT nodename, reportedstate FROM pgautofailover.node ORDER BY nodename" 2>/dev/null
+        "SELECT nodename, reportedstate, goalstate FROM pgautofailover.node ORDER BY nodename" 2>/dev/null
 }
-ha_primary() { ha_states | awk '$2 == "primary" || $2 == "wait_primary" || $2 == "single" {print $1}' | head -n 1; }
+# The node that takes writes now: assigned a primary's state by the monitor and in it (a dead
+# primary still shows its last reported state, but its assigned state has moved on).
+ha_primary() {
+    ha_states | awk '$2 == $3 && ($2 == "primary" || $2 == "wait_primary" || $2 == "single") {print $1}' | head -n 1
+}
 
 ha_wait_pair() { # until one primary and one secondary, or TIMEOUT_S
     local i s
     for ((i = 0; i < $1 * 2; i++)); do
-        s=$(ha_states | awk '{print $2}' | sort | tr '\n' ' ')
+        s=$(ha_states | awk '$2 == $3 {print $2}' | sort | tr '\n' ' ')
         [[ $s == "primary secondary " ]] && return 0
         sleep 0.5
     done
@@ -247,7 +250,7 @@ case ${1:-} in
     conninfo) echo "SESSHU_DB_HOST=127.0.0.1,127.0.0.1 SESSHU_DB_PORT=$(ha_node_port node1),$(ha_node_port node2)" ;;
     primary) ha_primary ;;
     kill) ha_kill "${2:?node}" ;;
-    start) ha_prepare && ha_run "${2:?node}" ;;
+    start) [[ -f $(ha_pgdata "${2:?node}")/PG_VERSION ]] || ss_die "no node $2 in $HA_DIR"; ha_prepare && ha_run "$2" ;;
     wait-rejoin) ha_wait_pair "${2:-120}" ;;
     *) echo "usage: $0 up|down|destroy|state|conninfo|primary|kill NODE|start NODE|wait-rejoin [S]" >&2; exit 2 ;;
 esac

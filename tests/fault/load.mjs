@@ -4,7 +4,8 @@
 // at the records service (FAULT_RECORDS_URL) from FAULT_WORKERS loops until the file FAULT_STOP
 // exists. Every attempt is written to FAULT_OUT as "request_id resident_no status" (status 0:
 // no answer - the service was killed or the connection cut), so the checker can hold each one
-// against the database and the access log, whatever the client was told.
+// against the database and the access log, whatever the client was told. With FAULT_TIMELINE set,
+// each answer's time is also written there as "epoch_ms status" (the failover test's 503 window).
 import { appendFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { municipality, myNumber } from '../api/lib/records.mjs';
@@ -13,6 +14,7 @@ const out = process.env.FAULT_OUT;
 const stop = process.env.FAULT_STOP;
 const base = process.env.FAULT_RECORDS_URL;
 const workers = Number(process.env.FAULT_WORKERS ?? 4);
+const timeline = process.env.FAULT_TIMELINE;
 const run = randomBytes(4).toString('hex');
 
 const muni = await municipality();
@@ -44,6 +46,7 @@ async function worker() {
       await new Promise((r) => setTimeout(r, 50));
     }
     appendFileSync(out, `${rid} ${resident} ${status}\n`);
+    if (timeline) appendFileSync(timeline, `${Date.now()} ${status}\n`);
     if (status >= 500 || status === 0) await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -20,8 +20,14 @@ typedef struct ss_dbc ss_dbc; /* one leased connection */
  * down. *out is freed with ss_db_close(). */
 int ss_db_open(ss_db **out, const char *conninfo, int size);
 /* Conninfo for a service from the SESSHU_DB_* variables; malloc'd, caller
- * frees. `service` is the upper-case service name, e.g. "ACCOUNT". */
+ * frees. `service` is the upper-case service name, e.g. "ACCOUNT". With several
+ * servers in SESSHU_DB_HOST/SESSHU_DB_PORT it reaches the one that takes writes
+ * (target_session_attrs=read-write, SESSHU_DB_TARGET_SESSION_ATTRS): after a
+ * failover a dropped connection redials the list and finds the new primary. */
 char *ss_db_conninfo(const char *service);
+/* The same for heavy reads that may lag (statistics): prefer a standby
+ * (SESSHU_DB_READ_TARGET_SESSION_ATTRS, default prefer-standby). */
+char *ss_db_conninfo_read(const char *service);
 void ss_db_close(ss_db *db); /* NULL-safe */
 
 /* Lease a connection (waits up to 5 s for a free one). Returns 0 or
