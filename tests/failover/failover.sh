@@ -131,8 +131,8 @@ run_failover() {
     wait_201s "$t_start" 40 90 || return 1
     old=$(bash "${CLUSTER[@]}" primary)
     [[ -n $old ]] || { ss_err "no primary"; return 1; }
-    kill_ms=$(date +%s%3N)
     bash "${CLUSTER[@]}" kill "$old" || return 1
+    kill_ms=$(date +%s%3N) # SIGKILL has been sent: every answer after this is from after the loss
     echo "killed the primary $old (pg_autoctl and postgres, SIGKILL) under load"
     wait_201s "$kill_ms" 40 120 || rc=1
     new=$(bash "${CLUSTER[@]}" primary)
@@ -181,9 +181,26 @@ if ! start_all; then
     for log in "$SESSHU_HA_DIR"/log/*.log "$SS_LOGDIR"/*.log; do [[ -f $log ]] && ss_log_tail "$log" 15; done
     exit 1
 fi
+# The services ran from the ASan build: their logs must hold no sanitizer report.
+sanitizer_clean() {
+    local svc rc=0
+    for svc in $(ss_services); do
+        if grep -qE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$SS_LOGDIR/$svc.log" 2>/dev/null; then
+            grep -nE -A30 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$SS_LOGDIR/$svc.log" | head -n 60
+            ss_err "$svc: sanitizer report in its log"
+            rc=1
+        fi
+    done
+    return "$rc"
+}
+
 if run_failover; then
-    echo "failover test passed"
-    exit 0
+    ss_gw_stop
+    ss_services_stop # LeakSanitizer reports at exit
+    if sanitizer_clean; then
+        echo "failover test passed"
+        exit 0
+    fi
 fi
 for log in "$SESSHU_HA_DIR"/log/node*.log "$SS_LOGDIR"/records.log "$SS_LOGDIR"/audit.log; do [[ -f $log ]] && ss_log_tail "$log" 25; done
 echo "failover test failed"
