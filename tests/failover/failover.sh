@@ -156,6 +156,11 @@ run_failover() {
         ss_err "writes failed for ${WINDOW_MS} ms (more than ${max} s)"
         rc=1
     fi
+    # Every 503 tells the client when to come back.
+    if awk '($2 == 503 || $2 == 1503) && $3 == "-"' "$DIR/timeline" | grep -q .; then
+        ss_err "a 503 without Retry-After"
+        rc=1
+    fi
     point_at_primary || { ss_err "no primary for the verdict"; return 1; }
     fault_verdict "$DIR" || rc=1
     check_standby "$old" || rc=1
