@@ -10,7 +10,8 @@
 # redial the list. Then the old primary is started again and must rejoin as the standby.
 # Checks (tests/fault/access_log_fault.sh fault_verdict, against the new primary): no write
 # answered 201 is missing, every change has its access-log row and no row lacks its change, the
-# hash chain verifies; the rejoined node holds every acknowledged person too. Prints the
+# hash chain verifies; the rejoined node holds every acknowledged person too; every 503 carries
+# Retry-After; an analytics read runs on the standby and shows its lag. Prints the
 # figures: how long writes failed (first and last failure after the kill), time to the first 201
 # on the new primary, the answers, the time to rejoin.
 # Bounded: every wait has a timeout; the whole run takes about two minutes.
@@ -148,6 +149,7 @@ run_failover() {
         rc=1
     fi
     wait_201s "$(date +%s%3N)" 20 60 || rc=1
+    heavy_read || rc=1
     touch "$DIR/stop"
     wait "$LOAD_PID" || { ss_err "the load failed"; cat "$DIR/load.log"; rc=1; }
     LOAD_PID=
@@ -165,6 +167,15 @@ run_failover() {
     fault_verdict "$DIR" || rc=1
     check_standby "$old" || rc=1
     return "$rc"
+}
+
+# A heavy read (analytics) goes to the standby, under write load, with its lag shown.
+heavy_read() {
+    local out
+    out=$(SESSHU_TEST_BASE_URL=http://127.0.0.1:$SS_GW_PORT SESSHU_TEST_ADMIN_PASSWORD=$(cat "$SS_SECRETS/admin-password") \
+        timeout 60 node tests/failover/read.mjs 2>&1)
+    echo "analytics read: $out"
+    [[ $out == *"source standby"* ]] || { ss_err "the analytics read did not run on the standby"; return 1; }
 }
 
 # The rejoined node holds every person the clients were told about (synchronous replication).

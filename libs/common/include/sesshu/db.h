@@ -11,6 +11,7 @@
 #define SESSHU_DB_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 typedef struct ss_db ss_db;   /* the pool */
 typedef struct ss_dbc ss_dbc; /* one leased connection */
@@ -28,6 +29,16 @@ char *ss_db_conninfo(const char *service);
 /* The same for heavy reads that may lag (statistics): prefer a standby
  * (SESSHU_DB_READ_TARGET_SESSION_ATTRS, default prefer-standby). */
 char *ss_db_conninfo_read(const char *service);
+
+/* Where a ss_db_query_read ran: on a standby, and its replay lag then (ms; 0 on the primary). */
+typedef struct {
+    bool standby;
+    long lag_ms;
+} ss_db_read_info;
+/* ss_db_query on the `read` pool (ss_db_conninfo_read: a standby if there is one) when its
+ * replay lag is known and at most max_lag_ms, else on `primary`. info says which it was. */
+int ss_db_query_read(ss_db *read, ss_db *primary, long max_lag_ms, const char *sql, int nparams,
+                     const char *const *params, PGresult **out, ss_db_read_info *info);
 void ss_db_close(ss_db *db); /* NULL-safe */
 
 /* Lease a connection (waits up to 5 s for a free one). Returns 0 or
