@@ -174,7 +174,8 @@ heavy_read() {
     local out
     out=$(SESSHU_TEST_BASE_URL=http://127.0.0.1:$SS_GW_PORT SESSHU_TEST_ADMIN_PASSWORD=$(cat "$SS_SECRETS/admin-password") \
         timeout 60 node tests/failover/read.mjs 2>&1)
-    echo "analytics read: $out"
+    echo "analytics read:"
+    printf '  %s\n' "$out"
     [[ $out == *"source standby"* ]] || { ss_err "the analytics read did not run on the standby"; return 1; }
 }
 

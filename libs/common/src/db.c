@@ -589,6 +589,15 @@ int ss_db_query(ss_db *db, const char *sql, int nparams, const char *const *para
     return rc;
 }
 
+void ss_db_discard(ss_dbc *c)
+{
+    if (c->conn != NULL && !(rq.on && c == rq.held)) {
+        PQfinish(c->conn);
+        c->conn = NULL;
+        forget_prepared(c);
+    }
+}
+
 const char *ss_db_sqlstate(const ss_dbc *c)
 {
     return c->sqlstate;

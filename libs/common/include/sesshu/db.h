@@ -30,6 +30,9 @@ char *ss_db_conninfo(const char *service);
  * (SESSHU_DB_READ_TARGET_SESSION_ATTRS, default prefer-standby). */
 char *ss_db_conninfo_read(const char *service);
 
+/* Close a leased connection's session (not the request's transaction): its next lease dials
+ * the server list again (a read pool that sits on a primary looks for a standby). */
+void ss_db_discard(ss_dbc *c);
 /* Where a ss_db_query_read ran: on a standby, and its replay lag then (ms; 0 on the primary). */
 typedef struct {
     bool standby;
