@@ -4,8 +4,9 @@
 #   records  GET /api/v1/immunizations/:id of the records service (release build): bearer token
 #            verified (cached), permission and ownership, the record as JSON, the access-log row
 #            committed before the answer (group commit);
-#   fastify  the same work in Node.js (bench/peer/fastify: Fastify + pg + jose): the same token
-#            verified, the same SQL, the same access-log INSERT, awaited per request;
+#   fastify  the same work in Node.js (bench/peer/fastify: Fastify + pg + jose), as a good Node
+#            engineer writes it: the token verified once and cached until it expires, the same
+#            SQL, the same access-log row group-committed (audit.append) before the answer;
 #   bare     bench/peer/bare.c: ulfius + libpq, the record read by id, no authentication, no log
 #            (the limit of a request that reads the database).
 # Prints req/s, p50, p99 under load (wrk -t2 -cN) and at light load (wrk -t1 -c4), the ratios

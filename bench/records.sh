@@ -54,6 +54,12 @@ ss_prepare_var
 ss_make_secrets
 ss_write_env "http://127.0.0.1:$SS_GW_PORT"
 ss_pg_init >/dev/null
+# SESSHU_BENCH_STATEMENTS=1: where the database's time goes (pg_stat_statements, top statements
+# by total execution time after each part). Off by default: the extension has a cost of its own.
+if [[ ${SESSHU_BENCH_STATEMENTS:-0} == 1 ]]; then
+    printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" |
+        ss_as_pg tee -a "$SS_PGDATA/sesshu.conf" >/dev/null
+fi
 ss_pg_start >/dev/null
 ss_pg_roles >/dev/null
 ss_smtp_start >/dev/null
@@ -82,6 +88,14 @@ ss_spawn gateway "$SS_LOGDIR/gateway-error.log" "$(command -v nginx || echo /usr
 base=http://127.0.0.1:$SS_GW_PORT
 for _ in $(seq 100); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && break; sleep 0.1; done
 psql_super() { ss_psql_super -d "$SS_DB_NAME" "$@"; }
+# statements TITLE: the top statements since the last call (SESSHU_BENCH_STATEMENTS=1 only).
+statements() {
+    [[ ${SESSHU_BENCH_STATEMENTS:-0} == 1 ]] || return 0
+    echo "   database time by statement ($1): calls, total ms, mean ms, statement"
+    psql_super -c "SELECT format('%10s %10s %8s  %s', calls, round(total_exec_time), round(mean_exec_time::numeric, 3), left(regexp_replace(query, '\s+', ' ', 'g'), 90)) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12"
+    psql_super -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+[[ ${SESSHU_BENCH_STATEMENTS:-0} == 1 ]] && psql_super -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 
 # --- data: persons for (b), service and peer, and for (c) ------------------------------------
 nb=$(( secs * 12000 ))
@@ -115,6 +129,7 @@ request = function()
 end
 LUA
 
+statements setup
 echo "== (b) registrations: service vs bare single-row INSERT (wrk -t2 -c$conns -d${secs}s)"
 IDS_FILE=$work/ids-s.txt THREADS=2 bench_wrk register -t2 -c"$conns" -d"${secs}s" -s "$work/register.lua" \
     -H "Authorization: Bearer $token" "$base/api/v1/immunizations"
@@ -126,6 +141,7 @@ IDS_FILE=$work/ids-s.txt THREADS=1 OFFSET=1 bench_wrk register_light -t1 -c4 -d"
     -H "Authorization: Bearer $token" "$base/api/v1/immunizations"
 IDS_FILE=$work/ids-p.txt THREADS=1 OFFSET=1 bench_wrk bare_insert_light -t1 -c4 -d"${light}s" -s "$work/register.lua" \
     "$base/bench/bare/immunizations"
+statements "(b)"
 awk -v a="${RPS[register]}" -v b="${RPS[bare_insert]}" 'BEGIN{printf "ratio (b) register/bare = %.2f (aim >= 0.6)\n", a/b}'
 rec_pid=$(cat "$SS_RUN/records.pid")
 printf 'records service VmRSS after (b): %s\n' "$(awk '/VmRSS/ {print $2" "$3}' "/proc/$rec_pid/status")"
@@ -167,4 +183,5 @@ if [[ $(jq -r '.imported' <<<"$result") != "$nrec" ]]; then
     exit 1
 fi
 awk -v a="$t0" -v c="$t2" -v p="$copy_s" 'BEGIN{printf "ratio (c) copy_time/import_time = %.2f (aim >= 0.5)\n", p/(c-a)}'
+statements "(c)"
 printf 'records service VmRSS after (c): %s\n' "$(awk '/VmRSS/ {print $2" "$3}' "/proc/$rec_pid/status")"

@@ -17,7 +17,7 @@ pkgs=(
     # certificate (H-5): QR codes, PDF (cairo + pango), the embedded Japanese font; zlib is raw DEFLATE
     libqrencode-dev libcairo2-dev libpango1.0-dev zlib1g-dev fonts-ipaexfont-gothic fonts-ipaexfont-mincho
     # run: database, gateway, mail sink, keys, scripts
-    postgresql-15 postgresql-client-15 nginx-light python3-aiosmtpd openssl gettext-base curl jq
+    postgresql-15 postgresql-client-15 nginx-light libnginx-mod-http-headers-more-filter python3-aiosmtpd openssl gettext-base curl jq
     ca-certificates util-linux
     # test: static checks, compose-file check
     cppcheck shellcheck python3-yaml

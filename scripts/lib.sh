@@ -546,6 +546,9 @@ ss_gw_render() {
     for svc in "${SS_ALL_SERVICES[@]}"; do
         export "SESSHU_GW_$(ss_upper "$svc")_UPSTREAM=127.0.0.1:$(ss_svc_port "$svc")"
     done
+    # The test stack reads its own writes at once: no cache of the public datasets there
+    # unless asked (bench/stats.sh).
+    [[ $SS_MODE == test ]] && export SESSHU_GW_STATS_CACHE=${SESSHU_GW_STATS_CACHE:-off}
     SESSHU_GW_LISTEN=127.0.0.1:$SS_GW_PORT SESSHU_GW_PREFIX=$SS_GW_DIR \
         SESSHU_GW_ACCESS_LOG=$SS_LOGDIR/gateway-access.log \
         SESSHU_GW_ERROR_LOG=$SS_LOGDIR/gateway-error.log \

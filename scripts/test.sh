@@ -184,6 +184,7 @@ compose_check() {
     /usr/bin/python3 scripts/check-compose.py .
 }
 check static "docker-compose.yml and Dockerfile" compose_check
+check static "sql files: every statement used, none left in C strings" /usr/bin/python3 scripts/check-sql.py .
 gateway_check() {
     local d
     d=$(mktemp -d "$TMP/gw.XXXXXX")
@@ -332,7 +333,7 @@ if [[ -z $PROXY_FILES && -z ${SESSHU_TEST_API_FILES:-} ]]; then
     PROXY_FILES="records.test.mjs records-query.test.mjs master-read.test.mjs master-write.test.mjs
         questionnaire-answers.test.mjs mch.test.mjs notice.test.mjs audit.test.mjs
         account-users.test.mjs"
-    for f in payment-accounts.test.mjs payment-claims.test.mjs stats.test.mjs; do
+    for f in payment-accounts.test.mjs payment-claims.test.mjs payment-netting.test.mjs stats.test.mjs; do
         [[ -f tests/api/$f ]] && PROXY_FILES+=" $f"
     done
 fi
@@ -368,7 +369,7 @@ if [[ -n $PROXY_FILES && $STACK_OK -eq 1 && $NPM_OK -eq 1 ]]; then
 fi
 
 # --- 7c. the access-log fault test (kills records, restarts PostgreSQL: last against the stack) --
-section "fault test (access log under kill -9 and a PostgreSQL restart)"
+section "fault test (access log under kill -9 and a PostgreSQL crash)"
 # shellcheck source=../tests/fault/access_log_fault.sh
 . "$SS_REPO/tests/fault/access_log_fault.sh"
 if [[ $STACK_OK -ne 1 ]]; then
@@ -378,7 +379,7 @@ elif [[ $NPM_OK -ne 1 ]]; then
 elif [[ -n ${SESSHU_TEST_API_FILES:-} && -z ${SESSHU_TEST_FAULT:-} ]]; then
     tally fault 0 0 "skipped with SESSHU_TEST_API_FILES (SESSHU_TEST_FAULT=1 runs it)"
 else
-    check fault "access log: every change has its row after kill -9 and a PostgreSQL restart" run_access_log_fault
+    check fault "access log: every change has its row after kill -9 and a PostgreSQL crash" run_access_log_fault
 fi
 
 # --- 8. stop, then read the services' logs for sanitizer reports ------------------------------

@@ -7,7 +7,8 @@
 # Installs missing packages, builds (build/), initialises a PostgreSQL 15 cluster under var/ on
 # port 5433, starts the SMTP sink (2525), audit first and then every other service (81xx; each
 # applies its own migrations at start under an advisory lock), the nginx gateway on
-# localhost:8080, loads demo data and prints where everything is. Running it again keeps what
+# localhost:8080, loads demo data and the reference data (scripts/reference-data.sh: the
+# complete bank list, the public holidays) and prints where everything is. Running it again keeps what
 # runs (restarting services whose binary was rebuilt) and changes nothing else.
 # scripts/down.sh stops it all.
 set -euo pipefail
@@ -55,6 +56,9 @@ ss_gw_start
 # 6. demo data
 SESSHU_DEMO_BASE_URL=http://127.0.0.1:$SS_GW_PORT SESSHU_DEMO_VAR=$SS_VAR \
     bash "$SS_REPO/scripts/demo-data.sh" || ss_die "loading the demo data failed"
+# the complete bank and branch list (npm zengin-code) and the public holidays (npm @holiday-jp)
+SESSHU_REF_BASE_URL=http://127.0.0.1:$SS_GW_PORT SESSHU_REF_PASSWORD_FILE=$SS_SECRETS/demo-password \
+    bash "$SS_REPO/scripts/reference-data.sh" || ss_die "loading the reference data failed"
 
 # 7. where everything is
 {

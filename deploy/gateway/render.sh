@@ -21,6 +21,10 @@
 #   SESSHU_GW_PROBLEM_BASE  prefix of the problem "type" URIs        urn:sesshu:problem:
 #   SESSHU_GW_STATS_DIR     the public statistics page served at /stats/ (the output of
 #                           services/stats/dashboard/build.sh)     $PREFIX/stats-dashboard
+#   SESSHU_GW_STATS_CACHE   on: the public datasets (/api/v1/stats/) are     on
+#                           cached for their Cache-Control max-age, as a CDN would; off: every
+#                           read goes to the stats service (the test stack, which reads its own
+#                           writes at once)
 #   SESSHU_GW_CORS_ORIGINS  origins a browser front end may call from (none)
 #                           (space- or comma-separated, e.g. https://portal.example.jp): their
 #                           preflights are answered here, their answers carry the CORS headers
@@ -28,6 +32,9 @@
 #                           system's choice). The services believe X-Real-IP only from the
 #                           addresses in their SESSHU_TRUSTED_PROXIES (default 127.0.0.2), so a
 #                           direct call to a service port on loopback cannot forge it.
+#   SESSHU_GW_MODULES_DIR   where nginx's dynamic modules are        /usr/lib/nginx/modules
+#                           (headers-more, Debian libnginx-mod-http-headers-more-filter: a 304
+#                           must not carry the Content-Length: 0 that libmicrohttpd gives it)
 # The rendered file is checked with `nginx -t` unless SESSHU_GW_NO_CHECK=1.
 set -euo pipefail
 
@@ -73,6 +80,12 @@ export SESSHU_GW_WORKERS=${SESSHU_GW_WORKERS:-auto}
 export SESSHU_GW_PROBLEM_BASE=${SESSHU_GW_PROBLEM_BASE:-urn:sesshu:problem:}
 export SESSHU_GW_PROXY_BIND=${SESSHU_GW_PROXY_BIND:-127.0.0.2}
 export SESSHU_GW_STATS_DIR=${SESSHU_GW_STATS_DIR:-$SESSHU_GW_PREFIX/stats-dashboard}
+SESSHU_GW_STATS_CACHE=${SESSHU_GW_STATS_CACHE:-on}
+case $SESSHU_GW_STATS_CACHE in
+    on) export SESSHU_GW_STATS_CACHE_ZONE=stats_cache ;;
+    off) export SESSHU_GW_STATS_CACHE_ZONE=off ;;
+    *) die "SESSHU_GW_STATS_CACHE must be on or off, not '$SESSHU_GW_STATS_CACHE'" ;;
+esac
 # One map line per allowed origin: "<origin>" $http_origin; (nginx text, not shell).
 SESSHU_GW_CORS_MAP=
 cors_origins=${SESSHU_GW_CORS_ORIGINS:-}
@@ -119,6 +132,11 @@ else
     export SESSHU_GW_USER_LINE="# (not root: workers keep the current user)"
 fi
 
+moddir=${SESSHU_GW_MODULES_DIR:-/usr/lib/nginx/modules}
+[[ -r $moddir/ngx_http_headers_more_filter_module.so ]] ||
+    die "nginx's headers-more module is missing in $moddir (apt-get install libnginx-mod-http-headers-more-filter)"
+export SESSHU_GW_MODULES_LINE="load_module $moddir/ngx_http_headers_more_filter_module.so;"
+
 mkdir -p "$SESSHU_GW_PREFIX"
 for d in client_body proxy fastcgi uwsgi scgi; do
     mkdir -p "$SESSHU_GW_PREFIX/$d"
@@ -130,7 +148,7 @@ vars+=(SESSHU_GW_LISTEN SESSHU_GW_PREFIX SESSHU_GW_ACCESS_LOG SESSHU_GW_ERROR_LO
     SESSHU_GW_TOKEN_BURST SESSHU_GW_VERIFY_RATE SESSHU_GW_VERIFY_BURST SESSHU_GW_MAX_BODY
     SESSHU_GW_KEEPALIVE SESSHU_GW_WORKERS
     SESSHU_GW_PROBLEM_BASE SESSHU_GW_PROXY_BIND SESSHU_GW_CORS_MAP SESSHU_GW_USER_LINE
-    SESSHU_GW_STATS_DIR)
+    SESSHU_GW_STATS_DIR SESSHU_GW_MODULES_LINE SESSHU_GW_STATS_CACHE_ZONE)
 # shellcheck disable=SC2016 # envsubst wants the literal ${NAME} list
 shell_format=$(printf '${%s} ' "${vars[@]}")
 tmp=$(mktemp "$out.XXXXXX")

@@ -10,9 +10,11 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "acct_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/authz.h"
 #include "sesshu/db.h"
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 extern const ss_service acct_service;
 
@@ -86,22 +88,6 @@ int acct_list_reply(ss_req *r, const PGresult *res, int limit);
 int acct_empty_body(ss_req *r);
 /* Generate a temporary password (ACCT_TEMP_PW_LEN+1 bytes) and its hash. */
 int acct_temp_password(char *pw, char **phc_out);
-
-/* JSON objects built by PostgreSQL (timestamps come out as ISO 8601 with
- * offset). Use with the aliases o (organizations) and u (users). */
-#define ACCT_ORG_JSON                                                                      \
-    "json_build_object('id', o.id, 'type', o.type, 'code', o.code, 'name', o.name, "       \
-    "'name_kana', o.name_kana, 'prefecture_code', o.prefecture_code, 'status', o.status, " \
-    "'created_at', o.created_at)"
-#define ACCT_USER_JSON                                                                   \
-    "json_build_object('id', u.id, 'user_id', u.login_id, 'organization_id', u.org_id, " \
-    "'name', u.name, 'name_kana', u.name_kana, 'email', u.email, 'role', u.role, "       \
-    "'status', u.status, 'password_change_required', u.pw_temporary, "                   \
-    "'password_expires_at', u.pw_expires_at, 'last_login_at', u.last_login_at, "         \
-    "'locked_until', CASE WHEN u.locked_until > now() THEN u.locked_until ELSE (SELECT " \
-    "max(l.locked_until) FROM account.login_locks l WHERE l.user_id = u.id AND "         \
-    "l.locked_until > now()) END, "                                                      \
-    "'created_at', u.created_at, 'updated_at', u.updated_at)"
 
 /* ---- users.c: shared with orgs.c ---------------------------------------- */
 /* Check a new user's members in obj ({user_id,name,name_kana,email} plus

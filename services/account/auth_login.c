@@ -41,21 +41,7 @@ int acct_login_failed(ss_db *db, const char *user_id, const char *source)
     /* This source's count, and the count over all sources, in one statement. Reaching a limit
      * locks (that source, or the account) and restarts the count, so the full number of tries
      * comes back once the lock has passed; guesses during a lock count for nothing. */
-    return ss_db_query(
-        db,
-        "WITH s AS (INSERT INTO account.login_locks AS l (user_id, source, failed_count, "
-        "locked_until) VALUES ($1::uuid, $4, CASE WHEN $2::int <= 1 THEN 0 ELSE 1 END, CASE WHEN "
-        "$2::int <= 1 THEN now() + make_interval(mins => $3::int) END) ON CONFLICT (user_id, "
-        "source) DO UPDATE SET failed_count = CASE WHEN l.locked_until > now() THEN "
-        "l.failed_count WHEN l.failed_count + 1 >= $2::int THEN 0 ELSE l.failed_count + 1 END, "
-        "locked_until = CASE WHEN l.locked_until > now() THEN l.locked_until WHEN "
-        "l.failed_count + 1 >= $2::int THEN now() + make_interval(mins => $3::int) ELSE "
-        "l.locked_until END, updated_at = now()) "
-        "UPDATE account.users SET failed_count = CASE WHEN failed_count + 1 >= $5::int THEN 0 "
-        "ELSE failed_count + 1 END, locked_until = CASE WHEN failed_count + 1 >= $5::int THEN "
-        "now() + make_interval(mins => $3::int) ELSE locked_until END WHERE id = $1::uuid AND "
-        "(locked_until IS NULL OR locked_until <= now())",
-        5, params, NULL);
+    return ss_db_query(db, sql_acct_login_lock_failure, 5, params, NULL);
 }
 
 /* Correct password: which state keeps the user out, if any. */
@@ -90,15 +76,7 @@ static int login_commit(ss_req *r, const char *uid)
         goto out;
     /* The lock conditions again: a concurrent failure may have locked it since. A success
      * clears this source's count (not another source's lock). */
-    rc = ss_db_exec(c,
-                    "WITH s AS (DELETE FROM account.login_locks WHERE user_id = $1::uuid AND "
-                    "source = $2 AND (locked_until IS NULL OR locked_until <= now())) "
-                    "UPDATE account.users SET failed_count = 0, locked_until = NULL, "
-                    "last_login_at = now(), warned_at = NULL WHERE id = $1::uuid "
-                    "AND (locked_until IS NULL OR locked_until <= now()) AND NOT EXISTS (SELECT "
-                    "1 FROM account.login_locks l WHERE l.user_id = $1::uuid AND l.source = $2 "
-                    "AND l.locked_until > now()) RETURNING id",
-                    2, params, &res);
+    rc = ss_db_exec(c, sql_acct_login_success, 2, params, &res);
     if (rc != 0)
         goto out;
     if (PQntuples(res) != 1) {
@@ -129,15 +107,7 @@ int acct_h_login(ss_req *r)
     pw = ss_json_str(r->body, "password");
     params[0] = login;
     params[1] = acct_login_source(r);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT u.id, u.pw_hash, u.status, o.status, "
-                     "(u.pw_temporary AND u.pw_expires_at <= now()), "
-                     "(u.locked_until IS NOT NULL AND u.locked_until > now()) OR EXISTS (SELECT 1 "
-                     "FROM account.login_locks l WHERE l.user_id = u.id AND l.source = $2 AND "
-                     "l.locked_until > now()) "
-                     "FROM account.users u JOIN account.organizations o ON o.id = u.org_id "
-                     "WHERE lower(u.login_id) = lower($1)",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_login_user, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {

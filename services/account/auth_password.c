@@ -55,11 +55,7 @@ int acct_reauth(ss_req *r, const char *field, const char *password, char login_i
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT pw_hash, login_id, coalesce(locked_until > now(), false) OR EXISTS "
-                     "(SELECT 1 FROM account.login_locks l WHERE l.user_id = u.id AND l.source = "
-                     "$2 AND l.locked_until > now()) FROM account.users u WHERE id = $1::uuid",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_reauth_user, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -140,18 +136,7 @@ int acct_h_reset(ss_req *r)
     params[2] = acct_num(ttl, acct_cfg.reset_ttl_min);
     params[3] = "【接種事務システム】パスワード再設定のご案内";
     params[4] = body;
-    rc = ss_db_query(
-        ss_server_db(),
-        "WITH u AS (SELECT u.id, u.email FROM account.users u "
-        "JOIN account.organizations o ON o.id = u.org_id "
-        "WHERE lower(u.login_id) = lower($1) AND u.status = 'active' "
-        "AND o.status = 'active' AND NOT EXISTS (SELECT 1 FROM account.reset_tokens t "
-        "WHERE t.user_id = u.id AND t.created_at > now() - interval '1 minute')), "
-        "t AS (INSERT INTO account.reset_tokens (token_hash, user_id, expires_at) "
-        "SELECT $2, id, now() + make_interval(mins => $3::int) FROM u RETURNING user_id) "
-        "INSERT INTO account.outbox (kind, to_addr, subject, body) "
-        "SELECT 'password-reset', u.email, $4, $5 FROM u JOIN t ON t.user_id = u.id",
-        5, params, NULL);
+    rc = ss_db_query(ss_server_db(), sql_acct_reset_token_issue, 5, params, NULL);
     explicit_bzero(token, sizeof(token));
     explicit_bzero(body, sizeof(body));
     if (rc != 0)
@@ -181,10 +166,7 @@ static int confirm_commit(ss_req *r, const char *hash, const char *phc)
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
     if ((rc = ss_db_begin(c)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "UPDATE account.reset_tokens SET used_at = now() WHERE token_hash = $1 "
-                         "AND used_at IS NULL AND expires_at > now() RETURNING user_id",
-                         1, params, &res)) != 0)
+        (rc = ss_db_exec(c, sql_acct_reset_token_use, 1, params, &res)) != 0)
         goto out;
     if (PQntuples(res) != 1) {
         rc = ss_req_fail(r, SS_ERR_BAD_REQUEST, BAD_TOKEN);
@@ -218,11 +200,7 @@ int acct_h_reset_confirm(ss_req *r)
     pw = ss_json_str(r->body, "new_password");
     ss_sha256_hex(ss_json_str(r->body, "token"), strlen(ss_json_str(r->body, "token")), hash);
     params[0] = hash;
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT t.user_id, u.login_id FROM account.reset_tokens t "
-                     "JOIN account.users u ON u.id = t.user_id WHERE t.token_hash = $1 "
-                     "AND t.used_at IS NULL AND t.expires_at > now()",
-                     1, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_reset_token_peek, 1, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -258,17 +236,7 @@ int acct_h_reminder(ss_req *r)
     params[1] = "【接種事務システム】ユーザIDのお知らせ";
     params[2] = "このメールアドレスで登録されているユーザIDは次のとおりです。\n\n";
     /* Suspended users are told their ID too: they need it to ask for re-enabling. */
-    rc = ss_db_query(ss_server_db(),
-                     "INSERT INTO account.outbox (kind, to_addr, subject, body) "
-                     "SELECT 'user-id-reminder', min(u.email), $2, $3 || string_agg(u.login_id, "
-                     "E'\\n' ORDER BY u.login_id) || "
-                     "E'\\n\\n心当たりがない場合は、このメールを破棄してください。\\n' "
-                     "FROM account.users u JOIN account.organizations o ON o.id = u.org_id "
-                     "WHERE lower(u.email) = lower($1) AND u.status <> 'disabled' "
-                     "AND o.status = 'active' AND NOT EXISTS (SELECT 1 FROM account.outbox b "
-                     "WHERE b.kind = 'user-id-reminder' AND lower(b.to_addr) = lower($1) "
-                     "AND b.created_at > now() - interval '1 minute') HAVING count(*) > 0",
-                     3, params, NULL);
+    rc = ss_db_query(ss_server_db(), sql_acct_reminder_outbox, 3, params, NULL);
     if (rc != 0)
         return rc;
     acct_mail_kick();

@@ -17,9 +17,7 @@
 #include "sesshu/log.h"
 #include "sesshu/mail.h"
 
-#define BATCH        "20"
-#define MAX_ATTEMPTS "8"
-#define IDLE_POLL_S  5
+#define IDLE_POLL_S 5
 
 static pthread_mutex_t mo_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t mo_cv;
@@ -32,16 +30,8 @@ static int mark(ss_dbc *c, const char *id, int send_rc)
     const char *params[] = {id, send_rc == 0 ? NULL : ss_err_name(send_rc)};
 
     if (send_rc == 0)
-        return ss_db_exec(c,
-                          "UPDATE account.outbox SET sent_at = now(), body = NULL "
-                          "WHERE id = $1::bigint",
-                          1, params, NULL);
-    return ss_db_exec(c,
-                      "UPDATE account.outbox SET attempts = attempts + 1, last_error = $2, "
-                      "next_at = now() + make_interval(secs => 30 * power(2, attempts)), "
-                      "body = CASE WHEN attempts + 1 >= " MAX_ATTEMPTS " THEN NULL ELSE body END "
-                      "WHERE id = $1::bigint",
-                      2, params, NULL);
+        return ss_db_exec(c, sql_acct_outbox_sent, 1, params, NULL);
+    return ss_db_exec(c, sql_acct_outbox_failed, 2, params, NULL);
 }
 
 /* One batch of due mail; *n receives how many rows were claimed. */
@@ -54,13 +44,7 @@ static int send_batch(ss_db *db, int *n, int *sent)
     *n = 0;
     if ((rc = ss_db_acquire(db, &c)) != 0)
         return rc;
-    if ((rc = ss_db_begin(c)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "SELECT id, to_addr, subject, coalesce(body, '') FROM account.outbox "
-                         "WHERE sent_at IS NULL AND attempts < " MAX_ATTEMPTS
-                         " AND next_at <= now() "
-                         "ORDER BY id LIMIT " BATCH " FOR UPDATE SKIP LOCKED",
-                         0, NULL, &res)) != 0)
+    if ((rc = ss_db_begin(c)) != 0 || (rc = ss_db_exec(c, sql_acct_outbox_due, 0, NULL, &res)) != 0)
         goto out;
     *n = PQntuples(res);
     for (int i = 0; i < *n && rc == 0; i++) {

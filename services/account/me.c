@@ -124,20 +124,38 @@ out:
     return out != NULL ? out : json_null();
 }
 
+/* "Who am I" does not fan out (issue 14 §3): the unread count is another service's answer,
+ * asked only with ?include=unread_notices (the portal usually calls notice itself). */
+static int me_include(ss_req *r, bool *unread)
+{
+    static const char *const allowed[] = {"include", NULL};
+    const char *inc = ss_req_query(r, "include");
+
+    *unread = false;
+    if (ss_query_check(r, allowed) != 0)
+        return SS_ERR_VALIDATION;
+    if (inc == NULL)
+        return 0;
+    if (strcmp(inc, "unread_notices") != 0)
+        return ss_req_field_error(r, "include", "must be unread_notices");
+    *unread = true;
+    return 0;
+}
+
 int acct_h_me_get(ss_req *r)
 {
     const char *params[] = {r->who.sub};
     PGresult *res = NULL;
-    json_t *menu = NULL;
+    json_t *menu = NULL, *body;
+    bool unread;
     int rc;
 
     if (r->who.kind != SS_PRINCIPAL_USER)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a user session has a profile");
+    if ((rc = me_include(r, &unread)) != 0)
+        return rc;
     snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.sub);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " ACCT_USER_JSON ", " ACCT_ORG_JSON " FROM account.users u "
-                     "JOIN account.organizations o ON o.id = u.org_id WHERE u.id = $1::uuid",
-                     1, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_me_get, 1, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -148,11 +166,12 @@ int acct_h_me_get(ss_req *r)
         rc = SS_ERR_NOMEM;
         goto out;
     }
-    rc = ss_reply_json_new(r, 200,
-                           json_pack("{s:o,s:o,s:o,s:b,s:o}", "user", acct_json_col(res, 0, 0),
-                                     "organization", acct_json_col(res, 0, 1), "menu", menu,
-                                     "password_change_required", r->who.pw_change_required,
-                                     "unread_notices", me_unread_notices(r)));
+    body = json_pack("{s:o,s:o,s:o,s:b}", "user", acct_json_col(res, 0, 0), "organization",
+                     acct_json_col(res, 0, 1), "menu", menu, "password_change_required",
+                     r->who.pw_change_required);
+    if (body != NULL && unread)
+        json_object_set_new(body, "unread_notices", me_unread_notices(r));
+    rc = body != NULL ? ss_reply_json_new(r, 200, body) : SS_ERR_NOMEM;
 out:
     PQclear(res);
     return rc;
@@ -196,11 +215,7 @@ int acct_h_me_patch(ss_req *r)
     params[1] = ss_json_str(r->body, "name");
     params[2] = ss_json_str(r->body, "name_kana");
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0 || (rc = ss_db_begin(c)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "UPDATE account.users u SET name = coalesce($2, u.name), name_kana = "
-                         "coalesce($3, u.name_kana), updated_at = now() WHERE u.id = $1::uuid "
-                         "RETURNING " ACCT_USER_JSON ", lower(u.email)",
-                         3, params, &res)) != 0)
+        (rc = ss_db_exec(c, sql_acct_me_update, 3, params, &res)) != 0)
         goto out;
     if (PQntuples(res) != 1) {
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "the account no longer exists");

@@ -45,22 +45,7 @@ int acct_email_change_start(ss_req *r, ss_dbc *c, const char *new_email, json_t 
     params[6] = "【接種事務システム】メールアドレス変更の依頼がありました\n";
     /* One statement: end the pending requests, record this one, mail the new address, tell the
      * old one (which keeps receiving everything until the change is confirmed). */
-    rc = ss_db_exec(
-        c,
-        "WITH u AS (SELECT id, email FROM account.users WHERE id = $1::uuid), "
-        "old AS (UPDATE account.email_changes SET used_at = now() WHERE user_id = $1::uuid AND "
-        "used_at IS NULL), "
-        "ch AS (INSERT INTO account.email_changes (token_hash, user_id, new_email, expires_at) "
-        "SELECT $2, u.id, $3, now() + make_interval(mins => $4::int) FROM u RETURNING "
-        "new_email, expires_at), "
-        "m AS (INSERT INTO account.outbox (kind, to_addr, subject, body) SELECT "
-        "'email-change-confirm', $3, $5, $6 FROM u UNION ALL SELECT 'email-change-notice', "
-        "u.email, split_part($7, E'\\n', 1), 'あなたのアカウントのメールアドレスを ' || $3 || "
-        "' に変更する依頼がありました。変更は新しいアドレスで確認されるまで行われません。\\n\\n"
-        "心当たりがない場合は、パスワードを変更し、所属組織の管理者に連絡してください。\\n' "
-        "FROM u) "
-        "SELECT json_build_object('new_email', new_email, 'expires_at', expires_at)::text FROM ch",
-        7, params, &res);
+    rc = ss_db_exec(c, sql_acct_email_change_start, 7, params, &res);
     explicit_bzero(token, sizeof(token));
     explicit_bzero(body, sizeof(body));
     if (rc == 0 && PQntuples(res) != 1)
@@ -88,12 +73,7 @@ int acct_h_email_confirm(ss_req *r)
     ss_sha256_hex(ss_json_str(r->body, "token"), strlen(ss_json_str(r->body, "token")), hash);
     params[0] = hash;
     /* Consume the token (winning any race) and set the address, in one statement. */
-    rc = ss_db_query(ss_server_db(),
-                     "WITH ch AS (UPDATE account.email_changes SET used_at = now() WHERE "
-                     "token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING "
-                     "user_id, new_email) UPDATE account.users u SET email = ch.new_email, "
-                     "updated_at = now() FROM ch WHERE u.id = ch.user_id RETURNING u.id::text",
-                     1, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_email_change_confirm, 1, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 1) {

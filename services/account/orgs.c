@@ -122,6 +122,12 @@ static int org_semantics(ss_req *r, char pref[4])
     return rc;
 }
 
+static const ss_sql_constraint acct_org_constraints[] = {
+    {"organizations_type_code_key", SS_ERR_CONFLICT, NULL,
+     "an organization of this type with this code already exists"},
+    {NULL, 0, NULL, NULL},
+};
+
 static int org_insert(ss_req *r, ss_dbc *c, const char *pref, json_t **org_out)
 {
     const char *params[] = {ss_json_str(r->body, "type"), ss_json_str(r->body, "code"),
@@ -131,14 +137,9 @@ static int org_insert(ss_req *r, ss_dbc *c, const char *pref, json_t **org_out)
     int rc;
 
     *org_out = NULL;
-    rc = ss_db_exec(c,
-                    "INSERT INTO account.organizations AS o (type, code, name, name_kana, "
-                    "prefecture_code) VALUES ($1, $2, $3, $4, $5) RETURNING " ACCT_ORG_JSON,
-                    5, params, &res);
-    if (rc == SS_ERR_CONFLICT)
-        return ss_req_fail(r, rc, "an organization of this type with this code already exists");
+    rc = ss_db_exec(c, sql_acct_org_insert, 5, params, &res);
     if (rc != 0)
-        return rc;
+        return ss_sql_constraint_error(r, c, rc, acct_org_constraints);
     *org_out = acct_json_col(res, 0, 0);
     PQclear(res);
     return *org_out ? 0 : SS_ERR_NOMEM;
@@ -210,13 +211,7 @@ int acct_h_org_list(ss_req *r)
     params[2] = ts[0] ? ts : NULL;
     params[3] = id[0] ? id : NULL;
     params[4] = acct_num(lim, limit + 1);
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT " ACCT_ORG_JSON " FROM account.organizations o "
-        "WHERE ($1::uuid IS NULL OR o.id = $1::uuid) AND ($2::text IS NULL OR o.type = $2) "
-        "AND ($3::timestamptz IS NULL OR (o.created_at, o.id) > ($3::timestamptz, $4::uuid)) "
-        "ORDER BY o.created_at, o.id LIMIT $5::int",
-        5, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_org_list, 5, params, &res);
     if (rc != 0)
         return rc;
     rc = acct_list_reply(r, res, limit);
@@ -247,9 +242,7 @@ int acct_h_org_get(ss_req *r)
 
     if ((rc = org_target(r, &params[0])) != 0)
         return rc;
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " ACCT_ORG_JSON " FROM account.organizations o WHERE o.id = $1::uuid",
-                     1, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_org_get, 1, params, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, acct_json_col(res, 0, 0))
@@ -277,11 +270,7 @@ static int org_patch_commit(ss_req *r, const char *id, bool disable)
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
     if ((rc = ss_db_begin(c)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "UPDATE account.organizations o SET name = coalesce($2, o.name), "
-                         "name_kana = coalesce($3, o.name_kana), status = coalesce($4, o.status), "
-                         "updated_at = now() WHERE o.id = $1::uuid RETURNING " ACCT_ORG_JSON,
-                         4, params, &res)) != 0)
+        (rc = ss_db_exec(c, sql_acct_org_update, 4, params, &res)) != 0)
         goto out;
     if (PQntuples(res) != 1) {
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such organization");
@@ -290,12 +279,7 @@ static int org_patch_commit(ss_req *r, const char *id, bool disable)
     /* Disabling also refuses every token issued to the organisation so far, API clients'
      * included: "org:<id>" is matched by every service against each token's iat. */
     if (disable && ((rc = acct_revoke(c, ACCT_REV_ORG, id, &revoked)) != 0 ||
-                    (rc = ss_db_exec(c,
-                                     "INSERT INTO authz.revocations (sid, expires_at) "
-                                     "VALUES ('org:' || $1, now() + interval '1 hour') "
-                                     "ON CONFLICT (sid) DO UPDATE SET revoked_at = now(), "
-                                     "expires_at = EXCLUDED.expires_at",
-                                     1, params, NULL)) != 0))
+                    (rc = ss_db_exec(c, sql_acct_org_revoke, 1, params, NULL)) != 0))
         goto out;
     if ((rc = ss_db_commit(c)) != 0)
         goto out;

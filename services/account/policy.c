@@ -15,10 +15,6 @@
 #include "sesshu/log.h"
 #include "sesshu/text.h"
 
-/* How many user-chosen hashes are kept per user: the upper bound of
- * SESSHU_PW_HISTORY, so raising the knob later still finds them. */
-#define HISTORY_KEEP "24"
-
 acct_config acct_cfg = {
     .pw_min_length = 13,
     .pw_history = 5,
@@ -135,11 +131,7 @@ static int pw_reused(const char *user_id, const char *pw, bool *reused)
     int rc;
 
     *reused = false;
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT pw_hash FROM account.users WHERE id = $1::uuid "
-                     "UNION SELECT pw_hash FROM (SELECT pw_hash FROM account.password_history "
-                     "WHERE user_id = $1::uuid ORDER BY id DESC LIMIT $2::int) h",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_pw_recent_hashes, 2, params, &res);
     if (rc != 0)
         return rc;
     for (int i = 0; i < PQntuples(res) && !*reused; i++) {
@@ -189,13 +181,7 @@ int acct_pw_store(ss_dbc *c, const char *user_id, const char *phc, bool temporar
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "UPDATE account.users SET pw_hash = $2, pw_temporary = $3::boolean, "
-                    "pw_set_at = now(), pw_expires_at = CASE WHEN $3::boolean THEN now() + "
-                    "make_interval(hours => $4::int) END, failed_count = 0, locked_until = NULL, "
-                    "updated_at = now() WHERE id = $1::uuid "
-                    "RETURNING coalesce(to_json(pw_expires_at) #>> '{}', '')",
-                    4, params, &res);
+    rc = ss_db_exec(c, sql_acct_pw_set, 4, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -207,20 +193,11 @@ int acct_pw_store(ss_dbc *c, const char *user_id, const char *phc, bool temporar
     PQclear(res);
     /* A new password, whoever set it, ends every reset and every e-mail change the user has
      * outstanding (a change requested through a stolen session among them). */
-    rc = ss_db_exec(c,
-                    "WITH e AS (UPDATE account.email_changes SET used_at = now() WHERE user_id = "
-                    "$1::uuid AND used_at IS NULL) UPDATE account.reset_tokens SET used_at = "
-                    "now() WHERE user_id = $1::uuid AND used_at IS NULL",
-                    1, params, NULL);
+    rc = ss_db_exec(c, sql_acct_pw_tokens_void, 1, params, NULL);
     if (rc != 0 || temporary)
         return rc;
-    rc = ss_db_exec(c, "INSERT INTO account.password_history (user_id, pw_hash) VALUES ($1, $2)", 2,
-                    hist, NULL);
+    rc = ss_db_exec(c, sql_acct_pw_history_add, 2, hist, NULL);
     if (rc != 0)
         return rc;
-    return ss_db_exec(c,
-                      "DELETE FROM account.password_history WHERE user_id = $1::uuid AND id NOT IN "
-                      "(SELECT id FROM account.password_history WHERE user_id = $1::uuid "
-                      "ORDER BY id DESC LIMIT " HISTORY_KEEP ")",
-                      1, params, NULL);
+    return ss_db_exec(c, sql_acct_pw_history_trim, 1, params, NULL);
 }

@@ -59,18 +59,9 @@ static int seed_org(ss_db *db, char org_id[40], bool *admin_exists)
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_query(db,
-                     "INSERT INTO account.organizations (type, code, name, name_kana) VALUES "
-                     "('chuokai', '" CHUOKAI_CODE "', '国民健康保険中央会', "
-                     "'コクミンケンコウホケンチュウオウカイ') ON CONFLICT (type, code) DO NOTHING",
-                     0, NULL, NULL);
+    rc = ss_db_query(db, sql_acct_seed_chuokai_org, 0, NULL, NULL);
     if (rc == 0)
-        rc = ss_db_query(
-            db,
-            "SELECT o.id, EXISTS (SELECT 1 FROM account.users u WHERE lower(u.login_id) "
-            "= '" ADMIN_LOGIN "') FROM account.organizations o "
-            "WHERE o.type = 'chuokai' AND o.code = '" CHUOKAI_CODE "'",
-            0, NULL, &res);
+        rc = ss_db_query(db, sql_acct_seed_chuokai_state, 0, NULL, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL;
@@ -92,16 +83,7 @@ static int seed_user(ss_db *db, const char *org_id, const char *phc, bool tempor
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_query(
-        db,
-        "WITH u AS (INSERT INTO account.users (login_id, org_id, name, name_kana, email, "
-        "role, pw_hash, pw_temporary, pw_expires_at) VALUES ('" ADMIN_LOGIN "', $1::uuid, "
-        "'国保中央会 管理者', 'コクホチュウオウカイ カンリシャ', $2, 'admin', $3, $4::boolean, "
-        "CASE WHEN $4::boolean THEN now() + make_interval(hours => $5::int) END) "
-        "ON CONFLICT DO NOTHING RETURNING id, pw_hash, pw_temporary), "
-        "h AS (INSERT INTO account.password_history (user_id, pw_hash) "
-        "SELECT id, pw_hash FROM u WHERE NOT pw_temporary) SELECT count(*) FROM u",
-        5, params, &res);
+    rc = ss_db_query(db, sql_acct_seed_admin, 5, params, &res);
     if (rc != 0)
         return rc;
     *inserted = strcmp(PQgetvalue(res, 0, 0), "1") == 0;

@@ -20,25 +20,11 @@
 
 #define REFRESH_BYTES 32
 
-/* Revocation rows live as long as any access token of the session can:
- * the access TTL plus the verifier's 30 s leeway, rounded up. */
-#define REV_INSERT                                                              \
-    "INSERT INTO authz.revocations (sid, expires_at) SELECT id::text, now() + " \
-    "make_interval(secs => $2::int) FROM s ON CONFLICT (sid) DO NOTHING "       \
-    "RETURNING sid, extract(epoch FROM expires_at)::bigint"
-
 static const char *const revoke_sql[] = {
-    [ACCT_REV_SESSION] = "WITH s AS (UPDATE account.sessions SET revoked_at = now() "
-                         "WHERE id = $1::uuid AND revoked_at IS NULL RETURNING id) " REV_INSERT,
-    [ACCT_REV_USER] = "WITH s AS (UPDATE account.sessions SET revoked_at = now() "
-                      "WHERE user_id = $1::uuid AND revoked_at IS NULL AND expires_at > now() "
-                      "RETURNING id) " REV_INSERT,
-    [ACCT_REV_ORG] = "WITH s AS (UPDATE account.sessions SET revoked_at = now() "
-                     "WHERE user_id IN (SELECT id FROM account.users WHERE org_id = $1::uuid) "
-                     "AND revoked_at IS NULL AND expires_at > now() RETURNING id) " REV_INSERT,
-    [ACCT_REV_INACTIVE] = "WITH s AS (UPDATE account.sessions SET revoked_at = now() "
-                          "WHERE user_id IN (SELECT id FROM account.users WHERE status <> $1) "
-                          "AND revoked_at IS NULL AND expires_at > now() RETURNING id) " REV_INSERT,
+    [ACCT_REV_SESSION] = sql_acct_revoke_session,
+    [ACCT_REV_USER] = sql_acct_revoke_user,
+    [ACCT_REV_ORG] = sql_acct_revoke_org,
+    [ACCT_REV_INACTIVE] = sql_acct_revoke_inactive,
 };
 
 int acct_revoke(ss_dbc *c, int scope, const char *id, PGresult **revoked)
@@ -68,12 +54,7 @@ static int principal_load(ss_dbc *c, const char *user_id, ss_principal *p)
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "SELECT u.login_id, u.org_id, o.type, o.code, coalesce(o.prefecture_code, ''), "
-                    "u.role, u.pw_temporary FROM account.users u "
-                    "JOIN account.organizations o ON o.id = u.org_id "
-                    "WHERE u.id = $1::uuid AND u.status = 'active' AND o.status = 'active'",
-                    1, params, &res);
+    rc = ss_db_exec(c, sql_acct_principal_load, 1, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -107,11 +88,7 @@ static int session_row(ss_dbc *c, const char *user_id, const char *sid, char out
     if (sid != NULL) {
         params[0] = sid;
         snprintf(out, 37, "%s", sid);
-        rc = ss_db_exec(c,
-                        "UPDATE account.sessions SET expires_at = now() + "
-                        "make_interval(secs => $3::int) WHERE id = $1::uuid AND user_id = $2::uuid "
-                        "AND revoked_at IS NULL RETURNING id",
-                        3, params, &res);
+        rc = ss_db_exec(c, sql_acct_session_extend, 3, params, &res);
         if (rc == 0 && PQntuples(res) != 1)
             rc = SS_ERR_UNAUTHORIZED;
         PQclear(res);
@@ -120,10 +97,7 @@ static int session_row(ss_dbc *c, const char *user_id, const char *sid, char out
     if ((rc = ss_uuid(out)) != 0)
         return rc;
     params[0] = out;
-    return ss_db_exec(c,
-                      "INSERT INTO account.sessions (id, user_id, expires_at) VALUES "
-                      "($1::uuid, $2::uuid, now() + make_interval(secs => $3::int))",
-                      3, params, NULL);
+    return ss_db_exec(c, sql_acct_session_insert, 3, params, NULL);
 }
 
 static int refresh_row(ss_dbc *c, const char *sid, char *token, size_t tokensz)
@@ -135,10 +109,7 @@ static int refresh_row(ss_dbc *c, const char *sid, char *token, size_t tokensz)
     if ((rc = ss_random_token(token, tokensz, REFRESH_BYTES)) != 0)
         return rc;
     ss_sha256_hex(token, strlen(token), hash);
-    return ss_db_exec(c,
-                      "INSERT INTO account.refresh_tokens (token_hash, session_id, expires_at) "
-                      "VALUES ($1, $2::uuid, now() + make_interval(secs => $3::int))",
-                      3, params, NULL);
+    return ss_db_exec(c, sql_acct_refresh_insert, 3, params, NULL);
 }
 
 int acct_session_issue(ss_dbc *c, const char *user_id, const char *sid, json_t **out)
@@ -184,12 +155,7 @@ static int consume_refresh(ss_dbc *c, const char *hash, char sid[40], char uid[4
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "UPDATE account.refresh_tokens t SET used_at = now() FROM account.sessions s "
-                    "WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now() "
-                    "AND s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > now() "
-                    "RETURNING s.id, s.user_id",
-                    1, params, &res);
+    rc = ss_db_exec(c, sql_acct_refresh_consume, 1, params, &res);
     if (rc == 0 && PQntuples(res) == 1) {
         snprintf(sid, 40, "%s", PQgetvalue(res, 0, 0));
         snprintf(uid, 40, "%s", PQgetvalue(res, 0, 1));
@@ -200,10 +166,7 @@ static int consume_refresh(ss_dbc *c, const char *hash, char sid[40], char uid[4
     res = NULL;
     if (rc != 0)
         return rc;
-    rc = ss_db_exec(c,
-                    "SELECT session_id FROM account.refresh_tokens WHERE token_hash = $1 AND "
-                    "used_at IS NOT NULL",
-                    1, params, &res);
+    rc = ss_db_exec(c, sql_acct_refresh_reused, 1, params, &res);
     if (rc == 0 && PQntuples(res) == 1) {
         SS_WARN("refresh token replayed; revoking session %s", PQgetvalue(res, 0, 0));
         snprintf(sid, 40, "%s", PQgetvalue(res, 0, 0));

@@ -25,8 +25,6 @@
 #define FIRST_RUN_DELAY_S 300 /* let a fresh start settle; restarts never skip a day */
 #define PERIOD_S          86400
 
-#define LAST_ACTIVE "greatest(u.last_login_at, u.created_at, u.reactivated_at)"
-
 static int suspend_exec(ss_dbc *c, long *suspended, long *warned, PGresult **revoked)
 {
     char days[24], warn[24];
@@ -39,15 +37,9 @@ static int suspend_exec(ss_dbc *c, long *suspended, long *warned, PGresult **rev
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c, "SELECT pg_advisory_xact_lock(hashtext('sesshu.account.suspend'))", 0, NULL,
-                    NULL);
+    rc = ss_db_exec(c, sql_acct_suspend_lock, 0, NULL, NULL);
     if (rc == 0)
-        rc = ss_db_exec(
-            c,
-            "UPDATE account.users u SET status = 'suspended', updated_at = now() "
-            "WHERE u.status = 'active' AND u.login_id <> 'chuokai-admin' AND " LAST_ACTIVE
-            " < now() - make_interval(days => $1::int)",
-            1, params, &res);
+        rc = ss_db_exec(c, sql_acct_suspend_inactive, 1, params, &res);
     if (rc != 0)
         return rc;
     *suspended = atol(PQcmdTuples(res));
@@ -55,16 +47,7 @@ static int suspend_exec(ss_dbc *c, long *suspended, long *warned, PGresult **rev
     res = NULL;
     if ((rc = acct_revoke(c, ACCT_REV_INACTIVE, "active", revoked)) != 0)
         return rc;
-    rc = ss_db_exec(
-        c,
-        "WITH w AS (UPDATE account.users u SET warned_at = now() "
-        "WHERE u.status = 'active' AND u.warned_at IS NULL AND $2::int > 0 AND " LAST_ACTIVE
-        " < now() - make_interval(days => $1::int - $2::int) "
-        "RETURNING u.email, u.login_id, " LAST_ACTIVE " + make_interval(days => $1::int) AS due) "
-        "INSERT INTO account.outbox (kind, to_addr, subject, body) "
-        "SELECT 'inactivity-warning', email, $3, format($4, login_id, "
-        "to_char(due, 'YYYY-MM-DD')) FROM w",
-        4, params, &res);
+    rc = ss_db_exec(c, sql_acct_suspend_warn, 4, params, &res);
     if (rc != 0)
         return rc;
     *warned = atol(PQcmdTuples(res));
@@ -99,12 +82,9 @@ int acct_suspend_run(ss_db *db, long *suspended, long *warned)
 int acct_housekeep(ss_db *db)
 {
     static const char *const sql[] = {
-        "DELETE FROM account.sessions WHERE expires_at < now() - interval '1 day'",
-        "DELETE FROM account.refresh_tokens WHERE expires_at < now() - interval '1 day'",
-        "DELETE FROM account.reset_tokens WHERE expires_at < now() - interval '1 day'",
-        "DELETE FROM authz.revocations WHERE expires_at < now() - interval '1 hour'",
-        "DELETE FROM account.outbox WHERE (sent_at IS NOT NULL OR body IS NULL) "
-        "AND created_at < now() - interval '30 days'",
+        sql_acct_housekeep_sessions,     sql_acct_housekeep_refresh_tokens,
+        sql_acct_housekeep_reset_tokens, sql_acct_housekeep_revocations,
+        sql_acct_housekeep_outbox,
     };
     int rc = 0;
 

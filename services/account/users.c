@@ -74,6 +74,12 @@ int acct_user_fields_check(ss_req *r, const json_t *obj, bool with_role, const c
     return rc;
 }
 
+/* A login ID is unique whatever its case (users_login_id_key on lower(login_id)). */
+static const ss_sql_constraint acct_user_constraints[] = {
+    {"users_login_id_key", SS_ERR_CONFLICT, NULL, "the user ID is already in use"},
+    {NULL, 0, NULL, NULL},
+};
+
 int acct_user_insert(ss_req *r, ss_dbc *c, const char *org_id, const json_t *obj, const char *role,
                      const char *phc, json_t **user_out)
 {
@@ -90,16 +96,9 @@ int acct_user_insert(ss_req *r, ss_dbc *c, const char *org_id, const json_t *obj
     int rc;
 
     *user_out = NULL;
-    rc = ss_db_exec(
-        c,
-        "INSERT INTO account.users AS u (login_id, org_id, name, name_kana, email, role, "
-        "pw_hash, pw_temporary, pw_expires_at) VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, "
-        "true, now() + make_interval(hours => $8::int)) RETURNING " ACCT_USER_JSON,
-        8, params, &res);
-    if (rc == SS_ERR_CONFLICT)
-        return ss_req_fail(r, rc, "the user ID is already in use");
+    rc = ss_db_exec(c, sql_acct_user_insert, 8, params, &res);
     if (rc != 0)
-        return rc;
+        return ss_sql_constraint_error(r, c, rc, acct_user_constraints);
     *user_out = acct_json_col(res, 0, 0);
     PQclear(res);
     return *user_out ? 0 : SS_ERR_NOMEM;
@@ -144,8 +143,7 @@ static int target_load(ss_req *r, char org[40], char role[8])
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such user");
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
-    rc = ss_db_query(ss_server_db(), "SELECT org_id, role FROM account.users WHERE id = $1::uuid",
-                     1, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_user_org_role, 1, params, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? 0 : SS_ERR_NOT_FOUND;
@@ -174,9 +172,7 @@ int acct_h_user_get(ss_req *r)
     if ((rc = target_load(r, org, role)) != 0)
         return rc;
     params[0] = r->res_id;
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " ACCT_USER_JSON " FROM account.users u WHERE u.id = $1::uuid", 1,
-                     params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_user_get, 1, params, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? ss_reply_json_new(r, 200, acct_json_col(res, 0, 0))
@@ -236,13 +232,7 @@ int acct_h_user_list(ss_req *r)
     params[3] = ts[0] ? ts : NULL;
     params[4] = id[0] ? id : NULL;
     params[5] = acct_num(lim, limit + 1);
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT " ACCT_USER_JSON " FROM account.users u WHERE u.org_id = $1::uuid "
-        "AND ($2::text IS NULL OR u.status = $2) AND ($3::text IS NULL OR u.role = $3) "
-        "AND ($4::timestamptz IS NULL OR (u.created_at, u.id) > ($4::timestamptz, $5::uuid)) "
-        "ORDER BY u.created_at, u.id LIMIT $6::int",
-        6, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_acct_user_list, 6, params, &res);
     if (rc != 0)
         return rc;
     rc = acct_list_reply(r, res, limit);
@@ -273,21 +263,9 @@ static int patch_exec(ss_dbc *c, const char *id, const json_t *b, PGresult **res
 
     /* Re-enabling lifts every source's lock too (before the row is read back below). */
     if (ss_json_str(b, "status") != NULL && strcmp(ss_json_str(b, "status"), "active") == 0 &&
-        (rc = ss_db_exec(c, "DELETE FROM account.login_locks WHERE user_id = $1::uuid", 1, params,
-                         NULL)) != 0)
+        (rc = ss_db_exec(c, sql_acct_user_unlock, 1, params, NULL)) != 0)
         return rc;
-    return ss_db_exec(
-        c,
-        "UPDATE account.users u SET name = coalesce($2, u.name), "
-        "name_kana = coalesce($3, u.name_kana), email = coalesce($4, u.email), "
-        "role = coalesce($5, u.role), status = coalesce($6, u.status), "
-        "failed_count = CASE WHEN $6 = 'active' THEN 0 ELSE u.failed_count END, "
-        "locked_until = CASE WHEN $6 = 'active' THEN NULL ELSE u.locked_until END, "
-        "warned_at = CASE WHEN $6 = 'active' THEN NULL ELSE u.warned_at END, "
-        "reactivated_at = CASE WHEN $6 = 'active' AND u.status <> 'active' THEN now() "
-        "ELSE u.reactivated_at END, updated_at = now() "
-        "WHERE u.id = $1::uuid RETURNING " ACCT_USER_JSON,
-        6, params, res);
+    return ss_db_exec(c, sql_acct_user_update, 6, params, res);
 }
 
 int acct_h_user_patch(ss_req *r)

@@ -22,6 +22,8 @@ int aud_h_inclusion(ss_req *r);
 int aud_h_consistency(ss_req *r);
 /* The Merkle tree head of rows 1..n as hex. SS_ERR_CONFLICT when a row is missing. */
 int aud_tree_root(long long n, char hex[65]);
+/* The log's tree size now (logs_proof.c): rows whose transaction ended before the oldest open. */
+int aud_tree_size(long long *n);
 
 /* The gateway's refusals into the log (gateway_import.c): a thread reading
  * SESSHU_AUDIT_GATEWAY_LOG (unset: nothing is started). */

@@ -10,7 +10,7 @@
  * and duration. The rows of a read and the new file offset (audit.gateway_log_offset, migration
  * 006) commit in one transaction, so a restart neither loses nor repeats a refusal. A file that
  * shrank or was replaced (log rotation: another inode) is read from its start. Lines longer than 16
- * KiB are skipped. */
+ * KiB are skipped. The same thread keeps the access log's month partitions (partitions_upkeep). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -145,9 +145,26 @@ out:
     return rc;
 }
 
+/* The access log's month partitions two months ahead (migration 008): at start, then hourly,
+ * so a month exists long before its first row (a row past the last partition is refused). */
+static void partitions_upkeep(time_t *last)
+{
+    time_t now = time(NULL);
+    int rc;
+
+    if (*last != 0 && now - *last < 3600)
+        return;
+    rc = ss_db_query(gw.db, "SELECT audit.ensure_partitions(2)", 0, NULL, NULL);
+    if (rc != 0)
+        SS_WARN("access-log partitions: %s (retrying)", ss_err_name(rc));
+    else
+        *last = now;
+}
+
 static void *gw_main(void *arg)
 {
     bool warned = false;
+    time_t upkept = 0;
 
     (void)arg;
     pthread_mutex_lock(&gw.mu);
@@ -156,7 +173,8 @@ static void *gw_main(void *arg)
         int rc;
 
         pthread_mutex_unlock(&gw.mu);
-        rc = import_once();
+        partitions_upkeep(&upkept);
+        rc = gw.path[0] != '\0' ? import_once() : 0;
         if (rc != 0 && !warned)
             SS_WARN("gateway log import: %s (retrying)", ss_err_name(rc));
         warned = rc != 0;
@@ -174,11 +192,10 @@ int aud_gateway_import_start(ss_db *db)
 {
     const char *path = ss_cfg_str("SESSHU_AUDIT_GATEWAY_LOG", NULL);
 
-    if (path == NULL || path[0] == '\0')
-        return 0;
-    if (strlen(path) >= sizeof(gw.path))
+    /* The thread runs without a gateway log too: it keeps the partitions. */
+    if (path != NULL && strlen(path) >= sizeof(gw.path))
         return SS_ERR_VALIDATION;
-    snprintf(gw.path, sizeof(gw.path), "%s", path);
+    snprintf(gw.path, sizeof(gw.path), "%s", path != NULL ? path : "");
     gw.db = db;
     gw.stop = false;
     if (pthread_create(&gw.thread, NULL, gw_main, NULL) != 0)

@@ -4,8 +4,12 @@
  *   GET /api/v1/access-logs/proofs/inclusion     ?chain_pos=&tree_size=  audit path of a row
  *   GET /api/v1/access-logs/proofs/consistency   ?first=&second=         between two tree sizes
  *
- * The tree's leaves are the rows in chain order: leaf i (0-based) is the row at chain_pos i+1,
- * its leaf input the row's 32-byte hash (which covers the row's contents and its predecessor).
+ * The tree's leaves are the rows in (xid, chain_pos) order, the rows of the single chain written
+ * before the writer streams (migration 007; xid NULL) first, in chain_pos order: leaf i is the
+ * i-th row of that order, its leaf input the row's 32-byte hash (which covers the row's contents
+ * and its predecessor in its stream). The log's tree size is the number of rows whose
+ * transaction ended before the oldest one still running (the snapshot's xmin): a transaction
+ * still open sorts after every one of them when it commits, so the tree only grows at its end.
  * Leaf hash = SHA-256(0x00 || input), node hash = SHA-256(0x01 || left || right), and MTH,
  * PATH and PROOF as defined in RFC 9162 2.1.1, 2.1.3.1 and 2.1.4.1. A checkpoint is a compact
  * JWS (ES256, the audit service's own key SESSHU_AUDIT_SIGNING_KEY_FILE, public key
@@ -140,35 +144,47 @@ static int hexnib(char c)
     return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 }
 
-/* Leaf hashes of rows 1..n (malloc'd into *out). SS_ERR_CONFLICT when a row is missing or its
- * hash malformed: the chain is broken (verify names where). */
-static int load_leaves(long long n, h32 **out)
+/* Leaf hashes of the first n rows of the tree's order (malloc'd into *out), and their
+ * chain_pos (into *pos_out when not NULL). SS_ERR_CONFLICT when fewer rows are there or a hash
+ * is malformed: rows were removed (verify names where). */
+static int load_leaves(long long n, h32 **out, long long **pos_out)
 {
     static const char sql[] = "SELECT chain_pos, encode(hash, 'hex') FROM audit.access_log "
-                              "WHERE chain_pos BETWEEN 1 AND $1::bigint ORDER BY chain_pos";
+                              "ORDER BY xid NULLS FIRST, chain_pos LIMIT $1::bigint";
     char nb[24];
     const char *p[1] = {nb};
     PGresult *res = NULL;
     h32 *lv;
+    long long *pos = NULL;
+    size_t cnt = (size_t)(n > 0 ? n : 1);
     int rc;
 
     *out = NULL;
     snprintf(nb, sizeof(nb), "%lld", n);
     if ((rc = ss_db_query(ss_server_db(), sql, 1, p, &res)) != 0)
         return rc;
-    if (PQntuples(res) != n || (lv = malloc(sizeof(h32) * (size_t)(n > 0 ? n : 1))) == NULL) {
-        rc = PQntuples(res) != n ? SS_ERR_CONFLICT : SS_ERR_NOMEM;
+    if (PQntuples(res) != n) {
         PQclear(res);
-        return rc;
+        return SS_ERR_CONFLICT;
+    }
+    lv = malloc(sizeof(h32) * cnt);
+    pos = pos_out != NULL ? malloc(sizeof(long long) * cnt) : NULL;
+    if (lv == NULL || (pos_out != NULL && pos == NULL)) {
+        free(lv);
+        free(pos);
+        PQclear(res);
+        return SS_ERR_NOMEM;
     }
     for (long long i = 0; i < n; i++) {
-        const char *pos = ss_db_val(res, (int)i, 0), *hex = ss_db_val(res, (int)i, 1);
+        const char *cp = ss_db_val(res, (int)i, 0), *hex = ss_db_val(res, (int)i, 1);
         unsigned char in[32];
 
-        if (pos == NULL || hex == NULL || strtoll(pos, NULL, 10) != i + 1 || strlen(hex) != 64) {
+        if (cp == NULL || hex == NULL || strlen(hex) != 64) {
             rc = SS_ERR_CONFLICT;
             break;
         }
+        if (pos != NULL)
+            pos[i] = strtoll(cp, NULL, 10);
         for (int j = 0; j < 32; j++)
             in[j] = (unsigned char)(hexnib(hex[2 * j]) * 16 + hexnib(hex[2 * j + 1]));
         leaf_hash(in, lv[i]);
@@ -176,17 +192,23 @@ static int load_leaves(long long n, h32 **out)
     PQclear(res);
     if (rc != 0) {
         free(lv);
+        free(pos);
         return rc;
     }
     *out = lv;
+    if (pos_out != NULL)
+        *pos_out = pos;
     return 0;
 }
 
-/* The chain head's position (the tree size of the whole log). */
+/* The log's tree size now: the rows whose transaction ended before the oldest one running. */
 static int head_pos(long long *n)
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), "SELECT pos FROM audit.chain_head", 0, NULL, &res);
+    int rc = ss_db_query(ss_server_db(),
+                         "SELECT count(*) FROM audit.access_log WHERE xid IS NULL "
+                         "OR xid < pg_snapshot_xmin(pg_current_snapshot())",
+                         0, NULL, &res);
 
     if (rc == 0)
         *n = PQntuples(res) == 1 ? strtoll(ss_db_val(res, 0, 0), NULL, 10) : 0;
@@ -194,10 +216,15 @@ static int head_pos(long long *n)
     return rc;
 }
 
+int aud_tree_size(long long *n)
+{
+    return head_pos(n);
+}
+
 int aud_tree_root(long long n, char hex[65])
 {
     h32 *lv = NULL, root;
-    int rc = load_leaves(n, &lv);
+    int rc = load_leaves(n, &lv, NULL);
 
     if (rc != 0)
         return rc;
@@ -228,7 +255,7 @@ static int make_checkpoint(void)
     json_t *claims;
     int rc;
 
-    if ((rc = head_pos(&n)) != 0 || (rc = load_leaves(n, &lv)) != 0)
+    if ((rc = head_pos(&n)) != 0 || (rc = load_leaves(n, &lv, NULL)) != 0)
         return rc;
     mth(lv, 0, n, root);
     free(lv);
@@ -299,10 +326,20 @@ static void size_param(ss_req *r, const char *name, long long head, long long *o
         ss_req_field_error(r, name, "must be a tree size from 1 to the log's size");
 }
 
+/* The leaf index of the row at chain_pos among the first n leaves, or -1. */
+static long long leaf_of(const long long *pos, long long n, long long chain_pos)
+{
+    for (long long i = 0; i < n; i++)
+        if (pos[i] == chain_pos)
+            return i;
+    return -1;
+}
+
 int aud_h_inclusion(ss_req *r)
 {
     static const char *const allowed[] = {"chain_pos", "tree_size", NULL};
-    long long head = 0, pos = 0, size = 0;
+    long long head = 0, pos = 0, size = 0, leaf;
+    long long *cps = NULL;
     h32 *lv = NULL;
     json_t *arr;
     char hex[65];
@@ -311,26 +348,30 @@ int aud_h_inclusion(ss_req *r)
     if ((rc = head_pos(&head)) != 0)
         return rc;
     aud_check_params(r, allowed);
-    size_param(r, "chain_pos", head, &pos);
+    const char *cp = ss_req_query(r, "chain_pos");
+
+    if (aud_parse_ll(cp != NULL ? cp : "", 1, INT64_MAX, &pos) != 0)
+        ss_req_field_error(r, "chain_pos", "must be a row's chain position (an integer from 1)");
     size_param(r, "tree_size", head, &size);
-    if (json_array_size(r->errors) == 0 && pos > size)
-        ss_req_field_error(r, "chain_pos", "must not be past tree_size");
     if (json_array_size(r->errors) > 0)
         return SS_ERR_VALIDATION;
-    if ((rc = load_leaves(size, &lv)) != 0)
+    if ((rc = load_leaves(size, &lv, &cps)) != 0)
         return rc == SS_ERR_CONFLICT ? ss_req_fail(r, SS_ERR_CONFLICT,
                                                    "the chain is broken: run verify to find where")
                                      : rc;
-    if ((arr = json_array()) == NULL) {
+    if ((leaf = leaf_of(cps, size, pos)) < 0 || (arr = json_array()) == NULL) {
         free(lv);
-        return SS_ERR_NOMEM;
+        free(cps);
+        return leaf < 0 ? ss_req_field_error(r, "chain_pos", "is not a row of a tree this size")
+                        : SS_ERR_NOMEM;
     }
-    path(lv, pos - 1, 0, size, arr);
-    to_hex(lv[pos - 1], hex);
+    free(cps);
+    path(lv, leaf, 0, size, arr);
+    to_hex(lv[leaf], hex);
     free(lv);
     return ss_reply_json_new(r, 200,
                              json_pack("{s:I,s:I,s:I,s:s,s:o}", "chain_pos", (json_int_t)pos,
-                                       "leaf_index", (json_int_t)(pos - 1), "tree_size",
+                                       "leaf_index", (json_int_t)leaf, "tree_size",
                                        (json_int_t)size, "leaf_hash", hex, "audit_path", arr));
 }
 
@@ -351,7 +392,7 @@ int aud_h_consistency(ss_req *r)
         ss_req_field_error(r, "first", "must not be larger than second");
     if (json_array_size(r->errors) > 0)
         return SS_ERR_VALIDATION;
-    if ((rc = load_leaves(n, &lv)) != 0)
+    if ((rc = load_leaves(n, &lv, NULL)) != 0)
         return rc == SS_ERR_CONFLICT ? ss_req_fail(r, SS_ERR_CONFLICT,
                                                    "the chain is broken: run verify to find where")
                                      : rc;

@@ -1,9 +1,11 @@
-/* logs_verify.c - GET /api/v1/access-logs/verify: walk the hash chain.
+/* logs_verify.c - GET /api/v1/access-logs/verify: walk the hash chains.
  *
- * The walk runs in the database (audit.verify_chain, migrations/002), which
- * reads the chain through a cursor: memory stays flat for any length. One
- * call checks at most `limit` rows from chain position `from`; a longer
- * chain is walked in several calls following `next_from`. */
+ * The walk runs in the database (audit.verify_chain, migrations/007): rows
+ * from chain position `from` in chain_pos order, at most `limit` of them, each
+ * checked against its predecessor in its own writer stream (a longer log is
+ * walked in several calls following `next_from`); at the end every stream's
+ * head must be its last row. Then the log is held against the last signed
+ * checkpoint (logs_proof.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +69,7 @@ static int check_checkpoint(json_t *body)
 {
     PGresult *res = NULL;
     const char *reason = NULL;
-    long long size, head;
+    long long size, head = 0;
     char root[65];
     int rc = ss_db_query(ss_server_db(),
                          "SELECT tree_size, root_hash FROM audit.checkpoints "
@@ -81,7 +83,10 @@ static int check_checkpoint(json_t *body)
         return json_object_set_new(body, "checkpoint", json_null());
     }
     size = strtoll(ss_db_val(res, 0, 0), NULL, 10);
-    head = json_integer_value(json_object_get(json_object_get(body, "head"), "chain_pos"));
+    if ((rc = aud_tree_size(&head)) != 0) {
+        PQclear(res);
+        return rc;
+    }
     if (head < size)
         reason = "the log ends before the last signed checkpoint (a truncated tail)";
     else if ((rc = aud_tree_root(size, root)) == SS_ERR_CONFLICT)

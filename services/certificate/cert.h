@@ -88,6 +88,7 @@ int cert_h_get(ss_req *r);         /* GET /api/v1/certificates/:id */
 int cert_h_file(ss_req *r);        /* GET /api/v1/certificates/:id/shc */
 int cert_h_qr(ss_req *r);          /* GET /api/v1/certificates/:id/qr */
 int cert_h_pdf(ss_req *r);         /* GET /api/v1/certificates/:id/pdf */
+int cert_h_revoke(ss_req *r);      /* POST /api/v1/certificates/:id/revoke */
 int cert_h_verify(ss_req *r);      /* POST /api/v1/certificates/verify */
 int cert_h_jwks(ss_req *r);        /* GET /shc/.well-known/jwks.json */
 int cert_h_crl(ss_req *r);         /* GET /shc/.well-known/crl/:file */

@@ -128,33 +128,34 @@ static int choose(ss_req *r, const json_t *records, const json_t *ids, json_t **
     "text, lot_no text, dose_number int, dose_label text, institution_code text, "                 \
     "institution_name text, source text, muni_code text)"
 
-/* The municipality (name, prefecture name) of a code, for 首長名; from the masters. */
+/* The municipality (name, prefecture name) of code $4, for 首長名; from the masters. */
 #define MUNI_SQL                                                                                 \
-    "SELECT jsonb_build_object('code', $1::text, 'name', (SELECT m.name FROM "                   \
-    "master.municipalities m WHERE m.code = $1 AND m.superseded_at IS NULL AND m.valid_from <= " \
+    "SELECT jsonb_build_object('code', $4::text, 'name', (SELECT m.name FROM "                   \
+    "master.municipalities m WHERE m.code = $4 AND m.superseded_at IS NULL AND m.valid_from <= " \
     "current_date AND (m.valid_to IS NULL OR m.valid_to >= current_date) ORDER BY m.valid_from " \
     "DESC LIMIT 1), 'prefecture_name', (SELECT p.name FROM master.prefectures p WHERE p.code = " \
-    "substr($1, 1, 2) AND p.superseded_at IS NULL AND p.valid_from <= current_date AND "         \
+    "substr($4, 1, 2) AND p.superseded_at IS NULL AND p.valid_from <= current_date AND "         \
     "(p.valid_to IS NULL OR p.valid_to >= current_date) ORDER BY p.valid_from DESC LIMIT "       \
     "1))::text"
 
-static json_t *one_json(const char *sql, int n, const char *const *params)
+/* The doses (DOSES_SQL) and the municipality (MUNI_SQL) in one round trip: *doses, *muni_j. */
+static int doses_and_muni(const char *const *params, json_t **doses, json_t **muni_j)
 {
     PGresult *res = NULL;
-    json_t *j = NULL;
+    int rc = ss_db_query(ss_server_db(), "SELECT (" DOSES_SQL "), (" MUNI_SQL ")", 4, params, &res);
 
-    if (ss_db_query(ss_server_db(), sql, n, params, &res) == 0 && PQntuples(res) == 1)
-        j = ss_json_col(res, 0, 0);
+    *doses = *muni_j = NULL;
+    if (rc == 0 && PQntuples(res) == 1) {
+        *doses = ss_json_col(res, 0, 0);
+        *muni_j = ss_json_col(res, 0, 1);
+    }
     PQclear(res);
-    return j;
+    return rc != 0 ? rc : *doses != NULL ? 0 : SS_ERR_UNAVAILABLE;
 }
 
-/* The person as certified: a snapshot, with the municipality for 首長名. */
-static json_t *person_snapshot(const json_t *p, const char *muni)
+/* The person as certified: a snapshot, with the municipality for 首長名 (m: stolen). */
+static json_t *person_snapshot(const json_t *p, const char *muni, json_t *m)
 {
-    const char *params[] = {muni};
-    json_t *m = one_json(MUNI_SQL, 1, params);
-
     return json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:s,s:o?}", "name", json_object_get(p, "name"),
                      "name_kana", json_object_get(p, "name_kana"), "birth_date",
                      json_object_get(p, "birth_date"), "sex", json_object_get(p, "sex"), "address",
@@ -319,14 +320,11 @@ static int issue(ss_req *r, const issue_in *in)
         goto out;
     }
     {
-        const char *p[] = {recs, in->channel, cert_is_staff(r) ? r->who.muni_code : muni};
-        if ((doses = one_json(DOSES_SQL, 3, p)) == NULL) {
-            rc = SS_ERR_UNAVAILABLE;
+        const char *p[] = {recs, in->channel, cert_is_staff(r) ? r->who.muni_code : muni, muni};
+        json_t *m = NULL;
+        if ((rc = doses_and_muni(p, &doses, &m)) != 0)
             goto out;
-        }
-    }
-    {
-        issue_tx t = {in, muni, person_snapshot(person, muni), doses};
+        issue_tx t = {in, muni, person_snapshot(person, muni, m), doses};
         rc = t.person ? commit_issue(r, &t) : SS_ERR_NOMEM;
         json_decref(t.person);
     }

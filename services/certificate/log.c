@@ -67,13 +67,14 @@ int cert_load(ss_req *r, const char *id, json_t **cert, char **jws)
     cert_sync();
     {
         const char *p[] = {id, cert_is_staff(r) ? r->who.muni_code : NULL, fam};
-        rc = ss_db_query(ss_server_db(),
-                         "SELECT (CASE WHEN $2::text IS NULL THEN certificate.cert_json(c) - "
-                         "'identity_check' ELSE certificate.cert_json(c) END)::text, c.jws, "
-                         "c.person_id::text, c.muni_code FROM certificate.certificates c WHERE "
-                         "c.id = $1::uuid AND (c.muni_code = $2 OR c.person_id IN (SELECT "
-                         "jsonb_array_elements_text($3::jsonb)::uuid))",
-                         3, p, &res);
+        rc = ss_db_query(
+            ss_server_db(),
+            "SELECT (CASE WHEN $2::text IS NULL THEN certificate.cert_json(c) - "
+            "'identity_check' - 'status_by' ELSE certificate.cert_json(c) END)::text, c.jws, "
+            "c.person_id::text, c.muni_code FROM certificate.certificates c WHERE "
+            "c.id = $1::uuid AND (c.muni_code = $2 OR c.person_id IN (SELECT "
+            "jsonb_array_elements_text($3::jsonb)::uuid))",
+            3, p, &res);
     }
     free(fam);
     if (rc != 0)
@@ -98,7 +99,8 @@ int cert_load(ss_req *r, const char *id, json_t **cert, char **jws)
 }
 
 #define LIST_SQL                                                                                \
-    "SELECT (CASE WHEN $1::text IS NULL THEN certificate.cert_json(c) - 'identity_check' ELSE " \
+    "SELECT (CASE WHEN $1::text IS NULL THEN certificate.cert_json(c) - 'identity_check' - "    \
+    "'status_by' ELSE "                                                                         \
     "certificate.cert_json(c) END)::text, c.issued_at::text, c.id::text FROM "                  \
     "certificate.certificates c WHERE (c.muni_code = $1 OR c.person_id IN (SELECT "             \
     "jsonb_array_elements_text($2::jsonb)::uuid)) AND ($3::uuid IS NULL OR c.person_id = $3) "  \

@@ -7,6 +7,7 @@
  * on where proof can be found; doses entered from paper are marked. */
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,25 +77,60 @@ static const char *s_of(const json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* The QR as a 1-bit stencil mask, QR_PX pixels a module (quiet zone included): a few kB in the
+ * PDF instead of a rectangle per dark module, whose coordinates cost most of a page's rendering
+ * (callgrind: printf of floats and DEFLATE of the content stream). Several pixels a module, so
+ * that a viewer or printer scaling it down smooths the edges as it does for vector modules
+ * (zbarimg reads a 200 dpi rendering; at one pixel a module it does not). */
+#define QR_PX 4
+/* Cairo's A1: 32-bit words, the first pixel in the least significant bit on little-endian
+ * machines and in the most significant one on big-endian. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define A1_BIT(i) (0x80000000u >> (i))
+#else
+#define A1_BIT(i) (1u << (i))
+#endif
 static void qr(cairo_t *cr, const char *jws, double x, double y)
 {
-    unsigned char *m = NULL;
-    int w = 0;
-    double cell;
+    unsigned char *m = NULL, *px;
+    int w = 0, side, stride;
+    cairo_surface_t *img;
 
     if (cert_qr_modules(jws, &w, &m) != 0)
         return;
-    cell = QR_SIDE / (w + 8);
+    side = (w + 8) * QR_PX;
+    img = cairo_image_surface_create(CAIRO_FORMAT_A1, side, side);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        free(m);
+        return;
+    }
+    cairo_surface_flush(img);
+    px = cairo_image_surface_get_data(img);
+    stride = cairo_image_surface_get_stride(img);
+    memset(px, 0, (size_t)stride * (size_t)side);
+    for (int r = 0; r < side; r++) {
+        uint32_t *row = (uint32_t *)(void *)(px + (size_t)r * (size_t)stride);
+        int mr = r / QR_PX - 4;
+        if (mr < 0 || mr >= w)
+            continue;
+        for (int c = 4 * QR_PX; c < (w + 4) * QR_PX; c++) {
+            if (m[mr * w + c / QR_PX - 4])
+                row[c >> 5] |= A1_BIT(c & 31);
+        }
+    }
+    cairo_surface_mark_dirty(img);
+    free(m);
+    cairo_save(cr);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_rectangle(cr, x, y, QR_SIDE, QR_SIDE);
     cairo_fill(cr);
+    cairo_translate(cr, x, y);
+    cairo_scale(cr, QR_SIDE / side, QR_SIDE / side);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    for (int r = 0; r < w; r++)
-        for (int c = 0; c < w; c++)
-            if (m[r * w + c])
-                cairo_rectangle(cr, x + (c + 4) * cell, y + (r + 4) * cell, cell, cell);
-    cairo_fill(cr);
-    free(m);
+    cairo_mask_surface(cr, img, 0, 0);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
 }
 
 /* The dose table; returns the y below it. */

@@ -18,6 +18,7 @@ static const ss_route routes[] = {
     {"GET", "/api/v1/certificates/:id/shc", cert_h_file, AUTH, 0, "certificate"},
     {"GET", "/api/v1/certificates/:id/qr", cert_h_qr, AUTH, 0, "certificate"},
     {"GET", "/api/v1/certificates/:id/pdf", cert_h_pdf, AUTH, 0, "certificate"},
+    {"POST", "/api/v1/certificates/:id/revoke", cert_h_revoke, AUTH, 0, "certificate"},
     {"GET", "/shc/.well-known/jwks.json", cert_h_jwks, SS_PERM_PUBLIC, 0, "shc_jwks"},
     {"GET", "/shc/.well-known/crl/:file", cert_h_crl, SS_PERM_PUBLIC, 0, "shc_crl"},
     {NULL, NULL, NULL, 0, 0, NULL},

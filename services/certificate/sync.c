@@ -1,9 +1,11 @@
 /* sync.c - keeps the issuance log's statuses current: the records service's change feed of
- * corrected and voided records (GET /internal/v1/immunization-changes, authenticated by a
- * service token of this service) is read after the last cursor; every record's latest state
- * goes into certificate.record_states, and every valid certificate carrying an older version
- * becomes superseded (corrected) or revoked (voided), with the cursor advanced in the same
- * transaction. Called before anything that shows a status (verify, the log, the CRL), single
+ * corrected and voided records and changed persons (GET /internal/v1/immunization-changes,
+ * authenticated by a service token of this service) is read after the last cursor; every
+ * record's latest state goes into certificate.record_states, every changed person's identity
+ * digest (name, birth date) into person_states, and every valid certificate carrying an older
+ * record version becomes superseded (corrected) or revoked (voided), every one printed with
+ * another name or birth date superseded (person-corrected), with the cursor advanced in the
+ * same transaction. Called before anything that shows a status (verify, the log, the CRL), single
  * flight, at most every SESSHU_CERTIFICATE_SYNC_MS (default 0: every time). A certificate
  * issued while its record is being corrected is caught by cert_apply_known() or the next poll. */
 #include <pthread.h>
@@ -108,16 +110,30 @@ static int apply_page(const char *after, const json_t *items, const char *next)
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         goto out;
     if ((rc = ss_db_begin(c)) != 0 ||
+        (rc =
+             ss_db_exec(c,
+                        "INSERT INTO certificate.record_states (immunization_id, version, "
+                        "status) SELECT id, version, status FROM jsonb_to_recordset($1::jsonb) "
+                        "AS x(kind text, id uuid, version int, status text) WHERE "
+                        "coalesce(x.kind, 'immunization') = 'immunization' ON CONFLICT "
+                        "(immunization_id) DO UPDATE SET version = greatest(record_states.version, "
+                        "excluded.version), status = excluded.status, seen_at = now()",
+                        1, p1, NULL)) != 0 ||
         (rc = ss_db_exec(c,
-                         "INSERT INTO certificate.record_states (immunization_id, version, "
-                         "status) SELECT id, version, status FROM jsonb_to_recordset($1::jsonb) "
-                         "AS x(id uuid, version int, status text) ON CONFLICT (immunization_id) "
-                         "DO UPDATE SET version = greatest(record_states.version, "
-                         "excluded.version), status = excluded.status, seen_at = now()",
+                         "INSERT INTO certificate.person_states (person_id, version, identity) "
+                         "SELECT DISTINCT ON (id) id, version, identity FROM "
+                         "jsonb_to_recordset($1::jsonb) AS x(kind text, id uuid, version int, "
+                         "identity text) WHERE x.kind = 'person' AND x.identity ~ "
+                         "'^[0-9a-f]{64}$' ORDER BY id, version DESC ON CONFLICT (person_id) DO "
+                         "UPDATE SET version = excluded.version, identity = excluded.identity, "
+                         "seen_at = now() WHERE excluded.version >= person_states.version",
                          1, p1, NULL)) != 0 ||
         (rc = ss_db_exec(c,
                          "SELECT certificate.apply_record_states(ARRAY(SELECT (x->>'id')::uuid "
-                         "FROM jsonb_array_elements($1::jsonb) x))",
+                         "FROM jsonb_array_elements($1::jsonb) x WHERE coalesce(x->>'kind', "
+                         "'immunization') = 'immunization')), "
+                         "certificate.apply_person_states(ARRAY(SELECT (x->>'id')::uuid FROM "
+                         "jsonb_array_elements($1::jsonb) x WHERE x->>'kind' = 'person'))",
                          1, p1, NULL)) != 0 ||
         (rc = ss_db_exec(c,
                          "UPDATE certificate.feed_state SET after = $1 WHERE id = 1 AND after = "
@@ -172,19 +188,45 @@ static int sync_locked(void)
     return 0;
 }
 
+/* Coalesced: a caller needs a poll that started after it arrived. While one runs, every caller
+ * that arrives waits for the next one, which one of them starts and all share; so a burst of
+ * requests costs two polls, not one each (and nobody holds the mutex across the HTTP call). */
 int cert_sync(void)
 {
-    long long now = ss_now_us();
+    static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+    static unsigned long started, done;
+    static bool running;
+    static int last_rc;
+    unsigned long mine;
     int rc = 0;
 
     pthread_mutex_lock(&sync_mu);
-    if (sync_min_ms == 0 || now - last_sync_us >= sync_min_ms * 1000LL) {
-        rc = sync_locked();
-        if (rc == 0)
-            last_sync_us = now;
-        else
-            SS_WARN("the records change feed could not be read (%d): statuses may lag", rc);
+    if (sync_min_ms != 0 && ss_now_us() - last_sync_us < sync_min_ms * 1000LL) {
+        pthread_mutex_unlock(&sync_mu);
+        return 0;
     }
+    mine = started + 1;
+    while (done < mine) {
+        if (running) {
+            pthread_cond_wait(&done_cv, &sync_mu);
+            continue;
+        }
+        running = true;
+        unsigned long gen = ++started;
+        long long at = ss_now_us();
+        pthread_mutex_unlock(&sync_mu);
+        rc = sync_locked();
+        if (rc != 0)
+            SS_WARN("the records change feed could not be read (%d): statuses may lag", rc);
+        pthread_mutex_lock(&sync_mu);
+        running = false;
+        done = gen;
+        last_rc = rc;
+        if (rc == 0)
+            last_sync_us = at;
+        pthread_cond_broadcast(&done_cv);
+    }
+    rc = last_rc;
     pthread_mutex_unlock(&sync_mu);
     return rc;
 }
@@ -198,8 +240,5 @@ int cert_apply_known(const char *cert_id)
 {
     const char *p[] = {cert_id};
 
-    return ss_db_query(ss_server_db(),
-                       "SELECT certificate.apply_record_states(ARRAY(SELECT immunization_id "
-                       "FROM certificate.certificate_records WHERE certificate_id = $1::uuid))",
-                       1, p, NULL);
+    return ss_db_query(ss_server_db(), "SELECT certificate.apply_states_to($1::uuid)", 1, p, NULL);
 }

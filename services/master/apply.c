@@ -11,6 +11,9 @@
 #include "sesshu/err.h"
 #include "sesshu/log.h"
 
+/* Rows of a committed write from which the master is analysed at once. */
+#define MST_ANALYZE_ROWS 1000
+
 static const char *const strategy_names[] = {"", "insert-only", "update-only", "upsert"};
 
 void mst_batch_error(mst_batch *b, long line, const char *field, const char *reason)
@@ -71,13 +74,10 @@ static int copy_in(ss_dbc *c, const mst_batch *b)
 static int count_ops(ss_dbc *c, mst_batch *b, json_t *counts)
 {
     PGresult *res = NULL;
-    const char *bad = b->strategy == MST_INSERT_ONLY
-                          ? "SELECT line FROM master.stage_diff WHERE op <> 'added' ORDER BY line"
-                      : b->strategy == MST_UPDATE_ONLY
-                          ? "SELECT line FROM master.stage_diff WHERE op = 'added' ORDER BY line"
-                          : NULL;
-    int rc = ss_db_exec(c, "SELECT op, count(*)::text FROM master.stage_diff GROUP BY op", 0, NULL,
-                        &res);
+    const char *bad = b->strategy == MST_INSERT_ONLY   ? sql_mst_stage_diff_not_added
+                      : b->strategy == MST_UPDATE_ONLY ? sql_mst_stage_diff_added
+                                                       : NULL;
+    int rc = ss_db_exec(c, sql_mst_stage_diff_counts, 0, NULL, &res);
 
     json_object_set_new(counts, "added", json_integer(0));
     json_object_set_new(counts, "changed", json_integer(0));
@@ -163,7 +163,7 @@ static int write_all(ss_dbc *c, const mst_batch *b, char *change, json_t *out)
     json_t *written = json_array();
     int rc;
 
-    if ((rc = ss_db_exec(c, "SELECT nextval('master.change_seq')::text", 0, NULL, &res)) != 0)
+    if ((rc = ss_db_exec(c, sql_mst_change_next, 0, NULL, &res)) != 0)
         return rc;
     snprintf(change, 24, "%s", ss_db_val(res, 0, 0));
     PQclear(res);
@@ -177,10 +177,7 @@ static int write_all(ss_dbc *c, const mst_batch *b, char *change, json_t *out)
         (rc = ss_db_exec(c, q->retire, 3, (const char *[]){b->effective, b->owner, change},
                          NULL)) != 0)
         return rc;
-    if ((rc = ss_db_exec(c,
-                         "UPDATE master.table_state SET last_change = nextval('master.change_seq') "
-                         "WHERE name = $1",
-                         1, (const char *[]){b->m->name}, NULL)) != 0)
+    if ((rc = ss_db_exec(c, sql_mst_table_state_touch, 1, (const char *[]){b->m->name}, NULL)) != 0)
         return rc;
     if (b->nrows <= 1 && (rc = ss_db_exec(c, q->written, 1, (const char *[]){change}, &res)) == 0)
         for (int i = 0; i < PQntuples(res); i++)
@@ -232,9 +229,16 @@ int mst_apply(ss_req *r, mst_batch *b, json_t **result)
     if (apply && work &&
         ((rc = write_all(c, b, change, out)) != 0 ||
          (rc = ss_db_exec(c, b->m->sql->stage, 0, NULL, NULL)) != 0 ||
-         (rc = ss_db_exec(c, "DELETE FROM master.stage_diff", 0, NULL, NULL)) != 0 ||
+         (rc = ss_db_exec(c, sql_mst_stage_diff_clear, 0, NULL, NULL)) != 0 ||
          (rc = ss_db_commit(c)) != 0))
         goto out;
+    /* A large write leaves the planner's statistics behind until autovacuum comes (a minute or
+     * more): the next import's per-row key lookups would be planned as sequential scans (a
+     * re-import of the 29,000 bank branches just loaded took a minute instead of a second).
+     * Committed already, so a failure here only costs speed. */
+    if (apply && work && b->nrows >= MST_ANALYZE_ROWS &&
+        ss_db_exec(c, b->m->sql->analyze, 0, NULL, NULL) != 0)
+        SS_WARN("ANALYZE master.%s failed; the next import may be slow", b->m->name);
     json_object_set_new(counts, "errors", json_integer(b->nerrors));
     json_object_set_new(out, "errors", b->errors ? json_incref(b->errors) : json_array());
     json_object_set_new(out, "master", json_string(b->m->name));

@@ -1,22 +1,25 @@
-/* mst.h - what the master service's files share: the master descriptors, the SQL built from
- * them, the row validator, the write engine and the handlers.
+/* mst.h - what the master service's files share: the master descriptors, their statements,
+ * the row validator, the write engine and the handlers.
  *
  * Every master is described once (masters.c): its columns (keys first), who may edit it and
- * which column names the owner. All SQL is built at start-up from these compile-time
- * descriptors (identifiers only; every value is a $n parameter or goes through COPY). */
+ * which column names the owner. Its statements are written from the descriptor into
+ * sql/masters.sql by sqlgen/sqlgen.c (identifiers only; every value is a $n parameter or goes
+ * through COPY) and looked up by name at start-up (sql.c). */
 #ifndef MST_H
 #define MST_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mst_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/csv.h"
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service mst_service;
 
-#define MST_MAX_COLS   20
+#define MST_MAX_COLS   24
 #define MST_MAX_KEYS   3
 #define MST_MAX_ROWS   200000   /* rows in one import */
 #define MST_LIST_MAX   1000     /* diff entries listed per kind in an import answer */
@@ -83,27 +86,30 @@ extern mst_master mst_masters[];
 /* By URL segment; NULL if unknown. */
 mst_master *mst_find(const char *name);
 
-/* ---- SQL built from a descriptor (sql.c); strings owned by the descriptor -------------- */
+/* ---- a master's statements (sql/masters.sql, generated from the descriptor by sqlgen/) -- */
 struct mst_sql {
-    char *list;       /* $1 as_of, $2.. one filter per scalar column, then keys (cursor), limit */
-    char *get;        /* $1 as_of, $2.. keys */
-    char *history;    /* $1.. keys */
-    char *changes;    /* $1 since change, $2 since version, $3 limit */
-    char *export_;    /* $1 as_of */
-    char *stage;      /* DELETE the transaction's rows of stage_<master> (005_stage.sql) */
-    char *copy;       /* COPY stage_<master> FROM STDIN */
-    char *diff;       /* INSERT INTO stage_diff: the op of every staged line */
-    char *diff_list;  /* the listed entries of stage_diff, with before/after */
-    char *missing;    /* $1 effective date, $2 owner or NULL: current keys not staged */
-    char *supersede;  /* $1 batch: supersede what the staged rows overlap, re-insert the rest */
-    char *insert;     /* $1 source, $2 created_by: the staged rows as new versions */
-    char *retire;     /* $1 batch, $2 effective date, $3 owner or NULL: retire missing keys */
-    char *retire_key; /* $1 batch, $2 last day, $3.. keys: end one key */
-    char *lock;       /* LOCK TABLE */
-    char *written;    /* $1 batch: the current versions written by it, newest last */
+    const char *list; /* $1 as_of, $2.. one filter per scalar column, then keys (cursor), limit */
+    const char *get;  /* $1 as_of, $2.. keys */
+    const char *history;   /* $1.. keys */
+    const char *changes;   /* $1 since change, $2 since version, $3 limit */
+    const char *export_;   /* $1 as_of */
+    const char *stage;     /* DELETE the transaction's rows of stage_<master> (005_stage.sql) */
+    const char *copy;      /* COPY stage_<master> FROM STDIN */
+    const char *diff;      /* INSERT INTO stage_diff: the op of every staged line */
+    const char *diff_list; /* the listed entries of stage_diff, with before/after */
+    const char *missing;   /* $1 effective date, $2 owner or NULL: current keys not staged */
+    const char
+        *supersede;     /* $1 batch: supersede what the staged rows overlap, re-insert the rest */
+    const char *insert; /* $1 source, $2 created_by: the staged rows as new versions */
+    const char *retire; /* $1 effective date, $2 owner or NULL, $3 batch: retire missing keys */
+    const char *retire_key; /* $1 batch, $2 last day, $3.. keys: end one key */
+    const char *lock;       /* LOCK TABLE */
+    const char *written;    /* $1 batch: the current versions written by it, newest last */
+    const char *analyze;    /* ANALYZE the master (after a large write, apply.c) */
     int list_nparams;
 };
-/* Build every statement of every master. 0 or SS_ERR_NOMEM. */
+/* Point every master at its statements of sql/masters.sql (sql.c). 0, SS_ERR_NOMEM, or
+ * SS_ERR_INTERNAL when one is missing (masters.sql is stale). */
 int mst_sql_build(void);
 void mst_sql_free(void);
 

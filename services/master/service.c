@@ -121,8 +121,7 @@ int mst_split_key(ss_req *r, const mst_master *m, const char *key, char *buf, si
 int mst_last_change(const mst_master *m, long long *out)
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT last_change::text FROM master.table_state WHERE name = $1", 1,
+    int rc = ss_db_query(ss_server_db(), sql_mst_table_state_last_change, 1,
                          (const char *[]){m->name}, &res);
 
     if (rc == 0)

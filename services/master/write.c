@@ -146,7 +146,7 @@ static int retire_tx(ss_req *r, mst_master *m, const char *const *key, const cha
     }
     PQclear(res);
     res = NULL;
-    if ((rc = ss_db_exec(c, "SELECT nextval('master.change_seq')::text", 0, NULL, &res)) != 0)
+    if ((rc = ss_db_exec(c, sql_mst_change_next, 0, NULL, &res)) != 0)
         goto out;
     snprintf(change, sizeof(change), "%s", ss_db_val(res, 0, 0));
     PQclear(res);
@@ -156,10 +156,7 @@ static int retire_tx(ss_req *r, mst_master *m, const char *const *key, const cha
         goto out;
     PQclear(res);
     res = NULL;
-    if ((rc = ss_db_exec(c,
-                         "UPDATE master.table_state SET last_change = nextval('master.change_seq') "
-                         "WHERE name = $1",
-                         1, (const char *[]){m->name}, NULL)) != 0 ||
+    if ((rc = ss_db_exec(c, sql_mst_table_state_touch, 1, (const char *[]){m->name}, NULL)) != 0 ||
         (rc = ss_db_exec(c, m->sql->history, m->nkeys, key, &res)) != 0)
         goto out;
     *out = json_array();

@@ -13,24 +13,6 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-/* The author's view of a notice (alias n). read_count counts the users who
- * marked it read; the audience size is account's data and is not computed. */
-#define NTC_AUTHOR_JSON                                                                         \
-    "json_build_object('id', n.id, 'title', n.title, 'body', n.body, 'importance', "            \
-    "n.importance, 'publish_from', n.publish_from, 'publish_until', n.publish_until, "          \
-    "'audience', json_build_object('org_types', n.aud_org_types, 'prefectures', n.aud_prefs, "  \
-    "'organizations', n.aud_orgs, 'roles', n.aud_roles), 'author_org_id', n.author_org_id, "    \
-    "'author_org_type', n.author_org_type, 'version', n.version, 'status', CASE WHEN "          \
-    "n.withdrawn_at IS NOT NULL THEN 'withdrawn' WHEN n.publish_from > now() THEN 'scheduled' " \
-    "WHEN n.publish_until IS NOT NULL AND n.publish_until <= now() THEN 'expired' ELSE "        \
-    "'published' END, 'withdrawn_at', n.withdrawn_at, 'created_at', n.created_at, "             \
-    "'updated_at', n.updated_at, 'updated_by', n.updated_by, 'read_count', (SELECT count(*) "   \
-    "FROM notice.reads rd WHERE rd.notice_id = n.id))::text"
-
-/* The audience lists as jsonb parameters, unpacked into arrays. */
-#define NTC_ARR(p)      "ARRAY(SELECT jsonb_array_elements_text(" p "::jsonb))"
-#define NTC_UUID_ARR(p) "ARRAY(SELECT jsonb_array_elements_text(" p "::jsonb)::uuid)"
-
 static const char *const importances[] = {"info", "important", "urgent", NULL};
 
 static const ss_field notice_fields[] = {
@@ -196,21 +178,11 @@ static int aud_parse(ss_req *r, const json_t *aud, aud_lists *a)
     return a->prefs == NULL ? SS_ERR_NOMEM : 0;
 }
 
-/* One statement on a leased connection, so a broken publication window
- * (CHECK notices_window, SQLSTATE 23514) becomes a field error. */
-static int ntc_exec(ss_req *r, const char *sql, int n, const char *const *params, PGresult **out)
-{
-    ss_dbc *c = NULL;
-    int rc;
-
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        return rc;
-    rc = ss_db_exec(c, sql, n, params, out);
-    if (rc != 0 && strcmp(ss_db_sqlstate(c), "23514") == 0)
-        rc = ss_req_field_error(r, "publish_until", "must be later than publish_from");
-    ss_db_release(c);
-    return rc;
-}
+/* A broken publication window (CHECK notices_window) is the client's field error. */
+static const ss_sql_constraint ntc_constraints[] = {
+    {"notices_window", SS_ERR_VALIDATION, "publish_until", "must be later than publish_from"},
+    {NULL, 0, NULL, NULL},
+};
 
 /* Reply with column 0 (a notice) of a one-row result, or 404. */
 static int reply_one(ss_req *r, PGresult *res, int status)
@@ -224,12 +196,6 @@ static int reply_one(ss_req *r, PGresult *res, int status)
     snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(n, "id")));
     return ss_reply_json_new(r, status, n);
 }
-
-#define NTC_VERSION_INSERT                                                                    \
-    "v AS (INSERT INTO notice.notice_versions (notice_id, version, title, body, importance, " \
-    "publish_from, publish_until, aud_org_types, aud_prefs, aud_orgs, aud_roles, edited_by, " \
-    "edited_at) SELECT id, version, title, body, importance, publish_from, publish_until, "   \
-    "aud_org_types, aud_prefs, aud_orgs, aud_roles, updated_by, updated_at FROM n) "
 
 int ntc_h_create(ss_req *r)
 {
@@ -253,15 +219,7 @@ int ntc_h_create(ss_req *r)
                             a.prefs,
                             a.orgs,
                             a.roles};
-    rc = ntc_exec(r,
-                  "WITH n AS (INSERT INTO notice.notices (author_org_id, author_org_type, "
-                  "author_user_id, title, body, importance, publish_from, publish_until, "
-                  "aud_org_types, aud_prefs, aud_orgs, aud_roles, updated_by) VALUES ($1::uuid, "
-                  "$2, $3, $4, $5, coalesce($6, 'info'), coalesce($7::timestamptz, now()), "
-                  "$8::timestamptz, " NTC_ARR("$9") ", " NTC_ARR("$10") ", " NTC_UUID_ARR(
-                      "$11") ", " NTC_ARR("$12") ", $3) RETURNING *), " NTC_VERSION_INSERT
-                                                 "SELECT " NTC_AUTHOR_JSON " FROM n",
-                  12, params, &res);
+    rc = ss_sql_query(r, ss_server_db(), sql_ntc_notice_insert, 12, params, &res, ntc_constraints);
     if (rc == 0)
         rc = reply_one(r, res, 201);
 out:
@@ -278,10 +236,7 @@ static int not_changed(ss_req *r, const char *id, bool is_edit)
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " NTC_AUTHOR_JSON " FROM notice.notices n WHERE n.id = $1::uuid "
-                     "AND n.author_org_id = $2::uuid",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_ntc_notice_of_org, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 1 && is_edit)
@@ -328,26 +283,7 @@ int ntc_h_patch(ss_req *r)
                             audience_member(r->body, &a, 1),
                             audience_member(r->body, &a, 2),
                             audience_member(r->body, &a, 3)};
-    rc = ntc_exec(
-        r,
-        "WITH n AS (UPDATE notice.notices n SET title = coalesce($4, n.title), body = "
-        "coalesce($5, n.body), importance = coalesce($6, n.importance), publish_from = "
-        "coalesce($7::timestamptz, n.publish_from), publish_until = CASE WHEN $8::boolean THEN "
-        "$9::timestamptz ELSE n.publish_until END, aud_org_types = CASE WHEN $10::jsonb IS NULL "
-        "THEN n.aud_org_types ELSE " NTC_ARR(
-            "$10") " END, aud_prefs = CASE WHEN $11::jsonb IS "
-                   "NULL THEN n.aud_prefs ELSE " NTC_ARR(
-                       "$11") " END, aud_orgs = CASE WHEN $12::jsonb IS "
-                              "NULL THEN n.aud_orgs ELSE " NTC_UUID_ARR(
-                                  "$12") " END, aud_roles = CASE WHEN "
-                                         "$13::jsonb IS NULL THEN n.aud_roles ELSE " NTC_ARR(
-                                             "$13") " END, version = n.version + "
-                                                    "1, updated_at = now(), updated_by = $3 WHERE "
-                                                    "n.id = $1::uuid AND n.author_org_id = "
-                                                    "$2::uuid AND n.withdrawn_at IS NULL RETURNING "
-                                                    "n.*), " NTC_VERSION_INSERT
-                                                    "SELECT " NTC_AUTHOR_JSON " FROM n",
-        13, params, &res);
+    rc = ss_sql_query(r, ss_server_db(), sql_ntc_notice_update, 13, params, &res, ntc_constraints);
     if (rc != 0)
         goto out;
     rc = PQntuples(res) == 1 ? reply_one(r, res, 200) : not_changed(r, id, true);
@@ -372,11 +308,7 @@ int ntc_h_withdraw(ss_req *r)
         return ss_req_field_error(r, "(body)", "takes no members");
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     const char *params[] = {id, r->who.org_id, r->who.sub};
-    rc = ss_db_query(ss_server_db(),
-                     "UPDATE notice.notices n SET withdrawn_at = now(), updated_at = now(), "
-                     "updated_by = $3 WHERE n.id = $1::uuid AND n.author_org_id = $2::uuid AND "
-                     "n.withdrawn_at IS NULL RETURNING " NTC_AUTHOR_JSON,
-                     3, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_ntc_notice_withdraw, 3, params, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? reply_one(r, res, 200) : not_changed(r, id, false);
@@ -401,12 +333,7 @@ int ntc_h_authored(ss_req *r)
     snprintf(lim, sizeof(lim), "%d", limit + 1);
     const char *params[] = {r->who.org_id, keys[0][0] ? keys[0] : NULL, keys[1][0] ? keys[1] : NULL,
                             lim};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " NTC_AUTHOR_JSON ", n.created_at::text, n.id::text FROM "
-                     "notice.notices n WHERE n.author_org_id = $1::uuid AND ($2::timestamptz IS "
-                     "NULL OR (n.created_at, n.id) < ($2::timestamptz, $3::uuid)) ORDER BY "
-                     "n.created_at DESC, n.id DESC LIMIT $4::int",
-                     4, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_ntc_notices_authored, 4, params, &res);
     if (rc != 0)
         return rc;
     rc = ss_reply_page(r, res, limit, 2);
@@ -428,16 +355,7 @@ int ntc_h_history(ss_req *r)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such notice of your organisation");
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     const char *params[] = {id, r->who.org_id};
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT json_build_object('version', v.version, 'title', v.title, 'body', v.body, "
-        "'importance', v.importance, 'publish_from', v.publish_from, 'publish_until', "
-        "v.publish_until, 'audience', json_build_object('org_types', v.aud_org_types, "
-        "'prefectures', v.aud_prefs, 'organizations', v.aud_orgs, 'roles', v.aud_roles), "
-        "'edited_by', v.edited_by, 'edited_at', v.edited_at)::text FROM notice.notice_versions v "
-        "JOIN notice.notices n ON n.id = v.notice_id WHERE n.id = $1::uuid AND n.author_org_id = "
-        "$2::uuid ORDER BY v.version DESC",
-        2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_ntc_notice_versions, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 0) {

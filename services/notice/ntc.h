@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 
+#include "ntc_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service ntc_service;

@@ -13,23 +13,6 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-/* Parameters $1 org type, $2 prefecture (NULL if none), $3 organisation id,
- * $4 role, over notices aliased n. A user without a prefecture never matches
- * a prefecture list. */
-#define NTC_VISIBLE                                                                               \
-    "n.withdrawn_at IS NULL AND n.publish_from <= now() AND (n.publish_until IS NULL OR "         \
-    "n.publish_until > now()) AND (cardinality(n.aud_org_types) = 0 OR $1 = ANY "                 \
-    "(n.aud_org_types)) AND (cardinality(n.aud_prefs) = 0 OR $2 = ANY (n.aud_prefs)) AND "        \
-    "(cardinality(n.aud_orgs) = 0 OR $3::uuid = ANY (n.aud_orgs)) AND (cardinality(n.aud_roles) " \
-    "= 0 OR $4 = ANY (n.aud_roles))"
-
-/* The reader's view (n, and rd the caller's read mark or NULLs). */
-#define NTC_READER_JSON                                                                        \
-    "json_build_object('id', n.id, 'title', n.title, 'body', n.body, 'importance', "           \
-    "n.importance, 'publish_from', n.publish_from, 'publish_until', n.publish_until, "         \
-    "'author_org_type', n.author_org_type, 'version', n.version, 'updated_at', n.updated_at, " \
-    "'read', rd.read_at IS NOT NULL, 'read_at', rd.read_at)::text"
-
 static void who_params(const ss_req *r, const char *params[5])
 {
     params[0] = ss_org_type_name(r->who.org_type);
@@ -62,15 +45,7 @@ int ntc_h_list(ss_req *r)
     params[7] = keys[0][0] ? keys[2] : NULL;
     params[8] = lim;
     /* Order: unread (0) before read (1), then newest publication first. */
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT " NTC_READER_JSON ", (rd.read_at IS NOT NULL)::int::text, n.publish_from::text, "
-        "n.id::text FROM notice.notices n LEFT JOIN notice.reads rd ON rd.notice_id = n.id AND "
-        "rd.user_id = $5 WHERE " NTC_VISIBLE " AND ($6::int IS NULL OR (rd.read_at IS NOT "
-        "NULL)::int > $6::int OR ((rd.read_at IS NOT NULL)::int = $6::int AND (n.publish_from, "
-        "n.id) < ($7::timestamptz, $8::uuid))) ORDER BY (rd.read_at IS NOT NULL), "
-        "n.publish_from DESC, n.id DESC LIMIT $9::int",
-        9, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_ntc_reader_list, 9, params, &res);
     if (rc != 0)
         return rc;
     rc = ss_reply_page(r, res, limit, 3);
@@ -87,11 +62,7 @@ int ntc_h_unread_count(ss_req *r)
     if ((rc = ntc_require_user(r)) != 0 || (rc = ss_query_check(r, (const char *[]){NULL})) != 0)
         return rc;
     who_params(r, params);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT count(*) FROM notice.notices n WHERE " NTC_VISIBLE
-                     " AND NOT EXISTS (SELECT 1 FROM notice.reads rd WHERE rd.notice_id = n.id "
-                     "AND rd.user_id = $5)",
-                     5, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_ntc_reader_unread_count, 5, params, &res);
     if (rc != 0)
         return rc;
     rc = ss_reply_json_new(
@@ -118,12 +89,7 @@ int ntc_h_mark_read(ss_req *r)
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     who_params(r, params);
     params[5] = id;
-    rc = ss_db_query(
-        ss_server_db(),
-        "WITH t AS (SELECT n.id FROM notice.notices n WHERE n.id = $6::uuid AND " NTC_VISIBLE
-        "), i AS (INSERT INTO notice.reads (notice_id, user_id) SELECT "
-        "id, $5 FROM t ON CONFLICT DO NOTHING) SELECT count(*) FROM t",
-        6, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_ntc_reader_mark_read, 6, params, &res);
     if (rc != 0)
         return rc;
     if (strcmp(ss_db_val(res, 0, 0), "0") == 0)

@@ -187,14 +187,39 @@ static const ss_field close_fields[] = {
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
+/* In the transaction: the batch of the month (made when missing) closed unless it is.
+ * params: organisation, institution, prefecture, month, user. */
+static int close_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const char *const *params = arg;
+    PGresult *res = NULL;
+    int rc;
+
+    (void)status;
+    if ((rc = pay_claims_lock(c, params[1])) != 0)
+        return rc;
+    rc = ss_db_exec(c,
+                    "WITH b AS (SELECT payment.batch_for($1::uuid, $2, $3, $4::date) AS id), u AS "
+                    "(UPDATE payment.claim_batches x SET status = 'closed', closed_how = "
+                    "'institution', closed_by = $5, closed_at = now() FROM b WHERE x.id = b.id "
+                    "AND x.status = 'open' RETURNING x.id) SELECT b.id::text FROM b",
+                    5, params, &res);
+    if (rc != 0)
+        return rc;
+    const char *p2[] = {PQgetvalue(res, 0, 0)};
+    rc = pay_tx_row(r, c,
+                    "SELECT " PAY_BATCH_JSON("x") "::text FROM payment.claim_batches x WHERE "
+                                                  "x.id = $1::uuid",
+                    1, p2, "no such batch", doc);
+    PQclear(res);
+    return rc;
+}
+
 /* POST /claims/batches/close {claim_month}: the institution closes its batch of a month (made
  * empty when it has none). Closing a closed batch changes nothing and answers it again. */
 int pay_h_batch_close(ss_req *r)
 {
     char first[11], last[11];
-    ss_dbc *c = NULL;
-    PGresult *res = NULL;
-    json_t *doc = NULL;
     int rc;
 
     if (inst_code(r)[0] == '\0' || pay_pref(r)[0] == '\0')
@@ -203,39 +228,5 @@ int pay_h_batch_close(ss_req *r)
         (rc = month_arg(r, "claim_month", ss_json_str(r->body, "claim_month"), first, last)) != 0)
         return rc;
     const char *params[] = {r->who.org_id, inst_code(r), pay_pref(r), first, r->who.sub};
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_claims_lock(c, inst_code(r))) != 0)
-        goto out;
-    rc = ss_db_exec(c,
-                    "WITH b AS (SELECT payment.batch_for($1::uuid, $2, $3, $4::date) AS id), u AS "
-                    "(UPDATE payment.claim_batches x SET status = 'closed', closed_how = "
-                    "'institution', closed_by = $5, closed_at = now() FROM b WHERE x.id = b.id "
-                    "AND x.status = 'open' RETURNING x.id) SELECT b.id::text FROM b",
-                    5, params, &res);
-    if (rc != 0 || (rc = ss_db_commit(c)) != 0)
-        goto out;
-    {
-        const char *p2[] = {PQgetvalue(res, 0, 0)};
-        PGresult *b = NULL;
-        if ((rc = ss_db_exec(c,
-                             "SELECT " PAY_BATCH_JSON("x") "::text FROM payment.claim_batches x "
-                                                           "WHERE x.id = $1::uuid",
-                             1, p2, &b)) != 0)
-            goto out;
-        doc = PQntuples(b) == 1 ? ss_json_col(b, 0, 0) : NULL;
-        PQclear(b);
-    }
-    if (doc == NULL) {
-        rc = SS_ERR_INTERNAL;
-        goto out;
-    }
-    snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(doc, "id")));
-    rc = ss_reply_json_new(r, 200, doc);
-    doc = NULL;
-out:
-    json_decref(doc);
-    PQclear(res);
-    ss_db_release(c);
-    return rc;
+    return pay_write_tx(r, close_fn, params);
 }

@@ -55,15 +55,51 @@ static int review_guard(ss_req *r, ss_dbc *c, const char *id, const char *decisi
     return rc;
 }
 
+struct review_arg {
+    const char *const *params; /* id, decision, amount, reason, user, organisation */
+    const json_t *approved;
+    const char *pref;
+};
+
+/* In the transaction: the prefecture's due batches closed, the line checked, decided, and its
+ * batch reviewed when no line is left undecided. */
+static int review_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const struct review_arg *a = arg;
+    const char *const *params = a->params;
+    int rc;
+
+    (void)status;
+    if ((rc = pay_close_due_pref(c, a->pref)) != 0 ||
+        (rc = review_guard(r, c, params[0], params[1], a->approved)) != 0)
+        return rc;
+    rc = ss_db_exec(
+        c,
+        "WITH u AS (UPDATE payment.claim_lines l SET status = CASE $2 WHEN 'accept' THEN "
+        "'accepted' WHEN 'return' THEN 'returned' ELSE 'adjusted' END, approved_yen = CASE $2 "
+        "WHEN 'accept' THEN l.claim_yen WHEN 'adjust' THEN $3::int END, return_reason = CASE "
+        "WHEN $2 = 'return' THEN $4 END, review_reason = $4, reviewed_by = $5, reviewed_org_id = "
+        "$6::uuid, reviewed_at = now(), updated_at = now() WHERE l.id = $1::uuid RETURNING l.*), "
+        "b AS (UPDATE payment.claim_batches x SET status = 'reviewed', reviewed_at = now() FROM "
+        "u WHERE x.id = u.batch_id AND NOT EXISTS (SELECT 1 FROM payment.claim_lines o WHERE "
+        "o.batch_id = x.id AND o.status = 'claimed' AND o.id <> u.id) RETURNING x.id) "
+        "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM b)",
+        6, params, NULL);
+    if (rc != 0)
+        return rc;
+    return pay_tx_row(r, c,
+                      "SELECT (" PAY_LINE_JSON("l", "b") ")::text FROM payment.claim_lines l JOIN "
+                                                         "payment.claim_batches b ON b.id = "
+                                                         "l.batch_id WHERE l.id = $1::uuid",
+                      1, params, "no such claim line in your prefecture", doc);
+}
+
 /* POST /claims/lines/:id/review {decision, approved_yen (adjust), reason (return, adjust)}. */
 int pay_h_line_review(ss_req *r)
 {
     const char *id, *decision, *reason;
     const json_t *approved;
     char amt[24] = "";
-    ss_dbc *c = NULL;
-    PGresult *res = NULL;
-    json_t *doc = NULL;
     int rc;
 
     if ((rc = pay_id(r, &id, "no such claim line in your prefecture")) != 0)
@@ -86,43 +122,53 @@ int pay_h_line_review(ss_req *r)
     if (approved != NULL)
         snprintf(amt, sizeof(amt), "%" JSON_INTEGER_FORMAT, json_integer_value(approved));
     const char *params[] = {id, decision, amt[0] ? amt : NULL, reason, r->who.sub, r->who.org_id};
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+    const struct review_arg ra = {params, approved, pay_pref(r)};
+    return pay_write_tx(r, review_fn, &ra);
+}
+
+/* In the transaction: the institution's lock, the line is its last returned claim line, then
+ * priced and judged again into the first open month. params: id, institution, close day. */
+static int reclaim_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const char *const *params = arg;
+    PGresult *res = NULL;
+    int rc;
+
+    *status = 201;
+    if ((rc = pay_claims_lock(c, params[1])) != 0)
         return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_close_due_pref(c, pay_pref(r))) != 0 ||
-        (rc = review_guard(r, c, id, decision, approved)) != 0)
-        goto out;
-    rc = ss_db_exec(
-        c,
-        "WITH u AS (UPDATE payment.claim_lines l SET status = CASE $2 WHEN 'accept' THEN "
-        "'accepted' WHEN 'return' THEN 'returned' ELSE 'adjusted' END, approved_yen = CASE $2 "
-        "WHEN 'accept' THEN l.claim_yen WHEN 'adjust' THEN $3::int END, return_reason = CASE "
-        "WHEN $2 = 'return' THEN $4 END, review_reason = $4, reviewed_by = $5, reviewed_org_id = "
-        "$6::uuid, reviewed_at = now(), updated_at = now() WHERE l.id = $1::uuid RETURNING l.*), "
-        "b AS (UPDATE payment.claim_batches x SET status = 'reviewed', reviewed_at = now() FROM "
-        "u WHERE x.id = u.batch_id AND NOT EXISTS (SELECT 1 FROM payment.claim_lines o WHERE "
-        "o.batch_id = x.id AND o.status = 'claimed' AND o.id <> u.id) RETURNING x.id) "
-        "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM b)",
-        6, params, NULL);
+    rc = ss_db_exec(c,
+                    "SELECT l.status, l.kind, EXISTS (SELECT 1 FROM payment.claim_lines n WHERE "
+                    "n.record_id = l.record_id AND n.seq > l.seq) FROM payment.claim_lines l "
+                    "WHERE l.id = $1::uuid AND l.institution_code = $2",
+                    2, params, &res);
     if (rc != 0)
-        goto out;
-    rc = ss_db_exec(
-        c,
-        "SELECT (" PAY_LINE_JSON(
-            "l", "b") ")::text FROM payment.claim_lines l JOIN "
-                      "payment.claim_batches b ON b.id = l.batch_id WHERE l.id = $1::uuid",
-        1, params, &res);
-    if (rc != 0 || (rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL) != 0)
-        goto out;
-    if ((doc = ss_json_col(res, 0, 0)) == NULL || (rc = ss_db_commit(c)) != 0) {
-        rc = rc != 0 ? rc : SS_ERR_INTERNAL;
-        goto out;
-    }
-    rc = ss_reply_json_new(r, 200, doc);
-    doc = NULL;
-out:
-    json_decref(doc);
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such claim line of yours");
+    else if (strcmp(PQgetvalue(res, 0, 0), "returned") != 0 ||
+             strcmp(PQgetvalue(res, 0, 1), "claim") || strcmp(PQgetvalue(res, 0, 2), "t") == 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT,
+                         "only the last, returned claim line of a record is claimed again");
     PQclear(res);
-    ss_db_release(c);
+    if (rc != 0)
+        return rc;
+    /* The new line first (a volatile function in a WHERE would run per row), then its view. */
+    const char *p1[] = {params[0], params[2]};
+    rc = ss_db_exec(c, "SELECT payment.reclaim_line($1::uuid, $2::int)::text", 2, p1, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        PQclear(res);
+        return SS_ERR_INTERNAL;
+    }
+    const char *p2[] = {PQgetvalue(res, 0, 0)};
+    rc = pay_tx_row(r, c,
+                    "SELECT (" PAY_LINE_JSON("l", "b") ")::text FROM payment.claim_lines l JOIN "
+                                                       "payment.claim_batches b ON b.id = "
+                                                       "l.batch_id WHERE l.id = $1::uuid",
+                    1, p2, "no such claim line of yours", doc);
+    PQclear(res);
     return rc;
 }
 
@@ -132,9 +178,6 @@ int pay_h_line_reclaim(ss_req *r)
 {
     const char *id, *inst = r->who.org_code;
     char day[8];
-    ss_dbc *c = NULL;
-    PGresult *res = NULL;
-    json_t *doc = NULL;
     int rc;
 
     if ((rc = pay_id(r, &id, "no such claim line of yours")) != 0)
@@ -146,58 +189,5 @@ int pay_h_line_reclaim(ss_req *r)
         return rc;
     snprintf(day, sizeof(day), "%d", pay_close_day());
     const char *params[] = {id, inst, day};
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_claims_lock(c, inst)) != 0)
-        goto out;
-    rc = ss_db_exec(c,
-                    "SELECT l.status, l.kind, EXISTS (SELECT 1 FROM payment.claim_lines n WHERE "
-                    "n.record_id = l.record_id AND n.seq > l.seq) FROM payment.claim_lines l "
-                    "WHERE l.id = $1::uuid AND l.institution_code = $2",
-                    2, params, &res);
-    if (rc != 0)
-        goto out;
-    if (PQntuples(res) != 1) {
-        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such claim line of yours");
-        goto out;
-    }
-    if (strcmp(PQgetvalue(res, 0, 0), "returned") != 0 || strcmp(PQgetvalue(res, 0, 1), "claim") ||
-        strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
-        rc = ss_req_fail(r, SS_ERR_CONFLICT,
-                         "only the last, returned claim line of a record is claimed again");
-        goto out;
-    }
-    PQclear(res);
-    res = NULL;
-    /* The new line first (a volatile function in a WHERE would run per row), then its view. */
-    const char *p1[] = {id, day};
-    rc = ss_db_exec(c, "SELECT payment.reclaim_line($1::uuid, $2::int)::text", 2, p1, &res);
-    if (rc != 0 || (rc = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? 0 : SS_ERR_INTERNAL))
-        goto out;
-    {
-        const char *p2[] = {PQgetvalue(res, 0, 0)};
-        PGresult *n = NULL;
-        rc = ss_db_exec(
-            c,
-            "SELECT (" PAY_LINE_JSON(
-                "l", "b") ")::text FROM payment.claim_lines l "
-                          "JOIN payment.claim_batches b ON b.id = l.batch_id WHERE l.id = $1::uuid",
-            1, p2, &n);
-        PQclear(res);
-        res = n;
-    }
-    if (rc != 0 || (rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL) != 0)
-        goto out;
-    if ((doc = ss_json_col(res, 0, 0)) == NULL || (rc = ss_db_commit(c)) != 0) {
-        rc = rc != 0 ? rc : SS_ERR_INTERNAL;
-        goto out;
-    }
-    snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(doc, "id")));
-    rc = ss_reply_json_new(r, 201, doc);
-    doc = NULL;
-out:
-    json_decref(doc);
-    PQclear(res);
-    ss_db_release(c);
-    return rc;
+    return pay_write_tx(r, reclaim_fn, params);
 }

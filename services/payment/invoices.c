@@ -40,41 +40,31 @@ static const ss_field issue_fields[] = {
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
-/* POST /claims/invoices {claim_month} (国保連合会) -> 200 {claim_month, items: invoices}. */
-int pay_h_invoice_issue(ss_req *r)
+/* In the transaction: every batch of the month reviewed, then one invoice per municipality of
+ * the lines not yet billed. params: prefecture, month, fee, user, organisation. */
+static int issue_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
-    char m[11], fee[16];
-    ss_dbc *c = NULL;
+    const char *const *params = arg;
     PGresult *res = NULL;
     int rc;
 
-    if (pay_pref(r)[0] == '\0')
-        return ss_req_fail(r, SS_ERR_FORBIDDEN, "your 国保連合会 has no prefecture");
-    if ((rc = ss_body_check(r, issue_fields)) != 0)
+    (void)status;
+    if ((rc = pay_close_due_pref(c, params[0])) != 0)
         return rc;
-    if (!pay_month_parse(ss_json_str(r->body, "claim_month"), m))
-        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
-    snprintf(fee, sizeof(fee), "%d", pay_fee_per_line());
-    const char *params[] = {pay_pref(r), m, fee, r->who.sub, r->who.org_id};
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_close_due_pref(c, pay_pref(r))) != 0)
-        goto out;
     rc = ss_db_exec(c,
                     "SELECT pg_advisory_xact_lock(hashtext('invoices:' || $1)), (SELECT count(*) "
                     "FROM payment.claim_batches b WHERE b.pref_code = $1 AND b.claim_month = "
                     "$2::date AND b.status <> 'reviewed')",
                     2, params, &res);
     if (rc != 0)
-        goto out;
-    if (strcmp(PQgetvalue(res, 0, 1), "0") != 0) {
+        return rc;
+    if (strcmp(PQgetvalue(res, 0, 1), "0") != 0)
         rc = ss_req_fail(r, SS_ERR_CONFLICT,
                          "%s batches of the month are not reviewed yet: invoices wait for them",
                          PQgetvalue(res, 0, 1));
-        goto out;
-    }
     PQclear(res);
-    res = NULL;
+    if (rc != 0)
+        return rc;
     rc = ss_db_exec(
         c,
         "WITH l AS (SELECT l.id, l.muni_code, l.approved_yen FROM payment.claim_lines l JOIN "
@@ -87,23 +77,32 @@ int pay_h_invoice_issue(ss_req *r)
         "muni_code) UPDATE payment.claim_lines x SET invoice_id = i.id FROM l, i WHERE x.id = "
         "l.id AND i.muni_code = l.muni_code",
         5, params, NULL);
-    if (rc != 0 || (rc = ss_db_commit(c)) != 0)
-        goto out;
-    {
-        const char *p2[] = {"fed", pay_pref(r), "", m};
-        if ((rc = ss_db_exec(c,
-                             "SELECT jsonb_build_object('claim_month', to_char($4::date, "
-                             "'YYYY-MM'), 'items', coalesce(jsonb_agg(" INV_JSON(
-                                 "i") " ORDER BY i.muni_code), '[]'))::text FROM payment.invoices "
-                                      "i WHERE " INV_VISIBLE("i") " AND i.claim_month = $4::date",
-                             4, p2, &res)) != 0)
-            goto out;
-        rc = ss_reply_json_new(r, 200, ss_json_col(res, 0, 0));
-    }
-out:
-    PQclear(res);
-    ss_db_release(c);
-    return rc;
+    if (rc != 0)
+        return rc;
+    const char *p2[] = {"fed", params[0], "", params[1]};
+    return pay_tx_row(r, c,
+                      "SELECT jsonb_build_object('claim_month', to_char($4::date, 'YYYY-MM'), "
+                      "'items', coalesce(jsonb_agg(" INV_JSON(
+                          "i") " ORDER BY i.muni_code), '[]'))::text FROM payment.invoices i "
+                               "WHERE " INV_VISIBLE("i") " AND i.claim_month = $4::date",
+                      4, p2, "no invoices", doc);
+}
+
+/* POST /claims/invoices {claim_month} (国保連合会) -> 200 {claim_month, items: invoices}. */
+int pay_h_invoice_issue(ss_req *r)
+{
+    char m[11], fee[16];
+    int rc;
+
+    if (pay_pref(r)[0] == '\0')
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "your 国保連合会 has no prefecture");
+    if ((rc = ss_body_check(r, issue_fields)) != 0)
+        return rc;
+    if (!pay_month_parse(ss_json_str(r->body, "claim_month"), m))
+        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
+    snprintf(fee, sizeof(fee), "%d", pay_fee_per_line());
+    const char *params[] = {pay_pref(r), m, fee, r->who.sub, r->who.org_id};
+    return pay_write_tx(r, issue_fn, params);
 }
 
 static const char *viewer(const ss_req *r)
@@ -161,33 +160,25 @@ int pay_h_invoice_get(ss_req *r)
 
 static const ss_field pay_fields[] = {
     {"paid_on", SS_F_DATE, true, 0, 0, NULL, false},
-    {"amount_yen", SS_F_INT, true, 0, 100000000000LL, NULL, false},
+    {"amount_yen", SS_F_INT, true, -100000000000LL, 100000000000LL, NULL, false},
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
-/* POST /claims/invoices/:id/payment {paid_on, amount_yen} (the municipality): the whole total,
- * on a day not after today; once (409). */
-int pay_h_invoice_pay(ss_req *r)
+/* In the transaction, after the Idempotency-Key: the invoice is the caller's, still issued,
+ * the day not after today and the amount its total; then recorded. params: id, municipality,
+ * paid_on, amount, user. */
+static int pay_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
-    const char *v = viewer(r), *id;
-    char amt[24];
+    const char *const *params = arg;
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = pay_id(r, &id, "no such invoice of yours")) != 0)
-        return rc;
-    if (v == NULL || strcmp(v, "muni") != 0)
-        return ss_req_fail(r, SS_ERR_FORBIDDEN, "the municipality records its payment");
-    if ((rc = ss_body_check(r, pay_fields)) != 0)
-        return rc;
-    snprintf(amt, sizeof(amt), "%" JSON_INTEGER_FORMAT,
-             json_integer_value(json_object_get(r->body, "amount_yen")));
-    const char *params[] = {id, r->who.muni_code, ss_json_str(r->body, "paid_on"), amt, r->who.sub};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT i.status, i.total_yen::text, $3::date > (now() AT TIME ZONE "
-                     "'Asia/Tokyo')::date, $4::bigint = i.total_yen FROM payment.invoices i "
-                     "WHERE i.id = $1::uuid AND i.muni_code = $2",
-                     4, params, &res);
+    (void)status;
+    rc = ss_db_exec(c,
+                    "SELECT i.status, i.total_yen::text, $3::date > (now() AT TIME ZONE "
+                    "'Asia/Tokyo')::date, $4::bigint = i.total_yen FROM payment.invoices i "
+                    "WHERE i.id = $1::uuid AND i.muni_code = $2 FOR UPDATE",
+                    4, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -204,11 +195,30 @@ int pay_h_invoice_pay(ss_req *r)
     PQclear(res);
     if (rc != 0)
         return rc;
-    return pay_reply_row(
-        r,
-        "WITH i AS (UPDATE payment.invoices x SET status = 'paid', paid_on = "
-        "$3::date, paid_amount_yen = $4::bigint, paid_recorded_by = $5, "
-        "paid_recorded_at = now() WHERE x.id = $1::uuid AND x.muni_code = $2 AND "
-        "x.status = 'issued' RETURNING x.*) SELECT (" INV_JSON("i") ")::text FROM i",
-        5, params, 200, "no such invoice of yours", NULL);
+    return pay_tx_row(r, c,
+                      "WITH i AS (UPDATE payment.invoices x SET status = 'paid', paid_on = "
+                      "$3::date, paid_amount_yen = $4::bigint, paid_recorded_by = $5, "
+                      "paid_recorded_at = now() WHERE x.id = $1::uuid AND x.muni_code = $2 AND "
+                      "x.status = 'issued' RETURNING x.*) SELECT (" INV_JSON("i") ")::text FROM i",
+                      5, params, "no such invoice of yours", doc);
+}
+
+/* POST /claims/invoices/:id/payment {paid_on, amount_yen} (the municipality): the whole total,
+ * on a day not after today; once (409; a retry under the same Idempotency-Key is replayed). */
+int pay_h_invoice_pay(ss_req *r)
+{
+    const char *v = viewer(r), *id;
+    char amt[24];
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no such invoice of yours")) != 0)
+        return rc;
+    if (v == NULL || strcmp(v, "muni") != 0)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "the municipality records its payment");
+    if ((rc = ss_body_check(r, pay_fields)) != 0)
+        return rc;
+    snprintf(amt, sizeof(amt), "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(r->body, "amount_yen")));
+    const char *params[] = {id, r->who.muni_code, ss_json_str(r->body, "paid_on"), amt, r->who.sub};
+    return pay_write_tx(r, pay_fn, params);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "sesshu/db.h"
 #include "sesshu/http.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
@@ -46,6 +47,19 @@ const char *pay_pref(const ss_req *r);
  * `status`, or 404 with `notfound` when there is no row. 23505 becomes 409 `conflict`. */
 int pay_reply_row(ss_req *r, const char *sql, int n, const char *const *params, int status,
                   const char *notfound, const char *conflict);
+/* A write in one transaction under the caller's Idempotency-Key (write_tx.c): fn runs the
+ * checks and the work on c and sets *doc (owned, freed by pay_write_tx) and *status (200 when
+ * untouched); the answer is kept under the key, committed, and sent. A retry with the same key
+ * and request gets the first answer; a failure keeps nothing. */
+typedef int (*pay_tx_fn)(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status);
+int pay_write_tx(ss_req *r, pay_tx_fn fn, const void *arg);
+/* In fn: one statement on c whose first column is a JSON object -> *doc (owned by the caller),
+ * or 404 `notfound` when there is no row. */
+int pay_tx_row(ss_req *r, ss_dbc *c, const char *sql, int n, const char *const *params,
+               const char *notfound, json_t **doc);
+/* pay_write_tx of one such statement, answered with `status`. */
+int pay_write_row(ss_req *r, const char *sql, int n, const char *const *params, int status,
+                  const char *notfound);
 /* Every row's column 0 (JSON) as {"<key>": id, "items": [...]}; 404 `notfound` when no row. */
 int pay_reply_items(ss_req *r, const char *sql, int n, const char *const *params, const char *key,
                     const char *id, const char *notfound);

@@ -157,32 +157,22 @@ static int run_guard(ss_req *r, ss_dbc *c, const char *const *params)
     return rc;
 }
 
-/* POST /claims/payment-runs {claim_month} (国保連合会) -> 201 the run. */
-int pay_h_run_create(ss_req *r)
+/* In the transaction: the run's guard (run_guard), then the run with one item per institution
+ * and its lines marked. params: prefecture, month, user, organisation. */
+static int create_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
-    const char *pref = fed_pref(r);
-    char m[11];
-    ss_dbc *c = NULL;
+    const char *const *params = arg;
     PGresult *res = NULL;
-    json_t *doc = NULL;
     int rc;
 
-    if (pref == NULL || pref[0] == '\0')
-        return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
-    if ((rc = ss_body_check(r, run_fields)) != 0)
+    *status = 201;
+    if ((rc = run_guard(r, c, params)) != 0)
         return rc;
-    if (!pay_month_parse(ss_json_str(r->body, "claim_month"), m))
-        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
-    const char *params[] = {pref, m, r->who.sub, r->who.org_id};
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = run_guard(r, c, params)) != 0)
-        goto out;
     rc = ss_db_exec(
         c,
         "WITH l AS (SELECT l.id, l.institution_code, l.approved_yen FROM payment.claim_lines l "
         "JOIN payment.invoices v ON v.id = l.invoice_id WHERE v.pref_code = $1 AND "
-        "v.claim_month = $2::date AND v.status = 'paid' AND l.payment_item_id IS NULL), g AS "
+        "v.claim_month <= $2::date AND v.status = 'paid' AND l.payment_item_id IS NULL), g AS "
         "(SELECT institution_code, sum(approved_yen) AS amt, count(*) AS n FROM l GROUP BY 1), "
         "run AS (INSERT INTO payment.payment_runs (pref_code, fed_org_id, claim_month, pay_on, "
         "prepared_by) SELECT $1, $4::uuid, $2::date, payment.pay_day($2::date), $3 WHERE EXISTS "
@@ -199,8 +189,9 @@ int pay_h_run_create(ss_req *r)
         "amount_yen, lines, status, held_reason, account_id, purpose, bank_code, branch_code, "
         "account_type, account_number, holder_name, payer_account_id) SELECT run.id, "
         "d.institution_code, d.amt, d.n, CASE WHEN d.amt <= 0 OR d.aid IS NULL OR d.sid IS NULL "
-        "THEN 'held' ELSE 'pay' END, CASE WHEN d.amt <= 0 THEN 'nothing owed (過誤調整 net of "
-        "the month is not positive)' WHEN d.aid IS NULL THEN 'no approved bank account for the "
+        "THEN 'held' ELSE 'pay' END, CASE WHEN d.amt <= 0 THEN 'nothing owed: the 過誤調整 "
+        "lines make the net not positive; carried to the next run and netted there' WHEN d.aid IS "
+        "NULL THEN 'no approved bank account for the "
         "claim month' WHEN d.sid IS NULL THEN 'no source account routes the destination bank "
         "and there is no default' END, d.aid, d.purpose, d.bank_code, d.branch_code, "
         "d.account_type, d.account_number, d.holder_name, d.sid FROM d, run RETURNING id, "
@@ -210,34 +201,36 @@ int pay_h_run_create(ss_req *r)
         "run), (SELECT count(*) FROM u)",
         4, params, &res);
     if (rc != 0)
-        goto out;
+        return rc;
     if (PQgetisnull(res, 0, 0)) {
-        rc = ss_req_fail(r, SS_ERR_CONFLICT, "every line of the month's invoices is paid already");
-        goto out;
+        PQclear(res);
+        return ss_req_fail(r, SS_ERR_CONFLICT,
+                           "every line of the month's invoices is paid already");
     }
-    {
-        const char *p2[] = {PQgetvalue(res, 0, 0)};
-        PGresult *b = NULL;
-        if ((rc = ss_db_exec(c,
-                             "SELECT (" RUN_JSON("x") ")::text FROM payment.payment_runs x WHERE "
-                                                      "x.id = $1::uuid",
-                             1, p2, &b)) != 0)
-            goto out;
-        doc = ss_json_col(b, 0, 0);
-        PQclear(b);
-    }
-    if (doc == NULL || (rc = ss_db_commit(c)) != 0) {
-        rc = rc != 0 ? rc : SS_ERR_INTERNAL;
-        goto out;
-    }
-    snprintf(r->res_id, sizeof(r->res_id), "%s", json_string_value(json_object_get(doc, "id")));
-    rc = ss_reply_json_new(r, 201, doc);
-    doc = NULL;
-out:
-    json_decref(doc);
+    const char *p2[] = {PQgetvalue(res, 0, 0)};
+    rc = pay_tx_row(r, c,
+                    "SELECT (" RUN_JSON("x") ")::text FROM payment.payment_runs x WHERE x.id = "
+                                             "$1::uuid",
+                    1, p2, "no such payment run", doc);
     PQclear(res);
-    ss_db_release(c);
     return rc;
+}
+
+/* POST /claims/payment-runs {claim_month} (国保連合会) -> 201 the run. */
+int pay_h_run_create(ss_req *r)
+{
+    const char *pref = fed_pref(r);
+    char m[11];
+    int rc;
+
+    if (pref == NULL || pref[0] == '\0')
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
+    if ((rc = ss_body_check(r, run_fields)) != 0)
+        return rc;
+    if (!pay_month_parse(ss_json_str(r->body, "claim_month"), m))
+        return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
+    const char *params[] = {pref, m, r->who.sub, r->who.org_id};
+    return pay_write_tx(r, create_fn, params);
 }
 
 int pay_h_run_list(ss_req *r)
@@ -278,11 +271,42 @@ int pay_h_run_get(ss_req *r)
                          2, params, 200, "no such payment run of yours", NULL);
 }
 
+/* In the transaction: the run is the prefecture's, prepared, and the caller not its preparer;
+ * then approved. params: prefecture, id, user. */
+static int approve_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const char *const *params = arg;
+    PGresult *res = NULL;
+    int rc;
+
+    (void)status;
+    rc = ss_db_exec(c,
+                    "SELECT x.status, x.prepared_by FROM payment.payment_runs x WHERE x.id = "
+                    "$2::uuid AND x.pref_code = $1 FOR UPDATE",
+                    2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such payment run of yours");
+    else if (strcmp(PQgetvalue(res, 0, 0), "prepared") != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the run is approved already");
+    else if (strcmp(PQgetvalue(res, 0, 1), params[2]) == 0)
+        rc = ss_req_fail(r, SS_ERR_FORBIDDEN, "four eyes: the preparer cannot approve the run");
+    PQclear(res);
+    if (rc != 0)
+        return rc;
+    return pay_tx_row(r, c,
+                      "WITH x AS (UPDATE payment.payment_runs y SET status = 'approved', "
+                      "approved_by = $3, approved_at = now() WHERE y.id = $2::uuid AND "
+                      "y.pref_code = $1 AND y.status = 'prepared' AND y.prepared_by <> $3 "
+                      "RETURNING y.*) SELECT (" RUN_JSON("x") ")::text FROM x",
+                      3, params, "the run changed meanwhile", doc);
+}
+
 /* POST /claims/payment-runs/:id/approve: another user of the 国保連合会 than the preparer. */
 int pay_h_run_approve(ss_req *r)
 {
     const char *pref = fed_pref(r), *id;
-    PGresult *res = NULL;
     int rc;
 
     if ((rc = pay_id(r, &id, "no such payment run of yours")) != 0)
@@ -293,27 +317,7 @@ int pay_h_run_approve(ss_req *r)
         (rc = ss_body_check(r, (const ss_field[]){{NULL, 0, false, 0, 0, NULL, false}})) != 0)
         return rc;
     const char *params[] = {pref, id, r->who.sub};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT x.status, x.prepared_by FROM payment.payment_runs x WHERE x.id = "
-                     "$2::uuid AND x.pref_code = $1",
-                     2, params, &res);
-    if (rc != 0)
-        return rc;
-    if (PQntuples(res) != 1)
-        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such payment run of yours");
-    else if (strcmp(PQgetvalue(res, 0, 0), "prepared") != 0)
-        rc = ss_req_fail(r, SS_ERR_CONFLICT, "the run is approved already");
-    else if (strcmp(PQgetvalue(res, 0, 1), r->who.sub) == 0)
-        rc = ss_req_fail(r, SS_ERR_FORBIDDEN, "four eyes: the preparer cannot approve the run");
-    PQclear(res);
-    if (rc != 0)
-        return rc;
-    return pay_reply_row(r,
-                         "WITH x AS (UPDATE payment.payment_runs y SET status = 'approved', "
-                         "approved_by = $3, approved_at = now() WHERE y.id = $2::uuid AND "
-                         "y.pref_code = $1 AND y.status = 'prepared' AND y.prepared_by <> $3 "
-                         "RETURNING y.*) SELECT (" RUN_JSON("x") ")::text FROM x",
-                         3, params, 200, "the run changed meanwhile", NULL);
+    return pay_write_tx(r, approve_fn, params);
 }
 
 /* ---- the Zengin 総合振込 file ---------------------------------------------------------- */

@@ -83,7 +83,7 @@ int pay_h_referral_create(ss_req *r)
     const char *params[] = {
         r->who.muni_code, person,       inst, vac, from, to, ss_json_str(r->body, "note"),
         r->who.sub,       r->who.org_id};
-    return pay_reply_row(
+    return pay_write_row(
         r,
         "WITH f AS (INSERT INTO payment.referrals (muni_code, person_id, institution_code, "
         "vaccine_code, valid_from, valid_to, note, created_by, created_org_id) SELECT $1, "
@@ -93,7 +93,7 @@ int pay_h_referral_create(ss_req *r)
         "IS "
         "NULL OR EXISTS (SELECT 1 FROM master.vaccines v WHERE v.code = $4)) RETURNING *) SELECT "
         "(" REF_JSON("f") ")::text FROM f",
-        9, params, 201, "no such institution or product in the master", NULL);
+        9, params, 201, "no such institution or product in the master");
 }
 
 /* GET /claims/referrals?person_id=&institution_code=: the municipality's own. */

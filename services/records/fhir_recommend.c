@@ -4,7 +4,8 @@
  *
  * The same rules as the check (records_check.h, master.rules / master.schedules, as of today in
  * Japan): for each schedule row (disease, dose n) that fits the person's sex and needs no
- * pregnancy:
+ * pregnancy and, when it needs a per-person condition (60-64 with a disability), whose
+ * condition the person has on file today:
  *   - done when a record of that disease with dose n or a later dose exists;
  *   - it opens on master.age_on(birth, age_from), on the first day of the fiscal year whose
  *     年度末年齢 enters fy_age_from .. fy_age_to (every fy_age_step years), on
@@ -39,7 +40,10 @@
     "  extract(year FROM (birth_date - 1) - interval '3 months')::int AS cohort, " \
     "  master.fy_age(birth_date, master.today_jp()) AS fya FROM records.persons WHERE id = $1::uuid), " \
     "s AS (SELECT m.* FROM master.schedules m, t WHERE m.superseded_at IS NULL AND m.valid_from <= t.t " \
-    "  AND (m.valid_to IS NULL OR m.valid_to >= t.t) AND m.pregnancy_weeks_from IS NULL), " \
+    "  AND (m.valid_to IS NULL OR m.valid_to >= t.t) AND m.pregnancy_weeks_from IS NULL " \
+    "  AND (m.person_conditions IS NULL OR EXISTS (SELECT 1 FROM records.person_conditions pc " \
+    "  WHERE pc.person_id = $1::uuid AND pc.revoked_at IS NULL AND pc.kind = ANY (m.person_conditions) " \
+    "  AND pc.valid_from <= t.t AND (pc.valid_to IS NULL OR pc.valid_to >= t.t)))), " \
     "lv AS (SELECT master.after_interval(max(i.vaccinated_on), make_interval(days => (SELECT " \
     "  r.param_days FROM master.rules r, t WHERE r.code = 'R-LIVE-INJ-27D' AND r.superseded_at IS NULL " \
     "  AND r.valid_from <= t.t AND (r.valid_to IS NULL OR r.valid_to >= t.t) LIMIT 1))) AS next_live " \

@@ -39,7 +39,7 @@
     "  i.dose_number, coalesce(i.dose_label, chk.dose_label), i.lot_no, i.institution_code, " \
     "  i.doctor_name, i.dose_ml, i.site, " REC_CATEGORY("i.category") ", i.category, i.source, " \
     "  " REC_SCHEDULE_CODE ", " REC_CLAIMABLE("i.category") ", " REC_FLAGS("i.category") ", " \
-    "  i.pregnancy_weeks, i.note, " \
+    "  coalesce(i.pregnancy_weeks, chk.pregnancy_weeks), i.note, " \
     "  $4::uuid, $5, $5 FROM chk JOIN inp i ON i.ln = chk.ln, go " \
     "  WHERE go.ok AND chk.errors IS NULL AND NOT chk.duplicate RETURNING 1) " \
     "SELECT (SELECT count(*) FROM ins), (SELECT ok FROM go)"

@@ -34,6 +34,10 @@ int rec_h_person_search(ss_req *r);
 int rec_h_guardian_add(ss_req *r);
 int rec_h_guardian_list(ss_req *r);
 int rec_h_guardian_remove(ss_req *r);
+/* persons_conditions.c: per-person conditions the rules read (60-64 disability, 長期療養特例) */
+int rec_h_condition_add(ss_req *r);
+int rec_h_condition_list(ss_req *r);
+int rec_h_condition_revoke(ss_req *r);
 
 /* ---- H-3 records (records*.c) ---- */
 int rec_h_imm_create(ss_req *r);
@@ -122,6 +126,10 @@ int rec_db_error(ss_req *r, ss_dbc *c, int rc);
  * reply and calls nothing. */
 typedef int (*rec_tx_fn)(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status);
 int rec_write_tx(ss_req *r, rec_tx_fn fn, const void *arg, bool is_person);
+/* records_later.c: after a correction or void of changed_id (in its transaction), 0 when no
+ * other dose of the person would newly break a series rule, else SS_ERR_VALIDATION with one
+ * error per such dose (rule R-CORRECTION-LATER). */
+int rec_later_doses_check(ss_req *r, ss_dbc *c, const char *person_id, const char *changed_id);
 /* Column 0 of the single row of `sql` as JSON (new reference in *doc), or 404 with `what`. */
 int rec_exec_doc(ss_req *r, ss_dbc *c, const char *sql, int n, const char *const *params,
                  json_t **doc, const char *what);

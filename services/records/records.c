@@ -253,10 +253,12 @@ static int verdict(ss_req *r, const PGresult *res)
  * The check's statement is planned once per connection (a generic plan): planning its CTEs
  * costs ten times more than running them for one record, and without JIT, which a generic
  * plan's estimates would switch on for every execution.
- * The transaction commits without waiting for its WAL flush: the dispatcher answers only after
- * the request's access-log row has committed synchronously (http.h, step 7), and that later
- * commit's flush covers this one's WAL. A success is therefore durable when the client sees
- * it, with one flush per request (shared by the access log's group commit) instead of two. */
+ * The transaction commits synchronously: it carries the request's access-log row (the
+ * dispatcher appends it before COMMIT, docs/architecture.md §4), so its one WAL flush makes
+ * both the record and its row durable before the client sees 201. (It used to commit without
+ * waiting, when the row followed in a transaction of its own; with the row inside, that would
+ * acknowledge a write a crash of PostgreSQL could still lose.) Concurrent registrations share
+ * flushes: no lock is held across a commit any more (the access log's writer streams). */
 static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
 {
     const char *params[] = {person_id, rec_muni(r), r->who.org_id};
@@ -265,8 +267,7 @@ static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
 
     rc = ss_db_exec(c,
                     "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
-                    "set_config('jit', 'off', true), set_config('synchronous_commit', 'off', "
-                    "true), "
+                    "set_config('jit', 'off', true), "
                     "pg_advisory_xact_lock(hashtextextended($1, 0)), p.id FROM "
                     "records.persons p WHERE p.id = $1::uuid AND (p.muni_code = $2 OR EXISTS "
                     "(SELECT 1 FROM records.care_links l WHERE l.org_id = $3::uuid AND "
@@ -300,7 +301,8 @@ static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
         "registered_by, updated_by) SELECT $1::uuid, chk.muni_code, $2::date, $3, chk.diseases, "
         "$5::int, coalesce($12, chk.dose_label), $6, $7, $13, $14::numeric, $15, " IMM_CATEGORY
         ", $8, $11, " REC_SCHEDULE_CODE ", " IMM_CLAIMABLE ", " IMM_FLAGS
-        ", $9::int, $16::uuid, $17, $18::uuid, $19, $19 FROM chk WHERE " IMM_OK
+        ", coalesce($9::int, chk.pregnancy_weeks), $16::uuid, $17, $18::uuid, $19, $19 FROM chk "
+        "WHERE " IMM_OK
         " RETURNING *), care AS (INSERT INTO records.care_links (org_id, person_id, until) "
         "SELECT $18::uuid, ins.person_id, now() + interval '90 days' FROM ins WHERE EXISTS "
         "(SELECT 1 FROM records.care_links l WHERE l.org_id = $18::uuid AND l.person_id = "
@@ -385,17 +387,20 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
         "chk.dose_label), lot_no = $6, institution_code = $7, doctor_name = $13, dose_ml = "
         "$14::numeric, site = $15, category = " IMM_CATEGORY ", requested_category = $8, source "
         "= $11, schedule_code = " REC_SCHEDULE_CODE ", claimable = "
-        "" IMM_CLAIMABLE ", flags = " IMM_FLAGS ", pregnancy_weeks = $9::int, questionnaire_id = "
+        "" IMM_CLAIMABLE ", flags = " IMM_FLAGS ", pregnancy_weeks = coalesce($9::int, "
+        "chk.pregnancy_weeks), questionnaire_id = "
         "$16::uuid, note = $17, status = 'corrected', version = im.version + 1, updated_by = $19, "
         "updated_at = now(), txid = pg_current_xact_id(), seq = nextval('records.change_seq') "
         "FROM chk WHERE im.id = $10::uuid AND " IMM_OK " RETURNING im.*) SELECT chk.errors::text, "
         "chk.duplicate, (SELECT records.immunization_json(up)::text FROM up), chk.dup_rule FROM "
         "chk",
         19, params, &res);
-    json_decref(cur);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
         *doc = ss_json_col(res, 0, 2);
     PQclear(res);
+    if (rc == 0 && *doc != NULL)
+        rc = rec_later_doses_check(r, c, ss_json_str(cur, "person_id"), id);
+    json_decref(cur);
     *status = 200;
     return rc != 0 ? rc : (*doc == NULL ? SS_ERR_INTERNAL : 0);
 }

@@ -27,7 +27,14 @@
  * counts for those whose schedule window holds the date, or for all of them when none does. A
  * product with schedule rows of its own for a disease is 定期 only through them; other products of
  * the disease through its generic rows (vaccine_code NULL). Several rows may fit one dose (two HPV
- * tracks): the dose takes the row it satisfies. */
+ * tracks): the dose takes the row it satisfies.
+ *
+ * Per-person conditions (records.person_conditions, docs/rules.md §7a): a schedule row with
+ * person_conditions holds only while the person has one of them on file (60-64 with a disability,
+ * REC_COND_OK); a row with ltc_extension also holds after its window for a person with a
+ * 長期療養特例 on file for the disease (REC_LTC_OK). For RSV the weeks of pregnancy and the
+ * pregnancy itself come from the H-7 pregnancy record (records.mch_records, kind pregnancy) when
+ * one covers the date: b.edd, b.pw. */
 #ifndef RECORDS_CHECK_H
 #define RECORDS_CHECK_H
 
@@ -44,6 +51,26 @@
     s ".fy_age_to AND (master.fy_age(" b ", " d ") - " s ".fy_age_from) % coalesce(" s ".fy_age_step, 1) " \
     "= 0)) AND (" s ".sex IS NULL OR " s ".sex = " x ") AND (" s ".pregnancy_weeks_from IS NULL OR " \
     w " BETWEEN " s ".pregnancy_weeks_from AND " s ".pregnancy_weeks_to))"
+
+/* The person has, on the date, one of the row's conditions (for the disease, when it names some). */
+#define REC_COND_OK(s) \
+    "EXISTS (SELECT 1 FROM records.person_conditions pc WHERE pc.person_id = b.person_id AND " \
+    "pc.revoked_at IS NULL AND pc.kind = ANY (" s ".person_conditions) AND (pc.disease_codes IS NULL " \
+    "OR dz = ANY (pc.disease_codes)) AND pc.valid_from <= b.d AND (pc.valid_to IS NULL OR b.d <= pc.valid_to))"
+
+/* 長期療養特例 (施行令 §3②): after the row's upper end, a person whose illness on file overlapped
+ * the window is a target from the day the reason ended (valid_to) until ltc_extension after it
+ * (the day before the same date), within ltc_age_to; the lower ends, sex and intervals still hold. */
+#define REC_LTC_OK(s) \
+    "(" s ".ltc_extension IS NOT NULL AND " s ".pregnancy_weeks_from IS NULL AND master.age_on(b.birth_date, " \
+    s ".age_from) <= b.d AND (" s ".sex IS NULL OR " s ".sex = b.sex) AND (" s ".fy_age_from IS NULL OR " \
+    "master.fy_age(b.birth_date, b.d) >= " s ".fy_age_from) AND (" s ".ltc_age_to IS NULL OR b.d <= " \
+    "master.age_on(b.birth_date, " s ".ltc_age_to)) AND EXISTS (SELECT 1 FROM records.person_conditions pc " \
+    "WHERE pc.person_id = b.person_id AND pc.revoked_at IS NULL AND pc.kind = 'long_term_illness' AND " \
+    "dz = ANY (pc.disease_codes) AND pc.valid_to <= b.d AND b.d <= master.age_on(pc.valid_to, " s \
+    ".ltc_extension) AND pc.valid_to >= master.age_on(b.birth_date, " s ".age_from) AND pc.valid_from <= " \
+    "master.age_on(b.birth_date, " s ".age_to) AND (" s ".fy_age_to IS NULL OR " \
+    "master.fy_age(b.birth_date, pc.valid_from) <= " s ".fy_age_to)))"
 
 /* ---- the rules: one fragment per code, (ln, rule, reason) ------------------------------------ */
 #define R_PERSON "SELECT ln, 'R-PERSON' AS rule, 'is not a person of yours' AS reason FROM b WHERE NOT p_ok"
@@ -68,13 +95,17 @@
     "SELECT DISTINCT b.ln, 'R-ONCE-PREGNANCY', format('%s was given in this pregnancy already (%s)', h.disease, h.d) FROM b " \
     "JOIN hist h ON h.person_id = b.person_id AND h.per_preg AND h.ln IS DISTINCT FROM b.ln AND h.disease = ANY (b.cand) " \
     "JOIN master.rules r ON r.code = 'R-ONCE-PREGNANCY' AND " REC_ASOF("r", "b.d") \
-    " WHERE b.pregnancy_weeks IS NOT NULL AND abs((b.d - 7 * b.pregnancy_weeks) - (h.d - 7 * coalesce(h.pw, 0))) < r.param_days"
-#define R_RSV_PREGNANCY "SELECT DISTINCT s.ln, 'R-RSV-PREGNANCY', 'a vaccination in pregnancy needs a female person and the weeks of pregnancy' FROM sch s JOIN b ON b.ln = s.ln WHERE s.preg AND (b.sex IS DISTINCT FROM '2' OR b.pregnancy_weeks IS NULL)"
+    " WHERE b.pw IS NOT NULL AND CASE WHEN b.edd IS NOT NULL THEN h.d BETWEEN b.edd - 280 AND b.edd + 14 " \
+    "ELSE abs((b.d - 7 * b.pw) - (h.d - 7 * coalesce(h.pw, 0))) < r.param_days END"
+#define R_RSV_PREGNANCY "SELECT DISTINCT s.ln, 'R-RSV-PREGNANCY', 'a vaccination in pregnancy needs a female person and the weeks of pregnancy' FROM sch s JOIN b ON b.ln = s.ln WHERE s.preg AND (b.sex IS DISTINCT FROM '2' OR b.pw IS NULL)"
+#define R_RSV_PREGNANCY_RECORD "SELECT ln, 'R-RSV-PREGNANCY-RECORD', format('differ from the H-7 pregnancy record: %s weeks on %s (due %s)', pw, d, edd) FROM b WHERE edd IS NOT NULL AND pregnancy_weeks IS NOT NULL AND pregnancy_weeks <> pw"
 #define R_WINDOW "SELECT ln, 'R-WINDOW', format('is outside the 定期 window of %s dose %s (%s)', disease, dose_number, code) FROM pk WHERE NOT in_window"
 #define R_PRODUCT_ROUTINE "SELECT b.ln, 'R-PRODUCT-ROUTINE', format('has no 定期 schedule for %s dose %s with this product on this date', dz, b.dose_number) FROM b JOIN res ON res.ln = b.ln, unnest(res.diseases) dz WHERE b.p_ok AND NOT EXISTS (SELECT 1 FROM sch s WHERE s.ln = b.ln AND s.disease = dz)"
 #define R_INTERVAL_MIN "SELECT ln, 'R-INTERVAL-MIN', format('is before %s, the minimum interval %s after dose %s of %s (%s)', master.after_interval(prev_d, min_interval), min_interval, dose_number - 1, disease, prev_d) FROM pk WHERE in_window AND NOT min_ok"
 #define R_INTERVAL_FIRST "SELECT ln, 'R-INTERVAL-FIRST', format('is before %s, %s after the first dose of %s (%s)', master.after_interval(first_d, from_first), from_first, disease, first_d) FROM pk WHERE in_window AND NOT first_ok"
 #define R_INTERVAL_MAX "SELECT ln, 'R-INTERVAL-MAX', format('is after %s, the longest interval %s after dose %s of %s', master.within_interval(prev_d, max_interval), max_interval, dose_number - 1, disease) FROM pk WHERE in_window AND NOT max_ok"
+#define R_PERSON_CONDITION "SELECT ln, 'R-PERSON-CONDITION', format('is 定期 for %s through a condition of the person on file (%s)', disease, array_to_string(conds, ', ')) FROM pk WHERE in_window AND conds IS NOT NULL"
+#define R_LONG_TERM_ILLNESS "SELECT pk.ln, 'R-LONG-TERM-ILLNESS', format('is after the window of %s dose %s (%s): 定期 through the 長期療養特例 on file', pk.disease, pk.dose_number, pk.code) FROM pk JOIN b ON b.ln = pk.ln WHERE pk.in_window AND pk.ltc_ext IS NOT NULL AND (b.d > master.age_on(b.birth_date, pk.age_to) OR master.fy_age(b.birth_date, b.d) > pk.fy_age_to)"
 #define R_LIVE_INJ_27D "SELECT ln, 'R-LIVE-INJ-27D', format('is less than %s days after another injected live vaccine (%s); the same day is allowed', days, other_d) FROM live"
 
 #define REC_RULE_HITS \
@@ -85,7 +116,8 @@
     " UNION ALL " R_DOSE_ORDER " UNION ALL " R_DOSE_PREV_MISSING " UNION ALL " R_DUPLICATE \
     " UNION ALL " R_ONCE_PREGNANCY " UNION ALL " R_RSV_PREGNANCY " UNION ALL " R_WINDOW \
     " UNION ALL " R_PRODUCT_ROUTINE " UNION ALL " R_INTERVAL_MIN " UNION ALL " R_INTERVAL_FIRST \
-    " UNION ALL " R_INTERVAL_MAX " UNION ALL " R_LIVE_INJ_27D
+    " UNION ALL " R_INTERVAL_MAX " UNION ALL " R_LIVE_INJ_27D " UNION ALL " R_RSV_PREGNANCY_RECORD \
+    " UNION ALL " R_PERSON_CONDITION " UNION ALL " R_LONG_TERM_ILLNESS
 
 /* ---- what the rules look at ------------------------------------------------------------------ */
 #define REC_CHECK_CTES \
@@ -95,13 +127,23 @@
     "  coalesce(i.disease_codes, v.disease_codes, '{}') AS cand, " \
     "  (i.disease_codes IS NULL OR i.disease_codes <@ v.disease_codes) AS dis_ok, " \
     "  l.lot_no IS NOT NULL AS lot_ok, l.expiry_on, l.certified_on, ins.code IS NOT NULL AS ins_ok, " \
-    "  coalesce(i.source IN ('handbook', 'other_municipality', 'foreign'), false) AS hist_src " \
+    "  coalesce(i.source IN ('handbook', 'other_municipality', 'foreign'), false) AS hist_src, " \
+    "  pr.edd, CASE WHEN pr.edd IS NOT NULL THEN (280 - (pr.edd - i.vaccinated_on)) / 7 " \
+    "  ELSE i.pregnancy_weeks END AS pw " \
     "  FROM inp i LEFT JOIN records.persons p ON p.id = i.person_id " \
     "  LEFT JOIN master.vaccines v ON v.code = i.vaccine_code AND " REC_ASOF("v", "i.vaccinated_on") \
     "  LEFT JOIN master.lots l ON l.vaccine_code = i.vaccine_code AND l.lot_no = i.lot_no AND " \
          REC_ASOF("l", "i.vaccinated_on") \
     "  LEFT JOIN master.institutions ins ON ins.code = i.institution_code AND " \
-         REC_ASOF("ins", "i.vaccinated_on") "), " \
+         REC_ASOF("ins", "i.vaccinated_on") \
+    /* the H-7 pregnancy record covering the date, only for a once-per-pregnancy disease */ \
+    "  LEFT JOIN LATERAL (SELECT (m.data->>'expected_delivery_date')::date AS edd FROM " \
+    "  records.mch_records m WHERE coalesce(i.disease_codes, v.disease_codes) && (SELECT " \
+    "  array_agg(x.disease_code::text) FROM master.schedules x WHERE x.superseded_at IS NULL AND " \
+    "  x.once_per = 'pregnancy') AND m.person_id = i.person_id AND m.kind = 'pregnancy' AND " \
+    "  i.vaccinated_on BETWEEN (m.data->>'expected_delivery_date')::date - 280 AND " \
+    "  (m.data->>'expected_delivery_date')::date + 14 ORDER BY m.examined_on DESC, m.created_at DESC " \
+    "  LIMIT 1) pr ON true), " \
     /* products with schedule rows of their own, per disease */ \
     "own AS MATERIALIZED (SELECT DISTINCT disease_code, vaccine_code FROM master.schedules " \
     "  WHERE superseded_at IS NULL AND vaccine_code IS NOT NULL), " \
@@ -111,8 +153,10 @@
     "  GROUP BY disease_code), " \
     /* every schedule row that may govern this dose, and whether its window holds the date */ \
     "sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_interval, " \
-    "  s.min_interval_from_first, s.pregnancy_weeks_from IS NOT NULL AS preg, " \
-         REC_WINDOW("s", "b.birth_date", "b.d", "b.sex", "b.pregnancy_weeks") " AS in_window " \
+    "  s.min_interval_from_first, s.pregnancy_weeks_from IS NOT NULL AS preg, s.person_conditions AS conds, " \
+    "  s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, CASE WHEN " \
+         REC_WINDOW("s", "b.birth_date", "b.d", "b.sex", "b.pw") " THEN s.person_conditions IS NULL OR " \
+         REC_COND_OK("s") " ELSE " REC_LTC_OK("s") " END AS in_window " \
     "  FROM b CROSS JOIN LATERAL unnest(b.cand) dz JOIN master.schedules s ON s.disease_code = dz " \
     "  AND s.dose_number = b.dose_number AND " REC_ASOF("s", "b.d") \
     "  AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL AND NOT EXISTS (SELECT 1 " \
@@ -132,7 +176,7 @@
     "  unnest(im.disease_codes) dz WHERE im.status <> 'voided' " \
     "  AND im.person_id IN (SELECT person_id FROM inp) " \
     "  AND im.id NOT IN (SELECT exclude_id FROM inp WHERE exclude_id IS NOT NULL) " \
-    "  UNION ALL SELECT b.person_id, dz, b.dose_number, b.d, b.vaccine_code, b.pregnancy_weeks, b.ln " \
+    "  UNION ALL SELECT b.person_id, dz, b.dose_number, b.d, b.vaccine_code, b.pw, b.ln " \
     "  FROM b JOIN res ON res.ln = b.ln, unnest(res.diseases) dz WHERE b.p_ok) h " \
     "  LEFT JOIN dop dp ON dp.disease_code = h.disease), " \
     /* one pass of windows per (person, disease) instead of a self-join: a duplicate is a dose */ \
@@ -151,10 +195,12 @@
     "seqc AS (SELECT w.ln, w.disease, w.dose_number, w.d, (w.dup1 > 0 OR w.dup2 > 0) AS dup, " \
     "  w.per_fy, w.prev_d, w.first_d, coalesce(w.later_min <= w.d, false) AS later_earlier " \
     "  FROM w WHERE w.ln IS NOT NULL), " \
-    /* the intervals of each candidate row; the row the dose satisfies best governs it */ \
+    /* the intervals of each candidate row; the row the dose satisfies best governs it, and of */ \
+    /* rows it satisfies alike the most demanding (HPV 9価 at +5月: the 2-dose track) */ \
     "pk AS (SELECT DISTINCT ON (s.ln, s.disease) s.ln, s.disease, s.code, s.dose_label, " \
     "  q.dose_number, s.in_window, q.prev_d, q.first_d, s.min_interval, s.max_interval, " \
-    "  s.min_interval_from_first AS from_first, x.min_ok, x.first_ok, x.max_ok FROM sch s " \
+    "  s.min_interval_from_first AS from_first, s.conds, s.ltc_ext, s.age_to, s.fy_age_to, " \
+    "  x.min_ok, x.first_ok, x.max_ok FROM sch s " \
     "  JOIN seqc q ON q.ln = s.ln AND q.disease = s.disease CROSS JOIN LATERAL (SELECT " \
     "  (s.min_interval IS NULL OR q.prev_d IS NULL OR q.prev_d >= q.d " \
     "    OR q.d >= master.after_interval(q.prev_d, s.min_interval)) AS min_ok, " \
@@ -163,7 +209,7 @@
     "  (s.max_interval IS NULL OR q.prev_d IS NULL " \
     "    OR q.d <= master.within_interval(q.prev_d, s.max_interval)) AS max_ok) x " \
     "  ORDER BY s.ln, s.disease, (s.in_window AND x.min_ok AND x.first_ok AND x.max_ok) DESC, " \
-    "  s.in_window DESC, s.code), " \
+    "  s.in_window DESC, s.min_interval DESC NULLS LAST, s.code), " \
     /* injected live vaccines of other products on earlier days within the rule's days */ \
     "live AS (SELECT DISTINCT ON (b.ln) b.ln, h.d AS other_d, r.param_days AS days FROM b " \
     "  JOIN master.rules r ON r.code = 'R-LIVE-INJ-27D' AND " REC_ASOF("r", "b.d") \
@@ -192,7 +238,8 @@
     "  (b.p_ok AND coalesce(sa.n, 0) > 0 AND NOT coalesce(ea.vol, false)) AS routine, " \
     "  coalesce(ea.uncl, false) AS unclaimable, coalesce(ea.flags_v, '{}') AS flags_v, " \
     "  coalesce(ea.flags_u, '{}') AS flags_u, coalesce(ea.flags_o, '{}') AS flags_o, " \
-    "  coalesce(ea.rules, '[]') AS rules, b.p_muni AS muni_code FROM b JOIN res ON res.ln = b.ln " \
+    "  coalesce(ea.rules, '[]') AS rules, b.p_muni AS muni_code, b.pw AS pregnancy_weeks " \
+    "  FROM b JOIN res ON res.ln = b.ln " \
     "  LEFT JOIN ea ON ea.ln = b.ln LEFT JOIN sa ON sa.ln = b.ln) "
 
 /* What a checked record becomes, for the requested category `cat` (an SQL expression): 定期/臨時

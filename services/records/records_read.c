@@ -237,7 +237,7 @@ static int void_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *sta
     if (rc != 0)
         return rc;
     *status = 200;
-    return rec_exec_doc(
+    rc = rec_exec_doc(
         r, c,
         "WITH cur AS (SELECT * FROM records.immunizations im WHERE im.id = $1::uuid), v AS "
         "(INSERT INTO records.immunization_versions (immunization_id, version, doc, replaced_by, "
@@ -247,6 +247,8 @@ static int void_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *sta
         "pg_current_xact_id(), seq = nextval('records.change_seq') FROM cur WHERE im.id = cur.id "
         "RETURNING im.*) SELECT records.immunization_json(up)::text FROM up",
         3, params, doc, "record");
+    /* a void must not break a later dose either (R-CORRECTION-LATER) */
+    return rc != 0 ? rc : rec_later_doses_check(r, c, ss_json_str(*doc, "person_id"), arg);
 }
 
 int rec_h_imm_void(ss_req *r)

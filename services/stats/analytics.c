@@ -7,7 +7,12 @@
  * fiscal_year=2026). Each item: the dimensions' values, `count` (vaccinations), `persons`
  * (distinct persons) and `share` (count / the filter's total). A disease dimension or filter
  * counts a record once per disease it prevents. The SQL is made of fixed fragments chosen by
- * name from the table below; every value is a parameter. */
+ * name from the table below; every value is a parameter.
+ *
+ * persons=false leaves `persons` out; then, unless a registration date, registration month or
+ * birth month is asked for, the query runs over stats.cube (the records' combinations of the
+ * other dimensions with their counts, kept with the facts by stats.apply_page) instead of every
+ * record: the same counts, a fraction of the rows (bench/stats.sh (b)). */
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,28 +28,29 @@
 
 typedef struct dim {
     const char *name;
-    const char *expr;    /* over f (stats.facts) and d (the disease, when joined) */
+    const char *expr;    /* over f (stats.facts or stats.cube) and d (the disease, when joined) */
     const char *pattern; /* what a filter value must match */
+    bool facts;          /* only stats.facts has it */
 } dim;
 
 static const dim dims[] = {
-    {"vaccinated_on", "f.vaccinated_on::text", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-    {"vaccination_month", "to_char(f.vaccinated_on, 'YYYY-MM')", "^[0-9]{4}-[0-9]{2}$"},
+    {"vaccinated_on", "f.vaccinated_on::text", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", false},
+    {"vaccination_month", "to_char(f.vaccinated_on, 'YYYY-MM')", "^[0-9]{4}-[0-9]{2}$", false},
     {"fiscal_year", "extract(year FROM f.vaccinated_on - interval '3 months')::int::text",
-     "^[0-9]{4}$"},
-    {"registration_month", "to_char(f.registered_on, 'YYYY-MM')", "^[0-9]{4}-[0-9]{2}$"},
-    {"prefecture_code", "f.pref_code::text", "^[0-9]{2}$"},
-    {"municipality_code", "f.muni_code::text", "^[0-9]{6}$"},
-    {"disease_code", "d", "^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"},
-    {"vaccine_code", "f.vaccine_code", "^[0-9A-Z]{9,13}$"},
-    {"dose_number", "f.dose_number::text", "^[0-9]{1,2}$"},
-    {"sex", "f.sex::text", "^[0129]$"},
-    {"age_band", "f.age_band", "^([01]|2-4|[0-9]{1,2}-[0-9]{1,2}|90\\+)$"},
-    {"birth_month", "f.birth_month::text", "^[0-9]{4}-[0-9]{2}$"},
-    {"category", "f.category", "^(routine|temporary|special_temporary|voluntary)$"},
-    {"source", "f.source", "^(institution|paper|health_system|api|foreign)$"},
-    {"institution_type", "f.institution_type", "^[0-9-]$"},
-    {NULL, NULL, NULL},
+     "^[0-9]{4}$", false},
+    {"registration_month", "to_char(f.registered_on, 'YYYY-MM')", "^[0-9]{4}-[0-9]{2}$", true},
+    {"prefecture_code", "f.pref_code::text", "^[0-9]{2}$", false},
+    {"municipality_code", "f.muni_code::text", "^[0-9]{6}$", false},
+    {"disease_code", "d", "^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$", false},
+    {"vaccine_code", "f.vaccine_code", "^[0-9A-Z]{9,13}$", false},
+    {"dose_number", "f.dose_number::text", "^[0-9]{1,2}$", false},
+    {"sex", "f.sex::text", "^[0129]$", false},
+    {"age_band", "f.age_band", "^([01]|2-4|[0-9]{1,2}-[0-9]{1,2}|90\\+)$", false},
+    {"birth_month", "f.birth_month::text", "^[0-9]{4}-[0-9]{2}$", true},
+    {"category", "f.category", "^(routine|temporary|special_temporary|voluntary)$", false},
+    {"source", "f.source", "^(institution|paper|health_system|api|foreign)$", false},
+    {"institution_type", "f.institution_type", "^[0-9-]$", false},
+    {NULL, NULL, NULL, false},
 };
 
 static const dim *dim_find(const char *name, size_t n)
@@ -74,6 +80,8 @@ typedef struct query {
     int nparams;
     char where[SQL_MAX];
     bool disease;
+    bool facts;   /* a dimension or filter only stats.facts has */
+    bool persons; /* count distinct persons (stats.facts only) */
 } query;
 
 /* The group_by list into q->group; 0 or a 422 through the request. */
@@ -96,6 +104,7 @@ static int parse_group(ss_req *r, query *q)
             return ss_req_field_error(r, "group_by", "holds at most 6 dimensions");
         q->group[q->ngroup++] = d;
         q->disease = q->disease || strcmp(d->name, "disease_code") == 0;
+        q->facts = q->facts || d->facts;
         p += n;
         if (*p == ',')
             p++;
@@ -129,6 +138,7 @@ static int parse_filters(ss_req *r, query *q)
         if (!matches(dims[0].pattern, v) || !ss_date_ok(v))
             return ss_req_field_error(r, ranges[i].name, "is not a date (YYYY-MM-DD)");
         add_cond(q, ranges[i].expr, ranges[i].op, v);
+        q->facts = q->facts || strncmp(ranges[i].expr, "f.registered_on", 15) == 0;
         /* the cast, after the placeholder add_cond wrote */
         strncat(q->where, "::date", sizeof(q->where) - strlen(q->where) - 1);
     }
@@ -140,6 +150,7 @@ static int parse_filters(ss_req *r, query *q)
         if (!matches(d->pattern, v))
             return ss_req_field_error(r, d->name, "is not a value of this dimension");
         q->disease = q->disease || strcmp(d->name, "disease_code") == 0;
+        q->facts = q->facts || d->facts;
         add_cond(q, d->expr, "=", v);
     }
     return 0;
@@ -156,13 +167,16 @@ static int build_sql(const query *q, char *sql, size_t size)
     }
     if (lc >= sizeof(cols) || lb >= sizeof(by))
         return SS_ERR_INTERNAL;
+    const bool cube = !q->persons && !q->facts;
+    const char *n = cube ? "sum(f.n)" : "count(*)";
     if ((size_t)snprintf(sql, size,
-                         "SELECT %scount(*)::text, count(DISTINCT f.person_key)::text, "
-                         "(count(*)::numeric / nullif(sum(count(*)) OVER (), 0))::text FROM "
-                         "stats.facts f%s WHERE f.status <> 'voided'%s GROUP BY %s ORDER BY %s "
-                         "LIMIT %d",
-                         cols, q->disease ? " CROSS JOIN LATERAL unnest(f.disease_codes) d" : "",
-                         q->where, by, by, ROWS_MAX + 1) >= size)
+                         "SELECT %s%s::text, %s::text, (%s::numeric / nullif(sum(%s) OVER (), "
+                         "0))::text FROM %s f%s WHERE %s%s GROUP BY %s ORDER BY %s LIMIT %d",
+                         cols, n, q->persons ? "count(DISTINCT f.person_key)" : "NULL", n, n,
+                         cube ? "stats.cube" : "stats.facts",
+                         q->disease ? " CROSS JOIN LATERAL unnest(f.disease_codes) d" : "",
+                         cube ? "true" : "f.status <> 'voided'", q->where, by, by,
+                         ROWS_MAX + 1) >= size)
         return SS_ERR_INTERNAL;
     return 0;
 }
@@ -182,8 +196,9 @@ static json_t *items_of(const query *q, const PGresult *res)
             return NULL;
         }
         json_object_set_new(o, "count", json_integer(strtoll(PQgetvalue(res, i, c), NULL, 10)));
-        json_object_set_new(o, "persons",
-                            json_integer(strtoll(PQgetvalue(res, i, c + 1), NULL, 10)));
+        if (q->persons)
+            json_object_set_new(o, "persons",
+                                json_integer(strtoll(PQgetvalue(res, i, c + 1), NULL, 10)));
         json_object_set_new(o, "share", json_real(strtod(PQgetvalue(res, i, c + 2), NULL)));
     }
     return items;
@@ -211,8 +226,10 @@ int stat_h_analytics(ss_req *r)
                                     "category",
                                     "source",
                                     "institution_type",
+                                    "persons",
                                     NULL};
-    query q = {.ngroup = 0};
+    query q = {.ngroup = 0, .persons = true};
+    const char *persons = ss_req_query(r, "persons");
     ss_db_read_info where;
     char lag[24];
     char sql[SQL_MAX + 2048];
@@ -220,8 +237,12 @@ int stat_h_analytics(ss_req *r)
     json_t *items, *groups;
     int rc;
 
-    if ((rc = ss_query_check(r, allowed)) != 0 || (rc = parse_group(r, &q)) != 0 ||
-        (rc = parse_filters(r, &q)) != 0)
+    if ((rc = ss_query_check(r, allowed)) != 0)
+        return rc;
+    if (persons != NULL && strcmp(persons, "true") != 0 && strcmp(persons, "false") != 0)
+        return ss_req_field_error(r, "persons", "is true or false");
+    q.persons = persons == NULL || strcmp(persons, "true") == 0;
+    if ((rc = parse_group(r, &q)) != 0 || (rc = parse_filters(r, &q)) != 0)
         return rc;
     if ((rc = build_sql(&q, sql, sizeof(sql))) != 0)
         return rc;

@@ -124,8 +124,7 @@ int tok_assertion_auth(ss_req *r, const char *assertion, const char *form_id, to
 
         if ((rc = ss_db_acquire(ss_server_db(), &dbc)) != 0 || (rc = ss_db_begin(dbc)) != 0)
             goto out;
-        rc = ss_db_exec(dbc, "SELECT c.public_key_pem FROM token.clients c " TOK_CLIENT_USABLE, 2,
-                        params, &res);
+        rc = ss_db_exec(dbc, sql_tok_assertion_client_key, 2, params, &res);
     }
     if (rc != 0 || PQntuples(res) != 1 ||
         (claims = tok_jws_verify(assertion, PQgetvalue(res, 0, 0))) == NULL ||
@@ -140,14 +139,7 @@ int tok_assertion_auth(ss_req *r, const char *assertion, const char *form_id, to
     {
         const char *params[] = {id, json_string_value(json_object_get(claims, "jti")), exp};
 
-        rc = ss_db_exec(dbc,
-                        "WITH j AS (INSERT INTO token.assertion_jtis (client_id, jti, expires_at) "
-                        "VALUES ($1::uuid, $2, to_timestamp($3::bigint) + interval '1 minute') "
-                        "RETURNING client_id), d AS (DELETE FROM token.assertion_jtis WHERE "
-                        "expires_at < now() - interval '1 minute') UPDATE token.clients c SET "
-                        "last_used_at = now(), use_count = use_count + 1 FROM j WHERE c.id = "
-                        "j.client_id RETURNING " TOK_CLIENT_COLUMNS,
-                        3, params, &res);
+        rc = ss_db_exec(dbc, sql_tok_assertion_jti_spend, 3, params, &res);
     }
     if (rc == 0 && PQntuples(res) == 1 && (rc = tok_client_fill(res, id, c)) == 0)
         rc = ss_db_commit(dbc);

@@ -13,16 +13,6 @@
 #include "sesshu/text.h"
 #include "tok.h"
 
-#define CLIENT_JSON                                                                        \
-    "json_build_object('id', c.id, 'name', c.name, 'scopes', to_json(c.scopes), "          \
-    "'allowed_addresses', to_json(c.allowed_addresses::text[]), 'status', c.status, "      \
-    "'organization_id', c.org_id, 'token_endpoint_auth_methods', CASE WHEN "               \
-    "c.public_key_pem IS NULL THEN json_build_array('client_secret_basic', "               \
-    "'client_secret_post') ELSE json_build_array('private_key_jwt') END, 'created_at', "   \
-    "c.created_at, 'updated_at', c.updated_at, 'secret_rotated_at', c.secret_rotated_at, " \
-    "'previous_secret_expires_at', CASE WHEN c.prev_secret_expires_at > now() THEN "       \
-    "c.prev_secret_expires_at END, 'last_used_at', c.last_used_at, 'use_count', c.use_count)"
-
 static const char *const statuses[] = {"active", "disabled", NULL};
 
 int tok_revoke_gen(ss_dbc *c, const char *gen)
@@ -35,10 +25,7 @@ int tok_revoke_gen(ss_dbc *c, const char *gen)
              (tok_cfg.vaccinee_ttl_s > tok_cfg.token_ttl_s ? tok_cfg.vaccinee_ttl_s
                                                            : tok_cfg.token_ttl_s) +
                  60);
-    return ss_db_exec(c,
-                      "INSERT INTO authz.revocations (sid, expires_at) VALUES ($1, now() + "
-                      "make_interval(secs => $2::int)) ON CONFLICT (sid) DO NOTHING",
-                      2, params, NULL);
+    return ss_db_exec(c, sql_tok_revocation_insert, 2, params, NULL);
 }
 
 /* One array element: a scope of the fixed list not seen before, or an
@@ -82,6 +69,13 @@ static int array_literal(ss_req *r, const json_t *arr, const char *field, bool s
     *out = buf;
     return 0;
 }
+
+/* An organisation names each of its clients once (UNIQUE (org_id, name), 001_token.sql). */
+static const ss_sql_constraint client_constraints[] = {
+    {"clients_org_id_name_key", SS_ERR_CONFLICT, NULL,
+     "the organisation already has an API client of that name"},
+    {NULL, 0, NULL, NULL},
+};
 
 static const ss_field create_fields[] = {
     {"name", SS_F_STRING, true, 1, 100, NULL, false},
@@ -168,16 +162,9 @@ int tok_h_client_create(ss_req *r)
     params[8] = pem ? NULL : hash;
     params[9] = r->who.sub;
     params[10] = pem;
-    rc = ss_db_query(
-        ss_server_db(),
-        "WITH c AS (INSERT INTO token.clients (org_id, org_type, org_code, muni_code, "
-        "pref_code, name, scopes, allowed_addresses, secret_hash, created_by, public_key_pem) "
-        "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::text[], $8::cidr[], $9, $10::uuid, "
-        "$11) RETURNING *) SELECT " CLIENT_JSON " FROM c",
-        11, params, &res);
-    if (rc == SS_ERR_CONFLICT)
-        rc = ss_req_fail(r, rc, "the organisation already has an API client of that name");
-    if (rc == SS_ERR_VALIDATION)
+    rc = ss_sql_query(r, ss_server_db(), sql_tok_client_insert, 11, params, &res,
+                      client_constraints);
+    if (rc == SS_ERR_VALIDATION && r->errors == NULL)
         rc = ss_req_field_error(r, "allowed_addresses", "invalid-address");
     if (rc == 0)
         rc = reply_client(r, 201, res, pem ? NULL : secret);
@@ -247,24 +234,17 @@ int tok_own_get(ss_req *r, const char *sql,
 
 int tok_h_client_list(ss_req *r)
 {
-    return tok_own_list(r, "SELECT " CLIENT_JSON " FROM token.clients c WHERE c.org_id = $1::uuid "
-                           "ORDER BY c.created_at, c.id LIMIT 1000");
+    return tok_own_list(r, sql_tok_client_list);
 }
-
-/* The client :id of the caller's organisation, locked in c's transaction:
- * column 0 its JSON, column 1 its generation. 404 otherwise. */
-#define CLIENT_LOAD_SQL                                                                        \
-    "SELECT " CLIENT_JSON ", c.gen FROM token.clients c WHERE c.id = $1::uuid AND c.org_id = " \
-    "$2::uuid FOR UPDATE"
 
 static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
 {
-    return tok_own_load(r, c, CLIENT_LOAD_SQL, res);
+    return tok_own_load(r, c, sql_tok_client_load_own, res);
 }
 
 int tok_h_client_get(ss_req *r)
 {
-    return tok_own_get(r, CLIENT_LOAD_SQL, reply_client);
+    return tok_own_get(r, sql_tok_client_load_own, reply_client);
 }
 
 int tok_h_client_delete(ss_req *r)
@@ -279,7 +259,7 @@ int tok_h_client_delete(ss_req *r)
         (rc = tok_revoke_gen(c, PQgetvalue(res, 0, 1))) == 0) {
         const char *params[] = {ss_req_param(r, "id")};
 
-        rc = ss_db_exec(c, "DELETE FROM token.clients WHERE id = $1::uuid", 1, params, NULL);
+        rc = ss_db_exec(c, sql_tok_client_delete, 1, params, NULL);
     }
     if (rc == 0)
         rc = ss_db_commit(c);
@@ -307,13 +287,7 @@ int tok_h_client_rotate(ss_req *r)
     if ((rc = ss_db_begin(c)) == 0 && (rc = load_own(r, c, &res)) == 0) {
         const char *params[] = {ss_req_param(r, "id"), hash, grace};
 
-        rc = ss_db_exec(c,
-                        "WITH c AS (UPDATE token.clients SET prev_secret_hash = secret_hash, "
-                        "prev_secret_expires_at = now() + make_interval(secs => $3::int), "
-                        "secret_hash = $2, secret_rotated_at = now(), updated_at = now() WHERE "
-                        "id = $1::uuid AND public_key_pem IS NULL RETURNING *) SELECT " CLIENT_JSON
-                        " FROM c",
-                        3, params, &upd);
+        rc = ss_db_exec(c, sql_tok_client_rotate_secret, 3, params, &upd);
         if (rc == 0 && PQntuples(upd) != 1)
             rc =
                 ss_req_fail(r, SS_ERR_CONFLICT, "a private_key_jwt client has no secret to rotate");
@@ -347,14 +321,8 @@ static int patch_apply(ss_req *r, ss_dbc *c, const char *gen, const char *scopes
     int rc = cut ? tok_revoke_gen(c, gen) : 0;
 
     if (rc == 0)
-        rc = ss_db_exec(c,
-                        "WITH c AS (UPDATE token.clients SET name = coalesce($2, name), scopes = "
-                        "coalesce($3::text[], scopes), allowed_addresses = coalesce($4::cidr[], "
-                        "allowed_addresses), status = coalesce($5, status), gen = CASE WHEN "
-                        "$6::boolean THEN gen_random_uuid() ELSE gen END, updated_at = now() "
-                        "WHERE id = $1::uuid RETURNING *) SELECT " CLIENT_JSON " FROM c",
-                        6, params, upd);
-    return rc;
+        rc = ss_db_exec(c, sql_tok_client_update, 6, params, upd);
+    return ss_sql_constraint_error(r, c, rc, client_constraints);
 }
 
 int tok_h_client_patch(ss_req *r)
@@ -386,9 +354,7 @@ int tok_h_client_patch(ss_req *r)
             ss_jwt_revoke_local(PQgetvalue(res, 0, 1), ss_now_s() + tok_cfg.token_ttl_s + 60);
         rc = reply_client(r, 200, upd, NULL);
     }
-    if (rc == SS_ERR_CONFLICT)
-        rc = ss_req_fail(r, rc, "the organisation already has an API client of that name");
-    else if (rc == SS_ERR_VALIDATION && r->errors == NULL)
+    if (rc == SS_ERR_VALIDATION && r->errors == NULL)
         rc = ss_req_field_error(r, "allowed_addresses", "invalid-address");
 out:
     ss_db_release(c);

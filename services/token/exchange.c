@@ -106,10 +106,7 @@ static json_t *subject_claims(const tok_client *c, const char *st, int *err)
     PGresult *res = NULL;
     json_t *claims = NULL;
 
-    *err = ss_db_query(ss_server_db(),
-                       "SELECT subject_key_pem FROM token.clients WHERE id = $1::uuid AND "
-                       "kind = 'portal' AND subject_key_pem IS NOT NULL",
-                       1, params, &res);
+    *err = ss_db_query(ss_server_db(), sql_tok_exchange_subject_key, 1, params, &res);
     if (*err == 0 && PQntuples(res) == 1)
         claims = tok_jws_verify(st, PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -130,10 +127,7 @@ static int spend_jti(const tok_client *c, const json_t *claims)
     snprintf(jti, sizeof(jti), "st:%s", json_string_value(json_object_get(claims, "jti")));
     snprintf(exp, sizeof(exp), "%lld",
              (long long)json_integer_value(json_object_get(claims, "exp")));
-    return ss_db_query(ss_server_db(),
-                       "INSERT INTO token.assertion_jtis (client_id, jti, expires_at) VALUES "
-                       "($1::uuid, $2, to_timestamp($3::bigint) + interval '1 minute')",
-                       3, params, NULL);
+    return ss_db_query(ss_server_db(), sql_tok_exchange_jti_spend, 3, params, NULL);
 }
 
 /* The person id from the records service: 0, SS_ERR_NOT_FOUND, or

@@ -192,11 +192,7 @@ static int client_lookup(ss_req *r, const char *id, const char *secret, tok_clie
     params[0] = id;
     params[1] = ss_req_client_ip(r);
     params[2] = hash;
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " TOK_CLIENT_COLUMNS " FROM token.clients c " TOK_CLIENT_USABLE
-                     " AND (c.secret_hash = $3 OR (c.prev_secret_hash = $3 AND "
-                     "c.prev_secret_expires_at > now()))",
-                     3, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_tok_oauth_client_load, 3, params, &res);
     if (rc == SS_ERR_UNAVAILABLE || rc == SS_ERR_RETRY)
         return rc;
     rc = (rc == 0 && PQntuples(res) == 1) ? tok_client_fill(res, id, c) : SS_ERR_UNAUTHORIZED;

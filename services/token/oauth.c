@@ -198,10 +198,7 @@ int tok_h_revoke(ss_req *r)
     snprintf(exp, sizeof(exp), "%lld",
              (long long)json_integer_value(json_object_get(claims, "exp")));
     params[1] = exp;
-    rc = ss_db_query(ss_server_db(),
-                     "INSERT INTO authz.revocations (sid, expires_at) VALUES ($1, "
-                     "to_timestamp($2::bigint) + interval '1 minute') ON CONFLICT (sid) DO NOTHING",
-                     2, params, NULL);
+    rc = ss_db_query(ss_server_db(), sql_tok_oauth_revocation_insert, 2, params, NULL);
     if (rc == 0)
         ss_jwt_revoke_local(params[0], json_integer_value(json_object_get(claims, "exp")) + 60);
     json_decref(claims);

@@ -15,15 +15,14 @@
 #include "sesshu/text.h"
 #include "tok.h"
 
-#define PORTAL_JSON                                                                       \
-    "json_build_object('id', c.id, 'name', c.name, 'kind', c.kind, 'status', c.status, "  \
-    "'organization_id', c.org_id, 'grant_types', json_build_array('" TOK_GRANT_EXCHANGE   \
-    "'), 'token_endpoint_auth_methods', CASE WHEN c.public_key_pem IS NULL THEN "         \
-    "json_build_array('client_secret_basic', 'client_secret_post') ELSE "                 \
-    "json_build_array('private_key_jwt') END, 'created_at', c.created_at, 'updated_at', " \
-    "c.updated_at, 'last_used_at', c.last_used_at, 'use_count', c.use_count)"
-
 static const char *const statuses[] = {"active", "disabled", NULL};
+
+/* Portal and API clients share token.clients and its UNIQUE (org_id, name). */
+static const ss_sql_constraint portal_constraints[] = {
+    {"clients_org_id_name_key", SS_ERR_CONFLICT, NULL,
+     "the organisation already has a client of that name"},
+    {NULL, 0, NULL, NULL},
+};
 
 static const ss_field create_fields[] = {
     {"name", SS_F_STRING, true, 1, 100, NULL, false},
@@ -111,14 +110,8 @@ int tok_h_portal_create(ss_req *r)
     params[5] = r->who.sub;
     params[6] = apem;
     params[7] = spem;
-    rc = ss_db_query(ss_server_db(),
-                     "WITH c AS (INSERT INTO token.clients (kind, org_id, org_type, org_code, "
-                     "name, scopes, secret_hash, created_by, public_key_pem, subject_key_pem) "
-                     "VALUES ('portal', $1::uuid, $2, $3, $4, '{}', $5, $6::uuid, $7, $8) "
-                     "RETURNING *) SELECT " PORTAL_JSON " FROM c",
-                     8, params, &res);
-    if (rc == SS_ERR_CONFLICT)
-        rc = ss_req_fail(r, rc, "the organisation already has a client of that name");
+    rc =
+        ss_sql_query(r, ss_server_db(), sql_tok_portal_insert, 8, params, &res, portal_constraints);
     if (rc == 0)
         rc = reply_portal(r, 201, res, apem ? NULL : secret);
 out:
@@ -131,24 +124,17 @@ out:
 
 int tok_h_portal_list(ss_req *r)
 {
-    return tok_own_list(r, "SELECT " PORTAL_JSON " FROM token.clients c WHERE c.org_id = $1::uuid "
-                           "AND c.kind = 'portal' ORDER BY c.created_at, c.id LIMIT 1000");
+    return tok_own_list(r, sql_tok_portal_list);
 }
-
-/* The portal client :id of the caller's organisation, locked in c's
- * transaction: column 0 its JSON, column 1 its generation. 404 otherwise. */
-#define PORTAL_LOAD_SQL                                                                        \
-    "SELECT " PORTAL_JSON ", c.gen FROM token.clients c WHERE c.id = $1::uuid AND c.org_id = " \
-    "$2::uuid AND c.kind = 'portal' FOR UPDATE"
 
 static int load_own(ss_req *r, ss_dbc *c, PGresult **res)
 {
-    return tok_own_load(r, c, PORTAL_LOAD_SQL, res);
+    return tok_own_load(r, c, sql_tok_portal_load_own, res);
 }
 
 int tok_h_portal_get(ss_req *r)
 {
-    return tok_own_get(r, PORTAL_LOAD_SQL, reply_portal);
+    return tok_own_get(r, sql_tok_portal_load_own, reply_portal);
 }
 
 /* After the revocation row (tok_revoke_gen, which every service polls) has
@@ -173,7 +159,7 @@ int tok_h_portal_delete(ss_req *r)
         (rc = tok_revoke_gen(c, PQgetvalue(res, 0, 1))) == 0) {
         const char *params[] = {ss_req_param(r, "id")};
 
-        rc = ss_db_exec(c, "DELETE FROM token.clients WHERE id = $1::uuid", 1, params, NULL);
+        rc = ss_db_exec(c, sql_tok_client_delete, 1, params, NULL);
     }
     if (rc == 0 && (rc = ss_db_commit(c)) == 0)
         cut_generation(PQgetvalue(res, 0, 1));
@@ -203,19 +189,13 @@ int tok_h_portal_patch(ss_req *r)
         const char *params[] = {ss_req_param(r, "id"), ss_json_str(r->body, "name"), st,
                                 cut ? "true" : "false"};
 
-        rc = ss_db_exec(c,
-                        "WITH c AS (UPDATE token.clients SET name = coalesce($2, name), status = "
-                        "coalesce($3, status), gen = CASE WHEN $4::boolean THEN "
-                        "gen_random_uuid() ELSE gen END, updated_at = now() WHERE id = $1::uuid "
-                        "RETURNING *) SELECT " PORTAL_JSON " FROM c",
-                        4, params, &upd);
+        rc = ss_db_exec(c, sql_tok_portal_update, 4, params, &upd);
+        rc = ss_sql_constraint_error(r, c, rc, portal_constraints);
     }
     if (rc == 0 && (rc = ss_db_commit(c)) == 0 && cut)
         cut_generation(PQgetvalue(res, 0, 1));
     if (rc == 0)
         rc = reply_portal(r, 200, upd, NULL);
-    else if (rc == SS_ERR_CONFLICT)
-        rc = ss_req_fail(r, rc, "the organisation already has a client of that name");
     ss_db_release(c);
     PQclear(res);
     PQclear(upd);

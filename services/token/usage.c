@@ -110,11 +110,7 @@ int tok_usage_flush(void)
     if (n > 0) {
         const char *params[] = {ids, counts};
 
-        rc = ss_db_query(usage_db,
-                         "UPDATE token.clients c SET use_count = c.use_count + v.n, last_used_at "
-                         "= now() FROM unnest($1::uuid[], $2::bigint[]) AS v(id, n) WHERE c.id "
-                         "= v.id",
-                         2, params, NULL);
+        rc = ss_db_query(usage_db, sql_tok_usage_add, 2, params, NULL);
         if (rc != 0)
             SS_WARN("client use counts of %d clients not recorded: %s", n, ss_err_title(rc));
     } else if (n < 0) {

@@ -144,7 +144,7 @@ test('H-12: cursor pages are newest first, complete and without overlap', async 
   let cursor;
   let pages = 0;
   for (;;) {
-    // resource_type: GET /me also asks the notice service for the unread count, which logs a
+    // resource_type: GET /me?include=unread_notices would also ask the notice service, which logs a
     // row of its own under the same request id (resource type notice).
     const page = await ok('listAccessLogs', 200, {
       token: ck.access,

@@ -1,7 +1,9 @@
 // certificate.test.mjs - certificates (H-5) through the gateway: a vaccinee token issues a
 // SMART Health Card for itself and its minor child (H-5-1), municipality staff issue on paper
 // for their residents (H-5-2), the issuance log (H-5-4), verification, and a correction that
-// supersedes the card (its rid on the key's revocation list). Every card is checked by an
+// supersedes the card (its rid on the key's revocation list), a person correction (name, birth
+// date) that supersedes the cards printed with the old values, staff revocation, and H-5-3
+// (records entered from paper, then issued in the same sitting, marked as from paper). Every card is checked by an
 // independent verifier written from the spec (lib/shc.mjs: jose + zlib.inflateRawSync), the
 // QR read back by zbarimg, the PDF by pdftotext/pdffonts (poppler); answers against
 // proto-schemas/certificate.yaml.
@@ -17,6 +19,7 @@ import { expectProblem } from './lib/problem.mjs';
 import { BASE } from './lib/env.mjs';
 import { municipality, person, portal, linkGuardian, immunization, vaccineeToken, dateYearsAgo } from './lib/vaccinee.mjs';
 import { verifyCard, shcToJws, issuerKeys } from './lib/shc.mjs';
+import { orgWithAdmin } from './lib/fixtures.mjs';
 
 const ISSUER = `${BASE}/shc`;
 const have = (cmd) => {
@@ -369,4 +372,130 @@ test('the paper certificate: an A4 PDF in Japanese with embedded fonts and the c
   execFileSync('pdftoppm', ['-r', '200', '-png', '-singlefile', file, path.join(tmp, 'page')]);
   const qr = execFileSync('zbarimg', ['--raw', '-q', path.join(tmp, 'page.png')]).toString('utf8').trim();
   assert.equal(shcToJws(qr), c.body.jws);
+});
+
+const verify = (credential) => request('POST', '/api/v1/certificates/verify', { json: { credential } });
+const paperIssue = (token, personId) =>
+  request('POST', '/api/v1/certificates', { token, json: { person_id: personId, identity_check: { method: 'passport' } } });
+
+test('a person correction (name, birth date) supersedes the cards printed with the old values; a move does not', async () => {
+  const q = await person(muni, { name: '訂正 一郎' });
+  await immunization(q, muni.org.code, {});
+  const a = await paperIssue(muni.access, q.id);
+  assert.equal(a.status, 201, a.text);
+  const moved = await request('PATCH', `/api/v1/persons/${q.id}`, { token: muni.access, json: { address: '東京都渋谷区神南2-2-2' } });
+  assert.equal(moved.status, 200, moved.text);
+  assert.equal((await verify(a.body.jws)).body.result, 'valid', 'a new address prints nothing the card holds');
+  const renamed = await request('PATCH', `/api/v1/persons/${q.id}`, { token: muni.access, json: { name: '訂正 二郎' } });
+  assert.equal(renamed.status, 200, renamed.text);
+  const v = await verify(a.body.jws);
+  assert.equal(v.body.result, 'superseded', v.text);
+  assert.equal(v.body.reason, 'person-corrected');
+  expectContract(v, 'verifyCertificate');
+  const b = await request('POST', '/api/v1/certificates', {
+    token: muni.access, json: { person_id: q.id, identity_check: { method: 'passport' }, reissue_of: a.body.id },
+  });
+  assert.equal(b.status, 201, b.text);
+  assert.equal(b.body.person.name, '訂正 二郎');
+  assert.equal((await verify(b.body.jws)).body.result, 'valid', 'the reissue carries the new name');
+  const one = await request('GET', `/api/v1/certificates/${a.body.id}`, { token: muni.access });
+  expectContract(one, 'getCertificate');
+  assert.equal(one.body.status, 'superseded', 'the old one stays in the log');
+  assert.equal(one.body.status_reason, 'person-corrected');
+  const born = await request('PATCH', `/api/v1/persons/${q.id}`, { token: muni.access, json: { birth_date: dateYearsAgo(36) } });
+  assert.equal(born.status, 200, born.text);
+  const vb = await verify(b.body.jws);
+  assert.equal(vb.body.result, 'superseded', vb.text);
+  assert.equal(vb.body.reason, 'person-corrected');
+  const { payload } = await verifyCard(a.body.jws, ISSUER);
+  const crl = await request('GET', `/shc/.well-known/crl/${a.body.kid}.json`);
+  assert.ok(crl.body.rids.includes(payload.vc.rid), 'the superseded card is on the revocation list');
+});
+
+test('staff revoke a certificate of their residents with a reason: logged, on the CRL, once', async () => {
+  const c = await paperIssue(muni.access, child.id);
+  assert.equal(c.status, 201, c.text);
+  const url = `/api/v1/certificates/${c.body.id}/revoke`;
+  const med = await orgWithAdmin('medical_institution');
+  const refused = [
+    [{ json: { reason: 'issued-in-error' } }, 401],
+    [{ token: tok, json: { reason: 'issued-in-error' } }, 403],
+    [{ token: med.adminSession.access, json: { reason: 'issued-in-error' } }, 403],
+    [{ token: otherMuni.access, json: { reason: 'issued-in-error' } }, 404],
+    [{ token: muni.access, body: '{"reason": ', contentType: 'application/json' }, 400],
+    [{ token: muni.access, body: 'reason=x', contentType: 'application/x-www-form-urlencoded' }, 415],
+    [{ token: muni.access, json: {} }, 422],
+    [{ token: muni.access, json: { reason: 'bored' } }, 422],
+    [{ token: muni.access, json: { reason: 5 } }, 422],
+    [{ token: muni.access, json: { reason: 'other', note: '' } }, 422],
+    [{ token: muni.access, json: { reason: 'other', note: 'x'.repeat(401) } }, 422],
+    [{ token: muni.access, json: { reason: 'other', note: ['a'] } }, 422],
+    [{ token: muni.access, json: { reason: 'other', status: 'valid' } }, 422],
+    [{ token: muni.access, body: Buffer.from([0x7b, 0x22, 0x72, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), contentType: 'application/json' }, 400],
+  ];
+  for (const [opts, status] of refused) {
+    const r = await request('POST', url, opts);
+    assert.equal(r.status, status, `${JSON.stringify(opts).slice(0, 100)}: ${r.text}`);
+    expectContract(r, 'revokeCertificate');
+  }
+  for (const id of ['x', '00000000-0000-4000-8000-000000000000']) {
+    const r = await request('POST', `/api/v1/certificates/${id}/revoke`, { token: muni.access, json: { reason: 'other' } });
+    expectProblem(r, 404, 'not-found');
+  }
+  assert.equal((await verify(c.body.jws)).body.result, 'valid', 'nothing changed by the refused requests');
+  const note = "窓口で別人に交付'; DROP TABLE certificate.certificates; --";
+  const headers = { 'Idempotency-Key': `revoke-${c.body.id}` };
+  const rid = `cert-revoke-${Date.now()}`;
+  const r = await request('POST', url, { token: muni.access, json: { reason: 'wrong-person', note }, headers, requestId: rid });
+  assert.equal(r.status, 200, r.text);
+  expectContract(r, 'revokeCertificate');
+  assert.equal(r.body.status, 'revoked');
+  assert.equal(r.body.status_reason, 'wrong-person');
+  assert.equal(r.body.status_by.note, note);
+  assert.ok(r.body.status_by.id);
+  const again = await request('POST', url, { token: muni.access, json: { reason: 'wrong-person', note }, headers });
+  assert.equal(again.status, 200, 'a retry under the same key gets the first answer');
+  assert.equal(again.body.status_at, r.body.status_at);
+  const twice = await request('POST', url, { token: muni.access, json: { reason: 'other' } });
+  expectProblem(twice, 409, 'conflict');
+  expectContract(twice, 'revokeCertificate');
+  const v = await verify(c.body.jws);
+  assert.equal(v.body.result, 'revoked', v.text);
+  assert.equal(v.body.reason, 'wrong-person');
+  const { payload } = await verifyCard(c.body.jws, ISSUER);
+  const crl = await request('GET', `/shc/.well-known/crl/${c.body.kid}.json`);
+  assert.ok(crl.body.rids.includes(payload.vc.rid));
+  const mine = await request('GET', `/api/v1/certificates/${c.body.id}`, { token: tok });
+  assert.equal(mine.status, 200, mine.text);
+  assert.equal(mine.body.status, 'revoked');
+  assert.ok(!('status_by' in mine.body), 'the vaccinee does not see who revoked it or the note');
+  const log = await request('GET', '/api/v1/access-logs', { token: muni.access, query: { resource_id: c.body.id, limit: 200 } });
+  assert.equal(log.status, 200, log.text);
+  assert.ok(log.body.items.some((e) => e.request_id === rid && e.method === 'POST'), 'the revocation is in the access log');
+});
+
+test('H-5-3: records entered from paper and issued in the same sitting; the certificate marks them', async (t) => {
+  const q = await person(muni, { name: '紙台帳 花子', birth_date: '2025-05-01', sex: '2' });
+  const entered = await request('POST', '/api/v1/immunizations', {
+    token: muni.access,
+    json: {
+      person_id: q.id, vaccinated_on: '2026-06-15', vaccine_code: '631300601', dose_number: 1, lot_no: 'MR123',
+      institution_code: '1311012346', doctor_name: '医師 花子', category: 'routine', source: 'paper',
+    },
+  });
+  assert.equal(entered.status, 201, entered.text);
+  assert.equal(entered.body.source, 'paper');
+  const c = await paperIssue(muni.access, q.id);
+  assert.equal(c.status, 201, c.text);
+  const dose = c.body.doses.find((d) => d.immunization_id === entered.body.id);
+  assert.equal(dose.paper, true);
+  assert.equal(dose.source, 'paper');
+  assert.equal((await verify(c.body.jws)).body.result, 'valid');
+  const pdf = await request('GET', `/api/v1/certificates/${c.body.id}/pdf`, { token: muni.access });
+  assert.equal(pdf.status, 200);
+  if (!have('pdftotext')) return t.skip('poppler-utils not installed');
+  const file = path.join(tmp, 'paper.pdf');
+  writeFileSync(file, pdf.raw);
+  const text = execFileSync('pdftotext', ['-layout', file, '-']).toString('utf8');
+  assert.ok(text.includes('MR123') && text.includes('(紙)') && text.includes('紙台帳 花子'), text);
 });

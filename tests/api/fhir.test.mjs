@@ -337,6 +337,7 @@ test('reads carry ETag = W/"versionId"; If-None-Match answers 304', async () => 
     assert.equal(same.status, 304);
     assert.equal(same.text, '');
     assert.equal(same.headers.get('etag'), etag);
+    assert.equal(same.headers.get('content-length'), null, 'a 304 carries no Content-Length (RFC 9110 8.6)');
     const strong = await call(op, { token: muni.access, params: { id }, headers: { 'If-None-Match': `"x", ${etag.slice(2)}` } });
     assert.equal(strong.status, 304);
     const other = await call(op, { token: muni.access, params: { id }, headers: { 'If-None-Match': 'W/"999999"' } });

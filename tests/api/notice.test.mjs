@@ -142,8 +142,11 @@ test('H-11: a 国保連合会 posts to its own prefecture only', async () => {
 test('H-11: unread first then newest; mark read; the unread count here and in GET /me', async () => {
   const me = await userIn(maQ, 'user');
   const before0 = await unread(me);
-  const meBefore = await ok('getMe', 200, { token: me.access });
+  const meBefore = await ok('getMe', 200, { token: me.access, query: { include: 'unread_notices' } });
   assert.equal(meBefore.unread_notices, before0);
+  // Without include, "who am I" asks no other service (issue 14 §3).
+  assert.equal('unread_notices' in (await ok('getMe', 200, { token: me.access })), false);
+  expectFieldErrors(await call('getMe', { token: me.access, query: { include: 'everything' } }), ['include']);
   const a = await post(ck, { audience: { organizations: [maQ.orgId] } });
   await sleep(20);
   const b = await post(ck, { audience: { organizations: [maQ.orgId] } });
@@ -156,7 +159,7 @@ test('H-11: unread first then newest; mark read; the unread count here and in GE
   // Idempotent.
   assert.equal((await request('POST', `/api/v1/notices/${c.id}/read`, { token: me.access })).status, 204);
   assert.equal(await unread(me), before0 + 2);
-  const meAfter = await ok('getMe', 200, { token: me.access });
+  const meAfter = await ok('getMe', 200, { token: me.access, query: { include: 'unread_notices' } });
   assert.equal(meAfter.unread_notices, before0 + 2);
 
   const page = await ok('listNotices', 200, { token: me.access, query: { limit: 200 } });

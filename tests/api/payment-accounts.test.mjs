@@ -47,8 +47,8 @@ before(async () => {
   // A branch that closed: the bank master keeps it with its last day.
   await psql(
     "INSERT INTO master.bank_branches (bank_code, code, name, name_kana, valid_from, valid_to, source) " +
-      "SELECT '0001', '987', '閉鎖支店', 'ﾍｲｻ', '2000-01-01', '2020-03-31', 'SEED' WHERE NOT EXISTS " +
-      "(SELECT 1 FROM master.bank_branches WHERE bank_code = '0001' AND code = '987')",
+      "SELECT '0001', '998', '閉鎖支店', 'ﾍｲｻ', '2000-01-01', '2020-03-31', 'SEED' WHERE NOT EXISTS " +
+      "(SELECT 1 FROM master.bank_branches WHERE bank_code = '0001' AND code = '998')",
   );
 });
 
@@ -96,11 +96,11 @@ test('H-9: holder names outside the Zengin set are refused, naming the character
 test('H-9: bank and branch codes are checked against the bank master', async () => {
   const nobank = await call('createBankAccount', { token: inst.access, json: body({ bank_code: '0002' }) });
   expectFieldErrors(nobank, 'bank_code');
-  // PayPay銀行 (0033) is in the master, its branch 001 is not.
-  const nobranch = await call('createBankAccount', { token: inst.access, json: body({ bank_code: '0033', branch_code: '001' }) });
+  // PayPay銀行 (0033) is in the master (demo seed and the full list), its branch 999 is not.
+  const nobranch = await call('createBankAccount', { token: inst.access, json: body({ bank_code: '0033', branch_code: '999' }) });
   const p = expectFieldErrors(nobranch, 'branch_code');
-  assert.match(p.errors[0].reason, /no branch 001/);
-  const closed = await call('createBankAccount', { token: inst.access, json: body({ branch_code: '987' }) });
+  assert.match(p.errors[0].reason, /no branch 999/);
+  const closed = await call('createBankAccount', { token: inst.access, json: body({ branch_code: '998' }) });
   assert.match(expectFieldErrors(closed, 'branch_code').errors[0].reason, /closed on 2020-03-31/);
 });
 

@@ -87,7 +87,7 @@ test('H-10: bad inputs', async () => {
     [{ holder_name: '国保連合会' }, 'holder_name'],
     [{ account_number: '1' }, 'account_number'],
     [{ branch_code: '999' }, 'branch_code'],
-    [{ bank_code: '0033', branch_code: '001' }, 'branch_code'],
+    [{ bank_code: '0033', branch_code: '999' }, 'branch_code'],
     [{ bank_code: '0002' }, 'bank_code'],
     [{ is_default: 'yes' }, 'is_default'],
     [{ extra: true }, 'extra'],

@@ -1,6 +1,6 @@
 // stats-dashboard.test.mjs - the public statistics page (H-6-2) at /stats/ in a real browser:
 // Debian's Chromium driven by playwright-core loads it from the gateway, and the numbers it
-// shows (the table by prefecture, the as-of time) equal the API's; axe-core finds no serious or
+// shows (the map and the table by prefecture, the as-of time) equal the API's; axe-core finds no serious or
 // critical accessibility violation; the page loads nothing from another origin (Chart.js is
 // bundled at build time); the download links answer.
 import test, { before, after } from 'node:test';
@@ -115,6 +115,20 @@ test('the page shows the API numbers, is accessible, and loads nothing from else
   }
   const mine = shown.find((s) => s.pref === muni.code.slice(0, 2));
   assert.ok(mine && num(mine.cumulative) >= 3 && mine.coverage !== '—', JSON.stringify(mine));
+  // The map: a tile for each of the 47 prefectures, coloured by the API's latest coverage; its
+  // figures (data-coverage) are the API's, and its label names the prefectures it colours.
+  const mapCov = JSON.parse(await page.getAttribute('#map', 'data-coverage'));
+  const want = Object.fromEntries([...lastCov].filter(([, c]) => c.coverage !== null).map(([p, c]) => [p, c.coverage]));
+  assert.deepEqual(mapCov, want);
+  assert.ok(mapCov[muni.code.slice(0, 2)] > 0, JSON.stringify(mapCov));
+  const tiles = await page.evaluate(() => {
+    const c = document.getElementById('map');
+    const g = c.getContext('2d');
+    return { w: c.width, h: c.height, painted: g.getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0) };
+  });
+  assert.ok(tiles.w > 0 && tiles.h > 0 && tiles.painted, JSON.stringify(tiles));
+  assert.match(await page.getAttribute('#map', 'aria-label'), /表にあります/);
+  assert.equal(await page.$$eval('#map-legend li', (li) => li.length), 6);
   // The chart is drawn (a canvas with pixels) from the bundled Chart.js.
   const drawn = await page.$eval('#chart', (c) => c.width > 0 && c.height > 0);
   assert.ok(drawn);

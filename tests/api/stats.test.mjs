@@ -2,7 +2,7 @@
 // records registered, corrected and voided through the records API change the published
 // figures on the next refresh; the municipality figures equal a direct count through the
 // records API; small cells are suppressed and none can be recovered from the prefecture
-// totals (the test tries); the incremental tables equal a full rebuild; caching (ETag, 304,
+// totals nor from the coverage by prefecture and by target age band (the test tries); the incremental tables equal a full rebuild; caching (ETag, 304,
 // Cache-Control, Last-Modified), CORS for any origin, CSV in UTF-8 and Shift_JIS, bad inputs;
 // answers against proto-schemas/stats.yaml (NDJSON line by line).
 import test, { before } from 'node:test';
@@ -22,6 +22,7 @@ const MUNI = 'vaccinations-by-municipality';
 const PREF = 'vaccinations-by-prefecture';
 const REG = 'registrations-by-prefecture';
 const COV = 'coverage-by-prefecture';
+const BAND = 'coverage-by-age-band';
 
 // A voluntary influenza dose for each of n new persons of muni (sex, age in years on the day).
 async function doses(muni, n, { sex, age, on }) {
@@ -194,6 +195,77 @@ test('coverage against the population master', async () => {
   for (const x of ofB) assert.ok(x.count < k + 3, `B counted: ${JSON.stringify(x)}`);
 });
 
+// The municipalities with population figures in force (the coverage datasets count only them;
+// the population master is public knowledge to an attacker).
+async function withFigures() {
+  const r = await psql(
+    'SELECT DISTINCT municipality_code FROM master.populations WHERE superseded_at IS NULL AND valid_from <= current_date AND (valid_to IS NULL OR valid_to >= current_date)',
+  );
+  return new Set(r.rows.map((x) => x[0]));
+}
+
+// Every total of `totals` (rows keyed by keyOf) less the published municipality cells of the
+// municipalities with figures that it sums: one unknown, or unknowns that must all be 1, fail.
+function attack(totals, cells, keyOf, figures) {
+  const byKey = new Map();
+  for (const x of cells) {
+    if (!figures.has(x.municipality_code)) continue;
+    const g = keyOf(x);
+    if (!byKey.has(g)) byKey.set(g, []);
+    byKey.get(g).push(x);
+  }
+  let tried = 0;
+  for (const t of totals) {
+    const g = keyOf(t);
+    const mine = byKey.get(g) ?? [];
+    const hidden = mine.filter((x) => x.count === null);
+    const rest = t.count - mine.reduce((n, x) => n + (x.count ?? 0), 0);
+    assert.ok(rest >= 0, `${g}: the published cells exceed the total`);
+    if (hidden.length === 0) continue;
+    tried++;
+    assert.ok(hidden.length >= 2, `${g}: its one suppressed cell is ${rest}`);
+    assert.ok(rest > hidden.length, `${g}: every suppressed cell is 1`);
+  }
+  return tried;
+}
+
+test('coverage by target age band; suppression holds against it and the prefecture coverage', async () => {
+  // C: influenza at 72 (target ages 65+: band 70-79 whole), k+2 men and one woman on dC; C
+  // has figures for the band.
+  const mhlw = (await orgWithAdmin('mhlw')).adminSession;
+  const C = await municipality();
+  for (const sex of ['1', '2'])
+    await ok('registerMasterRow', 201, {
+      token: mhlw.access,
+      params: { master: 'populations' },
+      json: { municipality_code: C.code, sex, age_band: '70-79', population: 500, valid_from: addYears(today(), -1) },
+    });
+  const dC = addDays(today(), -43);
+  await doses(C, k + 2, { sex: '1', age: 72, on: dC });
+  await doses(C, 1, { sex: '2', age: 72, on: dC });
+  const band = await rows(BAND);
+  const pc = C.code.slice(0, 2);
+  const mineC = band.filter((x) => x.prefecture_code === pc && x.vaccinated_on === dC && x.vaccine_code === FLU);
+  assert.ok(mineC.length > 0, `no age-band row of ${pc} on ${dC}`);
+  for (const x of mineC) {
+    assert.equal(x.age_band, '70-79');
+    assert.ok(x.count >= k + 3 && x.population >= 1000, JSON.stringify(x));
+    assert.ok(Math.abs(x.coverage - x.cumulative / x.population) < 1e-6, JSON.stringify(x));
+  }
+  // A's doses at 35 are outside influenza's target ages: no band row for them.
+  const pa = A.code.slice(0, 2);
+  assert.ok(!band.some((x) => x.prefecture_code === pa && x.vaccinated_on === dA && x.vaccine_code === FLU && x.age_band === '30-39'));
+  // The attack with the margins of both coverage datasets.
+  const all = await rows(MUNI);
+  const c = mine(all, C, dC);
+  assert.equal(c.filter((x) => x.count === null).length, 2, `C's cells: ${JSON.stringify(c)}`);
+  const figures = await withFigures();
+  const base = (x) => [x.vaccinated_on, x.prefecture_code, x.disease_code, x.vaccine_code, x.dose_number];
+  const tried = attack(band, all, (x) => [...base(x), x.age_band].join('|'), figures);
+  assert.ok(tried > 0, 'no age-band total with a suppressed cell was tried');
+  assert.ok(attack(await rows(COV), all, (x) => base(x).join('|'), figures) > 0);
+});
+
 test('corrections and voids change the figures on the next refresh', async () => {
   const before0 = mine(await rows(MUNI), A, dA);
   assert.ok(before0.every((x) => x.count === k));
@@ -236,7 +308,7 @@ test('the index lists every dataset with its as-of time and downloads', async ()
   const r = await call('listStatsDatasets');
   assert.equal(r.status, 200);
   const names = r.body.items.map((x) => x.name);
-  for (const n of [MUNI, PREF, REG, COV]) assert.ok(names.includes(n), n);
+  for (const n of [MUNI, PREF, REG, COV, BAND]) assert.ok(names.includes(n), n);
   for (const it of r.body.items) {
     assert.ok(Date.parse(it.as_of) >= Date.parse(it.generated_at) - 1000);
     for (const d of it.downloads) {
@@ -388,6 +460,23 @@ test('analytics: counts equal a direct count, pseudonymised, for 厚生労働省
   assert.equal(first.fiscal_year, fy);
   assert.equal(first.prefecture_code, A.code.slice(0, 2));
   assert.ok(first.count >= (await directCount(A, dA)));
+  // Without persons: the same counts, from the kept combinations (stats.cube).
+  const g2 = await call('analyseImmunizations', {
+    token: mhlw.access,
+    query: { group_by: 'prefecture_code,vaccine_code,dose_number,fiscal_year', fiscal_year: fy, prefecture_code: A.code.slice(0, 2), vaccine_code: FLU, persons: 'false' },
+  });
+  assert.equal(g2.status, 200, g2.text);
+  assert.deepEqual(
+    g2.body.items,
+    g.body.items.map(({ persons, ...x }) => x),
+  );
+  const r2 = await call('analyseImmunizations', {
+    token: mhlw.access,
+    query: { group_by: 'municipality_code,sex,age_band,vaccine_code,disease_code', municipality_code: B.code, from: dB, to: dB, persons: 'false' },
+  });
+  assert.equal(r2.status, 200, r2.text);
+  assert.equal(r2.body.items.filter((x) => x.sex === '1').reduce((n, x) => n + x.count, 0), k + 2);
+  assert.ok(r2.body.items.every((x) => !('persons' in x)));
   // Birth month, not birth date; registration month.
   const b = await call('analyseImmunizations', { token: mhlw.access, query: { group_by: 'birth_month,registration_month', municipality_code: B.code } });
   assert.equal(b.status, 200, b.text);
@@ -415,6 +504,7 @@ test('analytics: bad inputs', async () => {
     [{ group_by: 'sex', prefecture_code: "13' OR '1'='1" }, 'prefecture_code'],
     [{ group_by: 'sex', sex: '3' }, 'sex'],
     [{ group_by: 'sex', person_id: 'x' }, 'person_id'],
+    [{ group_by: 'sex', persons: 'yes' }, 'persons'],
   ];
   for (const [query, field] of cases) {
     const r = await call('analyseImmunizations', { token: mhlw.access, query });

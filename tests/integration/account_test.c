@@ -23,22 +23,6 @@ static int seq;              /* makes every name of the run unique */
 #define PW_GOOD "a long and sufficiently random pass phrase"
 
 /* One call; asserts the status and hands back the parsed JSON (caller decrefs). */
-static json_t *call(const char *method, const char *path, const char *bearer, const char *body,
-                    long expect)
-{
-    it_resp r;
-    json_t *j;
-
-    ck_assert_int_eq(it_call(method, path, bearer, body, &r), 0);
-    ck_assert_msg(r.status == expect, "%s %s: expected %ld, got %ld: %s", method, path, expect,
-                  r.status, r.raw);
-    if (expect >= 400)
-        ck_assert_str_eq(r.content_type, "application/problem+json");
-    j = r.json ? json_incref(r.json) : json_object();
-    it_resp_free(&r);
-    return j;
-}
-
 static void str_of(char *dst, size_t n, const json_t *obj, const char *key)
 {
     const char *v = json_string_value(json_object_get(obj, key));
@@ -53,7 +37,7 @@ static void login(const char *user, const char *pw, long expect, char *token, si
     json_t *j;
 
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"%s\"}", user, pw);
-    j = call("POST", "/api/v1/auth/login", NULL, body, expect);
+    j = it_expect("POST", "/api/v1/auth/login", NULL, body, expect);
     if (token != NULL)
         str_of(token, n, j, "access_token");
     json_decref(j);
@@ -92,7 +76,7 @@ static void new_org(char org_id[40], char login_id[72], char token[2048])
         "\"name_kana\":\"シケンイイン\",\"admin\":{\"user_id\":\"%s\",\"name\":\"試験 管理者\","
         "\"name_kana\":\"シケン カンリシャ\",\"email\":\"%s@example.org\"}}",
         code, seq, login_id, login_id);
-    j = call("POST", "/api/v1/organizations", chu_token, body, 201);
+    j = it_expect("POST", "/api/v1/organizations", chu_token, body, 201);
     str_of(org_id, 40, json_object_get(j, "organization"), "id");
     str_of(temp, sizeof(temp), j, "temporary_password");
     ck_assert_int_eq((int)strlen(temp), ACCT_TEMP_PW_LEN);
@@ -102,7 +86,7 @@ static void new_org(char org_id[40], char login_id[72], char token[2048])
     login(login_id, temp, 200, token, 2048);
     snprintf(pwbody, sizeof(pwbody), "{\"current_password\":\"%s\",\"new_password\":\"%s\"}", temp,
              PW_GOOD);
-    j = call("POST", "/api/v1/auth/password", token, pwbody, 200);
+    j = it_expect("POST", "/api/v1/auth/password", token, pwbody, 200);
     str_of(token, 2048, j, "access_token");
     json_decref(j);
 }
@@ -119,7 +103,7 @@ static void new_user(const char *admin_token, const char *role, char id[40], cha
              "{\"user_id\":\"%s\",\"name\":\"試験 利用者\",\"name_kana\":\"シケン リヨウシャ\","
              "\"email\":\"%s@example.org\",\"role\":\"%s\"}",
              login_id, login_id, role);
-    j = call("POST", "/api/v1/users", admin_token, body, 201);
+    j = it_expect("POST", "/api/v1/users", admin_token, body, 201);
     str_of(id, 40, json_object_get(j, "user"), "id");
     str_of(temp, 64, j, "temporary_password");
     json_decref(j);
@@ -135,7 +119,7 @@ START_TEST(login_success)
 
     new_org(org, adm, tok);
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"%s\"}", adm, PW_GOOD);
-    j = call("POST", "/api/v1/auth/login", NULL, body, 200);
+    j = it_expect("POST", "/api/v1/auth/login", NULL, body, 200);
     ck_assert_str_eq(json_string_value(json_object_get(j, "token_type")), "Bearer");
     ck_assert_int_eq(json_integer_value(json_object_get(j, "expires_in")), acct_cfg.access_ttl_s);
     ck_assert(json_is_false(json_object_get(j, "password_change_required")));
@@ -156,11 +140,11 @@ START_TEST(login_failures_look_alike)
 
     new_org(org, adm, tok);
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"wrong password here\"}", adm);
-    a = call("POST", "/api/v1/auth/login", NULL, body, 401);
+    a = it_expect("POST", "/api/v1/auth/login", NULL, body, 401);
     snprintf(unknown, sizeof(unknown), "it-nobody-%s", sfx);
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"wrong password here\"}",
              unknown);
-    b = call("POST", "/api/v1/auth/login", NULL, body, 401);
+    b = it_expect("POST", "/api/v1/auth/login", NULL, body, 401);
     ck_assert_str_eq(json_string_value(json_object_get(a, "detail")),
                      json_string_value(json_object_get(b, "detail")));
     json_decref(a);
@@ -179,10 +163,10 @@ START_TEST(login_lock_and_reenable)
         login(ulogin, "not the password at all", 401, NULL, 0);
     login(ulogin, temp, 401, NULL, 0); /* locked: even the right password fails, alike */
     snprintf(path, sizeof(path), "/api/v1/users/%s", uid);
-    j = call("GET", path, tok, NULL, 200);
+    j = it_expect("GET", path, tok, NULL, 200);
     ck_assert(json_is_string(json_object_get(j, "locked_until")));
     json_decref(j);
-    json_decref(call("PATCH", path, tok, "{\"status\":\"active\"}", 200));
+    json_decref(it_expect("PATCH", path, tok, "{\"status\":\"active\"}", 200));
     login(ulogin, temp, 200, NULL, 0);
 }
 END_TEST
@@ -197,21 +181,21 @@ START_TEST(temp_password_gates_everything_but_change)
     new_org(org, adm, tok);
     new_user(tok, "admin", uid, ulogin, temp);
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"%s\"}", ulogin, temp);
-    j = call("POST", "/api/v1/auth/login", NULL, body, 200);
+    j = it_expect("POST", "/api/v1/auth/login", NULL, body, 200);
     ck_assert(json_is_true(json_object_get(j, "password_change_required")));
     str_of(ut, sizeof(ut), j, "access_token");
     json_decref(j);
-    j = call("GET", "/api/v1/me", ut, NULL, 200);
+    j = it_expect("GET", "/api/v1/me", ut, NULL, 200);
     ck_assert(json_is_true(json_object_get(j, "password_change_required")));
     json_decref(j);
-    j = call("GET", "/api/v1/users", ut, NULL, 403);
+    j = it_expect("GET", "/api/v1/users", ut, NULL, 403);
     ck_assert_str_eq(json_string_value(json_object_get(j, "type")),
                      "urn:sesshu:problem:password-change-required");
     json_decref(j);
     /* The policy refuses a password containing the login ID. */
     snprintf(body, sizeof(body),
              "{\"current_password\":\"%s\",\"new_password\":\"xx%sxxxxxxxxxxxx\"}", temp, ulogin);
-    j = call("POST", "/api/v1/auth/password", ut, body, 422);
+    j = it_expect("POST", "/api/v1/auth/password", ut, body, 422);
     ck_assert_str_eq(json_string_value(json_object_get(j, "type")),
                      "urn:sesshu:problem:password-policy");
     ck_assert_str_eq(json_string_value(json_object_get(
@@ -220,12 +204,12 @@ START_TEST(temp_password_gates_everything_but_change)
     json_decref(j);
     snprintf(body, sizeof(body), "{\"current_password\":\"%s\",\"new_password\":\"%s\"}", temp,
              PW_GOOD);
-    j = call("POST", "/api/v1/auth/password", ut, body, 200);
+    j = it_expect("POST", "/api/v1/auth/password", ut, body, 200);
     ck_assert(json_is_false(json_object_get(j, "password_change_required")));
-    json_decref(call("GET", "/api/v1/users", json_string_value(json_object_get(j, "access_token")),
-                     NULL, 200));
+    json_decref(it_expect("GET", "/api/v1/users",
+                          json_string_value(json_object_get(j, "access_token")), NULL, 200));
     json_decref(j);
-    json_decref(call("GET", "/api/v1/me", ut, NULL, 401)); /* the old session ended */
+    json_decref(it_expect("GET", "/api/v1/me", ut, NULL, 401)); /* the old session ended */
 }
 END_TEST
 
@@ -247,7 +231,7 @@ START_TEST(temp_password_expires)
     {
         char body[512];
         snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"%s\"}", ulogin, temp);
-        j = call("POST", "/api/v1/auth/login", NULL, body, 401);
+        j = it_expect("POST", "/api/v1/auth/login", NULL, body, 401);
     }
     ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "detail")), "expired"));
     json_decref(j);
@@ -263,11 +247,11 @@ START_TEST(org_create_and_first_admin)
 
     new_org(org, adm, tok); /* creates, logs in with the temporary password, changes it */
     snprintf(path, sizeof(path), "/api/v1/organizations/%s", org);
-    j = call("GET", path, chu_token, NULL, 200);
+    j = it_expect("GET", path, chu_token, NULL, 200);
     ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "medical_institution");
     ck_assert(json_is_string(json_object_get(j, "prefecture_code")));
     json_decref(j);
-    json_decref(call("GET", path, tok, NULL, 200)); /* its own organisation */
+    json_decref(it_expect("GET", path, tok, NULL, 200)); /* its own organisation */
 }
 END_TEST
 
@@ -283,7 +267,7 @@ START_TEST(org_code_check_digit)
              "\"admin\":{\"user_id\":\"it-x-%s\",\"name\":\"x\",\"name_kana\":\"エックス\","
              "\"email\":\"x@example.org\"}}",
              sfx);
-    j = call("POST", "/api/v1/organizations", chu_token, body, 422);
+    j = it_expect("POST", "/api/v1/organizations", chu_token, body, 422);
     ck_assert_str_eq(json_string_value(
                          json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")),
                      "code");
@@ -299,7 +283,7 @@ START_TEST(org_duplicate_code_409)
 
     new_org(org, adm, tok);
     snprintf(path, sizeof(path), "/api/v1/organizations/%s", org);
-    j = call("GET", path, chu_token, NULL, 200);
+    j = it_expect("GET", path, chu_token, NULL, 200);
     code = json_string_value(json_object_get(j, "code"));
     snprintf(body, sizeof(body),
              "{\"type\":\"medical_institution\",\"code\":\"%s\",\"name\":\"重複\",\"name_kana\":"
@@ -308,7 +292,7 @@ START_TEST(org_duplicate_code_409)
              "\"email\":\"x@example.org\"}}",
              code, sfx);
     json_decref(j);
-    json_decref(call("POST", "/api/v1/organizations", chu_token, body, 409));
+    json_decref(it_expect("POST", "/api/v1/organizations", chu_token, body, 409));
 }
 END_TEST
 
@@ -317,7 +301,7 @@ START_TEST(org_create_needs_chuokai)
     char org[40], adm[72], tok[2048];
 
     new_org(org, adm, tok);
-    json_decref(call("POST", "/api/v1/organizations", tok, "{}", 403));
+    json_decref(it_expect("POST", "/api/v1/organizations", tok, "{}", 403));
 }
 END_TEST
 
@@ -331,7 +315,7 @@ START_TEST(user_create_in_own_org)
     new_org(org, adm, tok);
     new_user(tok, "user", uid, ulogin, temp);
     snprintf(path, sizeof(path), "/api/v1/users/%s", uid);
-    j = call("GET", path, tok, NULL, 200);
+    j = it_expect("GET", path, tok, NULL, 200);
     ck_assert_str_eq(json_string_value(json_object_get(j, "organization_id")), org);
     ck_assert_ptr_null(json_object_get(j, "pw_hash"));
     ck_assert(json_is_true(json_object_get(j, "password_change_required")));
@@ -344,7 +328,7 @@ START_TEST(user_create_in_own_org)
         "{\"user_id\":\"%s\",\"name\":\"x\",\"name_kana\":\"エックス\",\"email\":\"x@example.org\","
         "\"role\":\"user\"}",
         ulogin);
-    json_decref(call("POST", "/api/v1/users", tok, body, 409));
+    json_decref(it_expect("POST", "/api/v1/users", tok, body, 409));
 }
 END_TEST
 
@@ -358,23 +342,24 @@ START_TEST(cross_org_is_not_found)
     new_org(ob, ab, tb);
     new_user(tb, "user", uid, ulogin, temp);
     snprintf(path, sizeof(path), "/api/v1/users/%s", uid);
-    json_decref(call("GET", path, ta, NULL, 404));
-    json_decref(call("PATCH", path, ta, "{\"status\":\"disabled\"}", 404));
+    json_decref(it_expect("GET", path, ta, NULL, 404));
+    json_decref(it_expect("PATCH", path, ta, "{\"status\":\"disabled\"}", 404));
     snprintf(path, sizeof(path), "/api/v1/users/%s/password-reset", uid);
-    json_decref(call("POST", path, ta, NULL, 404));
+    json_decref(it_expect("POST", path, ta, NULL, 404));
     snprintf(path, sizeof(path), "/api/v1/organizations/%s", ob);
-    json_decref(call("GET", path, ta, NULL, 404));
+    json_decref(it_expect("GET", path, ta, NULL, 404));
     /* The list shows only the caller's organisation. */
-    j = call("GET", "/api/v1/organizations", ta, NULL, 200);
+    j = it_expect("GET", "/api/v1/organizations", ta, NULL, 200);
     ck_assert_int_eq((int)json_array_size(json_object_get(j, "items")), 1);
     ck_assert_str_eq(
         json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id")),
         oa);
     json_decref(j);
     /* A 国保中央会 admin reaches another organisation's admin, not its users. */
-    json_decref(call("GET", "/api/v1/users/00000000-0000-4000-8000-000000000000", ta, NULL, 404));
+    json_decref(
+        it_expect("GET", "/api/v1/users/00000000-0000-4000-8000-000000000000", ta, NULL, 404));
     snprintf(path, sizeof(path), "/api/v1/users/%s", uid);
-    json_decref(call("GET", path, chu_token, NULL, 404));
+    json_decref(it_expect("GET", path, chu_token, NULL, 404));
 }
 END_TEST
 
@@ -386,8 +371,8 @@ START_TEST(admin_disable_ends_sessions)
     new_user(tok, "user", uid, ulogin, temp);
     login(ulogin, temp, 200, ut, sizeof(ut));
     snprintf(path, sizeof(path), "/api/v1/users/%s", uid);
-    json_decref(call("PATCH", path, tok, "{\"status\":\"disabled\"}", 200));
-    json_decref(call("GET", "/api/v1/me", ut, NULL, 401));
+    json_decref(it_expect("PATCH", path, tok, "{\"status\":\"disabled\"}", 200));
+    json_decref(it_expect("GET", "/api/v1/me", ut, NULL, 401));
     login(ulogin, temp, 403, NULL, 0);
 }
 END_TEST
@@ -399,28 +384,28 @@ START_TEST(bad_bodies_are_problems)
     it_resp r;
     json_t *j;
 
-    j = call("POST", "/api/v1/auth/login", NULL, "{\"user_id\":", 400);
+    j = it_expect("POST", "/api/v1/auth/login", NULL, "{\"user_id\":", 400);
     ck_assert_str_eq(json_string_value(json_object_get(j, "type")),
                      "urn:sesshu:problem:invalid-json");
     json_decref(j);
-    j = call("POST", "/api/v1/auth/login", NULL, "{\"user_id\":\"a\",\"password\":\"b\",\"x\":1}",
-             422);
+    j = it_expect("POST", "/api/v1/auth/login", NULL,
+                  "{\"user_id\":\"a\",\"password\":\"b\",\"x\":1}", 422);
     ck_assert_str_eq(json_string_value(
                          json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")),
                      "x");
     json_decref(j);
-    j = call("POST", "/api/v1/auth/login", NULL, "{\"user_id\":7,\"password\":\"b\"}", 422);
+    j = it_expect("POST", "/api/v1/auth/login", NULL, "{\"user_id\":7,\"password\":\"b\"}", 422);
     ck_assert_str_eq(json_string_value(
                          json_object_get(json_array_get(json_object_get(j, "errors"), 0), "field")),
                      "user_id");
     json_decref(j);
-    json_decref(call("POST", "/api/v1/users", chu_token, "[1,2]", 400));
+    json_decref(it_expect("POST", "/api/v1/users", chu_token, "[1,2]", 400));
     ck_assert_int_eq(it_call_ct("POST", "/api/v1/auth/login", NULL, "user_id=a", "text/plain", &r),
                      0);
     ck_assert_int_eq(r.status, 415);
     it_resp_free(&r);
-    json_decref(call("GET", "/api/v1/me", NULL, NULL, 401));
-    json_decref(call("GET", "/api/v1/me", "not-a-token", NULL, 401));
+    json_decref(it_expect("GET", "/api/v1/me", NULL, NULL, 401));
+    json_decref(it_expect("GET", "/api/v1/me", "not-a-token", NULL, 401));
 }
 END_TEST
 
@@ -443,14 +428,18 @@ START_TEST(me_and_menu)
     json_t *j;
 
     new_org(org, adm, tok);
-    j = call("GET", "/api/v1/me", tok, NULL, 200);
+    j = it_expect("GET", "/api/v1/me", tok, NULL, 200);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "user"), "user_id")),
                      adm);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "organization"), "id")),
                      org);
     ck_assert(menu_has(j, "users.manage"));
     ck_assert(!menu_has(j, "organizations.create"));
-    /* The stack's notice service answers the unread count ... */
+    /* "Who am I" asks no other service unless asked to (issue 14 §3) ... */
+    ck_assert_ptr_null(json_object_get(j, "unread_notices"));
+    json_decref(j);
+    /* ... with include=unread_notices the stack's notice service answers the count ... */
+    j = it_expect("GET", "/api/v1/me?include=unread_notices", tok, NULL, 200);
     ck_assert(json_is_integer(json_object_get(j, "unread_notices")));
     json_decref(j);
     /* ... and when it does not, /me still answers, with null. */
@@ -458,7 +447,7 @@ START_TEST(me_and_menu)
         char *saved = getenv("SESSHU_NOTICE_URL") ? strdup(getenv("SESSHU_NOTICE_URL")) : NULL;
 
         setenv("SESSHU_NOTICE_URL", "http://127.0.0.1:1", 1);
-        j = call("GET", "/api/v1/me", tok, NULL, 200);
+        j = it_expect("GET", "/api/v1/me?include=unread_notices", tok, NULL, 200);
         ck_assert(json_is_null(json_object_get(j, "unread_notices")));
         json_decref(j);
         if (saved != NULL)
@@ -467,25 +456,25 @@ START_TEST(me_and_menu)
             unsetenv("SESSHU_NOTICE_URL");
         free(saved);
     }
-    j = call("GET", "/api/v1/me", chu_token, NULL, 200);
+    j = it_expect("GET", "/api/v1/me", chu_token, NULL, 200);
     ck_assert(menu_has(j, "organizations.create"));
     json_decref(j);
     new_user(tok, "user", uid, ulogin, temp);
     login(ulogin, temp, 200, ut, sizeof(ut));
     snprintf(body, sizeof(body), "{\"current_password\":\"%s\",\"new_password\":\"%s\"}", temp,
              PW_GOOD);
-    j = call("POST", "/api/v1/auth/password", ut, body, 200);
+    j = it_expect("POST", "/api/v1/auth/password", ut, body, 200);
     str_of(ut, sizeof(ut), j, "access_token");
     json_decref(j);
-    j = call("GET", "/api/v1/me", ut, NULL, 200);
+    j = it_expect("GET", "/api/v1/me", ut, NULL, 200);
     ck_assert(menu_has(j, "profile"));
     ck_assert(!menu_has(j, "users.manage"));
     json_decref(j);
-    json_decref(call("GET", "/api/v1/users", ut, NULL, 403));
-    j = call("PATCH", "/api/v1/me", ut, "{\"name\":\"新しい 名前\"}", 200);
+    json_decref(it_expect("GET", "/api/v1/users", ut, NULL, 403));
+    j = it_expect("PATCH", "/api/v1/me", ut, "{\"name\":\"新しい 名前\"}", 200);
     ck_assert_str_eq(json_string_value(json_object_get(j, "name")), "新しい 名前");
     json_decref(j);
-    json_decref(call("PATCH", "/api/v1/me", ut, "{\"name_kana\":\"漢字\"}", 422));
+    json_decref(it_expect("PATCH", "/api/v1/me", ut, "{\"name_kana\":\"漢字\"}", 422));
 }
 END_TEST
 
@@ -498,20 +487,20 @@ START_TEST(refresh_rotates_and_reuse_revokes)
 
     new_org(org, adm, tok);
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"password\":\"%s\"}", adm, PW_GOOD);
-    j = call("POST", "/api/v1/auth/login", NULL, body, 200);
+    j = it_expect("POST", "/api/v1/auth/login", NULL, body, 200);
     str_of(rt, sizeof(rt), j, "refresh_token");
     json_decref(j);
     snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt);
-    j = call("POST", "/api/v1/auth/refresh", NULL, body, 200);
+    j = it_expect("POST", "/api/v1/auth/refresh", NULL, body, 200);
     str_of(rt2, sizeof(rt2), j, "refresh_token");
     str_of(at2, sizeof(at2), j, "access_token");
     json_decref(j);
     ck_assert_str_ne(rt, rt2);
-    json_decref(call("GET", "/api/v1/me", at2, NULL, 200));
-    json_decref(call("POST", "/api/v1/auth/refresh", NULL, body, 401)); /* replayed */
+    json_decref(it_expect("GET", "/api/v1/me", at2, NULL, 200));
+    json_decref(it_expect("POST", "/api/v1/auth/refresh", NULL, body, 401)); /* replayed */
     snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", rt2);
-    json_decref(call("POST", "/api/v1/auth/refresh", NULL, body, 401)); /* session ended */
-    json_decref(call("GET", "/api/v1/me", at2, NULL, 401));
+    json_decref(it_expect("POST", "/api/v1/auth/refresh", NULL, body, 401)); /* session ended */
+    json_decref(it_expect("GET", "/api/v1/me", at2, NULL, 401));
 }
 END_TEST
 
@@ -521,9 +510,9 @@ START_TEST(logout_revokes_at_once)
 
     new_org(org, adm, tok);
     login(adm, PW_GOOD, 200, t2, sizeof(t2));
-    json_decref(call("POST", "/api/v1/auth/logout", t2, NULL, 204));
-    json_decref(call("GET", "/api/v1/me", t2, NULL, 401));
-    json_decref(call("GET", "/api/v1/me", tok, NULL, 200)); /* another session lives on */
+    json_decref(it_expect("POST", "/api/v1/auth/logout", t2, NULL, 204));
+    json_decref(it_expect("GET", "/api/v1/me", t2, NULL, 401));
+    json_decref(it_expect("GET", "/api/v1/me", tok, NULL, 200)); /* another session lives on */
 }
 END_TEST
 
@@ -534,11 +523,11 @@ START_TEST(reset_and_reminder_reveal_nothing)
 
     new_org(org, adm, tok);
     snprintf(body, sizeof(body), "{\"user_id\":\"%s\"}", adm);
-    json_decref(call("POST", "/api/v1/auth/password-reset", NULL, body, 202));
+    json_decref(it_expect("POST", "/api/v1/auth/password-reset", NULL, body, 202));
     snprintf(body, sizeof(body), "{\"user_id\":\"it-none-%s\"}", sfx);
-    json_decref(call("POST", "/api/v1/auth/password-reset", NULL, body, 202));
+    json_decref(it_expect("POST", "/api/v1/auth/password-reset", NULL, body, 202));
     snprintf(body, sizeof(body), "{\"email\":\"none-%s@example.org\"}", sfx);
-    json_decref(call("POST", "/api/v1/auth/user-id-reminder", NULL, body, 202));
+    json_decref(it_expect("POST", "/api/v1/auth/user-id-reminder", NULL, body, 202));
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FROM account.reset_tokens t JOIN account.users u ON u.id = t.user_id "
              "WHERE u.login_id = '%s'",
@@ -546,8 +535,9 @@ START_TEST(reset_and_reminder_reveal_nothing)
     v = it_sql_value(sql);
     ck_assert_str_eq(v, "1");
     free(v);
-    json_decref(call("POST", "/api/v1/auth/password-reset/confirm", NULL,
-                     "{\"token\":\"not-a-real-token\",\"new_password\":\"" PW_GOOD "x\"}", 400));
+    json_decref(it_expect("POST", "/api/v1/auth/password-reset/confirm", NULL,
+                          "{\"token\":\"not-a-real-token\",\"new_password\":\"" PW_GOOD "x\"}",
+                          400));
 }
 END_TEST
 
@@ -591,12 +581,20 @@ static void make_chuokai_admin(void)
     }
 }
 
+/* Every statement of the service's sql/ files parses against the migrated schema. */
+START_TEST(sql_files_prepare)
+{
+    ck_assert_int_eq(it_sql_prepare_all(acct_sql_all), 0);
+}
+END_TEST
+
 static Suite *account_suite(void)
 {
     Suite *s = suite_create("account");
     TCase *tc = tcase_create("http");
 
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, sql_files_prepare);
     tcase_add_test(tc, login_success);
     tcase_add_test(tc, login_failures_look_alike);
     tcase_add_test(tc, login_lock_and_reenable);

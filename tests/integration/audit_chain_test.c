@@ -113,15 +113,26 @@ START_TEST(writer_cleans_bad_text)
 }
 END_TEST
 
-/* A writer of another service holding the chain (an insert not yet
- * committed) stalls every batch; waiters must get 503 after the timeout
- * (SESSHU_AUDIT_TIMEOUT_MS, set to 2 s in main), not hang, and the writer
- * must carry on once the chain is free. */
-START_TEST(writer_times_out_and_recovers)
+/* Streams (migration 007): a writer of another stream holding its transaction open (an insert
+ * not yet committed) stalls no one; a batch whose own stream head is held (here, locked by
+ * hand) makes its waiters give up with 503 after the timeout (SESSHU_AUDIT_TIMEOUT_MS, set to
+ * 2 s in main), not hang, and the writer carries on once the head is free. */
+static void writers_run(const char *tag, int base, gc_arg args[4])
 {
     pthread_t th[4];
+
+    for (int i = 0; i < 4; i++) {
+        args[i] = (gc_arg){.tag = tag, .idx = base + i, .count = 1};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, gc_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+}
+
+START_TEST(writer_times_out_and_recovers)
+{
     gc_arg args[4];
-    char tag[37], rid[64], st[8];
+    char tag[37], rid[64], st[8], host[64] = "", lock[256];
     ss_audit_row row;
     PGconn *c = ait_own_conn();
 
@@ -133,12 +144,18 @@ START_TEST(writer_times_out_and_recovers)
                        "method, status) VALUES ('it-hold', 'it', 'system', 'GET', 200)",
                        st),
         "00000");
-    for (int i = 0; i < 4; i++) {
-        args[i] = (gc_arg){.tag = tag, .idx = i, .count = 1};
-        ck_assert_int_eq(pthread_create(&th[i], NULL, gc_worker, &args[i]), 0);
-    }
+    writers_run(tag, 0, args);
     for (int i = 0; i < 4; i++)
-        pthread_join(th[i], NULL);
+        ck_assert_int_eq(args[i].failures, 0);
+    ck_assert_str_eq(ait_exec_state(c, "COMMIT", st), "00000");
+
+    /* The group-commit writer's own stream, "<service>/<host>/w" (audit.c). */
+    gethostname(host, sizeof(host) - 1);
+    snprintf(lock, sizeof(lock),
+             "SELECT 1 FROM audit.streams WHERE stream = 'it-audit/%s/w' FOR UPDATE", host);
+    ck_assert_str_eq(ait_exec_state(c, "BEGIN", st), "00000");
+    ck_assert_str_eq(ait_exec_state(c, lock, st), "00000");
+    writers_run(tag, 4, args);
     ck_assert_str_eq(ait_exec_state(c, "COMMIT", st), "00000");
     PQfinish(c);
     for (int i = 0; i < 4; i++)

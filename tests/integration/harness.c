@@ -1,7 +1,9 @@
 /* harness.c - in-process HTTP test harness (harness.h). */
 #include "harness.h"
+#include <check.h>
 
 #include <arpa/inet.h>
+#include <check.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -183,6 +185,21 @@ char *it_sql_value(const char *sql)
     return v;
 }
 
+int it_sql_prepare_all(const ss_sql_stmt *all)
+{
+    char err[2048];
+    int n = 0;
+
+    for (const ss_sql_stmt *s = all; s->name != NULL; s++)
+        n++;
+    if (ss_sql_check(ss_server_db(), all, err, sizeof(err)) != 0) {
+        fprintf(stderr, "a statement does not prepare: %s\n", err);
+        return -1;
+    }
+    fprintf(stderr, "%d statements prepare\n", n);
+    return 0;
+}
+
 static char g_keydir[64];
 
 int it_make_signing_key(void)
@@ -220,4 +237,20 @@ void it_drop_signing_key(void)
     snprintf(path, sizeof(path), "%s/signing.pem", g_keydir);
     unlink(path);
     rmdir(g_keydir);
+}
+
+json_t *it_expect(const char *method, const char *path, const char *bearer, const char *body,
+                  long expect)
+{
+    it_resp r = {0};
+    json_t *j;
+
+    ck_assert_int_eq(it_call(method, path, bearer, body, &r), 0);
+    ck_assert_msg(r.status == expect, "%s %s: expected %ld, got %ld: %s", method, path, expect,
+                  r.status, r.raw ? r.raw : "");
+    if (expect >= 400)
+        ck_assert_str_eq(r.content_type, "application/problem+json");
+    j = r.json != NULL ? json_incref(r.json) : NULL;
+    it_resp_free(&r);
+    return j;
 }

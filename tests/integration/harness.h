@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 /* Tests must run with srunner_set_fork_status(sr, CK_NOFORK): the server
  * threads live in this process. Start the service (migrations, init hook,
@@ -32,8 +33,10 @@ int it_call_ct(const char *method, const char *path, const char *bearer, const c
                const char *content_type, it_resp *out);
 /* GET with an Accept header (e.g. text/csv); accept may be NULL. 0 or -1. */
 int it_get_accept(const char *path, const char *bearer, const char *accept, it_resp *out);
-/* GET with an Accept header (e.g. text/csv); accept may be NULL. 0 or -1. */
-int it_get_accept(const char *path, const char *bearer, const char *accept, it_resp *out);
+/* One request that must answer `expect` (a check assertion otherwise, naming the answer); an
+ * answer of 400 or more must be problem+json. Returns the JSON body (new reference) or NULL. */
+json_t *it_expect(const char *method, const char *path, const char *bearer, const char *body,
+                  long expect);
 void it_resp_free(it_resp *r); /* NULL-safe; frees json and raw */
 
 /* A fresh EC P-256 signing key in a private temporary directory, named by
@@ -45,5 +48,9 @@ void it_drop_signing_key(void);
 /* Run SQL as the service's own database user (for setup and checks).
  * Returns the first column of the first row as a malloc'd string (or NULL). */
 char *it_sql_value(const char *sql);
+
+/* Prepare every statement of a service's sql/ files (its <prefix>_sql_all) against the migrated
+ * schema through the running service's pool (ss_sql_check); prints the first failure. 0 or -1. */
+int it_sql_prepare_all(const ss_sql_stmt *all);
 
 #endif

@@ -202,12 +202,20 @@ START_TEST(concurrent_updates_keep_history)
 }
 END_TEST
 
+/* Every statement of the service's sql/ files parses against the migrated schema. */
+START_TEST(sql_files_prepare)
+{
+    ck_assert_int_eq(it_sql_prepare_all(mst_sql_all), 0);
+}
+END_TEST
+
 static Suite *master_suite(void)
 {
     Suite *s = suite_create("master");
     TCase *tc = tcase_create("engine");
 
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, sql_files_prepare);
     tcase_add_test(tc, concurrent_imports_serialise);
     tcase_add_test(tc, concurrent_updates_keep_history);
     suite_add_tcase(s, tc);

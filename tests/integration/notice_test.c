@@ -45,24 +45,9 @@ static char *mint(int org_type, const char *pref, int role, char *org_id)
     return tok;
 }
 
-static json_t *call(const char *method, const char *path, const char *tok, const char *body,
-                    long want)
-{
-    it_resp r = {0};
-    json_t *j;
-
-    ck_assert_int_eq(it_call(method, path, tok, body, &r), 0);
-    if (r.status != want)
-        fprintf(stderr, "%s %s: %ld %s\n", method, path, r.status, r.raw ? r.raw : "");
-    ck_assert_int_eq(r.status, want);
-    j = r.json != NULL ? json_incref(r.json) : NULL;
-    it_resp_free(&r);
-    return j;
-}
-
 static long long unread(const char *tok)
 {
-    json_t *j = call("GET", "/api/v1/notices/unread-count", tok, NULL, 200);
+    json_t *j = it_expect("GET", "/api/v1/notices/unread-count", tok, NULL, 200);
     long long n = json_integer_value(json_object_get(j, "unread"));
 
     json_decref(j);
@@ -79,7 +64,7 @@ static void post_for(const char *tok, const char *org, const char *extra, char *
              "{\"title\":\"it\",\"body\":\"line 1\\nline 2\",\"audience\":{\"organizations\":"
              "[\"%s\"]}%s}",
              org, extra ? extra : "");
-    j = call("POST", "/api/v1/notices", tok, body, 201);
+    j = it_expect("POST", "/api/v1/notices", tok, body, 201);
     snprintf(id, 40, "%s", json_string_value(json_object_get(j, "id")));
     ck_assert_int_eq(json_integer_value(json_object_get(j, "version")), 1);
     json_decref(j);
@@ -98,11 +83,11 @@ START_TEST(post_read_count)
     ck_assert_int_eq(unread(reader), before + 1);
     ck_assert_int_eq(unread(other), other_before);
     snprintf(path, sizeof(path), "/api/v1/notices/%s/read", id);
-    json_decref(call("POST", path, reader, NULL, 204));
-    json_decref(call("POST", path, reader, NULL, 204));
-    json_decref(call("POST", path, other, NULL, 404));
+    json_decref(it_expect("POST", path, reader, NULL, 204));
+    json_decref(it_expect("POST", path, reader, NULL, 204));
+    json_decref(it_expect("POST", path, other, NULL, 404));
     ck_assert_int_eq(unread(reader), before);
-    j = call("GET", "/api/v1/notices?limit=200", reader, NULL, 200);
+    j = it_expect("GET", "/api/v1/notices?limit=200", reader, NULL, 200);
     ck_assert(json_array_size(json_object_get(j, "items")) >= 1);
     json_decref(j);
     free(author);
@@ -119,13 +104,14 @@ START_TEST(authors_only_and_kokuhoren_prefecture)
     char *ko_other = mint(SS_ORG_KOKUHOREN, "01", SS_ROLE_ADMIN, NULL);
     json_t *j;
 
-    json_decref(call("POST", "/api/v1/notices", muni, "{\"title\":\"t\",\"body\":\"b\"}", 403));
-    json_decref(call("POST", "/api/v1/notices", ko,
-                     "{\"title\":\"t\",\"body\":\"b\",\"audience\":{\"prefectures\":[\"01\"]}}",
-                     422));
+    json_decref(
+        it_expect("POST", "/api/v1/notices", muni, "{\"title\":\"t\",\"body\":\"b\"}", 403));
+    json_decref(
+        it_expect("POST", "/api/v1/notices", ko,
+                  "{\"title\":\"t\",\"body\":\"b\",\"audience\":{\"prefectures\":[\"01\"]}}", 422));
     post_for(ko, org, NULL, id);
     snprintf(path, sizeof(path), "/api/v1/notices/%s/history", id);
-    j = call("GET", path, ko, NULL, 200);
+    j = it_expect("GET", path, ko, NULL, 200);
     ck_assert_str_eq(
         json_string_value(json_array_get(
             json_object_get(
@@ -135,14 +121,22 @@ START_TEST(authors_only_and_kokuhoren_prefecture)
         "27");
     json_decref(j);
     /* Another 国保連合会 is another organisation: not found. */
-    json_decref(call("GET", path, ko_other, NULL, 404));
+    json_decref(it_expect("GET", path, ko_other, NULL, 404));
     snprintf(path, sizeof(path), "/api/v1/notices/%s", id);
-    json_decref(call("PATCH", path, ko_other, "{\"title\":\"x\"}", 404));
-    json_decref(call("PATCH", path, ko, "{\"title\":\"x\"}", 200));
-    json_decref(call("PATCH", path, ko, "{\"publish_until\":\"2001-01-01T00:00:00Z\"}", 422));
+    json_decref(it_expect("PATCH", path, ko_other, "{\"title\":\"x\"}", 404));
+    json_decref(it_expect("PATCH", path, ko, "{\"title\":\"x\"}", 200));
+    json_decref(it_expect("PATCH", path, ko, "{\"publish_until\":\"2001-01-01T00:00:00Z\"}", 422));
     free(muni);
     free(ko);
     free(ko_other);
+}
+END_TEST
+
+/* Every statement of services/notice/sql parses against the migrated schema (docs/contributing.md).
+ */
+START_TEST(sql_files_prepare)
+{
+    ck_assert_int_eq(it_sql_prepare_all(ntc_sql_all), 0);
 }
 END_TEST
 
@@ -152,6 +146,7 @@ static Suite *notice_suite(void)
     TCase *t = tcase_create("notices");
 
     tcase_set_timeout(t, 60);
+    tcase_add_test(t, sql_files_prepare);
     tcase_add_test(t, post_read_count);
     tcase_add_test(t, authors_only_and_kokuhoren_prefecture);
     suite_add_tcase(s, t);

@@ -29,7 +29,7 @@ START_TEST(batch_quotes_every_text)
 
     c.actor_login = NULL;
     b.path = "{x,y} z";
-    ck_assert_int_eq(ss_audit_batch_build(&batch, rows, 3), 0);
+    ck_assert_int_eq(ss_audit_batch_build(&batch, "svc/h/2", rows, 3), 0);
     ck_assert_str_eq(batch.param[0], "{\"r1\",\"r\\\"2\",\"r3\"}");        /* request_id */
     ck_assert_str_eq(batch.param[3], "{NULL,NULL,NULL}");                  /* actor_id */
     ck_assert_str_eq(batch.param[4], "{\"NULL\",\"back\\\\slash\",NULL}"); /* actor_login */
@@ -37,6 +37,7 @@ START_TEST(batch_quotes_every_text)
     ck_assert_str_eq(batch.param[17], "{\"::1\",\"::1\",\"::1\"}");        /* client_ip */
     ck_assert_str_eq(batch.param[18], "{200,403,500}");                    /* status */
     ck_assert_str_eq(batch.param[19], "{7,7,7}");                          /* duration_us */
+    ck_assert_str_eq(batch.param[20], "svc/h/2");                          /* stream */
     ss_audit_batch_free(&batch);
     for (int k = 0; k < SS_AUDIT_BATCH_NPARAMS; k++)
         ck_assert_ptr_null(batch.param[k]);
@@ -49,7 +50,7 @@ START_TEST(batch_of_one_and_empty_text)
     const ss_audit_row *rows[] = {&a};
     ss_audit_batch batch = {0};
 
-    ck_assert_int_eq(ss_audit_batch_build(&batch, rows, 1), 0);
+    ck_assert_int_eq(ss_audit_batch_build(&batch, "s", rows, 1), 0);
     ck_assert_str_eq(batch.param[0], "{\"\"}");
     ck_assert_str_eq(batch.param[4], "{\"\"}");
     ck_assert_str_eq(batch.param[18], "{0}");

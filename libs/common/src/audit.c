@@ -6,8 +6,9 @@
  * connection would be held for every batch), takes everything queued (at
  * most AUD_BATCH_MAX rows) and sends it, one array per column
  * (audit_batch.c), to one prepared SELECT audit.append(...): the database
- * locks the chain head, links the rows into the hash chain and inserts them
- * in that one statement, which is its own transaction, so one round trip
+ * locks the head of this writer's own stream (no other writer uses it),
+ * links the rows into the stream's hash chain and inserts them in that one
+ * statement (services/audit/migrations/007), which is its own transaction, so one round trip
  * and one commit (one WAL flush) serve the whole batch; every waiter of the
  * batch is then woken with the outcome. Rows queued while a batch commits
  * form the next batch.
@@ -15,7 +16,7 @@
  * before sending a batch, the writer waits, at most SESSHU_AUDIT_LINGER_US
  * (default 200 µs), while announced requests have not queued their rows
  * yet, so under load a commit serves tens of rows instead of a few (each
- * batch costs a fixed statement start, chain-head lock and commit). With no
+ * batch costs a fixed statement start and commit). With no
  * other request in flight it does not wait at all.
  *
  * Locking: one mutex guards the queue, the in-flight slots and the stats;
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sesshu/audit_batch.h"
 #include "sesshu/config.h"
@@ -302,20 +304,46 @@ prepare:
     return 0;
 }
 
+/* The name of a writer stream: "<service>/<host>/<slot>", where slot is "w" for the group-commit
+ * writer or a pool connection's index; the host name tells service instances apart. A stream
+ * is never used by two transactions at once, so its head's lock is never waited for. */
+static char aud_host[64];
+static pthread_once_t aud_host_once = PTHREAD_ONCE_INIT;
+
+static void host_init(void)
+{
+    if (gethostname(aud_host, sizeof(aud_host)) != 0 || aud_host[0] == '\0')
+        snprintf(aud_host, sizeof(aud_host), "localhost");
+    aud_host[sizeof(aud_host) - 1] = '\0';
+    for (char *p = aud_host; *p != '\0'; p++)
+        if (*p == '/')
+            *p = '_';
+}
+
+static void stream_name(char *out, size_t n, const char *service, const char *slot)
+{
+    pthread_once(&aud_host_once, host_init);
+    snprintf(out, n, "%.64s/%s/%s", service != NULL && service[0] != '\0' ? service : "unknown",
+             aud_host, slot);
+}
+
 /* Run audit.append for rows[0..n-1]: one statement, its own transaction.
  * On failure *state is the SQLSTATE, or "" when there is none. */
 static int append_rows(aud_row *const *rows, int n, char state[6])
 {
     const ss_audit_row *view[AUD_BATCH_MAX];
     ss_audit_batch b = {0};
+    char stream[160];
     PGresult *r;
     const char *st;
     int ok;
 
     state[0] = '\0';
+
     for (int i = 0; i < n; i++)
         view[i] = &rows[i]->r;
-    if (ss_audit_batch_build(&b, view, n) != 0)
+    stream_name(stream, sizeof(stream), n > 0 ? rows[0]->r.service : NULL, "w");
+    if (ss_audit_batch_build(&b, stream, view, n) != 0)
         return SS_ERR_NOMEM;
     r = PQexecPrepared(wc.conn, AUD_STMT, SS_AUDIT_BATCH_NPARAMS, (const char *const *)b.param,
                        NULL, NULL, 0);
@@ -705,6 +733,7 @@ int ss_audit_insert_tx(ss_dbc *c, const ss_audit_row *row)
     aud_row *a;
     const ss_audit_row *view[1];
     ss_audit_batch b = {0};
+    char stream[160], slot[16];
     int rc;
 
     if (c == NULL || row == NULL)
@@ -712,7 +741,9 @@ int ss_audit_insert_tx(ss_dbc *c, const ss_audit_row *row)
     if ((a = row_dup(row)) == NULL)
         return SS_ERR_NOMEM;
     view[0] = &a->r;
-    rc = ss_audit_batch_build(&b, view, 1);
+    snprintf(slot, sizeof(slot), "%d", ss_db_conn_index(c));
+    stream_name(stream, sizeof(stream), a->r.service, slot);
+    rc = ss_audit_batch_build(&b, stream, view, 1);
     if (rc == 0)
         rc = ss_db_exec(c, ss_audit_batch_sql, SS_AUDIT_BATCH_NPARAMS, (const char *const *)b.param,
                         NULL);

@@ -11,12 +11,12 @@
 #include "sesshu/err.h"
 
 /* Text columns first (in the order of audit.append's parameters), then
- * status integer[] and duration_us bigint[]. */
+ * status integer[] and duration_us bigint[]; the stream last ($21, migration 007). */
 const char ss_audit_batch_sql[] =
-    "SELECT audit.append($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
-    "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "
-    "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::integer[], "
-    "$20::bigint[])";
+    "SELECT audit.append($21::text, $1::text[], $2::text[], $3::text[], $4::text[], "
+    "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
+    "$12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], "
+    "$19::integer[], $20::bigint[])";
 
 /* A growable text; oom set once an allocation failed (then p may be NULL). */
 typedef struct abuf {
@@ -67,7 +67,8 @@ static void ab_elem(abuf *b, const char *v)
     ab_put(b, "\"", 1);
 }
 
-#define AUD_NTEXT 18
+#define AUD_NTEXT   18
+#define AUD_NARRAYS (AUD_NTEXT + 2) /* the columns; then the stream */
 
 /* The row's text columns, in the order of audit.append's parameters. */
 static const char *text_col(const ss_audit_row *r, int i)
@@ -81,13 +82,14 @@ static const char *text_col(const ss_audit_row *r, int i)
     return c[i];
 }
 
-int ss_audit_batch_build(ss_audit_batch *b, const ss_audit_row *const *rows, int n)
+int ss_audit_batch_build(ss_audit_batch *b, const char *stream, const ss_audit_row *const *rows,
+                         int n)
 {
     abuf a[SS_AUDIT_BATCH_NPARAMS] = {0};
     char num[24];
     int rc = 0;
 
-    for (int k = 0; k < SS_AUDIT_BATCH_NPARAMS; k++)
+    for (int k = 0; k < AUD_NARRAYS; k++)
         ab_put(&a[k], "{", 1);
     for (int i = 0; i < n; i++) {
         const char *sep = i > 0 ? "," : "";
@@ -101,8 +103,10 @@ int ss_audit_batch_build(ss_audit_batch *b, const ss_audit_row *const *rows, int
         snprintf(num, sizeof(num), "%s%lld", sep, rows[i]->duration_us);
         ab_put(&a[AUD_NTEXT + 1], num, strlen(num));
     }
-    for (int k = 0; k < SS_AUDIT_BATCH_NPARAMS; k++) {
+    for (int k = 0; k < AUD_NARRAYS; k++)
         ab_put(&a[k], "}", 1);
+    ab_put(&a[AUD_NARRAYS], stream, strlen(stream));
+    for (int k = 0; k < SS_AUDIT_BATCH_NPARAMS; k++) {
         if (a[k].oom)
             rc = SS_ERR_NOMEM;
         b->param[k] = a[k].p;

@@ -26,6 +26,7 @@ struct ss_dbc {
     uint64_t prepared[SS_DB_PREP_SLOTS]; /* open addressing; 0 = empty */
     int nprepared;
     char sqlstate[6];
+    char constraint[64]; /* PG_DIAG_CONSTRAINT_NAME of the last error, or "" */
     int index;
 };
 
@@ -263,6 +264,7 @@ int ss_db_acquire(ss_db *db, ss_dbc **out)
     c = &db->conns[db->free_stack[--db->nfree]];
     pthread_mutex_unlock(&db->mu);
     c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
     if (ensure_conn(c) != 0) {
         ss_db_release(c);
         return SS_ERR_UNAVAILABLE;
@@ -326,10 +328,12 @@ static void mark_prepared(ss_dbc *c, uint64_t h)
 static int result_error(ss_dbc *c, PGresult *res)
 {
     const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *cn = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 
     if (st == NULL && PQstatus(c->conn) != CONNECTION_OK)
         st = "08006";
     snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "XX000");
+    snprintf(c->constraint, sizeof(c->constraint), "%s", cn ? cn : "");
     if (strcmp(c->sqlstate, "25006") == 0) {
         /* The server was demoted under this session: drop it, the next lease dials the list
          * of servers again and finds the new primary. */
@@ -371,6 +375,7 @@ static int exec_once(ss_dbc *c, const char *sql, int n, const char *const *param
         return err;
     }
     c->sqlstate[0] = '\0';
+    c->constraint[0] = '\0';
     if (out != NULL)
         *out = res;
     else
@@ -601,6 +606,16 @@ void ss_db_discard(ss_dbc *c)
 const char *ss_db_sqlstate(const ss_dbc *c)
 {
     return c->sqlstate;
+}
+
+int ss_db_conn_index(const ss_dbc *c)
+{
+    return c->index;
+}
+
+const char *ss_db_constraint(const ss_dbc *c)
+{
+    return c->constraint;
 }
 
 PGconn *ss_db_conn(ss_dbc *c)

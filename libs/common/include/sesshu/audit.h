@@ -6,9 +6,9 @@
  * every row queued so far, inserts them in one transaction, commits once
  * and wakes each waiting request: each request still waits for its own
  * row's commit, but N requests share one WAL flush. The database links
- * each batch into the hash chain under its chain-head lock, in the one
- * statement (audit.append, audit_batch.h), so rows from every service form
- * one chain. */
+ * each batch into the hash chain of this writer's own stream, under that
+ * stream's lock only, in the one statement (audit.append, audit_batch.h;
+ * services/audit/migrations/007): no lock is shared by all writers. */
 #ifndef SESSHU_AUDIT_H
 #define SESSHU_AUDIT_H
 

@@ -74,6 +74,12 @@ int ss_db_query(ss_db *db, const char *sql, int nparams, const char *const *para
 
 /* SQLSTATE of the last error on this connection ("" if none). */
 const char *ss_db_sqlstate(const ss_dbc *c);
+/* The connection's place in its pool (0 .. size-1): stable for the pool's life, used by no
+ * other connection of the pool at the same time (the access log's writer streams). */
+int ss_db_conn_index(const ss_dbc *c);
+/* The constraint the last error on this connection violated (PG_DIAG_CONSTRAINT_NAME), or "".
+ * Map it with ss_sql_constraint_error (sql.h), never by searching the message. */
+const char *ss_db_constraint(const ss_dbc *c);
 /* The raw libpq connection, for COPY and the like. Do not close it. */
 PGconn *ss_db_conn(ss_dbc *c);
 

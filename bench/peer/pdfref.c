@@ -1,0 +1,73 @@
+/* pdfref.c - the bound of the paper certificate: PDFs per second on N threads calling the
+ * service's own renderer (cert_pdf: cairo, pango, IPAex Gothic subset, the QR) in process on a
+ * real certificate, without HTTP, the database, the access log or authentication. What the
+ * endpoint loses against it is everything around the drawing.
+ * Usage: sesshu-bench-pdfref THREADS SECONDS CERT_FILE [OUT.pdf] (CERT_FILE: GET
+ * /api/v1/certificates/:id with its jws; OUT.pdf: one PDF written, to look at) */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "cert.h"
+
+static double deadline;
+static json_t *cert;
+static const char *jws;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *worker(void *arg)
+{
+    long *count = arg;
+
+    while (now_s() < deadline) {
+        unsigned char *pdf = NULL;
+        size_t len = 0;
+        if (cert_pdf(cert, jws, &pdf, &len) != 0)
+            break;
+        free(pdf);
+        (*count)++;
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 2;
+    double secs = argc > 2 ? atof(argv[2]) : 5, t0;
+    pthread_t th[64];
+    long counts[64] = {0}, total = 0;
+
+    if (n < 1 || n > 64 || argc < 4)
+        return 2;
+    if ((cert = json_load_file(argv[3], 0, NULL)) == NULL ||
+        (jws = json_string_value(json_object_get(cert, "jws"))) == NULL)
+        return 1;
+    if (argc > 4) {
+        unsigned char *pdf = NULL;
+        size_t len = 0;
+        FILE *f = fopen(argv[4], "wb");
+        if (f == NULL || cert_pdf(cert, jws, &pdf, &len) != 0 || fwrite(pdf, 1, len, f) != len)
+            return 1;
+        fclose(f);
+        free(pdf);
+    }
+    t0 = now_s();
+    deadline = t0 + secs;
+    for (int i = 0; i < n; i++)
+        pthread_create(&th[i], NULL, worker, &counts[i]);
+    for (int i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+        total += counts[i];
+    }
+    printf("%.1f\n", (double)total / (now_s() - t0));
+    json_decref(cert);
+    return 0;
+}
