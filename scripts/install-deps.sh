@@ -31,6 +31,9 @@ pkgs=(
     # Compose v1, and the bookworm base image made without a registry
     docker.io docker-compose debootstrap
 )
+# Optional: where the mirror lacks one, the layer that needs it is skipped (test.sh says so).
+#   postgresql-15-auto-failover: the HA cluster (scripts/ha/cluster.sh) and the failover test
+optional=(postgresql-15-auto-failover)
 [[ -f $repo/.clang-format ]] && pkgs+=(clang-format)
 [[ ${1:-} == --bench ]] && pkgs+=(wrk)
 
@@ -40,6 +43,17 @@ command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
 missing=()
+missing_opt=()
+for p in "${optional[@]}"; do
+    [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true) == installed ]] || missing_opt+=("$p")
+done
+# The optional ones alone, after the required ones are in: a failure is only a warning.
+install_optional() {
+    [[ ${#missing_opt[@]} -eq 0 || $(id -u) -ne 0 ]] && return 0
+    echo "==> installing (optional): ${missing_opt[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_opt[@]}" ||
+        echo "warning: could not install ${missing_opt[*]}: the layers that need them are skipped" >&2
+}
 for p in "${pkgs[@]}"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     # nginx-light is one of several nginx builds; any nginx binary will do.
@@ -55,6 +69,10 @@ node_check() {
 }
 
 if [[ ${#missing[@]} -eq 0 ]]; then
+    if [[ ${#missing_opt[@]} -ne 0 && $(id -u) -eq 0 ]]; then
+        apt-get update -qq || true
+        install_optional
+    fi
     node_check
     exit 0
 fi
@@ -81,4 +99,5 @@ trap cleanup EXIT
 
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_optional
 node_check

@@ -457,4 +457,27 @@ else
     fi
 fi
 
+# --- 10. the failover test: PostgreSQL loses its primary under write load (issue 15 §2) ------------
+# A cluster of its own (scripts/ha/cluster.sh, ports SESSHU_HA_PORT_BASE+1..3, default 15401-15403)
+# and the services on this stack's ports, which are free again now.
+section "failover test (pg_auto_failover: the primary SIGKILLed under write load)"
+if [[ ${SESSHU_TEST_FAILOVER:-} == 0 ]]; then
+    tally failover 0 0 "skipped with SESSHU_TEST_FAILOVER=0"
+elif [[ -n ${SESSHU_TEST_API_FILES:-} && -z ${SESSHU_TEST_FAILOVER:-} ]]; then
+    tally failover 0 0 "skipped with SESSHU_TEST_API_FILES (SESSHU_TEST_FAILOVER=1 runs it)"
+elif ! command -v pg_autoctl >/dev/null 2>&1; then
+    tally failover 0 0 "skipped: postgresql-15-auto-failover is not installed (install-deps.sh could not install it)"
+elif [[ $ASAN_OK -ne 1 || $NPM_OK -ne 1 ]]; then
+    tally failover 0 1 "not run: no ASan build or no npm install"
+else
+    run_failover_test() {
+        SESSHU_TEST_TMPDIR=$TMP timeout 900 bash tests/failover/failover.sh 2>&1 | tee "$OUT/failover.log"
+        return "${PIPESTATUS[0]}"
+    }
+    check failover "no acknowledged write or access-log row lost when the primary is SIGKILLed; it rejoins" \
+        run_failover_test
+    grep -E '^(killed|new primary|writes failing|first 201|answers after|attempts:|standby|node[12] rejoined)' \
+        "$OUT/failover.log" 2>/dev/null
+fi
+
 finish

@@ -230,6 +230,8 @@ int stat_h_analytics(ss_req *r)
                                     NULL};
     query q = {.ngroup = 0, .persons = true};
     const char *persons = ss_req_query(r, "persons");
+    ss_db_read_info where;
+    char lag[24];
     char sql[SQL_MAX + 2048];
     PGresult *res = NULL;
     json_t *items, *groups;
@@ -245,8 +247,13 @@ int stat_h_analytics(ss_req *r)
     if ((rc = build_sql(&q, sql, sizeof(sql))) != 0)
         return rc;
     (void)stat_refresh();
-    if ((rc = ss_db_query(ss_server_db(), sql, q.nparams, q.params, &res)) != 0)
+    /* A standby's answer may lag the refresh by its replay lag: bounded, and shown. */
+    if ((rc = ss_db_query_read(ss_server_read_db(), ss_server_db(), stat_max_lag_ms(), sql,
+                               q.nparams, q.params, &res, &where)) != 0)
         return rc;
+    snprintf(lag, sizeof(lag), "%ld", where.lag_ms);
+    ss_reply_header(r, "X-Data-Source", where.standby ? "standby" : "primary");
+    ss_reply_header(r, "X-Data-Lag-Ms", lag);
     if (PQntuples(res) > ROWS_MAX) {
         PQclear(res);
         return ss_req_fail(r, SS_ERR_VALIDATION,

@@ -15,7 +15,7 @@ static const ss_route routes[] = {
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
-static long k_value = 10, max_age = 60;
+static long k_value = 10, max_age = 60, max_lag_ms = 5000;
 
 long stat_k(void)
 {
@@ -27,6 +27,11 @@ long stat_max_age(void)
     return max_age;
 }
 
+long stat_max_lag_ms(void)
+{
+    return max_lag_ms;
+}
+
 static int stat_init(ss_db *db)
 {
     int rc;
@@ -34,6 +39,7 @@ static int stat_init(ss_db *db)
     (void)db;
     if ((rc = ss_cfg_long(STAT_ENV_K, 10, 2, 1000, &k_value)) != 0 ||
         (rc = ss_cfg_long(STAT_ENV_MAX_AGE, 60, 0, 86400, &max_age)) != 0 ||
+        (rc = ss_cfg_long(STAT_ENV_MAX_LAG, 5000, 0, 3600000, &max_lag_ms)) != 0 ||
         (rc = stat_feed_init()) != 0)
         return rc;
     /* The first refresh (the first read) renders the outputs. */

@@ -10,6 +10,7 @@
 #define STAT_ENV_REFRESH_MS    "SESSHU_STATS_REFRESH_MS"    /* least ms between two refreshes */
 #define STAT_ENV_K             "SESSHU_STATS_K"             /* small-cell threshold */
 #define STAT_ENV_MAX_AGE       "SESSHU_STATS_MAX_AGE_S"     /* Cache-Control max-age */
+#define STAT_ENV_MAX_LAG       "SESSHU_STATS_MAX_LAG_MS"    /* analytics on a standby: bound */
 #define STAT_ENV_PSEUDONYM_KEY "SESSHU_STATS_PSEUDONYM_KEY" /* HMAC key of the person key */
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
@@ -18,6 +19,7 @@ extern const ss_service stat_service;
 /* Settings read at start (service.c). */
 long stat_k(void);
 long stat_max_age(void);
+long stat_max_lag_ms(void);
 
 /* One published dataset (datasets.c). The SQL takes $1 = k and returns the columns in order;
  * types has one letter a column: t text, i integer, r real, b boolean (a NULL is null in

@@ -40,7 +40,7 @@ fault_more() {
 }
 
 run_access_log_fault() {
-    local dir=$SS_VAR/fault load_pid rc=0 port run t0 t1 ready_ms
+    local dir=$SS_VAR/fault load_pid rc=0 port t0 t1 ready_ms
     mkdir -p "$dir"
     : >"$dir/attempts"
     rm -f "$dir/stop"
@@ -81,6 +81,15 @@ run_access_log_fault() {
     fi
     touch "$dir/stop"
     wait "$load_pid" || { ss_err "the load failed"; cat "$dir/load.log"; rc=1; }
+    fault_verdict "$dir" || rc=1
+    return "$rc"
+}
+
+# fault_verdict DIR: hold every attempt in DIR/attempts (run id from DIR/load.log) against the
+# database and the access log (ss_psql_super: the stack's, or the HA cluster's primary). Also
+# used by tests/failover/failover.sh.
+fault_verdict() {
+    local dir=$1 rc=0 run
     run=$(sed -n 's/^muni [0-9]* run \([0-9a-f]*\)$/\1/p' "$dir/load.log")
     [[ -n $run ]] || { ss_err "no run id"; return 1; }
     echo "attempts: $(wc -l <"$dir/attempts"); answers: $(awk '{print $3}' "$dir/attempts" | sort | uniq -c | tr '\n' ' ')"

@@ -379,6 +379,12 @@ static int insert_once(const char *conninfo, long timeout_ms, aud_row *const *ro
     if (PQstatus(wc.conn) != CONNECTION_OK || state[0] == '\0' || strncmp(state, "08", 2) == 0) {
         *lost = true;
         conn_failed("connection lost");
+    } else if (strcmp(state, "25006") == 0) {
+        /* The server became a standby (failover): redial the list to reach the new primary. */
+        *lost = true;
+        conn_failed("the server is read-only");
+        PQfinish(wc.conn);
+        wc.conn = NULL;
     } else if (rc == SS_ERR_UNAVAILABLE) {
         conn_failed("insert failed"); /* e.g. table replaced: prepare again */
         wc.stale_stmt = true;

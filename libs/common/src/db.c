@@ -76,12 +76,16 @@ int ss_db_map_sqlstate(const char *st)
         return SS_ERR_VALIDATION;
     if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "55P03") == 0)
         return SS_ERR_RETRY;
+    /* 25006: a write reached a server that is (now) a standby - a failover: try again later. */
+    if (strcmp(st, "25006") == 0)
+        return SS_ERR_UNAVAILABLE;
     if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 || strncmp(st, "53", 2) == 0)
         return SS_ERR_UNAVAILABLE;
     return SS_ERR_INTERNAL;
 }
 
-char *ss_db_conninfo(const char *service)
+/* The connection string of a service, for servers answering target_session_attrs=attrs. */
+static char *conninfo_for(const char *service, const char *attrs)
 {
     char uname[96], pname[96], defuser[96];
     char *pw = NULL;
@@ -123,7 +127,9 @@ char *ss_db_conninfo(const char *service)
             }
             len += (size_t)snprintf(out + len, cap - len, "' ");
         }
-        snprintf(out + len, cap - len, "connect_timeout=3 application_name='sesshu-%s'", lower);
+        snprintf(out + len, cap - len,
+                 "connect_timeout=3 target_session_attrs=%s application_name='sesshu-%s'", attrs,
+                 lower);
     }
 out:
     if (pw != NULL) {
@@ -131,6 +137,31 @@ out:
         free(pw);
     }
     return out;
+}
+
+/* SESSHU_DB_HOST and SESSHU_DB_PORT may list several servers ("a,b" and "5432,5432"): libpq
+ * tries them in order and keeps the first that fits target_session_attrs. */
+static const char *session_attrs(const char *name, const char *def)
+{
+    static const char *const ok[] = {"any",     "read-write",     "read-only", "primary",
+                                     "standby", "prefer-standby", NULL};
+    const char *v = ss_cfg_str(name, def);
+
+    for (int i = 0; ok[i] != NULL; i++)
+        if (strcmp(v, ok[i]) == 0)
+            return v;
+    fprintf(stderr, "configuration: %s is not a target_session_attrs value; using %s\n", name, def);
+    return def;
+}
+
+char *ss_db_conninfo(const char *service)
+{
+    return conninfo_for(service, session_attrs(SS_ENV_DB_TARGET, "read-write"));
+}
+
+char *ss_db_conninfo_read(const char *service)
+{
+    return conninfo_for(service, session_attrs(SS_ENV_DB_READ_TARGET, "prefer-standby"));
 }
 
 int ss_db_open(ss_db **out, const char *conninfo, int size)
@@ -303,6 +334,13 @@ static int result_error(ss_dbc *c, PGresult *res)
         st = "08006";
     snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st ? st : "XX000");
     snprintf(c->constraint, sizeof(c->constraint), "%s", cn ? cn : "");
+    if (strcmp(c->sqlstate, "25006") == 0) {
+        /* The server was demoted under this session: drop it, the next lease dials the list
+         * of servers again and finds the new primary. */
+        PQfinish(c->conn);
+        c->conn = NULL;
+        forget_prepared(c);
+    }
     return ss_db_map_sqlstate(c->sqlstate);
 }
 
@@ -554,6 +592,15 @@ int ss_db_query(ss_db *db, const char *sql, int nparams, const char *const *para
     rc = ss_db_exec(c, sql, nparams, params, out);
     ss_db_release(c);
     return rc;
+}
+
+void ss_db_discard(ss_dbc *c)
+{
+    if (c->conn != NULL && !(rq.on && c == rq.held)) {
+        PQfinish(c->conn);
+        c->conn = NULL;
+        forget_prepared(c);
+    }
 }
 
 const char *ss_db_sqlstate(const ss_dbc *c)

@@ -83,6 +83,10 @@ int ss_reply_problem(ss_req *r, int err, const char *detail)
         set_body(r, status, "application/problem+json", s, strlen(s));
         free(s);
     }
+    /* 503: the database or the access log is away for a moment (a restart, a failover takes a
+     * few seconds): tell the client when to try again (RFC 9110 10.2.3). */
+    if (status == 503 && u_map_get(r->resp->map_header, "Retry-After") == NULL)
+        u_map_put(r->resp->map_header, "Retry-After", "2");
     /* RFC 6750 3: no error code when no credentials came; invalid_request, invalid_token or
      * insufficient_scope (a 403) otherwise. */
     if (status == 401 || (status == 403 && r->bearer_error != NULL)) {

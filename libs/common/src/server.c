@@ -33,6 +33,7 @@ static const ss_route builtin_routes[] = {
 static struct _u_instance inst;
 static bool inst_started;
 static ss_db *g_db;
+static ss_db *g_read_db; /* heavy reads, prefer-standby; connects on first use */
 static ss_route_ctx ctxs[SS_MAX_ROUTES + 4];
 static ss_route_ctx default_ctx;
 static struct sockaddr_in bind_addr;
@@ -42,6 +43,11 @@ static const ss_service *g_svc;
 ss_db *ss_server_db(void)
 {
     return g_db;
+}
+
+ss_db *ss_server_read_db(void)
+{
+    return g_read_db;
 }
 
 int ss_h_healthz(ss_req *r)
@@ -152,6 +158,12 @@ static int prepare(const ss_service *svc)
     if (conninfo == NULL)
         return SS_ERR_NOMEM;
     rc = ss_db_open(&g_db, conninfo, (int)pool);
+    if (rc == 0) {
+        char *rinfo = ss_db_conninfo_read(svc->env_name);
+
+        rc = rinfo != NULL ? ss_db_open(&g_read_db, rinfo, (int)pool) : SS_ERR_NOMEM;
+        free(rinfo);
+    }
     if (rc == 0) {
         mdir = ss_cfg_str(SS_ENV_MIGRATIONS, svc->migrations_dir);
         rc = wait_for_database(svc);
@@ -272,6 +284,8 @@ void ss_server_stop(void)
     ss_jwt_shutdown();
     ss_db_close(g_db);
     g_db = NULL;
+    ss_db_close(g_read_db);
+    g_read_db = NULL;
     ss_log_close();
 }
 

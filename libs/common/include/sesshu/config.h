@@ -18,11 +18,13 @@
 #define SS_ENV_MAX_CONN           "SESSHU_HTTP_MAX_CONNECTIONS" /* default 4096 */
 #define SS_ENV_CONN_TIMEOUT       "SESSHU_HTTP_TIMEOUT_S" /* idle keep-alive timeout, default 30 */
 #define SS_ENV_MAX_BODY           "SESSHU_MAX_BODY_BYTES" /* default 1048576 */
-#define SS_ENV_LOG_LEVEL          "SESSHU_LOG_LEVEL"  /* error|warning|info|debug, default info */
-#define SS_ENV_DB_HOST            "SESSHU_DB_HOST"    /* default 127.0.0.1 (or a socket dir) */
-#define SS_ENV_DB_PORT            "SESSHU_DB_PORT"    /* default 5433 */
-#define SS_ENV_DB_NAME            "SESSHU_DB_NAME"    /* default sesshu */
-#define SS_ENV_DB_USER_FMT        "SESSHU_%s_DB_USER" /* default sesshu_<service> */
+#define SS_ENV_LOG_LEVEL          "SESSHU_LOG_LEVEL" /* error|warning|info|debug, default info */
+#define SS_ENV_DB_HOST            "SESSHU_DB_HOST"   /* default 127.0.0.1; "a,b" lists servers */
+#define SS_ENV_DB_PORT            "SESSHU_DB_PORT"   /* default 5433; "5432,5433" one per host */
+#define SS_ENV_DB_TARGET          "SESSHU_DB_TARGET_SESSION_ATTRS"      /* default read-write */
+#define SS_ENV_DB_READ_TARGET     "SESSHU_DB_READ_TARGET_SESSION_ATTRS" /* prefer-standby */
+#define SS_ENV_DB_NAME            "SESSHU_DB_NAME"                      /* default sesshu */
+#define SS_ENV_DB_USER_FMT        "SESSHU_%s_DB_USER"           /* default sesshu_<service> */
 #define SS_ENV_DB_PASSWORD_FMT    "SESSHU_%s_DB_PASSWORD"       /* or ..._FILE */
 #define SS_ENV_DB_POOL            "SESSHU_DB_POOL"              /* default 4 */
 #define SS_ENV_AUDIT_DB_USER      "SESSHU_AUDIT_WRITER_DB_USER" /* default: the service's own user */

@@ -11,6 +11,7 @@
 #define SESSHU_DB_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 typedef struct ss_db ss_db;   /* the pool */
 typedef struct ss_dbc ss_dbc; /* one leased connection */
@@ -20,8 +21,27 @@ typedef struct ss_dbc ss_dbc; /* one leased connection */
  * down. *out is freed with ss_db_close(). */
 int ss_db_open(ss_db **out, const char *conninfo, int size);
 /* Conninfo for a service from the SESSHU_DB_* variables; malloc'd, caller
- * frees. `service` is the upper-case service name, e.g. "ACCOUNT". */
+ * frees. `service` is the upper-case service name, e.g. "ACCOUNT". With several
+ * servers in SESSHU_DB_HOST/SESSHU_DB_PORT it reaches the one that takes writes
+ * (target_session_attrs=read-write, SESSHU_DB_TARGET_SESSION_ATTRS): after a
+ * failover a dropped connection redials the list and finds the new primary. */
 char *ss_db_conninfo(const char *service);
+/* The same for heavy reads that may lag (statistics): prefer a standby
+ * (SESSHU_DB_READ_TARGET_SESSION_ATTRS, default prefer-standby). */
+char *ss_db_conninfo_read(const char *service);
+
+/* Close a leased connection's session (not the request's transaction): its next lease dials
+ * the server list again (a read pool that sits on a primary looks for a standby). */
+void ss_db_discard(ss_dbc *c);
+/* Where a ss_db_query_read ran: on a standby, and its replay lag then (ms; 0 on the primary). */
+typedef struct {
+    bool standby;
+    long lag_ms;
+} ss_db_read_info;
+/* ss_db_query on the `read` pool (ss_db_conninfo_read: a standby if there is one) when its
+ * replay lag is known and at most max_lag_ms, else on `primary`. info says which it was. */
+int ss_db_query_read(ss_db *read, ss_db *primary, long max_lag_ms, const char *sql, int nparams,
+                     const char *const *params, PGresult **out, ss_db_read_info *info);
 void ss_db_close(ss_db *db); /* NULL-safe */
 
 /* Lease a connection (waits up to 5 s for a free one). Returns 0 or

@@ -121,6 +121,9 @@ void ss_server_stop(void);
 
 /* The service's pool (valid inside handlers and hooks). */
 ss_db *ss_server_db(void);
+/* A pool for heavy reads that may lag: a standby when SESSHU_DB_HOST lists one
+ * (ss_db_conninfo_read); use it through ss_db_query_read. */
+ss_db *ss_server_read_db(void);
 
 /* ---- replies (status is recorded in r->status) ---------------------- */
 /* JSON body; does NOT steal `body` (caller decrefs). */
