@@ -30,11 +30,12 @@ DB_PORT, SMTP_PORT, GW_PORT = 5433, 2525, 8080
 PROXY_ADDR = "127.0.0.2"
 # What a test stack sets otherwise than production, taken from the caller's environment where
 # given (scripts/test.sh's gateway limits and CORS origin; stats refreshing on every read, as the
-# local stack does, instead of once a minute).
+# local stack does, instead of once a minute; the gateway's dataset cache off, as on the local
+# test stack, so a read sees the refresh it caused).
 TEST_KNOBS = {
     "gateway": ["SESSHU_GW_AUTH_RATE", "SESSHU_GW_AUTH_BURST", "SESSHU_GW_TOKEN_RATE",
                 "SESSHU_GW_TOKEN_BURST", "SESSHU_GW_API_RATE", "SESSHU_GW_API_BURST",
-                "SESSHU_GW_CORS_ORIGINS"],
+                "SESSHU_GW_CORS_ORIGINS", "SESSHU_GW_STATS_CACHE"],
     "stats": ["SESSHU_STATS_REFRESH_MS"],
 }
 

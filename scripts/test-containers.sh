@@ -53,6 +53,8 @@ export SESSHU_GW_API_RATE=${SESSHU_GW_API_RATE:-20000r/s} SESSHU_GW_API_BURST=${
 export SESSHU_GW_CORS_ORIGINS=${SESSHU_GW_CORS_ORIGINS:-https://portal.sesshu.test}
 # Statistics recomputed on every read, as on the local stack (the tests read their own writes).
 export SESSHU_STATS_REFRESH_MS=${SESSHU_STATS_REFRESH_MS:-0}
+# ... and the gateway's cache of the public datasets off, as scripts/lib.sh has it for a test stack.
+export SESSHU_GW_STATS_CACHE=${SESSHU_GW_STATS_CACHE:-off}
 
 say() { printf '==> %s\n' "$*" >&2; }
 fig() { printf '%s\n' "$*" | tee -a "$FIG"; }
