@@ -67,12 +67,7 @@ static int store(const char *name, const char *fmt, const ss_buf *b, int rows)
     etag[32] = '\0';
     snprintf(nrows, sizeof(nrows), "%d", rows);
     const char *p[] = {name, fmt, body, etag, nrows};
-    return ss_db_query(ss_server_db(),
-                       "INSERT INTO stats.outputs AS o (name, format, body, etag, rows) VALUES "
-                       "($1, $2, $3, $4, $5::int) ON CONFLICT (name, format) DO UPDATE SET body "
-                       "= excluded.body, etag = excluded.etag, rows = excluded.rows, "
-                       "generated_at = now() WHERE o.etag <> excluded.etag",
-                       5, p, NULL);
+    return ss_db_query(ss_server_db(), sql_stat_output_store, 5, p, NULL);
 }
 
 static int render_one(const stat_dataset *d)
