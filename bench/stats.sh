@@ -220,5 +220,19 @@ for ds in vaccinations-by-prefecture coverage-by-prefecture; do
     awk -v a="${RPS[$ds]}" -v b="${RPS[$ds-static]}" -v c="${RPS[$ds-gz]}" -v d="${RPS[$ds-static-gz]}" \
         'BEGIN{printf "ratio (c) %s: plain %.2f, gzip %.2f (aim >= 0.8)\n", "'"$ds"'", a/b, c/d}'
 done
+# --- profile (SESSHU_BENCH_PROFILE=1): one feed page's statements and the render's ----------
+if [[ -n ${SESSHU_BENCH_PROFILE:-} ]]; then
+    echo "== profile: one page of 250 records (bench/stats-profile.sql) and the render's statements"
+    psql_super -v ON_ERROR_STOP=1 -f "$root/bench/stats-profile.sql" 2>&1 || true
+    # The render's statements, as datasets.sql has them, each EXPLAIN ANALYZE'd with k = 10.
+    python3 - "$root/services/stats/sql/datasets.sql" >"$work/render-profile.sql" <<'PY'
+import re, sys
+src = open(sys.argv[1]).read()
+for m in re.finditer(r'-- name: (\S+)\n(.*?;)\n', src + '\n', re.S):
+    body = '\n'.join(l for l in m.group(2).split('\n') if not l.lstrip().startswith('--'))
+    print("\\echo '-- %s'\nPREPARE p(int) AS\n%s\nEXPLAIN (ANALYZE, BUFFERS, SUMMARY ON) EXECUTE p(10);\nDEALLOCATE p;" % (m.group(1), body))
+PY
+    psql_super -v ON_ERROR_STOP=1 -f "$work/render-profile.sql" 2>&1 || true
+fi
 printf 'stats service VmRSS: %s\n' "$(awk '/VmRSS/ {print $2" "$3}' "/proc/$(cat "$SS_RUN/stats.pid")/status")"
 printf 'database size: %s\n' "$(psql_super -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"

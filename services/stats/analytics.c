@@ -84,9 +84,9 @@ static bool matches(const char *pattern, const char *v)
 typedef struct query {
     const dim *group[GROUP_MAX];
     int ngroup;
-    char groups[256];               /* the group_by dimensions as a text[] literal ($1) */
-    const char *range[NRANGES];     /* a date, or NULL */
-    const char *value[NDIMS];       /* one filter value per dimension, or NULL */
+    char groups[256];           /* the group_by dimensions as a text[] literal ($1) */
+    const char *range[NRANGES]; /* a date, or NULL */
+    const char *value[NDIMS];   /* one filter value per dimension, or NULL */
     const char *params[1 + NRANGES + NDIMS + 1];
     int nparams;
     bool facts;   /* a dimension or filter only stats.facts has */
@@ -157,7 +157,7 @@ static int parse_filters(ss_req *r, query *q)
 
 /* The statement for q and its parameters, in the order of sql/analytics.sql: the group list,
  * the ranges, the dimensions' values (those of the cube's only, for the cube), persons. */
-static const char *bind(query *q)
+static const char *bind_query(query *q)
 {
     const bool cube = !q->persons && !q->facts;
 
@@ -240,7 +240,7 @@ int stat_h_analytics(ss_req *r)
     q.persons = persons == NULL || strcmp(persons, "true") == 0;
     if ((rc = parse_group(r, &q)) != 0 || (rc = parse_filters(r, &q)) != 0)
         return rc;
-    sql = bind(&q);
+    sql = bind_query(&q);
     (void)stat_refresh();
     /* A standby's answer may lag the refresh by its replay lag: bounded, and shown. */
     if ((rc = ss_db_query_read(ss_server_read_db(), ss_server_db(), stat_max_lag_ms(), sql,

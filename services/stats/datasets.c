@@ -57,30 +57,25 @@ const stat_dataset stat_datasets[] = {
     {"vaccinations-by-municipality", "市区町村別・接種日別の接種回数",
      "接種日×都道府県×市区町村×対象疾病×ワクチン×接種回×性別×年齢区分の接種件数。"
      "k未満の小さな件数は秘匿 (count null, suppressed true)、合計から逆算できないよう補完秘匿。",
-     sql_stat_ds_by_municipality,
-     muni_cols, muni_types},
+     sql_stat_ds_by_municipality, muni_cols, muni_types},
     {"vaccinations-by-prefecture", "都道府県別・接種日別の接種回数と累計",
      "接種日×都道府県×対象疾病×ワクチン×接種回の接種件数と、接種日までの累計。",
-     sql_stat_ds_by_prefecture,
-     pref_cols, pref_types},
+     sql_stat_ds_by_prefecture, pref_cols, pref_types},
     {"registrations-by-prefecture", "都道府県別・登録日別の接種回数と累計",
      "記録の登録日×都道府県×対象疾病×ワクチン×接種回の件数と累計 (登録の遅れが見える)。",
-     sql_stat_ds_registrations,
-     reg_cols, pref_types},
+     sql_stat_ds_registrations, reg_cols, pref_types},
     {"coverage-by-prefecture", "都道府県別の接種率 (人口比)",
      "接種日×都道府県×対象疾病×ワクチン×接種回の累計接種件数を、人口マスタ "
      "(市区町村×性別×年齢区分) "
      "のある市区町村の人口の合計で割った接種率。人口マスタのない市区町村は分子にも分母にも含めない"
      "。",
-     sql_stat_ds_coverage,
-     cov_cols, cov_types},
+     sql_stat_ds_coverage, cov_cols, cov_types},
     {"coverage-by-age-band", "都道府県別・対象年齢区分別の接種率",
      "接種日×都道府県×対象疾病×ワクチン×接種回×年齢区分 (接種時) の接種件数と累計を、その年齢区分の"
      "人口 (人口マスタのある市区町村の合計) で割った接種率。年齢区分は定期接種の対象年齢 "
      "(スケジュールマスタ) にかかるものだけ。区分の一部だけが対象年齢のときは、人口を対象年齢の"
      "年数の割合で按分する。女性だけが対象の接種 (HPV など) は女性の人口で割る (件数は男女とも)。",
-     sql_stat_ds_coverage_by_age_band,
-     band_cols, band_types},
+     sql_stat_ds_coverage_by_age_band, band_cols, band_types},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

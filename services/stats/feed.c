@@ -35,8 +35,8 @@ static long long last_us;
 static long refresh_ms;
 static char auth[2048];
 static long long auth_at;
-static char *pkey;    /* the pseudonym key (owned, freed by stat_feed_free) */
-static bool rendered; /* the outputs were rendered by this process since it started */
+static char *pkey;       /* the pseudonym key (owned, freed by stat_feed_free) */
+static bool rendered;    /* the outputs were rendered by this process since it started */
 static char inputs[128]; /* the other inputs of the datasets at that render (sql/feed.sql) */
 
 static int feed_get(const char *after, json_t **ans)
@@ -209,9 +209,9 @@ int stat_refresh(void)
             rendered = true;
             snprintf(inputs, sizeof(inputs), "%s", cur);
             last_us = now;
-        }
-        else
+        } else {
             SS_WARN("the records feed could not be applied (%d): the figures may lag", rc);
+        }
     }
     pthread_mutex_unlock(&feed_mu);
     return rc;
