@@ -32,3 +32,9 @@ SELECT body, etag,
        to_char(generated_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS "GMT"')
   FROM stats.outputs
  WHERE name = $1 AND format = $2;
+
+-- name: stat_render_memory
+-- For the render's transaction only: room for its sorts (the window and ORDER BY of ~130,000
+-- cells spilled to disk at the default 4 MB, bench/stats.sh's profile). The render is single
+-- flight, so this is at most one render's worth on the server.
+SELECT set_config('work_mem', '32MB', true);
