@@ -226,13 +226,14 @@ done
 if [[ -n ${SESSHU_BENCH_PROFILE:-} ]]; then
     echo "== profile: one page of 250 records (bench/stats-profile.sql) and the render's statements"
     psql_super -v ON_ERROR_STOP=1 -f "$root/bench/stats-profile.sql" 2>&1 || true
-    # The render's statements, as datasets.sql has them, each EXPLAIN ANALYZE'd with k = 10.
+    # The render's statements, as datasets.sql has them, each EXPLAIN ANALYZE'd with k = 10 and
+    # the render's work_mem (stat_render_memory in outputs.sql).
     python3 - "$root/services/stats/sql/datasets.sql" >"$work/render-profile.sql" <<'PY'
 import re, sys
 src = open(sys.argv[1]).read()
 for m in re.finditer(r'-- name: (\S+)\n(.*?;)\n', src + '\n', re.S):
     body = '\n'.join(l for l in m.group(2).split('\n') if not l.lstrip().startswith('--'))
-    print("\\echo '-- %s'\nPREPARE p(int) AS\n%s\nEXPLAIN (ANALYZE, BUFFERS, SUMMARY ON) EXECUTE p(10);\nDEALLOCATE p;" % (m.group(1), body))
+    print("\\echo '-- %s'\nSET work_mem = '32MB';\nPREPARE p(int) AS\n%s\nEXPLAIN (ANALYZE, BUFFERS, SUMMARY ON) EXECUTE p(10);\nDEALLOCATE p;" % (m.group(1), body))
 PY
     psql_super -v ON_ERROR_STOP=1 -f "$work/render-profile.sql" 2>&1 || true
 fi
