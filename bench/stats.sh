@@ -171,9 +171,11 @@ target=$(psql_super -c "SELECT txid::text || '-' || seq FROM records.immunizatio
 inc_s=0
 for _ in $(seq 100); do
     sleep 1.05 # SESSHU_STATS_REFRESH_MS: the next read refreshes
-    t=$(curl -fsS -o /dev/null -w '%{time_total}' "$base/api/v1/stats/datasets")
+    # Not -f: on a loaded machine the gateway may time out (504) while the refresh goes on; the
+    # next read waits for it, so the sum still covers the refresh (less the sleeps).
+    read -r t code < <(curl -sS -o /dev/null -w '%{time_total} %{http_code}\n' "$base/api/v1/stats/datasets")
     inc_s=$(awk -v a="$inc_s" -v b="$t" 'BEGIN{printf "%.2f", a+b}')
-    printf '   a read that refreshed: %s s\n' "$t"
+    printf '   a read that refreshed: %s s (%s)\n' "$t" "$code"
     [[ $(psql_super -c "SELECT after FROM stats.feed_state") == "$target" ]] && break
 done
 printf '%-40s %8s s (feed, apply and render, summed over the reads that refreshed)\n' "incremental refresh ($nnew records)" "$inc_s"
@@ -220,5 +222,20 @@ for ds in vaccinations-by-prefecture coverage-by-prefecture; do
     awk -v a="${RPS[$ds]}" -v b="${RPS[$ds-static]}" -v c="${RPS[$ds-gz]}" -v d="${RPS[$ds-static-gz]}" \
         'BEGIN{printf "ratio (c) %s: plain %.2f, gzip %.2f (aim >= 0.8)\n", "'"$ds"'", a/b, c/d}'
 done
+# --- profile (SESSHU_BENCH_PROFILE=1): one feed page's statements and the render's ----------
+if [[ -n ${SESSHU_BENCH_PROFILE:-} ]]; then
+    echo "== profile: one page of 250 records (bench/stats-profile.sql) and the render's statements"
+    psql_super -v ON_ERROR_STOP=1 -f "$root/bench/stats-profile.sql" 2>&1 || true
+    # The render's statements, as datasets.sql has them, each EXPLAIN ANALYZE'd with k = 10 and
+    # the render's work_mem (stat_render_memory in outputs.sql).
+    python3 - "$root/services/stats/sql/datasets.sql" >"$work/render-profile.sql" <<'PY'
+import re, sys
+src = open(sys.argv[1]).read()
+for m in re.finditer(r'-- name: (\S+)\n(.*?;)\n', src + '\n', re.S):
+    body = '\n'.join(l for l in m.group(2).split('\n') if not l.lstrip().startswith('--'))
+    print("\\echo '-- %s'\nSET work_mem = '32MB';\nPREPARE p(int) AS\n%s\nEXPLAIN (ANALYZE, BUFFERS, SUMMARY ON) EXECUTE p(10);\nDEALLOCATE p;" % (m.group(1), body))
+PY
+    psql_super -v ON_ERROR_STOP=1 -f "$work/render-profile.sql" 2>&1 || true
+fi
 printf 'stats service VmRSS: %s\n' "$(awk '/VmRSS/ {print $2" "$3}' "/proc/$(cat "$SS_RUN/stats.pid")/status")"
 printf 'database size: %s\n' "$(psql_super -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"

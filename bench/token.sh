@@ -6,6 +6,9 @@
 #  (b) a client's bearer token on a protected endpoint (GET /api/v1/api-clients: verification
 #      through the cache, revocation check, the permission check refusing it with 403, access log);
 #  (c) POST /oauth2/introspect (client authentication and a signature verification).
+# One client makes every request, so (a) and (c) measure the kept-authentication path of the
+# token service (services/token/cache.c): start it with SESSHU_TOKEN_CLIENT_CACHE_MS=0 to measure
+# a database read per grant instead.
 # The gateway is rendered on its own port with rate limits lifted (as bench/run.sh does). The
 # benchmark client is written straight into token.clients with the token service's own database
 # role and deleted afterwards. Loopback only; what it starts it stops by PID.

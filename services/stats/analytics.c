@@ -6,8 +6,9 @@
  * registered_from, registered_to, and one value per dimension (e.g. prefecture_code=13,
  * fiscal_year=2026). Each item: the dimensions' values, `count` (vaccinations), `persons`
  * (distinct persons) and `share` (count / the filter's total). A disease dimension or filter
- * counts a record once per disease it prevents. The SQL is made of fixed fragments chosen by
- * name from the table below; every value is a parameter.
+ * counts a record once per disease it prevents. Two fixed statements (sql/analytics.sql), every
+ * dimension a column of them and every filter a parameter (NULL when not given), so nothing of
+ * the request becomes SQL; the groups come in the dimensions' order of the table below.
  *
  * persons=false leaves `persons` out; then, unless a registration date, registration month or
  * birth month is asked for, the query runs over stats.cube (the records' combinations of the
@@ -24,34 +25,41 @@
 
 #define GROUP_MAX 6
 #define ROWS_MAX  10000
-#define SQL_MAX   4096
 
 typedef struct dim {
     const char *name;
-    const char *expr;    /* over f (stats.facts or stats.cube) and d (the disease, when joined) */
     const char *pattern; /* what a filter value must match */
     bool facts;          /* only stats.facts has it */
 } dim;
 
+/* In the order of the statements' columns and parameters (sql/analytics.sql). */
 static const dim dims[] = {
-    {"vaccinated_on", "f.vaccinated_on::text", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", false},
-    {"vaccination_month", "to_char(f.vaccinated_on, 'YYYY-MM')", "^[0-9]{4}-[0-9]{2}$", false},
-    {"fiscal_year", "extract(year FROM f.vaccinated_on - interval '3 months')::int::text",
-     "^[0-9]{4}$", false},
-    {"registration_month", "to_char(f.registered_on, 'YYYY-MM')", "^[0-9]{4}-[0-9]{2}$", true},
-    {"prefecture_code", "f.pref_code::text", "^[0-9]{2}$", false},
-    {"municipality_code", "f.muni_code::text", "^[0-9]{6}$", false},
-    {"disease_code", "d", "^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$", false},
-    {"vaccine_code", "f.vaccine_code", "^[0-9A-Z]{9,13}$", false},
-    {"dose_number", "f.dose_number::text", "^[0-9]{1,2}$", false},
-    {"sex", "f.sex::text", "^[0129]$", false},
-    {"age_band", "f.age_band", "^([01]|2-4|[0-9]{1,2}-[0-9]{1,2}|90\\+)$", false},
-    {"birth_month", "f.birth_month::text", "^[0-9]{4}-[0-9]{2}$", true},
-    {"category", "f.category", "^(routine|temporary|special_temporary|voluntary)$", false},
-    {"source", "f.source", "^(institution|paper|health_system|api|foreign)$", false},
-    {"institution_type", "f.institution_type", "^[0-9-]$", false},
-    {NULL, NULL, NULL, false},
+    {"vaccinated_on", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", false},
+    {"vaccination_month", "^[0-9]{4}-[0-9]{2}$", false},
+    {"fiscal_year", "^[0-9]{4}$", false},
+    {"registration_month", "^[0-9]{4}-[0-9]{2}$", true},
+    {"prefecture_code", "^[0-9]{2}$", false},
+    {"municipality_code", "^[0-9]{6}$", false},
+    {"disease_code", "^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$", false},
+    {"vaccine_code", "^[0-9A-Z]{9,13}$", false},
+    {"dose_number", "^[0-9]{1,2}$", false},
+    {"sex", "^[0129]$", false},
+    {"age_band", "^([01]|2-4|[0-9]{1,2}-[0-9]{1,2}|90\\+)$", false},
+    {"birth_month", "^[0-9]{4}-[0-9]{2}$", true},
+    {"category", "^(routine|temporary|special_temporary|voluntary)$", false},
+    {"source", "^(institution|paper|health_system|api|foreign)$", false},
+    {"institution_type", "^[0-9-]$", false},
+    {NULL, NULL, false},
 };
+#define NDIMS ((int)(sizeof(dims) / sizeof(dims[0])) - 1)
+
+/* The date ranges, in the order of their parameters; the registration dates only stats.facts
+ * has. */
+static const struct {
+    const char *name;
+    bool facts;
+} ranges[] = {{"from", false}, {"to", false}, {"registered_from", true}, {"registered_to", true}};
+#define NRANGES ((int)(sizeof(ranges) / sizeof(ranges[0])))
 
 static const dim *dim_find(const char *name, size_t n)
 {
@@ -76,10 +84,11 @@ static bool matches(const char *pattern, const char *v)
 typedef struct query {
     const dim *group[GROUP_MAX];
     int ngroup;
-    const char *params[32];
+    char groups[256];           /* the group_by dimensions as a text[] literal ($1) */
+    const char *range[NRANGES]; /* a date, or NULL */
+    const char *value[NDIMS];   /* one filter value per dimension, or NULL */
+    const char *params[1 + NRANGES + NDIMS + 1];
     int nparams;
-    char where[SQL_MAX];
-    bool disease;
     bool facts;   /* a dimension or filter only stats.facts has */
     bool persons; /* count distinct persons (stats.facts only) */
 } query;
@@ -88,9 +97,11 @@ typedef struct query {
 static int parse_group(ss_req *r, query *q)
 {
     const char *g = ss_req_query(r, "group_by");
+    size_t len = 1;
 
     if (g == NULL || *g == '\0')
         return ss_req_field_error(r, "group_by", "is required: a comma-separated list");
+    snprintf(q->groups, sizeof(q->groups), "{");
     for (const char *p = g; *p != '\0';) {
         size_t n = strcspn(p, ",");
         const dim *d = dim_find(p, n);
@@ -102,83 +113,66 @@ static int parse_group(ss_req *r, query *q)
                 return ss_req_field_error(r, "group_by", "names a dimension twice");
         if (q->ngroup == GROUP_MAX)
             return ss_req_field_error(r, "group_by", "holds at most 6 dimensions");
+        /* A name of the table: no quoting needed in the array literal. */
+        len += (size_t)snprintf(q->groups + len, sizeof(q->groups) - len, "%s%s",
+                                q->ngroup ? "," : "", d->name);
         q->group[q->ngroup++] = d;
-        q->disease = q->disease || strcmp(d->name, "disease_code") == 0;
         q->facts = q->facts || d->facts;
         p += n;
         if (*p == ',')
             p++;
     }
+    if (len + 2 > sizeof(q->groups)) /* six names of the table always fit */
+        return SS_ERR_INTERNAL;
+    q->groups[len] = '}';
+    q->groups[len + 1] = '\0';
     return 0;
-}
-
-static void add_cond(query *q, const char *expr, const char *op, const char *value)
-{
-    size_t len = strlen(q->where);
-
-    q->params[q->nparams++] = value;
-    snprintf(q->where + len, sizeof(q->where) - len, " AND %s %s $%d", expr, op, q->nparams);
 }
 
 /* Filters: a range on the dates, one value per dimension. */
 static int parse_filters(ss_req *r, query *q)
 {
-    static const struct {
-        const char *name, *expr, *op;
-    } ranges[] = {{"from", "f.vaccinated_on", ">="},
-                  {"to", "f.vaccinated_on", "<="},
-                  {"registered_from", "f.registered_on", ">="},
-                  {"registered_to", "f.registered_on", "<="}};
-
-    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+    for (int i = 0; i < NRANGES; i++) {
         const char *v = ss_req_query(r, ranges[i].name);
 
         if (v == NULL)
             continue;
         if (!matches(dims[0].pattern, v) || !ss_date_ok(v))
             return ss_req_field_error(r, ranges[i].name, "is not a date (YYYY-MM-DD)");
-        add_cond(q, ranges[i].expr, ranges[i].op, v);
-        q->facts = q->facts || strncmp(ranges[i].expr, "f.registered_on", 15) == 0;
-        /* the cast, after the placeholder add_cond wrote */
-        strncat(q->where, "::date", sizeof(q->where) - strlen(q->where) - 1);
+        q->range[i] = v;
+        q->facts = q->facts || ranges[i].facts;
     }
-    for (const dim *d = dims; d->name != NULL; d++) {
-        const char *v = ss_req_query(r, d->name);
+    for (int i = 0; i < NDIMS; i++) {
+        const char *v = ss_req_query(r, dims[i].name);
 
         if (v == NULL)
             continue;
-        if (!matches(d->pattern, v))
-            return ss_req_field_error(r, d->name, "is not a value of this dimension");
-        q->disease = q->disease || strcmp(d->name, "disease_code") == 0;
-        q->facts = q->facts || d->facts;
-        add_cond(q, d->expr, "=", v);
+        if (!matches(dims[i].pattern, v))
+            return ss_req_field_error(r, dims[i].name, "is not a value of this dimension");
+        q->value[i] = v;
+        q->facts = q->facts || dims[i].facts;
     }
     return 0;
 }
 
-static int build_sql(const query *q, char *sql, size_t size)
+/* The statement for q and its parameters, in the order of sql/analytics.sql: the group list,
+ * the ranges, the dimensions' values (those of the cube's only, for the cube), persons. */
+static const char *bind_query(query *q)
 {
-    char cols[1024] = "", by[256] = "";
-    size_t lc = 0, lb = 0;
-
-    for (int i = 0; i < q->ngroup; i++) {
-        lc += (size_t)snprintf(cols + lc, sizeof(cols) - lc, "%s, ", q->group[i]->expr);
-        lb += (size_t)snprintf(by + lb, sizeof(by) - lb, "%s%d", i ? ", " : "", i + 1);
-    }
-    if (lc >= sizeof(cols) || lb >= sizeof(by))
-        return SS_ERR_INTERNAL;
     const bool cube = !q->persons && !q->facts;
-    const char *n = cube ? "sum(f.n)" : "count(*)";
-    if ((size_t)snprintf(sql, size,
-                         "SELECT %s%s::text, %s::text, (%s::numeric / nullif(sum(%s) OVER (), "
-                         "0))::text FROM %s f%s WHERE %s%s GROUP BY %s ORDER BY %s LIMIT %d",
-                         cols, n, q->persons ? "count(DISTINCT f.person_key)" : "NULL", n, n,
-                         cube ? "stats.cube" : "stats.facts",
-                         q->disease ? " CROSS JOIN LATERAL unnest(f.disease_codes) d" : "",
-                         cube ? "true" : "f.status <> 'voided'", q->where, by, by,
-                         ROWS_MAX + 1) >= size)
-        return SS_ERR_INTERNAL;
-    return 0;
+
+    q->nparams = 0;
+    q->params[q->nparams++] = q->groups;
+    for (int i = 0; i < NRANGES; i++)
+        if (!cube || !ranges[i].facts)
+            q->params[q->nparams++] = q->range[i];
+    for (int i = 0; i < NDIMS; i++)
+        if (!cube || !dims[i].facts)
+            q->params[q->nparams++] = q->value[i];
+    if (cube)
+        return sql_stat_analytics_cube;
+    q->params[q->nparams++] = q->persons ? "true" : "false";
+    return sql_stat_analytics_facts;
 }
 
 static json_t *items_of(const query *q, const PGresult *res)
@@ -190,7 +184,9 @@ static json_t *items_of(const query *q, const PGresult *res)
         int c = 0;
 
         for (; o != NULL && c < q->ngroup; c++)
-            json_object_set_new(o, q->group[c]->name, json_string(PQgetvalue(res, i, c)));
+            json_object_set_new(o, q->group[c]->name,
+                                json_string(PQgetvalue(res, i, (int)(q->group[c] - dims))));
+        c = NDIMS; /* count, persons, share follow the dimensions' columns */
         if (o == NULL || json_array_append_new(items, o) != 0) {
             json_decref(items);
             return NULL;
@@ -232,7 +228,7 @@ int stat_h_analytics(ss_req *r)
     const char *persons = ss_req_query(r, "persons");
     ss_db_read_info where;
     char lag[24];
-    char sql[SQL_MAX + 2048];
+    const char *sql;
     PGresult *res = NULL;
     json_t *items, *groups;
     int rc;
@@ -244,8 +240,7 @@ int stat_h_analytics(ss_req *r)
     q.persons = persons == NULL || strcmp(persons, "true") == 0;
     if ((rc = parse_group(r, &q)) != 0 || (rc = parse_filters(r, &q)) != 0)
         return rc;
-    if ((rc = build_sql(&q, sql, sizeof(sql))) != 0)
-        return rc;
+    sql = bind_query(&q);
     (void)stat_refresh();
     /* A standby's answer may lag the refresh by its replay lag: bounded, and shown. */
     if ((rc = ss_db_query_read(ss_server_read_db(), ss_server_db(), stat_max_lag_ms(), sql,

@@ -24,11 +24,6 @@
 #include "sesshu/err.h"
 #include "stat.h"
 
-/* The suppression group: every published total is a sum of whole groups (header comment). */
-#define GROUP                                                                                   \
-    "c.vaccinated_on, c.pref_code, c.disease_code, c.vaccine_code, c.dose_number, c.age_band, " \
-    "c.hp"
-
 static const char *const muni_cols[] = {"vaccinated_on",
                                         "prefecture_code",
                                         "municipality_code",
@@ -58,108 +53,29 @@ static const char *const band_cols[] = {
     "count",         "cumulative",      "population",   "coverage",     NULL};
 static const char band_types[] = "ttttitiiir";
 
-/* The denominators: the population master as of today, per municipality that has figures. */
-#define POP                                                                                      \
-    "pop AS (SELECT municipality_code AS m, sum(population) AS n FROM master.populations WHERE " \
-    "superseded_at IS NULL AND valid_from <= current_date AND (valid_to IS NULL OR valid_to >= " \
-    "current_date) GROUP BY 1), pp AS (SELECT left(m, 2) AS p, sum(n) AS n FROM pop GROUP BY 1)"
-
-/* The target ages of each disease x dose (the schedules master in force: docs/rules.md §5, the
- * 実施要領 windows SCHEDULE.md restates; pregnancy rows have no population and are left out)
- * against the population master's age bands. share: the part of a band's population that is of
- * target age, the band's years taken as equally populous. An age window (age_from..age_to) is
- * one span, the widest of the rows of that disease x dose; a 年度末年齢 window (fy_age_from..
- * fy_age_to every fy_age_step years) is one birth cohort per age n, counted as ages n-1..n, the
- * cohorts of every row counted once. sx: '2' when every row is for women (HPV). */
-/* An interval in years. */
-#define LO                                                                                   \
-    "(extract(year FROM age_from) + extract(month FROM age_from) / 12.0 + extract(day FROM " \
-    "age_from) / 365.25)"
-#define HI                                                                                         \
-    "(extract(year FROM age_to) + extract(month FROM age_to) / 12.0 + extract(day FROM age_to) / " \
-    "365.25)"
-#define IN_FORCE                                                                                 \
-    "superseded_at IS NULL AND valid_from <= current_date AND (valid_to IS NULL OR valid_to >= " \
-    "current_date) AND pregnancy_weeks_from IS NULL"
-#define BANDS                                                                                    \
-    "bands (b, lo, hi) AS (VALUES ('0', 0, 1), ('1', 1, 2), ('2-4', 2, 5), ('5-9', 5, 10), "     \
-    "('10-14', 10, 15), ('15-19', 15, 20), ('20-29', 20, 30), ('30-39', 30, 40), ('40-49', 40, " \
-    "50), ('50-59', 50, 60), ('60-69', 60, 70), ('70-79', 70, 80), ('80-89', 80, 90), ('90+', "  \
-    "90, 150))"
-#define WIN                                                                                       \
-    "win AS (SELECT disease_code AS dc, dose_number AS dn, sex, false AS fy, " LO " AS lo, " HI   \
-    " AS hi FROM master.schedules WHERE fy_age_from IS NULL AND " IN_FORCE                        \
-    " UNION SELECT disease_code, dose_number, sex, true, n - 1, n FROM master.schedules CROSS "   \
-    "JOIN LATERAL generate_series(fy_age_from, least(fy_age_to, 150), coalesce(fy_age_step, 1)) " \
-    "n WHERE fy_age_from IS NOT NULL AND " IN_FORCE ")"
-#define TGT                                                                                        \
-    BANDS ", " WIN                                                                                 \
-          ", ov AS (SELECT w.dc, w.dn, w.sex, w.fy, b.b, b.hi - b.lo AS width, greatest(0, "       \
-          "least(w.hi, b.hi) - greatest(w.lo, b.lo)) AS y FROM win w CROSS JOIN bands b), tgt AS " \
-          "(SELECT dc, dn, b, least(1, greatest(max(y) FILTER (WHERE NOT fy), sum(y) FILTER "      \
-          "(WHERE fy)) / min(width)) AS share, CASE WHEN bool_and(coalesce(sex, '') = '2') THEN "  \
-          "'2' END AS sx FROM ov GROUP BY 1, 2, 3 HAVING max(y) > 0)"
-
 const stat_dataset stat_datasets[] = {
     {"vaccinations-by-municipality", "市区町村別・接種日別の接種回数",
      "接種日×都道府県×市区町村×対象疾病×ワクチン×接種回×性別×年齢区分の接種件数。"
      "k未満の小さな件数は秘匿 (count null, suppressed true)、合計から逆算できないよう補完秘匿。",
-     "WITH " POP ", c AS (SELECT x.*, left(x.muni_code, 2) AS pref_code, x.n < $1::int AS "
-     "prim, x.muni_code IN (SELECT m FROM pop) AS hp FROM stats.cells x), g AS (SELECT c.*, "
-     "count(*) FILTER (WHERE c.prim) OVER w AS nsup, "
-     "sum(c.n) OVER w AS total, row_number() OVER (PARTITION BY " GROUP
-     " ORDER BY c.prim DESC, c.n, c.muni_code, c.sex, c.age_band) AS rk FROM c WINDOW w AS "
-     "(PARTITION BY " GROUP ")) SELECT g.vaccinated_on::text, g.pref_code, g.muni_code, "
-     "g.disease_code, g.vaccine_code, g.dose_number::text, g.sex, g.age_band, CASE WHEN g.prim "
-     "OR (g.nsup > 0 AND g.rk = g.nsup + 1) THEN NULL ELSE g.n::text END, (g.prim OR (g.nsup > "
-     "0 AND g.rk = g.nsup + 1))::text FROM g WHERE g.total >= $1::int ORDER BY 1, 3, 4, 5, 6, "
-     "7, 8",
-     muni_cols, muni_types},
+     sql_stat_ds_by_municipality, muni_cols, muni_types},
     {"vaccinations-by-prefecture", "都道府県別・接種日別の接種回数と累計",
      "接種日×都道府県×対象疾病×ワクチン×接種回の接種件数と、接種日までの累計。",
-     "SELECT d::text, p, dc, vc, dn::text, n::text, (sum(n) OVER (PARTITION BY p, dc, vc, dn "
-     "ORDER BY d))::text FROM (SELECT vaccinated_on AS d, left(muni_code, 2) AS p, disease_code "
-     "AS dc, vaccine_code AS vc, dose_number AS dn, sum(n) AS n FROM stats.cells WHERE $1::int "
-     "> 0 GROUP BY 1, 2, 3, 4, 5) s ORDER BY 1, 2, 3, 4, 5",
-     pref_cols, pref_types},
+     sql_stat_ds_by_prefecture, pref_cols, pref_types},
     {"registrations-by-prefecture", "都道府県別・登録日別の接種回数と累計",
      "記録の登録日×都道府県×対象疾病×ワクチン×接種回の件数と累計 (登録の遅れが見える)。",
-     "SELECT registered_on::text, pref_code, disease_code, vaccine_code, dose_number::text, "
-     "n::text, (sum(n) OVER (PARTITION BY pref_code, disease_code, vaccine_code, dose_number "
-     "ORDER BY registered_on))::text FROM stats.reg_cells WHERE $1::int > 0 ORDER BY 1, 2, 3, "
-     "4, 5",
-     reg_cols, pref_types},
+     sql_stat_ds_registrations, reg_cols, pref_types},
     {"coverage-by-prefecture", "都道府県別の接種率 (人口比)",
      "接種日×都道府県×対象疾病×ワクチン×接種回の累計接種件数を、人口マスタ "
      "(市区町村×性別×年齢区分) "
      "のある市区町村の人口の合計で割った接種率。人口マスタのない市区町村は分子にも分母にも含めない"
      "。",
-     "WITH " POP ", s AS (SELECT c.vaccinated_on AS d, left(c.muni_code, 2) AS p, c.disease_code "
-     "AS dc, c.vaccine_code AS vc, c.dose_number AS dn, sum(c.n) AS n FROM stats.cells c JOIN "
-     "pop ON pop.m = c.muni_code GROUP BY 1, 2, 3, 4, 5), x AS (SELECT s.*, sum(s.n) OVER "
-     "(PARTITION BY s.p, s.dc, s.vc, s.dn ORDER BY s.d) AS cum FROM s) SELECT x.d::text, x.p, "
-     "x.dc, x.vc, x.dn::text, x.n::text, x.cum::text, pp.n::text, CASE WHEN pp.n > 0 THEN "
-     "round(x.cum / pp.n, 6)::text END FROM x JOIN pp ON pp.p = x.p WHERE $1::int > 0 ORDER BY "
-     "1, 2, 3, 4, 5",
-     cov_cols, cov_types},
+     sql_stat_ds_coverage, cov_cols, cov_types},
     {"coverage-by-age-band", "都道府県別・対象年齢区分別の接種率",
      "接種日×都道府県×対象疾病×ワクチン×接種回×年齢区分 (接種時) の接種件数と累計を、その年齢区分の"
      "人口 (人口マスタのある市区町村の合計) で割った接種率。年齢区分は定期接種の対象年齢 "
      "(スケジュールマスタ) にかかるものだけ。区分の一部だけが対象年齢のときは、人口を対象年齢の"
      "年数の割合で按分する。女性だけが対象の接種 (HPV など) は女性の人口で割る (件数は男女とも)。",
-     "WITH " POP ", " TGT ", popb AS (SELECT left(municipality_code, 2) AS p, sex, age_band AS b, "
-     "sum(population) AS n FROM master.populations WHERE superseded_at IS NULL AND valid_from <= "
-     "current_date AND (valid_to IS NULL OR valid_to >= current_date) GROUP BY 1, 2, 3), den AS "
-     "(SELECT t.dc, t.dn, t.b, pb.p, round(sum(pb.n) * t.share) AS n FROM tgt t JOIN popb pb ON "
-     "pb.b = t.b AND (t.sx IS NULL OR pb.sex = t.sx) GROUP BY t.dc, t.dn, t.b, pb.p, t.share), s "
-     "AS (SELECT c.vaccinated_on AS d, left(c.muni_code, 2) AS p, c.disease_code AS dc, "
-     "c.vaccine_code AS vc, c.dose_number AS dn, c.age_band AS b, sum(c.n) AS n FROM stats.cells "
-     "c JOIN pop ON pop.m = c.muni_code GROUP BY 1, 2, 3, 4, 5, 6), x AS (SELECT s.*, sum(s.n) "
-     "OVER (PARTITION BY s.p, s.dc, s.vc, s.dn, s.b ORDER BY s.d) AS cum FROM s) SELECT "
-     "x.d::text, x.p, x.dc, x.vc, x.dn::text, x.b, x.n::text, x.cum::text, den.n::text, CASE "
-     "WHEN den.n > 0 THEN round(x.cum / den.n, 6)::text END FROM x JOIN den ON den.dc = x.dc AND "
-     "den.dn = x.dn AND den.b = x.b AND den.p = x.p WHERE $1::int > 0 ORDER BY 1, 2, 3, 4, 5, 6",
-     band_cols, band_types},
+     sql_stat_ds_coverage_by_age_band, band_cols, band_types},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -199,25 +115,16 @@ static bool etag_matches(const char *inm, const char *etag)
     return false;
 }
 
-/* RFC 3339 in Japan time, to the second. */
-#define JST "'YYYY-MM-DD\"T\"HH24:MI:SS\"+09:00\"'"
-
 int stat_h_index(ss_req *r)
 {
     PGresult *res = NULL;
     json_t *items = NULL, *map = NULL;
-    char sql[1024];
     int rc;
 
     if ((rc = ss_query_check(r, (const char *[]){NULL})) != 0)
         return rc;
     (void)stat_refresh(); /* a records outage leaves the last figures, dated as they are */
-    snprintf(sql, sizeof(sql),
-             "SELECT o.name, o.format, o.etag, o.rows, to_char(o.generated_at AT TIME ZONE "
-             "'Asia/Tokyo', " JST "), to_char(coalesce(f.refreshed_at, o.generated_at) AT TIME "
-             "ZONE 'Asia/Tokyo', " JST ") FROM stats.outputs o LEFT JOIN "
-             "stats.feed_state f ON f.id = 1 ORDER BY o.name, o.format");
-    if ((rc = ss_db_query(ss_server_db(), sql, 0, NULL, &res)) != 0)
+    if ((rc = ss_db_query(ss_server_db(), sql_stat_output_index, 0, NULL, &res)) != 0)
         return rc;
     map = json_object();
     for (int i = 0; map != NULL && i < PQntuples(res); i++) {
@@ -304,10 +211,7 @@ int stat_h_dataset(ss_req *r)
         return ss_req_field_error(r, "charset", "shift_jis is for csv only");
     (void)stat_refresh();
     const char *p[] = {d->name, fmt};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT body, etag, to_char(generated_at AT TIME ZONE 'UTC', 'Dy, DD Mon "
-                     "YYYY HH24:MI:SS \"GMT\"') FROM stats.outputs WHERE name = $1 AND format = $2",
-                     2, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_stat_output_get, 2, p, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {

@@ -5,7 +5,8 @@
  * which takes out what a changed record counted for and counts its new state, with the cursor
  * advanced in the same transaction: an incremental refresh, never a rebuild. Called before
  * every read, single flight, at most every SESSHU_STATS_REFRESH_MS (default 0: every time);
- * when something changed the published outputs are rendered again. */
+ * when a record changed, or the population or schedules master did (the coverage datasets'
+ * denominators and target ages, stat_feed_inputs), the published outputs are rendered again. */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
@@ -34,8 +35,9 @@ static long long last_us;
 static long refresh_ms;
 static char auth[2048];
 static long long auth_at;
-static char *pkey;    /* the pseudonym key (owned, freed by stat_feed_free) */
-static bool rendered; /* the outputs were rendered by this process since it started */
+static char *pkey;       /* the pseudonym key (owned, freed by stat_feed_free) */
+static bool rendered;    /* the outputs were rendered by this process since it started */
+static char inputs[128]; /* the other inputs of the datasets at that render (sql/feed.sql) */
 
 static int feed_get(const char *after, json_t **ans)
 {
@@ -110,17 +112,13 @@ static int apply_page(const char *after, json_t *items, const char *next, bool *
     const char *p1[] = {doc}, *p2[] = {next, after};
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         goto out;
-    if ((rc = ss_db_begin(c)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "UPDATE stats.feed_state SET after = $1, refreshed_at = now(), "
-                         "data_as_of = now() WHERE id = 1 AND after = $2",
-                         2, p2, &res)) != 0)
+    if ((rc = ss_db_begin(c)) != 0 || (rc = ss_db_exec(c, sql_stat_feed_advance, 2, p2, &res)) != 0)
         goto out;
     if (atoi(PQcmdTuples(res)) != 1) {
         rc = ss_db_rollback(c);
         goto out;
     }
-    if ((rc = ss_db_exec(c, "SELECT stats.apply_page($1::jsonb)", 1, p1, NULL)) != 0)
+    if ((rc = ss_db_exec(c, sql_stat_feed_apply, 1, p1, NULL)) != 0)
         goto out;
     rc = ss_db_commit(c);
     *moved = rc == 0;
@@ -134,10 +132,7 @@ out:
 static int load_after(char after[64])
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(),
-                         "INSERT INTO stats.feed_state (id, after) VALUES (1, '0-0') ON CONFLICT "
-                         "(id) DO UPDATE SET id = 1 RETURNING after",
-                         0, NULL, &res);
+    int rc = ss_db_query(ss_server_db(), sql_stat_feed_cursor, 0, NULL, &res);
 
     after[0] = '\0';
     if (rc == 0 && PQntuples(res) == 1)
@@ -181,27 +176,43 @@ static int refresh_locked(bool *changed)
         ans = NULL;
     }
     /* Nothing new is news too: the data is as of now. */
-    return ss_db_query(ss_server_db(), "UPDATE stats.feed_state SET refreshed_at = now()", 0, NULL,
-                       NULL);
+    return ss_db_query(ss_server_db(), sql_stat_feed_touch, 0, NULL, NULL);
+}
+
+/* The datasets' inputs other than the counts, as of now, into cur. */
+static int load_inputs(char cur[128])
+{
+    PGresult *res = NULL;
+    int rc = ss_db_query(ss_server_db(), sql_stat_feed_inputs, 0, NULL, &res);
+
+    cur[0] = '\0';
+    if (rc == 0 && PQntuples(res) == 1)
+        snprintf(cur, 128, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
 }
 
 int stat_refresh(void)
 {
     long long now = ss_now_us();
     bool changed = false;
+    char cur[128];
     int rc = 0;
 
     pthread_mutex_lock(&feed_mu);
     if (refresh_ms == 0 || last_us == 0 || now - last_us >= refresh_ms * 1000LL) {
         rc = refresh_locked(&changed);
-        if (rc == 0 && (changed || !rendered))
+        if (rc == 0)
+            rc = load_inputs(cur);
+        if (rc == 0 && (changed || !rendered || strcmp(cur, inputs) != 0))
             rc = stat_render_all();
-        if (rc == 0)
+        if (rc == 0) {
             rendered = true;
-        if (rc == 0)
+            snprintf(inputs, sizeof(inputs), "%s", cur);
             last_us = now;
-        else
+        } else {
             SS_WARN("the records feed could not be applied (%d): the figures may lag", rc);
+        }
     }
     pthread_mutex_unlock(&feed_mu);
     return rc;

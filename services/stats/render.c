@@ -1,8 +1,8 @@
 /* render.c - renders every dataset once per refresh into stats.outputs, as NDJSON (one JSON
  * object a line, counts as numbers, a suppressed count as null) and CSV (a header line, the
  * library's one CSV writer ss_csv_field with its formula guard, CRLF; a suppressed count is
- * empty). The ETag is a hash of the body, so an unchanged dataset keeps its ETag and its
- * Last-Modified across refreshes and restarts. */
+ * empty), all of them in one transaction. The ETag is a hash of the body, so an unchanged dataset
+ * keeps its ETag and its Last-Modified across refreshes and restarts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +58,7 @@ static int render_row(const stat_dataset *d, const PGresult *res, int i, ss_buf 
     return rc;
 }
 
-static int store(const char *name, const char *fmt, const ss_buf *b, int rows)
+static int store(ss_dbc *c, const char *name, const char *fmt, const ss_buf *b, int rows)
 {
     char etag[65], nrows[16];
     const char *body = b->s != NULL ? b->s : "";
@@ -67,15 +67,10 @@ static int store(const char *name, const char *fmt, const ss_buf *b, int rows)
     etag[32] = '\0';
     snprintf(nrows, sizeof(nrows), "%d", rows);
     const char *p[] = {name, fmt, body, etag, nrows};
-    return ss_db_query(ss_server_db(),
-                       "INSERT INTO stats.outputs AS o (name, format, body, etag, rows) VALUES "
-                       "($1, $2, $3, $4, $5::int) ON CONFLICT (name, format) DO UPDATE SET body "
-                       "= excluded.body, etag = excluded.etag, rows = excluded.rows, "
-                       "generated_at = now() WHERE o.etag <> excluded.etag",
-                       5, p, NULL);
+    return ss_db_exec(c, sql_stat_output_store, 5, p, NULL);
 }
 
-static int render_one(const stat_dataset *d)
+static int render_one(ss_dbc *c, const stat_dataset *d)
 {
     char k[16];
     const char *p[] = {k};
@@ -88,14 +83,13 @@ static int render_one(const stat_dataset *d)
         if ((rc = j > 0 ? ss_buf_add(&csv, ",", 1) : 0) != 0 ||
             (rc = ss_csv_put(&csv, d->columns[j])) != 0)
             goto out;
-    if ((rc = ss_buf_add(&csv, "\r\n", 2)) != 0 ||
-        (rc = ss_db_query(ss_server_db(), d->sql, 1, p, &res)) != 0)
+    if ((rc = ss_buf_add(&csv, "\r\n", 2)) != 0 || (rc = ss_db_exec(c, d->sql, 1, p, &res)) != 0)
         goto out;
     rows = PQntuples(res);
     for (int i = 0; i < rows && rc == 0; i++)
         rc = render_row(d, res, i, &nd, &csv);
-    if (rc == 0 && (rc = store(d->name, "ndjson", &nd, rows)) == 0)
-        rc = store(d->name, "csv", &csv, rows);
+    if (rc == 0 && (rc = store(c, d->name, "ndjson", &nd, rows)) == 0)
+        rc = store(c, d->name, "csv", &csv, rows);
 out:
     PQclear(res);
     ss_buf_free(&nd);
@@ -103,11 +97,23 @@ out:
     return rc;
 }
 
+/* Every dataset in one transaction, with the memory its sorts need (stat_render_memory): the
+ * datasets of one refresh are published together or not at all. */
 int stat_render_all(void)
 {
-    int rc = 0;
+    ss_dbc *c = NULL;
+    int rc;
 
-    for (const stat_dataset *d = stat_datasets; d->name != NULL && rc == 0; d++)
-        rc = render_one(d);
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) == 0 &&
+        (rc = ss_db_exec(c, sql_stat_render_memory, 0, NULL, NULL)) == 0)
+        for (const stat_dataset *d = stat_datasets; d->name != NULL && rc == 0; d++)
+            rc = render_one(c, d);
+    if (rc == 0)
+        rc = ss_db_commit(c);
+    else
+        (void)ss_db_rollback(c);
+    ss_db_release(c);
     return rc;
 }

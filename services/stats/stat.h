@@ -6,6 +6,8 @@
 #include <stdbool.h>
 
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
+#include "stat_sql.h"
 
 #define STAT_ENV_REFRESH_MS    "SESSHU_STATS_REFRESH_MS"    /* least ms between two refreshes */
 #define STAT_ENV_K             "SESSHU_STATS_K"             /* small-cell threshold */
@@ -21,7 +23,8 @@ long stat_k(void);
 long stat_max_age(void);
 long stat_max_lag_ms(void);
 
-/* One published dataset (datasets.c). The SQL takes $1 = k and returns the columns in order;
+/* One published dataset (datasets.c). The SQL (sql/datasets.sql) takes $1 = k and returns the
+ * columns in order;
  * types has one letter a column: t text, i integer, r real, b boolean (a NULL is null in
  * NDJSON, empty in CSV: a suppressed count). */
 typedef struct stat_dataset {

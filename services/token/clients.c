@@ -263,8 +263,10 @@ int tok_h_client_delete(ss_req *r)
     }
     if (rc == 0)
         rc = ss_db_commit(c);
-    if (rc == 0)
+    if (rc == 0) {
         ss_jwt_revoke_local(PQgetvalue(res, 0, 1), ss_now_s() + tok_cfg.token_ttl_s + 60);
+        tok_cache_forget(ss_req_param(r, "id"));
+    }
     ss_db_release(c);
     PQclear(res);
     return rc != 0 ? rc : ss_reply_empty(r, 204);
@@ -292,8 +294,10 @@ int tok_h_client_rotate(ss_req *r)
             rc =
                 ss_req_fail(r, SS_ERR_CONFLICT, "a private_key_jwt client has no secret to rotate");
     }
-    if (rc == 0 && (rc = ss_db_commit(c)) == 0)
+    if (rc == 0 && (rc = ss_db_commit(c)) == 0) {
+        tok_cache_forget(ss_req_param(r, "id")); /* the old secret: only the database's grace */
         rc = reply_client(r, 200, upd, secret);
+    }
     ss_db_release(c);
     explicit_bzero(secret, sizeof(secret));
     PQclear(res);
@@ -352,6 +356,7 @@ int tok_h_client_patch(ss_req *r)
         cut = scopes != NULL || addrs != NULL || (st != NULL && strcmp(st, "disabled") == 0);
         if (cut)
             ss_jwt_revoke_local(PQgetvalue(res, 0, 1), ss_now_s() + tok_cfg.token_ttl_s + 60);
+        tok_cache_forget(ss_req_param(r, "id"));
         rc = reply_client(r, 200, upd, NULL);
     }
     if (rc == SS_ERR_VALIDATION && r->errors == NULL)

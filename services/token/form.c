@@ -180,15 +180,24 @@ int tok_client_fill(const PGresult *res, const char *id, tok_client *c)
 }
 
 /* The client row when id and secret match a usable client: one read, no
- * write (the use is counted in memory, usage.c). */
+ * write (the use is counted in memory, usage.c), or none when the same
+ * secret passed that read within the last second (cache.c). */
 static int client_lookup(ss_req *r, const char *id, const char *secret, tok_client *c)
 {
     char hash[65];
     const char *params[3];
     PGresult *res = NULL;
+    unsigned long long epoch;
+    long long read_s;
     int rc;
 
     ss_sha256_hex(secret, strlen(secret), hash);
+    if (tok_cache_get(id, hash, c)) {
+        tok_usage_count(id);
+        return 0;
+    }
+    epoch = tok_cache_epoch();
+    read_s = ss_now_s();
     params[0] = id;
     params[1] = ss_req_client_ip(r);
     params[2] = hash;
@@ -196,6 +205,8 @@ static int client_lookup(ss_req *r, const char *id, const char *secret, tok_clie
     if (rc == SS_ERR_UNAVAILABLE || rc == SS_ERR_RETRY)
         return rc;
     rc = (rc == 0 && PQntuples(res) == 1) ? tok_client_fill(res, id, c) : SS_ERR_UNAUTHORIZED;
+    if (rc == 0 && strcmp(PQgetvalue(res, 0, 8), "t") == 0)
+        tok_cache_put(c, hash, epoch, read_s);
     PQclear(res);
     if (rc == 0)
         tok_usage_count(id);

@@ -147,6 +147,12 @@ static void cut_generation(const char *gen)
     ss_jwt_revoke_local(gen, ss_now_s() + ttl + 60);
 }
 
+/* Also forget the portal's kept authentication (cache.c) at once. */
+static void forget(ss_req *r)
+{
+    tok_cache_forget(ss_req_param(r, "id"));
+}
+
 int tok_h_portal_delete(ss_req *r)
 {
     ss_dbc *c = NULL;
@@ -161,8 +167,10 @@ int tok_h_portal_delete(ss_req *r)
 
         rc = ss_db_exec(c, sql_tok_client_delete, 1, params, NULL);
     }
-    if (rc == 0 && (rc = ss_db_commit(c)) == 0)
+    if (rc == 0 && (rc = ss_db_commit(c)) == 0) {
         cut_generation(PQgetvalue(res, 0, 1));
+        forget(r);
+    }
     ss_db_release(c);
     PQclear(res);
     return rc != 0 ? rc : ss_reply_empty(r, 204);
@@ -194,8 +202,10 @@ int tok_h_portal_patch(ss_req *r)
     }
     if (rc == 0 && (rc = ss_db_commit(c)) == 0 && cut)
         cut_generation(PQgetvalue(res, 0, 1));
-    if (rc == 0)
+    if (rc == 0) {
+        forget(r);
         rc = reply_portal(r, 200, upd, NULL);
+    }
     ss_db_release(c);
     PQclear(res);
     PQclear(upd);

@@ -64,7 +64,8 @@ static int tok_init(ss_db *db)
 {
     if (ss_cfg_long("SESSHU_TOKEN_TTL_S", 600, 60, 3600, &tok_cfg.token_ttl_s) != 0 ||
         ss_cfg_long("SESSHU_TOKEN_SECRET_GRACE_S", 86400, 0, 30L * 86400, &tok_cfg.grace_s) != 0 ||
-        ss_cfg_long("SESSHU_TOKEN_VACCINEE_TTL_S", 600, 60, 3600, &tok_cfg.vaccinee_ttl_s) != 0)
+        ss_cfg_long("SESSHU_TOKEN_VACCINEE_TTL_S", 600, 60, 3600, &tok_cfg.vaccinee_ttl_s) != 0 ||
+        ss_cfg_long("SESSHU_TOKEN_CLIENT_CACHE_MS", 1000, 0, 1000, &tok_cfg.client_cache_ms) != 0)
         return SS_ERR_VALIDATION;
     if (signing_probe() != 0)
         return SS_ERR_INTERNAL;

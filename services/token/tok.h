@@ -19,9 +19,10 @@ extern const ss_service tok_service;
 
 /* ---- service.c: configuration ---------------------------------------- */
 typedef struct tok_config {
-    long token_ttl_s;    /* SESSHU_TOKEN_TTL_S: lifetime of an access token */
-    long grace_s;        /* SESSHU_TOKEN_SECRET_GRACE_S: old secret valid after a rotation */
-    long vaccinee_ttl_s; /* SESSHU_TOKEN_VACCINEE_TTL_S: lifetime of a vaccinee token */
+    long token_ttl_s;     /* SESSHU_TOKEN_TTL_S: lifetime of an access token */
+    long grace_s;         /* SESSHU_TOKEN_SECRET_GRACE_S: old secret valid after a rotation */
+    long vaccinee_ttl_s;  /* SESSHU_TOKEN_VACCINEE_TTL_S: lifetime of a vaccinee token */
+    long client_cache_ms; /* SESSHU_TOKEN_CLIENT_CACHE_MS: cache.c, 0 = off */
 } tok_config;
 extern tok_config tok_cfg;
 
@@ -89,6 +90,18 @@ int tok_public_key_pem(const json_t *jwk, const char *pem, char **pem_out);
  * counting the use. 0 with *c filled, or an error reply was sent
  * (invalid_client 401, invalid_request 400) and *replied is true. */
 int tok_client_auth(ss_req *r, const tok_form *f, tok_client *c, bool *replied);
+
+/* ---- cache.c: clients that just authenticated by secret ----------------- */
+/* The epoch to pass to tok_cache_put: read it before the database check. */
+unsigned long long tok_cache_epoch(void);
+/* A kept client with this id and SHA-256 hex of the secret, still usable. */
+bool tok_cache_get(const char *id, const char hash[65], tok_client *out);
+/* Keep c (checked by the database at read_s with the current secret, no address list) unless a
+ * client changed since read_epoch. */
+void tok_cache_put(const tok_client *c, const char hash[65], unsigned long long read_epoch,
+                   long long read_s);
+/* Forget the client at once (every change of a client through this process). */
+void tok_cache_forget(const char *id);
 
 /* ---- usage.c: use counts, batched -------------------------------------- */
 int tok_usage_start(ss_db *db);

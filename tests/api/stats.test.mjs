@@ -266,6 +266,33 @@ test('coverage by target age band; suppression holds against it and the prefectu
   assert.ok(attack(await rows(COV), all, (x) => base(x).join('|'), figures) > 0);
 });
 
+test('a change of the population master alone redraws the coverage on the next refresh', async () => {
+  // D: k doses, no population figures yet, so not in the coverage by prefecture.
+  const mhlw = (await orgWithAdmin('mhlw')).adminSession;
+  const D = await municipality();
+  assert.ok(!(await withFigures()).has(D.code), `${D.code} has figures already`);
+  const dD = addDays(today(), -45);
+  await doses(D, k, { sex: '2', age: 40, on: dD });
+  const pd = D.code.slice(0, 2);
+  const cov = async () => (await rows(COV)).filter((x) => x.prefecture_code === pd && x.vaccinated_on === dD && x.vaccine_code === FLU);
+  const before0 = await cov();
+  const n0 = before0.reduce((n, x) => n + x.count, 0);
+  // Figures for D, and no record written: the next read shows D's doses against them.
+  await ok('registerMasterRow', 201, {
+    token: mhlw.access,
+    params: { master: 'populations' },
+    json: { municipality_code: D.code, sex: '2', age_band: '40-49', population: 700, valid_from: addYears(today(), -1) },
+  });
+  const after = await cov();
+  assert.ok(after.length > 0, `no coverage row of ${pd} on ${dD} after D's figures`);
+  assert.equal(after.reduce((n, x) => n + x.count, 0), n0 + k * after.length, JSON.stringify({ before0, after }));
+  for (const x of after) {
+    const was = before0.find((y) => y.disease_code === x.disease_code && y.dose_number === x.dose_number);
+    assert.ok(x.population >= (was?.population ?? 0) + 700, JSON.stringify({ was, x }));
+    assert.ok(Math.abs(x.coverage - x.cumulative / x.population) < 1e-6, JSON.stringify(x));
+  }
+});
+
 test('corrections and voids change the figures on the next refresh', async () => {
   const before0 = mine(await rows(MUNI), A, dA);
   assert.ok(before0.every((x) => x.count === k));

@@ -320,6 +320,47 @@ test('rotation keeps the old secret for the grace period; disable, enable and de
   expectProblem(await request('GET', API, { token: t2.access_token }), 401, 'unauthorized');
 });
 
+test('a kept authentication (no address list) never outlives a change made here, nor admits another secret', async () => {
+  const made = await api('POST', API, API, { token: muni.access, json: { name: 'busy system', scopes: ['records:read', 'masters:read'] } });
+  assert.equal(made.status, 201, made.text);
+  const c = made.body;
+  const tokenWith = (secret, scope) =>
+    form('/oauth2/token', { grant_type: 'client_credentials', ...(scope ? { scope } : {}) }, { headers: basic(c.id, secret) });
+  // Two grants in a row: the second is answered from the kept authentication, with the same claims.
+  const [a, b] = [await tokenWith(c.client_secret), await tokenWith(c.client_secret)];
+  assert.equal(a.status, 200, a.text);
+  assert.equal(b.status, 200, b.text);
+  const pa = (await jose.jwtVerify(a.body.access_token, JWKS, { issuer: BASE })).payload;
+  const pb = (await jose.jwtVerify(b.body.access_token, JWKS, { issuer: BASE })).payload;
+  assert.equal(pb.gen, pa.gen);
+  assert.equal(pb.org, pa.org);
+  assert.notEqual(pb.jti, pa.jti);
+  // Another secret is still refused right after a kept success.
+  let r = await tokenWith(`${c.client_secret.slice(0, -1)}${c.client_secret.endsWith('A') ? 'B' : 'A'}`);
+  assert.equal(r.status, 401);
+  assert.equal(r.body.error, 'invalid_client');
+  // Narrowed: the removed scope is refused at once, not after the cache lifetime.
+  r = await api('PATCH', `${API}/${c.id}`, `${API}/{id}`, { token: muni.access, json: { scopes: ['masters:read'] } });
+  assert.equal(r.status, 200, r.text);
+  r = await tokenWith(c.client_secret, 'records:read');
+  assert.equal(r.body.error, 'invalid_scope');
+  assert.equal((await tokenWith(c.client_secret, 'masters:read')).status, 200);
+  // Disabled: refused at once.
+  r = await api('PATCH', `${API}/${c.id}`, `${API}/{id}`, { token: muni.access, json: { status: 'disabled' } });
+  assert.equal(r.status, 200, r.text);
+  r = await tokenWith(c.client_secret);
+  assert.equal(r.status, 401);
+  assert.equal(r.body.error, 'invalid_client');
+  // Enabled, used, then deleted: refused at once.
+  r = await api('PATCH', `${API}/${c.id}`, `${API}/{id}`, { token: muni.access, json: { status: 'active' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await tokenWith(c.client_secret)).status, 200);
+  assert.equal((await api('DELETE', `${API}/${c.id}`, `${API}/{id}`, { token: muni.access })).status, 204);
+  r = await tokenWith(c.client_secret);
+  assert.equal(r.status, 401);
+  assert.equal(r.body.error, 'invalid_client');
+});
+
 test('private_key_jwt (RFC 7523): a client that holds a key instead of a secret', async () => {
   const { publicKey, privateKey } = await jose.generateKeyPair('ES256');
   const jwk = await jose.exportJWK(publicKey);

@@ -6,7 +6,8 @@
 -- $2 address: inet, the caller's address (allowed_addresses)
 -- $3 secret_hash: text, SHA-256 hex of the presented client secret (current or previous)
 SELECT c.org_id, c.org_type, c.org_code, coalesce(c.muni_code, ''), coalesce(c.pref_code, ''),
-    c.gen, array_to_string(c.scopes, ' '), c.kind
+    c.gen, array_to_string(c.scopes, ' '), c.kind,
+    cardinality(c.allowed_addresses) = 0 AND c.secret_hash = $3 -- may be kept (cache.c)
 FROM token.clients c
 WHERE c.id = $1::uuid AND c.status = 'active' AND (cardinality(c.allowed_addresses) = 0 OR $2::inet
       <<= ANY (c.allowed_addresses)) AND EXISTS (SELECT 1
