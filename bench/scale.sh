@@ -46,7 +46,7 @@ command -v wrk >/dev/null || { echo "bench: wrk missing (apt-get install wrk)" >
 # 20,000 / 100,000 / 200,000 and rounded up; +30% for WAL and the index builds' sort files, and
 # 2 GiB for the stack and its logs.
 tmpbase=${SESSHU_BENCH_TMPDIR:-/tmp}
-need=$(( (np * 1400 + nr * 520 + nl * 1100) * 13 / 10 + (2 << 30) ))
+need=$(( (np * 1400 + nr * 660 + nl * 1200) * 13 / 10 + (2 << 30) ))
 free=$(df -PB1 "$tmpbase" | awk 'NR == 2 {print $4}')
 gib() { awk -v b="$1" 'BEGIN{printf "%.1f GiB", b / 1073741824}'; }
 if (( need > free * 8 / 10 )); then
@@ -200,7 +200,7 @@ SQL
     t0=$(now)
     llo=$(( nl * lo / np ))
     lhi=$(( nl * hi / np ))
-    b=${SESSHU_BENCH_LOG_BATCH:-200}
+    b=${SESSHU_BENCH_LOG_BATCH:-500}
     loaders=()
     for s in 0 1; do
         batches "$s" "$llo" "$lhi" "$b" "$lo" $(( hi - lo )) | psql_super >/dev/null &
