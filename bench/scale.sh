@@ -376,15 +376,17 @@ measure large "$work/reg-T.txt"
 sizes large
 
 # --- (4) the table ------------------------------------------------------------------------------
-p50() { bench_ms "$(awk '$1 == "50%" {print $2}' "$work/$1.txt")"; }
+# A run that completed no request (each took longer than the run) has no percentiles: "-".
+p50() { if [[ ${RPS[$1]} == 0.00 ]]; then echo -; else bench_ms "$(awk '$1 == "50%" {print $2}' "$work/$1.txt")"; fi; }
+p99() { if [[ ${RPS[$1]} == 0.00 ]]; then echo -; else echo "${P99[$1]}"; fi; }
 echo "== small vs large (wrk -t1 -c4 -d${secs}s each; latency in ms)"
 printf '%-34s %10s %10s %8s\n' "" small large ratio
-row() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN{printf "%-34s %10s %10s %8.2f\n", n, a, b, (a > 0) ? b / a : 0}'; }
+row() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN{r = (a > 0 && b != "-") ? sprintf("%.2f", b / a) : "-"; printf "%-34s %10s %10s %8s\n", n, a, b, r}'; }
 for q in lookup:"staff lookup by 宛名番号" kana:"staff search kana + birth date" feed:"change feed (100 after a cursor)" \
     register:"registration" logs:"access-log query (person_id)"; do
     k=${q%%:*}
     row "${q#*:} p50" "$(p50 "small-$k")" "$(p50 "large-$k")"
-    row "${q#*:} p99" "${P99[small-$k]}" "${P99[large-$k]}"
+    row "${q#*:} p99" "$(p99 "small-$k")" "$(p99 "large-$k")"
     [[ -z ${ONE[small-$k]:-} ]] || row "${q#*:} alone" "${ONE[small-$k]}" "${ONE[large-$k]}"
 done
 per() { awk -v b="$1" -v n="$2" 'BEGIN{printf "%.0f", (n > 0) ? b / n : 0}'; }
