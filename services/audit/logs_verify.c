@@ -5,7 +5,8 @@
  * checked against its predecessor in its own writer stream (a longer log is
  * walked in several calls following `next_from`); at the end every stream's
  * head must be its last row. Then the log is held against the last signed
- * checkpoint (logs_proof.c). */
+ * checkpoint (logs_proof.c), and every stored subtree hash the proofs are read from is
+ * recomputed from the rows (logs_tree.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +136,8 @@ int aud_h_verify(ss_req *r)
     }
     body = verify_body(res, from);
     PQclear(res);
-    if (body == NULL || (rc = check_checkpoint(body)) != 0) {
+    if (body == NULL || (rc = check_checkpoint(body)) != 0 ||
+        (rc = aud_subtrees_check(body)) != 0) {
         json_decref(body);
         return body == NULL ? SS_ERR_NOMEM : rc;
     }
