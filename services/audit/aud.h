@@ -3,7 +3,9 @@
 #ifndef AUD_H
 #define AUD_H
 
+#include "aud_sql.h"
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service aud_service;

@@ -92,15 +92,8 @@ static void subproof(aud_tree *t, long long m, long long lo, long long hi, bool 
  * tree key, index access_log_tree). */
 static int head_pos(long long *n)
 {
-    static const char sql[] =
-        "WITH b AS (SELECT idx, last_xid, last_pos FROM audit.subtrees WHERE level = 8 "
-        "ORDER BY idx DESC LIMIT 1) "
-        "SELECT coalesce((SELECT (idx + 1) * 256 FROM b), 0) + (SELECT count(*) "
-        "FROM audit.access_log a WHERE (coalesce(a.xid, '0'::xid8), a.chain_pos) > "
-        "(coalesce((SELECT last_xid FROM b), '0'::xid8), coalesce((SELECT last_pos FROM b), 0)) "
-        "AND coalesce(a.xid, '0'::xid8) < pg_snapshot_xmin(pg_current_snapshot()))";
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), sql, 0, NULL, &res);
+    int rc = ss_db_query(ss_server_db(), sql_aud_tree_size, 0, NULL, &res);
 
     if (rc == 0)
         *n = PQntuples(res) == 1 ? strtoll(ss_db_val(res, 0, 0), NULL, 10) : 0;
@@ -144,10 +137,6 @@ static int stored_root(long long n, char hex[65])
     return rc;
 }
 
-static const char cp_latest_sql[] =
-    "SELECT tree_size, root_hash, signed_at_ms, jws, signed_at > now() - interval '1 second' "
-    "FROM audit.checkpoints ORDER BY tree_size DESC LIMIT 1";
-
 static json_t *cp_body(const char *size, const char *root, const char *ts, const char *jws)
 {
     return json_pack("{s:I,s:s,s:I,s:s,s:s}", "tree_size", (json_int_t)strtoll(size, NULL, 10),
@@ -179,10 +168,7 @@ static int make_checkpoint(void)
     {
         const char *p[4] = {nb, hex, tb, jws};
 
-        rc = ss_db_query(ss_server_db(),
-                         "INSERT INTO audit.checkpoints (tree_size, root_hash, signed_at_ms, jws) "
-                         "VALUES ($1::bigint, $2, $3::bigint, $4) ON CONFLICT DO NOTHING",
-                         4, p, NULL);
+        rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_insert, 4, p, NULL);
     }
     free(jws);
     return rc;
@@ -198,7 +184,7 @@ int aud_h_checkpoint(ss_req *r)
     if (aud_check_params(r, allowed) != 0)
         return SS_ERR_VALIDATION;
     if ((rc = head_pos(&n)) != 0 ||
-        (rc = ss_db_query(ss_server_db(), cp_latest_sql, 0, NULL, &res)) != 0)
+        (rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_latest, 0, NULL, &res)) != 0)
         return rc;
     if (PQntuples(res) == 0 ||
         (strtoll(ss_db_val(res, 0, 0), NULL, 10) < n && ss_db_val(res, 0, 4)[0] != 't')) {
@@ -209,7 +195,7 @@ int aud_h_checkpoint(ss_req *r)
                        ? ss_req_fail(r, SS_ERR_CONFLICT,
                                      "the chain is broken: run verify to find where")
                        : rc;
-        if ((rc = ss_db_query(ss_server_db(), cp_latest_sql, 0, NULL, &res)) != 0)
+        if ((rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_latest, 0, NULL, &res)) != 0)
             return rc;
     }
     rc = PQntuples(res) == 1

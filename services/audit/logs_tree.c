@@ -102,11 +102,6 @@ static int leaves_of(const PGresult *res, long long want, aud_h32 *lv, long long
     return 0;
 }
 
-static const char tree_rows_sql[] =
-    "SELECT chain_pos, coalesce(xid, '0'::xid8)::text, encode(hash, 'hex') FROM audit.access_log "
-    "WHERE (coalesce(xid, '0'::xid8), chain_pos) > ($1::xid8, $2::bigint) "
-    "ORDER BY coalesce(xid, '0'::xid8), chain_pos LIMIT $3::bigint";
-
 /* Rows after the tree key (xid, pos) ("0", "0": from the first), up to n of them. */
 static int rows_after(const char *xid, const char *pos, long long n, PGresult **res)
 {
@@ -114,7 +109,7 @@ static int rows_after(const char *xid, const char *pos, long long n, PGresult **
     const char *p[3] = {xid, pos, nb};
 
     snprintf(nb, sizeof(nb), "%lld", n);
-    return ss_db_query(ss_server_db(), tree_rows_sql, 3, p, res);
+    return ss_db_query(ss_server_db(), sql_aud_tree_rows, 3, p, res);
 }
 
 int aud_load_leaves(long long n, aud_h32 **out, long long **pos_out)
@@ -148,10 +143,7 @@ int aud_load_leaves(long long n, aud_h32 **out, long long **pos_out)
 static int base_end(long long *nb, char xid[24], char pos[24])
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT idx + 1, last_xid::text, last_pos FROM audit.subtrees "
-                         "WHERE level = 8 ORDER BY idx DESC LIMIT 1",
-                         0, NULL, &res);
+    int rc = ss_db_query(ss_server_db(), sql_aud_subtree_base_end, 0, NULL, &res);
 
     if (rc != 0)
         return rc;
@@ -184,30 +176,19 @@ static int store_block(const PGresult *res, int r0, const aud_h32 *lv, long long
     p[3] = ss_db_val(res, r0, 0);
     p[4] = ss_db_val(res, r0 + AUD_BLOCK - 1, 1);
     p[5] = ss_db_val(res, r0 + AUD_BLOCK - 1, 0);
-    return ss_db_query(ss_server_db(),
-                       "INSERT INTO audit.subtrees (level, idx, hash, first_xid, first_pos, "
-                       "last_xid, last_pos) VALUES (8, $1::bigint, decode($2, 'hex'), $3::xid8, "
-                       "$4::bigint, $5::xid8, $6::bigint) ON CONFLICT DO NOTHING",
-                       6, p, NULL);
+    return ss_db_query(ss_server_db(), sql_aud_subtree_base_insert, 6, p, NULL);
 }
 
 /* The levels above the base: every parent whose two children are stored and itself is not. */
 static int fill_upper(long long nb)
 {
-    static const char sql[] =
-        "INSERT INTO audit.subtrees (level, idx, hash) "
-        "SELECT l.level + 1, l.idx / 2, sha256('\\x01'::bytea || l.hash || r.hash) "
-        "FROM audit.subtrees l JOIN audit.subtrees r ON r.level = l.level AND r.idx = l.idx + 1 "
-        "WHERE l.level = $1::smallint AND l.idx % 2 = 0 AND l.idx >= 2 * coalesce("
-        "(SELECT max(p.idx) + 1 FROM audit.subtrees p WHERE p.level = $1::smallint + 1), 0) "
-        "ORDER BY l.idx ON CONFLICT DO NOTHING";
     char lb[16];
     const char *p[1] = {lb};
     int rc = 0;
 
     for (int level = AUD_BASE_LEVEL; rc == 0 && (nb >> (level + 1 - AUD_BASE_LEVEL)) > 0; level++) {
         snprintf(lb, sizeof(lb), "%d", level);
-        rc = ss_db_query(ss_server_db(), sql, 1, p, NULL);
+        rc = ss_db_query(ss_server_db(), sql_aud_subtree_fill_level, 1, p, NULL);
     }
     return rc;
 }
@@ -299,10 +280,7 @@ static int block_start(aud_tree *t, long long b, char xid[24], char pos[24])
         return 0;
     }
     snprintf(ib, sizeof(ib), "%lld", b - 1);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT last_xid::text, last_pos FROM audit.subtrees "
-                     "WHERE level = 8 AND idx = $1::bigint",
-                     1, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_aud_subtree_base_last, 1, p, &res);
     if (rc == 0 && PQntuples(res) != 1)
         rc = SS_ERR_CONFLICT;
     if (rc == 0) {
@@ -354,10 +332,7 @@ static int stored(aud_tree *t, int level, long long idx, aud_h32 out)
 
     snprintf(lb, sizeof(lb), "%d", level);
     snprintf(ib, sizeof(ib), "%lld", idx);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT encode(hash, 'hex') FROM audit.subtrees "
-                     "WHERE level = $1::smallint AND idx = $2::bigint",
-                     2, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_aud_subtree_hash, 2, p, &res);
     if (rc == 0)
         rc = PQntuples(res) != 1                       ? 1
              : unhex32(ss_db_val(res, 0, 0), out) != 0 ? SS_ERR_CONFLICT
@@ -420,12 +395,7 @@ static int block_of_key(aud_tree *t, const char *xid, const char *pos, long long
 {
     PGresult *res = NULL;
     const char *p[4] = {xid, pos, t->end_xid, t->end_pos};
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT CASE WHEN ($1::xid8, $2::bigint) > ($3::xid8, $4::bigint) "
-                         "THEN NULL ELSE (SELECT idx FROM audit.subtrees WHERE level = 8 "
-                         "AND (first_xid, first_pos) <= ($1::xid8, $2::bigint) "
-                         "ORDER BY first_xid DESC, first_pos DESC LIMIT 1) END",
-                         4, p, &res);
+    int rc = ss_db_query(ss_server_db(), sql_aud_subtree_block_of_key, 4, p, &res);
 
     if (rc == 0) {
         const char *v = ss_db_val(res, 0, 0);
@@ -447,10 +417,7 @@ int aud_tree_leaf_of(aud_tree *t, long long chain_pos, long long *leaf)
 
     *leaf = -1;
     snprintf(cb, sizeof(cb), "%lld", chain_pos);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT coalesce(xid, '0'::xid8)::text, chain_pos FROM audit.access_log "
-                     "WHERE chain_pos = $1::bigint LIMIT 1",
-                     1, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_aud_tree_row_key, 1, p, &res);
     if (rc != 0 || PQntuples(res) != 1) {
         PQclear(res);
         return rc;
@@ -556,10 +523,7 @@ int aud_subtrees_check(json_t *body)
         aud_mth_mem(lv, b * AUD_BLOCK, (b + 1) * AUD_BLOCK, h[b]);
     free(lv);
     if (rc == 0)
-        rc = ss_db_query(ss_server_db(),
-                         "SELECT level, idx, encode(hash, 'hex'), first_pos, last_pos "
-                         "FROM audit.subtrees ORDER BY level, idx",
-                         0, NULL, &res);
+        rc = ss_db_query(ss_server_db(), sql_aud_subtree_all, 0, NULL, &res);
     out = rc == 0 ? check_rows(res, h, nb, pos) : NULL;
     PQclear(res);
     free(h);

@@ -20,11 +20,6 @@
 
 static const char *const aud_verify_params[] = {"from", "limit", NULL};
 
-static const char aud_verify_sql[] =
-    "SELECT v.checked, v.last_pos, v.broken_pos, v.broken_seq, v.reason, v.head_pos, "
-    "encode(v.head_hash, 'hex'), v.complete "
-    "FROM audit.verify_chain($1::bigint, $2::bigint) v";
-
 enum {
     V_CHECKED,
     V_LAST,
@@ -72,10 +67,7 @@ static int check_checkpoint(json_t *body)
     const char *reason = NULL;
     long long size, head = 0;
     char root[65];
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT tree_size, root_hash FROM audit.checkpoints "
-                         "ORDER BY tree_size DESC LIMIT 1",
-                         0, NULL, &res);
+    int rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_last, 0, NULL, &res);
 
     if (rc != 0)
         return rc;
@@ -128,7 +120,7 @@ int aud_h_verify(ss_req *r)
         return SS_ERR_VALIDATION;
     snprintf(pbuf[0], sizeof(pbuf[0]), "%lld", from);
     snprintf(pbuf[1], sizeof(pbuf[1]), "%lld", limit);
-    if ((rc = ss_db_query(ss_server_db(), aud_verify_sql, 2, params, &res)) != 0)
+    if ((rc = ss_db_query(ss_server_db(), sql_aud_verify_chain, 2, params, &res)) != 0)
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);

@@ -1,0 +1,36 @@
+-- tree.sql - the checkpoints' Merkle tree over the log (logs_tree.c, logs_proof.c): its leaves
+-- are the rows in tree order, the key (coalesce(xid, '0'), chain_pos) (index access_log_tree),
+-- and audit.subtrees keeps the hashes of its complete subtrees from 256 leaves up (migration 009).
+
+-- name: aud_tree_rows
+-- The rows after a tree key, in tree order: the leaves of a block, or the first n ("0", 0).
+-- $1 xid: xid8, the key's transaction id ('0' for the rows before the writer streams)
+-- $2 pos: bigint, the key's chain position
+-- $3 n: bigint, rows wanted
+SELECT chain_pos, coalesce(xid, '0'::xid8)::text, encode(hash, 'hex')
+FROM audit.access_log
+WHERE (coalesce(xid, '0'::xid8), chain_pos) > ($1::xid8, $2::bigint)
+ORDER BY coalesce(xid, '0'::xid8), chain_pos
+LIMIT $3::bigint;
+
+-- name: aud_tree_size
+-- The log's tree size: the rows whose transaction ended before the oldest one running. The
+-- stored base blocks cover such rows only, so just the rows after the last one are counted.
+WITH b AS (
+    SELECT idx, last_xid, last_pos FROM audit.subtrees
+    WHERE level = 8 ORDER BY idx DESC LIMIT 1
+)
+SELECT coalesce((SELECT (idx + 1) * 256 FROM b), 0)
+       + (SELECT count(*) FROM audit.access_log a
+          WHERE (coalesce(a.xid, '0'::xid8), a.chain_pos)
+                > (coalesce((SELECT last_xid FROM b), '0'::xid8),
+                   coalesce((SELECT last_pos FROM b), 0))
+            AND coalesce(a.xid, '0'::xid8) < pg_snapshot_xmin(pg_current_snapshot()));
+
+-- name: aud_tree_row_key
+-- A row's tree key by its chain position.
+-- $1 chain_pos: bigint
+SELECT coalesce(xid, '0'::xid8)::text, chain_pos
+FROM audit.access_log
+WHERE chain_pos = $1::bigint
+LIMIT 1;
