@@ -103,13 +103,24 @@ static int leaves_of(const PGresult *res, long long want, aud_h32 *lv, long long
 }
 
 /* Rows after the tree key (xid, pos) ("0", "0": from the first), up to n of them. */
-static int rows_after(const char *xid, const char *pos, long long n, PGresult **res)
+/* One statement on c (the fill's transaction), or on the pool when c is NULL. */
+static int run(ss_dbc *c, const char *sql, int n, const char *const *p, PGresult **res)
+{
+    return c != NULL ? ss_db_exec(c, sql, n, p, res) : ss_db_query(ss_server_db(), sql, n, p, res);
+}
+
+static int rows_after_on(ss_dbc *c, const char *xid, const char *pos, long long n, PGresult **res)
 {
     char nb[24];
     const char *p[3] = {xid, pos, nb};
 
     snprintf(nb, sizeof(nb), "%lld", n);
-    return ss_db_query(ss_server_db(), sql_aud_tree_rows, 3, p, res);
+    return run(c, sql_aud_tree_rows, 3, p, res);
+}
+
+static int rows_after(const char *xid, const char *pos, long long n, PGresult **res)
+{
+    return rows_after_on(NULL, xid, pos, n, res);
 }
 
 int aud_load_leaves(long long n, aud_h32 **out, long long **pos_out)
@@ -140,10 +151,10 @@ int aud_load_leaves(long long n, aud_h32 **out, long long **pos_out)
 }
 
 /* The stored base blocks: how many, and the tree key of the last one's last leaf. */
-static int base_end(long long *nb, char xid[24], char pos[24])
+static int base_end_on(ss_dbc *c, long long *nb, char xid[24], char pos[24])
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), sql_aud_subtree_base_end, 0, NULL, &res);
+    int rc = run(c, sql_aud_subtree_base_end, 0, NULL, &res);
 
     if (rc != 0)
         return rc;
@@ -159,8 +170,13 @@ static int base_end(long long *nb, char xid[24], char pos[24])
     return 0;
 }
 
+static int base_end(long long *nb, char xid[24], char pos[24])
+{
+    return base_end_on(NULL, nb, xid, pos);
+}
+
 /* Store base block b from rows r0 .. r0+255 of res (leaf hashes lv of those rows). */
-static int store_block(const PGresult *res, int r0, const aud_h32 *lv, long long b)
+static int store_block(ss_dbc *c, const PGresult *res, int r0, const aud_h32 *lv, long long b)
 {
     char ib[24], hex[65];
     aud_h32 h;
@@ -176,11 +192,11 @@ static int store_block(const PGresult *res, int r0, const aud_h32 *lv, long long
     p[3] = ss_db_val(res, r0, 0);
     p[4] = ss_db_val(res, r0 + AUD_BLOCK - 1, 1);
     p[5] = ss_db_val(res, r0 + AUD_BLOCK - 1, 0);
-    return ss_db_query(ss_server_db(), sql_aud_subtree_base_insert, 6, p, NULL);
+    return run(c, sql_aud_subtree_base_insert, 6, p, NULL);
 }
 
 /* The levels above the base: every parent whose two children are stored and itself is not. */
-static int fill_upper(long long nb)
+static int fill_upper(ss_dbc *c, long long nb)
 {
     char lb[16];
     const char *p[1] = {lb};
@@ -188,27 +204,25 @@ static int fill_upper(long long nb)
 
     for (int level = AUD_BASE_LEVEL; rc == 0 && (nb >> (level + 1 - AUD_BASE_LEVEL)) > 0; level++) {
         snprintf(lb, sizeof(lb), "%d", level);
-        rc = ss_db_query(ss_server_db(), sql_aud_subtree_fill_level, 1, p, NULL);
+        rc = run(c, sql_aud_subtree_fill_level, 1, p, NULL);
     }
     return rc;
 }
 
-int aud_tree_fill(long long size)
+/* The base blocks nb .. want-1 after the tree key (xid, pos), then the levels above, on c. */
+static int fill_on(ss_dbc *c, long long nb, long long want, char xid[24], char pos[24])
 {
-    long long nb = 0, want = size / AUD_BLOCK;
-    char xid[24], pos[24];
     aud_h32 *lv = malloc(sizeof(aud_h32) * AUD_BLOCK * AUD_FILL_CHUNK);
-    int rc = lv == NULL ? SS_ERR_NOMEM : base_end(&nb, xid, pos);
-    long long had = nb;
+    int rc = lv == NULL ? SS_ERR_NOMEM : 0;
 
     while (rc == 0 && nb < want) {
         long long k = want - nb < AUD_FILL_CHUNK ? want - nb : AUD_FILL_CHUNK;
         PGresult *res = NULL;
 
-        if ((rc = rows_after(xid, pos, k * AUD_BLOCK, &res)) == 0)
+        if ((rc = rows_after_on(c, xid, pos, k * AUD_BLOCK, &res)) == 0)
             rc = leaves_of(res, k * AUD_BLOCK, lv, NULL);
         for (long long b = 0; rc == 0 && b < k; b++)
-            rc = store_block(res, (int)(b * AUD_BLOCK), lv, nb + b);
+            rc = store_block(c, res, (int)(b * AUD_BLOCK), lv, nb + b);
         if (rc == 0) {
             snprintf(xid, 24, "%s", ss_db_val(res, (int)(k * AUD_BLOCK - 1), 1));
             snprintf(pos, 24, "%s", ss_db_val(res, (int)(k * AUD_BLOCK - 1), 0));
@@ -217,7 +231,29 @@ int aud_tree_fill(long long size)
         PQclear(res);
     }
     free(lv);
-    return rc == 0 && nb > had ? fill_upper(nb) : rc;
+    return rc == 0 ? fill_upper(c, nb) : rc;
+}
+
+/* One transaction, so verify never sees base blocks without the levels above them (a second
+ * filler waits on the first one's rows, then finds them stored: ON CONFLICT DO NOTHING). */
+int aud_tree_fill(long long size)
+{
+    long long nb = 0, want = size / AUD_BLOCK;
+    char xid[24], pos[24];
+    ss_dbc *c = NULL;
+    int rc = base_end(&nb, xid, pos);
+
+    if (rc != 0 || nb >= want)
+        return rc;
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) == 0 && (rc = base_end_on(c, &nb, xid, pos)) == 0 &&
+        (rc = fill_on(c, nb, want, xid, pos)) == 0)
+        rc = ss_db_commit(c);
+    if (rc != 0)
+        ss_db_rollback(c);
+    ss_db_release(c);
+    return rc;
 }
 
 /* ---- a tree of one size over the stored hashes ------------------------------------------- */
