@@ -5,8 +5,8 @@
 # (migration 009), against the reference in the same run: the proof recomputed from every row as
 # the service did before (bench/peer/proofref.c, in process, no HTTP), at each log size given.
 # On a throwaway stack of its own (scripts/lib.sh's test profile on ports offset by
-# SESSHU_BENCH_PORT_OFFSET, default 2600, the release build). The log is grown by plain INSERTs
-# as the database superuser (each row chained by the log's own trigger). Prints per size: the
+# SESSHU_BENCH_PORT_OFFSET, default 2600, the release build). The log is grown
+# as the database superuser through audit.append (each row chained in its writer stream). Prints per size: the
 # checkpoint that stores the new blocks (the incremental fill), proof p50/p99 (wrk -t1 -c1), the
 # reference's median and p90, and the ratio. Loopback only; everything it starts it stops by PID.
 # Usage: bench/audit-proof.sh [seconds=5] [sizes="100000 1000000"] [reference iterations=5]
@@ -82,12 +82,14 @@ LUA
 
 rows() { psql_super -c "SELECT count(*) FROM audit.access_log"; }
 for want in $sizes; do
-    # Grow the log to `want` rows, 100,000 a transaction.
+    # Grow the log to `want` rows, 100,000 a transaction, through the writers' own batch call
+    # (audit.append, 1,000 rows a call on 8 streams: a stream's head is updated once a batch; a
+    # plain INSERT would update it once a row).
     have=$(rows)
     t0=$(date +%s.%N)
     while (( have < want )); do
         add=$(( want - have < 100000 ? want - have : 100000 ))
-        psql_super -c "INSERT INTO audit.access_log (request_id, service, actor_kind, method, route, path, status) SELECT 'bench-' || g, 'bench', 'anonymous', 'GET', '/b', '/b/' || g, 200 FROM generate_series(1, $add) g"
+        psql_super -c "SELECT sum(audit.append('bench/' || (b % 8), r, s, k, n, n, n, n, n, n, m, p, q, n, n, n, n, n, n, st, d)) FROM (SELECT g / 1000 AS b, array_agg('bench-' || g) r, array_agg('bench'::text) s, array_agg('anonymous'::text) k, array_agg(NULL::text) n, array_agg('GET'::text) m, array_agg('/b'::text) p, array_agg('/b/' || g) q, array_agg(200) st, array_agg(0::bigint) d FROM generate_series(1, $add) g GROUP BY g / 1000) x" >/dev/null
         have=$(( have + add ))
     done
     psql_super -c "ANALYZE audit.access_log"
