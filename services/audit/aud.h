@@ -24,7 +24,7 @@ int aud_h_inclusion(ss_req *r);
 int aud_h_consistency(ss_req *r);
 /* The Merkle tree head of rows 1..n as hex. SS_ERR_CONFLICT when a row is missing. */
 int aud_tree_root(long long n, char hex[65]);
-/* The log's tree size now (logs_proof.c): rows whose transaction ended before the oldest open. */
+/* The log's tree size now (logs_tree.c): rows whose transaction ended before the oldest open. */
 int aud_tree_size(long long *n);
 
 /* The Merkle tree (logs_tree.c, RFC 9162 2.1.1) over the rows in tree order (the key

@@ -87,25 +87,6 @@ static void subproof(aud_tree *t, long long m, long long lo, long long hi, bool 
     push_hex(arr, h);
 }
 
-/* The log's tree size now: the rows whose transaction ended before the oldest one running.
- * The stored base blocks cover such rows only, so this counts just the rows after them (by the
- * tree key, index access_log_tree). */
-static int head_pos(long long *n)
-{
-    PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), sql_aud_tree_size, 0, NULL, &res);
-
-    if (rc == 0)
-        *n = PQntuples(res) == 1 ? strtoll(ss_db_val(res, 0, 0), NULL, 10) : 0;
-    PQclear(res);
-    return rc;
-}
-
-int aud_tree_size(long long *n)
-{
-    return head_pos(n);
-}
-
 /* The reference: MTH recomputed from every row (verify's path). */
 int aud_tree_root(long long n, char hex[65])
 {
@@ -153,7 +134,7 @@ static int make_checkpoint(void)
     json_t *claims;
     int rc;
 
-    if ((rc = head_pos(&n)) != 0 || (rc = stored_root(n, hex)) != 0)
+    if ((rc = aud_tree_size(&n)) != 0 || (rc = stored_root(n, hex)) != 0)
         return rc;
     claims = json_pack("{s:s,s:I,s:s,s:I}", "typ", "sesshu-access-log-checkpoint/v1", "tree_size",
                        (json_int_t)n, "root_hash", hex, "timestamp", (json_int_t)now_ms);
@@ -183,7 +164,7 @@ int aud_h_checkpoint(ss_req *r)
 
     if (aud_check_params(r, allowed) != 0)
         return SS_ERR_VALIDATION;
-    if ((rc = head_pos(&n)) != 0 ||
+    if ((rc = aud_tree_size(&n)) != 0 ||
         (rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_latest, 0, NULL, &res)) != 0)
         return rc;
     if (PQntuples(res) == 0 ||
@@ -252,7 +233,7 @@ int aud_h_inclusion(ss_req *r)
     char hex[65];
     int rc;
 
-    if ((rc = head_pos(&head)) != 0)
+    if ((rc = aud_tree_size(&head)) != 0)
         return rc;
     aud_check_params(r, allowed);
     const char *cp = ss_req_query(r, "chain_pos");
@@ -288,7 +269,7 @@ int aud_h_consistency(ss_req *r)
     json_t *arr;
     int rc;
 
-    if ((rc = head_pos(&head)) != 0)
+    if ((rc = aud_tree_size(&head)) != 0)
         return rc;
     aud_check_params(r, allowed);
     size_param(r, "first", head, &m);

@@ -175,6 +175,22 @@ static int base_end(long long *nb, char xid[24], char pos[24])
     return base_end_on(NULL, nb, xid, pos);
 }
 
+/* The log's tree size now: the rows whose transaction ended before the oldest one running.
+ * The stored base blocks cover such rows only, so this counts just the rows after them. */
+int aud_tree_size(long long *n)
+{
+    long long nb = 0;
+    char xid[24], pos[24];
+    const char *p[2] = {xid, pos};
+    PGresult *res = NULL;
+    int rc = base_end(&nb, xid, pos);
+
+    if (rc == 0 && (rc = ss_db_query(ss_server_db(), sql_aud_tree_tail_count, 2, p, &res)) == 0)
+        *n = nb * AUD_BLOCK + (PQntuples(res) == 1 ? strtoll(ss_db_val(res, 0, 0), NULL, 10) : 0);
+    PQclear(res);
+    return rc;
+}
+
 /* Store base block b from rows r0 .. r0+255 of res (leaf hashes lv of those rows). */
 static int store_block(ss_dbc *c, const PGresult *res, int r0, const aud_h32 *lv, long long b)
 {

@@ -13,19 +13,18 @@ WHERE (coalesce(xid, '0'::xid8), chain_pos) > ($1::xid8, $2::bigint)
 ORDER BY coalesce(xid, '0'::xid8), chain_pos
 LIMIT $3::bigint;
 
--- name: aud_tree_size
--- The log's tree size: the rows whose transaction ended before the oldest one running. The
--- stored base blocks cover such rows only, so just the rows after the last one are counted.
-WITH b AS (
-    SELECT idx, last_xid, last_pos FROM audit.subtrees
-    WHERE level = 8 ORDER BY idx DESC LIMIT 1
-)
-SELECT coalesce((SELECT (idx + 1) * 256 FROM b), 0)
-       + (SELECT count(*) FROM audit.access_log a
-          WHERE (coalesce(a.xid, '0'::xid8), a.chain_pos)
-                > (coalesce((SELECT last_xid FROM b), '0'::xid8),
-                   coalesce((SELECT last_pos FROM b), 0))
-            AND coalesce(a.xid, '0'::xid8) < pg_snapshot_xmin(pg_current_snapshot()));
+-- name: aud_tree_tail_count
+-- The rows after a tree key (the last stored base block's last leaf) whose transaction ended
+-- before the oldest one running: with the stored blocks, the log's tree size. The key's xid is
+-- repeated as a plain lower bound so that the planner sees a range of one column (a row
+-- comparison alone is estimated at a third of the table, which would make it a scan).
+-- $1 xid: xid8, the key's transaction id ('0' when nothing is stored)
+-- $2 pos: bigint, the key's chain position (0 when nothing is stored)
+SELECT count(*)
+FROM audit.access_log a
+WHERE (coalesce(a.xid, '0'::xid8), a.chain_pos) > ($1::xid8, $2::bigint)
+  AND coalesce(a.xid, '0'::xid8) >= $1::xid8
+  AND coalesce(a.xid, '0'::xid8) < pg_snapshot_xmin(pg_current_snapshot());
 
 -- name: aud_tree_row_key
 -- A row's tree key by its chain position.
