@@ -102,6 +102,11 @@ for want in $sizes; do
     awk -v a="$t1" -v b="$t2" 'BEGIN{printf "   checkpoint storing the new blocks: %.2f s\n", b-a-1.1}'
     printf '   stored subtree hashes: %s\n' "$(psql_super -c "SELECT count(*) FROM audit.subtrees")"
     psql_super -c "COPY (SELECT chain_pos FROM audit.access_log WHERE chain_pos <= $size ORDER BY random() LIMIT 2000) TO STDOUT" >"$work/pos.txt"
+    # Warm-up, not reported: every pooled connection prepares each statement and plans it
+    # afresh for its first five runs before PostgreSQL keeps a generic plan.
+    POS_FILE=$work/pos.txt TREE_SIZE=$size wrk -t1 -c4 -d3s -s "$work/inclusion.lua" \
+        -H "Authorization: Bearer $token" "$base" >/dev/null
+    TREE_SIZE=$size wrk -t1 -c4 -d3s -s "$work/consistency.lua" -H "Authorization: Bearer $token" "$base" >/dev/null
     POS_FILE=$work/pos.txt TREE_SIZE=$size bench_wrk "inclusion_$size" -t1 -c1 -d"${secs}s" -s "$work/inclusion.lua" \
         -H "Authorization: Bearer $token" "$base"
     TREE_SIZE=$size bench_wrk "consistency_$size" -t1 -c1 -d"${secs}s" -s "$work/consistency.lua" \
