@@ -4,14 +4,12 @@
 
 -- name: aud_tree_rows
 -- The rows after a tree key, in tree order: the leaves of a block, or the first n ("0", 0).
+-- (audit.tree_rows, migration 009: always by the index's order.)
 -- $1 xid: xid8, the key's transaction id ('0' for the rows before the writer streams)
 -- $2 pos: bigint, the key's chain position
 -- $3 n: bigint, rows wanted
-SELECT chain_pos, coalesce(xid, '0'::xid8)::text, encode(hash, 'hex')
-FROM audit.access_log
-WHERE (coalesce(xid, '0'::xid8), chain_pos) > ($1::xid8, $2::bigint)
-ORDER BY coalesce(xid, '0'::xid8), chain_pos
-LIMIT $3::bigint;
+SELECT chain_pos, xid, hash
+FROM audit.tree_rows($1::xid8, $2::bigint, $3::bigint);
 
 -- name: aud_tree_tail_count
 -- The rows after a tree key (the last stored base block's last leaf) whose transaction ended
