@@ -73,12 +73,6 @@ static bool refusal(json_t *j, ss_audit_row *row, char *path, size_t n, char *ip
 /* Read what is new in the file; 0, or an error (tried again at the next tick). */
 static int import_once(void)
 {
-    static const char get_sql[] = "SELECT inode, byte_offset FROM audit.gateway_log_offset "
-                                  "WHERE file = $1 FOR UPDATE";
-    static const char put_sql[] =
-        "INSERT INTO audit.gateway_log_offset (file, inode, byte_offset) VALUES ($1, $2, $3) "
-        "ON CONFLICT (file) DO UPDATE SET inode = EXCLUDED.inode, byte_offset = "
-        "EXCLUDED.byte_offset, updated_at = now()";
     struct stat st;
     ss_dbc *c = NULL;
     PGresult *res = NULL;
@@ -93,7 +87,8 @@ static int import_once(void)
     snprintf(inode, sizeof(inode), "%llu", (unsigned long long)st.st_ino);
     if ((rc = ss_db_acquire(gw.db, &c)) != 0)
         return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = ss_db_exec(c, get_sql, 1, p, &res)) != 0)
+    if ((rc = ss_db_begin(c)) != 0 ||
+        (rc = ss_db_exec(c, sql_aud_gateway_offset_get, 1, p, &res)) != 0)
         goto out;
     if (PQntuples(res) == 1 && strcmp(ss_db_val(res, 0, 0), inode) == 0)
         pos = strtoll(ss_db_val(res, 0, 1), NULL, 10);
@@ -134,7 +129,7 @@ static int import_once(void)
         pos += (long long)len;
     }
     snprintf(off, sizeof(off), "%lld", pos);
-    if ((rc = ss_db_exec(c, put_sql, 3, p, NULL)) == 0)
+    if ((rc = ss_db_exec(c, sql_aud_gateway_offset_put, 3, p, NULL)) == 0)
         rc = ss_db_commit(c);
 out:
     if (f != NULL)
@@ -154,7 +149,7 @@ static void partitions_upkeep(time_t *last)
 
     if (*last != 0 && now - *last < 3600)
         return;
-    rc = ss_db_query(gw.db, "SELECT audit.ensure_partitions(2)", 0, NULL, NULL);
+    rc = ss_db_query(gw.db, sql_aud_partitions_ensure, 0, NULL, NULL);
     if (rc != 0)
         SS_WARN("access-log partitions: %s (retrying)", ss_err_name(rc));
     else

@@ -23,23 +23,6 @@
 
 static const char *const about_params[] = {"person_id", "limit", "cursor", NULL};
 
-#define ABOUT_SQL                                                                                      \
-    "SELECT json_build_object('at', l.ts, 'service', l.service, 'method', l.method, "                  \
-    "'resource_type', l.res_type, 'person_id', l.person_id, 'status', l.status, 'viewer', "            \
-    "json_build_object('kind', CASE WHEN l.actor_kind = 'user' THEN 'staff' WHEN "                     \
-    "l.actor_kind = 'client' THEN 'api_client' WHEN l.actor_kind = 'vaccinee' THEN 'vaccinee' "        \
-    "WHEN l.service = 'token' THEN 'portal' ELSE 'system' END, 'organization_id', l.org_id, "          \
-    "'organization_type', l.org_type, 'organization_type_label', CASE l.org_type WHEN "                \
-    "'municipality' THEN '市区町村' WHEN 'medical_institution' THEN '医療機関' WHEN "          \
-    "'non_insurance_medical_institution' THEN '非保険医療機関' WHEN 'kokuhoren' THEN "          \
-    "'国保連合会' WHEN 'chuokai' THEN '国保中央会' WHEN 'mhlw' THEN '厚生労働省' WHEN " \
-    "'operator' THEN '運用保守事業者' END, 'municipality_code', l.muni_code, "                  \
-    "'municipality_name', (SELECT m.name FROM master.municipalities m WHERE m.code = "                 \
-    "l.muni_code AND m.superseded_at IS NULL ORDER BY m.valid_from DESC LIMIT 1), 'role', "            \
-    "l.role)), l.chain_pos FROM audit.access_log l WHERE l.person_id = ANY ($1::text[]) AND "          \
-    "NOT (l.actor_kind = 'vaccinee' AND l.actor_id = $2) AND l.chain_pos < $3::bigint ORDER BY "       \
-    "l.chain_pos DESC LIMIT $4::int"
-
 /* The person ids the caller's token may see, as a PostgreSQL array literal (ids are uuids,
  * checked), from the records service. 0, or SS_ERR_UNAVAILABLE. */
 static int family(ss_req *r, char *out, size_t n)
@@ -114,7 +97,7 @@ int aud_h_about_me(ss_req *r)
     params[2] = pos;
     params[3] = lim;
     snprintf(r->person_id, sizeof(r->person_id), "%s", r->who.person_id);
-    if ((rc = ss_db_query(ss_server_db(), ABOUT_SQL, 4, params, &res)) != 0)
+    if ((rc = ss_db_query(ss_server_db(), sql_aud_about_me_page, 4, params, &res)) != 0)
         goto out;
     items = json_array();
     for (int i = 0; items != NULL && i < PQntuples(res) && i < limit; i++)

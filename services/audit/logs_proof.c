@@ -15,9 +15,8 @@
  * JWS (ES256, the audit service's own key SESSHU_AUDIT_SIGNING_KEY_FILE, public key
  * keys/audit-<kid>.pem) over {typ, tree_size, root_hash, timestamp}; it is stored in
  * audit.checkpoints (migration 005) and a new one is made when the log has grown and the last
- * is at least a second old. The tree is computed from the row hashes on each call: O(n) in
- * the log's size (stored subtree hashes are left for a larger log). */
-#include <openssl/sha.h>
+ * is at least a second old. The tree is read from the stored subtree hashes (logs_tree.c,
+ * migration 009): a proof costs O(log n) stored hashes and the rows of a few blocks of 256. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,58 +29,7 @@
 
 #define AUD_TREE_MAX 20000000LL /* rows a proof may cover in one call */
 
-typedef unsigned char h32[32];
-
-static void leaf_hash(const unsigned char in[32], h32 out)
-{
-    unsigned char buf[33];
-
-    buf[0] = 0x00;
-    memcpy(buf + 1, in, 32);
-    SHA256(buf, sizeof(buf), out);
-}
-
-static void node_hash(const h32 l, const h32 r, h32 out)
-{
-    unsigned char buf[65];
-
-    buf[0] = 0x01;
-    memcpy(buf + 1, l, 32);
-    memcpy(buf + 33, r, 32);
-    SHA256(buf, sizeof(buf), out);
-}
-
-/* Largest power of two smaller than n (n >= 2). */
-static long long split(long long n)
-{
-    long long k = 1;
-
-    while (k * 2 < n)
-        k *= 2;
-    return k;
-}
-
-/* MTH(D[lo:hi]) over leaf hashes lv. */
-static void mth(const h32 *lv, long long lo, long long hi, h32 out)
-{
-    h32 l, r;
-    long long k;
-
-    if (hi - lo == 0) {
-        SHA256((const unsigned char *)"", 0, out);
-        return;
-    }
-    if (hi - lo == 1) {
-        memcpy(out, lv[lo], 32);
-        return;
-    }
-    k = split(hi - lo);
-    mth(lv, lo, lo + k, l);
-    mth(lv, lo + k, hi, r);
-    node_hash(l, r, out);
-}
-
-static int push_hex(json_t *arr, const h32 h)
+static int push_hex(json_t *arr, const aud_h32 h)
 {
     char hex[65];
 
@@ -90,153 +38,85 @@ static int push_hex(json_t *arr, const h32 h)
     return json_array_append_new(arr, json_string(hex));
 }
 
-static void to_hex(const h32 h, char out[65])
+static void to_hex(const aud_h32 h, char out[65])
 {
     for (int i = 0; i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
 /* PATH(m, D[lo:hi]) (RFC 9162 2.1.3.1), appended to arr, leaf first. */
-static void path(const h32 *lv, long long m, long long lo, long long hi, json_t *arr)
+static void path(aud_tree *t, long long m, long long lo, long long hi, json_t *arr)
 {
     long long k;
-    h32 h;
+    aud_h32 h;
 
     if (hi - lo <= 1)
         return;
-    k = split(hi - lo);
+    k = aud_split(hi - lo);
     if (m < k) {
-        path(lv, m, lo, lo + k, arr);
-        mth(lv, lo + k, hi, h);
+        path(t, m, lo, lo + k, arr);
+        aud_tree_mth(t, lo + k, hi, h);
     } else {
-        path(lv, m - k, lo + k, hi, arr);
-        mth(lv, lo, lo + k, h);
+        path(t, m - k, lo + k, hi, arr);
+        aud_tree_mth(t, lo, lo + k, h);
     }
     push_hex(arr, h);
 }
 
 /* SUBPROOF(m, D[lo:hi], b) (RFC 9162 2.1.4.1). */
-static void subproof(const h32 *lv, long long m, long long lo, long long hi, bool b, json_t *arr)
+static void subproof(aud_tree *t, long long m, long long lo, long long hi, bool b, json_t *arr)
 {
     long long n = hi - lo, k;
-    h32 h;
+    aud_h32 h;
 
     if (m == n) {
         if (!b) {
-            mth(lv, lo, hi, h);
+            aud_tree_mth(t, lo, hi, h);
             push_hex(arr, h);
         }
         return;
     }
-    k = split(n);
+    k = aud_split(n);
     if (m <= k) {
-        subproof(lv, m, lo, lo + k, b, arr);
-        mth(lv, lo + k, hi, h);
+        subproof(t, m, lo, lo + k, b, arr);
+        aud_tree_mth(t, lo + k, hi, h);
     } else {
-        subproof(lv, m - k, lo + k, hi, false, arr);
-        mth(lv, lo, lo + k, h);
+        subproof(t, m - k, lo + k, hi, false, arr);
+        aud_tree_mth(t, lo, lo + k, h);
     }
     push_hex(arr, h);
 }
 
-static int hexnib(char c)
-{
-    return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
-/* Leaf hashes of the first n rows of the tree's order (malloc'd into *out), and their
- * chain_pos (into *pos_out when not NULL). SS_ERR_CONFLICT when fewer rows are there or a hash
- * is malformed: rows were removed (verify names where). */
-static int load_leaves(long long n, h32 **out, long long **pos_out)
-{
-    static const char sql[] = "SELECT chain_pos, encode(hash, 'hex') FROM audit.access_log "
-                              "ORDER BY xid NULLS FIRST, chain_pos LIMIT $1::bigint";
-    char nb[24];
-    const char *p[1] = {nb};
-    PGresult *res = NULL;
-    h32 *lv;
-    long long *pos = NULL;
-    size_t cnt = (size_t)(n > 0 ? n : 1);
-    int rc;
-
-    *out = NULL;
-    snprintf(nb, sizeof(nb), "%lld", n);
-    if ((rc = ss_db_query(ss_server_db(), sql, 1, p, &res)) != 0)
-        return rc;
-    if (PQntuples(res) != n) {
-        PQclear(res);
-        return SS_ERR_CONFLICT;
-    }
-    lv = malloc(sizeof(h32) * cnt);
-    pos = pos_out != NULL ? malloc(sizeof(long long) * cnt) : NULL;
-    if (lv == NULL || (pos_out != NULL && pos == NULL)) {
-        free(lv);
-        free(pos);
-        PQclear(res);
-        return SS_ERR_NOMEM;
-    }
-    for (long long i = 0; i < n; i++) {
-        const char *cp = ss_db_val(res, (int)i, 0), *hex = ss_db_val(res, (int)i, 1);
-        unsigned char in[32];
-
-        if (cp == NULL || hex == NULL || strlen(hex) != 64) {
-            rc = SS_ERR_CONFLICT;
-            break;
-        }
-        if (pos != NULL)
-            pos[i] = strtoll(cp, NULL, 10);
-        for (int j = 0; j < 32; j++)
-            in[j] = (unsigned char)(hexnib(hex[2 * j]) * 16 + hexnib(hex[2 * j + 1]));
-        leaf_hash(in, lv[i]);
-    }
-    PQclear(res);
-    if (rc != 0) {
-        free(lv);
-        free(pos);
-        return rc;
-    }
-    *out = lv;
-    if (pos_out != NULL)
-        *pos_out = pos;
-    return 0;
-}
-
-/* The log's tree size now: the rows whose transaction ended before the oldest one running. */
-static int head_pos(long long *n)
-{
-    PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT count(*) FROM audit.access_log WHERE xid IS NULL "
-                         "OR xid < pg_snapshot_xmin(pg_current_snapshot())",
-                         0, NULL, &res);
-
-    if (rc == 0)
-        *n = PQntuples(res) == 1 ? strtoll(ss_db_val(res, 0, 0), NULL, 10) : 0;
-    PQclear(res);
-    return rc;
-}
-
-int aud_tree_size(long long *n)
-{
-    return head_pos(n);
-}
-
+/* The reference: MTH recomputed from every row (verify's path). */
 int aud_tree_root(long long n, char hex[65])
 {
-    h32 *lv = NULL, root;
-    int rc = load_leaves(n, &lv, NULL);
+    aud_h32 *lv = NULL, root;
+    int rc = aud_load_leaves(n, &lv, NULL);
 
     if (rc != 0)
         return rc;
-    mth(lv, 0, n, root);
+    aud_mth_mem(lv, 0, n, root);
     free(lv);
     to_hex(root, hex);
     return 0;
 }
 
-static const char cp_latest_sql[] =
-    "SELECT tree_size, root_hash, signed_at_ms, jws, signed_at > now() - interval '1 second' "
-    "FROM audit.checkpoints ORDER BY tree_size DESC LIMIT 1";
+/* MTH of the first n leaves from the stored hashes. */
+static int stored_root(long long n, char hex[65])
+{
+    aud_tree *t = NULL;
+    aud_h32 root;
+    int rc = aud_tree_open(n, &t);
+
+    if (rc != 0)
+        return rc;
+    aud_tree_mth(t, 0, n, root);
+    rc = aud_tree_error(t);
+    aud_tree_close(t);
+    if (rc == 0)
+        to_hex(root, hex);
+    return rc;
+}
 
 static json_t *cp_body(const char *size, const char *root, const char *ts, const char *jws)
 {
@@ -249,17 +129,13 @@ static json_t *cp_body(const char *size, const char *root, const char *ts, const
 static int make_checkpoint(void)
 {
     long long n = 0, now_ms = ss_now_us() / 1000;
-    h32 *lv = NULL, root;
     char hex[65], nb[24], tb[24];
     char *jws = NULL;
     json_t *claims;
     int rc;
 
-    if ((rc = head_pos(&n)) != 0 || (rc = load_leaves(n, &lv, NULL)) != 0)
+    if ((rc = aud_tree_size(&n)) != 0 || (rc = stored_root(n, hex)) != 0)
         return rc;
-    mth(lv, 0, n, root);
-    free(lv);
-    to_hex(root, hex);
     claims = json_pack("{s:s,s:I,s:s,s:I}", "typ", "sesshu-access-log-checkpoint/v1", "tree_size",
                        (json_int_t)n, "root_hash", hex, "timestamp", (json_int_t)now_ms);
     if (claims == NULL)
@@ -273,10 +149,7 @@ static int make_checkpoint(void)
     {
         const char *p[4] = {nb, hex, tb, jws};
 
-        rc = ss_db_query(ss_server_db(),
-                         "INSERT INTO audit.checkpoints (tree_size, root_hash, signed_at_ms, jws) "
-                         "VALUES ($1::bigint, $2, $3::bigint, $4) ON CONFLICT DO NOTHING",
-                         4, p, NULL);
+        rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_insert, 4, p, NULL);
     }
     free(jws);
     return rc;
@@ -291,8 +164,8 @@ int aud_h_checkpoint(ss_req *r)
 
     if (aud_check_params(r, allowed) != 0)
         return SS_ERR_VALIDATION;
-    if ((rc = head_pos(&n)) != 0 ||
-        (rc = ss_db_query(ss_server_db(), cp_latest_sql, 0, NULL, &res)) != 0)
+    if ((rc = aud_tree_size(&n)) != 0 ||
+        (rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_latest, 0, NULL, &res)) != 0)
         return rc;
     if (PQntuples(res) == 0 ||
         (strtoll(ss_db_val(res, 0, 0), NULL, 10) < n && ss_db_val(res, 0, 4)[0] != 't')) {
@@ -303,7 +176,7 @@ int aud_h_checkpoint(ss_req *r)
                        ? ss_req_fail(r, SS_ERR_CONFLICT,
                                      "the chain is broken: run verify to find where")
                        : rc;
-        if ((rc = ss_db_query(ss_server_db(), cp_latest_sql, 0, NULL, &res)) != 0)
+        if ((rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_latest, 0, NULL, &res)) != 0)
             return rc;
     }
     rc = PQntuples(res) == 1
@@ -326,26 +199,41 @@ static void size_param(ss_req *r, const char *name, long long head, long long *o
         ss_req_field_error(r, name, "must be a tree size from 1 to the log's size");
 }
 
-/* The leaf index of the row at chain_pos among the first n leaves, or -1. */
-static long long leaf_of(const long long *pos, long long n, long long chain_pos)
+static int broken(ss_req *r, int rc)
 {
-    for (long long i = 0; i < n; i++)
-        if (pos[i] == chain_pos)
-            return i;
-    return -1;
+    return rc == SS_ERR_CONFLICT
+               ? ss_req_fail(r, SS_ERR_CONFLICT, "the chain is broken: run verify to find where")
+               : rc;
+}
+
+/* PATH of leaf `leaf` in t into a new array (NULL on error: aud_tree_error or no memory). */
+static json_t *inclusion_path(aud_tree *t, long long leaf, long long size, char hex[65])
+{
+    json_t *arr = json_array();
+    aud_h32 lh;
+
+    if (arr == NULL)
+        return NULL;
+    path(t, leaf, 0, size, arr);
+    aud_tree_leaf(t, leaf, lh);
+    to_hex(lh, hex);
+    if (aud_tree_error(t) != 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
 }
 
 int aud_h_inclusion(ss_req *r)
 {
     static const char *const allowed[] = {"chain_pos", "tree_size", NULL};
-    long long head = 0, pos = 0, size = 0, leaf;
-    long long *cps = NULL;
-    h32 *lv = NULL;
+    long long head = 0, pos = 0, size = 0, leaf = -1;
+    aud_tree *t = NULL;
     json_t *arr;
     char hex[65];
     int rc;
 
-    if ((rc = head_pos(&head)) != 0)
+    if ((rc = aud_tree_size(&head)) != 0)
         return rc;
     aud_check_params(r, allowed);
     const char *cp = ss_req_query(r, "chain_pos");
@@ -355,20 +243,18 @@ int aud_h_inclusion(ss_req *r)
     size_param(r, "tree_size", head, &size);
     if (json_array_size(r->errors) > 0)
         return SS_ERR_VALIDATION;
-    if ((rc = load_leaves(size, &lv, &cps)) != 0)
-        return rc == SS_ERR_CONFLICT ? ss_req_fail(r, SS_ERR_CONFLICT,
-                                                   "the chain is broken: run verify to find where")
-                                     : rc;
-    if ((leaf = leaf_of(cps, size, pos)) < 0 || (arr = json_array()) == NULL) {
-        free(lv);
-        free(cps);
-        return leaf < 0 ? ss_req_field_error(r, "chain_pos", "is not a row of a tree this size")
-                        : SS_ERR_NOMEM;
+    if ((rc = aud_tree_open(size, &t)) != 0)
+        return broken(r, rc);
+    if ((rc = aud_tree_leaf_of(t, pos, &leaf)) != 0 || leaf < 0) {
+        aud_tree_close(t);
+        return rc != 0 ? broken(r, rc)
+                       : ss_req_field_error(r, "chain_pos", "is not a row of a tree this size");
     }
-    free(cps);
-    path(lv, leaf, 0, size, arr);
-    to_hex(lv[leaf], hex);
-    free(lv);
+    arr = inclusion_path(t, leaf, size, hex);
+    rc = aud_tree_error(t);
+    aud_tree_close(t);
+    if (arr == NULL)
+        return rc != 0 ? broken(r, rc) : SS_ERR_NOMEM;
     return ss_reply_json_new(r, 200,
                              json_pack("{s:I,s:I,s:I,s:s,s:o}", "chain_pos", (json_int_t)pos,
                                        "leaf_index", (json_int_t)leaf, "tree_size",
@@ -379,11 +265,11 @@ int aud_h_consistency(ss_req *r)
 {
     static const char *const allowed[] = {"first", "second", NULL};
     long long head = 0, m = 0, n = 0;
-    h32 *lv = NULL;
+    aud_tree *t = NULL;
     json_t *arr;
     int rc;
 
-    if ((rc = head_pos(&head)) != 0)
+    if ((rc = aud_tree_size(&head)) != 0)
         return rc;
     aud_check_params(r, allowed);
     size_param(r, "first", head, &m);
@@ -392,17 +278,20 @@ int aud_h_consistency(ss_req *r)
         ss_req_field_error(r, "first", "must not be larger than second");
     if (json_array_size(r->errors) > 0)
         return SS_ERR_VALIDATION;
-    if ((rc = load_leaves(n, &lv, NULL)) != 0)
-        return rc == SS_ERR_CONFLICT ? ss_req_fail(r, SS_ERR_CONFLICT,
-                                                   "the chain is broken: run verify to find where")
-                                     : rc;
+    if ((rc = aud_tree_open(n, &t)) != 0)
+        return broken(r, rc);
     if ((arr = json_array()) == NULL) {
-        free(lv);
+        aud_tree_close(t);
         return SS_ERR_NOMEM;
     }
     if (m < n)
-        subproof(lv, m, 0, n, true, arr);
-    free(lv);
+        subproof(t, m, 0, n, true, arr);
+    rc = aud_tree_error(t);
+    aud_tree_close(t);
+    if (rc != 0) {
+        json_decref(arr);
+        return broken(r, rc);
+    }
     return ss_reply_json_new(r, 200,
                              json_pack("{s:I,s:I,s:o}", "first", (json_int_t)m, "second",
                                        (json_int_t)n, "consistency_path", arr));

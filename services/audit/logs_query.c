@@ -1,13 +1,13 @@
 /* logs_query.c - GET /api/v1/access-logs: the access log, filtered, newest
  * first, as JSON pages or as a CSV export.
  *
- * The WHERE clause is assembled from fixed fragments; a value only ever
- * travels as a $n parameter. Pages are keyset-paginated on chain_pos (the
- * cursor is [last chain_pos]). Municipality staff are restricted to rows
- * whose actor is of their municipality or whose subject belongs to it;
- * national organisations (国保中央会, operator) see everything. The CSV
- * export is read in chunks of AUD_CSV_CHUNK rows into a buffer capped at
- * AUD_CSV_MAX_BYTES; when rows remain, X-Next-Cursor says where to go on. */
+ * The statements are in sql/logs.sql, every filter a parameter (NULL when
+ * not asked for), one statement for each filter that can lead the plan. Pages are keyset-paginated
+ * on chain_pos (the cursor is [last chain_pos]). Municipality staff are restricted to rows whose
+ * actor is of their municipality or whose subject belongs to it; national organisations
+ * (国保中央会, operator) see everything. The CSV export is read in chunks of AUD_CSV_CHUNK rows
+ * into a buffer capped at AUD_CSV_MAX_BYTES; when rows remain, X-Next-Cursor says where to go on.
+ */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@
 #define AUD_CSV_CHUNK       1000
 #define AUD_CSV_MAX_BYTES   (32u * 1024u * 1024u)
 #define AUD_TEXT_FILTER_MAX 256 /* characters; longer values never reach the log */
-#define AUD_Q_PARAMS        16
+#define AUD_Q_PARAMS        13
 #define AUD_POS_MAX         "9223372036854775807"
 
 static const char *const aud_query_params[] = {
@@ -34,7 +34,7 @@ static const char *const aud_query_params[] = {
     "status", "outcome", "format", "limit",           "cursor",        NULL,
 };
 
-/* Column order of aud_select; the names are the JSON members and the CSV
+/* Column order of the statements of sql/logs.sql; the names are the JSON members and the CSV
  * header. `num` columns are integers in JSON and never formula-escaped. */
 static const struct {
     const char *name;
@@ -68,14 +68,6 @@ static const struct {
 #define AUD_NCOLS         ((int)(sizeof(aud_cols) / sizeof(aud_cols[0])))
 #define AUD_COL_CHAIN_POS 1
 
-static const char aud_select[] =
-    "SELECT a.seq, a.chain_pos, "
-    "to_char(a.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.request_id, "
-    "a.service, a.actor_kind, a.actor_id, a.actor_login, a.org_id, a.org_type, a.muni_code, "
-    "a.role, a.method, a.route, a.path, a.res_type, a.res_id, a.person_id, a.subject_org_id, "
-    "a.subject_muni, a.status, a.client_ip, a.duration_us, encode(a.hash, 'hex') "
-    "FROM audit.access_log a WHERE true";
-
 typedef struct aud_filter {
     const char *from, *to, *actor, *org, *res_type, *res_id, *person, *status;
     int outcome;          /* 0 any, 1 success, 2 failure */
@@ -86,81 +78,29 @@ typedef struct aud_filter {
     char after[24]; /* keyset: chain_pos below which to read, decimal */
 } aud_filter;
 
-/* SQL text plus parameters, built from fixed fragments only. */
+/* A statement of sql/logs.sql and its parameters $1..$13 (a filter not asked for is NULL). */
 typedef struct aud_query {
-    char sql[2048];
-    size_t len;
+    const char *sql;
     const char *params[AUD_Q_PARAMS];
-    int n;
-    bool overflow;
+    char outcome[2];
 } aud_query;
 
-static void q_put(aud_query *q, const char *s, size_t n)
-{
-    if (q->len + n >= sizeof(q->sql)) {
-        q->overflow = true;
-        return;
-    }
-    memcpy(q->sql + q->len, s, n);
-    q->len += n;
-    q->sql[q->len] = '\0';
-}
-
-/* Append a constant fragment; each '?' in it becomes "$k" for the value's
- * parameter number k (value NULL: the fragment takes no parameter). */
-static void q_add(aud_query *q, const char *fragment, const char *value)
-{
-    char num[4] = {'$', 0, 0, 0};
-    size_t nl;
-
-    if (value != NULL) {
-        if (q->n >= AUD_Q_PARAMS) {
-            q->overflow = true;
-            return;
-        }
-        q->params[q->n++] = value;
-        num[1] = q->n >= 10 ? (char)('0' + q->n / 10) : (char)('0' + q->n);
-        num[2] = q->n >= 10 ? (char)('0' + q->n % 10) : '\0';
-    }
-    nl = strlen(num);
-    for (const char *p = fragment; *p != '\0'; p++) {
-        if (*p == '?' && value != NULL)
-            q_put(q, num, nl);
-        else
-            q_put(q, p, 1);
-    }
-}
-
+/* The statement led by the most selective filter asked for (its index), then the rest. */
 static void q_build(aud_query *q, const aud_filter *f, const char *after_pos, const char *limit)
 {
-    memset(q, 0, sizeof(*q));
-    q_add(q, aud_select, NULL);
-    if (f->from != NULL)
-        q_add(q, " AND a.ts >= ?::timestamptz", f->from);
-    if (f->to != NULL)
-        q_add(q, " AND a.ts < ?::timestamptz", f->to);
-    if (f->actor != NULL)
-        q_add(q, " AND (a.actor_id = ? OR a.actor_login = ?)", f->actor);
-    if (f->org != NULL)
-        q_add(q, " AND (a.org_id = ? OR a.subject_org_id = ?)", f->org);
-    if (f->res_type != NULL)
-        q_add(q, " AND a.res_type = ?", f->res_type);
-    if (f->res_id != NULL)
-        q_add(q, " AND a.res_id = ?", f->res_id);
-    if (f->person != NULL)
-        q_add(q, " AND a.person_id = ?", f->person);
-    if (f->status != NULL)
-        q_add(q, " AND a.status = ?::integer", f->status);
-    if (f->outcome == 1)
-        q_add(q, " AND a.status < 400", NULL);
-    if (f->outcome == 2)
-        q_add(q, " AND a.status >= 400", NULL);
-    if (f->muni != NULL) {
-        q_add(q, " AND (a.muni_code = ? OR a.subject_muni = ?", f->muni);
-        q_add(q, " OR a.subject_org_id = ?)", f->muni_org);
-    }
-    q_add(q, " AND a.chain_pos < ?::bigint", after_pos);
-    q_add(q, " ORDER BY a.chain_pos DESC LIMIT ?::integer", limit);
+    const char *p[AUD_Q_PARAMS] = {f->from,     f->to,     f->actor,  f->org,     f->res_type,
+                                   f->res_id,   f->person, f->status, q->outcome, f->muni,
+                                   f->muni_org, after_pos, limit};
+
+    q->outcome[0] = (char)('0' + f->outcome);
+    q->outcome[1] = '\0';
+    memcpy(q->params, p, sizeof(p));
+    q->sql = f->person != NULL                          ? sql_aud_log_page_person
+             : f->res_type != NULL && f->res_id != NULL ? sql_aud_log_page_resource
+             : f->actor != NULL                         ? sql_aud_log_page_actor
+             : f->org != NULL                           ? sql_aud_log_page_org
+             : f->outcome == 2                          ? sql_aud_log_page_failures
+                                                        : sql_aud_log_page;
 }
 
 /* ---- parameters ----------------------------------------------------------- */
@@ -378,7 +318,7 @@ static int reply_page(ss_req *r, const aud_filter *f)
 
     snprintf(lim, sizeof(lim), "%d", limit + 1); /* one more tells whether a next page exists */
     q_build(&q, f, f->after, lim);
-    rc = q.overflow ? SS_ERR_INTERNAL : ss_db_query(ss_server_db(), q.sql, q.n, q.params, &res);
+    rc = ss_db_query(ss_server_db(), q.sql, AUD_Q_PARAMS, q.params, &res);
     if (rc != 0)
         goto out;
     n = PQntuples(res);
@@ -452,7 +392,7 @@ static int csv_fill(const aud_filter *f, ss_buf *b, int limit, char *after, size
 
         snprintf(lim, sizeof(lim), "%d", want + 1); /* the extra row tells whether more exist */
         q_build(&q, f, after, lim);
-        rc = q.overflow ? SS_ERR_INTERNAL : ss_db_query(ss_server_db(), q.sql, q.n, q.params, &res);
+        rc = ss_db_query(ss_server_db(), q.sql, AUD_Q_PARAMS, q.params, &res);
         if (rc != 0)
             return rc;
         n = PQntuples(res);

@@ -5,7 +5,8 @@
  * checked against its predecessor in its own writer stream (a longer log is
  * walked in several calls following `next_from`); at the end every stream's
  * head must be its last row. Then the log is held against the last signed
- * checkpoint (logs_proof.c). */
+ * checkpoint (logs_proof.c), and every stored subtree hash the proofs are read from is
+ * recomputed from the rows (logs_tree.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,6 @@
 #define AUD_VERIFY_MAX     10000000LL
 
 static const char *const aud_verify_params[] = {"from", "limit", NULL};
-
-static const char aud_verify_sql[] =
-    "SELECT v.checked, v.last_pos, v.broken_pos, v.broken_seq, v.reason, v.head_pos, "
-    "encode(v.head_hash, 'hex'), v.complete "
-    "FROM audit.verify_chain($1::bigint, $2::bigint) v";
 
 enum {
     V_CHECKED,
@@ -71,10 +67,7 @@ static int check_checkpoint(json_t *body)
     const char *reason = NULL;
     long long size, head = 0;
     char root[65];
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT tree_size, root_hash FROM audit.checkpoints "
-                         "ORDER BY tree_size DESC LIMIT 1",
-                         0, NULL, &res);
+    int rc = ss_db_query(ss_server_db(), sql_aud_checkpoint_last, 0, NULL, &res);
 
     if (rc != 0)
         return rc;
@@ -127,7 +120,7 @@ int aud_h_verify(ss_req *r)
         return SS_ERR_VALIDATION;
     snprintf(pbuf[0], sizeof(pbuf[0]), "%lld", from);
     snprintf(pbuf[1], sizeof(pbuf[1]), "%lld", limit);
-    if ((rc = ss_db_query(ss_server_db(), aud_verify_sql, 2, params, &res)) != 0)
+    if ((rc = ss_db_query(ss_server_db(), sql_aud_verify_chain, 2, params, &res)) != 0)
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
@@ -135,7 +128,8 @@ int aud_h_verify(ss_req *r)
     }
     body = verify_body(res, from);
     PQclear(res);
-    if (body == NULL || (rc = check_checkpoint(body)) != 0) {
+    if (body == NULL || (rc = check_checkpoint(body)) != 0 ||
+        (rc = aud_subtrees_check(body)) != 0) {
         json_decref(body);
         return body == NULL ? SS_ERR_NOMEM : rc;
     }

@@ -209,3 +209,113 @@ test('issue 14: proofs need access_logs.verify; bad sizes are 422', async () => 
   const missing = await request('GET', '/api/v1/access-logs/proofs/consistency', { token: ck.access, query: { second: 1 } });
   expectFieldErrors(missing, ['first']);
 });
+
+// ---- issue 14: proofs from stored subtree hashes (migration 009) ----------------------------
+// Enough rows that the proofs read stored blocks of 256 leaves and the levels above them, then
+// every kind of proof checked against roots recomputed here from all the rows.
+async function growLog(n) {
+  await psql(
+    `INSERT INTO audit.access_log (request_id, service, actor_kind, method, route, path, status) ` +
+      `SELECT 'proof-' || g, 'audit-proof-test', 'anonymous', 'GET', '/t', '/t/' || g, 200 FROM generate_series(1, ${Number(n)}) g`,
+  );
+}
+const storedBlocks = async () => Number((await psql('SELECT count(*) FROM audit.subtrees WHERE level = 8')).rows[0][0]);
+
+async function proveInclusion(pos, size) {
+  const r = await request('GET', '/api/v1/access-logs/proofs/inclusion', { token: ck.access, query: { chain_pos: pos, tree_size: size } });
+  assert.equal(r.status, 200, r.text);
+  return r.body;
+}
+
+test('issue 14: proofs over stored subtree hashes are the RFC 9162 proofs of the whole tree', { timeout: 300_000 }, async () => {
+  await growLog(1300);
+  await sleep(1100);
+  const cp = await latest();
+  checkSignature(cp);
+  assert.ok(cp.tree_size >= 1300);
+  assert.ok((await storedBlocks()) >= Math.floor(cp.tree_size / 256), 'the checkpoint did not store its blocks');
+  const upper = await psql('SELECT count(*) FROM audit.subtrees WHERE level > 8');
+  assert.ok(Number(upper.rows[0][0]) >= 1, 'no stored level above the blocks');
+  const { inputs, positions } = await leaves(cp.tree_size);
+  const root = mth(inputs);
+  assert.equal(root.toString('hex'), cp.root_hash);
+
+  // Inclusion at block edges, inside a block, in the last incomplete block, and in smaller trees.
+  const n = cp.tree_size;
+  const cases = [
+    [0, n],
+    [255, n],
+    [256, n],
+    [777, n],
+    [n - 1, n],
+    [300, 513],
+    [511, 512],
+    [1000, 1025],
+  ];
+  for (const [leaf, size] of cases) {
+    const body = await proveInclusion(positions[leaf], size);
+    assert.equal(body.leaf_index, leaf, `leaf ${leaf} of ${size}`);
+    const lh = leafHash(inputs[leaf]);
+    assert.equal(body.leaf_hash, lh.toString('hex'));
+    const ipath = body.audit_path.map((x) => Buffer.from(x, 'hex'));
+    assert.ok(verifyInclusion(leaf, size, lh, ipath, mth(inputs.slice(0, size))), `inclusion of ${leaf} in ${size} does not verify`);
+  }
+  // A row past the tree size asked for is not in it.
+  const past = await request('GET', '/api/v1/access-logs/proofs/inclusion', { token: ck.access, query: { chain_pos: positions[600], tree_size: 600 } });
+  expectFieldErrors(past, ['chain_pos']);
+
+  // Consistency between sizes on and off the block boundaries.
+  for (const [m, s] of [
+    [1, n],
+    [255, 256],
+    [256, n],
+    [300, 1025],
+    [512, 1024],
+    [1000, n],
+    [n - 1, n],
+  ]) {
+    const c = await request('GET', '/api/v1/access-logs/proofs/consistency', { token: ck.access, query: { first: m, second: s } });
+    assert.equal(c.status, 200, c.text);
+    const cpath = c.body.consistency_path.map((x) => Buffer.from(x, 'hex'));
+    assert.ok(verifyConsistency(m, s, mth(inputs.slice(0, m)), mth(inputs.slice(0, s)), cpath), `consistency ${m} -> ${s} does not verify`);
+  }
+});
+
+test('issue 14: verify recomputes the stored subtree hashes: one changed is named, and its proofs fail', { timeout: 300_000 }, async () => {
+  if ((await storedBlocks()) < 4) {
+    await growLog(1100);
+    await sleep(1100);
+    await latest();
+  }
+  const cp = await latest();
+  const before = await request('GET', '/api/v1/access-logs/verify', { token: ck.access });
+  assert.equal(before.status, 200, before.text);
+  assert.equal(before.body.ok, true, `already broken: ${JSON.stringify(before.body)}`);
+  assert.equal(before.body.subtrees.ok, true);
+  assert.ok(before.body.subtrees.checked >= 4);
+  const refused = await psql("UPDATE audit.subtrees SET hash = sha256(hash) WHERE level = 8 AND idx = 1", { allowError: true });
+  assert.notEqual(refused.code, 0, 'a stored subtree hash could be changed');
+
+  // As the superuser with the guard off for one transaction: block 1 (leaves 256..511), which
+  // the audit path of leaf 0 reads once the tree has 512 leaves.
+  const tamper = (expr) =>
+    psql(`BEGIN; ALTER TABLE audit.subtrees DISABLE TRIGGER USER; UPDATE audit.subtrees SET hash = ${expr} WHERE level = 8 AND idx = 1; ALTER TABLE audit.subtrees ENABLE TRIGGER USER; COMMIT;`);
+  const { rows } = await psql("SELECT encode(hash, 'hex') FROM audit.subtrees WHERE level = 8 AND idx = 1");
+  const good = rows[0][0];
+  const { inputs, positions } = await leaves(cp.tree_size);
+  await tamper("sha256(hash)");
+  try {
+    const broken = await request('GET', '/api/v1/access-logs/verify', { token: ck.access });
+    assert.equal(broken.status, 200, broken.text);
+    assert.equal(broken.body.ok, false);
+    assert.equal(broken.body.subtrees.ok, false);
+    assert.deepEqual([broken.body.subtrees.first_bad.level, broken.body.subtrees.first_bad.index], [8, 1]);
+    const body = await proveInclusion(positions[0], cp.tree_size);
+    const ipath = body.audit_path.map((x) => Buffer.from(x, 'hex'));
+    assert.ok(!verifyInclusion(0, cp.tree_size, leafHash(inputs[0]), ipath, Buffer.from(cp.root_hash, 'hex')), 'a proof from a changed hash verified');
+  } finally {
+    await tamper(`decode('${good}', 'hex')`);
+  }
+  const repaired = await request('GET', '/api/v1/access-logs/verify', { token: ck.access });
+  assert.equal(repaired.body.ok, true, JSON.stringify(repaired.body));
+});

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "aud.h"
+#include "aud_sql.h"
 #include "audit_it.h"
 #include "harness.h"
 #include "sesshu/audit.h"
@@ -280,6 +281,13 @@ START_TEST(queries_are_logged)
 }
 END_TEST
 
+/* Every statement of services/audit/sql parses against the migrated schema. */
+START_TEST(sql_files_prepare)
+{
+    ck_assert_int_eq(it_sql_prepare_all(aud_sql_all), 0);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -291,6 +299,7 @@ static Suite *audit_suite(void)
     tcase_add_test(q, query_bad_params);
     tcase_add_test(q, tenant_scope);
     tcase_add_test(q, queries_are_logged);
+    tcase_add_test(q, sql_files_prepare);
     suite_add_tcase(s, q);
     return s;
 }
