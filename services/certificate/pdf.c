@@ -38,25 +38,63 @@ static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsign
     return CAIRO_STATUS_SUCCESS;
 }
 
+/* One layout and font description for every text of a page, kept on the cairo context: a
+ * layout of its own per text made a pango context, a font description and a fontset lookup
+ * each time (about fifty a page). */
+typedef struct pdf_text {
+    PangoLayout *l;
+    PangoFontDescription *fd;
+} pdf_text;
+
+static const cairo_user_data_key_t text_key;
+
+static void text_free(void *p)
+{
+    pdf_text *t = p;
+
+    if (t == NULL)
+        return;
+    if (t->l != NULL)
+        g_object_unref(t->l);
+    pango_font_description_free(t->fd);
+    free(t);
+}
+
+static pdf_text *text_of(cairo_t *cr)
+{
+    pdf_text *t = cairo_get_user_data(cr, &text_key);
+
+    if (t != NULL)
+        return t;
+    if ((t = calloc(1, sizeof(*t))) == NULL)
+        return NULL;
+    t->l = pango_cairo_create_layout(cr);
+    t->fd = pango_font_description_from_string(FONT);
+    pango_layout_set_wrap(t->l, PANGO_WRAP_WORD_CHAR);
+    if (cairo_set_user_data(cr, &text_key, t, text_free) != CAIRO_STATUS_SUCCESS) {
+        text_free(t);
+        return NULL;
+    }
+    return t;
+}
+
 /* Text at (x, y) in `size` points, at most `width` wide (wrapping); returns its height. */
 static double text(cairo_t *cr, double x, double y, double width, double size, const char *s,
                    PangoAlignment align)
 {
-    PangoLayout *l = pango_cairo_create_layout(cr);
-    PangoFontDescription *fd = pango_font_description_from_string(FONT);
+    pdf_text *t = text_of(cr);
     int w = 0, h = 0;
 
-    pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
-    pango_layout_set_font_description(l, fd);
-    pango_layout_set_width(l, (int)(width * PANGO_SCALE));
-    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_alignment(l, align);
-    pango_layout_set_text(l, s ? s : "", -1);
+    if (t == NULL)
+        return 0;
+    pango_font_description_set_absolute_size(t->fd, size * PANGO_SCALE);
+    pango_layout_set_font_description(t->l, t->fd);
+    pango_layout_set_width(t->l, (int)(width * PANGO_SCALE));
+    pango_layout_set_alignment(t->l, align);
+    pango_layout_set_text(t->l, s ? s : "", -1);
     cairo_move_to(cr, x, y);
-    pango_cairo_show_layout(cr, l);
-    pango_layout_get_size(l, &w, &h);
-    pango_font_description_free(fd);
-    g_object_unref(l);
+    pango_cairo_show_layout(cr, t->l);
+    pango_layout_get_size(t->l, &w, &h);
     return (double)h / PANGO_SCALE;
 }
 
