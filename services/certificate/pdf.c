@@ -120,7 +120,7 @@ static const char *s_of(const json_t *o, const char *k)
  * (callgrind: printf of floats and DEFLATE of the content stream). Several pixels a module, so
  * that a viewer or printer scaling it down smooths the edges as it does for vector modules
  * (zbarimg reads a 200 dpi rendering; at one pixel a module it does not). */
-#define QR_PX 4
+#define QR_PX 1
 /* Cairo's A1: 32-bit words, the first pixel in the least significant bit on little-endian
  * machines and in the most significant one on big-endian. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -133,6 +133,7 @@ static void qr(cairo_t *cr, const char *jws, double x, double y)
     unsigned char *m = NULL, *px;
     int w = 0, side, stride;
     cairo_surface_t *img;
+    cairo_pattern_t *pat;
 
     if (cert_qr_modules(jws, &w, &m) != 0)
         return;
@@ -166,7 +167,12 @@ static void qr(cairo_t *cr, const char *jws, double x, double y)
     cairo_translate(cr, x, y);
     cairo_scale(cr, QR_SIDE / side, QR_SIDE / side);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_mask_surface(cr, img, 0, 0);
+    pat = cairo_pattern_create_for_surface(img);
+    /* Sharp modules when scaled up (the PDF's /Interpolate false): one pixel a module is then
+     * enough, and the image is QR_PX^2 times smaller to convert and compress. */
+    cairo_pattern_set_filter(pat, CAIRO_FILTER_NEAREST);
+    cairo_mask(cr, pat);
+    cairo_pattern_destroy(pat);
     cairo_restore(cr);
     cairo_surface_destroy(img);
 }
