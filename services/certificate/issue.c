@@ -118,10 +118,10 @@ static int choose(ss_req *r, const json_t *records, const json_t *ids, json_t **
 /* The doses as certified (names and makers from the masters as of each dose's date, `held`
  * by the issuing municipality) and the municipality for 首長名, in one round trip (cert_doses):
  * *doses, *muni_j. */
-static int doses_and_muni(const char *const *params, json_t **doses, json_t **muni_j)
+static int doses_and_muni(ss_dbc *c, const char *const *params, json_t **doses, json_t **muni_j)
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), sql_cert_doses, 4, params, &res);
+    int rc = ss_db_exec(c, sql_cert_doses, 4, params, &res);
 
     *doses = *muni_j = NULL;
     if (rc == 0 && PQntuples(res) == 1) {
@@ -283,7 +283,9 @@ static json_t *with_new(const json_t *ids, const json_t *fresh)
     return all;
 }
 
-/* The doses and the municipality from the masters, then the certificate on c. */
+/* The doses and the municipality from the masters, then the certificate, both on c: the
+ * request's connection (a second one taken from the pool while holding it would deadlock the
+ * pool under load, every request holding one and waiting for another). */
 static int file_it(ss_req *r, const issue_in *in, const json_t *person, const json_t *chosen,
                    ss_dbc *c, const ss_idem *st)
 {
@@ -296,7 +298,7 @@ static int file_it(ss_req *r, const issue_in *in, const json_t *person, const js
         return SS_ERR_NOMEM;
     {
         const char *p[] = {recs, in->channel, cert_is_staff(r) ? r->who.muni_code : muni, muni};
-        rc = doses_and_muni(p, &doses, &m);
+        rc = doses_and_muni(c, p, &doses, &m);
     }
     free(recs);
     if (rc == 0) {
