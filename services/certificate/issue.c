@@ -395,5 +395,8 @@ int cert_h_issue_staff(ss_req *r)
     in.reissue_of = ss_json_str(r->body, "reissue_of");
     in.ids = json_object_get(r->body, "immunization_ids");
     in.paper = json_object_get(r->body, "paper_doses");
+    /* Entering doses is a records write: refused here as the records service would. */
+    if (in.paper != NULL && !ss_authz_has(&r->who, SS_PERM_RECORDS_WRITE))
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "entering paper doses needs records.write");
     return issue(r, &in);
 }
