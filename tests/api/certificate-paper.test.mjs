@@ -47,7 +47,8 @@ async function logOf(personId) {
 
 test('H-5-3: paper doses entered and certified in one request, through the records API', async () => {
   const { q, dose } = await resident('紙一括 花子');
-  const held = await immunization(q, muni.org.code, { vaccinated_on: addMonths(dateYearsAgo(2), 2), vaccine_code: '631300601' });
+  // A record the municipality holds already (another disease, so the paper MR dose is no duplicate).
+  const held = await immunization(q, muni.org.code, { vaccinated_on: addMonths(dateYearsAgo(2), 2), vaccine_code: '182110901', disease_codes: ['covid19'] });
   const c = await issue({
     person_id: q.id, identity_check: { method: 'passport' }, immunization_ids: [held.id], paper_doses: [dose],
   }, { 'X-Request-Id': 'h53-one-request-ok' });
