@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cert_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 #define CERT_ENV_SHC_KEY     "SESSHU_CERTIFICATE_SHC_KEY_FILE" /* the issuer's signing key (PEM) */
 #define CERT_ENV_SHC_KEY_DIR "SESSHU_CERTIFICATE_SHC_KEY_DIR"  /* earlier keys still published */
@@ -21,6 +23,7 @@
 #define CERT_JWS_MAX     8192  /* characters of a card we accept to verify */
 #define CERT_PAYLOAD_MAX 65536 /* bytes of an inflated payload */
 #define CERT_DOSES_MAX   60
+#define CERT_PAPER_MAX   20 /* paper doses entered with one issuance (H-5-3) */
 
 extern const ss_service cert_service;
 
@@ -65,19 +68,26 @@ int cert_pdf(const json_t *cert, const char *jws, unsigned char **pdf, size_t *l
 
 /* ---- sources.c: the person and records, read from the records service ---- */
 /* For the caller (vaccinee token or municipality staff, forwarded as is): the person (as the
- * records service shows it to the caller) and its current (not voided) records. 0, or
- * SS_ERR_NOT_FOUND / SS_ERR_UNAVAILABLE / SS_ERR_FORBIDDEN (with r->detail). */
-int cert_fetch_person(ss_req *r, const char *person_id, json_t **person, json_t **records);
+ * records service shows it to the caller) and its current (not voided) records. Staff only:
+ * `paper` (or NULL), doses to enter first (paper.c), once the person is known to be a current
+ * resident; their new ids are appended to `fresh`. 0, or SS_ERR_NOT_FOUND /
+ * SS_ERR_UNAVAILABLE / SS_ERR_FORBIDDEN / SS_ERR_VALIDATION (with r->detail). */
+int cert_fetch_person(ss_req *r, const char *person_id, const json_t *paper, json_t *fresh,
+                      json_t **person, json_t **records);
 /* The vaccinee's family: array of person ids (self first). */
 int cert_fetch_family(ss_req *r, json_t **ids);
+
+/* ---- paper.c: H-5-3, doses entered from paper in the issuance request ---- */
+/* Check every dose of `doses` with the records service (nothing written), then register each
+ * (source paper, the caller's token); the new record ids are appended to `fresh`. A refused
+ * dose: SS_ERR_VALIDATION with a field error paper_doses[i]. */
+int cert_paper_register(ss_req *r, const char *person_id, const json_t *doses, json_t *fresh);
 
 /* ---- sync.c: the records change feed ---- */
 /* Catch up with the records service's corrections (single flight; at most every SYNC_MS).
  * Failures are logged and leave the stored statuses as they are; returns 0 or an error. */
 int cert_sync(void);
 int cert_sync_init(void);
-/* Mark the certificate's carried records against the states already known (issuance). */
-int cert_apply_known(const char *cert_id);
 
 /* ---- handlers ---- */
 int cert_h_issue_self(ss_req *r);  /* POST /api/v1/certificates/self */

@@ -2,9 +2,12 @@
  * municipality staff): the person and its current records come from the records service as
  * the caller may see them (sources.c), names and makers from the masters as of each dose's
  * date, the card is signed (shc.c, card.c), and the certificate, the records and versions it
- * carries, and who issued it for whom by which channel go into the log in one transaction.
- * Idempotency-Key: a retry gets the first answer; without a key every request is a new
- * certificate (a re-issue is a new certificate; the old one stays in the log). */
+ * carries, and who issued it for whom by which channel go into the log in one statement
+ * (sql/issue.sql cert_issue), its status set there against the corrections the feed has told
+ * of. H-5-3 in one request: staff may send `paper_doses`, entered through the records API as
+ * the caller before the records are read (paper.c). Idempotency-Key: a retry gets the first answer;
+ * without a key every request is a new certificate (a re-issue is a new certificate; the old one
+ * stays in the log). */
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/idem.h"
+#include "sesshu/sql.h"
 #include "sesshu/text.h"
 
 static const char *const kinds[] = {"certificate", "receipt", NULL};
@@ -34,6 +38,7 @@ static const ss_field staff_fields[] = {
     {"kind", SS_F_ENUM, false, 0, 0, kinds, false},
     {"reissue_of", SS_F_STRING, false, 36, 36, NULL, false},
     {"identity_check", SS_F_OBJECT, true, 0, 0, NULL, false},
+    {"paper_doses", SS_F_ARRAY, false, 1, CERT_PAPER_MAX, NULL, false},
     {NULL, 0, false, 0, 0, NULL, false},
 };
 static const ss_field identity_fields[] = {
@@ -50,6 +55,7 @@ typedef struct issue_in {
     const char *reissue_of;
     const json_t *ids;      /* chosen records or NULL (all current) */
     const json_t *identity; /* paper: how the applicant's identity was checked */
+    const json_t *paper;    /* H-5-3: doses to enter from paper first, or NULL */
 } issue_in;
 
 /* 16 digits: the year, 11 random digits, a Luhn check digit. */
@@ -93,6 +99,9 @@ static int choose(ss_req *r, const json_t *records, const json_t *ids, json_t **
         bool found = false;
         if (!json_is_string(id) || !ss_uuid_ok(json_string_value(id)))
             return ss_req_field_error(r, "immunization_ids", "not-a-uuid");
+        for (j = 0; j < i; j++)
+            if (json_equal(json_array_get(ids, j), id))
+                return ss_req_field_error(r, "immunization_ids", "repeats-a-record");
         json_array_foreach (records, j, rec) {
             if (json_equal(json_object_get(rec, "id"), id)) {
                 json_array_append(*out, rec);
@@ -106,43 +115,13 @@ static int choose(ss_req *r, const json_t *records, const json_t *ids, json_t **
     return 0;
 }
 
-/* Doses with names from the masters as of each dose's date, oldest first; `held` says whether
- * the issuing municipality holds the record (paper: its own records only; portal: all). */
-#define DOSES_SQL                                                                                  \
-    "SELECT coalesce(jsonb_agg(jsonb_build_object('immunization_id', x.id, 'version', x.version, " \
-    "'vaccinated_on', x.vaccinated_on, 'vaccine_code', x.vaccine_code, 'vaccine_name', "           \
-    "(SELECT v.name FROM master.vaccines v WHERE v.code = x.vaccine_code AND v.superseded_at IS "  \
-    "NULL AND v.valid_from <= x.vaccinated_on AND (v.valid_to IS NULL OR v.valid_to >= "           \
-    "x.vaccinated_on) ORDER BY v.valid_from DESC LIMIT 1), 'manufacturer', (SELECT "               \
-    "v.manufacturer FROM master.vaccines v WHERE v.code = x.vaccine_code AND v.superseded_at IS "  \
-    "NULL AND v.valid_from <= x.vaccinated_on AND (v.valid_to IS NULL OR v.valid_to >= "           \
-    "x.vaccinated_on) ORDER BY v.valid_from DESC LIMIT 1), 'lot_no', x.lot_no, 'dose_number', "    \
-    "x.dose_number, 'dose_label', x.dose_label, 'institution_code', x.institution_code, "          \
-    "'institution_name', coalesce((SELECT m.name FROM master.institutions m WHERE m.code = "       \
-    "x.institution_code AND m.superseded_at IS NULL AND m.valid_from <= x.vaccinated_on AND "      \
-    "(m.valid_to IS NULL OR m.valid_to >= x.vaccinated_on) ORDER BY m.valid_from DESC LIMIT 1), "  \
-    "x.institution_name), 'source', x.source, 'paper', coalesce(x.source = 'paper', false), "      \
-    "'record_municipality_code', x.muni_code, 'held', ($2 = 'portal' OR x.muni_code IS NULL OR "   \
-    "x.muni_code = $3)) ORDER BY x.vaccinated_on, x.id), '[]'::jsonb)::text FROM "                 \
-    "jsonb_to_recordset($1::jsonb) AS x(id uuid, version int, vaccinated_on date, vaccine_code "   \
-    "text, lot_no text, dose_number int, dose_label text, institution_code text, "                 \
-    "institution_name text, source text, muni_code text)"
-
-/* The municipality (name, prefecture name) of code $4, for 首長名; from the masters. */
-#define MUNI_SQL                                                                                 \
-    "SELECT jsonb_build_object('code', $4::text, 'name', (SELECT m.name FROM "                   \
-    "master.municipalities m WHERE m.code = $4 AND m.superseded_at IS NULL AND m.valid_from <= " \
-    "current_date AND (m.valid_to IS NULL OR m.valid_to >= current_date) ORDER BY m.valid_from " \
-    "DESC LIMIT 1), 'prefecture_name', (SELECT p.name FROM master.prefectures p WHERE p.code = " \
-    "substr($4, 1, 2) AND p.superseded_at IS NULL AND p.valid_from <= current_date AND "         \
-    "(p.valid_to IS NULL OR p.valid_to >= current_date) ORDER BY p.valid_from DESC LIMIT "       \
-    "1))::text"
-
-/* The doses (DOSES_SQL) and the municipality (MUNI_SQL) in one round trip: *doses, *muni_j. */
-static int doses_and_muni(const char *const *params, json_t **doses, json_t **muni_j)
+/* The doses as certified (names and makers from the masters as of each dose's date, `held`
+ * by the issuing municipality) and the municipality for 首長名, in one round trip (cert_doses):
+ * *doses, *muni_j. */
+static int doses_and_muni(ss_dbc *c, const char *const *params, json_t **doses, json_t **muni_j)
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), "SELECT (" DOSES_SQL "), (" MUNI_SQL ")", 4, params, &res);
+    int rc = ss_db_exec(c, sql_cert_doses, 4, params, &res);
 
     *doses = *muni_j = NULL;
     if (rc == 0 && PQntuples(res) == 1) {
@@ -174,6 +153,14 @@ static json_t *card_doses(const json_t *doses)
     }
     return out;
 }
+
+/* What a violated constraint of cert_issue means to the caller. */
+static const ss_sql_constraint issue_constraints[] = {
+    {"certificate_records_pkey", SS_ERR_VALIDATION, "immunization_ids", "repeats-a-record"},
+    {"certificates_certificate_no_key", SS_ERR_CONFLICT, NULL,
+     "a certificate number was drawn twice; retry"},
+    {NULL, 0, NULL, NULL},
+};
 
 typedef struct issue_tx {
     const issue_in *in;
@@ -223,23 +210,9 @@ static int insert(ss_req *r, ss_dbc *c, const issue_tx *t, json_t **answer)
                            rid,
                            jws,
                            t->in->reissue_of};
-        rc = ss_db_exec(
-            c,
-            "WITH c AS (INSERT INTO certificate.certificates (id, certificate_no, person_id, "
-            "muni_code, channel, kind, issued_by_kind, issued_by, issued_by_org_id, "
-            "identity_check, person, doses, kid, rid, jws, reissue_of) SELECT $1::uuid, $2, "
-            "$3::uuid, $4, $5, $6, $7, $8, $9::uuid, $10::jsonb, $11::jsonb, $12::jsonb, $13, "
-            "$14, $15, o.id FROM (SELECT NULL) z LEFT JOIN certificate.certificates o ON o.id = "
-            "$16::uuid AND o.person_id = $3::uuid WHERE $16::uuid IS NULL OR o.id IS NOT NULL "
-            "RETURNING *), r AS (INSERT INTO certificate.certificate_records (certificate_id, "
-            "immunization_id, version) SELECT c.id, (d->>'immunization_id')::uuid, "
-            "(d->>'version')::int FROM c, jsonb_array_elements(c.doses) d WHERE (d->>'held')::bool "
-            "RETURNING 1) SELECT (certificate.cert_json(c) - 'records' || jsonb_build_object("
-            "'records', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', "
-            "d->>'immunization_id', 'version', (d->>'version')::int)), '[]') FROM "
-            "jsonb_array_elements(c.doses) d WHERE (d->>'held')::bool), 'jws', c.jws))::text, "
-            "(SELECT count(*) FROM r) FROM c",
-            16, p, &res);
+        rc = ss_db_exec(c, sql_cert_issue, 16, p, &res);
+        if (rc != 0)
+            rc = ss_sql_constraint_error(r, c, rc, issue_constraints);
     }
     if (rc != 0)
         goto out;
@@ -261,51 +234,106 @@ out:
     return rc;
 }
 
-static int commit_issue(ss_req *r, const issue_tx *t)
+/* The request's transaction, begun on *c, with its Idempotency-Key claimed (st.replayed: the
+ * first answer was sent, nothing more to do). */
+static int open_tx(ss_req *r, ss_dbc **c, ss_idem *st)
 {
-    ss_dbc *c = NULL;
-    ss_idem st;
+    int rc;
+
+    if ((rc = ss_db_acquire(ss_server_db(), c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(*c)) != 0 || (rc = ss_idem_claim(r, *c, st)) != 0) {
+        ss_db_release(*c);
+        *c = NULL;
+    }
+    return rc;
+}
+
+/* File the certificate on c (open_tx), keep the answer under the key, commit and answer 201. */
+static int commit_issue(ss_req *r, const issue_tx *t, ss_dbc *c, const ss_idem *st)
+{
     json_t *answer = NULL;
     char *text = NULL;
     int rc;
 
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = ss_idem_claim(r, c, &st)) != 0)
-        goto out;
-    if (st.replayed)
-        goto out;
     if ((rc = insert(r, c, t, &answer)) != 0)
         goto out;
     if ((text = json_dumps(answer, JSON_COMPACT)) == NULL) {
         rc = SS_ERR_NOMEM;
         goto out;
     }
-    if ((rc = ss_idem_store(r, c, &st, 201, text)) != 0 || (rc = ss_db_commit(c)) != 0)
+    if ((rc = ss_idem_store(r, c, st, 201, text)) != 0 || (rc = ss_db_commit(c)) != 0)
         goto out;
-    ss_db_release(c);
-    c = NULL;
-    /* A correction the feed already told of, made while this one was being issued. */
-    cert_apply_known(json_string_value(json_object_get(answer, "id")));
     rc = ss_reply_raw(r, 201, "application/json", text, strlen(text));
 out:
-    ss_db_release(c);
     json_decref(answer);
     free(text);
     return rc;
 }
 
-static int issue(ss_req *r, const issue_in *in)
+/* The chosen ids with the paper doses just registered (H-5-3); NULL (all current) stays NULL. */
+static json_t *with_new(const json_t *ids, const json_t *fresh)
 {
-    json_t *person = NULL, *records = NULL, *chosen = NULL, *doses = NULL;
-    char *recs = NULL;
-    const char *muni;
+    json_t *all;
+
+    if (ids == NULL)
+        return NULL;
+    if ((all = json_copy((json_t *)(uintptr_t)ids)) != NULL)
+        json_array_extend(all, (json_t *)(uintptr_t)fresh);
+    return all;
+}
+
+/* The doses and the municipality from the masters, then the certificate, both on c: the
+ * request's connection (a second one taken from the pool while holding it would deadlock the
+ * pool under load, every request holding one and waiting for another). */
+static int file_it(ss_req *r, const issue_in *in, const json_t *person, const json_t *chosen,
+                   ss_dbc *c, const ss_idem *st)
+{
+    const char *muni = json_string_value(json_object_get(person, "muni_code"));
+    char *recs = json_dumps(chosen, JSON_COMPACT);
+    json_t *doses = NULL, *m = NULL;
     int rc;
 
-    if (in->reissue_of != NULL && !ss_uuid_ok(in->reissue_of))
-        return ss_req_field_error(r, "reissue_of", "not-a-uuid");
-    if ((rc = cert_fetch_person(r, in->person_id, &person, &records)) != 0)
-        return rc;
+    if (recs == NULL)
+        return SS_ERR_NOMEM;
+    {
+        const char *p[] = {recs, in->channel, cert_is_staff(r) ? r->who.muni_code : muni, muni};
+        rc = doses_and_muni(c, p, &doses, &m);
+    }
+    free(recs);
+    if (rc == 0) {
+        issue_tx t = {in, muni, person_snapshot(person, muni, m), doses};
+        m = NULL; /* stolen by the snapshot */
+        rc = t.person ? commit_issue(r, &t, c, st) : SS_ERR_NOMEM;
+        json_decref(t.person);
+    }
+    json_decref(m);
+    json_decref(doses);
+    return rc;
+}
+
+static int issue(ss_req *r, const issue_in *in)
+{
+    json_t *person = NULL, *records = NULL, *chosen = NULL, *fresh = json_array(), *ids = NULL;
+    const char *muni;
+    ss_dbc *c = NULL;
+    ss_idem st;
+    int rc;
+
+    memset(&st, 0, sizeof(st));
+    if (fresh == NULL)
+        return SS_ERR_NOMEM;
+    if (in->reissue_of != NULL && !ss_uuid_ok(in->reissue_of)) {
+        rc = ss_req_field_error(r, "reissue_of", "not-a-uuid");
+        goto out;
+    }
+    /* With paper doses, a retry under the same key must not enter them again: the key is
+     * claimed before anything is registered (and released with everything on a failure). */
+    if (in->paper != NULL && ss_req_header(r, "Idempotency-Key") != NULL &&
+        ((rc = open_tx(r, &c, &st)) != 0 || st.replayed))
+        goto out;
+    if ((rc = cert_fetch_person(r, in->person_id, in->paper, fresh, &person, &records)) != 0)
+        goto out;
     snprintf(r->person_id, sizeof(r->person_id), "%s", in->person_id);
     muni = json_string_value(json_object_get(person, "muni_code"));
     if (muni == NULL || strlen(muni) != 6) {
@@ -313,27 +341,19 @@ static int issue(ss_req *r, const issue_in *in)
         goto out;
     }
     snprintf(r->subject_muni, sizeof(r->subject_muni), "%s", muni);
-    if ((rc = choose(r, records, in->ids, &chosen)) != 0)
+    ids = with_new(in->ids, fresh);
+    if ((rc = choose(r, records, in->ids ? ids : NULL, &chosen)) != 0)
         goto out;
-    if ((recs = json_dumps(chosen, JSON_COMPACT)) == NULL) {
-        rc = SS_ERR_NOMEM;
+    if (c == NULL && ((rc = open_tx(r, &c, &st)) != 0 || st.replayed))
         goto out;
-    }
-    {
-        const char *p[] = {recs, in->channel, cert_is_staff(r) ? r->who.muni_code : muni, muni};
-        json_t *m = NULL;
-        if ((rc = doses_and_muni(p, &doses, &m)) != 0)
-            goto out;
-        issue_tx t = {in, muni, person_snapshot(person, muni, m), doses};
-        rc = t.person ? commit_issue(r, &t) : SS_ERR_NOMEM;
-        json_decref(t.person);
-    }
+    rc = file_it(r, in, person, chosen, c, &st);
 out:
+    ss_db_release(c);
     json_decref(person);
     json_decref(records);
     json_decref(chosen);
-    json_decref(doses);
-    free(recs);
+    json_decref(fresh);
+    json_decref(ids);
     return rc;
 }
 
@@ -374,5 +394,9 @@ int cert_h_issue_staff(ss_req *r)
     in.kind = ss_json_str(r->body, "kind") ? ss_json_str(r->body, "kind") : "certificate";
     in.reissue_of = ss_json_str(r->body, "reissue_of");
     in.ids = json_object_get(r->body, "immunization_ids");
+    in.paper = json_object_get(r->body, "paper_doses");
+    /* Entering doses is a records write: refused here as the records service would. */
+    if (in.paper != NULL && !ss_authz_has(&r->who, SS_PERM_RECORDS_WRITE))
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "entering paper doses needs records.write");
     return issue(r, &in);
 }

@@ -67,14 +67,7 @@ int cert_load(ss_req *r, const char *id, json_t **cert, char **jws)
     cert_sync();
     {
         const char *p[] = {id, cert_is_staff(r) ? r->who.muni_code : NULL, fam};
-        rc = ss_db_query(
-            ss_server_db(),
-            "SELECT (CASE WHEN $2::text IS NULL THEN certificate.cert_json(c) - "
-            "'identity_check' - 'status_by' ELSE certificate.cert_json(c) END)::text, c.jws, "
-            "c.person_id::text, c.muni_code FROM certificate.certificates c WHERE "
-            "c.id = $1::uuid AND (c.muni_code = $2 OR c.person_id IN (SELECT "
-            "jsonb_array_elements_text($3::jsonb)::uuid))",
-            3, p, &res);
+        rc = ss_db_query(ss_server_db(), sql_cert_load, 3, p, &res);
     }
     free(fam);
     if (rc != 0)
@@ -97,18 +90,6 @@ int cert_load(ss_req *r, const char *id, json_t **cert, char **jws)
     }
     return 0;
 }
-
-#define LIST_SQL                                                                                \
-    "SELECT (CASE WHEN $1::text IS NULL THEN certificate.cert_json(c) - 'identity_check' - "    \
-    "'status_by' ELSE "                                                                         \
-    "certificate.cert_json(c) END)::text, c.issued_at::text, c.id::text FROM "                  \
-    "certificate.certificates c WHERE (c.muni_code = $1 OR c.person_id IN (SELECT "             \
-    "jsonb_array_elements_text($2::jsonb)::uuid)) AND ($3::uuid IS NULL OR c.person_id = $3) "  \
-    "AND ($4::text IS NULL OR c.status = $4) AND ($5::text IS NULL OR c.channel = $5) AND "     \
-    "($6::date IS NULL OR c.issued_at >= $6::date::timestamp AT TIME ZONE 'Asia/Tokyo') AND "   \
-    "($7::date IS NULL OR c.issued_at < ($7::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo') "  \
-    "AND ($8::timestamptz IS NULL OR (c.issued_at, c.id) < ($8::timestamptz, $9::uuid)) ORDER " \
-    "BY c.issued_at DESC, c.id DESC LIMIT $10::int"
 
 static int check_filters(ss_req *r)
 {
@@ -221,7 +202,7 @@ static int list(ss_req *r, const char *muni, const char *fam)
                            keys[0][0] ? keys[0] : NULL,
                            keys[1][0] ? keys[1] : NULL,
                            lim};
-        rc = ss_db_query(ss_server_db(), LIST_SQL, 10, p, &res);
+        rc = ss_db_query(ss_server_db(), sql_cert_list, 10, p, &res);
     }
     if (rc != 0)
         return rc == SS_ERR_VALIDATION

@@ -38,25 +38,63 @@ static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsign
     return CAIRO_STATUS_SUCCESS;
 }
 
+/* One layout and font description for every text of a page, kept on the cairo context: a
+ * layout of its own per text made a pango context, a font description and a fontset lookup
+ * each time (about fifty a page). */
+typedef struct pdf_text {
+    PangoLayout *l;
+    PangoFontDescription *fd;
+} pdf_text;
+
+static const cairo_user_data_key_t text_key;
+
+static void text_free(void *p)
+{
+    pdf_text *t = p;
+
+    if (t == NULL)
+        return;
+    if (t->l != NULL)
+        g_object_unref(t->l);
+    pango_font_description_free(t->fd);
+    free(t);
+}
+
+static pdf_text *text_of(cairo_t *cr)
+{
+    pdf_text *t = cairo_get_user_data(cr, &text_key);
+
+    if (t != NULL)
+        return t;
+    if ((t = calloc(1, sizeof(*t))) == NULL)
+        return NULL;
+    t->l = pango_cairo_create_layout(cr);
+    t->fd = pango_font_description_from_string(FONT);
+    pango_layout_set_wrap(t->l, PANGO_WRAP_WORD_CHAR);
+    if (cairo_set_user_data(cr, &text_key, t, text_free) != CAIRO_STATUS_SUCCESS) {
+        text_free(t);
+        return NULL;
+    }
+    return t;
+}
+
 /* Text at (x, y) in `size` points, at most `width` wide (wrapping); returns its height. */
 static double text(cairo_t *cr, double x, double y, double width, double size, const char *s,
                    PangoAlignment align)
 {
-    PangoLayout *l = pango_cairo_create_layout(cr);
-    PangoFontDescription *fd = pango_font_description_from_string(FONT);
+    pdf_text *t = text_of(cr);
     int w = 0, h = 0;
 
-    pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
-    pango_layout_set_font_description(l, fd);
-    pango_layout_set_width(l, (int)(width * PANGO_SCALE));
-    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_alignment(l, align);
-    pango_layout_set_text(l, s ? s : "", -1);
+    if (t == NULL)
+        return 0;
+    pango_font_description_set_absolute_size(t->fd, size * PANGO_SCALE);
+    pango_layout_set_font_description(t->l, t->fd);
+    pango_layout_set_width(t->l, (int)(width * PANGO_SCALE));
+    pango_layout_set_alignment(t->l, align);
+    pango_layout_set_text(t->l, s ? s : "", -1);
     cairo_move_to(cr, x, y);
-    pango_cairo_show_layout(cr, l);
-    pango_layout_get_size(l, &w, &h);
-    pango_font_description_free(fd);
-    g_object_unref(l);
+    pango_cairo_show_layout(cr, t->l);
+    pango_layout_get_size(t->l, &w, &h);
     return (double)h / PANGO_SCALE;
 }
 
@@ -79,10 +117,11 @@ static const char *s_of(const json_t *o, const char *k)
 
 /* The QR as a 1-bit stencil mask, QR_PX pixels a module (quiet zone included): a few kB in the
  * PDF instead of a rectangle per dark module, whose coordinates cost most of a page's rendering
- * (callgrind: printf of floats and DEFLATE of the content stream). Several pixels a module, so
- * that a viewer or printer scaling it down smooths the edges as it does for vector modules
- * (zbarimg reads a 200 dpi rendering; at one pixel a module it does not). */
-#define QR_PX 4
+ * (callgrind: printf of floats and DEFLATE of the content stream). One pixel a module, scaled
+ * up without interpolation (CAIRO_FILTER_NEAREST: /Interpolate false), so the modules stay
+ * sharp at any resolution (zbarimg reads 100 to 600 dpi renderings); four pixels a module with
+ * interpolation cost 16 times the pixels to convert and compress (~5M instructions a PDF). */
+#define QR_PX 1
 /* Cairo's A1: 32-bit words, the first pixel in the least significant bit on little-endian
  * machines and in the most significant one on big-endian. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -95,6 +134,7 @@ static void qr(cairo_t *cr, const char *jws, double x, double y)
     unsigned char *m = NULL, *px;
     int w = 0, side, stride;
     cairo_surface_t *img;
+    cairo_pattern_t *pat;
 
     if (cert_qr_modules(jws, &w, &m) != 0)
         return;
@@ -128,7 +168,12 @@ static void qr(cairo_t *cr, const char *jws, double x, double y)
     cairo_translate(cr, x, y);
     cairo_scale(cr, QR_SIDE / side, QR_SIDE / side);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_mask_surface(cr, img, 0, 0);
+    pat = cairo_pattern_create_for_surface(img);
+    /* Sharp modules when scaled up (the PDF's /Interpolate false): one pixel a module is then
+     * enough, and the image is QR_PX^2 times smaller to convert and compress. */
+    cairo_pattern_set_filter(pat, CAIRO_FILTER_NEAREST);
+    cairo_mask(cr, pat);
+    cairo_pattern_destroy(pat);
     cairo_restore(cr);
     cairo_surface_destroy(img);
 }

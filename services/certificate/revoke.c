@@ -21,11 +21,6 @@ static const ss_field revoke_fields[] = {
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
-#define REVOKE_SQL                                                                                \
-    "UPDATE certificate.certificates c SET status = 'revoked', status_reason = $3, status_at = "  \
-    "now(), status_by = $4, status_by_org_id = $5::uuid, status_note = $6 WHERE c.id = $1::uuid " \
-    "AND c.muni_code = $2 AND c.status <> 'revoked' RETURNING certificate.cert_json(c)::text"
-
 static int revoke_tx(ss_req *r, const char *id)
 {
     ss_dbc *c = NULL;
@@ -43,7 +38,7 @@ static int revoke_tx(ss_req *r, const char *id)
         return rc;
     if ((rc = ss_db_begin(c)) != 0 || (rc = ss_idem_claim(r, c, &st)) != 0 || st.replayed)
         goto out;
-    if ((rc = ss_db_exec(c, REVOKE_SQL, 6, p, &res)) != 0)
+    if ((rc = ss_db_exec(c, sql_cert_revoke, 6, p, &res)) != 0)
         goto out;
     if (PQntuples(res) != 1) {
         rc = ss_req_fail(r, SS_ERR_CONFLICT, "the certificate is revoked already");

@@ -74,7 +74,8 @@ static int fetch_self(ss_req *r, const char *person_id, json_t **person, json_t 
     return 0;
 }
 
-static int fetch_staff(ss_req *r, const char *person_id, json_t **person, json_t **records)
+static int fetch_staff(ss_req *r, const char *person_id, const json_t *paper, json_t *fresh,
+                       json_t **person, json_t **records)
 {
     char path[512], cur[320] = "";
     json_t *a = NULL;
@@ -92,6 +93,9 @@ static int fetch_staff(ss_req *r, const char *person_id, json_t **person, json_t
     if (muni == NULL || strcmp(muni, r->who.muni_code) != 0 || rel == NULL ||
         strcmp(rel, "resident") != 0)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such resident of yours");
+    /* H-5-3: the paper doses go in now, so the records read next include them. */
+    if (paper != NULL && (rc = cert_paper_register(r, person_id, paper, fresh)) != 0)
+        return rc;
     for (int page = 0; page < RECORDS_PAGES_MAX; page++) {
         json_t *ans = NULL;
         if (cur[0] == '\0')
@@ -116,7 +120,8 @@ static int fetch_staff(ss_req *r, const char *person_id, json_t **person, json_t
     return 0;
 }
 
-int cert_fetch_person(ss_req *r, const char *person_id, json_t **person, json_t **records)
+int cert_fetch_person(ss_req *r, const char *person_id, const json_t *paper, json_t *fresh,
+                      json_t **person, json_t **records)
 {
     int rc;
 
@@ -128,7 +133,7 @@ int cert_fetch_person(ss_req *r, const char *person_id, json_t **person, json_t 
     else if (cert_is_vaccinee(r))
         rc = fetch_self(r, person_id, person, records);
     else if (cert_is_staff(r))
-        rc = fetch_staff(r, person_id, person, records);
+        rc = fetch_staff(r, person_id, paper, fresh, person, records);
     else
         rc = ss_req_fail(r, SS_ERR_FORBIDDEN,
                          "certificates are issued to vaccinees and by municipality staff");

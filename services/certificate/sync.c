@@ -7,7 +7,7 @@
  * another name or birth date superseded (person-corrected), with the cursor advanced in the
  * same transaction. Called before anything that shows a status (verify, the log, the CRL), single
  * flight, at most every SESSHU_CERTIFICATE_SYNC_MS (default 0: every time). A certificate
- * issued while its record is being corrected is caught by cert_apply_known() or the next poll. */
+ * issued after the feed told of a correction gets its status in its own insert (cert_issue). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +63,7 @@ static int feed_get(const char *after, json_t **ans)
 static int load_after(char after[64])
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), "SELECT after FROM certificate.feed_state WHERE id = 1", 0,
-                         NULL, &res);
+    int rc = ss_db_query(ss_server_db(), sql_cert_feed_after, 0, NULL, &res);
 
     after[0] = '\0';
     if (rc == 0 && PQntuples(res) == 1)
@@ -86,10 +85,7 @@ static int start_feed(void)
     head = json_string_value(json_object_get(ans, "next_after"));
     if (head != NULL && strlen(head) < 64) {
         const char *p[] = {head};
-        rc = ss_db_query(ss_server_db(),
-                         "INSERT INTO certificate.feed_state (id, after) VALUES (1, $1) ON "
-                         "CONFLICT (id) DO NOTHING",
-                         1, p, NULL);
+        rc = ss_db_query(ss_server_db(), sql_cert_feed_start, 1, p, NULL);
     } else {
         rc = SS_ERR_UNAVAILABLE;
     }
@@ -111,35 +107,10 @@ static int apply_page(const char *after, const json_t *items, const char *next)
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         goto out;
     if ((rc = ss_db_begin(c)) != 0 ||
-        (rc =
-             ss_db_exec(c,
-                        "INSERT INTO certificate.record_states (immunization_id, version, "
-                        "status) SELECT id, version, status FROM jsonb_to_recordset($1::jsonb) "
-                        "AS x(kind text, id uuid, version int, status text) WHERE "
-                        "coalesce(x.kind, 'immunization') = 'immunization' ON CONFLICT "
-                        "(immunization_id) DO UPDATE SET version = greatest(record_states.version, "
-                        "excluded.version), status = excluded.status, seen_at = now()",
-                        1, p1, NULL)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "INSERT INTO certificate.person_states (person_id, version, identity) "
-                         "SELECT DISTINCT ON (id) id, version, identity FROM "
-                         "jsonb_to_recordset($1::jsonb) AS x(kind text, id uuid, version int, "
-                         "identity text) WHERE x.kind = 'person' AND x.identity ~ "
-                         "'^[0-9a-f]{64}$' ORDER BY id, version DESC ON CONFLICT (person_id) DO "
-                         "UPDATE SET version = excluded.version, identity = excluded.identity, "
-                         "seen_at = now() WHERE excluded.version >= person_states.version",
-                         1, p1, NULL)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "SELECT certificate.apply_record_states(ARRAY(SELECT (x->>'id')::uuid "
-                         "FROM jsonb_array_elements($1::jsonb) x WHERE coalesce(x->>'kind', "
-                         "'immunization') = 'immunization')), "
-                         "certificate.apply_person_states(ARRAY(SELECT (x->>'id')::uuid FROM "
-                         "jsonb_array_elements($1::jsonb) x WHERE x->>'kind' = 'person'))",
-                         1, p1, NULL)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "UPDATE certificate.feed_state SET after = $1 WHERE id = 1 AND after = "
-                         "$2",
-                         2, p2, &res)) != 0)
+        (rc = ss_db_exec(c, sql_cert_feed_record_states, 1, p1, NULL)) != 0 ||
+        (rc = ss_db_exec(c, sql_cert_feed_person_states, 1, p1, NULL)) != 0 ||
+        (rc = ss_db_exec(c, sql_cert_feed_apply, 1, p1, NULL)) != 0 ||
+        (rc = ss_db_exec(c, sql_cert_feed_advance, 2, p2, &res)) != 0)
         goto out;
     /* Another replica moved the cursor meanwhile: its work stands, ours is not needed. */
     if (atoi(PQcmdTuples(res)) != 1) {
@@ -235,11 +206,4 @@ int cert_sync(void)
 int cert_sync_init(void)
 {
     return ss_cfg_long(CERT_ENV_SYNC_MS, 0, 0, 600000, &sync_min_ms);
-}
-
-int cert_apply_known(const char *cert_id)
-{
-    const char *p[] = {cert_id};
-
-    return ss_db_query(ss_server_db(), "SELECT certificate.apply_states_to($1::uuid)", 1, p, NULL);
 }

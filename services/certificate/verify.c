@@ -62,10 +62,7 @@ static int log_status(const char *rid, const char *kid, char st[16], char why[64
 
     st[0] = why[0] = '\0';
     cert_sync();
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT status, coalesce(status_reason, '') FROM certificate.certificates "
-                     "WHERE rid = $1 AND kid = $2",
-                     2, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_cert_status_by_rid, 2, p, &res);
     if (rc == 0 && PQntuples(res) == 1) {
         snprintf(st, 16, "%s", PQgetvalue(res, 0, 0));
         snprintf(why, 64, "%s", PQgetvalue(res, 0, 1));
@@ -154,10 +151,7 @@ static long revoked_count(const char *kid)
     PGresult *res = NULL;
     long n = 0;
 
-    if (ss_db_query(ss_server_db(),
-                    "SELECT count(*) FROM certificate.certificates WHERE kid = $1 AND status <> "
-                    "'valid'",
-                    1, p, &res) == 0)
+    if (ss_db_query(ss_server_db(), sql_cert_revoked_count, 1, p, &res) == 0)
         n = atol(PQgetvalue(res, 0, 0));
     PQclear(res);
     return n;
@@ -200,10 +194,7 @@ int cert_h_crl(ss_req *r)
     cert_sync();
     {
         const char *p[] = {kid};
-        rc = ss_db_query(ss_server_db(),
-                         "SELECT rid FROM certificate.certificates WHERE kid = $1 AND status <> "
-                         "'valid' ORDER BY status_at, rid",
-                         1, p, &res);
+        rc = ss_db_query(ss_server_db(), sql_cert_crl_rids, 1, p, &res);
     }
     if (rc != 0)
         return rc;

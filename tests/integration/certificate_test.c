@@ -3,7 +3,8 @@
  * issuance would, then verified, revoked by staff (role, tenant, bad input, once only) and
  * found on the key's revocation list; and the person-correction rule of migration 002 (a
  * changed name or birth date supersedes, a digest equal to the snapshot's does not, and the
- * digest is the one the records service's feed computes).
+ * digest is the one the records service's feed computes), and an issuance's status set in its
+ * own insert against the record and person states already known (sql/issue.sql cert_issue).
  *
  * The records service is not needed: staff reads of the log do not call it, and the feed poll
  * before a status read fails softly (statuses stay as stored). Tokens are signed with a key
@@ -195,30 +196,94 @@ START_TEST(person_correction_supersedes)
     v = it_sql_value(sql);
     ck_assert_str_eq(v, "superseded/person-corrected");
     free(v);
-    /* Issuance's own check (cert_apply_known): the new certificate against a record state the
-     * feed told of meanwhile; the same identity alone changes nothing. */
-    snprintf(sql, sizeof(sql), "SELECT certificate.apply_states_to('%s')", id2);
+}
+END_TEST
+
+/* Issuance's own check (sql/issue.sql cert_issue): a certificate filed after the feed told of a
+ * newer version of a record it carries is superseded in its own insert; of a void, revoked; with
+ * the person's known identity alone, valid. */
+static char *issue_with(const char *imm, const char *person_id, const char *name)
+{
+    char id[37], no[17], rid[16], doses[256], person[160], sql[256];
+    const char *p[16];
+    PGresult *res = NULL;
+    char *v;
+
+    ck_assert_int_eq(ss_uuid(id), 0);
+    ck_assert_int_eq(cert_rid(cert_signing_kid(), id, rid), 0);
+    snprintf(no, sizeof(no), "2026%.4s%.8s", id + 9, id + 24);
+    for (int i = 4; i < 16; i++)
+        no[i] = (char)('0' + (unsigned char)no[i] % 10);
+    snprintf(doses, sizeof(doses),
+             "[{\"immunization_id\":\"%s\",\"version\":1,\"held\":true},"
+             "{\"immunization_id\":\"%s\",\"version\":1,\"held\":false}]",
+             imm, person_id);
+    snprintf(person, sizeof(person), "{\"name\":\"%s\",\"birth_date\":\"2025-06-01\"}", name);
+    p[0] = id, p[1] = no, p[2] = person_id, p[3] = "131016", p[4] = "paper", p[5] = "certificate";
+    p[6] = "user", p[7] = "it", p[8] = NULL, p[9] = NULL, p[10] = person, p[11] = doses;
+    p[12] = cert_signing_kid(), p[13] = rid, p[14] = "x.y.z", p[15] = NULL;
+    ck_assert_int_eq(ss_db_query(ss_server_db(), sql_cert_issue, 16, p, &res), 0);
+    ck_assert_int_eq(PQntuples(res), 1);
+    PQclear(res);
+    snprintf(sql, sizeof(sql),
+             "SELECT status || '/' || coalesce(status_reason, '-') || '/' || records::text FROM "
+             "certificate.certificates WHERE id = '%s'",
+             id);
     v = it_sql_value(sql);
-    ck_assert_str_eq(v, "0");
+    ck_assert_ptr_nonnull(v);
+    return v;
+}
+
+START_TEST(issue_sets_known_states)
+{
+    char imm[37], pid[37], sql[512], want[160];
+    char *v;
+
+    ck_assert_int_eq(ss_uuid(imm), 0);
+    ck_assert_int_eq(ss_uuid(pid), 0);
+    /* Nothing known: valid, carrying the held record only. */
+    v = issue_with(imm, pid, "発行 一郎");
+    snprintf(want, sizeof(want), "valid/-/[{\"id\": \"%s\", \"version\": 1}]", imm);
+    ck_assert_str_eq(v, want);
+    free(v);
+    /* The person's identity as printed: still valid. */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO certificate.person_states (person_id, version, identity) VALUES ('%s', "
+             "2, certificate.person_identity('{\"name\":\"発行 一郎\",\"birth_date\":"
+             "\"2025-06-01\"}')) RETURNING 1",
+             pid);
+    free(it_sql_value(sql));
+    v = issue_with(imm, pid, "発行 一郎");
+    ck_assert_str_eq(v, want);
+    free(v);
+    /* Another name known: person-corrected. */
+    v = issue_with(imm, pid, "発行 二郎");
+    ck_assert_ptr_nonnull(strstr(v, "superseded/person-corrected/"));
+    free(v);
+    /* A newer version of the record: record-corrected; voided: revoked. */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO certificate.record_states (immunization_id, version, status) VALUES "
+             "('%s', 2, 'corrected') RETURNING 1",
+             imm);
+    free(it_sql_value(sql));
+    v = issue_with(imm, pid, "発行 一郎");
+    ck_assert_ptr_nonnull(strstr(v, "superseded/record-corrected/"));
     free(v);
     snprintf(sql, sizeof(sql),
-             "WITH x AS (SELECT gen_random_uuid() AS imm), cr AS (INSERT INTO "
-             "certificate.certificate_records (certificate_id, immunization_id, version) SELECT "
-             "'%s', imm, 1 FROM x), rs AS (INSERT INTO certificate.record_states "
-             "(immunization_id, version, status) SELECT imm, 2, 'registered' FROM x) SELECT 1",
-             id2);
-    v = it_sql_value(sql);
+             "UPDATE certificate.record_states SET status = 'voided' WHERE immunization_id = '%s' "
+             "RETURNING 1",
+             imm);
+    free(it_sql_value(sql));
+    v = issue_with(imm, pid, "発行 一郎");
+    ck_assert_ptr_nonnull(strstr(v, "revoked/record-voided/"));
     free(v);
-    snprintf(sql, sizeof(sql), "SELECT certificate.apply_states_to('%s')", id2);
-    v = it_sql_value(sql);
-    ck_assert_str_eq(v, "1");
-    free(v);
-    snprintf(sql, sizeof(sql),
-             "SELECT status || '/' || status_reason FROM certificate.certificates WHERE id = '%s'",
-             id2);
-    v = it_sql_value(sql);
-    ck_assert_str_eq(v, "superseded/record-corrected");
-    free(v);
+}
+END_TEST
+
+/* Every statement of services/certificate/sql parses against the migrated schema. */
+START_TEST(sql_files_prepare)
+{
+    ck_assert_int_eq(it_sql_prepare_all(cert_sql_all), 0);
 }
 END_TEST
 
@@ -228,8 +293,10 @@ static Suite *certificate_suite(void)
     TCase *t = tcase_create("certificates");
 
     tcase_set_timeout(t, 60);
+    tcase_add_test(t, sql_files_prepare);
     tcase_add_test(t, staff_revoke);
     tcase_add_test(t, person_correction_supersedes);
+    tcase_add_test(t, issue_sets_known_states);
     suite_add_tcase(s, t);
     return s;
 }
