@@ -56,8 +56,8 @@ static void why(const json_t *ans, long status, char *out, size_t n)
 static int post(ss_req *r, const char *path, const json_t *body, long *status, json_t **ans)
 {
     *ans = NULL;
-    if (ss_svc_call("RECORDS", 8103, "POST", path, ss_req_header(r, "Authorization"), r->request_id,
-                    body, PAPER_TIMEOUT_MS, status, ans) != 0)
+    if (ss_svc_call("RECORDS", SS_PORT_RECORDS, "POST", path, ss_req_header(r, "Authorization"),
+                    r->request_id, body, PAPER_TIMEOUT_MS, status, ans) != 0)
         return ss_req_fail(r, SS_ERR_UNAVAILABLE, "the records service cannot be reached");
     if (*status >= 500 || *status == 401) {
         json_decref(*ans);
