@@ -15,9 +15,11 @@
 
 #include <stdbool.h>
 
+#include "rec_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/db.h"
 #include "sesshu/http.h"
 #include "sesshu/idem.h"
+#include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service rec_service;
@@ -116,8 +118,8 @@ void rec_touch_person(ss_req *r, const char *person_id);
 bool rec_feed_cursor(const char *a, char txid[24], char seq[24]);
 /* One statement on a leased connection, mapping constraint violations to field errors. */
 int rec_exec(ss_req *r, const char *sql, int n, const char *const *params, PGresult **out);
-/* Map the last error on c (SQLSTATE) to a field error or problem; returns rc unchanged when
- * nothing specific applies. */
+/* Map the constraint the last statement on c violated (by name, records_util.c's table) to a
+ * problem or field error; returns rc unchanged when it is not in the table. */
 int rec_db_error(ss_req *r, ss_dbc *c, int rc);
 
 /* A write in one transaction with Idempotency-Key: fn does the work on c and hands back the
