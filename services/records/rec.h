@@ -84,27 +84,12 @@ bool rec_kana_ok(const char *s);      /* full-width katakana and spaces */
 const char *rec_muni(const ss_req *r);
 /* Who reads records: "muni", "inst", "kokuhoren", "mhlw", or NULL (records_read.c). */
 const char *rec_viewer(const ss_req *r);
-/* Who sees which record, as SQL over an immunizations alias (records_read.c explains): one
- * predicate per viewer kind, with its parameter (muni/org/pref) named by the caller, and the
- * CASE over all four for statements that serve every viewer. */
-#define REC_VIS_MUNI(im, muni)                                                                   \
-    "EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = " im ".person_id AND (vp.muni_code " \
-    "= " muni " OR (" im ".muni_code = " muni " AND records.person_visible(vp, " muni "))))"
-#define REC_VIS_INST(im, org)                                                                   \
-    "(" im ".registered_org_id = " org "::uuid OR EXISTS (SELECT 1 FROM records.care_links cl " \
-    "WHERE cl.org_id = " org "::uuid AND cl.person_id = " im ".person_id AND cl.until > now()))"
-#define REC_VIS_KOKUHOREN(im, pref) \
-    "(" im ".claimable AND left(" im ".institution_code, 2) = " pref ")"
-/* Parameters: $1 viewer kind, $2 municipality, $3 organisation id, $4 prefecture. */
-#define REC_IMM_VISIBLE(im)                                                                       \
-    "CASE $1 WHEN 'muni' THEN " REC_VIS_MUNI(im, "$2") " WHEN 'inst' THEN " REC_VIS_INST(         \
-        im, "$3") " WHEN 'kokuhoren' THEN " REC_VIS_KOKUHOREN(im, "$4") " WHEN 'mhlw' THEN true " \
-                                                                        "ELSE false END"
-
-/* The record as the viewer sees it: the ministry's view carries no person. */
-#define REC_IMM_VIEW(im)                                                                  \
-    "CASE WHEN $1 = 'mhlw' THEN records.immunization_json(" im ") || jsonb_build_object(" \
-    "'person_id', NULL) ELSE records.immunization_json(" im ") END"
+/* Who sees which record (rec_viewer): a municipality the records of its residents, and of
+ * people who moved in the records it registered while they were its residents
+ * (records.person_visible); an institution what it registered and the records of the persons
+ * in its care (records.care_links); a 国保連合会 the claimable records of its prefecture's
+ * institutions; the ministry every record, without the person. The statements write this out
+ * (sql/immunizations.sql: rec_imm_get_<viewer> one per viewer, the others as a CASE over $1). */
 
 /* Is the caller a medical institution (insurance or not)? */
 bool rec_is_institution(const ss_req *r);

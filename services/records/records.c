@@ -1,12 +1,12 @@
 /* records.c - vaccination records (接種記録), H-3 §2: register, read, correct (a new version,
  * the old one kept), void (with a reason), history. Every rule is checked by the one set-based
- * check (records_check.h) as of the vaccination date; each violation is named in the 422. */
+ * check (sql/rules.sql explains it) as of the vaccination date; each violation is named in the 422.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rec.h"
-#include "records_check.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
@@ -204,20 +204,6 @@ static void imm_params_of(const json_t *doc, const char *exclude, imm_params *p)
     memcpy(p->v, v, sizeof(v));
 }
 
-#define IMM_INP                                                                                   \
-    "WITH inp AS (SELECT 1::bigint AS ln, $1::uuid AS person_id, $2::date AS vaccinated_on, "     \
-    "$3::text AS vaccine_code, CASE WHEN $4::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT "          \
-    "jsonb_array_elements_text($4::jsonb)) END AS disease_codes, $5::int AS dose_number, "        \
-    "$6::text "                                                                                   \
-    "AS lot_no, $7::text AS institution_code, $8::text AS category, $9::int AS pregnancy_weeks, " \
-    "$10::uuid AS exclude_id, $11::text AS source), " REC_CHECK_CTES ", "
-
-/* What a checked record becomes (records_check.h): the requested category is $8. */
-#define IMM_CATEGORY  REC_CATEGORY("$8")
-#define IMM_CLAIMABLE REC_CLAIMABLE("$8")
-#define IMM_FLAGS     REC_FLAGS("$8")
-#define IMM_OK        REC_OK
-
 /* The check's verdict on one row (columns: errors, duplicate, dup_rule): 0, a 409 for a
  * duplicate naming its rule, or a 422 naming every rule broken with its field. */
 static int verdict(ss_req *r, const PGresult *res)
@@ -265,14 +251,7 @@ static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
-                    "set_config('jit', 'off', true), "
-                    "pg_advisory_xact_lock(hashtextextended($1, 0)), p.id FROM "
-                    "records.persons p WHERE p.id = $1::uuid AND (p.muni_code = $2 OR EXISTS "
-                    "(SELECT 1 FROM records.care_links l WHERE l.org_id = $3::uuid AND "
-                    "l.person_id = p.id AND l.until > now()))",
-                    3, params, &res);
+    rc = ss_db_exec(c, sql_rec_imm_person_for_write, 3, params, &res);
     if (rc == 0 && PQntuples(res) != 1)
         rc = ss_req_field_error(r, "person_id", "is not a person of yours");
     PQclear(res);
@@ -291,25 +270,7 @@ static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     const char *params[] = {p.v[0],  p.v[1],  p.v[2],  p.v[3],        p.v[4],    p.v[5],  p.v[6],
                             p.v[7],  p.v[8],  p.v[9],  p.v[10],       p.v[11],   p.v[12], p.v[13],
                             p.v[14], p.v[15], p.v[16], r->who.org_id, r->who.sub};
-    rc = ss_db_exec(
-        c,
-        IMM_INP
-        "ins AS (INSERT INTO records.immunizations (person_id, muni_code, vaccinated_on, "
-        "vaccine_code, disease_codes, dose_number, dose_label, lot_no, institution_code, "
-        "doctor_name, dose_ml, site, category, requested_category, source, schedule_code, "
-        "claimable, flags, pregnancy_weeks, questionnaire_id, note, registered_org_id, "
-        "registered_by, updated_by) SELECT $1::uuid, chk.muni_code, $2::date, $3, chk.diseases, "
-        "$5::int, coalesce($12, chk.dose_label), $6, $7, $13, $14::numeric, $15, " IMM_CATEGORY
-        ", $8, $11, " REC_SCHEDULE_CODE ", " IMM_CLAIMABLE ", " IMM_FLAGS
-        ", coalesce($9::int, chk.pregnancy_weeks), $16::uuid, $17, $18::uuid, $19, $19 FROM chk "
-        "WHERE " IMM_OK
-        " RETURNING *), care AS (INSERT INTO records.care_links (org_id, person_id, until) "
-        "SELECT $18::uuid, ins.person_id, now() + interval '90 days' FROM ins WHERE EXISTS "
-        "(SELECT 1 FROM records.care_links l WHERE l.org_id = $18::uuid AND l.person_id = "
-        "ins.person_id) ON CONFLICT (org_id, person_id) DO UPDATE SET until = excluded.until) "
-        "SELECT chk.errors::text, chk.duplicate, (SELECT records.immunization_json(ins)::text "
-        "FROM ins), chk.dup_rule FROM chk",
-        19, params, &res);
+    rc = ss_db_exec(c, sql_rec_imm_insert, 19, params, &res);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
         *doc = ss_json_col(res, 0, 2);
     PQclear(res);
@@ -344,11 +305,7 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
     int rc;
 
     const char *lp[] = {id, rec_muni(r), r->who.org_id};
-    rc = rec_exec_doc(r, c,
-                      "SELECT records.immunization_json(im)::text FROM records.immunizations im "
-                      "WHERE im.id = $1::uuid AND (im.muni_code = $2 OR "
-                      "im.registered_org_id = $3::uuid) FOR UPDATE",
-                      3, lp, &cur, "record");
+    rc = rec_exec_doc(r, c, sql_rec_imm_for_correction, 3, lp, &cur, "record");
     if (rc != 0)
         return rc;
     /* A voided record is there, but in a state that takes no correction: 409, not 404. */
@@ -376,25 +333,7 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
         p.v[6],    p.v[7],  p.v[8],  p.v[9],  p.v[10], p.v[11],
         p.v[12],   p.v[13], p.v[14], p.v[15], p.v[16], ss_json_str(r->body, "reason"),
         r->who.sub};
-    rc = ss_db_exec(
-        c,
-        IMM_INP
-        "v AS (INSERT INTO records.immunization_versions (immunization_id, version, doc, "
-        "replaced_by, reason) SELECT im.id, im.version, records.immunization_json(im), $19, $18 "
-        "FROM records.immunizations im, chk WHERE im.id = $10::uuid AND " IMM_OK "), up AS "
-        "(UPDATE records.immunizations im SET vaccinated_on = $2::date, vaccine_code = $3, "
-        "disease_codes = chk.diseases, dose_number = $5::int, dose_label = coalesce($12, "
-        "chk.dose_label), lot_no = $6, institution_code = $7, doctor_name = $13, dose_ml = "
-        "$14::numeric, site = $15, category = " IMM_CATEGORY ", requested_category = $8, source "
-        "= $11, schedule_code = " REC_SCHEDULE_CODE ", claimable = "
-        "" IMM_CLAIMABLE ", flags = " IMM_FLAGS ", pregnancy_weeks = coalesce($9::int, "
-        "chk.pregnancy_weeks), questionnaire_id = "
-        "$16::uuid, note = $17, status = 'corrected', version = im.version + 1, updated_by = $19, "
-        "updated_at = now(), txid = pg_current_xact_id(), seq = nextval('records.change_seq') "
-        "FROM chk WHERE im.id = $10::uuid AND " IMM_OK " RETURNING im.*) SELECT chk.errors::text, "
-        "chk.duplicate, (SELECT records.immunization_json(up)::text FROM up), chk.dup_rule FROM "
-        "chk",
-        19, params, &res);
+    rc = ss_db_exec(c, sql_rec_imm_correct, 19, params, &res);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
         *doc = ss_json_col(res, 0, 2);
     PQclear(res);
@@ -427,16 +366,6 @@ int rec_h_imm_correct(ss_req *r)
  * defaults and the same rules as POST /api/v1/immunizations, nothing written: 200 with what the
  * record would become (outcome recorded / refused / duplicate, category, claimable, flags, every
  * rule hit with its effect and field). */
-#define IMM_CHECK_SQL                                                                           \
-    IMM_INP "nop AS (SELECT 1) SELECT jsonb_build_object('outcome', CASE WHEN chk.errors IS "   \
-            "NOT NULL THEN 'refused' WHEN chk.duplicate THEN 'duplicate' ELSE 'recorded' END, " \
-            "'person_id', $1::uuid, 'vaccinated_on', $2::date, 'vaccine_code', $3, "            \
-            "'dose_number', $5::int, 'category', " IMM_CATEGORY ", 'requested_category', $8, "  \
-            "'claimable', " IMM_CLAIMABLE ", 'schedule_code', " REC_SCHEDULE_CODE ", "          \
-            "'dose_label', coalesce($12, chk.dose_label), 'disease_codes', "                    \
-            "to_jsonb(chk.diseases), 'flags', to_jsonb(" IMM_FLAGS "), 'duplicate_rule', "      \
-            "chk.dup_rule, 'errors', coalesce(chk.errors, '[]'), 'rules', chk.rules)::text "    \
-            "FROM chk"
 
 static int check_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
@@ -447,7 +376,7 @@ static int check_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *st
     if ((rc = person_for_write(r, c, p.v[0])) != 0)
         return rc;
     *status = 200;
-    return rec_exec_doc(r, c, IMM_CHECK_SQL, 12, p.v, doc, "check");
+    return rec_exec_doc(r, c, sql_rec_imm_check, 12, p.v, doc, "check");
 }
 
 int rec_h_imm_check(ss_req *r)
