@@ -9,6 +9,7 @@
 #include "rec.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 #include "sesshu/text.h"
 
 static const char *const categories[] = {"routine", "temporary", "voluntary", NULL};
@@ -166,42 +167,59 @@ static int fill_defaults(ss_req *r, json_t *doc)
     return 0;
 }
 
-/* Parameters $1..$17 of the check from a record document; strings owned by doc or bufs. */
-typedef struct imm_params {
-    char dc[512], dose[16], weeks[16], ml[32];
-    const char *v[17];
-} imm_params;
+/* The arguments of a statement that checks one record (rec_imm_insert, rec_imm_correct,
+ * rec_imm_check), by the names of its .sql file, from a record document (borrowed: doc must
+ * outlive the statement); the statement's own others are the caller's. */
+typedef struct imm_args {
+    ss_sql_args a;
+    char dc[512];
+} imm_args;
 
-static void imm_params_of(const json_t *doc, const char *exclude, imm_params *p)
+static void imm_args_of(imm_args *p, const ss_sql_param *defs, const json_t *doc,
+                        const char *exclude)
 {
     const json_t *dc = json_object_get(doc, "disease_codes"), *ml = json_object_get(doc, "dose_ml");
     const json_t *pw = json_object_get(doc, "pregnancy_weeks");
     char *t = dc != NULL && json_is_array(dc) ? json_dumps(dc, JSON_COMPACT) : NULL;
+    ss_sql_args *a = &p->a;
 
     snprintf(p->dc, sizeof(p->dc), "%s", t ? t : "");
     free(t);
-    snprintf(p->dose, sizeof(p->dose), "%lld",
-             (long long)json_integer_value(json_object_get(doc, "dose_number")));
-    snprintf(p->weeks, sizeof(p->weeks), "%lld", (long long)json_integer_value(pw));
-    snprintf(p->ml, sizeof(p->ml), "%.2f", json_number_value(ml));
-    const char *v[17] = {ss_json_str(doc, "person_id"),
-                         ss_json_str(doc, "vaccinated_on"),
-                         ss_json_str(doc, "vaccine_code"),
-                         p->dc[0] ? p->dc : NULL,
-                         p->dose,
-                         ss_json_str(doc, "lot_no"),
-                         ss_json_str(doc, "institution_code"),
-                         ss_json_str(doc, "category"),
-                         json_is_integer(pw) ? p->weeks : NULL,
-                         exclude,
-                         ss_json_str(doc, "source"),
-                         ss_json_str(doc, "dose_label"),
-                         ss_json_str(doc, "doctor_name"),
-                         json_is_number(ml) ? p->ml : NULL,
-                         ss_json_str(doc, "site"),
-                         ss_json_str(doc, "questionnaire_id"),
-                         ss_json_str(doc, "note")};
-    memcpy(p->v, v, sizeof(v));
+    ss_sql_args_init(a, defs);
+    ss_sql_arg(a, "person_id", ss_json_str(doc, "person_id"));
+    ss_sql_arg(a, "vaccinated_on", ss_json_str(doc, "vaccinated_on"));
+    ss_sql_arg(a, "vaccine_code", ss_json_str(doc, "vaccine_code"));
+    ss_sql_arg(a, "disease_codes", p->dc[0] ? p->dc : NULL);
+    ss_sql_arg_int(a, "dose_number", json_integer_value(json_object_get(doc, "dose_number")));
+    ss_sql_arg(a, "lot_no", ss_json_str(doc, "lot_no"));
+    ss_sql_arg(a, "institution_code", ss_json_str(doc, "institution_code"));
+    ss_sql_arg(a, "category", ss_json_str(doc, "category"));
+    if (json_is_integer(pw))
+        ss_sql_arg_int(a, "pregnancy_weeks", json_integer_value(pw));
+    else
+        ss_sql_arg(a, "pregnancy_weeks", NULL);
+    ss_sql_arg(a, "exclude_id", exclude);
+    ss_sql_arg(a, "source", ss_json_str(doc, "source"));
+    ss_sql_arg(a, "dose_label", ss_json_str(doc, "dose_label"));
+    if (!ss_sql_args_has(a, "doctor_name"))
+        return; /* the dry run stores nothing more */
+    ss_sql_arg(a, "doctor_name", ss_json_str(doc, "doctor_name"));
+    if (json_is_number(ml))
+        ss_sql_arg_num(a, "dose_ml", json_number_value(ml), 2);
+    else
+        ss_sql_arg(a, "dose_ml", NULL);
+    ss_sql_arg(a, "site", ss_json_str(doc, "site"));
+    ss_sql_arg(a, "questionnaire_id", ss_json_str(doc, "questionnaire_id"));
+    ss_sql_arg(a, "note", ss_json_str(doc, "note"));
+}
+
+/* Every argument set, each of its type; a mistake is the code's (logged, 500). */
+static int imm_args_done(imm_args *p)
+{
+    if (ss_sql_args_done(&p->a) == 0)
+        return 0;
+    SS_ERROR("immunization statement: %s", p->a.err);
+    return SS_ERR_INTERNAL;
 }
 
 /* The check's verdict on one row (columns: errors, duplicate, dup_rule): 0, a 409 for a
@@ -260,17 +278,18 @@ static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
 
 static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
-    imm_params p;
+    imm_args p;
     PGresult *res = NULL;
     int rc;
 
-    imm_params_of(arg, NULL, &p);
-    if ((rc = person_for_write(r, c, p.v[0])) != 0)
+    if ((rc = person_for_write(r, c, ss_json_str(arg, "person_id"))) != 0)
         return rc;
-    const char *params[] = {p.v[0],  p.v[1],  p.v[2],  p.v[3],        p.v[4],    p.v[5],  p.v[6],
-                            p.v[7],  p.v[8],  p.v[9],  p.v[10],       p.v[11],   p.v[12], p.v[13],
-                            p.v[14], p.v[15], p.v[16], r->who.org_id, r->who.sub};
-    rc = ss_db_exec(c, sql_rec_imm_insert, 19, params, &res);
+    imm_args_of(&p, sql_rec_imm_insert_params, arg, NULL);
+    ss_sql_arg(&p.a, "org_id", r->who.org_id);
+    ss_sql_arg(&p.a, "by", r->who.sub);
+    if ((rc = imm_args_done(&p)) != 0)
+        return rc;
+    rc = ss_db_exec(c, sql_rec_imm_insert, p.a.n, p.a.v, &res);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
         *doc = ss_json_col(res, 0, 2);
     PQclear(res);
@@ -300,7 +319,7 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
 {
     const char *id = arg;
     json_t *cur = NULL;
-    imm_params p;
+    imm_args p;
     PGresult *res = NULL;
     int rc;
 
@@ -327,13 +346,14 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
         json_decref(cur);
         return rc == SS_ERR_VALIDATION && json_array_size(r->errors) == 0 ? SS_ERR_NOT_FOUND : rc;
     }
-    imm_params_of(cur, id, &p);
-    const char *params[] = {
-        p.v[0],    p.v[1],  p.v[2],  p.v[3],  p.v[4],  p.v[5],
-        p.v[6],    p.v[7],  p.v[8],  p.v[9],  p.v[10], p.v[11],
-        p.v[12],   p.v[13], p.v[14], p.v[15], p.v[16], ss_json_str(r->body, "reason"),
-        r->who.sub};
-    rc = ss_db_exec(c, sql_rec_imm_correct, 19, params, &res);
+    imm_args_of(&p, sql_rec_imm_correct_params, cur, id);
+    ss_sql_arg(&p.a, "reason", ss_json_str(r->body, "reason"));
+    ss_sql_arg(&p.a, "by", r->who.sub);
+    if ((rc = imm_args_done(&p)) != 0) {
+        json_decref(cur);
+        return rc;
+    }
+    rc = ss_db_exec(c, sql_rec_imm_correct, p.a.n, p.a.v, &res);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
         *doc = ss_json_col(res, 0, 2);
     PQclear(res);
@@ -369,14 +389,16 @@ int rec_h_imm_correct(ss_req *r)
 
 static int check_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
-    imm_params p;
+    imm_args p;
     int rc;
 
-    imm_params_of(arg, NULL, &p);
-    if ((rc = person_for_write(r, c, p.v[0])) != 0)
+    if ((rc = person_for_write(r, c, ss_json_str(arg, "person_id"))) != 0)
+        return rc;
+    imm_args_of(&p, sql_rec_imm_check_params, arg, NULL);
+    if ((rc = imm_args_done(&p)) != 0)
         return rc;
     *status = 200;
-    return rec_exec_doc(r, c, sql_rec_imm_check, 12, p.v, doc, "check");
+    return rec_exec_doc(r, c, sql_rec_imm_check, p.a.n, p.a.v, doc, "check");
 }
 
 int rec_h_imm_check(ss_req *r)
