@@ -506,6 +506,23 @@ static json_t *bundle(ss_req *r, const char *type, const PGresult *res, int limi
     return b;
 }
 
+/* The search in a transaction of its own that plans it for its values (custom plans): a plan
+ * made for every value (generic) cannot use the index of a parameter that may be NULL, and the
+ * plan cache would settle on one after a few broad searches. Read-only: released, rolled back. */
+static int query(const char *sql, const char *const *params, PGresult **res)
+{
+    ss_dbc *c = NULL;
+    int rc;
+
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) == 0 &&
+        (rc = ss_db_exec(c, sql_rec_fhir_search_custom_plans, 0, NULL, NULL)) == 0)
+        rc = ss_db_exec(c, sql, P_COUNT, params, res);
+    ss_db_release(c);
+    return rc;
+}
+
 static int run_search(ss_req *r, const kind *k)
 {
     search *s = calloc(1, sizeof(*s));
@@ -531,8 +548,7 @@ static int run_search(ss_req *r, const kind *k)
     }
     snprintf(lim, sizeof(lim), "%d", s->count + 1);
     s->params[P_LIMIT] = lim;
-    if ((rc = ss_db_query(ss_server_db(), self ? k->sql_self : k->sql_muni, P_COUNT, s->params,
-                          &res)) != 0)
+    if ((rc = query(self ? k->sql_self : k->sql_muni, s->params, &res)) != 0)
         goto out;
     /* The access log names the patient when the search is about one. */
     if (PQntuples(res) > 0 && s->patient != NULL)

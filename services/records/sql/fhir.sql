@@ -263,6 +263,10 @@ ORDER BY f.earliest, f.disease_code, f.dose_number;
 -- plan it makes for the values (custom plans); repeated date parameters are merged into one
 -- lower and one upper end by the C code (their AND).
 
+-- name: rec_fhir_search_custom_plans
+-- Before a search, in its transaction: plan it for its values (fhir_search.c says why).
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
+
 -- name: rec_fhir_imm_search_muni
 -- $1 muni_code: text, the caller's municipality (its current residents' records)
 -- $2 patient: uuid, or NULL
