@@ -70,12 +70,15 @@ macro(ss_sql_flush)
     string(REPLACE "@RBR@" "]" trimmed "${trimmed}")
     string(REPLACE "\n" "\\n\"\n    \"" ctext "${trimmed}")
     string(APPEND decls "extern const char sql_${cur}[]; /* ${file}:${startline}, ${max} parameter(s) */\n")
+    string(APPEND decls "extern const ss_sql_param sql_${cur}_params[];\n")
+    string(APPEND defs "const ss_sql_param sql_${cur}_params[] = {${pdefs}{0, NULL, NULL}};\n")
     string(APPEND defs "const char sql_${cur}[] =\n    \"${ctext}\";\n")
     string(APPEND rows "    {\"${cur}\", \"services/${svc}/sql/${file}\", ${startline}, ${max}, sql_${cur}},\n")
   endif()
   set(cur "")
   set(body "")
   set(docs "")
+  set(pdefs "")
 endmacro()
 
 foreach(file ${files})
@@ -89,6 +92,7 @@ foreach(file ${files})
   set(cur "")
   set(body "")
   set(docs "")
+  set(pdefs "")
   set(lineno 0)
   foreach(line IN LISTS lines)
     math(EXPR lineno "${lineno} + 1")
@@ -115,7 +119,15 @@ foreach(file ${files})
       if(NOT body STREQUAL "")
         message(FATAL_ERROR "${where}: parameter lines go before the statement")
       endif()
-      string(APPEND docs " ${CMAKE_MATCH_1}")
+      set(pn "${CMAKE_MATCH_1}")
+      string(APPEND docs " ${pn}")
+      # Its name and type for the argument builder (sesshu/sql_params.h), when the line has them.
+      if(line MATCHES "^--[ ]*\\$([0-9]+)[ ]+([A-Za-z_][A-Za-z0-9_]*)[ ]*:[ ]*([A-Za-z0-9_@]+)")
+        string(REPLACE "@LBR@@RBR@" "[]" ptype "${CMAKE_MATCH_3}")
+        string(APPEND pdefs "{${CMAKE_MATCH_1}, \"${CMAKE_MATCH_2}\", \"${ptype}\"}, ")
+      else()
+        string(APPEND pdefs "{${pn}, NULL, NULL}, ")
+      endif()
     elseif(line MATCHES "^[ \t]*--")
       # A comment line: for the reader and psql, not sent to the server.
     elseif(NOT (body STREQUAL "" AND line MATCHES "^[ \t]*$"))
@@ -136,6 +148,7 @@ set(h "/* ${PREFIX}_sql.h - generated at build time from services/${svc}/sql/<re
 #define ${up}_SQL_H
 
 #include \"sesshu/sql.h\"
+#include \"sesshu/sql_params.h\"
 
 ${decls}
 /* Every statement above, then {NULL}: for the check that prepares them all. */

@@ -23,34 +23,10 @@
 
 #define CHANGES_MAX 1000
 
-/* Changed records and persons after ($1, $2), at most $3, in feed order. A person's item carries
- * `identity`: SHA-256 of name and birth date, what a card prints of the person (the certificate
- * service compares it with its own snapshot and needs nothing else of the person). */
-#define CHANGES_SQL                                                                               \
-    "WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) SELECT x.kind, x.id, "    \
-    "x.version, x.status, x.identity, x.txid::text || '-' || x.seq FROM ((SELECT "                \
-    "'immunization' AS kind, im.id::text AS id, im.version, im.status, NULL::text AS identity, "  \
-    "im.txid, im.seq FROM records.immunizations im, s WHERE (im.version > 1 OR im.status = "      \
-    "'voided') AND (im.txid, im.seq) > ($1::xid8, $2::bigint) AND im.txid < s.xmin ORDER BY "     \
-    "im.txid, im.seq LIMIT $3::int) UNION ALL (SELECT 'person', p.id::text, p.version, "          \
-    "p.status, encode(sha256(convert_to(p.name || E'\\n' || to_char(p.birth_date, "               \
-    "'YYYY-MM-DD'), 'UTF8')), 'hex'), p.txid, p.seq FROM records.persons p, s WHERE p.version > " \
-    "1 AND (p.txid, p.seq) > ($1::xid8, $2::bigint) AND p.txid < s.xmin ORDER BY p.txid, p.seq "  \
-    "LIMIT $3::int)) x ORDER BY x.txid, x.seq LIMIT $3::int"
-
 static int reply_head(ss_req *r)
 {
     PGresult *res = NULL;
-    int rc = ss_db_query(
-        ss_server_db(),
-        "WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) SELECT "
-        "coalesce((SELECT "
-        "h.txid::text || '-' || h.seq FROM ((SELECT im.txid, im.seq FROM records.immunizations im, "
-        "s WHERE (im.version > 1 OR im.status = 'voided') AND im.txid < s.xmin ORDER BY im.txid "
-        "DESC, im.seq DESC LIMIT 1) UNION ALL (SELECT p.txid, p.seq FROM records.persons p, s "
-        "WHERE p.version > 1 AND p.txid < s.xmin ORDER BY p.txid DESC, p.seq DESC LIMIT 1)) h "
-        "ORDER BY h.txid DESC, h.seq DESC LIMIT 1), '0-0')",
-        0, NULL, &res);
+    int rc = ss_db_query(ss_server_db(), sql_rec_cert_changes_head, 0, NULL, &res);
 
     if (rc == 0)
         rc = ss_reply_json_new(
@@ -81,7 +57,7 @@ int rec_h_cert_changes(ss_req *r)
         return ss_req_field_error(r, "limit", "out-of-range");
     snprintf(lim, sizeof(lim), "%ld", limit);
     const char *params[] = {txid, seq, lim};
-    rc = ss_db_query(ss_server_db(), CHANGES_SQL, 3, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_cert_changes_page, 3, params, &res);
     if (rc != 0)
         return rc;
     snprintf(next, sizeof(next), "%s", after);

@@ -61,9 +61,7 @@ int rec_fhir_person_ok(const ss_req *r, const char *person_id)
     {
         const char *params[] = {person_id, muni};
 
-        rc = ss_db_query(ss_server_db(),
-                         "SELECT 1 FROM records.persons WHERE id = $1::uuid AND muni_code = $2", 2,
-                         params, &res);
+        rc = ss_db_query(ss_server_db(), sql_rec_fhir_person_ok, 2, params, &res);
     }
     if (rc == 0 && PQntuples(res) != 1)
         rc = SS_ERR_NOT_FOUND;
@@ -86,10 +84,7 @@ int rec_fhir_patient_read(ss_req *r, const char *id)
     if (rc != 0)
         return rc;
     rec_touch_person(r, id);
-    if ((rc = ss_db_query(ss_server_db(),
-                          "SELECT " REC_FHIR_PATIENT_JSON
-                          ", p.version::text FROM records.persons p WHERE p.id = $1::uuid",
-                          1, params, &res)) != 0)
+    if ((rc = ss_db_query(ss_server_db(), sql_rec_fhir_patient_get, 1, params, &res)) != 0)
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);

@@ -372,13 +372,8 @@ int rec_fhir_immunization_read(ss_req *r, const char *id)
         /* The same scope as the search: a municipality its current residents, a vaccinee its
          * family. */
         rc = ss_db_query(ss_server_db(),
-                         r->who.kind == SS_PRINCIPAL_VACCINEE
-                             ? "SELECT " REC_FHIR_IMMUNIZATION_JSON
-                               ", i.version::text, i.person_id::text" REC_FHIR_IMM_FROM
-                               "i.id = $2::uuid AND i.person_id IN (" REC_SELF_FAMILY_SQL ")"
-                             : "SELECT " REC_FHIR_IMMUNIZATION_JSON
-                               ", i.version::text, i.person_id::text" REC_FHIR_IMM_FROM
-                               "i.id = $2::uuid AND p.muni_code = $1",
+                         r->who.kind == SS_PRINCIPAL_VACCINEE ? sql_rec_fhir_imm_get_self
+                                                              : sql_rec_fhir_imm_get_muni,
                          2, params, &res);
     }
     if (rc != 0)

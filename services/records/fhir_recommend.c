@@ -2,7 +2,7 @@
  * and overdue for one person, computed from the schedule master (master.schedules, as of
  * today) and the person's records (voided ones do not count).
  *
- * The same rules as the check (records_check.h, master.rules / master.schedules, as of today in
+ * The same rules as the check (sql/rules.sql, master.rules / master.schedules, as of today in
  * Japan): for each schedule row (disease, dose n) that fits the person's sex and needs no
  * pregnancy and, when it needs a per-person condition (60-64 with a disability), whose
  * condition the person has on file today:
@@ -31,70 +31,6 @@
 #include "sesshu/text.h"
 
 #define REC_OVERDUE_DAYS "365"
-
-#define SYS_STATUS "http://terminology.hl7.org/CodeSystem/immunization-recommendation-status"
-
-/* clang-format off */
-#define RECOMMEND_SQL \
-    "WITH t AS (SELECT master.today_jp() AS t), p AS (SELECT id, birth_date, sex, " \
-    "  extract(year FROM (birth_date - 1) - interval '3 months')::int AS cohort, " \
-    "  master.fy_age(birth_date, master.today_jp()) AS fya FROM records.persons WHERE id = $1::uuid), " \
-    "s AS (SELECT m.* FROM master.schedules m, t WHERE m.superseded_at IS NULL AND m.valid_from <= t.t " \
-    "  AND (m.valid_to IS NULL OR m.valid_to >= t.t) AND m.pregnancy_weeks_from IS NULL " \
-    "  AND (m.person_conditions IS NULL OR EXISTS (SELECT 1 FROM records.person_conditions pc " \
-    "  WHERE pc.person_id = $1::uuid AND pc.revoked_at IS NULL AND pc.kind = ANY (m.person_conditions) " \
-    "  AND pc.valid_from <= t.t AND (pc.valid_to IS NULL OR pc.valid_to >= t.t)))), " \
-    "lv AS (SELECT master.after_interval(max(i.vaccinated_on), make_interval(days => (SELECT " \
-    "  r.param_days FROM master.rules r, t WHERE r.code = 'R-LIVE-INJ-27D' AND r.superseded_at IS NULL " \
-    "  AND r.valid_from <= t.t AND (r.valid_to IS NULL OR r.valid_to >= t.t) LIMIT 1))) AS next_live " \
-    "  FROM records.immunizations i JOIN master.vaccines v ON v.code = i.vaccine_code AND " \
-    "  v.superseded_at IS NULL AND v.live_injected WHERE i.person_id = $1::uuid AND i.status <> 'voided'), " \
-    "d AS (SELECT s.code, s.disease_code, s.vaccine_code, s.category, s.dose_number, s.dose_label, " \
-    "  s.doses_total, master.age_on(p.birth_date, s.age_from) AS a_from, " \
-    "  master.age_on(p.birth_date, s.age_to) AS a_to, s.min_interval, s.max_interval, " \
-    "  CASE WHEN s.fy_age_step IS NULL THEN s.fy_age_from ELSE greatest(s.fy_age_from, s.fy_age_from " \
-    "  + ((p.fya - s.fy_age_from + s.fy_age_step - 1) / s.fy_age_step) * s.fy_age_step) END AS fy_a, " \
-    "  CASE WHEN s.fy_age_step IS NULL THEN s.fy_age_to ELSE greatest(s.fy_age_from, s.fy_age_from " \
-    "  + ((p.fya - s.fy_age_from + s.fy_age_step - 1) / s.fy_age_step) * s.fy_age_step) END AS fy_b, " \
-    "  s.fy_age_to AS fy_max, p.cohort, EXISTS (SELECT 1 FROM master.vaccines v WHERE " \
-    "  v.superseded_at IS NULL AND v.live_injected AND s.disease_code = ANY (v.disease_codes) AND " \
-    "  (s.vaccine_code IS NULL OR v.code = s.vaccine_code)) AS live, (SELECT " \
-    "  max(i.vaccinated_on) FROM records.immunizations i WHERE i.person_id = p.id AND i.status " \
-    "  <> 'voided' AND s.disease_code = ANY (i.disease_codes) AND i.dose_number = s.dose_number " \
-    "  - 1) AS prev_on, EXISTS (SELECT 1 FROM records.immunizations i WHERE i.person_id = p.id " \
-    "  AND i.status <> 'voided' AND s.disease_code = ANY (i.disease_codes) AND i.dose_number >= " \
-    "  s.dose_number) AS done FROM s, p WHERE s.sex IS NULL OR s.sex = p.sex), " \
-    "e AS (SELECT d.*, greatest(d.a_from, CASE WHEN d.fy_a IS NOT NULL THEN make_date(d.cohort + " \
-    "  d.fy_a, 4, 1) END, CASE WHEN d.prev_on IS NOT NULL AND d.min_interval IS NOT NULL THEN " \
-    "  master.after_interval(d.prev_on, d.min_interval) END, CASE WHEN d.live THEN lv.next_live END) " \
-    "  AS earliest, least(d.a_to, CASE WHEN d.fy_b IS NOT NULL THEN make_date(d.cohort + d.fy_b + 1, " \
-    "  3, 31) END, CASE WHEN d.prev_on IS NOT NULL AND d.max_interval IS NOT NULL THEN " \
-    "  master.within_interval(d.prev_on, d.max_interval) END) AS closes FROM d, lv WHERE NOT d.done " \
-    "  AND (d.dose_number = 1 OR d.prev_on IS NOT NULL) AND (d.fy_a IS NULL OR d.fy_a <= d.fy_max)), " \
-    "f AS (SELECT DISTINCT ON (e.disease_code, e.dose_number) e.*, CASE WHEN " \
-    "  t.t > e.closes THEN 'overdue' ELSE 'due' END AS forecast FROM e, t WHERE " \
-    "  e.earliest <= t.t AND e.earliest <= e.closes AND e.closes >= t.t " \
-    "  - " REC_OVERDUE_DAYS " ORDER BY e.disease_code, e.dose_number, e.earliest, e.code) SELECT " \
-    "json_strip_nulls(json_build_object('vaccineCode', CASE WHEN f.vaccine_code IS NOT NULL "     \
-    "THEN json_build_array(json_build_object('coding', json_build_array(json_build_object("       \
-    "'system', " REC_VACCINE_SYS("f.vaccine_code") ", 'code', f.vaccine_code), "                \
-    "json_build_object('system', " REC_VACCINE_OID("f.vaccine_code") ", 'code', f.vaccine_code)))) " \
-    "END, 'targetDisease', json_build_object('coding', "                                          \
-    "json_build_array(json_build_object('system', 'urn:sesshu:disease', 'code', "                 \
-    "f.disease_code, 'display', (SELECT x.name FROM master.diseases x WHERE x.code = "            \
-    "f.disease_code AND x.superseded_at IS NULL AND x.valid_from <= master.today_jp() AND "            \
-    "(x.valid_to IS NULL OR x.valid_to >= master.today_jp()) ORDER BY x.valid_from DESC LIMIT 1)))), " \
-    "'forecastStatus', json_build_object('coding', json_build_array(json_build_object("           \
-    "'system', '" SYS_STATUS "', 'code', f.forecast))), 'dateCriterion', json_build_array("       \
-    "json_build_object('code', json_build_object('coding', json_build_array("                     \
-    "json_build_object('system', 'http://loinc.org', 'code', '30981-5', 'display', 'Earliest "    \
-    "date to give'))), 'value', f.earliest), json_build_object('code', json_build_object("        \
-    "'coding', json_build_array(json_build_object('system', 'http://loinc.org', 'code', "         \
-    "'59777-3', 'display', 'Latest date to give'))), 'value', f.closes)), "                 \
-    "'description', f.code || ' (' || f.category || ')', 'series', f.dose_label, "                \
-    "'doseNumberPositiveInt', f.dose_number, 'seriesDosesPositiveInt', f.doses_total)) FROM f "   \
-    "ORDER BY f.earliest, f.disease_code, f.dose_number"
-/* clang-format on */
 
 static void now_iso(char out[40])
 {
@@ -152,7 +88,7 @@ static int recommend(ss_req *r, const char *pid, json_t **recs)
     if ((rc = rec_fhir_person_ok(r, pid)) != 0)
         return rc;
     rec_touch_person(r, pid);
-    if ((rc = ss_db_query(ss_server_db(), RECOMMEND_SQL, 1, params, &res)) != 0)
+    if ((rc = ss_db_query(ss_server_db(), sql_rec_fhir_recommend, 1, params, &res)) != 0)
         return rc;
     if (PQntuples(res) > 0 && (*recs = json_array()) != NULL)
         for (int i = 0; i < PQntuples(res); i++)

@@ -15,7 +15,9 @@
  *   status        completed | entered-in-error | not-done, comma-separated (OR)
  *   _count        1..200 (default 50); `_cursor` continues (the Bundle's `next` link)
  * An unknown parameter or value is 400 OperationOutcome: a typo must not widen a search. The
- * SQL is one fixed text per parameter with $n placeholders; values are never in the text. */
+ * SQL is one fixed statement per resource and scope (sql/fhir.sql, rec_fhir_*_search_*): each
+ * search parameter has its own $n, NULL when absent; repeated dates are merged here into one
+ * lower and one upper end (their AND). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,54 +29,73 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-#define MAX_PARAMS 16
-#define MAX_DATES  4
-#define OWNED_MAX  48
-#define SQL_MAX    8192
+#define MAX_DATES 4
+#define OWNED_MAX 48
+
+/* The parameters of the four statements (sql/fhir.sql); both resources share the first and the
+ * last three. Immunization: */
+enum {
+    P_SCOPE = 0,   /* $1: the municipality, or the vaccinee */
+    P_I_PATIENT,   /* $2 */
+    P_I_FROM,      /* $3: vaccinated on or after */
+    P_I_BEFORE,    /* $4: vaccinated before */
+    P_I_CODE,      /* $5 */
+    P_I_SYSTEM,    /* $6: the vaccine code's system */
+    P_I_LOT,       /* $7 */
+    P_I_ID,        /* $8: identifier urn:uuid: */
+    P_I_ID_SYSTEM, /* $9 */
+    P_I_STATUS,    /* $10: text[] */
+    P_CURSOR_ON,   /* $11 */
+    P_CURSOR_ID,   /* $12 */
+    P_LIMIT,       /* $13 */
+    P_COUNT,       /* the number of parameters */
+};
+/* Patient: */
+enum {
+    P_P_ID = 1,   /* $2: _id */
+    P_P_NAME,     /* $3 */
+    P_P_FAMILY,   /* $4 */
+    P_P_GIVEN,    /* $5 */
+    P_P_FROM,     /* $6: born on or after */
+    P_P_BEFORE,   /* $7: born before */
+    P_P_GENDER,   /* $8 */
+    P_P_MUNI,     /* $9: the identifier system's municipality */
+    P_P_RESIDENT, /* $10: the identifier's 宛名番号 */
+};
+
 typedef struct search {
-    char sql[SQL_MAX];
-    size_t len;
-    const char *params[MAX_PARAMS];
+    const char *params[P_COUNT];
     char *owned[OWNED_MAX]; /* copies the params point into; freed at the end */
     int nowned;
-    int n;
     int count;
     char cur_date[16], cur_id[40];
+    char lo[40], hi[40]; /* the date parameters' latest lower and earliest upper end */
     int ndates;
     bool seen[16];
     const char *patient; /* the patient searched for, into owned[] */
 } search;
 
-static int add_param(search *s, const char *v)
+/* Parameter `slot` is v; -1 when v is NULL (a copy that failed). */
+static int set(search *s, int slot, const char *v)
 {
-    if (s->n >= MAX_PARAMS)
+    if (v == NULL)
         return -1;
-    s->params[s->n] = v;
-    return ++s->n;
+    s->params[slot] = v;
+    return 0;
 }
 
-/* Append " AND <frag>" where every "$?" of the constant frag becomes v's placeholder. */
-static int cond(search *s, const char *frag, const char *v)
+/* The AND of several date conditions: the latest lower end (lo) and the earliest upper (hi),
+ * both YYYY-MM-DD, so the text order is the date order. */
+static void lower_end(search *s, const char *d)
 {
-    int k, w;
+    if (s->lo[0] == '\0' || strcmp(d, s->lo) > 0)
+        snprintf(s->lo, sizeof(s->lo), "%s", d);
+}
 
-    if (strstr(frag, "$?") == NULL || v == NULL || (k = add_param(s, v)) < 0 ||
-        s->len + 8 >= sizeof(s->sql))
-        return -1;
-    memcpy(s->sql + s->len, " AND ", 6);
-    s->len += 5;
-    for (const char *mark; (mark = strstr(frag, "$?")) != NULL; frag = mark + 2) {
-        w = snprintf(s->sql + s->len, sizeof(s->sql) - s->len, "%.*s$%d", (int)(mark - frag), frag,
-                     k);
-        if (w < 0 || (size_t)w >= sizeof(s->sql) - s->len)
-            return -1;
-        s->len += (size_t)w;
-    }
-    w = snprintf(s->sql + s->len, sizeof(s->sql) - s->len, "%s", frag);
-    if (w < 0 || (size_t)w >= sizeof(s->sql) - s->len)
-        return -1;
-    s->len += (size_t)w;
-    return 0;
+static void upper_end(search *s, const char *d)
+{
+    if (s->hi[0] == '\0' || strcmp(d, s->hi) < 0)
+        snprintf(s->hi, sizeof(s->hi), "%s", d);
 }
 
 static int hexv(char c)
@@ -167,11 +188,10 @@ static const char *keep(search *s, const char *v)
     return c;
 }
 
-/* date=[prefix]value: a condition on i.vaccinated_on. */
+/* date=[prefix]value: a condition on i.vaccinated_on, merged into s->lo / s->hi. */
 static int date_cond(search *s, const char *v)
 {
-    char lo[40], hi[40];
-    const char *a, *b;
+    char a[40], b[40];
     int p = 0; /* eq */
 
     if (strncmp(v, "eq", 2) == 0 || strncmp(v, "ge", 2) == 0 || strncmp(v, "le", 2) == 0 ||
@@ -179,20 +199,20 @@ static int date_cond(search *s, const char *v)
         p = v[0] == 'e' ? 0 : v[0] == 'g' ? (v[1] == 'e' ? 1 : 3) : (v[1] == 'e' ? 2 : 4);
         v += 2;
     }
-    if (s->ndates >= MAX_DATES || !date_period(v, lo, hi) || (a = keep(s, lo)) == NULL ||
-        (b = keep(s, hi)) == NULL)
+    if (s->ndates >= MAX_DATES || !date_period(v, a, b))
         return -1;
     s->ndates++;
     switch (p) {
     case 0:
-        return cond(s, "i.vaccinated_on >= $?::date", a) == 0
-                   ? cond(s, "i.vaccinated_on < $?::date", b)
-                   : -1;
-    case 1: return cond(s, "i.vaccinated_on >= $?::date", a);
-    case 2: return cond(s, "i.vaccinated_on < $?::date", b);
-    case 3: return cond(s, "i.vaccinated_on >= $?::date", b);
-    default: return cond(s, "i.vaccinated_on < $?::date", a);
+        lower_end(s, a);
+        upper_end(s, b);
+        break;
+    case 1: lower_end(s, a); break;
+    case 2: upper_end(s, b); break;
+    case 3: lower_end(s, b); break;
+    default: upper_end(s, a); break;
     }
+    return 0;
 }
 
 /* _cursor: the last row's (vaccinated_on, id) of the previous page. */
@@ -236,7 +256,7 @@ static int status_cond(search *s, const char *v)
     if (list[strlen(list) - 1] == ',')
         list[strlen(list) - 1] = '\0';
     strcat(list, "}");
-    return cond(s, "i.status = ANY ($?::text[])", keep(s, list));
+    return set(s, P_I_STATUS, keep(s, list));
 }
 
 /* One search parameter (name, decoded value); -1 when the value is not acceptable. */
@@ -249,10 +269,10 @@ static int apply(search *s, const char *name, char *v)
     if (strcmp(name, "patient") == 0) {
         val = strncmp(v, "Patient/", 8) == 0 ? v + 8 : v;
         s->patient = val;
-        return ss_uuid_ok(val) ? cond(s, "i.person_id = $?::uuid", val) : -1;
+        return ss_uuid_ok(val) ? set(s, P_I_PATIENT, val) : -1;
     }
     if (strcmp(name, "lot-number") == 0)
-        return strlen(v) <= 20 ? cond(s, "i.lot_no = $?", v) : -1;
+        return strlen(v) <= 20 ? set(s, P_I_LOT, v) : -1;
     if (strcmp(name, "status") == 0)
         return status_cond(s, v);
     val = token_value(v, &sys);
@@ -261,19 +281,16 @@ static int apply(search *s, const char *name, char *v)
             strspn(val, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(val))
             return -1;
         /* The system, when given, is the JP-Core URL of the code's kind or its OID. */
-        if (sys != NULL && cond(s,
-                                "$? IN (" REC_VACCINE_SYS("i.vaccine_code") ", " REC_VACCINE_OID(
-                                    "i.vaccine_code") ")",
-                                sys) != 0)
-            return -1;
-        return cond(s, "i.vaccine_code = $?", val);
+        if (sys != NULL)
+            set(s, P_I_SYSTEM, sys);
+        return set(s, P_I_CODE, val);
     }
     /* identifier */
     if (strncmp(val, "urn:uuid:", 9) != 0 || !ss_uuid_ok(val + 9))
         return -1;
-    if (sys != NULL && cond(s, "$? = '" REC_SYS_URI "'", sys) != 0)
-        return -1;
-    return cond(s, "i.id = $?::uuid", val + 9);
+    if (sys != NULL)
+        set(s, P_I_ID_SYSTEM, sys); /* another system than urn:ietf:rfc:3986 matches nothing */
+    return set(s, P_I_ID, val + 9);
 }
 
 static const char *const imm_known[] = {"patient",    "date",       "vaccine-code",
@@ -282,12 +299,9 @@ static const char *const imm_known[] = {"patient",    "date",       "vaccine-cod
 
 /* ---- Patient (JP-Core: identifier SHALL; name, family, given, birthdate, gender) ---- */
 
-/* Name parts: the kanji and kana names split at (half- or full-width) spaces. */
-#define NAME_PARTS(col) "regexp_split_to_array(" col ", '[ \u3000]+')"
-#define NO_SPACE(x)     "replace(replace(" x ", ' ', ''), '\u3000', '')"
-
 /* One Patient search parameter; -1 when the value is not acceptable. A string parameter matches
- * the start of a name part, or of the whole name without spaces (FHIR string search). */
+ * the start of a name part (the kanji and kana names split at half- or full-width spaces), or of
+ * the whole name without spaces (FHIR string search): rec_fhir_patient_search_*. */
 static int apply_patient(search *s, const char *name, char *v)
 {
     const char *sys = NULL, *val;
@@ -296,42 +310,24 @@ static int apply_patient(search *s, const char *name, char *v)
     if (strlen(v) > 100)
         return -1;
     if (strcmp(name, "_id") == 0)
-        return ss_uuid_ok(v) ? cond(s, "p.id = $?::uuid", v) : -1;
+        return ss_uuid_ok(v) ? set(s, P_P_ID, v) : -1;
     if (strcmp(name, "name") == 0)
-        return cond(
-            s,
-            "(EXISTS (SELECT 1 FROM unnest(" NAME_PARTS("p.name") " || " NAME_PARTS("p.name_kana") ") w WHERE starts_with(w, $?)) OR starts_with(" NO_SPACE(
-                "p.name") ", " NO_SPACE("$?") ") OR starts_with(" NO_SPACE("p.name_kana") ","
-                                                                                          " " NO_SPACE(
-                                                                                              "$?") "))",
-            v);
+        return set(s, P_P_NAME, v);
     if (strcmp(name, "family") == 0 || strcmp(name, "given") == 0)
-        return cond(
-            s,
-            strcmp(name, "family") == 0
-                ? "(starts_with((" NAME_PARTS("p.name") ")[1], $?) OR starts_with((" NAME_PARTS(
-                      "p.name_kana") ")[1], $?))"
-                : "(starts_with(coalesce((" NAME_PARTS("p.name") ")[2], ''), $?) OR "
-                                                                 "starts_with(coalesce("
-                                                                 "(" NAME_PARTS(
-                                                                     "p.name_kana") ")[2], ''), "
-                                                                                    "$?))",
-            v);
+        return set(s, strcmp(name, "family") == 0 ? P_P_FAMILY : P_P_GIVEN, v);
     if (strcmp(name, "birthdate") == 0) {
         if (strncmp(v, "eq", 2) == 0)
             v += 2;
         if (!date_period(v, lo, hi))
             return -1;
-        return cond(s, "p.birth_date >= $?::date", keep(s, lo)) == 0
-                   ? cond(s, "p.birth_date < $?::date", keep(s, hi))
-                   : -1;
+        return set(s, P_P_FROM, keep(s, lo)) == 0 ? set(s, P_P_BEFORE, keep(s, hi)) : -1;
     }
     if (strcmp(name, "gender") == 0) {
-        if (strcmp(v, "male") == 0 || strcmp(v, "female") == 0)
-            return cond(s, "p.sex = $?", v[0] == 'm' ? "1" : "2");
-        if (strcmp(v, "unknown") == 0)
-            return cond(s, "p.sex NOT IN ('1', '2') AND $? = 'unknown'", v);
-        return strcmp(v, "other") == 0 ? cond(s, "false AND $? = 'other'", v) : -1;
+        /* male '1', female '2', unknown any other sex code, other none */
+        if (strcmp(v, "male") == 0 || strcmp(v, "female") == 0 || strcmp(v, "unknown") == 0 ||
+            strcmp(v, "other") == 0)
+            return set(s, P_P_GENDER, v);
+        return -1;
     }
     /* identifier: [urn:sesshu:resident-no:{municipality}|]{宛名番号} */
     val = token_value(v, &sys);
@@ -341,10 +337,10 @@ static int apply_patient(search *s, const char *name, char *v)
         if (strncmp(sys, REC_SYS_RESIDENT_NO, strlen(REC_SYS_RESIDENT_NO)) != 0 ||
             strlen(sys) != strlen(REC_SYS_RESIDENT_NO) + 6 ||
             strspn(sys + strlen(REC_SYS_RESIDENT_NO), "0123456789") != 6 ||
-            cond(s, "p.muni_code = $?", sys + strlen(REC_SYS_RESIDENT_NO)) != 0)
+            set(s, P_P_MUNI, sys + strlen(REC_SYS_RESIDENT_NO)) != 0)
             return -1;
     }
-    return cond(s, "p.resident_no = $?", val);
+    return set(s, P_P_RESIDENT, val);
 }
 
 static const char *const patient_known[] = {"identifier", "_id",    "name",   "family",  "given",
@@ -416,49 +412,24 @@ static void search_free(search *s)
 
 /* What differs between the two searches. */
 typedef struct kind {
-    const char *type;       /* "Immunization" */
-    const char *select;     /* SELECT resource, key date, id, total FROM ... WHERE (no scope) */
-    const char *scope_muni; /* the municipality's scope, $1 */
-    const char *scope_self; /* the vaccinee's scope, $1 */
-    const char *key;        /* "(i.vaccinated_on, i.id)": the keyset order */
+    const char *type;     /* "Immunization" */
+    const char *sql_muni; /* the statement for a municipality's staff or client */
+    const char *sql_self; /* the statement for a vaccinee */
     const char *const *known;
     apply_fn apply;
 } kind;
 
 static const kind k_imm = {
-    "Immunization",
-    "SELECT " REC_FHIR_IMMUNIZATION_JSON
-    ", i.vaccinated_on, i.id, count(*) OVER ()" REC_FHIR_IMM_FROM,
-    "p.muni_code = $1",
-    "i.person_id IN (" REC_SELF_FAMILY_SQL ")",
-    "(i.vaccinated_on, i.id)",
-    imm_known,
-    apply,
+    "Immunization", sql_rec_fhir_imm_search_muni, sql_rec_fhir_imm_search_self, imm_known, apply,
 };
 
 static const kind k_patient = {
     "Patient",
-    "SELECT " REC_FHIR_PATIENT_JSON ", p.birth_date, p.id, count(*) OVER () FROM "
-    "records.persons p WHERE ",
-    "p.muni_code = $1",
-    "p.id IN (" REC_SELF_FAMILY_SQL ")",
-    "(p.birth_date, p.id)",
+    sql_rec_fhir_patient_search_muni,
+    sql_rec_fhir_patient_search_self,
     patient_known,
     apply_patient,
 };
-
-/* The caller's scope as the first condition ($1). */
-static int scope(ss_req *r, search *s, const kind *k)
-{
-    int w = snprintf(s->sql, sizeof(s->sql), "%s%s", k->select,
-                     r->who.kind == SS_PRINCIPAL_VACCINEE ? k->scope_self : k->scope_muni);
-
-    if (w < 0 || (size_t)w >= sizeof(s->sql))
-        return SS_ERR_INTERNAL;
-    s->len = (size_t)w;
-    add_param(s, r->who.kind == SS_PRINCIPAL_VACCINEE ? r->who.person_id : rec_muni(r));
-    return 0;
-}
 
 /* The search's own URL (base + path + the query as received), for the `self` link; when
  * cursor is not NULL, the query without an earlier _cursor and with this one (`next`). */
@@ -535,37 +506,49 @@ static json_t *bundle(ss_req *r, const char *type, const PGresult *res, int limi
     return b;
 }
 
+/* The search in a transaction of its own that plans it for its values (custom plans): a plan
+ * made for every value (generic) cannot use the index of a parameter that may be NULL, and the
+ * plan cache would settle on one after a few broad searches. Read-only: released, rolled back. */
+static int query(const char *sql, const char *const *params, PGresult **res)
+{
+    ss_dbc *c = NULL;
+    int rc;
+
+    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+        return rc;
+    if ((rc = ss_db_begin(c)) == 0 &&
+        (rc = ss_db_exec(c, sql_rec_fhir_search_custom_plans, 0, NULL, NULL)) == 0)
+        rc = ss_db_exec(c, sql, P_COUNT, params, res);
+    ss_db_release(c);
+    return rc;
+}
+
 static int run_search(ss_req *r, const kind *k)
 {
     search *s = calloc(1, sizeof(*s));
     PGresult *res = NULL;
-    char lim[16], curs[64], frag[160];
-    bool replied = false;
+    char lim[16];
+    bool replied = false, self = r->who.kind == SS_PRINCIPAL_VACCINEE;
     int rc;
 
     if (s == NULL)
         return SS_ERR_NOMEM;
     s->count = 50;
-    if ((rc = rec_fhir_caller(r, &replied)) != 0 || replied || (rc = scope(r, s, k)) != 0 ||
+    if ((rc = rec_fhir_caller(r, &replied)) != 0 || replied ||
         (rc = parse_query(r, s, k->known, k->apply, &replied)) != 0 || replied)
         goto out;
+    s->params[P_SCOPE] = self ? r->who.person_id : rec_muni(r);
+    if (s->lo[0] != '\0')
+        s->params[P_I_FROM] = s->lo;
+    if (s->hi[0] != '\0')
+        s->params[P_I_BEFORE] = s->hi;
     if (s->cur_date[0] != '\0') {
-        snprintf(curs, sizeof(curs), "%s|%s", s->cur_date, s->cur_id);
-        snprintf(frag, sizeof(frag),
-                 "%s > (split_part($?, '|', 1)::date, split_part($?, '|', 2)::uuid)", k->key);
-        if (cond(s, frag, curs) != 0) {
-            rc = SS_ERR_INTERNAL;
-            goto out;
-        }
+        s->params[P_CURSOR_ON] = s->cur_date;
+        s->params[P_CURSOR_ID] = s->cur_id;
     }
     snprintf(lim, sizeof(lim), "%d", s->count + 1);
-    if (add_param(s, lim) < 0 ||
-        snprintf(s->sql + s->len, sizeof(s->sql) - s->len, " ORDER BY %.*s LIMIT $%d::int",
-                 (int)strlen(k->key) - 2, k->key + 1, s->n) >= (int)(sizeof(s->sql) - s->len)) {
-        rc = SS_ERR_INTERNAL;
-        goto out;
-    }
-    if ((rc = ss_db_query(ss_server_db(), s->sql, s->n, s->params, &res)) != 0)
+    s->params[P_LIMIT] = lim;
+    if ((rc = query(self ? k->sql_self : k->sql_muni, s->params, &res)) != 0)
         goto out;
     /* The access log names the patient when the search is about one. */
     if (PQntuples(res) > 0 && s->patient != NULL)

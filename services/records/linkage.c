@@ -74,32 +74,12 @@ static int feed(ss_req *r, const char *sql)
     return rc;
 }
 
-#define FEED_AFTER(t)                                                    \
-    "(" t ".txid, " t ".seq) > ($2::xid8, $3::bigint) AND " t ".txid < " \
-    "pg_snapshot_xmin(pg_current_snapshot())"
-
 int rec_h_feed_immunizations(ss_req *r)
 {
-    return feed(r, "SELECT jsonb_build_object('change', im.status, 'cursor', im.txid::text || "
-                   "'-' || im.seq, 'immunization', records.immunization_json(im))::text, "
-                   "im.txid::text || '-' || im.seq, im.person_id::text FROM "
-                   "records.immunizations im WHERE im.muni_code = $1 AND " FEED_AFTER(
-                       "im") " ORDER BY im.txid, im.seq LIMIT $4::int");
+    return feed(r, sql_rec_feed_immunizations);
 }
 
 int rec_h_feed_persons(ss_req *r)
 {
-    return feed(
-        r, "SELECT doc::text, cur, pid FROM (SELECT jsonb_build_object('change', CASE WHEN "
-           "p.version = 1 THEN 'created' ELSE 'updated' END, 'cursor', p.txid::text || '-' || "
-           "p.seq, 'person', records.person_json(p, NULL)) AS doc, p.txid::text || '-' || p.seq "
-           "AS cur, p.id::text AS pid, p.txid, p.seq FROM records.persons p WHERE p.muni_code = "
-           "$1 AND " FEED_AFTER("p") " UNION ALL SELECT jsonb_build_object('change', "
-                                     "'moved_out', 'cursor', rs.txid::text || '-' || rs.seq, "
-                                     "'person', records.person_json(p, $1)), rs.txid::text || "
-                                     "'-' || rs.seq, p.id::text, rs.txid, rs.seq FROM "
-                                     "records.residences rs JOIN records.persons p ON p.id = "
-                                     "rs.person_id WHERE rs.muni_code = $1 AND rs.until_on IS "
-                                     "NOT NULL AND " FEED_AFTER(
-                                         "rs") ") f ORDER BY txid, seq LIMIT $4::int");
+    return feed(r, sql_rec_feed_persons);
 }

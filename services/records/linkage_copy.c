@@ -269,14 +269,7 @@ static int copy_out(ss_req *r, ss_dbc *c, bool persons, const cbuf *b)
     (void)r;
     if (b->len == 0)
         return 0;
-    res =
-        PQexec(pg, persons ? "COPY records.import_person_lines (job_id, ln, id, resident_no, name, "
-                             "name_kana, name_romaji, former_name, birth_date, sex, postal_code, "
-                             "address, non_disclosure, my_number_sealed, my_number_hash) FROM STDIN"
-                           : "COPY records.import_imm_lines (job_id, ln, resident_no, person_id, "
-                             "vaccinated_on, vaccine_code, disease_codes, dose_number, dose_label, "
-                             "lot_no, institution_code, doctor_name, dose_ml, site, category, "
-                             "pregnancy_weeks, note) FROM STDIN");
+    res = PQexec(pg, persons ? sql_rec_import_copy_persons : sql_rec_import_copy_immunizations);
     if (PQresultStatus(res) != PGRES_COPY_IN)
         rc = SS_ERR_UNAVAILABLE;
     PQclear(res);

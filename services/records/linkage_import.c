@@ -25,12 +25,6 @@ static const ss_field job_fields[] = {
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
-#define JOB_JSON                                                                                 \
-    "jsonb_build_object('id', j.id, 'kind', j.kind, 'mode', j.mode, 'status', j.status, "        \
-    "'lines', j.lines, 'imported', j.imported, 'rejected', j.rejected, 'errors', (SELECT "       \
-    "count(*) FROM records.import_errors e WHERE e.job_id = j.id), 'created_at', j.created_at, " \
-    "'finished_at', j.finished_at)::text"
-
 static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
     const char *params[] = {r->who.org_id, rec_muni(r), ss_json_str(r->body, "kind"),
@@ -38,11 +32,7 @@ static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
 
     (void)arg;
     *status = 201;
-    return rec_exec_doc(r, c,
-                        "WITH j AS (INSERT INTO records.import_jobs (org_id, muni_code, kind, "
-                        "mode, created_by) VALUES ($1::uuid, $2, $3, $4, $5) RETURNING *) "
-                        "SELECT " JOB_JSON " FROM j",
-                        5, params, doc, "job");
+    return rec_exec_doc(r, c, sql_rec_import_create, 5, params, doc, "job");
 }
 
 int rec_h_import_create(ss_req *r)
@@ -67,10 +57,7 @@ int rec_h_import_get(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such job of yours");
     const char *params[] = {id, r->who.org_id};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " JOB_JSON " FROM records.import_jobs j WHERE j.id = $1::uuid AND "
-                     "j.org_id = $2::uuid",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_import_get, 2, params, &res);
     if (rc == 0)
         rc = rec_reply_one(r, res, 200, "job", false);
     PQclear(res);
@@ -95,12 +82,7 @@ int rec_h_import_errors(ss_req *r)
     const char *params[] = {id, r->who.org_id, keys[0][0] ? keys[0] : "0", lim};
     if (strspn(params[2], "0123456789") != strlen(params[2]) || strlen(params[2]) > 18)
         return ss_req_field_error(r, "cursor", "is not a cursor this service issued");
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT jsonb_build_object('line', e.ln, 'errors', e.errors)::text, "
-                     "e.ln::text FROM records.import_errors e JOIN records.import_jobs j ON j.id "
-                     "= e.job_id WHERE j.id = $1::uuid AND j.org_id = $2::uuid AND e.ln > "
-                     "$3::bigint ORDER BY e.ln LIMIT $4::int",
-                     4, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_import_errors, 4, params, &res);
     if (rc != 0)
         return rc;
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
@@ -117,10 +99,7 @@ int rec_import_lock(ss_req *r, ss_dbc *c, const char *id, char kind[16], char mo
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "SELECT kind, mode, lines, status FROM records.import_jobs WHERE id = $1::uuid "
-                    "AND org_id = $2::uuid FOR UPDATE",
-                    2, params, &res);
+    rc = ss_db_exec(c, sql_rec_import_lock, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -147,10 +126,7 @@ static int store_line_errors(ss_dbc *c, const char *id, const json_t *errs)
     if ((text = json_dumps(errs, JSON_COMPACT)) == NULL)
         return SS_ERR_NOMEM;
     const char *params[] = {id, text};
-    rc = ss_db_exec(c,
-                    "INSERT INTO records.import_errors (job_id, ln, errors) SELECT $1::uuid, x.ln, "
-                    "x.errors FROM jsonb_to_recordset($2::jsonb) AS x(ln bigint, errors jsonb)",
-                    2, params, NULL);
+    rc = ss_db_exec(c, sql_rec_import_line_errors, 2, params, NULL);
     free(text);
     return rc;
 }
@@ -177,10 +153,7 @@ static int chunk_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *st
         goto out;
     snprintf(cnt, sizeof(cnt), "%lld", n);
     const char *params[] = {arg, cnt};
-    rc = rec_exec_doc(r, c,
-                      "WITH j AS (UPDATE records.import_jobs SET lines = lines + $2::bigint "
-                      "WHERE id = $1::uuid RETURNING *) SELECT " JOB_JSON " FROM j",
-                      2, params, doc, "job");
+    rc = rec_exec_doc(r, c, sql_rec_import_chunk, 2, params, doc, "job");
     *status = 200;
 out:
     json_decref(errs);

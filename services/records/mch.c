@@ -67,12 +67,7 @@ static int person_rules(ss_req *r, ss_dbc *c, const json_t *obj, const char *mun
     PGresult *res = NULL;
     int rc, from = 0, to = 0, age;
 
-    rc = ss_db_exec(c,
-                    "SELECT $3::date >= p.birth_date, $3::date <= (now() AT TIME ZONE "
-                    "'Asia/Tokyo')::date, p.sex, (extract(year FROM age($3::date, "
-                    "p.birth_date)) * 12 + extract(month FROM age($3::date, p.birth_date)))::int"
-                    "::text FROM records.persons p WHERE p.id = $1::uuid AND p.muni_code = $2",
-                    3, p, &res);
+    rc = ss_db_exec(c, sql_rec_mch_person_rules, 3, p, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 0) {
@@ -116,13 +111,7 @@ int rec_mch_insert(ss_req *r, ss_dbc *c, const json_t *obj, const char *muni, PG
                        r->who.kind == SS_PRINCIPAL_CLIENT ? "api" : "staff",
                        r->who.sub,
                        r->who.org_id};
-    rc = ss_db_exec(c,
-                    "WITH m AS (INSERT INTO records.mch_records (person_id, muni_code, kind, "
-                    "examined_on, data, source, source_name, external_id, entered_via, "
-                    "entered_by, entered_org_id) VALUES ($1::uuid, $2, $3, $4::date, $5::jsonb, "
-                    "$6, $7, $8, $9, $10, $11::uuid) ON CONFLICT (muni_code, external_id) DO "
-                    "NOTHING RETURNING *) SELECT " REC_MCH_JSON ", m.id::text FROM m",
-                    11, p, out);
+    rc = ss_db_exec(c, sql_rec_mch_insert, 11, p, out);
     free(data);
     if (rc == 0 && PQntuples(*out) == 0)
         rc = ss_req_fail(r, SS_ERR_CONFLICT,

@@ -8,13 +8,6 @@
 #include "questionnaire.h"
 #include "rec.h"
 
-/* A record as JSON text (alias m = records.mch_records). */
-#define REC_MCH_JSON                                                                        \
-    "jsonb_build_object('id', m.id, 'person_id', m.person_id, 'municipality_code', "        \
-    "m.muni_code, 'kind', m.kind, 'examined_on', m.examined_on, 'data', m.data, 'source', " \
-    "m.source, 'source_name', m.source_name, 'external_id', m.external_id, 'entered_via', " \
-    "m.entered_via, 'created_at', m.created_at)::text"
-
 /* Handlers: mch.c (single write), mch_bulk.c (NDJSON), mch_query.c (reads). */
 int rec_mch_h_create(ss_req *r);
 int rec_mch_h_bulk(ss_req *r);

@@ -10,18 +10,6 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-#define MCH_LIST_HEAD                                                                      \
-    "SELECT " REC_MCH_JSON ", m.examined_on::text, m.id::text FROM records.mch_records m " \
-    "JOIN records.persons ps ON ps.id = m.person_id WHERE "
-#define MCH_LIST_TAIL                                                                          \
-    " AND ($3::uuid IS NULL OR m.person_id = $3::uuid) AND ($4::text IS NULL OR m.kind = $4) " \
-    "AND ($5::date IS NULL OR m.examined_on >= $5::date) AND ($6::date IS NULL OR "            \
-    "m.examined_on <= $6::date) AND ($7::date IS NULL OR (m.examined_on, m.id) < ($7::date, "  \
-    "$8::uuid)) ORDER BY m.examined_on DESC, m.id DESC LIMIT $9::int"
-#define MCH_LIST_MUNI MCH_LIST_HEAD "ps.muni_code = $2::text AND $1::uuid IS NULL" MCH_LIST_TAIL
-#define MCH_LIST_SELF \
-    MCH_LIST_HEAD "m.person_id IN (" REC_SELF_FAMILY_SQL ") AND $2::text IS NULL" MCH_LIST_TAIL
-
 static const char *const list_params[] = {"person_id", "kind",   "from", "to",
                                           "limit",     "cursor", NULL};
 
@@ -64,7 +52,8 @@ static int list(ss_req *r, const char *scope, bool self)
         keys[0][0] ? keys[0] : NULL, keys[0][0] ? keys[1] : NULL, lim};
     /* Two statements, so each uses its index: a vaccinee ($1) and the children in its care
      * (self.h), or a municipality's ($2) current residents. Both name all nine parameters. */
-    rc = ss_db_query(ss_server_db(), self ? MCH_LIST_SELF : MCH_LIST_MUNI, 9, p, &res);
+    rc = ss_db_query(ss_server_db(), self ? sql_rec_mch_list_self : sql_rec_mch_list_muni, 9, p,
+                     &res);
     if (rc == 0)
         rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);
@@ -101,11 +90,7 @@ int rec_mch_h_get(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record");
     const char *p[] = {id, muni};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " REC_MCH_JSON ", m.person_id::text FROM records.mch_records m JOIN "
-                     "records.persons ps ON ps.id = m.person_id WHERE m.id = $1::uuid AND "
-                     "ps.muni_code = $2",
-                     2, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_mch_get, 2, p, &res);
     if (rc == 0 && PQntuples(res) == 1)
         snprintf(r->person_id, sizeof(r->person_id), "%s", ss_db_val(res, 0, 1));
     if (rc == 0)

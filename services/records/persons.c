@@ -110,10 +110,6 @@ static int seal_body_number(ss_req *r, const char *person_id, char **sealed, cha
     return rec_mynumber_seal(mn, person_id, sealed);
 }
 
-#define PERSON_VERSION_INSERT(change)                                                          \
-    "v AS (INSERT INTO records.person_versions (person_id, version, change, doc, changed_by) " \
-    "SELECT p.id, p.version, '" change "', records.person_json(p, NULL), p.updated_by FROM p) "
-
 static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
     char id[37], hash[65], *sealed = NULL;
@@ -140,17 +136,7 @@ static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
                             sealed,
                             hash[0] ? hash : NULL,
                             r->who.sub};
-    rc = rec_exec_doc(
-        r, c,
-        "WITH p AS (INSERT INTO records.persons (id, muni_code, resident_no, name, name_kana, "
-        "name_romaji, former_name, birth_date, sex, postal_code, address, status, status_on, "
-        "non_disclosure, my_number_sealed, my_number_hash, created_by, updated_by) VALUES "
-        "($1::uuid, $2, $3, $4, $5, $6, $7, $8::date, $9, $10, $11, coalesce($12, 'resident'), "
-        "$13::date, $14::boolean, $15::bytea, $16, $17, $17) RETURNING *), "
-        "r AS (INSERT INTO records.residences (person_id, muni_code, resident_no, from_on) "
-        "SELECT id, muni_code, resident_no, NULL FROM p), " PERSON_VERSION_INSERT(
-            "created") "SELECT records.person_json(p, NULL)::text FROM p",
-        17, params, doc, "person");
+    rc = rec_exec_doc(r, c, sql_rec_person_insert, 17, params, doc, "person");
     free(sealed);
     *status = 201;
     return rc;
@@ -174,10 +160,7 @@ static int add_my_number(ss_req *r, json_t *doc, const char *id)
     char mn[13];
     int rc;
 
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT my_number_sealed::text FROM records.persons WHERE id = $1::uuid AND "
-                     "muni_code = $2",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_person_my_number_sealed, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -206,10 +189,7 @@ int rec_h_person_get(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
     const char *params[] = {id, rec_muni(r)};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT records.person_json(p, $2)::text FROM records.persons p WHERE p.id = "
-                     "$1::uuid AND records.person_visible(p, $2)",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_person_get, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1 || (doc = ss_json_col(res, 0, 0)) == NULL) {
@@ -261,23 +241,7 @@ static int patch_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *st
         hash[0] ? hash : NULL,
         r->who.sub};
 #undef HAS
-    rc = rec_exec_doc(
-        r, c,
-        "WITH p AS (UPDATE records.persons p SET resident_no = coalesce($3, p.resident_no), "
-        "name = coalesce($4, p.name), name_kana = coalesce($5, p.name_kana), name_romaji = CASE "
-        "WHEN $6::boolean THEN $7 ELSE p.name_romaji END, former_name = CASE WHEN $8::boolean "
-        "THEN $9 ELSE p.former_name END, birth_date = coalesce($10::date, p.birth_date), sex = "
-        "coalesce($11, p.sex), postal_code = CASE WHEN $12::boolean THEN $13 ELSE p.postal_code "
-        "END, address = coalesce($14, p.address), status = coalesce($15, p.status), status_on = "
-        "CASE WHEN $16::boolean THEN $17::date ELSE p.status_on END, non_disclosure = "
-        "coalesce($18::boolean, p.non_disclosure), my_number_sealed = coalesce($19::bytea, "
-        "p.my_number_sealed), my_number_hash = coalesce($20, p.my_number_hash), version = "
-        "p.version + 1, updated_at = now(), updated_by = $21, txid = pg_current_xact_id(), seq = "
-        "nextval('records.change_seq') WHERE p.id = $1::uuid AND p.muni_code = $2 RETURNING p.*), "
-        "r AS (UPDATE records.residences r SET resident_no = p.resident_no FROM p WHERE "
-        "r.person_id = p.id AND r.until_on IS NULL), " PERSON_VERSION_INSERT(
-            "updated") "SELECT records.person_json(p, NULL)::text FROM p",
-        21, params, doc, "person");
+    rc = rec_exec_doc(r, c, sql_rec_person_update, 21, params, doc, "person");
     free(sealed);
     *status = 200;
     return rc;

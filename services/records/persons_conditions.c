@@ -32,13 +32,6 @@ static const ss_field revoke_fields[] = {
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
-#define COND_JSON                                                                                \
-    "jsonb_build_object('id', c.id, 'person_id', c.person_id, 'kind', c.kind, 'disease_codes', " \
-    "c.disease_codes, 'evidence', c.evidence, 'evidence_on', c.evidence_on, 'valid_from', "      \
-    "c.valid_from, 'valid_to', c.valid_to, 'note', c.note, 'muni_code', c.muni_code, "           \
-    "'created_by', c.created_by, 'created_at', c.created_at, 'revoked_at', c.revoked_at, "       \
-    "'revoked_by', c.revoked_by, 'revoke_reason', c.revoke_reason)"
-
 /* Checks that need no database: the period's order, what the 特例 needs, the disease codes'
  * shape (the master check is in the insert). */
 static int cond_rules(ss_req *r)
@@ -86,19 +79,7 @@ static int add_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *stat
     int rc;
 
     *status = 201;
-    rc = ss_db_exec(
-        c,
-        "WITH p AS (SELECT id FROM records.persons WHERE id = $1::uuid AND muni_code = $2), "
-        "dz AS (SELECT CASE WHEN $4::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT DISTINCT "
-        "jsonb_array_elements_text($4::jsonb)) END AS codes), "
-        "ok AS (SELECT NOT EXISTS (SELECT 1 FROM dz, unnest(dz.codes) x WHERE NOT EXISTS "
-        "(SELECT 1 FROM master.diseases d WHERE d.code = x AND d.superseded_at IS NULL)) AS ok), "
-        "c AS (INSERT INTO records.person_conditions (person_id, muni_code, kind, disease_codes, "
-        "evidence, evidence_on, valid_from, valid_to, note, created_by, created_org_id) SELECT "
-        "p.id, $2, $3, dz.codes, $5, $6::date, $7::date, $8::date, $9, $10, $11::uuid FROM p, dz, "
-        "ok WHERE ok.ok RETURNING *) SELECT (SELECT " COND_JSON "::text FROM c), "
-        "(SELECT count(*) FROM p), (SELECT ok FROM ok)",
-        11, params, &res);
+    rc = ss_db_exec(c, sql_rec_condition_insert, 11, params, &res);
     free(dct);
     if (rc != 0)
         return rc;
@@ -140,12 +121,7 @@ int rec_h_condition_list(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
     const char *params[] = {id, rec_muni(r)};
-    rc =
-        ss_db_query(ss_server_db(),
-                    "SELECT (SELECT coalesce(jsonb_agg(" COND_JSON " ORDER BY c.valid_from, "
-                    "c.created_at), '[]') FROM records.person_conditions c WHERE c.person_id = "
-                    "p.id)::text FROM records.persons p WHERE p.id = $1::uuid AND p.muni_code = $2",
-                    2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_condition_list, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -170,15 +146,7 @@ static int revoke_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     int rc;
 
     *status = 200;
-    rc = ss_db_exec(c,
-                    "WITH cur AS (SELECT c.id, c.revoked_at FROM records.person_conditions c JOIN "
-                    "records.persons p ON p.id = c.person_id AND p.muni_code = $3 WHERE c.id = "
-                    "$2::uuid AND c.person_id = $1::uuid FOR UPDATE OF c), c AS (UPDATE "
-                    "records.person_conditions c SET revoked_at = now(), revoked_by = $5, "
-                    "revoke_reason = $4 FROM cur WHERE c.id = cur.id AND cur.revoked_at IS NULL "
-                    "RETURNING c.*) SELECT (SELECT " COND_JSON "::text FROM c), (SELECT count(*) "
-                    "FROM cur)",
-                    5, params, &res);
+    rc = ss_db_exec(c, sql_rec_condition_revoke, 5, params, &res);
     if (rc != 0)
         return rc;
     if (strcmp(ss_db_val(res, 0, 1), "1") != 0)

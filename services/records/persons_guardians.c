@@ -17,11 +17,6 @@ static const ss_field link_fields[] = {
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
-#define GUARDIAN_JSON                                                                          \
-    "jsonb_build_object('child_id', g.child_id, 'guardian_id', g.guardian_id, 'relation', "    \
-    "g.relation, 'guardian_name', gp.name, 'guardian_name_kana', gp.name_kana, 'created_at', " \
-    "g.created_at)::text"
-
 /* Guardianship must not go round in a circle (a child made the guardian of its own guardian,
  * directly or through others): refused when the child already is, transitively, a guardian of
  * the new guardian. Guardian edits of one municipality take turns (an advisory lock), so two
@@ -33,13 +28,7 @@ static int guardian_cycle_check(ss_req *r, ss_dbc *c, const char *child, const c
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "SELECT pg_advisory_xact_lock(hashtextextended('guardians:' || $3, 0)), "
-                    "EXISTS (WITH RECURSIVE up(id, depth) AS (SELECT g.guardian_id, 1 FROM "
-                    "records.guardians g WHERE g.child_id = $2::uuid UNION SELECT g.guardian_id, "
-                    "up.depth + 1 FROM records.guardians g JOIN up ON g.child_id = up.id WHERE "
-                    "up.depth < 64) SELECT 1 FROM up WHERE up.id = $1::uuid)",
-                    3, params, &res);
+    rc = ss_db_exec(c, sql_rec_guardian_cycle_check, 3, params, &res);
     if (rc == 0 && strcmp(ss_db_val(res, 0, 1), "t") == 0)
         rc = ss_req_field_error(r, "guardian_id",
                                 "is already in the child's care: guardianship cannot go round in "
@@ -57,14 +46,7 @@ static int add_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *stat
     *status = 201;
     if ((rc = guardian_cycle_check(r, c, arg, params[1], params[2])) != 0)
         return rc;
-    rc = rec_exec_doc(
-        r, c,
-        "WITH g AS (INSERT INTO records.guardians (child_id, guardian_id, relation, created_by) "
-        "SELECT ch.id, gp.id, coalesce($4, 'parent'), $5 FROM records.persons ch, "
-        "records.persons gp WHERE ch.id = $1::uuid AND ch.muni_code = $3 AND gp.id = $2::uuid "
-        "AND gp.muni_code = $3 RETURNING *) SELECT " GUARDIAN_JSON
-        " FROM g JOIN records.persons gp ON gp.id = g.guardian_id",
-        5, params, doc, "child and guardian");
+    rc = rec_exec_doc(r, c, sql_rec_guardian_insert, 5, params, doc, "child and guardian");
     if (rc == 0)
         json_object_set_new(*doc, "id", json_string(arg));
     return rc;
@@ -102,12 +84,7 @@ int rec_h_guardian_list(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
     const char *params[] = {id, rec_muni(r)};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT p.id, (SELECT coalesce(jsonb_agg(" GUARDIAN_JSON
-                     "::jsonb ORDER BY g.created_at), '[]') FROM records.guardians g JOIN "
-                     "records.persons gp ON gp.id = g.guardian_id WHERE g.child_id = p.id)::text "
-                     "FROM records.persons p WHERE p.id = $1::uuid AND p.muni_code = $2",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_guardian_list, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -134,11 +111,7 @@ int rec_h_guardian_remove(ss_req *r)
     if (!ss_uuid_ok(id) || !ss_uuid_ok(gid))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such guardian link of yours");
     const char *params[] = {id, gid, rec_muni(r)};
-    rc = ss_db_query(ss_server_db(),
-                     "DELETE FROM records.guardians g USING records.persons ch WHERE g.child_id "
-                     "= $1::uuid AND g.guardian_id = $2::uuid AND ch.id = g.child_id AND "
-                     "ch.muni_code = $3 RETURNING 1",
-                     3, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_guardian_delete, 3, params, &res);
     if (rc != 0)
         return rc;
     rc = PQntuples(res) == 1 ? 0 : SS_ERR_NOT_FOUND;

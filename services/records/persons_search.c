@@ -12,9 +12,6 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-/* Days an institution may read a patient's past doses after identifying them. */
-#define REC_CARE_DAYS "90"
-
 static const char *const list_params[] = {"resident_no", "name_kana", "birth_date", "status",
                                           "limit",       "cursor",    NULL};
 
@@ -32,16 +29,7 @@ static int list_rows(ss_req *r, const char *mhash, int limit, char keys[][64], P
                             mhash,
                             keys[0][0] ? keys[0] : NULL,
                             lim};
-    return ss_db_query(
-        ss_server_db(),
-        "SELECT records.person_json(p, $1)::text, p.id::text FROM records.persons p WHERE "
-        "records.person_visible(p, $1) AND ($2::text IS NULL OR p.resident_no = $2 OR EXISTS "
-        "(SELECT 1 FROM records.residences rs WHERE rs.person_id = p.id AND rs.muni_code = $1 AND "
-        "rs.resident_no = $2)) AND ($3::text IS NULL OR p.name_kana_key = translate($3, ' 　', "
-        "'')) AND ($4::date IS NULL OR p.birth_date = $4::date) AND ($5::text IS NULL OR "
-        "p.status = $5) AND ($6::text IS NULL OR p.my_number_hash = $6) AND ($7::uuid IS NULL "
-        "OR p.id > $7::uuid) ORDER BY p.id LIMIT $8::int",
-        8, params, res);
+    return ss_db_query(ss_server_db(), sql_rec_person_list, 8, params, res);
 }
 
 static int list_reply(ss_req *r, const char *mhash)
@@ -119,16 +107,8 @@ static int lookup_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     const char *params[] = {arg, ss_json_str(r->body, "birth_date"), r->who.org_id};
 
     *status = 200;
-    return rec_exec_doc(
-        r, c,
-        "WITH p AS (SELECT * FROM records.persons WHERE my_number_hash = $1 AND birth_date = "
-        "$2::date AND status <> 'deceased'), l AS (INSERT INTO records.care_links (org_id, "
-        "person_id, until) SELECT $3::uuid, p.id, now() + interval '" REC_CARE_DAYS " days' "
-        "FROM p ON CONFLICT (org_id, person_id) DO UPDATE SET until = excluded.until) SELECT "
-        "jsonb_build_object('id', p.id, 'name', p.name, 'name_kana', p.name_kana, 'birth_date', "
-        "p.birth_date, 'sex', p.sex, 'muni_code', p.muni_code, 'care_until', now() + interval "
-        "'" REC_CARE_DAYS " days')::text FROM p",
-        3, params, doc, "person with this 個人番号 and birth date");
+    return rec_exec_doc(r, c, sql_rec_person_lookup, 3, params, doc,
+                        "person with this 個人番号 and birth date");
 }
 
 int rec_h_person_lookup(ss_req *r)
@@ -170,23 +150,8 @@ static int move_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *sta
                             r->who.sub};
 
     *status = 200;
-    return rec_exec_doc(
-        r, c,
-        "WITH old AS (SELECT id, muni_code FROM records.persons WHERE my_number_hash = $1 AND "
-        "birth_date = $2::date AND muni_code <> $3 AND status <> 'deceased' FOR UPDATE), closed "
-        "AS (UPDATE records.residences r SET until_on = $7::date, txid = pg_current_xact_id(), "
-        "seq = nextval('records.change_seq') FROM old WHERE r.person_id = old.id AND r.until_on "
-        "IS NULL RETURNING r.person_id), p AS (UPDATE records.persons p SET muni_code = $3, "
-        "resident_no = $4, address = $5, postal_code = $6, status = 'resident', status_on = "
-        "NULL, version = p.version + 1, updated_at = now(), updated_by = $8, txid = "
-        "pg_current_xact_id(), seq = nextval('records.change_seq') FROM old WHERE p.id = old.id "
-        "RETURNING p.*), n AS (INSERT INTO records.residences (person_id, muni_code, "
-        "resident_no, from_on) SELECT id, $3, $4, $7::date FROM p WHERE EXISTS (SELECT 1 FROM "
-        "closed)), "
-        "v AS (INSERT INTO records.person_versions (person_id, version, change, doc, changed_by) "
-        "SELECT p.id, p.version, 'moved_in', records.person_json(p, NULL), p.updated_by FROM p) "
-        "SELECT records.person_json(p, NULL)::text FROM p",
-        8, params, doc, "person with this 個人番号 and birth date in another municipality");
+    return rec_exec_doc(r, c, sql_rec_person_move_in, 8, params, doc,
+                        "person with this 個人番号 and birth date in another municipality");
 }
 
 int rec_h_person_move_in(ss_req *r)
@@ -219,13 +184,7 @@ int rec_h_person_history(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
     const char *params[] = {id, rec_muni(r)};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT jsonb_build_object('version', v.version, 'change', v.change, "
-                     "'person', v.doc, 'changed_by', v.changed_by, 'changed_at', "
-                     "v.changed_at)::text FROM records.person_versions v JOIN records.persons p "
-                     "ON p.id = v.person_id WHERE p.id = $1::uuid AND p.muni_code = $2 ORDER BY "
-                     "v.version DESC",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_person_history, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 0) {

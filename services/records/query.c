@@ -1,7 +1,7 @@
 /* query.c - staff queries of vaccination records (H-3-2): by resident number, kana name and
  * birth date, person (found by 個人番号 through POST /persons/search), product, disease, date
- * range, institution and lot number (recall). Every viewer sees only what REC_IMM_VISIBLE
- * lets it: a municipality its residents (with the history of people who moved in), an
+ * range, institution and lot number (recall). Every viewer sees only what rec.h says it
+ * may: a municipality its residents (with the history of people who moved in), an
  * institution its own records and its identified patients, a 国保連合会 claimable records of
  * its prefecture's institutions, the ministry every record without the person. */
 #include <stdio.h>
@@ -73,35 +73,7 @@ int rec_h_imm_search(ss_req *r)
                             keys[0][0] ? keys[0] : NULL,
                             keys[1][0] ? keys[1] : NULL,
                             lim};
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT (" REC_IMM_VIEW(
-            "im") ")::text, im.vaccinated_on::text, im.id::text, "
-                  "im.person_id::text FROM records.immunizations im WHERE (" REC_IMM_VISIBLE(
-                      "im") ") "
-                            "AND ($5::text IS NULL AND $6::text IS NULL OR EXISTS (SELECT 1 FROM "
-                            "records.persons "
-                            "sp WHERE sp.id = im.person_id AND ($5::text IS NULL OR sp.resident_no "
-                            "= $5 OR EXISTS "
-                            "(SELECT 1 FROM records.residences rs WHERE rs.person_id = sp.id AND "
-                            "rs.muni_code = $2 "
-                            "AND rs.resident_no = $5)) AND ($6::text IS NULL OR (sp.name_kana_key "
-                            "= translate($6, "
-                            "' 　', '') AND sp.birth_date = $7::date)))) AND ($8::uuid IS NULL OR "
-                            "im.person_id = "
-                            "$8::uuid) AND ($9::text IS NULL OR im.vaccine_code = $9) AND "
-                            "($10::text IS NULL OR $10 "
-                            "= ANY (im.disease_codes)) AND ($11::date IS NULL OR im.vaccinated_on "
-                            ">= $11::date) AND "
-                            "($12::date IS NULL OR im.vaccinated_on <= $12::date) AND ($13::text "
-                            "IS NULL OR "
-                            "im.institution_code = $13) AND ($14::text IS NULL OR im.lot_no = $14) "
-                            "AND ($15::text IS "
-                            "NULL OR im.status = $15) AND ($16::date IS NULL OR (im.vaccinated_on, "
-                            "im.id) > "
-                            "($16::date, $17::uuid)) ORDER BY im.vaccinated_on, im.id LIMIT "
-                            "$18::int",
-        18, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_imm_search, 18, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 1 && strcmp(rec_viewer(r), "mhlw") != 0)

@@ -49,17 +49,7 @@ static int load_subject(ss_req *r, ss_dbc *c, const char *visit, const char *car
 {
     const char *p[] = {ss_json_str(r->body, "template_id"), ss_json_str(r->body, "person_id"),
                        visit, care_org};
-    int rc = ss_db_exec(
-        c,
-        "SELECT t.questions::text, t.revision::text, p.sex, (extract(year FROM age(v.d, "
-        "p.birth_date)) * 12 + extract(month FROM age(v.d, p.birth_date)))::int::text, "
-        "v.d::text, v.d >= p.birth_date AND v.d BETWEEN (now() AT TIME ZONE 'Asia/Tokyo')::date "
-        "- 31 AND (now() AT TIME ZONE 'Asia/Tokyo')::date + 92 FROM records.q_templates t, "
-        "records.persons p, (SELECT coalesce($3::date, (now() AT TIME ZONE 'Asia/Tokyo')::date) "
-        "AS d) v WHERE t.id = $1::uuid AND p.id = $2::uuid AND ($4::uuid IS NULL OR EXISTS "
-        "(SELECT 1 FROM records.care_links l WHERE l.org_id = $4::uuid AND l.person_id = p.id "
-        "AND l.until > now())) FOR SHARE OF t",
-        4, p, out);
+    int rc = ss_db_exec(c, sql_rec_q_subject, 4, p, out);
 
     if (rc != 0)
         return rc;
@@ -72,8 +62,7 @@ static int load_subject(ss_req *r, ss_dbc *c, const char *visit, const char *car
     p[1] = NULL; /* which of the two is missing? */
     PQclear(*out);
     *out = NULL;
-    if ((rc = ss_db_exec(c, "SELECT 1 FROM records.q_templates WHERE id = $1::uuid", 1, p, out)) !=
-        0)
+    if ((rc = ss_db_exec(c, sql_rec_q_template_exists, 1, p, out)) != 0)
         return rc;
     if (PQntuples(*out) == 0)
         return ss_req_field_error(r, "template_id", "does not exist");
@@ -97,13 +86,7 @@ static int insert_answer(ss_req *r, ss_dbc *c, const PGresult *subj, const char 
 
     if (answers == NULL)
         return SS_ERR_NOMEM;
-    rc = ss_db_exec(c,
-                    "WITH a AS (INSERT INTO records.q_answers (person_id, template_id, visit_on, "
-                    "age_months, vaccine_code, answers, submitted_via, submitted_by, "
-                    "institution_code) VALUES ($1::uuid, $2::uuid, $3::date, $4::int, $5, "
-                    "$6::jsonb, $7, $8, $9) RETURNING *) SELECT " REC_Q_ANSWER_JSON
-                    " FROM a JOIN records.q_templates t ON t.id = a.template_id",
-                    9, p, out);
+    rc = ss_db_exec(c, sql_rec_q_answer_insert, 9, p, out);
     free(answers);
     return rc;
 }
@@ -176,12 +159,7 @@ int rec_q_h_answer_get(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");
     const char *p[] = {id, muni, inst};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " REC_Q_ANSWER_JSON ", a.person_id::text FROM records.q_answers a "
-                     "JOIN records.q_templates t ON t.id = a.template_id JOIN records.persons "
-                     "ps ON ps.id = a.person_id WHERE a.id = $1::uuid AND ($2::text IS NULL OR "
-                     "ps.muni_code = $2) AND ($3::text IS NULL OR a.institution_code = $3)",
-                     3, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_answer_get, 3, p, &res);
     if (rc == 0 && PQntuples(res) == 1)
         snprintf(r->person_id, sizeof(r->person_id), "%s", ss_db_val(res, 0, 1));
     if (rc == 0)
@@ -251,22 +229,7 @@ int rec_q_h_answer_list(ss_req *r)
                        keys[0][0] ? keys[0] : NULL,
                        keys[0][0] ? keys[1] : NULL,
                        lim};
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT " REC_Q_ANSWER_JSON ", a.visit_on::text, a.id::text FROM records.q_answers a "
-        "JOIN records.q_templates t ON t.id = a.template_id JOIN records.persons ps ON ps.id = "
-        "a.person_id WHERE ($1::text IS NULL OR ps.muni_code = $1) AND ($2::text IS NULL OR "
-        "a.institution_code = $2) AND ($3::uuid IS NULL OR a.person_id = $3::uuid) AND ($4::text "
-        "IS NULL OR t.code = $4) AND ($5::text IS NULL OR coalesce(a.vaccine_code = $5, "
-        "" REC_Q_TEMPLATE_FOR_VACCINE(
-            "$5") ")) AND ($6::text IS NULL OR $6 = ANY (t.disease_codes)) AND "
-                  "($7::date IS NULL OR a.visit_on >= $7::date) AND ($8::date IS NULL OR "
-                  "a.visit_on <= "
-                  "$8::date) AND ($9::text IS NULL OR coalesce(a.judgement, 'pending') = $9) AND "
-                  "($10::date IS NULL OR (a.visit_on, a.id) < ($10::date, $11::uuid)) ORDER BY "
-                  "a.visit_on "
-                  "DESC, a.id DESC LIMIT $12::int",
-        12, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_answer_list, 12, p, &res);
     if (rc == 0)
         rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);

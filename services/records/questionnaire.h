@@ -33,24 +33,6 @@ int rec_q_h_self_create(ss_req *r);
 int rec_q_h_self_list(ss_req *r);
 int rec_q_h_self_get(ss_req *r);
 
-/* An answer set as JSON text (aliases: a = records.q_answers, t = records.q_templates). */
-#define REC_Q_ANSWER_JSON                                                                      \
-    "jsonb_build_object('id', a.id, 'person_id', a.person_id, 'template', jsonb_build_object(" \
-    "'id', t.id, 'code', t.code, 'version', t.version, 'title', t.title), 'visit_on', "        \
-    "a.visit_on, 'age_months', a.age_months, 'vaccine_code', a.vaccine_code, "                 \
-    "'institution_code', a.institution_code, 'submitted_via', a.submitted_via, 'answers', "    \
-    "a.answers, 'judgement', CASE WHEN a.judgement IS NULL THEN NULL ELSE jsonb_build_object(" \
-    "'result', a.judgement, 'note', a.judgement_note, 'doctor_name', a.doctor_name, "          \
-    "'explained', a.explained, 'consent', a.consent, 'consent_signer', a.consent_signer, "     \
-    "'judged_at', a.judged_at) END, 'record_id', a.record_id, 'linked_at', a.linked_at, "      \
-    "'created_at', a.created_at)::text"
-
-/* Does template t apply to vaccine product p (a SQL parameter)? Listed by the template, or a
- * product of the master (any of its versions) against one of the template's diseases. */
-#define REC_Q_TEMPLATE_FOR_VACCINE(p)                                                           \
-    "(" p " = ANY (t.vaccine_codes) OR EXISTS (SELECT 1 FROM master.vaccines mv WHERE mv.code " \
-    "= " p " AND mv.disease_codes && t.disease_codes))"
-
 /* questionnaire.c: the caller's scope (municipality code or institution code, the other NULL;
  * 403 for other callers), and the submission both sides share: r->body is checked against the
  * answer fields already; validates against the template version, inserts, replies 201. */

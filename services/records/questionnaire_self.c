@@ -12,10 +12,6 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-/* The persons a vaccinee may act for: itself and the minor, disclosed children it is guardian
- * of (the self-view's rule, self.h). */
-#define SELF_PERSONS "(" REC_SELF_FAMILY_SQL ")"
-
 static const ss_field self_fields[] = {
     {"person_id", SS_F_STRING, true, 36, 36, NULL, false},
     {"template_id", SS_F_STRING, true, 36, 36, NULL, false},
@@ -88,11 +84,7 @@ int rec_q_h_self_get(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");
     const char *p[] = {r->who.person_id, id};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " REC_Q_ANSWER_JSON ", a.person_id::text FROM records.q_answers a "
-                     "JOIN records.q_templates t ON t.id = a.template_id WHERE a.id = $2::uuid "
-                     "AND a.person_id IN " SELF_PERSONS,
-                     2, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_self_answer_get, 2, p, &res);
     if (rc == 0 && PQntuples(res) == 1)
         snprintf(r->person_id, sizeof(r->person_id), "%s", ss_db_val(res, 0, 1));
     if (rc == 0)
@@ -124,13 +116,7 @@ int rec_q_h_self_list(ss_req *r)
     snprintf(lim, sizeof(lim), "%d", limit + 1);
     const char *p[] = {r->who.person_id, pid, keys[0][0] ? keys[0] : NULL,
                        keys[0][0] ? keys[1] : NULL, lim};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " REC_Q_ANSWER_JSON ", a.visit_on::text, a.id::text FROM "
-                     "records.q_answers a JOIN records.q_templates t ON t.id = a.template_id "
-                     "WHERE a.person_id IN " SELF_PERSONS " AND ($2::uuid IS NULL OR a.person_id "
-                     "= $2::uuid) AND ($3::date IS NULL OR (a.visit_on, a.id) < ($3::date, "
-                     "$4::uuid)) ORDER BY a.visit_on DESC, a.id DESC LIMIT $5::int",
-                     5, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_self_answer_list, 5, p, &res);
     if (rc == 0)
         rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);

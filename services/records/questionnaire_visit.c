@@ -53,12 +53,7 @@ static int judge_rules(ss_req *r)
 static int load_answer(ss_req *r, const char *id, const char *inst, PGresult **out)
 {
     const char *p[] = {id, inst};
-    int rc = ss_db_query(ss_server_db(),
-                         "SELECT judgement IS NOT NULL, record_id IS NOT NULL, "
-                         "age_months::text, person_id::text, coalesce(judgement = 'ok' AND "
-                         "consent = 'agree', false) FROM records.q_answers WHERE id = $1::uuid AND "
-                         "institution_code = $2",
-                         2, p, out);
+    int rc = ss_db_query(ss_server_db(), sql_rec_q_answer_link_state, 2, p, out);
 
     if (rc == 0 && PQntuples(*out) == 0)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such answer");
@@ -95,14 +90,7 @@ static int judge_update(ss_req *r, const char *id, const char *inst)
                        ss_json_str(r->body, "consent_signer"),
                        r->who.sub};
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(),
-                         "WITH a AS (UPDATE records.q_answers a SET judgement = $3, "
-                         "judgement_note = $4, doctor_name = $5, explained = $6::boolean, "
-                         "consent = $7, consent_signer = $8, judged_at = now(), judged_by = $9 "
-                         "WHERE a.id = $1::uuid AND a.institution_code = $2 AND a.judgement IS "
-                         "NULL RETURNING *) SELECT " REC_Q_ANSWER_JSON
-                         " FROM a JOIN records.q_templates t ON t.id = a.template_id",
-                         9, p, &res);
+    int rc = ss_db_query(ss_server_db(), sql_rec_q_answer_judge, 9, p, &res);
 
     if (rc == 0)
         rc = PQntuples(res) == 1
@@ -161,16 +149,7 @@ int rec_q_h_answer_link(ss_req *r)
         goto out;
     }
     const char *p[] = {id, inst, rid, r->who.sub};
-    rc = ss_db_query(
-        ss_server_db(),
-        "WITH a AS (UPDATE records.q_answers a SET record_id = $3::uuid, linked_at = "
-        "now(), linked_by = $4 WHERE a.id = $1::uuid AND a.institution_code = $2 AND "
-        "a.record_id IS NULL AND EXISTS (SELECT 1 FROM records.immunizations i "
-        "WHERE i.id = $3::uuid AND i.person_id = a.person_id AND i.institution_code "
-        "= $2 AND i.status <> 'voided' AND (i.questionnaire_id IS NULL OR i.questionnaire_id = "
-        "a.id)) RETURNING *) SELECT " REC_Q_ANSWER_JSON
-        " FROM a JOIN records.q_templates t ON t.id = a.template_id",
-        4, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_answer_link, 4, p, &res);
     if (rc == SS_ERR_CONFLICT)
         rc = ss_req_fail(r, rc, "that record is already linked to another answer");
     else if (rc == 0 && PQntuples(res) == 0)

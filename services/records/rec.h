@@ -15,9 +15,11 @@
 
 #include <stdbool.h>
 
+#include "rec_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/db.h"
 #include "sesshu/http.h"
 #include "sesshu/idem.h"
+#include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service rec_service;
@@ -82,27 +84,12 @@ bool rec_kana_ok(const char *s);      /* full-width katakana and spaces */
 const char *rec_muni(const ss_req *r);
 /* Who reads records: "muni", "inst", "kokuhoren", "mhlw", or NULL (records_read.c). */
 const char *rec_viewer(const ss_req *r);
-/* Who sees which record, as SQL over an immunizations alias (records_read.c explains): one
- * predicate per viewer kind, with its parameter (muni/org/pref) named by the caller, and the
- * CASE over all four for statements that serve every viewer. */
-#define REC_VIS_MUNI(im, muni)                                                                   \
-    "EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = " im ".person_id AND (vp.muni_code " \
-    "= " muni " OR (" im ".muni_code = " muni " AND records.person_visible(vp, " muni "))))"
-#define REC_VIS_INST(im, org)                                                                   \
-    "(" im ".registered_org_id = " org "::uuid OR EXISTS (SELECT 1 FROM records.care_links cl " \
-    "WHERE cl.org_id = " org "::uuid AND cl.person_id = " im ".person_id AND cl.until > now()))"
-#define REC_VIS_KOKUHOREN(im, pref) \
-    "(" im ".claimable AND left(" im ".institution_code, 2) = " pref ")"
-/* Parameters: $1 viewer kind, $2 municipality, $3 organisation id, $4 prefecture. */
-#define REC_IMM_VISIBLE(im)                                                                       \
-    "CASE $1 WHEN 'muni' THEN " REC_VIS_MUNI(im, "$2") " WHEN 'inst' THEN " REC_VIS_INST(         \
-        im, "$3") " WHEN 'kokuhoren' THEN " REC_VIS_KOKUHOREN(im, "$4") " WHEN 'mhlw' THEN true " \
-                                                                        "ELSE false END"
-
-/* The record as the viewer sees it: the ministry's view carries no person. */
-#define REC_IMM_VIEW(im)                                                                  \
-    "CASE WHEN $1 = 'mhlw' THEN records.immunization_json(" im ") || jsonb_build_object(" \
-    "'person_id', NULL) ELSE records.immunization_json(" im ") END"
+/* Who sees which record (rec_viewer): a municipality the records of its residents, and of
+ * people who moved in the records it registered while they were its residents
+ * (records.person_visible); an institution what it registered and the records of the persons
+ * in its care (records.care_links); a 国保連合会 the claimable records of its prefecture's
+ * institutions; the ministry every record, without the person. The statements write this out
+ * (sql/immunizations.sql: rec_imm_get_<viewer> one per viewer, the others as a CASE over $1). */
 
 /* Is the caller a medical institution (insurance or not)? */
 bool rec_is_institution(const ss_req *r);
@@ -116,8 +103,8 @@ void rec_touch_person(ss_req *r, const char *person_id);
 bool rec_feed_cursor(const char *a, char txid[24], char seq[24]);
 /* One statement on a leased connection, mapping constraint violations to field errors. */
 int rec_exec(ss_req *r, const char *sql, int n, const char *const *params, PGresult **out);
-/* Map the last error on c (SQLSTATE) to a field error or problem; returns rc unchanged when
- * nothing specific applies. */
+/* Map the constraint the last statement on c violated (by name, records_util.c's table) to a
+ * problem or field error; returns rc unchanged when it is not in the table. */
 int rec_db_error(ss_req *r, ss_dbc *c, int rc);
 
 /* A write in one transaction with Idempotency-Key: fn does the work on c and hands back the

@@ -1,14 +1,15 @@
 /* records.c - vaccination records (接種記録), H-3 §2: register, read, correct (a new version,
  * the old one kept), void (with a reason), history. Every rule is checked by the one set-based
- * check (records_check.h) as of the vaccination date; each violation is named in the 422. */
+ * check (sql/rules.sql explains it) as of the vaccination date; each violation is named in the 422.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rec.h"
-#include "records_check.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 #include "sesshu/text.h"
 
 static const char *const categories[] = {"routine", "temporary", "voluntary", NULL};
@@ -166,57 +167,60 @@ static int fill_defaults(ss_req *r, json_t *doc)
     return 0;
 }
 
-/* Parameters $1..$17 of the check from a record document; strings owned by doc or bufs. */
-typedef struct imm_params {
-    char dc[512], dose[16], weeks[16], ml[32];
-    const char *v[17];
-} imm_params;
+/* The arguments of a statement that checks one record (rec_imm_insert, rec_imm_correct,
+ * rec_imm_check), by the names of its .sql file, from a record document (borrowed: doc must
+ * outlive the statement); the statement's own others are the caller's. */
+typedef struct imm_args {
+    ss_sql_args a;
+    char dc[512];
+} imm_args;
 
-static void imm_params_of(const json_t *doc, const char *exclude, imm_params *p)
+static void imm_args_of(imm_args *p, const ss_sql_param *defs, const json_t *doc,
+                        const char *exclude)
 {
     const json_t *dc = json_object_get(doc, "disease_codes"), *ml = json_object_get(doc, "dose_ml");
     const json_t *pw = json_object_get(doc, "pregnancy_weeks");
     char *t = dc != NULL && json_is_array(dc) ? json_dumps(dc, JSON_COMPACT) : NULL;
+    ss_sql_args *a = &p->a;
 
     snprintf(p->dc, sizeof(p->dc), "%s", t ? t : "");
     free(t);
-    snprintf(p->dose, sizeof(p->dose), "%lld",
-             (long long)json_integer_value(json_object_get(doc, "dose_number")));
-    snprintf(p->weeks, sizeof(p->weeks), "%lld", (long long)json_integer_value(pw));
-    snprintf(p->ml, sizeof(p->ml), "%.2f", json_number_value(ml));
-    const char *v[17] = {ss_json_str(doc, "person_id"),
-                         ss_json_str(doc, "vaccinated_on"),
-                         ss_json_str(doc, "vaccine_code"),
-                         p->dc[0] ? p->dc : NULL,
-                         p->dose,
-                         ss_json_str(doc, "lot_no"),
-                         ss_json_str(doc, "institution_code"),
-                         ss_json_str(doc, "category"),
-                         json_is_integer(pw) ? p->weeks : NULL,
-                         exclude,
-                         ss_json_str(doc, "source"),
-                         ss_json_str(doc, "dose_label"),
-                         ss_json_str(doc, "doctor_name"),
-                         json_is_number(ml) ? p->ml : NULL,
-                         ss_json_str(doc, "site"),
-                         ss_json_str(doc, "questionnaire_id"),
-                         ss_json_str(doc, "note")};
-    memcpy(p->v, v, sizeof(v));
+    ss_sql_args_init(a, defs);
+    ss_sql_arg(a, "person_id", ss_json_str(doc, "person_id"));
+    ss_sql_arg(a, "vaccinated_on", ss_json_str(doc, "vaccinated_on"));
+    ss_sql_arg(a, "vaccine_code", ss_json_str(doc, "vaccine_code"));
+    ss_sql_arg(a, "disease_codes", p->dc[0] ? p->dc : NULL);
+    ss_sql_arg_int(a, "dose_number", json_integer_value(json_object_get(doc, "dose_number")));
+    ss_sql_arg(a, "lot_no", ss_json_str(doc, "lot_no"));
+    ss_sql_arg(a, "institution_code", ss_json_str(doc, "institution_code"));
+    ss_sql_arg(a, "category", ss_json_str(doc, "category"));
+    if (json_is_integer(pw))
+        ss_sql_arg_int(a, "pregnancy_weeks", json_integer_value(pw));
+    else
+        ss_sql_arg(a, "pregnancy_weeks", NULL);
+    ss_sql_arg(a, "exclude_id", exclude);
+    ss_sql_arg(a, "source", ss_json_str(doc, "source"));
+    ss_sql_arg(a, "dose_label", ss_json_str(doc, "dose_label"));
+    if (!ss_sql_args_has(a, "doctor_name"))
+        return; /* the dry run stores nothing more */
+    ss_sql_arg(a, "doctor_name", ss_json_str(doc, "doctor_name"));
+    if (json_is_number(ml))
+        ss_sql_arg_num(a, "dose_ml", json_number_value(ml), 2);
+    else
+        ss_sql_arg(a, "dose_ml", NULL);
+    ss_sql_arg(a, "site", ss_json_str(doc, "site"));
+    ss_sql_arg(a, "questionnaire_id", ss_json_str(doc, "questionnaire_id"));
+    ss_sql_arg(a, "note", ss_json_str(doc, "note"));
 }
 
-#define IMM_INP                                                                                   \
-    "WITH inp AS (SELECT 1::bigint AS ln, $1::uuid AS person_id, $2::date AS vaccinated_on, "     \
-    "$3::text AS vaccine_code, CASE WHEN $4::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT "          \
-    "jsonb_array_elements_text($4::jsonb)) END AS disease_codes, $5::int AS dose_number, "        \
-    "$6::text "                                                                                   \
-    "AS lot_no, $7::text AS institution_code, $8::text AS category, $9::int AS pregnancy_weeks, " \
-    "$10::uuid AS exclude_id, $11::text AS source), " REC_CHECK_CTES ", "
-
-/* What a checked record becomes (records_check.h): the requested category is $8. */
-#define IMM_CATEGORY  REC_CATEGORY("$8")
-#define IMM_CLAIMABLE REC_CLAIMABLE("$8")
-#define IMM_FLAGS     REC_FLAGS("$8")
-#define IMM_OK        REC_OK
+/* Every argument set, each of its type; a mistake is the code's (logged, 500). */
+static int imm_args_done(imm_args *p)
+{
+    if (ss_sql_args_done(&p->a) == 0)
+        return 0;
+    SS_ERROR("immunization statement: %s", p->a.err);
+    return SS_ERR_INTERNAL;
+}
 
 /* The check's verdict on one row (columns: errors, duplicate, dup_rule): 0, a 409 for a
  * duplicate naming its rule, or a 422 naming every rule broken with its field. */
@@ -265,14 +269,7 @@ static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
-                    "set_config('jit', 'off', true), "
-                    "pg_advisory_xact_lock(hashtextextended($1, 0)), p.id FROM "
-                    "records.persons p WHERE p.id = $1::uuid AND (p.muni_code = $2 OR EXISTS "
-                    "(SELECT 1 FROM records.care_links l WHERE l.org_id = $3::uuid AND "
-                    "l.person_id = p.id AND l.until > now()))",
-                    3, params, &res);
+    rc = ss_db_exec(c, sql_rec_imm_person_for_write, 3, params, &res);
     if (rc == 0 && PQntuples(res) != 1)
         rc = ss_req_field_error(r, "person_id", "is not a person of yours");
     PQclear(res);
@@ -281,35 +278,18 @@ static int person_for_write(ss_req *r, ss_dbc *c, const char *person_id)
 
 static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
-    imm_params p;
+    imm_args p;
     PGresult *res = NULL;
     int rc;
 
-    imm_params_of(arg, NULL, &p);
-    if ((rc = person_for_write(r, c, p.v[0])) != 0)
+    if ((rc = person_for_write(r, c, ss_json_str(arg, "person_id"))) != 0)
         return rc;
-    const char *params[] = {p.v[0],  p.v[1],  p.v[2],  p.v[3],        p.v[4],    p.v[5],  p.v[6],
-                            p.v[7],  p.v[8],  p.v[9],  p.v[10],       p.v[11],   p.v[12], p.v[13],
-                            p.v[14], p.v[15], p.v[16], r->who.org_id, r->who.sub};
-    rc = ss_db_exec(
-        c,
-        IMM_INP
-        "ins AS (INSERT INTO records.immunizations (person_id, muni_code, vaccinated_on, "
-        "vaccine_code, disease_codes, dose_number, dose_label, lot_no, institution_code, "
-        "doctor_name, dose_ml, site, category, requested_category, source, schedule_code, "
-        "claimable, flags, pregnancy_weeks, questionnaire_id, note, registered_org_id, "
-        "registered_by, updated_by) SELECT $1::uuid, chk.muni_code, $2::date, $3, chk.diseases, "
-        "$5::int, coalesce($12, chk.dose_label), $6, $7, $13, $14::numeric, $15, " IMM_CATEGORY
-        ", $8, $11, " REC_SCHEDULE_CODE ", " IMM_CLAIMABLE ", " IMM_FLAGS
-        ", coalesce($9::int, chk.pregnancy_weeks), $16::uuid, $17, $18::uuid, $19, $19 FROM chk "
-        "WHERE " IMM_OK
-        " RETURNING *), care AS (INSERT INTO records.care_links (org_id, person_id, until) "
-        "SELECT $18::uuid, ins.person_id, now() + interval '90 days' FROM ins WHERE EXISTS "
-        "(SELECT 1 FROM records.care_links l WHERE l.org_id = $18::uuid AND l.person_id = "
-        "ins.person_id) ON CONFLICT (org_id, person_id) DO UPDATE SET until = excluded.until) "
-        "SELECT chk.errors::text, chk.duplicate, (SELECT records.immunization_json(ins)::text "
-        "FROM ins), chk.dup_rule FROM chk",
-        19, params, &res);
+    imm_args_of(&p, sql_rec_imm_insert_params, arg, NULL);
+    ss_sql_arg(&p.a, "org_id", r->who.org_id);
+    ss_sql_arg(&p.a, "by", r->who.sub);
+    if ((rc = imm_args_done(&p)) != 0)
+        return rc;
+    rc = ss_db_exec(c, sql_rec_imm_insert, p.a.n, p.a.v, &res);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
         *doc = ss_json_col(res, 0, 2);
     PQclear(res);
@@ -339,16 +319,12 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
 {
     const char *id = arg;
     json_t *cur = NULL;
-    imm_params p;
+    imm_args p;
     PGresult *res = NULL;
     int rc;
 
     const char *lp[] = {id, rec_muni(r), r->who.org_id};
-    rc = rec_exec_doc(r, c,
-                      "SELECT records.immunization_json(im)::text FROM records.immunizations im "
-                      "WHERE im.id = $1::uuid AND (im.muni_code = $2 OR "
-                      "im.registered_org_id = $3::uuid) FOR UPDATE",
-                      3, lp, &cur, "record");
+    rc = rec_exec_doc(r, c, sql_rec_imm_for_correction, 3, lp, &cur, "record");
     if (rc != 0)
         return rc;
     /* A voided record is there, but in a state that takes no correction: 409, not 404. */
@@ -370,31 +346,14 @@ static int correct_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
         json_decref(cur);
         return rc == SS_ERR_VALIDATION && json_array_size(r->errors) == 0 ? SS_ERR_NOT_FOUND : rc;
     }
-    imm_params_of(cur, id, &p);
-    const char *params[] = {
-        p.v[0],    p.v[1],  p.v[2],  p.v[3],  p.v[4],  p.v[5],
-        p.v[6],    p.v[7],  p.v[8],  p.v[9],  p.v[10], p.v[11],
-        p.v[12],   p.v[13], p.v[14], p.v[15], p.v[16], ss_json_str(r->body, "reason"),
-        r->who.sub};
-    rc = ss_db_exec(
-        c,
-        IMM_INP
-        "v AS (INSERT INTO records.immunization_versions (immunization_id, version, doc, "
-        "replaced_by, reason) SELECT im.id, im.version, records.immunization_json(im), $19, $18 "
-        "FROM records.immunizations im, chk WHERE im.id = $10::uuid AND " IMM_OK "), up AS "
-        "(UPDATE records.immunizations im SET vaccinated_on = $2::date, vaccine_code = $3, "
-        "disease_codes = chk.diseases, dose_number = $5::int, dose_label = coalesce($12, "
-        "chk.dose_label), lot_no = $6, institution_code = $7, doctor_name = $13, dose_ml = "
-        "$14::numeric, site = $15, category = " IMM_CATEGORY ", requested_category = $8, source "
-        "= $11, schedule_code = " REC_SCHEDULE_CODE ", claimable = "
-        "" IMM_CLAIMABLE ", flags = " IMM_FLAGS ", pregnancy_weeks = coalesce($9::int, "
-        "chk.pregnancy_weeks), questionnaire_id = "
-        "$16::uuid, note = $17, status = 'corrected', version = im.version + 1, updated_by = $19, "
-        "updated_at = now(), txid = pg_current_xact_id(), seq = nextval('records.change_seq') "
-        "FROM chk WHERE im.id = $10::uuid AND " IMM_OK " RETURNING im.*) SELECT chk.errors::text, "
-        "chk.duplicate, (SELECT records.immunization_json(up)::text FROM up), chk.dup_rule FROM "
-        "chk",
-        19, params, &res);
+    imm_args_of(&p, sql_rec_imm_correct_params, cur, id);
+    ss_sql_arg(&p.a, "reason", ss_json_str(r->body, "reason"));
+    ss_sql_arg(&p.a, "by", r->who.sub);
+    if ((rc = imm_args_done(&p)) != 0) {
+        json_decref(cur);
+        return rc;
+    }
+    rc = ss_db_exec(c, sql_rec_imm_correct, p.a.n, p.a.v, &res);
     if (rc == 0 && (rc = verdict(r, res)) == 0)
         *doc = ss_json_col(res, 0, 2);
     PQclear(res);
@@ -427,27 +386,19 @@ int rec_h_imm_correct(ss_req *r)
  * defaults and the same rules as POST /api/v1/immunizations, nothing written: 200 with what the
  * record would become (outcome recorded / refused / duplicate, category, claimable, flags, every
  * rule hit with its effect and field). */
-#define IMM_CHECK_SQL                                                                           \
-    IMM_INP "nop AS (SELECT 1) SELECT jsonb_build_object('outcome', CASE WHEN chk.errors IS "   \
-            "NOT NULL THEN 'refused' WHEN chk.duplicate THEN 'duplicate' ELSE 'recorded' END, " \
-            "'person_id', $1::uuid, 'vaccinated_on', $2::date, 'vaccine_code', $3, "            \
-            "'dose_number', $5::int, 'category', " IMM_CATEGORY ", 'requested_category', $8, "  \
-            "'claimable', " IMM_CLAIMABLE ", 'schedule_code', " REC_SCHEDULE_CODE ", "          \
-            "'dose_label', coalesce($12, chk.dose_label), 'disease_codes', "                    \
-            "to_jsonb(chk.diseases), 'flags', to_jsonb(" IMM_FLAGS "), 'duplicate_rule', "      \
-            "chk.dup_rule, 'errors', coalesce(chk.errors, '[]'), 'rules', chk.rules)::text "    \
-            "FROM chk"
 
 static int check_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
 {
-    imm_params p;
+    imm_args p;
     int rc;
 
-    imm_params_of(arg, NULL, &p);
-    if ((rc = person_for_write(r, c, p.v[0])) != 0)
+    if ((rc = person_for_write(r, c, ss_json_str(arg, "person_id"))) != 0)
+        return rc;
+    imm_args_of(&p, sql_rec_imm_check_params, arg, NULL);
+    if ((rc = imm_args_done(&p)) != 0)
         return rc;
     *status = 200;
-    return rec_exec_doc(r, c, IMM_CHECK_SQL, 12, p.v, doc, "check");
+    return rec_exec_doc(r, c, sql_rec_imm_check, p.a.n, p.a.v, doc, "check");
 }
 
 int rec_h_imm_check(ss_req *r)

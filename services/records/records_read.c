@@ -1,5 +1,5 @@
 /* records_read.c - reading vaccination records (H-3-2) and voiding them: one record, its
- * history, a person's records; who sees what is one SQL predicate (REC_IMM_VISIBLE):
+ * history, a person's records; who sees what (rec.h, sql/immunizations.sql):
  *   municipality    records of its residents (with the history of people who moved in), and
  *                   of former residents the records it made itself;
  *   institution     records it registered, and the past doses of a person it identified
@@ -35,17 +35,12 @@ static int require_viewer(ss_req *r)
 /* The single-record lookup is the hot read: one statement per viewer kind, each with only
  * the parameters its predicate uses, so PostgreSQL settles on one generic plan per connection
  * instead of planning the CASE over every viewer at each call (and re-inlining the JSON view).
- * Parameters: $1 the record id, $2 the viewer's municipality / organisation / prefecture. */
-#define IMM_GET_SQL(view, pid, pred)                                                           \
-    "SELECT (" view ")::text, im.id::text, " pid " FROM records.immunizations im WHERE im.id " \
-    "= $1::uuid AND " pred
+ * In rec_viewer's order: rec_imm_get_muni, _inst, _kokuhoren, _mhlw (sql/immunizations.sql). */
 static const char *const imm_get_sql[] = {
-    IMM_GET_SQL("records.immunization_json(im)", "im.person_id::text", REC_VIS_MUNI("im", "$2")),
-    IMM_GET_SQL("records.immunization_json(im)", "im.person_id::text", REC_VIS_INST("im", "$2")),
-    IMM_GET_SQL("records.immunization_json(im)", "im.person_id::text",
-                REC_VIS_KOKUHOREN("im", "$2")),
-    IMM_GET_SQL("records.immunization_json(im) || jsonb_build_object('person_id', NULL)",
-                "NULL::text", "true"),
+    sql_rec_imm_get_muni,
+    sql_rec_imm_get_inst,
+    sql_rec_imm_get_kokuhoren,
+    sql_rec_imm_get_mhlw,
 };
 
 int rec_h_imm_get(ss_req *r)
@@ -99,17 +94,7 @@ int rec_h_imm_history(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such record of yours");
     const char *params[] = {rec_viewer(r), rec_muni(r), r->who.org_id, r->who.pref_code, id};
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT (" REC_IMM_VIEW(
-            "im") ")::text, (SELECT coalesce(jsonb_agg(jsonb_build_object("
-                  "'version', v.version, 'record', CASE WHEN $1 = 'mhlw' THEN v.doc || "
-                  "jsonb_build_object("
-                  "'person_id', NULL) ELSE v.doc END, 'replaced_by', v.replaced_by, 'replaced_at', "
-                  "v.replaced_at, 'reason', v.reason) ORDER BY v.version DESC), '[]') FROM "
-                  "records.immunization_versions v WHERE v.immunization_id = im.id)::text FROM "
-                  "records.immunizations im WHERE im.id = $5::uuid AND (" REC_IMM_VISIBLE("im") ")",
-        5, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_imm_history, 5, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {
@@ -139,14 +124,7 @@ static int person_known(ss_req *r, const char *id)
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT 1 FROM records.persons p WHERE p.id = $5::uuid AND (($1 = 'muni' AND "
-                     "records.person_visible(p, $2)) OR ($1 = 'inst' AND EXISTS (SELECT 1 FROM "
-                     "records.care_links cl WHERE cl.org_id = $3::uuid AND cl.person_id = p.id AND "
-                     "cl.until > now())) "
-                     "OR EXISTS (SELECT 1 FROM records.immunizations im WHERE im.person_id = p.id "
-                     "AND (" REC_IMM_VISIBLE("im") ")))",
-                     5, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_imm_person_known, 5, params, &res);
     if (rc == 0 && PQntuples(res) != 1)
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
     PQclear(res);
@@ -177,15 +155,7 @@ int rec_h_person_immunizations(ss_req *r)
                             keys[0][0] ? keys[0] : NULL,
                             keys[1][0] ? keys[1] : NULL,
                             lim};
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT (" REC_IMM_VIEW(
-            "im") ")::text, im.vaccinated_on::text, im.id::text "
-                  "FROM records.immunizations im WHERE im.person_id = $5::uuid AND "
-                  "(" REC_IMM_VISIBLE("im") ") AND ($6::date IS NULL OR (im.vaccinated_on, im.id) "
-                                            "> ($6::date, $7::uuid)) ORDER BY im.vaccinated_on, "
-                                            "im.id LIMIT $8::int",
-        8, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_imm_person_list, 8, params, &res);
     if (rc != 0)
         return rc;
     /* No row shown: a person the caller does not know (or none) is 404, as on every other
@@ -218,11 +188,7 @@ static int void_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *sta
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = ss_db_exec(c,
-                         "SELECT im.status, im.version::text FROM records.immunizations im WHERE "
-                         "im.id = $1::uuid AND (im.muni_code = $2 OR im.registered_org_id = "
-                         "$3::uuid) FOR UPDATE",
-                         3, lp, &res)) != 0)
+    if ((rc = ss_db_exec(c, sql_rec_imm_void_lock, 3, lp, &res)) != 0)
         return rc;
     snprintf(vbuf, sizeof(vbuf), "%lld", (long long)json_integer_value(ver));
     if (PQntuples(res) != 1)
@@ -237,16 +203,7 @@ static int void_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *sta
     if (rc != 0)
         return rc;
     *status = 200;
-    rc = rec_exec_doc(
-        r, c,
-        "WITH cur AS (SELECT * FROM records.immunizations im WHERE im.id = $1::uuid), v AS "
-        "(INSERT INTO records.immunization_versions (immunization_id, version, doc, replaced_by, "
-        "reason) SELECT cur.id, cur.version, records.immunization_json(cur), $3, $2 FROM cur), up "
-        "AS (UPDATE records.immunizations im SET status = 'voided', void_reason = $2, claimable = "
-        "false, version = im.version + 1, updated_by = $3, updated_at = now(), txid = "
-        "pg_current_xact_id(), seq = nextval('records.change_seq') FROM cur WHERE im.id = cur.id "
-        "RETURNING im.*) SELECT records.immunization_json(up)::text FROM up",
-        3, params, doc, "record");
+    rc = rec_exec_doc(r, c, sql_rec_imm_void, 3, params, doc, "record");
     /* a void must not break a later dose either (R-CORRECTION-LATER) */
     return rc != 0 ? rc : rec_later_doses_check(r, c, ss_json_str(*doc, "person_id"), arg);
 }

@@ -62,37 +62,23 @@ int rec_reply_one(ss_req *r, const PGresult *res, int status, const char *what, 
     return ss_reply_json_new(r, status, v);
 }
 
-/* Constraint names the handlers turn into field errors. */
-static const struct {
-    const char *constraint, *field, *reason;
-    int err;
-} known[] = {
-    {"persons_resident_no", "resident_no", "is already registered in your municipality",
-     SS_ERR_CONFLICT},
-    {"persons_my_number", "my_number", "is already registered to a person", SS_ERR_CONFLICT},
-    {"immunizations_same_day", "vaccinated_on",
-     "this product is already recorded for the person on that day", SS_ERR_CONFLICT},
-    {"guardians_pkey", "guardian_id", "is already a guardian of this person", SS_ERR_CONFLICT},
-    {"immunizations_questionnaire", "questionnaire_id",
-     "is not a screening questionnaire (予診票) of this person", SS_ERR_VALIDATION},
+/* The constraints whose violation means something to the client (migrations/001, 023), by
+ * name (PG_DIAG_CONSTRAINT_NAME, sesshu/sql.h); any other keeps the SQLSTATE mapping. */
+static const ss_sql_constraint rec_constraints[] = {
+    {"persons_resident_no", SS_ERR_CONFLICT, NULL,
+     "resident_no is already registered in your municipality"},
+    {"persons_my_number", SS_ERR_CONFLICT, NULL, "my_number is already registered to a person"},
+    {"immunizations_same_day", SS_ERR_CONFLICT, NULL,
+     "vaccinated_on this product is already recorded for the person on that day"},
+    {"guardians_pkey", SS_ERR_CONFLICT, NULL, "guardian_id is already a guardian of this person"},
+    {"immunizations_questionnaire", SS_ERR_VALIDATION, "questionnaire_id",
+     "is not a screening questionnaire (予診票) of this person"},
+    {NULL, 0, NULL, NULL},
 };
 
 int rec_db_error(ss_req *r, ss_dbc *c, int rc)
 {
-    const char *msg;
-
-    if (c == NULL || strncmp(ss_db_sqlstate(c), "23", 2) != 0)
-        return rc;
-    /* libpq's message names the violated constraint: "... constraint \"name\"". */
-    msg = PQerrorMessage(ss_db_conn(c));
-    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-        if (strstr(msg, known[i].constraint) == NULL)
-            continue;
-        if (known[i].err == SS_ERR_CONFLICT)
-            return ss_req_fail(r, SS_ERR_CONFLICT, "%s %s", known[i].field, known[i].reason);
-        return ss_req_field_error(r, known[i].field, known[i].reason);
-    }
-    return rc;
+    return ss_sql_constraint_error(r, c, rc, rec_constraints);
 }
 
 int rec_exec(ss_req *r, const char *sql, int n, const char *const *params, PGresult **out)

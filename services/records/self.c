@@ -1,6 +1,6 @@
 /* self.c - the vaccinee's own view (H-3-3): a vaccinee token (RFC 8693 exchange at the token
  * service, bound to one person) reads that person's profile and vaccination records, and those
- * of the children it is guardian of (REC_SELF_FAMILY_SQL). Any other person is 404, exactly as
+ * of the children it is guardian of (self.h). Any other person is 404, exactly as
  * a person that does not exist. Voided records are not shown; the 個人番号 never is.
  *
  *   GET /api/v1/persons/me                              the person and the children
@@ -17,25 +17,6 @@
 
 #define SELF_MAX_RECORDS 1000 /* a person's records: a bounded list, no pagination */
 
-#define PERSON_JSON(rel)                                                                  \
-    "json_build_object('id', p.id, 'name', p.name, 'name_kana', p.name_kana, "            \
-    "'name_romaji', p.name_romaji, 'birth_date', p.birth_date, 'sex', p.sex, 'address', " \
-    "p.address, 'municipality_code', p.muni_code, 'status', p.status, 'relationship', " rel ")"
-
-#define IMM_JSON                                                                                  \
-    "json_build_object('id', i.id, 'person_id', i.person_id, 'version', i.version, "              \
-    "'status', i.status, 'vaccinated_on', i.vaccinated_on, 'vaccine_code', i.vaccine_code, "      \
-    "'vaccine_name', " REC_VACCINE_NAME(                                                          \
-        "i.vaccine_code",                                                                         \
-        "i.vaccinated_on") ", 'disease_codes', to_json(i.disease_codes), 'dose_number', "         \
-                           "i.dose_number, "                                                      \
-                           "'dose_label', i.dose_label, 'lot_no', i.lot_no, 'institution_code', " \
-                           "i.institution_code, 'institution_name', " REC_INSTITUTION_NAME(       \
-                               "i.institution_code",                                              \
-                               "i.vaccinated_on") ", 'doctor_name', i.doctor_name, 'dose_ml', "   \
-                                                  "i.dose_ml, 'site', i.site, 'category', "       \
-                                                  "i.category, 'registered_at', i.registered_at)"
-
 static bool is_vaccinee(const ss_req *r)
 {
     return r->who.kind == SS_PRINCIPAL_VACCINEE && ss_uuid_ok(r->who.person_id);
@@ -49,9 +30,7 @@ int rec_self_may_read(const ss_req *r, const char *person_id)
 
     if (!is_vaccinee(r) || !ss_uuid_ok(person_id))
         return SS_ERR_NOT_FOUND;
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT 1 FROM (" REC_SELF_FAMILY_SQL ") f WHERE f.id = $2::uuid", 2, params,
-                     &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_self_may_read, 2, params, &res);
     if (rc == 0 && PQntuples(res) != 1)
         rc = SS_ERR_NOT_FOUND;
     PQclear(res);
@@ -84,17 +63,7 @@ int rec_h_self_get(ss_req *r)
         return rc;
     rec_touch_person(r, r->who.person_id);
     snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.person_id);
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT " PERSON_JSON(
-            "CASE WHEN p.id = $1::uuid THEN 'self' ELSE 'child' END") ", p.id = $1::uuid FROM "
-                                                                      "records.persons p WHERE "
-                                                                      "p.id IN "
-                                                                      "(" REC_SELF_FAMILY_SQL
-                                                                      ") ORDER BY p.id <> "
-                                                                      "$1::uuid, p.birth_date, "
-                                                                      "p.id",
-        1, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_self_get, 1, params, &res);
     if (rc != 0)
         return rc;
     /* The person may have been removed since the token was issued. */
@@ -126,11 +95,7 @@ static int reply_records(ss_req *r, const char *person_id)
 
     snprintf(lim, sizeof(lim), "%d", SELF_MAX_RECORDS);
     rec_touch_person(r, person_id);
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " IMM_JSON " FROM records.immunizations i WHERE i.person_id = "
-                     "$1::uuid AND i.status <> 'voided' ORDER BY i.vaccinated_on, i.id LIMIT "
-                     "$2::int",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_self_records, 2, params, &res);
     if (rc != 0)
         return rc;
     items = json_array();
@@ -181,10 +146,7 @@ int rec_h_self_child_get(ss_req *r)
     {
         const char *params[] = {id};
 
-        rc = ss_db_query(ss_server_db(),
-                         "SELECT " PERSON_JSON("'child'") " FROM records.persons p WHERE p.id = "
-                                                          "$1::uuid",
-                         1, params, &res);
+        rc = ss_db_query(ss_server_db(), sql_rec_self_child_get, 1, params, &res);
     }
     if (rc == 0)
         rc = rec_reply_one(r, res, 200, "child", true);

@@ -14,124 +14,10 @@
 
 /* The persons a vaccinee token may read: its own person and the children linked to it as
  * guardian (records.guardians) who are minors (under 18, 民法 §4) and not under a
- * non-disclosure flag. SQL: $1 = the token's person id; one column, id. */
-#define REC_SELF_FAMILY_SQL                                                                    \
-    "SELECT $1::uuid AS id UNION SELECT c.id FROM records.guardians g JOIN records.persons c " \
-    "ON c.id = g.child_id WHERE g.guardian_id = $1::uuid AND NOT c.non_disclosure AND "        \
-    "c.birth_date > (current_date - interval '18 years')::date"
+ * non-disclosure flag. The statements that apply it say so (sql/self.sql, sql/fhir.sql). */
 
-/* The name of a vaccine as of its record's date ($n: vaccine code, $m: date), from the master. */
-#define REC_VACCINE_NAME(code, on)                                                               \
-    "(SELECT v.name FROM master.vaccines v WHERE v.code = " code " AND v.superseded_at IS NULL " \
-    "AND v.valid_from <= " on " AND (v.valid_to IS NULL OR v.valid_to >= " on                    \
-    ") ORDER BY v.valid_from DESC LIMIT 1)"
-#define REC_INSTITUTION_NAME(code, on)                                                    \
-    "(SELECT m.name FROM master.institutions m WHERE m.code = " code                      \
-    " AND m.superseded_at IS NULL AND m.valid_from <= " on " AND (m.valid_to IS NULL OR " \
-    "m.valid_to >= " on ") ORDER BY m.valid_from DESC LIMIT 1)"
-
-/* Code systems. Vaccines follow the current JP-Core (jami-fhir-jp-wg/jp-core-v1x,
- * input/fsh/aliases-jpcore.fsh: $JP_MedicationCodeHOT9_CS, ..._HOT13_CS, ..._YJ_CS, bound by
- * JP_Immunization.vaccineCode to JP_MedicationCode_Immunization_VS): the MEDIS / YJ URLs, with
- * the OIDs of JP-Core 1.1 (urn:oid:...) as a second coding of the same code, which older
- * clients still send and search by. */
-#define REC_SYS_HOT9        "http://medis.or.jp/CodeSystem/master-HOT9"
-#define REC_SYS_HOT13       "http://medis.or.jp/CodeSystem/master-HOT13"
-#define REC_SYS_YJ          "http://capstandard.jp/iyaku.info/CodeSystem/YJ-code"
-#define REC_OID_HOT9        "urn:oid:1.2.392.200119.4.403.1"
-#define REC_OID_HOT13       "urn:oid:1.2.392.200119.4.402.1"
-#define REC_OID_YJ          "urn:oid:1.2.392.100495.20.1.73"
-#define REC_SYS_URI         "urn:ietf:rfc:3986"
-#define REC_SYS_RESIDENT_NO "urn:sesshu:resident-no:" /* + the municipality code */
-#define REC_SYS_DISEASE     "urn:sesshu:disease"
-#define REC_SYS_CATEGORY    "urn:sesshu:immunization-category"
-/* The code system (URL, then OID) of a vaccine code column, by its length. */
-#define REC_VACCINE_SYS(c)                                                           \
-    "CASE length(" c ") WHEN 9 THEN '" REC_SYS_HOT9 "' WHEN 13 THEN '" REC_SYS_HOT13 \
-    "' ELSE '" REC_SYS_YJ "' END"
-#define REC_VACCINE_OID(c)                                                           \
-    "CASE length(" c ") WHEN 9 THEN '" REC_OID_HOT9 "' WHEN 13 THEN '" REC_OID_HOT13 \
-    "' ELSE '" REC_OID_YJ "' END"
-
-/* The Immunization resource (JP_Immunization) of row i (with v = vaccine name, n = the
- * institution's name), nulls stripped. */
-#define REC_FHIR_IMMUNIZATION_JSON                                                                 \
-    "json_strip_nulls(json_build_object('resourceType', 'Immunization', 'id', i.id, 'meta', "      \
-    "json_build_object('versionId', i.version::text, 'lastUpdated', i.updated_at, 'profile', "     \
-    "json_build_array('http://jpfhir.jp/fhir/core/StructureDefinition/JP_Immunization')), "        \
-    "'identifier', json_build_array(json_build_object('system', '" REC_SYS_URI "', 'value', "      \
-    "'urn:uuid:' || i.id)), 'status', CASE WHEN i.status = 'voided' THEN 'entered-in-error' "      \
-    "ELSE 'completed' END, 'vaccineCode', json_build_object('coding', "                            \
-    "json_build_array(json_build_object('system', " REC_VACCINE_SYS(                               \
-        "i.vaccine_code") ", 'code', "                                                             \
-                          "i.vaccine_code, 'display', v.name), "                                   \
-                          "json_build_object('system', " REC_VACCINE_OID(                          \
-                              "i.vaccine_code") ", 'code', i.vaccine_code, 'display', v.name)), "  \
-                                                "'text', v.name), "                                \
-                                                "'patient', json_build_object('reference', "       \
-                                                "'Patient/' || i.person_id), "                     \
-                                                "'occurrenceDateTime', i.vaccinated_on, "          \
-                                                "'recorded', "                                     \
-                                                "i.registered_at, 'primarySource', i.source IN "   \
-                                                "('institution', 'api'), 'lotNumber', "            \
-                                                "i.lot_no, 'site', CASE WHEN i.site IS NOT NULL "  \
-                                                "THEN json_build_object('text', i.site) "          \
-                                                "END, 'doseQuantity', CASE WHEN i.dose_ml IS NOT " \
-                                                "NULL THEN json_build_object('value', "            \
-                                                "i.dose_ml, 'unit', 'mL', 'system', "              \
-                                                "'http://unitsofmeasure.org', 'code', 'mL') END, " \
-                                                "'performer', CASE WHEN i.institution_code IS "    \
-                                                "NOT NULL THEN "                                   \
-                                                "json_build_array(json_build_object('actor', "     \
-                                                "json_build_object('identifier', "                 \
-                                                "json_build_object('system', "                     \
-                                                "'http://jpfhir.jp/fhir/core/IdSystem/"            \
-                                                "insurance-medical-institution-no', 'value', "     \
-                                                "i.institution_code), 'display', "                 \
-                                                "coalesce(n.name, i.doctor_name)))) WHEN "         \
-                                                "i.doctor_name IS "                                \
-                                                "NOT NULL THEN "                                   \
-                                                "json_build_array(json_build_object('actor', "     \
-                                                "json_build_object('display', "                    \
-                                                "i.doctor_name))) END, 'programEligibility', "     \
-                                                "json_build_array(json_build_object('coding', "    \
-                                                "json_build_array(json_build_object('system', "    \
-                                                "'" REC_SYS_CATEGORY "', 'code', i.category)))), " \
-                                                "'protocolApplied', "                              \
-                                                "json_build_array(json_build_object('series', "    \
-                                                "i.dose_label, "                                   \
-                                                "'targetDisease', (SELECT "                        \
-                                                "json_agg(json_build_object('coding', "            \
-                                                "json_build_array(json_build_object('system', "    \
-                                                "'" REC_SYS_DISEASE "', 'code', d)))) FROM "       \
-                                                "unnest(i.disease_codes) d), "                     \
-                                                "'doseNumberPositiveInt', i.dose_number))))"
-
-#define REC_FHIR_IMM_FROM                                                                   \
-    " FROM records.immunizations i JOIN records.persons p ON p.id = i.person_id LEFT JOIN " \
-    "LATERAL " REC_VACCINE_NAME(                                                            \
-        "i.vaccine_code", "i.vaccinated_on") " AS v(name) ON true LEFT "                    \
-                                             "JOIN LATERAL " REC_INSTITUTION_NAME(          \
-                                                 "i.institution_code",                      \
-                                                 "i.vaccinated_on") " AS n(name) ON true WHERE "
-
-/* The Patient resource (JP_Patient) of row p, nulls stripped. */
-#define REC_FHIR_PATIENT_JSON                                                                 \
-    "json_strip_nulls(json_build_object('resourceType', 'Patient', 'id', p.id, 'meta', "      \
-    "json_build_object('versionId', p.version::text, 'lastUpdated', p.updated_at, "           \
-    "'profile', json_build_array('http://jpfhir.jp/fhir/core/StructureDefinition/"            \
-    "JP_Patient')), 'identifier', json_build_array(json_build_object('system', "              \
-    "'urn:sesshu:resident-no:' || p.muni_code, 'value', p.resident_no)), 'active', p.status " \
-    "= 'resident', 'name', json_build_array(json_build_object('extension', "                  \
-    "json_build_array(json_build_object('url', "                                              \
-    "'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation', 'valueCode', "     \
-    "'IDE')), 'use', 'official', 'text', p.name), json_build_object('extension', "            \
-    "json_build_array(json_build_object('url', "                                              \
-    "'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation', 'valueCode', "     \
-    "'SYL')), 'use', 'official', 'text', p.name_kana)), 'gender', CASE p.sex WHEN '1' THEN "  \
-    "'male' WHEN '2' THEN 'female' ELSE 'unknown' END, 'birthDate', p.birth_date, "           \
-    "'deceasedBoolean', p.status = 'deceased', 'address', json_build_array("                  \
-    "json_build_object('text', p.address, 'postalCode', p.postal_code))))"
+/* The identifier system of a Patient: + the municipality code (sql/fhir.sql builds it). */
+#define REC_SYS_RESIDENT_NO "urn:sesshu:resident-no:"
 
 /* Does the request carry a query string? (ulfius's map_url also holds the path's :params.) */
 bool rec_has_query(const ss_req *r);
@@ -141,7 +27,7 @@ int rec_h_self_get(ss_req *r);
 int rec_h_self_immunizations(ss_req *r);
 int rec_h_self_child_get(ss_req *r);
 int rec_h_self_child_immunizations(ss_req *r);
-/* Is person_id the token's person or one of its children (REC_SELF_FAMILY_SQL)? 0, or
+/* Is person_id the token's person or one of its children (rec_self_may_read)? 0, or
  * SS_ERR_NOT_FOUND, or a database error. */
 int rec_self_may_read(const ss_req *r, const char *person_id);
 

@@ -49,17 +49,11 @@ int rec_h_person_resolve(ss_req *r)
     if (mn != NULL) {
         rec_mynumber_hash(mn, hash);
         params[0] = hash;
-        rc = ss_db_query(ss_server_db(),
-                         "SELECT id FROM records.persons WHERE my_number_hash = $1 AND status "
-                         "<> 'deceased'",
-                         1, params, &res);
+        rc = ss_db_query(ss_server_db(), sql_rec_self_by_my_number, 1, params, &res);
     } else {
         params[0] = muni;
         params[1] = rno;
-        rc = ss_db_query(ss_server_db(),
-                         "SELECT id FROM records.persons WHERE muni_code = $1 AND resident_no = "
-                         "$2 AND status <> 'deceased'",
-                         2, params, &res);
+        rc = ss_db_query(ss_server_db(), sql_rec_self_by_resident_no, 2, params, &res);
     }
     if (rc == 0 && PQntuples(res) != 1)
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person");

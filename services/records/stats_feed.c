@@ -21,20 +21,6 @@
 
 #define FEED_MAX 2000
 
-#define FEED_SQL                                                                                \
-    "SELECT json_build_object('id', im.id, 'version', im.version, 'status', im.status, "        \
-    "'vaccinated_on', im.vaccinated_on, 'registered_on', (im.registered_at AT TIME ZONE "       \
-    "'Asia/Tokyo')::date, 'registered_at', to_char(im.registered_at AT TIME ZONE "              \
-    "'Asia/Tokyo', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+09:00\"'), 'muni_code', im.muni_code, "         \
-    "'vaccine_code', im.vaccine_code, 'disease_codes', im.disease_codes, 'dose_number', "       \
-    "im.dose_number, 'category', im.category, 'source', im.source, 'institution_code', "        \
-    "im.institution_code, 'person_id', im.person_id, 'sex', p.sex, 'birth_month', "             \
-    "to_char(p.birth_date, 'YYYY-MM'), 'age', extract(year FROM age(im.vaccinated_on, "         \
-    "p.birth_date))::int)::text, im.txid::text || '-' || im.seq FROM records.immunizations im " \
-    "JOIN records.persons p ON p.id = im.person_id WHERE (im.txid, im.seq) > ($1::xid8, "       \
-    "$2::bigint) AND im.txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY im.txid, "      \
-    "im.seq LIMIT $3::int"
-
 int rec_h_stats_feed(ss_req *r)
 {
     const char *after, *lim_s;
@@ -56,7 +42,7 @@ int rec_h_stats_feed(ss_req *r)
         return ss_req_field_error(r, "limit", "out-of-range");
     snprintf(lim, sizeof(lim), "%ld", limit);
     const char *params[] = {txid, seq, lim};
-    if ((rc = ss_db_query(ss_server_db(), FEED_SQL, 3, params, &res)) != 0)
+    if ((rc = ss_db_query(ss_server_db(), sql_rec_stats_feed, 3, params, &res)) != 0)
         return rc;
     snprintf(next, sizeof(next), "%s-%s", txid, seq);
     items = json_array();

@@ -13,19 +13,6 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-#define T_USE "EXISTS (SELECT 1 FROM records.q_answers a WHERE a.template_id = t.id)"
-#define T_LATEST                                                                                \
-    "NOT EXISTS (SELECT 1 FROM records.q_templates t2 WHERE t2.code = t.code AND t2.version > " \
-    "t.version)"
-#define T_HEAD                                                                                \
-    "'id', t.id, 'code', t.code, 'version', t.version, 'title', t.title, 'disease_codes', "   \
-    "to_jsonb(t.disease_codes), 'vaccine_codes', to_jsonb(t.vaccine_codes), 'in_use', " T_USE \
-    ", 'latest', " T_LATEST ", 'created_at', t.created_at, 'updated_at', t.updated_at"
-/* The full version (with its questions) and the summary of lists. */
-#define T_JSON "jsonb_build_object(" T_HEAD ", 'questions', t.questions)::text"
-#define T_SUMMARY \
-    "jsonb_build_object(" T_HEAD ", 'question_count', jsonb_array_length(t.questions))::text"
-
 static const ss_field create_fields[] = {
     {"code", SS_F_STRING, true, 1, 40, NULL, false},
     {"title", SS_F_STRING, true, 1, 200, NULL, false},
@@ -90,18 +77,7 @@ int rec_q_h_template_create(ss_req *r)
                        r->who.sub};
     /* Two managers adding a version of one code at once: the UNIQUE (code, version) makes the
      * later one a 409, which the caller retries. */
-    rc = ss_db_query(ss_server_db(),
-                     "WITH t AS (INSERT INTO records.q_templates (code, version, title, "
-                     "disease_codes, vaccine_codes, questions, created_by, updated_by) SELECT $1, "
-                     "coalesce(max(version), 0) + 1, $2, ARRAY(SELECT jsonb_array_elements_text("
-                     "$3::jsonb)), ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::jsonb, "
-                     "$6, $6 FROM records.q_templates WHERE code = $1 RETURNING *) SELECT "
-                     "jsonb_build_object('id', t.id, 'code', t.code, 'version', t.version, "
-                     "'title', t.title, 'disease_codes', to_jsonb(t.disease_codes), "
-                     "'vaccine_codes', to_jsonb(t.vaccine_codes), 'in_use', false, 'latest', "
-                     "true, 'created_at', t.created_at, 'updated_at', t.updated_at, "
-                     "'questions', t.questions)::text FROM t",
-                     6, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_template_insert, 6, p, &res);
     if (rc == SS_ERR_CONFLICT)
         rc = ss_req_fail(r, rc, "another version of %s was added at the same time; retry",
                          ss_json_str(r->body, "code"));
@@ -120,8 +96,7 @@ static int not_updated(ss_req *r, const char *id)
 {
     const char *p[] = {id};
     PGresult *res = NULL;
-    int rc = ss_db_query(ss_server_db(), "SELECT 1 FROM records.q_templates WHERE id = $1::uuid", 1,
-                         p, &res);
+    int rc = ss_db_query(ss_server_db(), sql_rec_q_template_exists, 1, p, &res);
 
     if (rc == 0 && PQntuples(res) == 0)
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such template");
@@ -150,13 +125,7 @@ int rec_q_h_template_update(ss_req *r)
     }
     const char *p[] = {id,        ss_json_str(r->body, "title"), diseases, vaccines, questions,
                        r->who.sub};
-    rc = ss_db_query(ss_server_db(),
-                     "UPDATE records.q_templates t SET title = $2, disease_codes = ARRAY(SELECT "
-                     "jsonb_array_elements_text($3::jsonb)), vaccine_codes = ARRAY(SELECT "
-                     "jsonb_array_elements_text($4::jsonb)), questions = $5::jsonb, revision = "
-                     "t.revision + 1, updated_at = now(), updated_by = $6 WHERE t.id = $1::uuid "
-                     "AND NOT " T_USE " RETURNING " T_JSON,
-                     6, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_template_update, 6, p, &res);
     if (rc == SS_ERR_CONFLICT) /* answered between the check and the write (trigger) */
         rc = ss_req_fail(r, rc, "this template version has answers; create a new version instead");
     else if (rc == 0)
@@ -181,9 +150,7 @@ int rec_q_h_template_get(ss_req *r)
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such template");
     const char *p[] = {id};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT " T_JSON " FROM records.q_templates t WHERE t.id = $1::uuid", 1, p,
-                     &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_template_get, 1, p, &res);
     if (rc == 0)
         rc = rec_reply_one(r, res, 200, "template", false);
     PQclear(res);
@@ -224,17 +191,7 @@ int rec_q_h_template_list(ss_req *r)
                        keys[0][0] ? keys[0] : NULL,
                        keys[0][0] ? keys[1] : NULL,
                        lim};
-    rc = ss_db_query(
-        ss_server_db(),
-        "SELECT " T_SUMMARY ", t.code, t.version::text FROM records.q_templates t "
-        "WHERE ($1::text IS NULL OR t.code = $1) AND ($2::text IS NULL OR $2 = "
-        "ANY (t.disease_codes)) AND ($3::text IS NULL OR " REC_Q_TEMPLATE_FOR_VACCINE(
-            "$3") ") "
-                  "AND ($4::boolean OR " T_LATEST
-                  ") AND ($5::text IS NULL OR t.code COLLATE \"C\" > $5 "
-                  "OR (t.code = $5 AND t.version < $6::int)) ORDER BY t.code COLLATE \"C\", "
-                  "t.version DESC LIMIT $7::int",
-        7, p, &res);
+    rc = ss_db_query(ss_server_db(), sql_rec_q_template_list, 7, p, &res);
     if (rc == 0)
         rc = ss_reply_page(r, res, limit, 2);
     PQclear(res);

@@ -1,4 +1,4 @@
-/* records_rules_test.c - the vaccination rules (records_check.h, master.rules / schedules),
+/* records_rules_test.c - the vaccination rules (records sql/rules.sql, master.rules / schedules),
  * table-driven against the real database: person + history + new dose -> expected outcome,
  * category and rule code. Each case creates its own person (SQL), registers its history through
  * POST /api/v1/immunizations (source handbook: the history path) and asks
@@ -8,7 +8,8 @@
  * months back, so no month-end arithmetic is involved in building the case); dates that meet a
  * law change (2026-04-01) or a lot's 国家検定 date are fixed past dates, true on any later day.
  * The date arithmetic here is an independent C reading of docs/rules.md §4 (not the SQL functions
- * under test). Also: README.md's rule table is what GET /api/v1/immunizations/rules renders. */
+ * under test). Also: README.md's rule table is what GET /api/v1/immunizations/rules renders, and
+ * every statement of services/records/sql prepares against the migrated schema. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,6 +325,14 @@ START_TEST(test_rules_published)
 }
 END_TEST
 
+/* Every statement of services/records/sql parses against the migrated schema, with the
+ * parameter count its file documents (docs/contributing.md §1a). */
+START_TEST(sql_files_prepare)
+{
+    ck_assert_int_eq(it_sql_prepare_all(rec_sql_all), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("records rules");
@@ -339,6 +348,7 @@ int main(void)
     tcase_add_test(tc, test_rule_table);
     tcase_add_test(tc, test_register_matches_check);
     tcase_add_test(tc, test_rules_published);
+    tcase_add_test(tc, sql_files_prepare);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

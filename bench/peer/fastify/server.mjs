@@ -3,8 +3,8 @@
 // GET /bench/fastify/immunizations/:id does the work of the records service's
 // GET /api/v1/immunizations/:id, the way a Fastify service would: verify the bearer token
 // (ES256 with jose against the stack's JWKS, issuer, expiry), take the caller's organisation
-// from the claims, run the same SQL (services/records/records_read.c: rec_h_imm_get with
-// REC_IMM_VIEW and REC_IMM_VISIBLE, as a prepared statement on a pg pool), and have the same
+// from the claims, run the same SQL (the viewer CASE of services/records/sql/immunizations.sql,
+// as a prepared statement on a pg pool), and have the same
 // access-log row committed before answering - written the way a good Node engineer would
 // (issue 14 §3), so that "ahead of the peer" means ahead of a good one:
 //   * verified tokens are cached until they expire (a bounded Map keyed by the token; a token
@@ -27,7 +27,7 @@ const issuer = process.env.ISSUER;
 const jwks = jose.createLocalJWKSet(await (await fetch(process.env.JWKS_URL)).json());
 const pool = new pg.Pool({ max: Number(process.env.POOL ?? 4) });
 
-// Verbatim from services/records/records_read.c (REC_IMM_VIEW("im"), REC_IMM_VISIBLE("im")).
+// The record as the viewer sees it and who sees it, as in services/records/sql/immunizations.sql.
 const LOOKUP =
   "SELECT (CASE WHEN $1 = 'mhlw' THEN records.immunization_json(im) || jsonb_build_object(" +
   "'person_id', NULL) ELSE records.immunization_json(im) END)::text FROM records.immunizations im WHERE " +
