@@ -14,7 +14,7 @@
 /* The unread-notice count comes from the notice service (services never read
  * another's tables), over HTTP with the caller's own token (ss_svc_call). It is
  * decoration: if the notice service is slow or down, /me still answers, with null. */
-#define ME_NOTICE_TIMEOUT 300L /* ms */
+#define ME_NOTICE_TIMEOUT 1000L /* ms: asked for only with ?include=unread_notices */
 
 /* {"unread": N} from GET /api/v1/notices/unread-count, as a new JSON integer,
  * or JSON null on any failure. */
