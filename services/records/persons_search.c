@@ -29,7 +29,9 @@ static int list_rows(ss_req *r, const char *mhash, int limit, char keys[][64], P
                             mhash,
                             keys[0][0] ? keys[0] : NULL,
                             lim};
-    return ss_db_query(ss_server_db(), sql_rec_person_list, 8, params, res);
+    return ss_db_query(ss_server_db(),
+                       params[1] != NULL ? sql_rec_person_list_by_resident_no : sql_rec_person_list,
+                       8, params, res);
 }
 
 static int list_reply(ss_req *r, const char *mhash)

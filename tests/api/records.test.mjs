@@ -103,6 +103,16 @@ test('persons: corrections are versions; a move-in keeps the history and the old
   expectProblem(formerMn, 403, 'forbidden');
   const patchOld = await call('patchPerson', { token: A.session.access, params: { id: p.id }, json: { address: 'x' } });
   expectProblem(patchOld, 404, 'not-found');
+  // 宛名番号 belong to their municipality: A finds its former resident by A's old number, B by
+  // its new one, and neither by the other's.
+  const byOld = await ok('listPersons', 200, { token: A.session.access, query: { resident_no: p.resident_no } });
+  assert.deepEqual(byOld.items.map((x) => x.id), [p.id]);
+  const byNew = await ok('listPersons', 200, { token: B.session.access, query: { resident_no: 'B-1' } });
+  assert.deepEqual(byNew.items.map((x) => x.id), [p.id]);
+  for (const [who, no] of [[A, 'B-1'], [B, p.resident_no]]) {
+    const none = await ok('listPersons', 200, { token: who.session.access, query: { resident_no: no } });
+    assert.ok(!none.items.some((x) => x.id === p.id), `found by another municipality's number ${no}`);
+  }
 });
 
 test('guardians: link a parent to a child; another municipality cannot', async () => {

@@ -121,6 +121,38 @@ WHERE records.person_visible(p, $1)
 ORDER BY p.id
 LIMIT $8::int;
 
+-- name: rec_person_list_by_resident_no
+-- The same list when a 宛名番号 is given: driven from the persons and residences that carry it
+-- in the caller's municipality (two index lookups), so its cost does not grow with the table
+-- (rec_person_list's OR with a subquery left the planner a scan in id order: bench/scale.sh).
+-- $1 muni_code: text, the caller's municipality
+-- $2 resident_no: text
+-- $3 name_kana: text
+-- $4 birth_date: date, or NULL
+-- $5 status: text
+-- $6 my_number_hash: text, or NULL
+-- $7 cursor_id: uuid, or NULL
+-- $8 limit: int, page size + 1
+SELECT records.person_json(p, $1)::text, p.id::text
+FROM records.persons p
+WHERE p.id IN (SELECT q.id
+    FROM records.persons q
+    WHERE q.muni_code = $1
+      AND q.resident_no = $2
+    UNION
+    SELECT rs.person_id
+    FROM records.residences rs
+    WHERE rs.muni_code = $1
+      AND rs.resident_no = $2)
+  AND records.person_visible(p, $1)
+  AND ($3::text IS NULL OR p.name_kana_key = translate($3, ' 　', ''))
+  AND ($4::date IS NULL OR p.birth_date = $4::date)
+  AND ($5::text IS NULL OR p.status = $5)
+  AND ($6::text IS NULL OR p.my_number_hash = $6)
+  AND ($7::uuid IS NULL OR p.id > $7::uuid)
+ORDER BY p.id
+LIMIT $8::int;
+
 -- name: rec_person_lookup
 -- $1 my_number_hash: text
 -- $2 birth_date: date
