@@ -3,10 +3,12 @@
  *
  * Records are read from the records service over HTTP with the caller's own token
  * (GET /api/v1/immunizations?institution_code=&from=&to=), so the records service decides what
- * the institution may see; pricing, eligibility and 過誤調整 are payment.collect_record()
- * (migrations/002_claims.sql). Every write of an institution's claims holds its advisory lock,
- * and first closes the batches whose close day has passed (SESSHU_PAYMENT_CLOSE_DAY, default
- * the 10th of the following month: DOMAIN.md 4.1, "claims by the 10th of the month after"). */
+ * the institution may see; pricing, eligibility and 過誤調整 are payment.collect_page() (one
+ * INSERT ... SELECT for the new records of a page, migrations/005_collect_page.sql) and
+ * payment.collect_record() for the records already on a line (migrations/002_claims.sql). Every
+ * write of an institution's claims holds its advisory lock, and first closes the batches whose
+ * close day has passed (SESSHU_PAYMENT_CLOSE_DAY, default the 10th of the following month:
+ * DOMAIN.md 4.1, "claims by the 10th of the month after"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,9 +116,8 @@ static int collect_page(ss_req *r, const json_t *items, json_t *counts)
     if ((rc = ss_db_begin(c)) != 0 || (rc = pay_claims_lock(c, inst_code(r))) != 0)
         goto out;
     rc = ss_db_exec(c,
-                    "SELECT o, count(*) FROM (SELECT payment.collect_record($1::uuid, $2, $3, "
-                    "$4::int, e) AS o FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY "
-                    "AS t(e, n) ORDER BY n) x GROUP BY o",
+                    "SELECT outcome, n FROM payment.collect_page($1::uuid, $2, $3, $4::int, "
+                    "$5::jsonb)",
                     5, params, &res);
     if (rc != 0 || (rc = ss_db_commit(c)) != 0)
         goto out;
