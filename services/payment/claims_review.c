@@ -221,13 +221,15 @@ static int accept_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     PQclear(res);
     if (rc != 0)
         return rc;
+    /* Every parameter is used by the statement (its type is inferred from the use). */
+    const char *p2[] = {params[0], params[2], params[3]};
     rc = ss_db_exec(c,
                     "WITH u AS (UPDATE payment.claim_lines l SET status = 'accepted', approved_yen "
-                    "= l.claim_yen, review_reason = NULL, reviewed_by = $3, reviewed_org_id = "
-                    "$4::uuid, reviewed_at = now(), updated_at = now() WHERE l.batch_id = $1::uuid "
+                    "= l.claim_yen, review_reason = NULL, reviewed_by = $2, reviewed_org_id = "
+                    "$3::uuid, reviewed_at = now(), updated_at = now() WHERE l.batch_id = $1::uuid "
                     "AND l.status = 'claimed' RETURNING 1) UPDATE payment.claim_batches x SET "
                     "status = 'reviewed', reviewed_at = now() WHERE x.id = $1::uuid",
-                    4, params, NULL);
+                    3, p2, NULL);
     if (rc != 0)
         return rc;
     return pay_tx_row(r, c,
