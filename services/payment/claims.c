@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "claims.h"
 #include "pay.h"
@@ -21,6 +22,9 @@
 
 #define RECORDS_TIMEOUT_MS 10000
 #define RECORDS_PAGES_MAX  50 /* 10,000 records a call; `complete` says when more remain */
+/* A call also stops after this long (between pages), well inside the gateway's 120 s read
+ * timeout: a slow records service answers `complete: false` rather than a 504. */
+#define COLLECT_BUDGET_MS 30000
 
 int pay_close_day(void)
 {
@@ -81,6 +85,14 @@ static int month_arg(ss_req *r, const char *field, const char *s, char first[11]
     return 0;
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static int records_page(ss_req *r, const char *path, json_t **ans)
 {
     long status = 0;
@@ -138,7 +150,7 @@ int pay_h_claims_collect(ss_req *r)
 {
     char first[11], last[11], path[512], cur[320] = "";
     json_t *counts = NULL;
-    long long fetched = 0;
+    long long fetched = 0, until = now_ms() + COLLECT_BUDGET_MS;
     bool complete = false;
     int rc;
 
@@ -151,7 +163,7 @@ int pay_h_claims_collect(ss_req *r)
         return SS_ERR_NOMEM;
     for (const char *const *o = outcomes; *o != NULL; o++)
         json_object_set_new(counts, *o, json_integer(0));
-    for (int page = 0; page < RECORDS_PAGES_MAX && !complete; page++) {
+    for (int page = 0; page < RECORDS_PAGES_MAX && !complete && now_ms() < until; page++) {
         json_t *ans = NULL;
         const char *next;
         snprintf(path, sizeof(path),
