@@ -10,8 +10,8 @@ deploy/docker/db-init.sh makes each service's database role, and that the gatewa
 each service is that service. The same for deploy/k8s (check_k8s): a Deployment and a Service per
 service on its port, its variables (from the ConfigMap or its own), the gateway's upstreams, and
 NetworkPolicies that let each service reach the ones whose URL variable it reads; and the port
-list itself against scripts/lib.sh (SS_ALL_SERVICES, in port order). Prints one line per
-problem; exits 1 if any.
+services and ports themselves from services/registry.tsv (scripts/registry.py), which
+scripts/lib.sh and scripts/compose-host.py read too. Prints one line per problem; exits 1 if any.
 
 Usage: check-compose.py REPO_ROOT
 """
@@ -22,26 +22,29 @@ import sys
 
 import yaml
 
-PORTS = {"account": 8101, "token": 8102, "records": 8103, "certificate": 8104, "master": 8105,
-         "payment": 8106, "notice": 8107, "audit": 8108, "stats": 8109}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import registry  # noqa: E402 (services/registry.tsv)
+
+REGISTRY = registry.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+PORTS = {s["name"]: s["port"] for s in REGISTRY}
 # What every application service needs (scripts/lib.sh ss_write_env has the same list).
 COMMON_ENV = ["SESSHU_BIND", "SESSHU_DB_HOST", "SESSHU_DB_PORT", "SESSHU_DB_NAME",
               "SESSHU_JWT_PUBLIC_KEY_DIR", "SESSHU_JWT_ISSUER", "SESSHU_SMTP_URL",
               "SESSHU_MAIL_FROM"]
 # Variables a service's own code reads (a NAME given as NAME or NAME_FILE for secrets).
 EXTRA_ENV = {
-    "account": ["SESSHU_ACCOUNT_SIGNING_KEY_FILE", "SESSHU_ADMIN_PASSWORD", "SESSHU_NOTICE_URL",
-                "SESSHU_RESET_URL"],
-    "token": ["SESSHU_TOKEN_SIGNING_KEY_FILE", "SESSHU_RECORDS_URL"],  # token exchange
-    "audit": ["SESSHU_RECORDS_URL"],  # GET /access-logs/about-me
+    "account": ["SESSHU_ACCOUNT_SIGNING_KEY_FILE", "SESSHU_ADMIN_PASSWORD", "SESSHU_RESET_URL"],
+    "token": ["SESSHU_TOKEN_SIGNING_KEY_FILE"],
     "records": ["SESSHU_RECORDS_MYNUMBER_KEY", "SESSHU_RECORDS_MYNUMBER_HMAC_KEY"],
-    "certificate": ["SESSHU_CERTIFICATE_SHC_KEY_FILE", "SESSHU_CERTIFICATE_SIGNING_KEY_FILE",
-                    "SESSHU_RECORDS_URL"],
-    "stats": ["SESSHU_STATS_SIGNING_KEY_FILE", "SESSHU_STATS_PSEUDONYM_KEY", "SESSHU_RECORDS_URL"],
-    "payment": ["SESSHU_RECORDS_URL"],  # referrals and claims read the person's records
+    "certificate": ["SESSHU_CERTIFICATE_SHC_KEY_FILE", "SESSHU_CERTIFICATE_SIGNING_KEY_FILE"],
+    "stats": ["SESSHU_STATS_SIGNING_KEY_FILE", "SESSHU_STATS_PSEUDONYM_KEY"],
 }
-# SESSHU_<SVC>_URL: the service a caller reaches over HTTP (libs/common svc.c ss_svc_call).
-URL_TARGET = {"SESSHU_RECORDS_URL": "records", "SESSHU_NOTICE_URL": "notice"}
+# ... and the URL of every service it calls (the registry's "calls", libs/common svc.c).
+for _s in REGISTRY:
+    EXTRA_ENV.setdefault(_s["name"], []).extend("SESSHU_%s_URL" % t.upper() for t in _s["calls"])
+# SESSHU_<SVC>_URL: the service a caller reaches over HTTP (libs/common svc.c ss_svc_call), for
+# every service some other one calls (the registry's "calls").
+URL_TARGET = {"SESSHU_%s_URL" % t.upper(): t for s in REGISTRY for t in s["calls"]}
 SECRETS_DIR = "/run/sesshu/secrets/"
 
 
@@ -193,11 +196,6 @@ def check_k8s(repo, compose_services):
             errors.append("network-policies.yaml: the gateway may not reach %s:%d" % (name, port))
         if gw is not None and gw_env.get("SESSHU_GW_%s_UPSTREAM" % name.upper()) != "%s:%d" % (name, port):
             errors.append("gateway.yaml: SESSHU_GW_%s_UPSTREAM is not %s:%d" % (name.upper(), name, port))
-    with open(os.path.join(repo, "scripts/lib.sh"), encoding="utf-8") as f:
-        m = re.search(r"^SS_ALL_SERVICES=\(([a-z ]+)\)", f.read(), re.M)
-    lib = m.group(1).split() if m else []
-    if {s: 8101 + i for i, s in enumerate(lib)} != PORTS:
-        errors.append("scripts/lib.sh: SS_ALL_SERVICES (%s) is not the port list %s" % (lib, PORTS))
     return ["deploy/k8s/%s" % e for e in errors]
 
 

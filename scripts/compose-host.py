@@ -22,8 +22,10 @@ import sys
 
 import yaml
 
-SERVICE_PORTS = {"account": 8101, "token": 8102, "records": 8103, "certificate": 8104,
-                 "master": 8105, "payment": 8106, "notice": 8107, "audit": 8108, "stats": 8109}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import registry  # noqa: E402 (services/registry.tsv)
+
+SERVICE_PORTS = registry.ports(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 DB_PORT, SMTP_PORT, GW_PORT = 5433, 2525, 8080
 # The gateway speaks to the services from this address, the only one they trust with X-Real-IP
 # (SESSHU_TRUSTED_PROXIES; the local stack's arrangement, scripts/lib.sh).

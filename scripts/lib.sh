@@ -6,15 +6,23 @@
 # test.sh must go on to stop what was started). The caller sets SS_REPO (repository root, absolute), then calls
 # ss_profile up|test and ss_init RUNTIME_DIR. A profile fixes:
 #   SS_MODE      up: processes outlive the script; test: children of the script
-#   SS_PG_PORT SS_SMTP_PORT SS_GW_PORT SS_PORT_BASE   (service port = SS_PORT_BASE + its number)
+#   SS_PG_PORT SS_SMTP_PORT SS_GW_PORT SS_PORT_BASE   (service port = its registry port - 8100 + SS_PORT_BASE)
 #   SS_BIN_DIR   build directory whose services/<svc>/sesshu-<svc> binaries run (build/, or
 #                build-asan/ for test; SESSHU_BUILD_DIR / SESSHU_ASAN_BUILD_DIR override them)
 # Every process started here is recorded as RUNTIME_DIR/run/<name>.pid and stopped by that PID.
 
 SS_PGBIN=/usr/lib/postgresql/15/bin
 SS_DB_NAME=sesshu
-# docs/architecture.md §1, in port order: account 8101 ... stats 8109 (stats not built yet).
-SS_ALL_SERVICES=(account token records certificate master payment notice audit stats)
+# The services, their ports and schemas: services/registry.tsv (in port order).
+SS_ALL_SERVICES=()
+declare -gA SS_SVC_PORT=() SS_SVC_SCHEMAS=()
+while read -r _n _p _s _rest; do
+    [[ -z $_n || $_n == \#* ]] && continue
+    SS_ALL_SERVICES+=("$_n")
+    SS_SVC_PORT[$_n]=$_p
+    SS_SVC_SCHEMAS[$_n]=$_s
+done <"${SS_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/services/registry.tsv"
+unset _n _p _s _rest
 
 ss_log() { printf '==> %s\n' "$*" >&2; }
 ss_warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -40,22 +48,10 @@ ss_rand() {
 
 # --- services and ports -------------------------------------------------------------------
 
-ss_svc_number() {
-    local i
-    for i in "${!SS_ALL_SERVICES[@]}"; do
-        [[ ${SS_ALL_SERVICES[$i]} == "$1" ]] && { echo $((i + 1)); return 0; }
-    done
-    return 1
-}
-ss_svc_port() { echo $((SS_PORT_BASE + $(ss_svc_number "$1"))); }
-ss_svc_schemas() {
-    case $1 in
-        account) echo account,authz ;;
-        notice) echo notice ;;
-        stats) echo stats,analytics ;;
-        *) echo "$1" ;;
-    esac
-}
+# A service's port on this stack: its registry port moved by the profile's base (8100 + the
+# test offset).
+ss_svc_port() { echo $((SS_PORT_BASE - 8100 + ${SS_SVC_PORT[$1]:?unknown service $1})); }
+ss_svc_schemas() { echo "${SS_SVC_SCHEMAS[$1]:?unknown service $1}"; }
 ss_svc_bin() { echo "$SS_BIN_DIR/services/$1/sesshu-$1"; }
 ss_upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
 

@@ -190,6 +190,7 @@ compose_check() {
 }
 check static "docker-compose.yml and Dockerfile" compose_check
 check static "sql files: every statement used, none left in C strings" /usr/bin/python3 scripts/check-sql.py .
+check static "services/registry.tsv: gateway, tables and code agree" /usr/bin/python3 scripts/check-registry.py .
 gateway_check() {
     local d
     d=$(mktemp -d "$TMP/gw.XXXXXX")

@@ -50,6 +50,8 @@ command -v envsubst >/dev/null || die "envsubst not found (apt-get install gette
 outdir=$(cd "$(dirname "$out")" && pwd) || die "no directory for $out"
 out=$outdir/$(basename "$out")
 
+# The same ports as services/registry.tsv (scripts/check-registry.py checks it; the gateway image
+# carries this script without the registry).
 declare -A default_port=([ACCOUNT]=8101 [TOKEN]=8102 [RECORDS]=8103 [CERTIFICATE]=8104
     [MASTER]=8105 [PAYMENT]=8106 [NOTICE]=8107 [AUDIT]=8108 [STATS]=8109)
 bind=${SESSHU_BIND:-127.0.0.1}

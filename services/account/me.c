@@ -1,8 +1,6 @@
 /* me.c - the caller's own account (H-1-3, H-1-9): GET /me answers the user,
  * the organisation and the menu of functions the role may use (the main
  * menu after login); PATCH /me changes the caller's own profile. */
-#include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,116 +9,27 @@
 #include "acct.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
+#include "sesshu/svc.h"
 
 /* The unread-notice count comes from the notice service (services never read
- * another's tables), over HTTP with the caller's own token. It is decoration:
- * if the notice service is slow or down, /me still answers, with null. */
-#define ME_NOTICE_URL_ENV  "SESSHU_NOTICE_URL"
-#define ME_NOTICE_URL_DEF  "http://127.0.0.1:8107"
-#define ME_NOTICE_TIMEOUT  300L /* ms */
-#define ME_NOTICE_MAX_BODY 4096
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static pthread_key_t curl_key;
-
-static void curl_handle_free(void *c)
-{
-    curl_easy_cleanup(c);
-}
-
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    pthread_key_create(&curl_key, curl_handle_free);
-}
-
-/* One handle per server thread, kept for the thread's life: its connection to
- * the notice service stays open (keep-alive) instead of a TCP handshake per
- * GET /me. Freed by the key's destructor when the thread ends. */
-static CURL *thread_handle(void)
-{
-    CURL *c = pthread_getspecific(curl_key);
-
-    if (c != NULL) {
-        curl_easy_reset(c); /* options go, the connection cache stays */
-        return c;
-    }
-    if ((c = curl_easy_init()) != NULL && pthread_setspecific(curl_key, c) != 0) {
-        curl_easy_cleanup(c);
-        c = NULL;
-    }
-    return c;
-}
-
-typedef struct me_buf {
-    char data[ME_NOTICE_MAX_BODY];
-    size_t len;
-} me_buf;
-
-static size_t me_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    me_buf *b = ud;
-    size_t n = size * nmemb;
-
-    if (n >= sizeof(b->data) - b->len)
-        return 0; /* too long for {"unread": N}: abort the transfer */
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
+ * another's tables), over HTTP with the caller's own token (ss_svc_call). It is
+ * decoration: if the notice service is slow or down, /me still answers, with null. */
+#define ME_NOTICE_TIMEOUT 300L /* ms */
 
 /* {"unread": N} from GET /api/v1/notices/unread-count, as a new JSON integer,
  * or JSON null on any failure. */
 static json_t *me_unread_notices(const ss_req *r)
 {
-    const char *auth = ss_req_header(r, "Authorization");
-    char url[512], h_auth[4200], h_rid[128];
-    struct curl_slist *hdrs = NULL;
-    me_buf *buf = NULL;
-    json_t *doc = NULL, *out = NULL;
-    CURL *c = NULL;
+    json_t *doc = NULL, *out = NULL, *n;
     long status = 0;
 
-    if (auth == NULL || strlen(auth) >= sizeof(h_auth) - 16)
-        return json_null();
-    pthread_once(&curl_once, curl_init_once);
-    if (ss_cfg_str(ME_NOTICE_URL_ENV, NULL) != NULL)
-        snprintf(url, sizeof(url), "%s/api/v1/notices/unread-count",
-                 ss_cfg_str(ME_NOTICE_URL_ENV, NULL));
-    else if (ss_cfg_str("SESSHU_NOTICE_PORT", NULL) != NULL) /* same host, configured port */
-        snprintf(url, sizeof(url), "http://127.0.0.1:%s/api/v1/notices/unread-count",
-                 ss_cfg_str("SESSHU_NOTICE_PORT", NULL));
-    else
-        snprintf(url, sizeof(url), "%s/api/v1/notices/unread-count", ME_NOTICE_URL_DEF);
-    snprintf(h_auth, sizeof(h_auth), "Authorization: %s", auth);
-    snprintf(h_rid, sizeof(h_rid), "X-Request-Id: %s", r->request_id);
-    if ((buf = calloc(1, sizeof(*buf))) == NULL || (c = thread_handle()) == NULL)
-        goto out;
-    hdrs = curl_slist_append(hdrs, h_auth);
-    hdrs = hdrs ? curl_slist_append(hdrs, h_rid) : NULL;
-    if (hdrs == NULL)
-        goto out;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ME_NOTICE_TIMEOUT);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, me_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, buf);
-    if (curl_easy_perform(c) != CURLE_OK ||
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
-        goto out;
-    doc = json_loadb(buf->data, buf->len, 0, NULL);
-    if (json_is_integer(json_object_get(doc, "unread")) &&
-        json_integer_value(json_object_get(doc, "unread")) >= 0)
-        out = json_integer(json_integer_value(json_object_get(doc, "unread")));
-out:
+    if (ss_svc_call("NOTICE", SS_PORT_NOTICE, "GET", "/api/v1/notices/unread-count",
+                    ss_req_header(r, "Authorization"), r->request_id, NULL, ME_NOTICE_TIMEOUT,
+                    &status, &doc) == 0 &&
+        status == 200 && json_is_integer(n = json_object_get(doc, "unread")) &&
+        json_integer_value(n) >= 0)
+        out = json_integer(json_integer_value(n));
     json_decref(doc);
-    if (c != NULL) /* the handle must not keep pointing at the headers freed below */
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hdrs);
-    free(buf);
     return out != NULL ? out : json_null();
 }
 

@@ -47,9 +47,9 @@ static int family(ss_req *r, char *out, size_t n)
     json_t *ans = NULL, *kids, *v;
     long status = 0;
     size_t used = 0, i;
-    int rc =
-        ss_svc_call("RECORDS", 8103, "GET", "/api/v1/persons/me", ss_req_header(r, "Authorization"),
-                    r->request_id, NULL, ABOUT_TIMEOUT_MS, &status, &ans);
+    int rc = ss_svc_call("RECORDS", SS_PORT_RECORDS, "GET", "/api/v1/persons/me",
+                         ss_req_header(r, "Authorization"), r->request_id, NULL, ABOUT_TIMEOUT_MS,
+                         &status, &ans);
     const char *me = json_string_value(json_object_get(json_object_get(ans, "person"), "id"));
 
     if (rc != 0 || status != 200 || !ss_uuid_ok(me) || strcmp(me, r->who.person_id) != 0) {

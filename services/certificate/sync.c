@@ -49,7 +49,8 @@ static int feed_get(const char *after, json_t **ans)
         snprintf(path, sizeof(path), FEED_PATH "?after=%s&limit=%d", after, FEED_PAGE);
     else
         snprintf(path, sizeof(path), FEED_PATH);
-    rc = ss_svc_call("RECORDS", 8103, "GET", path, auth, NULL, NULL, FEED_TIMEOUT, &status, ans);
+    rc = ss_svc_call("RECORDS", SS_PORT_RECORDS, "GET", path, auth, NULL, NULL, FEED_TIMEOUT,
+                     &status, ans);
     if (rc == 0 && (status != 200 || !json_is_object(*ans))) {
         json_decref(*ans);
         *ans = NULL;

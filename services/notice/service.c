@@ -33,7 +33,7 @@ const ss_service ntc_service = {
     .name = "notice",
     .env_name = "NOTICE",
     .schema = "notice",
-    .default_port = 8107,
+    .default_port = SS_PORT_NOTICE,
     .migrations_dir = SS_MIGRATIONS_DIR,
     .routes = ntc_routes,
 };

@@ -96,7 +96,7 @@ static long long now_ms(void)
 static int records_page(ss_req *r, const char *path, json_t **ans)
 {
     long status = 0;
-    int rc = ss_svc_call("RECORDS", 8103, "GET", path, ss_req_header(r, "Authorization"),
+    int rc = ss_svc_call("RECORDS", SS_PORT_RECORDS, "GET", path, ss_req_header(r, "Authorization"),
                          r->request_id, NULL, RECORDS_TIMEOUT_MS, &status, ans);
 
     if (rc != 0)

@@ -42,8 +42,8 @@ static int own_person(ss_req *r, const char *person_id)
     int rc;
 
     snprintf(path, sizeof(path), "/api/v1/persons/%s", person_id);
-    rc = ss_svc_call("RECORDS", 8103, "GET", path, ss_req_header(r, "Authorization"), r->request_id,
-                     NULL, 5000, &status, &ans);
+    rc = ss_svc_call("RECORDS", SS_PORT_RECORDS, "GET", path, ss_req_header(r, "Authorization"),
+                     r->request_id, NULL, 5000, &status, &ans);
     if (rc != 0)
         return ss_req_fail(r, SS_ERR_UNAVAILABLE, "the records service cannot be reached");
     muni = json_string_value(json_object_get(ans, "muni_code"));

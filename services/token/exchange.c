@@ -143,7 +143,7 @@ static int resolve(ss_req *r, const json_t *ref, char person[40])
         return rc;
     snprintf(auth, sizeof(auth), "Bearer %s", svc_tok);
     free(svc_tok);
-    rc = ss_svc_call("RECORDS", 8103, "POST", RESOLVE_PATH, auth, r->request_id, ref,
+    rc = ss_svc_call("RECORDS", SS_PORT_RECORDS, "POST", RESOLVE_PATH, auth, r->request_id, ref,
                      RESOLVE_TIMEOUT, &status, &ans);
     if (rc == 0 && status == 200 && ss_uuid_ok(ss_json_str(ans, "person_id")))
         snprintf(person, 40, "%s", ss_json_str(ans, "person_id"));

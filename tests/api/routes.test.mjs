@@ -4,7 +4,8 @@
 //
 //  - every C route (method, path) is an operation of an OpenAPI document, and every operation is
 //    a C route;
-//  - every public C route, and no other, is an operation with `security: []`;
+//  - every public C route, and no other, is an operation with `security: []`, and each operation's
+//    `x-permission` is its route's permission (authz.h's wire name, `public` or `authenticated`);
 //  - the gateway sends every C route's path to the service that holds it, and no /internal/ or
 //    private path (healthz, readyz, metrics) to any service.
 // A difference known today is listed in KNOWN with its reason; the test fails on any other
@@ -72,7 +73,7 @@ export function apiOperations() {
         // A bearer token is required when every alternative of the requirement names bearerAuth.
         const sec = op.security ?? doc.security ?? [];
         const bearer = sec.length > 0 && sec.every((alt) => 'bearerAuth' in alt);
-        ops.push({ doc: f, method: m, path: p, public: !bearer });
+        ops.push({ doc: f, method: m, path: p, public: !bearer, permission: op['x-permission'] ?? null });
       }
     }
   }
@@ -81,6 +82,17 @@ export function apiOperations() {
 
 // "/api/v1/notices/:id/read" and "/api/v1/notices/{id}/read" are the same path.
 const norm = (p) => p.replace(/\{[^}]+\}/g, ':p').replace(/:[A-Za-z_]\w*/g, ':p');
+
+// The wire name of each permission (libs/common authz.h SS_PERMS), as OpenAPI's x-permission.
+export function permissionNames() {
+  const src = readFileSync(path.join(ROOT, 'libs/common/include/sesshu/authz.h'), 'utf8');
+  const wire = new Map([
+    ['SS_PERM_PUBLIC', 'public'],
+    ['SS_PERM_AUTHENTICATED', 'authenticated'],
+  ]);
+  for (const m of src.matchAll(/X\((\w+),\s*"([^"]+)"/g)) wire.set(`SS_PERM_${m[1]}`, m[2]);
+  return wire;
+}
 
 // --- the gateway --------------------------------------------------------------------------------
 export function gatewayLocations() {
@@ -129,6 +141,7 @@ function differences() {
   const routes = cRoutes();
   const ops = apiOperations();
   const locs = gatewayLocations();
+  const wire = permissionNames();
   const found = new Map(); // key -> detail
   const opKey = new Map(ops.map((o) => [`${o.method} ${norm(o.path)}`, o]));
   const routeKey = new Map(routes.map((r) => [`${r.method} ${norm(r.path)}`, r]));
@@ -145,6 +158,8 @@ function differences() {
     if (!op) found.set(`no-openapi ${r.method} ${r.path}`, `${r.file}: no operation in proto-schemas/`);
     else if (op.public !== (r.perm === 'SS_PERM_PUBLIC'))
       found.set(`permission ${r.method} ${r.path}`, `${r.file}: ${r.perm}, but ${op.doc} has ${op.public ? 'security: []' : 'a bearer token'}`);
+    else if (op.permission !== wire.get(r.perm))
+      found.set(`x-permission ${r.method} ${r.path}`, `${r.file}: ${wire.get(r.perm) ?? r.perm}, but ${op.doc} says x-permission: ${op.permission}`);
     const l = route(locs, sample(r.path));
     if (!l || (l.upstream !== r.svc && l.fallback !== r.svc))
       found.set(`gateway ${r.method} ${r.path}`, `${r.file}: the gateway sends it to ${l ? (l.upstream ?? `no service (${l.pattern})`) : 'nothing'}`);
@@ -174,4 +189,47 @@ test('C route tables, gateway locations and OpenAPI agree (method, path, permiss
   const gone = [...KNOWN.keys()].filter((k) => !found.has(k));
   assert.deepEqual(fresh, [], `differences between the three sources:\n${fresh.join('\n')}`);
   assert.deepEqual(gone, [], `KNOWN entries that no longer differ (remove them):\n${gone.join('\n')}`);
+});
+
+// --- services/registry.tsv ----------------------------------------------------------------------
+export function registry() {
+  return readFileSync(path.join(ROOT, 'services/registry.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => /^[a-z]/.test(l))
+    .map((l) => {
+      const [name, port, schemas, calls, prefixes] = l.trim().split(/\s+/);
+      const list = (v) => (v === '-' ? [] : v.split(','));
+      return { name, port: Number(port), schemas: list(schemas), calls: list(calls), prefixes: list(prefixes) };
+    });
+}
+
+// A path is under a prefix when it equals it or continues it after a "/" (a prefix ending in "/"
+// takes whatever follows).
+const under = (p, prefix) => (prefix.endsWith('/') ? p.startsWith(prefix) : p === prefix || p.startsWith(`${prefix}/`));
+
+test('every public route lies under a gateway prefix of its own service (services/registry.tsv), every prefix has a route', () => {
+  const reg = registry();
+  const byName = new Map(reg.map((s) => [s.name, s]));
+  const isPrivate = (r) => r.path.startsWith('/internal/') || /^\/(healthz|readyz|metrics)$/.test(r.path);
+  const routes = cRoutes().filter((r) => r.svc !== '*' && !isPrivate(r));
+  const wrong = [];
+  for (const r of routes) {
+    const own = byName.get(r.svc);
+    if (!own) {
+      wrong.push(`${r.file}: service ${r.svc} is not in services/registry.tsv`);
+      continue;
+    }
+    if (!own.prefixes.some((p) => under(r.path, p))) wrong.push(`${r.file}: ${r.method} ${r.path} is under no prefix of ${r.svc}`);
+    for (const other of reg)
+      // a prefix both list is a path both serve (the JWKS: token, and account when token fails)
+      if (other.name !== r.svc && other.prefixes.some((p) => under(r.path, p) && !own.prefixes.includes(p)))
+        wrong.push(`${r.file}: ${r.method} ${r.path} is also under a prefix of ${other.name}`);
+  }
+  for (const s of reg)
+    for (const p of s.prefixes)
+      if (!routes.some((r) => r.svc === s.name && under(r.path, p))) wrong.push(`services/registry.tsv: ${s.name}'s prefix ${p} has no route`);
+  assert.deepEqual(wrong, []);
+  // the matcher itself
+  assert.ok(under('/api/v1/me', '/api/v1/me') && under('/api/v1/me/email', '/api/v1/me') && !under('/api/v1/members', '/api/v1/me'));
+  assert.ok(under('/oauth2/token', '/oauth2/') && !under('/oauth2', '/oauth2/'));
 });

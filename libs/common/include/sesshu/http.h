@@ -28,6 +28,7 @@
 
 #include "sesshu/authz.h"
 #include "sesshu/db.h"
+#include "sesshu/services.h" /* SS_PORT_<NAME>, from services/registry.tsv */
 
 /* Limits on JSON bodies (size comes from SESSHU_MAX_BODY_BYTES). */
 #define SS_JSON_MAX_DEPTH  16

@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "sesshu/services.h" /* SS_PORT_<NAME>, from services/registry.tsv */
+
 #define SS_SVC_MAX_ANSWER (256 * 1024) /* bytes of an answer we accept */
 
 /* One call: method and path (with query) on service env_name ("RECORDS"),
