@@ -347,7 +347,7 @@ if [[ -z $PROXY_FILES && -z ${SESSHU_TEST_API_FILES:-} ]]; then
     PROXY_FILES="records.test.mjs records-query.test.mjs master-read.test.mjs master-write.test.mjs
         questionnaire-answers.test.mjs mch.test.mjs notice.test.mjs audit.test.mjs
         account-users.test.mjs"
-    for f in payment-accounts.test.mjs payment-netting.test.mjs stats.test.mjs; do
+    for f in payment-accounts.test.mjs payment-netting.test.mjs payment-claims.test.mjs stats.test.mjs; do
         [[ -f tests/api/$f ]] && PROXY_FILES+=" $f"
     done
 fi

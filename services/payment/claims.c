@@ -3,13 +3,16 @@
  *
  * Records are read from the records service over HTTP with the caller's own token
  * (GET /api/v1/immunizations?institution_code=&from=&to=), so the records service decides what
- * the institution may see; pricing, eligibility and 過誤調整 are payment.collect_record()
- * (migrations/002_claims.sql). Every write of an institution's claims holds its advisory lock,
- * and first closes the batches whose close day has passed (SESSHU_PAYMENT_CLOSE_DAY, default
- * the 10th of the following month: DOMAIN.md 4.1, "claims by the 10th of the month after"). */
+ * the institution may see; pricing, eligibility and 過誤調整 are payment.collect_page() (one
+ * INSERT ... SELECT for the new records of a page, migrations/005_collect_page.sql) and
+ * payment.collect_record() for the records already on a line (migrations/002_claims.sql). Every
+ * write of an institution's claims holds its advisory lock, and first closes the batches whose
+ * close day has passed (SESSHU_PAYMENT_CLOSE_DAY, default the 10th of the following month:
+ * DOMAIN.md 4.1, "claims by the 10th of the month after"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "claims.h"
 #include "pay.h"
@@ -19,6 +22,9 @@
 
 #define RECORDS_TIMEOUT_MS 10000
 #define RECORDS_PAGES_MAX  50 /* 10,000 records a call; `complete` says when more remain */
+/* A call also stops after this long (between pages), well inside the gateway's 120 s read
+ * timeout: a slow records service answers `complete: false` rather than a 504. */
+#define COLLECT_BUDGET_MS 30000
 
 int pay_close_day(void)
 {
@@ -79,6 +85,14 @@ static int month_arg(ss_req *r, const char *field, const char *s, char first[11]
     return 0;
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static int records_page(ss_req *r, const char *path, json_t **ans)
 {
     long status = 0;
@@ -114,9 +128,8 @@ static int collect_page(ss_req *r, const json_t *items, json_t *counts)
     if ((rc = ss_db_begin(c)) != 0 || (rc = pay_claims_lock(c, inst_code(r))) != 0)
         goto out;
     rc = ss_db_exec(c,
-                    "SELECT o, count(*) FROM (SELECT payment.collect_record($1::uuid, $2, $3, "
-                    "$4::int, e) AS o FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY "
-                    "AS t(e, n) ORDER BY n) x GROUP BY o",
+                    "SELECT outcome, n FROM payment.collect_page($1::uuid, $2, $3, $4::int, "
+                    "$5::jsonb)",
                     5, params, &res);
     if (rc != 0 || (rc = ss_db_commit(c)) != 0)
         goto out;
@@ -137,7 +150,7 @@ int pay_h_claims_collect(ss_req *r)
 {
     char first[11], last[11], path[512], cur[320] = "";
     json_t *counts = NULL;
-    long long fetched = 0;
+    long long fetched = 0, until = now_ms() + COLLECT_BUDGET_MS;
     bool complete = false;
     int rc;
 
@@ -150,7 +163,7 @@ int pay_h_claims_collect(ss_req *r)
         return SS_ERR_NOMEM;
     for (const char *const *o = outcomes; *o != NULL; o++)
         json_object_set_new(counts, *o, json_integer(0));
-    for (int page = 0; page < RECORDS_PAGES_MAX && !complete; page++) {
+    for (int page = 0; page < RECORDS_PAGES_MAX && !complete && now_ms() < until; page++) {
         json_t *ans = NULL;
         const char *next;
         snprintf(path, sizeof(path),

@@ -10,6 +10,7 @@ int pay_h_claims_collect(ss_req *r);
 int pay_h_batch_close(ss_req *r);
 int pay_h_batch_list(ss_req *r);
 int pay_h_batch_get(ss_req *r);
+int pay_h_batch_accept(ss_req *r);
 int pay_h_line_list(ss_req *r);
 int pay_h_line_get(ss_req *r);
 int pay_h_line_review(ss_req *r);

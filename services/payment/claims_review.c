@@ -191,3 +191,68 @@ int pay_h_line_reclaim(ss_req *r)
     const char *params[] = {id, inst, day};
     return pay_write_tx(r, reclaim_fn, params);
 }
+
+/* In the transaction: the prefecture's due batches closed; the batch is the prefecture's,
+ * closed and of another organisation (four eyes); then every line still `claimed` accepted in
+ * one statement and the batch `reviewed`. params: id, prefecture, user, organisation. */
+static int accept_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *status)
+{
+    const char *const *params = arg;
+    PGresult *res = NULL;
+    int rc;
+
+    (void)status;
+    if ((rc = pay_close_due_pref(c, params[1])) != 0)
+        return rc;
+    rc = ss_db_exec(c,
+                    "SELECT b.status, b.org_id::text FROM payment.claim_batches b WHERE b.id = "
+                    "$1::uuid AND b.pref_code = $2 FOR UPDATE",
+                    2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such claim batch in your prefecture");
+    else if (strcmp(PQgetvalue(res, 0, 0), "closed") != 0)
+        rc = ss_req_fail(r, SS_ERR_CONFLICT, "only a closed batch is reviewed (it is %s)",
+                         PQgetvalue(res, 0, 0));
+    else if (strcmp(PQgetvalue(res, 0, 1), params[3]) == 0)
+        rc = ss_req_fail(r, SS_ERR_FORBIDDEN,
+                         "four eyes: the claiming institution cannot review its own claim");
+    PQclear(res);
+    if (rc != 0)
+        return rc;
+    /* Every parameter is used by the statement (its type is inferred from the use). */
+    const char *p2[] = {params[0], params[2], params[3]};
+    rc = ss_db_exec(c,
+                    "WITH u AS (UPDATE payment.claim_lines l SET status = 'accepted', approved_yen "
+                    "= l.claim_yen, review_reason = NULL, reviewed_by = $2, reviewed_org_id = "
+                    "$3::uuid, reviewed_at = now(), updated_at = now() WHERE l.batch_id = $1::uuid "
+                    "AND l.status = 'claimed' RETURNING 1) UPDATE payment.claim_batches x SET "
+                    "status = 'reviewed', reviewed_at = now() WHERE x.id = $1::uuid",
+                    3, p2, NULL);
+    if (rc != 0)
+        return rc;
+    return pay_tx_row(r, c,
+                      "SELECT " PAY_BATCH_JSON("x") "::text FROM payment.claim_batches x WHERE "
+                                                    "x.id = $1::uuid",
+                      1, params, "no such claim batch in your prefecture", doc);
+}
+
+/* POST /claims/batches/:id/accept: the 国保連合会 accepts every line of a closed batch still
+ * undecided (the lines it returned or adjusted stay so) -> 200 the batch, `reviewed`. A batch of
+ * a million lines is one statement, not a million reviews. */
+int pay_h_batch_accept(ss_req *r)
+{
+    const char *id;
+    int rc;
+
+    if ((rc = pay_id(r, &id, "no such claim batch in your prefecture")) != 0)
+        return rc;
+    if (pay_pref(r)[0] == '\0')
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "your 国保連合会 has no prefecture");
+    if (r->body != NULL &&
+        (rc = ss_body_check(r, (const ss_field[]){{NULL, 0, false, 0, 0, NULL, false}})) != 0)
+        return rc;
+    const char *params[] = {id, pay_pref(r), r->who.sub, r->who.org_id};
+    return pay_write_tx(r, accept_fn, params);
+}

@@ -63,6 +63,7 @@ static const ss_route pay_routes[] = {
     {"POST", "/api/v1/claims/batches/close", pay_h_batch_close, SUBMIT, 0, "claim_batch"},
     {"GET", "/api/v1/claims/batches", pay_h_batch_list, AUTH, 0, "claim_batch"},
     {"GET", "/api/v1/claims/batches/:id", pay_h_batch_get, AUTH, 0, "claim_batch"},
+    {"POST", "/api/v1/claims/batches/:id/accept", pay_h_batch_accept, CHECK, 0, "claim_batch"},
     {"POST", "/api/v1/claims/referrals", pay_h_referral_create, AUTH, 0, "claim_referral"},
     {"GET", "/api/v1/claims/referrals", pay_h_referral_list, AUTH, 0, "claim_referral"},
     {"GET", "/api/v1/claims/totals", pay_h_claims_totals, AUTH, 0, "claim_line"},

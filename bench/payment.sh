@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# bench/payment.sh - the claims benchmark of issue 12, in one run, on a throwaway stack of its own
+# (scripts/lib.sh's test profile on ports offset by SESSHU_BENCH_PORT_OFFSET, default 2900, with
+# the normal build): a month of one large prefecture, N claimable records (default 1,000,000) of
+# INSTS institutions (default 200) and four municipalities, through the service's own path over
+# the gateway (bench/payment-run.mjs: collect, close, the 国保連合会's accept-all review,
+# invoices, the municipalities' payments, the payment run, its approval and the Zengin file),
+# against the bare SQL aggregate over the same rows in the same run (one GROUP BY institution
+# pricing the records from the unit-price master, in psql). Prints each step's seconds, the
+# ratio bare/service (aim >= 0.5) and the payment service's peak memory (VmHWM), and fails when
+# the run's amount per institution differs from the aggregate's.
+# The records go in by SQL as the superuser, as the records service would store them (its
+# tables and constraints: one person and one MR dose 1 each, registered by the institution,
+# claimable), in the month before the current one; organisations, prices and bank accounts go
+# through the API (bench/payment-setup.mjs). Loopback only; everything it starts it stops by
+# PID, and its directory (the database included) is removed at the end.
+# Usage: bench/payment.sh [records=1000000] [institutions=200] [concurrency=2]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+nrec=${1:-1000000}
+ninst=${2:-200}
+conc=${3:-2}
+(( nrec >= ninst && ninst >= 2 )) || { echo "bench: need records >= institutions >= 2" >&2; exit 1; }
+[[ -d $root/tests/api/node_modules ]] || { echo "bench: run scripts/test.sh once (npm packages)" >&2; exit 1; }
+
+SS_REPO=$root # read by scripts/lib.sh
+export SS_REPO
+# shellcheck source=../scripts/lib.sh
+. "$root/scripts/lib.sh"
+export SESSHU_TEST_PORT_OFFSET=${SESSHU_BENCH_PORT_OFFSET:-2900}
+export SESSHU_ASAN_BUILD_DIR=${SESSHU_BENCH_BUILD:-$root/build}
+ss_profile test
+cmake --build "$SS_BIN_DIR" -j2 >/dev/null
+work=$(mktemp -d "${SESSHU_BENCH_TMPDIR:-/tmp}/sesshu-bench-payment.XXXXXX")
+chmod 711 "$work"
+ss_init "$work/var"
+cleanup() {
+    ss_stop_all >/dev/null 2>&1 || true
+    [[ -n ${SESSHU_BENCH_KEEP:-} ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap "exit 1" TERM INT
+
+# --- the stack: rate limits lifted, an hour's access tokens (setup and run use the same ones).
+export SESSHU_GW_API_RATE=1000000r/s SESSHU_GW_API_BURST=1000000
+export SESSHU_GW_AUTH_RATE=1000000r/s SESSHU_GW_AUTH_BURST=1000000
+export SESSHU_GW_TOKEN_RATE=1000000r/s SESSHU_GW_TOKEN_BURST=1000000
+export SESSHU_ARGON2_M_KIB=1024 SESSHU_ARGON2_T=1 SESSHU_ACCESS_TTL_S=3600
+export SESSHU_PAYMENT_CLOSE_DAY=10
+ss_prepare_var
+ss_make_secrets
+ss_write_env "http://127.0.0.1:$SS_GW_PORT"
+ss_pg_init >/dev/null
+ss_pg_start >/dev/null
+ss_pg_roles >/dev/null
+ss_smtp_start >/dev/null
+# shellcheck source=/dev/null
+. "$SS_ENV_FILE"
+ss_services_start 60 >/dev/null
+ss_gw_start >/dev/null
+base=http://127.0.0.1:$SS_GW_PORT
+for _ in $(seq 100); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && break; sleep 0.1; done
+psql_super() { ss_psql_super -d "$SS_DB_NAME" "$@"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.3f", b-a}'; }
+
+# The month of the vaccinations (the one before this, Japan time) and the claim month its lines
+# go to: itself up to its close day (the 10th), else the current month.
+month=$(TZ=Asia/Tokyo date -d "$(TZ=Asia/Tokyo date +%Y-%m-01) -1 month" +%Y-%m)
+claim=$month
+(( 10#$(TZ=Asia/Tokyo date +%d) <= 10 )) || claim=$(TZ=Asia/Tokyo date +%Y-%m)
+
+echo "== setup: $ninst institutions, 4 municipalities, bank accounts (API)"
+t0=$(now)
+(cd "$root/tests/api" && SESSHU_TEST_BASE_URL=$base SESSHU_TEST_ENV_FILE=$SS_ENV_FILE \
+    SESSHU_TEST_ADMIN_PASSWORD=$(cat "$SS_SECRETS/admin-password") \
+    node "$root/bench/payment-setup.mjs" "$ninst" 4) >"$work/setup.json"
+pref=$(jq -r .pref "$work/setup.json")
+printf 'prefecture %s, made in %s s\n' "$pref" "$(since "$t0")"
+# The accounts start in the current month through the API; dated back to the claim month here.
+psql_super -c "UPDATE payment.bank_accounts SET effective_from = '$claim-01' WHERE pref_code = '$pref'" >/dev/null
+jq -r '.insts | to_entries[] | [.key, .value.code, .value.org_id] | @tsv' "$work/setup.json" >"$work/insts.tsv"
+jq -r '.munis | to_entries[] | [.key, .value.code] | @tsv' "$work/setup.json" >"$work/munis.tsv"
+
+echo "== setup: $nrec records by SQL (month $month, claim month $claim)"
+t0=$(now)
+psql_super <<SQL
+CREATE TABLE public.bench_insts (i int PRIMARY KEY, code text, org_id uuid);
+CREATE TABLE public.bench_munis (i int PRIMARY KEY, code text);
+\copy public.bench_insts FROM '$work/insts.tsv'
+\copy public.bench_munis FROM '$work/munis.tsv'
+INSERT INTO records.persons (muni_code, resident_no, name, name_kana, birth_date, sex, address,
+                             created_by, updated_by)
+SELECT m.code, 'P' || lpad(g::text, 9, '0'), 'ベンチ 太郎', 'ベンチ タロウ',
+       DATE '$month-01' - 400 + (g % 28), (g % 2 + 1)::text, '東京都渋谷区神南1-1-1', 'bench', 'bench'
+  FROM generate_series(0, $nrec - 1) g JOIN public.bench_munis m ON m.i = g % 4;
+INSERT INTO records.immunizations (person_id, muni_code, vaccinated_on, vaccine_code,
+    disease_codes, dose_number, lot_no, institution_code, doctor_name, dose_ml, category,
+    requested_category, source, claimable, registered_org_id, registered_by, updated_by)
+SELECT p.id, p.muni_code, DATE '$month-01' + (n % 28), '631300601', '{measles,rubella}', 1,
+       'MR123', i.code, '医師 一郎', 0.5, 'routine', 'routine', 'institution', true, i.org_id,
+       'bench', 'bench'
+  FROM (SELECT id, muni_code, substr(resident_no, 2)::int AS n FROM records.persons
+         WHERE resident_no LIKE 'P%') p
+  JOIN public.bench_insts i ON i.i = p.n % $ninst;
+VACUUM ANALYZE records.persons;
+VACUUM ANALYZE records.immunizations;
+SQL
+printf 'records loaded in %s s\n' "$(since "$t0")"
+
+echo "== the service's path through the gateway (concurrency $conc)"
+payment_pid=$(cat "$SS_RUN/payment.pid")
+(cd "$root/tests/api" && SESSHU_TEST_BASE_URL=$base SESSHU_TEST_ENV_FILE=$SS_ENV_FILE \
+    SESSHU_TEST_ADMIN_PASSWORD=$(cat "$SS_SECRETS/admin-password") \
+    node "$root/bench/payment-run.mjs" "$work/setup.json" "$month" "$claim" "$conc") >"$work/run.json"
+jq -r '.steps | to_entries[] | "   \(.key)\t\(.value) s"' "$work/run.json"
+svc_s=$(jq -r .total_s "$work/run.json")
+printf '%-44s %10s s (%s lines, %s invoices, Zengin %s bytes, %s data records)\n' "service path (collect .. Zengin file)" "$svc_s" \
+    "$(jq -r .lines "$work/run.json")" "$(jq -r .invoices "$work/run.json")" \
+    "$(jq -r .zengin_bytes "$work/run.json")" "$(jq -r .zengin_data_records "$work/run.json")"
+
+echo "== the bare SQL aggregate over the same rows (best of 3)"
+raw="SELECT im.institution_code, count(*), sum(greatest(u.price_yen - u.self_pay_yen, 0))
+  FROM records.immunizations im JOIN master.unit_prices u ON u.municipality_code = im.muni_code
+   AND u.vaccine_code = im.vaccine_code AND u.dose_number = im.dose_number
+   AND u.superseded_at IS NULL AND u.valid_from <= im.vaccinated_on
+   AND (u.valid_to IS NULL OR u.valid_to >= im.vaccinated_on)
+ WHERE left(im.institution_code, 2) = '$pref' AND im.claimable AND im.status <> 'voided'
+   AND im.vaccinated_on >= DATE '$month-01' AND im.vaccinated_on < DATE '$month-01' + interval '1 month'
+ GROUP BY 1 ORDER BY 1"
+raw_best=999999
+for _ in 1 2 3; do
+    t0=$(now)
+    psql_super -c "$raw" >"$work/raw.txt"
+    raw_best=$(awk -v a="$raw_best" -v b="$(since "$t0")" 'BEGIN{print (b < a) ? b : a}')
+done
+printf '%-44s %10s s (%s institutions)\n' "bare GROUP BY institution (psql)" "$raw_best" "$(wc -l <"$work/raw.txt")"
+# The same amounts, or the comparison means nothing.
+jq -r '.per_inst | to_entries[] | "\(.key)\t\(.value)"' "$work/run.json" | sort >"$work/a.tsv"
+awk -F'|' '{print $1"\t"$3}' "$work/raw.txt" | sort >"$work/r.tsv"
+cmp -s "$work/a.tsv" "$work/r.tsv" || { echo "bench: the payment run's amounts differ from the bare aggregate:" >&2; diff "$work/a.tsv" "$work/r.tsv" | head >&2; exit 1; }
+echo "amounts per institution: the payment run equals the bare aggregate"
+awk -v a="$raw_best" -v b="$svc_s" 'BEGIN{printf "ratio bare/service = %.4f (aim >= 0.5)\n", a/b}'
+printf 'payment service peak memory (VmHWM): %s, now (VmRSS): %s\n' \
+    "$(awk '/VmHWM/ {print $2" "$3}' "/proc/$payment_pid/status")" \
+    "$(awk '/VmRSS/ {print $2" "$3}' "/proc/$payment_pid/status")"
+printf 'database size: %s\n' "$(psql_super -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
