@@ -339,9 +339,8 @@ fi
 # only (or SESSHU_TEST_PROXY_FILES); files that need the client's own address or raw sockets
 # (gateway, account-login), and those whose answers name the gateway's own address
 # (certificate: the card's issuer; token: the OAuth issuer; fhir: fullUrl), stay direct.
-# payment-claims stays direct too: run a second time on the same database it finds the first
-# run's batches of its prefecture and month waiting for review (409 on invoices); seen from
-# 2026-12-03, left as a known limit of the test (not of the service) in the stop-10 note.
+# payment-claims makes the out-of-area institutions' federation in a prefecture of its own each
+# run, so a second run on the same database finds no batches of the first waiting for review.
 PROXY_FILES=${SESSHU_TEST_PROXY_FILES:-}
 if [[ -z $PROXY_FILES && -z ${SESSHU_TEST_API_FILES:-} ]]; then
     PROXY_FILES="records.test.mjs records-query.test.mjs master-read.test.mjs master-write.test.mjs
