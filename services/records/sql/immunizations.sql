@@ -13,7 +13,7 @@
 -- $10 disease: text
 -- $11 from: date
 -- $12 to: date
--- $13 institution_code: text
+-- $13 institution_code: text, compared as bpchar (the column is char(10)), so immunizations_institution serves
 -- $14 lot_no: text
 -- $15 status: text
 -- $16 cursor_on: date, or NULL
@@ -51,7 +51,7 @@ WHERE
   AND ($10::text IS NULL OR $10 = ANY (im.disease_codes))
   AND ($11::date IS NULL OR im.vaccinated_on >= $11::date)
   AND ($12::date IS NULL OR im.vaccinated_on <= $12::date)
-  AND ($13::text IS NULL OR im.institution_code = $13)
+  AND ($13::text IS NULL OR im.institution_code = $13::bpchar)
   AND ($14::text IS NULL OR im.lot_no = $14)
   AND ($15::text IS NULL OR im.status = $15)
   AND ($16::date IS NULL OR (im.vaccinated_on, im.id) > ($16::date, $17::uuid))
