@@ -28,7 +28,7 @@ export SESSHU_TEST_PORT_OFFSET=${SESSHU_BENCH_PORT_OFFSET:-2600}
 export SESSHU_ASAN_BUILD_DIR=${SESSHU_BENCH_BUILD:-$root/build}
 ss_profile test
 cmake --build "$SS_BIN_DIR" -j2 >/dev/null
-work=$(mktemp -d /tmp/sesshu-bench-proof.XXXXXX)
+work=$(mktemp -d "${SESSHU_BENCH_TMPDIR:-/tmp}/sesshu-bench-proof.XXXXXX")
 chmod 711 "$work"
 ss_init "$work/var"
 cleanup() {
@@ -36,6 +36,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 1" TERM INT # a signal runs cleanup too (the stack stopped by PID)
 
 export SESSHU_GW_API_RATE=1000000r/s SESSHU_GW_API_BURST=1000000
 export SESSHU_GW_AUTH_RATE=1000000r/s SESSHU_GW_AUTH_BURST=1000000
