@@ -12,13 +12,41 @@ bench_ms() {
     awk -v v="$1" 'BEGIN{ if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else if (v ~ /s$/) printf "%.3f", v*1000; else print v }'
 }
 
+# bench_perf NAME CMD...: CMD run under a system-wide CPU profile (perf, the cpu-clock software
+# event: this VM has no hardware counters). Writes NAME.perf.txt into $SESSHU_BENCH_PERF_DIR
+# (default $work): CPU by process, then the hottest symbols; prints the split by process on
+# stderr. SESSHU_BENCH_PERF=1 turns it on in bench_wrk; the profiler costs a few per cent, so
+# take figures from a run without it.
+bench_perf() {
+    local name=$1 data=$work/$1.perf.data rc
+    shift
+    perf record -a -F 499 -e cpu-clock -o "$data" -q -- "$@"
+    rc=$?
+    {
+        echo "# CPU by process ($name)"
+        perf report -i "$data" --no-children --sort comm --stdio -q 2>/dev/null | head -15
+        echo "# hottest symbols"
+        perf report -i "$data" --no-children --sort comm,dso,sym --stdio -q 2>/dev/null | head -60
+    } >"${SESSHU_BENCH_PERF_DIR:-$work}/$name.perf.txt"
+    printf '  cpu %s:' "$name" >&2
+    perf report -i "$data" --no-children --sort comm --stdio -q 2>/dev/null |
+        awk 'NF >= 2 && $1 ~ /%$/ && n++ < 6 { printf " %s %s", $2, $1 }' >&2
+    echo >&2
+    rm -f "$data"
+    return "$rc"
+}
+
 # bench_wrk NAME WRK-ARGS...: wrk --latency into $work/NAME.txt, one line of figures printed,
 # RPS[NAME] and P99[NAME] kept for the ratios.
 bench_wrk() {
     local name=$1 out rps p50 p99 bad
     shift
     out=$work/$name.txt
-    wrk --latency "$@" >"$out"
+    if [[ ${SESSHU_BENCH_PERF:-0} == 1 ]]; then
+        bench_perf "$name" wrk --latency "$@" >"$out"
+    else
+        wrk --latency "$@" >"$out"
+    fi
     rps=$(awk '/^Requests\/sec/ {print $2}' "$out")
     p50=$(bench_ms "$(awk '$1=="50%" {print $2}' "$out")")
     p99=$(bench_ms "$(awk '$1=="99%" {print $2}' "$out")")
