@@ -227,3 +227,30 @@ for n in 500 1; do
         -f "$work/append$n.sql" "$SS_DB_NAME" >"$work/append$n.txt" 2>&1
     awk -v n="$n" '/latency average/ {printf "   batch of %3d rows: %8.3f ms a call, %8.1f us a row\n", n, $4, $4 * 1000 / n}' "$work/append$n.txt"
 done
+
+# --- 5. an upgrade (SESSHU_BENCH_UPGRADE="MIGRATION-FILE ..."): the migrations applied to the
+# loaded log as the audit service applies them (its role, one transaction each); then the
+# inclusion proof asked before is asked again and must be the same bytes, and verify (the walk,
+# the stored subtrees recomputed from the rows, the last checkpoint) must pass.
+[[ -n ${SESSHU_BENCH_UPGRADE:-} ]] || exit 0
+echo "== upgrade of the loaded log: $SESSHU_BENCH_UPGRADE"
+get() { curl -fsS -m 900 -H "Authorization: Bearer $national" "$base$1"; }
+size=$(get /api/v1/access-logs/checkpoints/latest | jq -r .tree_size)
+pos=$(psql_super -c "SELECT chain_pos FROM audit.access_log ORDER BY chain_pos OFFSET $(( size / 2 )) LIMIT 1")
+proof=$(get "/api/v1/access-logs/proofs/inclusion?chain_pos=$pos&tree_size=$size")
+audit_pw=$(cat "$SESSHU_AUDIT_DB_PASSWORD_FILE")
+for f in $SESSHU_BENCH_UPGRADE; do
+    t0=$(now)
+    # shellcheck disable=SC2153 # SESSHU_DB_* come from the sourced env file
+    PGPASSWORD=$audit_pw "$SS_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -1 \
+        "host=$SESSHU_DB_HOST port=$SESSHU_DB_PORT dbname=$SESSHU_DB_NAME user=sesshu_audit" \
+        -f "$f" -c "INSERT INTO audit.schema_migrations (version) VALUES ('$(basename "$f")')"
+    printf '   %s applied in %s s\n' "$(basename "$f")" "$(since "$t0")"
+done
+[[ $(get "/api/v1/access-logs/proofs/inclusion?chain_pos=$pos&tree_size=$size") == "$proof" ]] ||
+    { echo "bench: the inclusion proof changed with the upgrade" >&2; exit 1; }
+echo "   inclusion proof of chain_pos $pos in the tree of $size: the same bytes"
+t0=$(now)
+v=$(get "/api/v1/access-logs/verify" | jq -c '{ok, checked, complete, first_broken, checkpoint, subtrees: .subtrees.ok}')
+printf '   verify (%s s): %s\n' "$(since "$t0")" "$v"
+[[ $(jq -r .ok <<<"$v") == true ]] || { echo "bench: the upgraded log does not verify" >&2; exit 1; }
