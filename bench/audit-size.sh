@@ -163,7 +163,7 @@ plan() {
         "$work/idxmap" - >"$work/plan.tmp"
     { echo "## $1"; cat "$work/plan.tmp"; echo; } >>"$work/plans.txt"
     printf '   %-26s %10s ms   %s\n' "$1" "$(awk '/Execution Time/ {print $3}' "$work/plan.tmp")" \
-        "$(grep -o 'using [a-z0-9_]*' "$work/plan.tmp" | sed 's/using //' | sort -u | tr '\n' ' ')"
+        "$(grep -oE '(using|Index Scan on) [a-z0-9_]*' "$work/plan.tmp" | awk '{print $NF}' | sort -u | tr '\n' ' ')"
 }
 psql_super -F ' ' -c "SELECT c.relname, p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE c.relkind = 'i' AND p.relname LIKE 'access_log%'" >"$work/idxmap"
 echo "== query statements: execution time of the kept plan, and the indexes it reads"
