@@ -42,7 +42,11 @@
 -- with person_conditions holds only while the person has one of them on file (60-64 with a
 -- disability); a row with ltc_extension also holds after its window for a person with a 長期療養特例
 -- on file for the disease (施行令 §3②: from the day the reason ended until ltc_extension after it,
--- within ltc_age_to; the lower ends, sex and intervals still hold). For RSV the weeks of pregnancy
+-- within ltc_age_to; the lower ends, sex and intervals still hold). A 特例 row for a birth cohort
+-- (birth_from/birth_to: 日本脳炎, MR 特例, 風しん第5期; docs/rules.md §7b) is a candidate only for
+-- persons born in it; a condition it names counts only with evidence_on by condition_evidence_by;
+-- a dose it governs is flagged with its rule_code, and of rows a dose satisfies alike the
+-- ordinary one governs. For RSV the weeks of pregnancy
 -- and the pregnancy itself come from the H-7 pregnancy record (records.mch_records, kind
 -- pregnancy) when one covers the date: b.edd, b.pw.
 
