@@ -143,8 +143,8 @@ dop AS MATERIALIZED (SELECT disease_code, bool_or(once_per = 'fiscal_year') AS p
 -- every schedule row that may govern this dose, and whether its window holds the date
 sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_interval,
     s.min_interval_from_first, s.pregnancy_weeks_from IS NOT NULL AS preg, s.person_conditions AS
-    conds, s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, s.rule_code AS special, CASE WHEN (master.age_on(b.birth_date,
-    s.age_from) <= b.d AND b.d <= master.age_on(b.birth_date, s.age_to) AND (s.fy_age_from IS NULL
+    conds, s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, s.rule_code AS special, CASE WHEN
+    (master.age_on(b.birth_date, s.age_from) <= b.d AND b.d <= master.age_on(b.birth_date, s.age_to) AND (s.fy_age_from IS NULL
     OR (master.fy_age(b.birth_date, b.d) BETWEEN s.fy_age_from AND s.fy_age_to AND
     (master.fy_age(b.birth_date, b.d) - s.fy_age_from) % coalesce(s.fy_age_step, 1) = 0)) AND (s.sex
     IS NULL OR s.sex = b.sex) AND (s.pregnancy_weeks_from IS NULL OR b.pw BETWEEN
@@ -157,7 +157,8 @@ sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_
       AND (pc.disease_codes IS NULL OR dz = ANY (pc.disease_codes))
       AND pc.valid_from <= b.d
       AND (pc.valid_to IS NULL OR b.d <= pc.valid_to)
-      AND (s.condition_evidence_by IS NULL OR pc.evidence_on <= s.condition_evidence_by)) ELSE (s.ltc_extension IS NOT NULL AND
+      AND (s.condition_evidence_by IS NULL OR pc.evidence_on <= s.condition_evidence_by)) ELSE
+          (s.ltc_extension IS NOT NULL AND
           s.pregnancy_weeks_from IS NULL AND master.age_on(b.birth_date, s.age_from) <= b.d AND
           (s.sex IS NULL OR s.sex = b.sex) AND (s.fy_age_from IS NULL OR master.fy_age(b.birth_date,
           b.d) >= s.fy_age_from) AND (s.ltc_age_to IS NULL OR b.d <= master.age_on(b.birth_date,
@@ -178,7 +179,8 @@ sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_
   JOIN master.schedules s ON s.disease_code = dz AND s.dose_number = b.dose_number AND
       s.superseded_at IS NULL AND s.valid_from <= b.d AND (s.valid_to IS NULL OR s.valid_to >= b.d)
       AND (s.birth_from IS NULL OR b.birth_date >= s.birth_from) AND (s.birth_to IS NULL OR
-      b.birth_date <= s.birth_to) AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL AND NOT EXISTS (SELECT 1
+      b.birth_date <= s.birth_to) AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL
+      AND NOT EXISTS (SELECT 1
         FROM own o
         WHERE o.disease_code = dz
           AND o.vaccine_code = b.vaccine_code)))
@@ -552,8 +554,8 @@ dop AS MATERIALIZED (SELECT disease_code, bool_or(once_per = 'fiscal_year') AS p
 -- every schedule row that may govern this dose, and whether its window holds the date
 sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_interval,
     s.min_interval_from_first, s.pregnancy_weeks_from IS NOT NULL AS preg, s.person_conditions AS
-    conds, s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, s.rule_code AS special, CASE WHEN (master.age_on(b.birth_date,
-    s.age_from) <= b.d AND b.d <= master.age_on(b.birth_date, s.age_to) AND (s.fy_age_from IS NULL
+    conds, s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, s.rule_code AS special, CASE WHEN
+    (master.age_on(b.birth_date, s.age_from) <= b.d AND b.d <= master.age_on(b.birth_date, s.age_to) AND (s.fy_age_from IS NULL
     OR (master.fy_age(b.birth_date, b.d) BETWEEN s.fy_age_from AND s.fy_age_to AND
     (master.fy_age(b.birth_date, b.d) - s.fy_age_from) % coalesce(s.fy_age_step, 1) = 0)) AND (s.sex
     IS NULL OR s.sex = b.sex) AND (s.pregnancy_weeks_from IS NULL OR b.pw BETWEEN
@@ -566,7 +568,8 @@ sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_
       AND (pc.disease_codes IS NULL OR dz = ANY (pc.disease_codes))
       AND pc.valid_from <= b.d
       AND (pc.valid_to IS NULL OR b.d <= pc.valid_to)
-      AND (s.condition_evidence_by IS NULL OR pc.evidence_on <= s.condition_evidence_by)) ELSE (s.ltc_extension IS NOT NULL AND
+      AND (s.condition_evidence_by IS NULL OR pc.evidence_on <= s.condition_evidence_by)) ELSE
+          (s.ltc_extension IS NOT NULL AND
           s.pregnancy_weeks_from IS NULL AND master.age_on(b.birth_date, s.age_from) <= b.d AND
           (s.sex IS NULL OR s.sex = b.sex) AND (s.fy_age_from IS NULL OR master.fy_age(b.birth_date,
           b.d) >= s.fy_age_from) AND (s.ltc_age_to IS NULL OR b.d <= master.age_on(b.birth_date,
@@ -587,7 +590,8 @@ sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_
   JOIN master.schedules s ON s.disease_code = dz AND s.dose_number = b.dose_number AND
       s.superseded_at IS NULL AND s.valid_from <= b.d AND (s.valid_to IS NULL OR s.valid_to >= b.d)
       AND (s.birth_from IS NULL OR b.birth_date >= s.birth_from) AND (s.birth_to IS NULL OR
-      b.birth_date <= s.birth_to) AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL AND NOT EXISTS (SELECT 1
+      b.birth_date <= s.birth_to) AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL
+      AND NOT EXISTS (SELECT 1
         FROM own o
         WHERE o.disease_code = dz
           AND o.vaccine_code = b.vaccine_code)))
@@ -944,8 +948,8 @@ dop AS MATERIALIZED (SELECT disease_code, bool_or(once_per = 'fiscal_year') AS p
 -- every schedule row that may govern this dose, and whether its window holds the date
 sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_interval,
     s.min_interval_from_first, s.pregnancy_weeks_from IS NOT NULL AS preg, s.person_conditions AS
-    conds, s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, s.rule_code AS special, CASE WHEN (master.age_on(b.birth_date,
-    s.age_from) <= b.d AND b.d <= master.age_on(b.birth_date, s.age_to) AND (s.fy_age_from IS NULL
+    conds, s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, s.rule_code AS special, CASE WHEN
+    (master.age_on(b.birth_date, s.age_from) <= b.d AND b.d <= master.age_on(b.birth_date, s.age_to) AND (s.fy_age_from IS NULL
     OR (master.fy_age(b.birth_date, b.d) BETWEEN s.fy_age_from AND s.fy_age_to AND
     (master.fy_age(b.birth_date, b.d) - s.fy_age_from) % coalesce(s.fy_age_step, 1) = 0)) AND (s.sex
     IS NULL OR s.sex = b.sex) AND (s.pregnancy_weeks_from IS NULL OR b.pw BETWEEN
@@ -958,7 +962,8 @@ sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_
       AND (pc.disease_codes IS NULL OR dz = ANY (pc.disease_codes))
       AND pc.valid_from <= b.d
       AND (pc.valid_to IS NULL OR b.d <= pc.valid_to)
-      AND (s.condition_evidence_by IS NULL OR pc.evidence_on <= s.condition_evidence_by)) ELSE (s.ltc_extension IS NOT NULL AND
+      AND (s.condition_evidence_by IS NULL OR pc.evidence_on <= s.condition_evidence_by)) ELSE
+          (s.ltc_extension IS NOT NULL AND
           s.pregnancy_weeks_from IS NULL AND master.age_on(b.birth_date, s.age_from) <= b.d AND
           (s.sex IS NULL OR s.sex = b.sex) AND (s.fy_age_from IS NULL OR master.fy_age(b.birth_date,
           b.d) >= s.fy_age_from) AND (s.ltc_age_to IS NULL OR b.d <= master.age_on(b.birth_date,
@@ -979,7 +984,8 @@ sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_
   JOIN master.schedules s ON s.disease_code = dz AND s.dose_number = b.dose_number AND
       s.superseded_at IS NULL AND s.valid_from <= b.d AND (s.valid_to IS NULL OR s.valid_to >= b.d)
       AND (s.birth_from IS NULL OR b.birth_date >= s.birth_from) AND (s.birth_to IS NULL OR
-      b.birth_date <= s.birth_to) AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL AND NOT EXISTS (SELECT 1
+      b.birth_date <= s.birth_to) AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL
+      AND NOT EXISTS (SELECT 1
         FROM own o
         WHERE o.disease_code = dz
           AND o.vaccine_code = b.vaccine_code)))
