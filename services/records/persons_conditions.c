@@ -5,9 +5,9 @@
  * name it, or the 長期療養特例 (long_term_illness) for the diseases whose window was missed,
  * valid_to being the day the reason ended; the MR 特例's recognition by the 市町村長 (mr_shortage)
  * or the 風しん第5期 antibody test (rubella_low_antibody, evidence_on the test date), which open
- * the 特例 rows that name them (docs/rules.md §7b). A condition is not edited: a wrong one is revoked
- * with a reason and entered again, so what the check read on a date stays readable. Every write
- * goes through the dispatcher and its access log. */
+ * the 特例 rows that name them (docs/rules.md §7b). A condition is not edited: a wrong one is
+ * revoked with a reason and entered again, so what the check read on a date stays readable. Every
+ * write goes through the dispatcher and its access log. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +16,8 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-static const char *const kinds[] = {"disability_crh", "disability_hiv", "long_term_illness",
-                                     "mr_shortage",    "rubella_low_antibody", NULL};
+static const char *const kinds[] = {"disability_crh", "disability_hiv",       "long_term_illness",
+                                    "mr_shortage",    "rubella_low_antibody", NULL};
 
 static const ss_field cond_fields[] = {
     {"kind", SS_F_ENUM, true, 0, 0, kinds, false},
@@ -62,7 +62,8 @@ static int cond_rules(ss_req *r)
                                "is required for the 長期療養特例 (the day the reason ended)");
     }
     if (kind != NULL && strcmp(kind, "rubella_low_antibody") == 0 && on == NULL)
-        ss_req_field_error(r, "evidence_on", "is required for rubella_low_antibody (the date of the test)");
+        ss_req_field_error(r, "evidence_on",
+                           "is required for rubella_low_antibody (the date of the test)");
     return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
 }
 

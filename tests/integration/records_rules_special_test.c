@@ -82,8 +82,8 @@ static void je_special(void)
           "jev-t-1");
     on_date("日本脳炎 not in the cohort at 8 (after 生後90月): 任意", ymd(2008, 1, 10), '1',
             D(V_JE, 1, ymd(2016, 6, 1)), "voluntary", "R-WINDOW", R);
-    sched(on_date("日本脳炎 cohort at 5, inside 生後90月: the ordinary row, not the 特例", last, '1',
-                  D(V_JE, 1, ymd(2012, 6, 1)), "routine", NULL, R),
+    sched(on_date("日本脳炎 cohort at 5, inside 生後90月: the ordinary row, not the 特例", last,
+                  '1', D(V_JE, 1, ymd(2012, 6, 1)), "routine", NULL, R),
           "jev-1");
     /* 2期: from 9歳 (both rows hold on Y(9): the ordinary one governs, no 特例 flag) */
     c = on_date("日本脳炎 特例 2期 the day before 9歳", last, '1', D(V_JE, 4, ymd(2016, 3, 30)),
@@ -95,17 +95,18 @@ static void je_special(void)
     c->hist[0] = D(V_JE, 3, ymd(2012, 6, 1));
     /* intervals under the 特例: 6日以上 (翌日起算: d+6 short, d+7 allowed) */
     for (int k = 0; k < 2; k++) {
-        c = on_date(k ? "日本脳炎 特例 2回目 at d+7" : "日本脳炎 特例 2回目 at d+6 (short)", last, '1',
-                    D(V_JE, 2, ymd(2026, 10, 7) + k), k ? "routine" : "voluntary",
+        c = on_date(k ? "日本脳炎 特例 2回目 at d+7" : "日本脳炎 特例 2回目 at d+6 (short)", last,
+                    '1', D(V_JE, 2, ymd(2026, 10, 7) + k), k ? "routine" : "voluntary",
                     k ? R : "R-INTERVAL-MIN", k ? "R-INTERVAL-MIN" : NULL);
         c->hist[0] = D(V_JE, 1, ymd(2026, 10, 1));
-        c = on_date(k ? "日本脳炎 特例 追加 (3回目) at 2回目+7" : "日本脳炎 特例 追加 at 2回目+6 (short)",
+        c = on_date(k ? "日本脳炎 特例 追加 (3回目) at 2回目+7"
+                      : "日本脳炎 特例 追加 at 2回目+6 (short)",
                     last, '2', D(V_JE, 3, ymd(2026, 9, 16) + k), k ? "routine" : "voluntary",
                     k ? R : "R-INTERVAL-MIN", k ? "R-INTERVAL-MIN" : NULL);
         c->hist[0] = D(V_JE, 1, ymd(2026, 9, 1));
         c->hist[1] = D(V_JE, 2, ymd(2026, 9, 10));
-        c = on_date(k ? "日本脳炎 特例 2期 at 19, 1期+7" : "日本脳炎 特例 2期 at 19, 1期+6 (short)", last,
-                    '1', D(V_JE, 4, ymd(2026, 8, 26) + k), k ? "routine" : "voluntary",
+        c = on_date(k ? "日本脳炎 特例 2期 at 19, 1期+7" : "日本脳炎 特例 2期 at 19, 1期+6 (short)",
+                    last, '1', D(V_JE, 4, ymd(2026, 8, 26) + k), k ? "routine" : "voluntary",
                     k ? R : "R-INTERVAL-MIN", k ? "R-INTERVAL-MIN" : NULL);
         if (k)
             sched(c, "jev-t-4");
@@ -125,8 +126,8 @@ static void mr_special(void)
     long from = ymd(2025, 4, 1), d = ymd(2026, 11, 2);
     tcase *c;
 
-    sched(cond(on_date("MR 特例 1期: born 2023-04-01 (last of the cohort) recognised", ymd(2023, 4, 1),
-                       '1', D(V_MR, 1, d), "routine", R, "R-WINDOW"),
+    sched(cond(on_date("MR 特例 1期: born 2023-04-01 (last of the cohort) recognised",
+                       ymd(2023, 4, 1), '1', D(V_MR, 1, d), "routine", R, "R-WINDOW"),
                K, NULL, from, 0),
           "measles-1-mr");
     on_date("MR 特例 1期: born 2023-04-01 without the recognition", ymd(2023, 4, 1), '1',
@@ -137,8 +138,8 @@ static void mr_special(void)
     cond(on_date("MR 特例 1期: born 2022-04-02 (first of the cohort) recognised", ymd(2022, 4, 2),
                  '2', D(V_MR2, 1, d), "routine", R, NULL),
          K, NULL, from, 0);
-    cond(on_date("MR 特例 1期: born 2022-04-01 (before the cohort) recognised", ymd(2022, 4, 1), '2',
-             D(V_MR, 1, d), "voluntary", "R-WINDOW", R),
+    cond(on_date("MR 特例 1期: born 2022-04-01 (before the cohort) recognised", ymd(2022, 4, 1),
+                 '2', D(V_MR, 1, d), "voluntary", "R-WINDOW", R),
          K, NULL, from, 0);
     sched(cond(on_date("MR 特例 2期: born 2018-04-02 (first of the cohort) recognised",
                        ymd(2018, 4, 2), '1', D(V_MR, 2, d), "routine", R, "R-WINDOW"),
@@ -150,8 +151,8 @@ static void mr_special(void)
     cond(on_date("MR 特例 2期: born 2019-04-02 (after the cohort) recognised", ymd(2019, 4, 2), '1',
                  D(V_MR, 2, d), "voluntary", "R-WINDOW", R),
          K, NULL, from, 0);
-    cond(on_date("MR 特例 2期: born 2018-04-01 (before the cohort) recognised", ymd(2018, 4, 1), '1',
-                 D(V_MR, 2, d), "voluntary", "R-WINDOW", R),
+    cond(on_date("MR 特例 2期: born 2018-04-01 (before the cohort) recognised", ymd(2018, 4, 1),
+                 '1', D(V_MR, 2, d), "voluntary", "R-WINDOW", R),
          K, NULL, from, 0);
     on_date("MR 特例 2期: born 2018-04-02 without the recognition", ymd(2018, 4, 2), '1',
             D(V_MR, 2, d), "voluntary", "R-WINDOW", R);
@@ -202,8 +203,8 @@ static void rubella5(void)
     cond(on_date("風しん第5期: man born 1979-04-02 (after the cohort)", ymd(1979, 4, 2), '1',
                  D(V_MR, 1, d), "voluntary", "R-WINDOW", R),
          K, NULL, test, test);
-    sched(cond(on_date("風しん第5期: man born 1962-04-02 (first of the cohort)", ymd(1962, 4, 2), '1',
-                       D(V_MR, 1, d), "routine", R, NULL),
+    sched(cond(on_date("風しん第5期: man born 1962-04-02 (first of the cohort)", ymd(1962, 4, 2),
+                       '1', D(V_MR, 1, d), "routine", R, NULL),
                K, NULL, test, test),
           "rubella-5");
     cond(on_date("風しん第5期: man born 1962-04-01 (before the cohort)", ymd(1962, 4, 1), '1',
