@@ -30,7 +30,7 @@
 #include "cert.h"
 #include "sesshu/err.h"
 
-#define SOURCE_FAMILY "IPAexGothic"
+#define SOURCE_FAMILY  "IPAexGothic"
 #define NAME_MAX_UNITS 512 /* UTF-16 units of a name string we copy */
 
 /* The ranges every page may print whatever its data: ASCII, Latin-1, CJK punctuation, kana,
@@ -174,8 +174,9 @@ static hb_blob_t *cut(hb_face_t *src, const char *text, const char *family, hb_s
     out = hb_face_builder_create();
     hb_face_get_table_tags(parsed, 0, &ntags, tags);
     for (unsigned i = 0; i < ntags; i++) {
-        hb_blob_t *t = tags[i] == HB_TAG('n', 'a', 'm', 'e') ? hb_blob_reference(nb)
-                                                             : hb_face_reference_table(parsed, tags[i]);
+        hb_blob_t *t = tags[i] == HB_TAG('n', 'a', 'm', 'e')
+                           ? hb_blob_reference(nb)
+                           : hb_face_reference_table(parsed, tags[i]);
         hb_face_builder_add_table(out, tags[i], t);
         hb_blob_destroy(t);
     }

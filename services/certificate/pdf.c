@@ -15,33 +15,33 @@
 #include <string.h>
 
 #include "cert.h"
-#include "sesshu/csv.h"
 #include "sesshu/config.h"
+#include "sesshu/csv.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
 
-#define A4_W    595.276
-#define A4_H    841.890
-#define MARGIN  48.0
+#define A4_W   595.276
+#define A4_H   841.890
+#define MARGIN 48.0
 /* Our small font (font.c) for a text it holds every character of, IPAex Gothic otherwise. */
 #define FONT_OWN  "SesshuCertGothic"
 #define FONT_FULL "IPAexGothic"
 
 /* Every fixed text of the page (in layout_text below, so that the small font holds them). */
-#define TX_RECEIPT      "予防接種済証"
-#define TX_CERT         "予防接種証明書"
-#define TX_NO           "証明書番号　"
-#define TX_NAME         "被接種者氏名　"
-#define TX_BIRTH        "生年月日　"
-#define TX_ADDRESS      "住所　"
-#define TX_HEAD         "接種回数", "接種年月日", "ワクチン名", "メーカー", "ロット番号", "実施医療機関"
-#define TX_HEAD_ALL     "接種回数接種年月日ワクチン名メーカーロット番号実施医療機関"
-#define TX_NTH          "回目"
-#define TX_PAPER_MARK   " (紙)"
-#define TX_MISSING      "＊"
-#define TX_LIST_SEP     "、"
-#define TX_DATE         "%d年%d月%d日"
-#define TX_NOTE_MISSING_1                                                                   \
+#define TX_RECEIPT    "予防接種済証"
+#define TX_CERT       "予防接種証明書"
+#define TX_NO         "証明書番号　"
+#define TX_NAME       "被接種者氏名　"
+#define TX_BIRTH      "生年月日　"
+#define TX_ADDRESS    "住所　"
+#define TX_HEAD       "接種回数", "接種年月日", "ワクチン名", "メーカー", "ロット番号", "実施医療機関"
+#define TX_HEAD_ALL   "接種回数接種年月日ワクチン名メーカーロット番号実施医療機関"
+#define TX_NTH        "回目"
+#define TX_PAPER_MARK " (紙)"
+#define TX_MISSING    "＊"
+#define TX_LIST_SEP   "、"
+#define TX_DATE       "%d年%d月%d日"
+#define TX_NOTE_MISSING_1 \
     "＊ 当市区町村が保有していない記録です。接種当時の市区町村（市区町村コード "
 #define TX_NOTE_MISSING_2 "）が発行する証明書、または母子健康手帳等の記録で確認してください。"
 #define TX_NOTE_PAPER     "（紙）と付した接種は、紙の予診票・接種済証から登録した記録です。"
@@ -50,14 +50,13 @@
 #define TX_HEAD_OF        "長"
 #define TX_MUNI_CODE_1    "市区町村長（市区町村コード "
 #define TX_MUNI_CODE_2    "）"
-#define TX_QR                                                                                \
+#define TX_QR                                                                                                                 \
     "このQRコードは SMART Health Card（スマートヘルスカード）です。記載の接種記録に発行者の" \
     "電子署名が付されており、読み取って真正性と失効の有無を確認できます。"
 
-static const char layout_text[] =
-    TX_RECEIPT TX_CERT TX_NO TX_NAME TX_BIRTH TX_ADDRESS TX_HEAD_ALL TX_NTH TX_PAPER_MARK
-        TX_MISSING TX_LIST_SEP TX_DATE TX_NOTE_MISSING_1 TX_NOTE_MISSING_2 TX_NOTE_PAPER
-            TX_STATEMENT TX_ISSUED TX_HEAD_OF TX_MUNI_CODE_1 TX_MUNI_CODE_2 TX_QR;
+static const char layout_text[] = TX_RECEIPT TX_CERT TX_NO TX_NAME TX_BIRTH TX_ADDRESS TX_HEAD_ALL
+    TX_NTH TX_PAPER_MARK TX_MISSING TX_LIST_SEP TX_DATE TX_NOTE_MISSING_1 TX_NOTE_MISSING_2
+        TX_NOTE_PAPER TX_STATEMENT TX_ISSUED TX_HEAD_OF TX_MUNI_CODE_1 TX_MUNI_CODE_2 TX_QR;
 
 /* Our font, once; without it (off, or it could not be made) IPAex Gothic alone. */
 static pthread_once_t font_once = PTHREAD_ONCE_INIT;
@@ -67,7 +66,7 @@ static void font_init(void)
     bool own = true;
 
     /* Off: IPAex Gothic alone, as before the small font (to compare, or should it misbehave). */
-    if (ss_cfg_bool(CERT_ENV_PDF_OWN_FONT, true, &own) != 0 || !own)
+    if (ss_cfg_bool(CERT_ENV_PDF_FONT, true, &own) != 0 || !own)
         return;
     if (cert_font_load(layout_text, FONT_OWN) != 0)
         SS_WARN("the certificate font could not be made: the PDF uses " FONT_FULL " alone");
@@ -334,14 +333,9 @@ static void page(cairo_t *cr, const json_t *cert, const char *jws)
         y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5, line, PANGO_ALIGN_LEFT) + 4;
     }
     if (paper)
-        y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5,
-                  TX_NOTE_PAPER,
-                  PANGO_ALIGN_LEFT) +
-             4;
+        y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5, TX_NOTE_PAPER, PANGO_ALIGN_LEFT) + 4;
     y += 14;
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11,
-              TX_STATEMENT, PANGO_ALIGN_LEFT) +
-         12;
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, TX_STATEMENT, PANGO_ALIGN_LEFT) + 12;
     jdate(s_of(cert, "issued_at"), d2, sizeof(d2));
     {
         char date10[11];
@@ -351,16 +345,15 @@ static void page(cairo_t *cr, const json_t *cert, const char *jws)
     snprintf(line, sizeof(line), TX_ISSUED "%s", d2);
     y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 8;
     if (s_of(m, "name")[0] != '\0')
-        snprintf(line, sizeof(line), "%s%s" TX_HEAD_OF, s_of(m, "prefecture_name"), s_of(m, "name"));
+        snprintf(line, sizeof(line), "%s%s" TX_HEAD_OF, s_of(m, "prefecture_name"),
+                 s_of(m, "name"));
     else
         snprintf(line, sizeof(line), TX_MUNI_CODE_1 "%s" TX_MUNI_CODE_2,
                  s_of(p, "municipality_code"));
     text(cr, MARGIN, y, A4_W - 2 * MARGIN, 13, line, PANGO_ALIGN_RIGHT);
     qr(cr, jws, MARGIN, A4_H - MARGIN - QR_SIDE - 24);
     text(cr, MARGIN + QR_SIDE + 12, A4_H - MARGIN - QR_SIDE + 10, A4_W - 2 * MARGIN - QR_SIDE - 12,
-         8.5,
-         TX_QR,
-         PANGO_ALIGN_LEFT);
+         8.5, TX_QR, PANGO_ALIGN_LEFT);
 }
 
 int cert_pdf(const json_t *cert, const char *jws, unsigned char **pdf, size_t *len)
