@@ -11,7 +11,8 @@ where the API tests read it.
 
 A generated file rather than an override (-f a -f b) because Compose v1 (Debian's docker-compose)
 merges lists and cannot drop the keys host networking forbids (`networks`, `ports`). Only the
-addresses, ports and those keys change; images, commands, variables, volumes, healthchecks and
+addresses, ports and those keys change (and the reference-data container is left out, see
+transform); images, commands, variables, volumes, healthchecks and
 the start order are the file's own.
 
 Usage: compose-host.py REPO_ROOT OFFSET MAIL_DIR OUT_FILE
@@ -81,6 +82,12 @@ def host_env(name, env, ports):
 def transform(doc, off, mail_dir):
     ports = moved(off)
     services = doc["services"]
+    # The test stack keeps the migrations' small bank master and no holidays, as scripts/test.sh's
+    # local one does (the API tests make the banks, branches and calendars they need): the
+    # one-shot reference-data container is left out (SESSHU_CT_REFERENCE=1 keeps it, its image
+    # then built too).
+    if os.environ.get("SESSHU_CT_REFERENCE") != "1":
+        services.pop("reference-data", None)
     for name, svc in services.items():
         svc.pop("ports", None)
         svc.pop("networks", None)

@@ -9,14 +9,23 @@
 #   - the public holidays (npm `@holiday-jp/holiday_jp`) of the years SESSHU_REF_YEARS (default:
 #     last year to three years ahead, Japan time) into the payment calendar
 #     (PUT /api/v1/claims/holidays/:year, which replaces a year).
-# Run by scripts/up.sh after the demo data; an operator refreshes the same way (README.md,
-# "Reference data"). Needs node >= 20, npm (the packages are installed into
-# scripts/reference/node_modules from its lock file when missing), curl and jq.
+# Run by scripts/up.sh after the demo data, and at the containers' start-up by the one-shot
+# `reference-data` container (docker-compose.yml; deploy/k8s/reference-data.yaml, a Job), which
+# has no demo data and so makes its operator admin first (SESSHU_REF_BOOTSTRAP below); an
+# operator refreshes the same way (README.md, "Reference data"). Needs node >= 20, npm (the
+# packages are installed into scripts/reference/node_modules from its lock file when missing),
+# curl and jq.
 #   SESSHU_REF_BASE_URL        gateway (default http://127.0.0.1:8080)
 #   SESSHU_REF_USER            an admin of the operator (default operator-admin, the demo's)
 #   SESSHU_REF_PASSWORD_FILE   its password (default REPO/var/secrets/demo-password)
 #   SESSHU_REF_YEARS           holiday years, space separated
 #   SESSHU_REF_EFFECTIVE_DATE  the import's effective date (default: today in Japan)
+#   SESSHU_REF_BOOTSTRAP=1     when SESSHU_REF_USER does not log in with its password yet: log in
+#                              as chuokai-admin (SESSHU_REF_ADMIN_PASSWORD_FILE), create the
+#                              operator organisation (運用保守事業者, code OPERATOR) with
+#                              SESSHU_REF_USER as its admin, and change the temporary password
+#                              it gets to the one in SESSHU_REF_PASSWORD_FILE (the containers:
+#                              init-secrets makes operator-password). Nothing when it logs in.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -52,11 +61,40 @@ call() {
     CODE=$out
 }
 
-jq -nc --arg u "$user" --rawfile p "$pwfile" '{user_id:$u,password:($p|rtrimstr("\n"))}' >"$work/login.json"
-printf 'Accept: application/json\n' >"$work/headers"
-call POST /api/v1/auth/login application/json "$work/login.json"
-[[ $CODE == 200 ]] || ss_die "cannot log in as $user ($CODE): $(cat "$work/resp")"
-printf 'Accept: application/json\nAuthorization: Bearer %s\n' "$(jq -r .access_token "$work/resp")" >"$work/headers"
+# login USER PASSWORD-FILE: on 200 the session's token goes into the header file.
+login() {
+    jq -nc --arg u "$1" --rawfile p "$2" '{user_id:$u,password:($p|rtrimstr("\n"))}' >"$work/login.json"
+    printf 'Accept: application/json\n' >"$work/headers"
+    call POST /api/v1/auth/login application/json "$work/login.json"
+    [[ $CODE == 200 ]] || return 1
+    printf 'Accept: application/json\nAuthorization: Bearer %s\n' "$(jq -r .access_token "$work/resp")" >"$work/headers"
+}
+
+# The containers have no demo data: their operator admin is made here, once, by chuokai-admin.
+bootstrap() {
+    local admin_pw=${SESSHU_REF_ADMIN_PASSWORD_FILE:?SESSHU_REF_BOOTSTRAP needs SESSHU_REF_ADMIN_PASSWORD_FILE}
+    login chuokai-admin "$admin_pw" || ss_die "cannot log in as chuokai-admin with $admin_pw ($CODE): $(cat "$work/resp")"
+    jq -nc --arg u "$user" '{type:"operator",code:"OPERATOR",name:"運用保守事業者",
+        name_kana:"ウンヨウホシュジギョウシャ",
+        admin:{user_id:$u,name:"運用 管理者",name_kana:"ウンヨウ カンリシャ",email:($u + "@sesshu.local")}}' >"$work/org.json"
+    call POST /api/v1/organizations application/json "$work/org.json"
+    [[ $CODE == 201 ]] || ss_die "cannot create the operator organisation with admin $user ($CODE): $(head -c 2000 "$work/resp")
+(an organisation that exists but whose admin does not log in with $pwfile: reset that admin's password)"
+    jq -r .temporary_password "$work/resp" >"$work/temp.pw"
+    login "$user" "$work/temp.pw" || ss_die "cannot log in as $user with its temporary password ($CODE)"
+    jq -nc --rawfile c "$work/temp.pw" --rawfile n "$pwfile" \
+        '{current_password:($c|rtrimstr("\n")),new_password:($n|rtrimstr("\n"))}' >"$work/pw.json"
+    call POST /api/v1/auth/password application/json "$work/pw.json"
+    [[ $CODE == 200 ]] || ss_die "cannot set $user's password ($CODE): $(head -c 2000 "$work/resp")"
+    rm -f "$work/temp.pw" "$work/pw.json"
+    ss_log "made the operator organisation and its admin $user (password: $pwfile)"
+}
+
+if ! login "$user" "$pwfile"; then
+    [[ ${SESSHU_REF_BOOTSTRAP:-0} == 1 && $CODE == 401 ]] || ss_die "cannot log in as $user ($CODE): $(cat "$work/resp")"
+    bootstrap
+    login "$user" "$pwfile" || ss_die "cannot log in as $user ($CODE): $(cat "$work/resp")"
+fi
 
 # --- banks and branches ---------------------------------------------------------------------
 counts=$(node "$ref/zengin.mjs" "$work") || ss_die "converting zengin-code failed"

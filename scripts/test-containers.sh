@@ -19,6 +19,8 @@
 # Ends with "N passed, N failed". Exit 0 all passed, 1 something failed, 77 skipped (no engine).
 #   SESSHU_CT_PORT_OFFSET=N   ports +N (default 1000)
 #   SESSHU_CT_API_FILES="a.test.mjs ..."   run only these API files
+#   SESSHU_CT_REFERENCE=1     also start the one-shot reference-data container (the real bank
+#                             master and holidays; left out otherwise, as the local test stack)
 #   SESSHU_CT_KEEP=1          leave the stack running and the work directory (for a look)
 #   SESSHU_TEST_TMPDIR=DIR    where the work directory is made (default /tmp)
 #   SESSHU_CT_FIGURES=FILE    also write the figures there
@@ -147,12 +149,18 @@ base_image() {
 # target:tag, in build order (docker-compose.yml's image names; postgres only for this test).
 IMAGES=(runtime:sesshu-runtime:dev smtp-sink:sesshu-smtp-sink:dev gateway:sesshu-gateway:dev
     postgres:sesshu-postgres:dev)
+# SESSHU_CT_REFERENCE=1: the reference-data container too (scripts/compose-host.py drops it
+# otherwise), its npm packages from the host's npm like the dashboard's.
+[[ ${SESSHU_CT_REFERENCE:-0} == 1 ]] && IMAGES+=(reference:sesshu-reference:dev)
 build_images() {
     local spec target tag t0
     # The stats page's npm packages from the host's npm (the image's may not reach the registry
     # through what the host trusts); the Dockerfile's dashboard stage then fetches nothing.
     if [[ ! -x services/stats/dashboard/node_modules/.bin/esbuild ]]; then
         (cd services/stats/dashboard && npm ci --no-audit --no-fund --loglevel=error) >&2 || return 1
+    fi
+    if [[ ${SESSHU_CT_REFERENCE:-0} == 1 && ! -f scripts/reference/node_modules/zengin-code/package.json ]]; then
+        npm ci --prefix scripts/reference --no-audit --no-fund --loglevel=error >&2 || return 1
     fi
     for spec in "${IMAGES[@]}"; do
         target=${spec%%:*}

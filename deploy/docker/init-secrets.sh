@@ -4,6 +4,8 @@
 #   secrets/db-<svc>.pw      each service's database password (read by postgres' init script)
 #   secrets/postgres.pw      the database superuser's
 #   secrets/admin-password   chuokai-admin's first password (SESSHU_ADMIN_PASSWORD_FILE)
+#   secrets/operator-password  the operator admin's, set by the reference-data container when it
+#                            makes that admin (scripts/reference-data.sh SESSHU_REF_BOOTSTRAP)
 #   secrets/jwt-signing.pem  EC P-256 private key, PKCS#8 (SESSHU_JWT_SIGNING_KEY_FILE)
 #   secrets/token-signing.pem  the token service's key (SESSHU_TOKEN_SIGNING_KEY_FILE)
 #   keys/<owner>-<kid>.pem   their public keys, named by the issuing service (account, token,
@@ -32,6 +34,7 @@ for svc in account token records certificate master payment notice audit stats; 
 done
 once "$root/secrets/postgres.pw" "$(rand 32)"
 once "$root/secrets/admin-password" "$(rand 20)"
+once "$root/secrets/operator-password" "$(rand 20)"
 once "$root/secrets/records-mynumber.key" "$(openssl rand -hex 32)"
 once "$root/secrets/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
 once "$root/secrets/stats-pseudonym.key" "$(openssl rand -hex 32)"
