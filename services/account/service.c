@@ -170,13 +170,13 @@ static int acct_command(ss_db *db, int argc, char **argv)
     acct_timer_stop();
     acct_mail_stop();
     if ((rc = acct_suspend_run(db, &suspended, &warned)) != 0) {
-        fprintf(stderr, "suspend-inactive: %s\n", ss_err_title(rc));
+        SS_ERROR("suspend-inactive: %s", ss_err_title(rc));
         return 1;
     }
     if ((rc = acct_housekeep(db)) != 0)
-        fprintf(stderr, "suspend-inactive: housekeeping failed: %s\n", ss_err_title(rc));
+        SS_WARN("suspend-inactive: housekeeping failed: %s", ss_err_title(rc));
     if ((rc = acct_mail_flush(db, &sent)) != 0)
-        fprintf(stderr, "suspend-inactive: mail not sent: %s\n", ss_err_title(rc));
+        SS_WARN("suspend-inactive: mail not sent: %s", ss_err_title(rc));
     printf("suspended %ld\nwarned %ld\nmails_sent %d\n", suspended, warned, sent);
     fflush(stdout);
     return 0;

@@ -19,6 +19,7 @@
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/es256.h"
+#include "sesshu/log.h"
 
 #define KEYS_MAX 32
 
@@ -92,8 +93,7 @@ int cert_keys_init(void)
         snprintf(issuer, sizeof(issuer), "%s/shc",
                  ss_cfg_str("SESSHU_JWT_ISSUER", "http://localhost:8080"));
     if (sk == NULL || (signer = add_file(sk)) < 0 || !has_private(keys[signer].pk)) {
-        fprintf(stderr, "certificate: %s must name an EC P-256 private key (PEM)\n",
-                CERT_ENV_SHC_KEY);
+        SS_ERROR("certificate: %s must name an EC P-256 private key (PEM)", CERT_ENV_SHC_KEY);
         return SS_ERR_INTERNAL;
     }
     if ((dlen = i2d_PrivateKey(keys[signer].pk, &der)) <= 0 ||
@@ -108,7 +108,7 @@ int cert_keys_init(void)
             if (n > 4 && strcmp(e->d_name + n - 4, ".pem") == 0 && e->d_name[0] != '.') {
                 snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
                 if (add_file(path) < 0)
-                    fprintf(stderr, "certificate: ignoring %s (not an EC P-256 key)\n", path);
+                    SS_WARN("certificate: ignoring %s (not an EC P-256 key)", path);
             }
         }
         closedir(d);

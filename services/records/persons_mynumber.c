@@ -8,6 +8,7 @@
 
 #include "rec.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 #include "sesshu/seal.h"
 
 #define REC_ENV_MYNUMBER_KEY  "SESSHU_RECORDS_MYNUMBER_KEY"      /* or _FILE: 64 hex characters */
@@ -23,8 +24,8 @@ int rec_mynumber_init(void)
     if (rc == 0)
         rc = ss_seal_key_load(REC_ENV_MYNUMBER_HMAC, hash_key);
     if (rc == 0 && CRYPTO_memcmp(seal_key, hash_key, sizeof(seal_key)) == 0) {
-        fprintf(stderr, "configuration: %s and %s must differ\n", REC_ENV_MYNUMBER_KEY,
-                REC_ENV_MYNUMBER_HMAC);
+        SS_ERROR("configuration: %s and %s must differ", REC_ENV_MYNUMBER_KEY,
+                 REC_ENV_MYNUMBER_HMAC);
         rc = SS_ERR_VALIDATION;
     }
     return rc;

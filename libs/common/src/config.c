@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 
 const char *ss_cfg_str(const char *name, const char *def)
 {
@@ -28,7 +29,7 @@ int ss_cfg_long(const char *name, long def, long min, long max, long *out)
     errno = 0;
     n = strtol(v, &end, 10);
     if (errno != 0 || end == v || *end != '\0' || n < min || n > max) {
-        fprintf(stderr, "configuration: %s must be an integer in [%ld, %ld]\n", name, min, max);
+        SS_ERROR("configuration: %s must be an integer in [%ld, %ld]", name, min, max);
         return SS_ERR_VALIDATION;
     }
     *out = n;
@@ -51,7 +52,7 @@ int ss_cfg_bool(const char *name, bool def, bool *out)
         *out = false;
         return 0;
     }
-    fprintf(stderr, "configuration: %s must be true or false\n", name);
+    SS_ERROR("configuration: %s must be true or false", name);
     return SS_ERR_VALIDATION;
 }
 

@@ -17,6 +17,7 @@
 
 #include "sesshu/config.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 
 #define SS_DB_PREP_SLOTS 256 /* distinct statements per connection */
 
@@ -150,7 +151,7 @@ static const char *session_attrs(const char *name, const char *def)
     for (int i = 0; ok[i] != NULL; i++)
         if (strcmp(v, ok[i]) == 0)
             return v;
-    fprintf(stderr, "configuration: %s is not a target_session_attrs value; using %s\n", name, def);
+    SS_WARN("configuration: %s is not a target_session_attrs value; using %s", name, def);
     return def;
 }
 

@@ -16,6 +16,7 @@
 #include "sesshu/config.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 #include "sesshu/text.h"
 
 #define SS_JWT_MAX_KEYS 16
@@ -104,7 +105,7 @@ static int load_signing(const char *path)
     int rc = SS_ERR_INTERNAL;
 
     if (f == NULL) {
-        fprintf(stderr, "jwt: cannot read signing key %s\n", path);
+        SS_ERROR("jwt: cannot read signing key %s", path);
         return SS_ERR_INTERNAL;
     }
     if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && len < 65536 &&
@@ -127,7 +128,7 @@ static int load_signing(const char *path)
         }
         free(tmp.pem);
     } else {
-        fprintf(stderr, "jwt: %s is not an EC P-256 private key\n", path);
+        SS_ERROR("jwt: %s is not an EC P-256 private key", path);
     }
     EVP_PKEY_free(pk);
     return rc;
@@ -169,7 +170,7 @@ static void load_public_dir(const char *dir)
             pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
             fclose(f);
             if (pk == NULL || add_key(pk, owner) != 0)
-                fprintf(stderr, "jwt: ignoring %s (not an EC P-256 public key)\n", path);
+                SS_WARN("jwt: ignoring %s (not an EC P-256 public key)", path);
             EVP_PKEY_free(pk);
         }
         closedir(d);
@@ -193,12 +194,11 @@ int ss_jwt_init(bool need_signing)
     if (sk != NULL && load_signing(sk) != 0)
         return SS_ERR_INTERNAL;
     if (need_signing && sign_pem == NULL) {
-        fprintf(stderr, "jwt: %s must name an EC P-256 private key\n", SS_ENV_JWT_KEY);
+        SS_ERROR("jwt: %s must name an EC P-256 private key", SS_ENV_JWT_KEY);
         return SS_ERR_INTERNAL;
     }
     if (nkeys == 0) {
-        fprintf(stderr, "jwt: no verification keys (%s or %s)\n", SS_ENV_JWT_PUBDIR,
-                SS_ENV_JWT_KEY);
+        SS_ERROR("jwt: no verification keys (%s or %s)", SS_ENV_JWT_PUBDIR, SS_ENV_JWT_KEY);
         return SS_ERR_INTERNAL;
     }
     return ss_jwt_cache_init();

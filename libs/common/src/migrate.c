@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 
 #define SS_MIGRATIONS_MAX      512
 #define SS_MIGRATION_MAX_BYTES (4 * 1024 * 1024)
@@ -27,7 +28,7 @@ static int list_sql(const char *dir, char ***names_out, int *n_out)
     *names_out = NULL;
     *n_out = 0;
     if (d == NULL) {
-        fprintf(stderr, "migrations: cannot open %s\n", dir);
+        SS_ERROR("migrations: cannot open %s", dir);
         return SS_ERR_INTERNAL;
     }
     names = calloc(SS_MIGRATIONS_MAX, sizeof(char *));
@@ -78,7 +79,7 @@ static int run_plain(PGconn *conn, const char *sql, const char *what)
     int rc = 0;
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        fprintf(stderr, "migrations: %s failed: %s", what, PQerrorMessage(conn));
+        SS_ERROR("migrations: %s failed: %s", what, PQerrorMessage(conn));
         rc = SS_ERR_INTERNAL;
     }
     PQclear(r);
@@ -98,7 +99,7 @@ static int apply_one(ss_dbc *c, const char *schema_q, const char *dir, const cha
     snprintf(sql, sizeof(sql), "SELECT 1 FROM %s.schema_migrations WHERE version = $1", schema_q);
     r = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "migrations: %s", PQerrorMessage(conn));
+        SS_ERROR("migrations: %s", PQerrorMessage(conn));
         PQclear(r);
         return SS_ERR_UNAVAILABLE;
     }
@@ -109,7 +110,7 @@ static int apply_one(ss_dbc *c, const char *schema_q, const char *dir, const cha
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     body = slurp(path);
     if (body == NULL) {
-        fprintf(stderr, "migrations: cannot read %s\n", path);
+        SS_ERROR("migrations: cannot read %s", path);
         return SS_ERR_INTERNAL;
     }
     rc = run_plain(conn, "BEGIN", "BEGIN");
@@ -126,7 +127,7 @@ static int apply_one(ss_dbc *c, const char *schema_q, const char *dir, const cha
     rc = rc == 0 ? run_plain(conn, "COMMIT", "COMMIT")
                  : (run_plain(conn, "ROLLBACK", "ROLLBACK"), rc);
     if (rc == 0)
-        fprintf(stderr, "migrations: applied %s\n", name);
+        SS_INFO("migrations: applied %s", name);
     free(body);
     return rc;
 }
@@ -144,7 +145,7 @@ int ss_migrate(ss_db *db, const char *schema, const char *dir)
 
     rc = ss_db_acquire(db, &c);
     if (rc != 0) {
-        fprintf(stderr, "migrations: database unavailable\n");
+        SS_ERROR("migrations: database unavailable");
         return rc;
     }
     rc = list_sql(dir, &names, &n);

@@ -11,6 +11,7 @@
 
 #include "sesshu/config.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 
 static int hexval(char c)
 {
@@ -29,8 +30,7 @@ int ss_seal_key_load(const char *name, unsigned char key[SS_SEAL_KEY_BYTES])
     int rc = 0;
 
     if (hex == NULL || strlen(hex) != 2 * SS_SEAL_KEY_BYTES) {
-        fprintf(stderr, "configuration: %s (or %s_FILE) must hold 64 hexadecimal characters\n",
-                name, name);
+        SS_ERROR("configuration: %s (or %s_FILE) must hold 64 hexadecimal characters", name, name);
         rc = SS_ERR_VALIDATION;
         goto out;
     }
@@ -43,7 +43,7 @@ int ss_seal_key_load(const char *name, unsigned char key[SS_SEAL_KEY_BYTES])
             key[i] = (unsigned char)(hi << 4 | lo);
     }
     if (rc != 0)
-        fprintf(stderr, "configuration: %s is not hexadecimal\n", name);
+        SS_ERROR("configuration: %s is not hexadecimal", name);
 out:
     if (hex != NULL) {
         OPENSSL_cleanse(hex, strlen(hex));

@@ -80,7 +80,7 @@ static int add_routes(const ss_service *svc, const ss_route *routes, int *n)
         ss_route_ctx *c;
 
         if (*n >= SS_MAX_ROUTES) {
-            fprintf(stderr, "%s: too many routes\n", svc->name);
+            SS_ERROR("%s: too many routes", svc->name);
             return SS_ERR_INTERNAL;
         }
         c = &ctxs[*n];
@@ -96,7 +96,7 @@ static int add_routes(const ss_service *svc, const ss_route *routes, int *n)
             if (ulfius_add_endpoint_by_val(&inst, head ? "HEAD" : rt->method, NULL, rt->path,
                                            strchr(rt->path, ':') != NULL ? 1 : 0, ss_dispatch,
                                            c) != U_OK) {
-                fprintf(stderr, "%s: cannot add route %s %s\n", svc->name, rt->method, rt->path);
+                SS_ERROR("%s: cannot add route %s %s", svc->name, rt->method, rt->path);
                 return SS_ERR_INTERNAL;
             }
         }
@@ -128,12 +128,12 @@ static int wait_for_database(const ss_service *svc)
         struct timespec ts = {0, 250 * 1000000L};
 
         if (!said)
-            fprintf(stderr, "%s: database unavailable; waiting for it\n", svc->name);
+            SS_WARN("%s: database unavailable; waiting for it", svc->name);
         said = true;
         nanosleep(&ts, NULL);
     }
     if (said)
-        fprintf(stderr, "%s: database available\n", svc->name);
+        SS_INFO("%s: database available", svc->name);
     return 0;
 }
 
@@ -170,20 +170,20 @@ static int prepare(const ss_service *svc)
         if (rc == 0)
             rc = mdir != NULL ? ss_migrate(g_db, svc->schema, mdir) : 0;
         if (rc != 0)
-            fprintf(stderr, "%s: migrations failed\n", svc->name);
+            SS_ERROR("%s: migrations failed", svc->name);
     }
     if (rc == 0)
         own_signing_key(svc);
     if (rc == 0 && (rc = ss_jwt_init(false)) != 0)
-        fprintf(stderr, "%s: no usable JWT keys\n", svc->name);
+        SS_ERROR("%s: no usable JWT keys", svc->name);
     if (rc == 0 && (rc = ss_jwt_start_revocation_poller(g_db)) == 0)
         poller_started = true;
     if (rc == 0 && (rc = ss_audit_start(conninfo)) == 0)
         audit_started = true;
     else if (rc != 0 && !audit_started)
-        fprintf(stderr, "%s: cannot start the access-log writer\n", svc->name);
+        SS_ERROR("%s: cannot start the access-log writer", svc->name);
     if (rc == 0 && svc->init != NULL && (rc = svc->init(g_db)) != 0)
-        fprintf(stderr, "%s: initialisation failed (%s)\n", svc->name, ss_err_name(rc));
+        SS_ERROR("%s: initialisation failed (%s)", svc->name, ss_err_name(rc));
     free(conninfo);
     return rc;
 }
@@ -206,7 +206,7 @@ static int listen_on(const ss_service *svc, int port)
     bind_addr.sin_family = AF_INET;
     bind_addr.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, bind, &bind_addr.sin_addr) != 1) {
-        fprintf(stderr, "configuration: %s must be an IPv4 address\n", SS_ENV_BIND);
+        SS_ERROR("configuration: %s must be an IPv4 address", SS_ENV_BIND);
         return SS_ERR_VALIDATION;
     }
     if (ulfius_init_instance(&inst, (unsigned)port, &bind_addr, NULL) != U_OK)
@@ -233,7 +233,7 @@ static int listen_on(const ss_service *svc, int port)
         if (ulfius_start_framework_with_mhd_options(
                 &inst, MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ERROR_LOG, ops) !=
             U_OK) {
-            fprintf(stderr, "%s: cannot listen on %s:%d\n", svc->name, bind, port);
+            SS_ERROR("%s: cannot listen on %s:%d", svc->name, bind, port);
             ulfius_clean_instance(&inst);
             return SS_ERR_INTERNAL;
         }
@@ -255,6 +255,8 @@ int ss_server_start(const ss_service *svc, int port)
     long p = port;
     int rc;
 
+    if (ss_log_init(svc->name) != 0)
+        return SS_ERR_INTERNAL;
     if (port == 0 && (rc = configured_port(svc, &p)) != 0)
         return rc;
     if ((rc = prepare(svc)) != 0)
@@ -302,6 +304,8 @@ int ss_server_run(const ss_service *svc, int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (ss_log_init(svc->name) != 0)
+        return 1;
     if ((rc = configured_port(svc, &port)) != 0 || (rc = prepare(svc)) != 0) {
         ss_server_stop();
         return 1;
@@ -309,7 +313,7 @@ int ss_server_run(const ss_service *svc, int argc, char **argv)
     if (argc > 1) {
         rc = svc->command != NULL ? svc->command(g_db, argc, argv) : -1;
         if (rc < 0)
-            fprintf(stderr, "%s: unknown command %s\n", svc->name, argv[1]);
+            SS_ERROR("%s: unknown command %s", svc->name, argv[1]);
         ss_server_stop();
         return rc < 0 ? 2 : rc;
     }
