@@ -179,7 +179,11 @@ static void load_public_dir(const char *dir)
 
 int ss_jwt_init(bool need_signing)
 {
-    const char *sk = ss_cfg_str(SS_ENV_JWT_KEY, NULL);
+    return ss_jwt_init_key(ss_cfg_str(SS_ENV_JWT_KEY, NULL), need_signing);
+}
+
+int ss_jwt_init_key(const char *sk, bool need_signing)
+{
     const char *dir = ss_cfg_str(SS_ENV_JWT_PUBDIR, NULL);
 
     snprintf(issuer, sizeof(issuer), "%s", ss_cfg_str(SS_ENV_JWT_ISSUER, "http://localhost:8080"));

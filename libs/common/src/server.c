@@ -106,16 +106,17 @@ static int add_routes(const ss_service *svc, const ss_route *routes, int *n)
 }
 
 /* A service signs with its own key, SESSHU_<SERVICE>_SIGNING_KEY_FILE (account: sessions,
- * token: client and vaccinee tokens), which becomes the library's SESSHU_JWT_SIGNING_KEY_FILE;
- * a service without one signs nothing (jwt.h: each token kind only from its issuer's key). */
-static void own_signing_key(const ss_service *svc)
+ * token: client and vaccinee tokens), else SESSHU_JWT_SIGNING_KEY_FILE; a service without
+ * either signs nothing (jwt.h: each token kind only from its issuer's key). */
+static const char *own_signing_key(const ss_service *svc)
 {
     char name[96];
     const char *own;
 
     snprintf(name, sizeof(name), "SESSHU_%s_SIGNING_KEY_FILE", svc->env_name);
     if ((own = getenv(name)) != NULL && own[0] != '\0')
-        setenv(SS_ENV_JWT_KEY, own, 1);
+        return own;
+    return ss_cfg_str(SS_ENV_JWT_KEY, NULL);
 }
 
 /* A service started while the database is down waits for it (every 250 ms, saying so once)
@@ -172,9 +173,7 @@ static int prepare(const ss_service *svc)
         if (rc != 0)
             SS_ERROR("%s: migrations failed", svc->name);
     }
-    if (rc == 0)
-        own_signing_key(svc);
-    if (rc == 0 && (rc = ss_jwt_init(false)) != 0)
+    if (rc == 0 && (rc = ss_jwt_init_key(own_signing_key(svc), false)) != 0)
         SS_ERROR("%s: no usable JWT keys", svc->name);
     if (rc == 0 && (rc = ss_jwt_start_revocation_poller(g_db)) == 0)
         poller_started = true;

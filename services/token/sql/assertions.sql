@@ -8,8 +8,8 @@ SELECT c.public_key_pem
 FROM token.clients c
 WHERE c.id = $1::uuid AND c.status = 'active' AND (cardinality(c.allowed_addresses) = 0 OR $2::inet
       <<= ANY (c.allowed_addresses)) AND EXISTS (SELECT 1
-  FROM account.organizations o
-  WHERE o.id = c.org_id AND o.status = 'active');
+  FROM authz.active_organizations o
+  WHERE o.org_id = c.org_id);
 
 -- name: tok_assertion_jti_spend
 -- $1 client_id: uuid

@@ -11,8 +11,8 @@ SELECT c.org_id, c.org_type, c.org_code, coalesce(c.muni_code, ''), coalesce(c.p
 FROM token.clients c
 WHERE c.id = $1::uuid AND c.status = 'active' AND (cardinality(c.allowed_addresses) = 0 OR $2::inet
       <<= ANY (c.allowed_addresses)) AND EXISTS (SELECT 1
-  FROM account.organizations o
-  WHERE o.id = c.org_id AND o.status = 'active') AND (c.secret_hash = $3 OR (c.prev_secret_hash = $3
+  FROM authz.active_organizations o
+  WHERE o.org_id = c.org_id) AND (c.secret_hash = $3 OR (c.prev_secret_hash = $3
        AND c.prev_secret_expires_at > now()));
 
 -- name: tok_oauth_revocation_insert

@@ -2,8 +2,8 @@
  *
  * Issuers (account: sessions; token: client and vaccinee tokens; a service that calls another:
  * its service tokens, e.g. certificate) sign with the P-256 key in
- * SESSHU_JWT_SIGNING_KEY_FILE, which each takes from SESSHU_<SERVICE>_SIGNING_KEY_FILE
- * (server.c); other services hold none. Every
+ * SESSHU_<SERVICE>_SIGNING_KEY_FILE, which server.c hands to ss_jwt_init_key (else
+ * SESSHU_JWT_SIGNING_KEY_FILE); other services hold none. Every
  * service verifies against every *.pem public key in SESSHU_JWT_PUBLIC_KEY_DIR; `kid` is the RFC
  * 7638 JWK thumbprint. Verified tokens are cached by SHA-256 of the token until they expire (an
  * ES256 verify costs ~80 us; a cache hit ~1 us). Revoked session ids are polled from
@@ -19,6 +19,9 @@
 
 /* Load keys from the environment. need_signing: fail if no signing key. */
 int ss_jwt_init(bool need_signing);
+/* The same with the signing key's file given (NULL: none), not read from
+ * SESSHU_JWT_SIGNING_KEY_FILE. */
+int ss_jwt_init_key(const char *signing_key_file, bool need_signing);
 void ss_jwt_shutdown(void);
 
 /* Sign claims (not stolen) as ES256 with header kid. *out is malloc'd. */
