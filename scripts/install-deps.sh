@@ -36,6 +36,7 @@ pkgs=(
 #   postgresql-15-auto-failover: the HA cluster (scripts/ha/cluster.sh) and the failover test
 optional=(postgresql-15-auto-failover)
 [[ -f $repo/.clang-format ]] && pkgs+=(clang-format)
+[[ -f $repo/.clang-tidy ]] && pkgs+=(clang-tidy)
 [[ ${1:-} == --bench ]] && pkgs+=(wrk)
 
 # The API tests need node >= 20 and npm: take Debian's only when there is no node at all (a

@@ -125,7 +125,7 @@ static int reclaim_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
     if (PQntuples(res) != 1)
         rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such claim line of yours");
     else if (strcmp(PQgetvalue(res, 0, 0), "returned") != 0 ||
-             strcmp(PQgetvalue(res, 0, 1), "claim") || strcmp(PQgetvalue(res, 0, 2), "t") == 0)
+             strcmp(PQgetvalue(res, 0, 1), "claim") != 0 || strcmp(PQgetvalue(res, 0, 2), "t") == 0)
         rc = ss_req_fail(r, SS_ERR_CONFLICT,
                          "only the last, returned claim line of a record is claimed again");
     PQclear(res);

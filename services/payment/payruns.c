@@ -51,7 +51,7 @@ int pay_h_holidays_put(ss_req *r)
     if (!importer(r))
         return ss_req_fail(r, SS_ERR_FORBIDDEN,
                            "the operator's or the 国保中央会's admin imports the calendar");
-    if (ys == NULL || strlen(ys) != 4 || strspn(ys, "0123456789") != 4 || strncmp(ys, "20", 2))
+    if (ys == NULL || strlen(ys) != 4 || strspn(ys, "0123456789") != 4 || strncmp(ys, "20", 2) != 0)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such year (2000-2099)");
     if ((rc = ss_body_check(r, holiday_fields)) != 0)
         return rc;
