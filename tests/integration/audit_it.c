@@ -26,25 +26,7 @@ char *ait_tok_national, *ait_tok_muni, *ait_tok_medical, *ait_tok_operator;
 
 char *ait_mint(int org_type, const char *muni, int role)
 {
-    ss_principal p;
-    json_t *claims = NULL;
-    char *tok = NULL;
-
-    memset(&p, 0, sizeof(p));
-    p.kind = SS_PRINCIPAL_USER;
-    ss_uuid(p.sub);
-    ss_uuid(p.org_id);
-    ss_uuid(p.sid);
-    snprintf(p.login_id, sizeof(p.login_id), "it-%.8s", p.sub);
-    snprintf(p.org_code, sizeof(p.org_code), "IT");
-    snprintf(p.muni_code, sizeof(p.muni_code), "%s", muni ? muni : "");
-    p.org_type = org_type;
-    p.role = role;
-    claims = ss_jwt_user_claims(&p, 3600);
-    if (claims == NULL || ss_jwt_sign(claims, &tok) != 0)
-        tok = NULL;
-    json_decref(claims);
-    return tok;
+    return it_user_token(org_type, role, "IT", muni, NULL, NULL);
 }
 
 /* ---- helpers ----------------------------------------------------------------- */

@@ -22,25 +22,8 @@
 
 static char *mint(int org_type, const char *muni)
 {
-    ss_principal p;
-    json_t *claims;
-    char *tok = NULL;
+    char *tok = it_user_token(org_type, SS_ROLE_USER, "IT", muni, "13", NULL);
 
-    memset(&p, 0, sizeof(p));
-    p.kind = SS_PRINCIPAL_USER;
-    ss_uuid(p.sub);
-    ss_uuid(p.org_id);
-    ss_uuid(p.sid);
-    snprintf(p.login_id, sizeof(p.login_id), "it-%.8s", p.sub);
-    snprintf(p.org_code, sizeof(p.org_code), "IT");
-    snprintf(p.muni_code, sizeof(p.muni_code), "%s", muni ? muni : "");
-    snprintf(p.pref_code, sizeof(p.pref_code), "13");
-    p.org_type = org_type;
-    p.role = SS_ROLE_USER;
-    claims = ss_jwt_user_claims(&p, 3600);
-    if (claims == NULL || ss_jwt_sign(claims, &tok) != 0)
-        tok = NULL;
-    json_decref(claims);
     ck_assert_ptr_nonnull(tok);
     return tok;
 }
@@ -303,27 +286,9 @@ static Suite *certificate_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    if (it_make_signing_key() != 0) {
-        fprintf(stderr, "certificate_test: cannot make a signing key\n");
-        return 1;
-    }
     /* The service's own key signs its service tokens, and a user token signed with it is
      * refused (server.c own_signing_key): the test's key signs the users' tokens here. The
      * feed poll then fails softly at the records service, as the header says. */
     unsetenv("SESSHU_CERTIFICATE_SIGNING_KEY_FILE");
-    if (it_start(&cert_service) < 0) {
-        it_drop_signing_key();
-        return 1;
-    }
-    sr = srunner_create(certificate_suite());
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    it_stop();
-    it_drop_signing_key();
-    return failed == 0 ? 0 : 1;
+    return it_main(&cert_service, certificate_suite());
 }

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "sesshu/config.h"
+#include "sesshu/crypto.h"
+#include "sesshu/jwt.h"
 
 static int g_port = -1;
 
@@ -273,4 +275,54 @@ json_t *it_expect(const char *method, const char *path, const char *bearer, cons
     j = r.json != NULL ? json_incref(r.json) : NULL;
     it_resp_free(&r);
     return j;
+}
+
+char *it_user_token(int org_type, int role, const char *org_code, const char *muni,
+                    const char *pref, char *org_id)
+{
+    ss_principal p;
+    json_t *claims = NULL;
+    char *tok = NULL;
+
+    memset(&p, 0, sizeof(p));
+    p.kind = SS_PRINCIPAL_USER;
+    ss_uuid(p.sub);
+    ss_uuid(p.org_id);
+    ss_uuid(p.sid);
+    snprintf(p.login_id, sizeof(p.login_id), "it-%.8s", p.sub);
+    snprintf(p.org_code, sizeof(p.org_code), "%s", org_code ? org_code : "");
+    snprintf(p.muni_code, sizeof(p.muni_code), "%s", muni ? muni : "");
+    snprintf(p.pref_code, sizeof(p.pref_code), "%s", pref ? pref : "");
+    p.org_type = org_type;
+    p.role = role;
+    if (org_id != NULL)
+        snprintf(org_id, 40, "%s", p.org_id);
+    claims = ss_jwt_user_claims(&p, 3600);
+    if (claims == NULL || ss_jwt_sign(claims, &tok) != 0)
+        tok = NULL;
+    json_decref(claims);
+    return tok;
+}
+
+int it_main(const ss_service *svc, Suite *suite)
+{
+    SRunner *sr;
+    int failed;
+
+    if (it_make_signing_key() != 0) {
+        fprintf(stderr, "harness: cannot make a signing key\n");
+        return 1;
+    }
+    if (it_start(svc) < 0) {
+        it_drop_signing_key();
+        return 1;
+    }
+    sr = srunner_create(suite);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    it_stop();
+    it_drop_signing_key();
+    return failed == 0 ? 0 : 1;
 }

@@ -4,6 +4,7 @@
 #ifndef IT_HARNESS_H
 #define IT_HARNESS_H
 
+#include <check.h>
 #include <jansson.h>
 
 #include "sesshu/http.h"
@@ -15,6 +16,9 @@
  * the port, or -1 (and prints why). Call once per process. */
 int it_start(const ss_service *svc);
 void it_stop(void);
+/* main() of a suite of one service: the run's signing key, the service started, the suite run
+ * without fork, everything stopped again. Returns the process exit status. */
+int it_main(const ss_service *svc, Suite *suite);
 
 typedef struct it_resp {
     long status;
@@ -44,6 +48,14 @@ void it_resp_free(it_resp *r); /* NULL-safe; frees json and raw */
  * it_drop_signing_key removes it. */
 int it_make_signing_key(void);
 void it_drop_signing_key(void);
+
+/* A user token for a made-up user of a made-up organisation (fresh uuids for user, organisation
+ * and session; login "it-<user>"), signed with the run's key (it_make_signing_key), valid an
+ * hour. org_code, muni and pref may be NULL (none); org_id (room for 40) receives the
+ * organisation's id when not NULL. NULL when it cannot be signed (no check assertion here:
+ * some suites mint before their tests run). */
+char *it_user_token(int org_type, int role, const char *org_code, const char *muni,
+                    const char *pref, char *org_id);
 
 /* Run SQL as the service's own database user (for setup and checks).
  * Returns the first column of the first row as a malloc'd string (or NULL). */

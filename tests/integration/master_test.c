@@ -20,24 +20,7 @@ static char *g_tok; /* an operator user's token */
 
 static char *mint_operator(void)
 {
-    ss_principal p;
-    json_t *claims;
-    char *tok = NULL;
-
-    memset(&p, 0, sizeof(p));
-    p.kind = SS_PRINCIPAL_USER;
-    ss_uuid(p.sub);
-    ss_uuid(p.org_id);
-    ss_uuid(p.sid);
-    snprintf(p.login_id, sizeof(p.login_id), "it-%.8s", p.sub);
-    snprintf(p.org_code, sizeof(p.org_code), "OPS-IT");
-    p.org_type = SS_ORG_OPERATOR;
-    p.role = SS_ROLE_USER;
-    claims = ss_jwt_user_claims(&p, 3600);
-    if (claims == NULL || ss_jwt_sign(claims, &tok) != 0)
-        tok = NULL;
-    json_decref(claims);
-    return tok;
+    return it_user_token(SS_ORG_OPERATOR, SS_ROLE_USER, "OPS-IT", NULL, NULL, NULL);
 }
 
 /* 10-digit institution code: 13 + 医科 1 + 6-digit serial + Luhn. */

@@ -412,23 +412,5 @@ int run_cases(void)
 
 char *mint_muni(void)
 {
-    ss_principal p;
-    json_t *claims;
-    char *tok = NULL;
-
-    memset(&p, 0, sizeof(p));
-    p.kind = SS_PRINCIPAL_USER;
-    ss_uuid(p.sub);
-    ss_uuid(p.org_id);
-    ss_uuid(p.sid);
-    snprintf(p.login_id, sizeof(p.login_id), "it-%.8s", p.sub);
-    snprintf(p.org_code, sizeof(p.org_code), MUNI);
-    snprintf(p.muni_code, sizeof(p.muni_code), MUNI);
-    p.org_type = SS_ORG_MUNICIPALITY;
-    p.role = SS_ROLE_USER;
-    claims = ss_jwt_user_claims(&p, 3600);
-    if (claims == NULL || ss_jwt_sign(claims, &tok) != 0)
-        tok = NULL;
-    json_decref(claims);
-    return tok;
+    return it_user_token(SS_ORG_MUNICIPALITY, SS_ROLE_USER, MUNI, MUNI, NULL, NULL);
 }

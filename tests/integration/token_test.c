@@ -20,27 +20,8 @@
 /* An admin token for a made-up municipality; org_id (room for 40) receives its organisation. */
 static char *mint_admin(char *org_id)
 {
-    ss_principal p;
-    json_t *claims = NULL;
-    char *tok = NULL;
+    char *tok = it_user_token(SS_ORG_MUNICIPALITY, SS_ROLE_ADMIN, "131016", "131016", "13", org_id);
 
-    memset(&p, 0, sizeof(p));
-    p.kind = SS_PRINCIPAL_USER;
-    ss_uuid(p.sub);
-    ss_uuid(p.org_id);
-    ss_uuid(p.sid);
-    snprintf(p.login_id, sizeof(p.login_id), "it-%.8s", p.sub);
-    snprintf(p.org_code, sizeof(p.org_code), "131016");
-    snprintf(p.muni_code, sizeof(p.muni_code), "131016");
-    snprintf(p.pref_code, sizeof(p.pref_code), "13");
-    p.org_type = SS_ORG_MUNICIPALITY;
-    p.role = SS_ROLE_ADMIN;
-    if (org_id != NULL)
-        snprintf(org_id, 40, "%s", p.org_id);
-    claims = ss_jwt_user_claims(&p, 3600);
-    if (claims == NULL || ss_jwt_sign(claims, &tok) != 0)
-        tok = NULL;
-    json_decref(claims);
     ck_assert_ptr_nonnull(tok);
     return tok;
 }
@@ -179,23 +160,5 @@ static Suite *token_suite(void)
 
 int main(void)
 {
-    SRunner *sr = NULL;
-    int failed;
-
-    if (it_make_signing_key() != 0) {
-        fprintf(stderr, "token_test: cannot make a signing key\n");
-        return 1;
-    }
-    if (it_start(&tok_service) < 0) {
-        it_drop_signing_key();
-        return 1;
-    }
-    sr = srunner_create(token_suite());
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    it_stop();
-    it_drop_signing_key();
-    return failed == 0 ? 0 : 1;
+    return it_main(&tok_service, token_suite());
 }
