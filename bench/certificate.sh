@@ -20,6 +20,8 @@
 # certificate service's memory.
 # Loopback only; everything it starts it stops by PID.
 # Usage: bench/certificate.sh [seconds=10] [connections=64] [persons=32]
+# SESSHU_BENCH_PARTS (default abcd) makes only some of the runs; SESSHU_BENCH_STATEMENTS=1 prints
+# each statement's execution and planning time a call (pg_stat_statements, track_planning).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib.sh
@@ -27,6 +29,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-10}
 conns=${2:-64}
 npersons=${3:-32}
+# SESSHU_BENCH_PARTS: which of the runs (a)-(d) to make, e.g. "ac" (default all).
+run_parts=${SESSHU_BENCH_PARTS:-abcd}
 for c in wrk jq curl nginx; do command -v "$c" >/dev/null || { echo "bench: $c missing" >&2; exit 1; }; done
 [[ -d $root/tests/api/node_modules ]] || { echo "bench: run scripts/test.sh once (npm packages)" >&2; exit 1; }
 
@@ -62,7 +66,7 @@ ss_pg_init >/dev/null
 # printed after each run (a diagnosis; it slows the database a little).
 pg_stats=${SESSHU_BENCH_STATEMENTS:-0}
 if [[ $pg_stats == 1 ]]; then
-    printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" >>"$SS_PGDATA/postgresql.conf"
+    printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\npg_stat_statements.track_planning = on\n" >>"$SS_PGDATA/postgresql.conf"
 fi
 ss_pg_start >/dev/null
 ss_pg_roles >/dev/null
@@ -140,7 +144,8 @@ cpu_mark() {
 }
 pg_top() {
     [[ $pg_stats == 1 ]] || return 0
-    ss_psql_super -d "$SS_DB_NAME" -F ' | ' -c "SELECT round(total_exec_time::numeric, 0) || ' ms', calls, round((total_exec_time / greatest(calls, 1))::numeric, 3) || ' ms/call', left(regexp_replace(query, '\\s+', ' ', 'g'), 140) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8" | sed 's/^/      /'
+    # exec + plan time (track_planning): a custom plan made anew every call shows as plan time.
+    ss_psql_super -d "$SS_DB_NAME" -F ' | ' -c "SELECT round((total_exec_time + total_plan_time)::numeric, 0) || ' ms', calls, round((total_exec_time / greatest(calls, 1))::numeric, 3) || ' exec', round((total_plan_time / greatest(calls, 1))::numeric, 3) || ' plan ms/call', left(regexp_replace(query, '\\s+', ' ', 'g'), 120) FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT ${SESSHU_BENCH_STATEMENTS_TOP:-12}" | sed 's/^/      /'
 }
 # cpu_report RUN: CPU ms a request in each part during the run just made (RPS[RUN] x secs).
 cpu_report() {
@@ -155,35 +160,43 @@ cpu_report() {
     pg_top
 }
 
-echo "== (a) SHC issuance through the portal (wrk -t2 -c$conns -d${secs}s) vs DEFLATE + ES256 alone"
-cpu_mark
-LIST_FILE=$work/tokens.txt MODE=self bench_wrk shc_self -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
-cpu_report shc_self
-LIST_FILE=$work/tokens.txt MODE=self bench_wrk shc_self_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
-sign_rate=$("$SS_BIN_DIR/bench/peer/sesshu-bench-shcref" 2 "$secs" "$work/payload.json")
-printf '%-34s %10s cards/s\n' "raw DEFLATE + ES256, 2 threads" "$sign_rate"
-awk -v a="${RPS[shc_self]}" -v b="$sign_rate" 'BEGIN{printf "ratio (a) issuance/bound = %.3f; against DIVOC 418/s: %.1fx (aim >= 10x, 4,200/s)\n", a/b, a/418}'
+if [[ $run_parts == *a* ]]; then
+    echo "== (a) SHC issuance through the portal (wrk -t2 -c$conns -d${secs}s) vs DEFLATE + ES256 alone"
+    cpu_mark
+    LIST_FILE=$work/tokens.txt MODE=self bench_wrk shc_self -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
+    cpu_report shc_self
+    LIST_FILE=$work/tokens.txt MODE=self bench_wrk shc_self_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
+    sign_rate=$("$SS_BIN_DIR/bench/peer/sesshu-bench-shcref" 2 "$secs" "$work/payload.json")
+    printf '%-34s %10s cards/s\n' "raw DEFLATE + ES256, 2 threads" "$sign_rate"
+    awk -v a="${RPS[shc_self]}" -v b="$sign_rate" 'BEGIN{printf "ratio (a) issuance/bound = %.3f; against DIVOC 418/s: %.1fx (aim >= 10x, 4,200/s)\n", a/b, a/418}'
+fi
 
-echo "== (b) paper issuance by staff (the same card and the identity check)"
-cpu_mark
-LIST_FILE=$work/persons.txt MODE=paper bench_wrk paper -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
-cpu_report paper
-LIST_FILE=$work/persons.txt MODE=paper bench_wrk paper_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
+if [[ $run_parts == *b* ]]; then
+    echo "== (b) paper issuance by staff (the same card and the identity check)"
+    cpu_mark
+    LIST_FILE=$work/persons.txt MODE=paper bench_wrk paper -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
+    cpu_report paper
+    LIST_FILE=$work/persons.txt MODE=paper bench_wrk paper_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
+fi
 
-echo "== (c) the PDF (GET …/pdf) vs the renderer in process"
-cpu_mark
-LIST_FILE=$work/certs.txt MODE=pdf bench_wrk pdf -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
-cpu_report pdf
-LIST_FILE=$work/certs.txt MODE=pdf bench_wrk pdf_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
-pdf_rate=$("$SS_BIN_DIR/bench/peer/sesshu-bench-pdfref" 2 "$secs" "$work/sample.json")
-printf '%-34s %10s PDFs/s\n' "cert_pdf in process, 2 threads" "$pdf_rate"
-awk -v a="${RPS[pdf]}" -v b="$pdf_rate" 'BEGIN{printf "ratio (c) endpoint/renderer = %.3f; against DIVOC 250/s: %.1fx (aim >= 4x, 1,000/s)\n", a/b, a/250}'
+if [[ $run_parts == *c* ]]; then
+    echo "== (c) the PDF (GET …/pdf) vs the renderer in process"
+    cpu_mark
+    LIST_FILE=$work/certs.txt MODE=pdf bench_wrk pdf -t2 -c"$conns" -d"${secs}s" -s "$work/rotate.lua" "$base"
+    cpu_report pdf
+    LIST_FILE=$work/certs.txt MODE=pdf bench_wrk pdf_light -t1 -c4 -d"${light}s" -s "$work/rotate.lua" "$base"
+    pdf_rate=$("$SS_BIN_DIR/bench/peer/sesshu-bench-pdfref" 2 "$secs" "$work/sample.json")
+    printf '%-34s %10s PDFs/s\n' "cert_pdf in process, 2 threads" "$pdf_rate"
+    awk -v a="${RPS[pdf]}" -v b="$pdf_rate" 'BEGIN{printf "ratio (c) endpoint/renderer = %.3f; against DIVOC 250/s: %.1fx (aim >= 4x, 1,000/s)\n", a/b, a/250}'
+fi
 
-echo "== (d) verification (public, rate limit lifted)"
-cpu_mark
-bench_wrk verify -t2 -c"$conns" -d"${secs}s" -s "$work/verify.lua" "$base/api/v1/certificates/verify"
-cpu_report verify
-bench_wrk verify_light -t1 -c4 -d"${light}s" -s "$work/verify.lua" "$base/api/v1/certificates/verify"
+if [[ $run_parts == *d* ]]; then
+    echo "== (d) verification (public, rate limit lifted)"
+    cpu_mark
+    bench_wrk verify -t2 -c"$conns" -d"${secs}s" -s "$work/verify.lua" "$base/api/v1/certificates/verify"
+    cpu_report verify
+    bench_wrk verify_light -t1 -c4 -d"${light}s" -s "$work/verify.lua" "$base/api/v1/certificates/verify"
+fi
 
 cert_pid=$(cat "$SS_RUN/certificate.pid")
 printf 'certificate service VmRSS after the run: %s (VmHWM %s)\n' \

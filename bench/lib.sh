@@ -24,13 +24,13 @@ bench_perf() {
     rc=$?
     {
         echo "# CPU by process ($name)"
-        perf report -i "$data" --no-children --sort comm --stdio -q 2>/dev/null | head -15
+        perf report -i "$data" --no-children --sort comm --stdio -q 2>/dev/null | sed -n 1,15p
         echo "# hottest symbols"
-        perf report -i "$data" --no-children --sort comm,dso,sym --stdio -q 2>/dev/null | head -60
+        perf report -i "$data" --no-children --sort comm,dso,sym --stdio -q 2>/dev/null | sed -n 1,60p
     } >"${SESSHU_BENCH_PERF_DIR:-$work}/$name.perf.txt"
     printf '  cpu %s:' "$name" >&2
     perf report -i "$data" --no-children --sort comm --stdio -q 2>/dev/null |
-        awk 'NF >= 2 && $1 ~ /%$/ && n++ < 6 { printf " %s %s", $2, $1 }' >&2
+        awk 'NF >= 2 && $1 ~ /%$/ && n++ < 8 { printf " %s %s", $2, $1 }' >&2
     echo >&2
     rm -f "$data"
     return "$rc"

@@ -56,8 +56,14 @@ ss_write_env "http://127.0.0.1:$SS_GW_PORT"
 ss_pg_init >/dev/null
 # SESSHU_BENCH_STATEMENTS=1: where the database's time goes (pg_stat_statements, top statements
 # by total execution time after each part). Off by default: the extension has a cost of its own.
-if [[ ${SESSHU_BENCH_STATEMENTS:-0} == 1 ]]; then
-    printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" |
+# SESSHU_BENCH_PROFILE=1: the plans, with each node's time (auto_explain): a sample of the
+# registrations' statements in (b), the import's commit in (c); written to records-plans.txt in
+# $SESSHU_BENCH_PERF_DIR (default the work directory, kept). Both off by default.
+preload=()
+[[ ${SESSHU_BENCH_STATEMENTS:-0} == 1 ]] && preload+=(pg_stat_statements)
+[[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]] && preload+=(auto_explain)
+if ((${#preload[@]})); then
+    printf "shared_preload_libraries = '%s'\npg_stat_statements.track = all\npg_stat_statements.track_planning = on\n" "$(IFS=,; echo "${preload[*]}")" |
         ss_as_pg tee -a "$SS_PGDATA/sesshu.conf" >/dev/null
 fi
 ss_pg_start >/dev/null
@@ -91,8 +97,8 @@ psql_super() { ss_psql_super -d "$SS_DB_NAME" "$@"; }
 # statements TITLE: the top statements since the last call (SESSHU_BENCH_STATEMENTS=1 only).
 statements() {
     [[ ${SESSHU_BENCH_STATEMENTS:-0} == 1 ]] || return 0
-    echo "   database time by statement ($1): calls, total ms, mean ms, statement"
-    psql_super -c "SELECT format('%10s %10s %8s  %s', calls, round(total_exec_time), round(mean_exec_time::numeric, 3), left(regexp_replace(query, '\s+', ' ', 'g'), 90)) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12"
+    echo "   database time by statement ($1): calls, total ms, mean ms, plans, planning ms, statement"
+    psql_super -c "SELECT format('%9s %8s %7s %7s %7s  %s', calls, round(total_exec_time), round(mean_exec_time::numeric, 3), plans, round(total_plan_time), left(regexp_replace(query, '\s+', ' ', 'g'), 90)) FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 12"
     psql_super -c "SELECT pg_stat_statements_reset()" >/dev/null
 }
 [[ ${SESSHU_BENCH_STATEMENTS:-0} == 1 ]] && psql_super -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
@@ -130,6 +136,14 @@ end
 LUA
 
 statements setup
+# explain MIN_MS SAMPLE: auto_explain from now on for statements of MIN_MS or more, a SAMPLE of them.
+explain() {
+    [[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]] || return 0
+    psql_super -c "ALTER SYSTEM SET auto_explain.log_min_duration = $1" -c "ALTER SYSTEM SET auto_explain.sample_rate = $2" \
+        -c "ALTER SYSTEM SET auto_explain.log_analyze = on" -c "ALTER SYSTEM SET auto_explain.log_buffers = on" \
+        -c "ALTER SYSTEM SET auto_explain.log_nested_statements = on" -c "SELECT pg_reload_conf()" >/dev/null
+}
+explain 0 0.003
 echo "== (b) registrations: service vs bare single-row INSERT (wrk -t2 -c$conns -d${secs}s)"
 IDS_FILE=$work/ids-s.txt THREADS=2 bench_wrk register -t2 -c"$conns" -d"${secs}s" -s "$work/register.lua" \
     -H "Authorization: Bearer $token" "$base/api/v1/immunizations"
@@ -143,6 +157,7 @@ IDS_FILE=$work/ids-p.txt THREADS=1 OFFSET=1 bench_wrk bare_insert_light -t1 -c4 
     "$base/bench/bare/immunizations"
 statements "(b)"
 awk -v a="${RPS[register]}" -v b="${RPS[bare_insert]}" 'BEGIN{printf "ratio (b) register/bare = %.2f (aim >= 0.6)\n", a/b}'
+explain 2000 1
 rec_pid=$(cat "$SS_RUN/records.pid")
 printf 'records service VmRSS after (b): %s\n' "$(awk '/VmRSS/ {print $2" "$3}' "/proc/$rec_pid/status")"
 
@@ -184,4 +199,11 @@ if [[ $(jq -r '.imported' <<<"$result") != "$nrec" ]]; then
 fi
 awk -v a="$t0" -v c="$t2" -v p="$copy_s" 'BEGIN{printf "ratio (c) copy_time/import_time = %.2f (aim >= 0.5)\n", p/(c-a)}'
 statements "(c)"
+if [[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]]; then
+    plans=${SESSHU_BENCH_PERF_DIR:-$work}/records-plans.txt
+    # The log's "duration: … plan:" entries, each with the plan lines after it.
+    awk '/LOG:  duration: .* plan:/ {on = 1} on && /^[0-9]{4}-[0-9]{2}-[0-9]{2} / && !/plan:/ {on = 0} on' \
+        "$SS_LOGDIR/postgresql.log" >"$plans"
+    echo "plans (auto_explain): $plans ($(grep -c 'plan:' "$plans") statements)"
+fi
 printf 'records service VmRSS after (c): %s\n' "$(awk '/VmRSS/ {print $2" "$3}' "/proc/$rec_pid/status")"

@@ -14,8 +14,9 @@ pkgs=(
     build-essential cmake pkg-config
     libulfius-dev liborcania-dev libyder-dev libjansson-dev libjwt-dev libpq-dev libargon2-dev
     libmicrohttpd-dev libcurl4-gnutls-dev libssl-dev check
-    # certificate (H-5): QR codes, PDF (cairo + pango), the embedded Japanese font; zlib is raw DEFLATE
-    libqrencode-dev libcairo2-dev libpango1.0-dev zlib1g-dev fonts-ipaexfont-gothic fonts-ipaexfont-mincho
+    # certificate (H-5): QR codes, PDF (cairo + pango), the embedded Japanese font and its cut
+    # (HarfBuzz's subsetter, font.c); zlib is raw DEFLATE
+    libqrencode-dev libcairo2-dev libpango1.0-dev libharfbuzz-dev zlib1g-dev fonts-ipaexfont-gothic fonts-ipaexfont-mincho
     # run: database, gateway, mail sink, keys, scripts
     postgresql-15 postgresql-client-15 nginx-light libnginx-mod-http-headers-more-filter python3-aiosmtpd openssl gettext-base curl jq
     ca-certificates util-linux

@@ -1,25 +1,81 @@
 /* pdf.c - the printable certificate (H-5-2): A4, in Japanese, drawn with cairo and laid out by
- * pango in IPAex Gothic (fonts-ipaexfont-gothic), which cairo embeds as a subset so the text is
- * extractable; the card's QR is drawn from its modules, so a paper copy verifies too.
+ * pango in IPAex Gothic (fonts-ipaexfont-gothic) - the fixed text from a small cut of it with
+ * few characters (font.c), the data from the full font - which cairo embeds as subsets so the
+ * text is extractable; the card's QR is drawn from its modules, so a paper copy verifies too.
  * Items (docs/domain.md §9): 被接種者氏名, 生年月日, 住所, each dose (接種回数, 接種年月日,
  * ワクチン名, メーカー, ロット番号, 実施医療機関), 首長名 (都道府県名 + 市区町村長名), issue date
  * and the certificate number. Records the municipality does not hold are printed as ＊ with a note
  * on where proof can be found; doses entered from paper are marked. */
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cert.h"
+#include "sesshu/config.h"
 #include "sesshu/csv.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 
-#define A4_W    595.276
-#define A4_H    841.890
-#define MARGIN  48.0
-#define FONT    "IPAexGothic"
+#define A4_W   595.276
+#define A4_H   841.890
+#define MARGIN 48.0
+/* Our small font (font.c) for a text it holds every character of, IPAex Gothic otherwise. */
+#define FONT_OWN  "SesshuCertGothic"
+#define FONT_FULL "IPAexGothic"
+
+/* Every fixed text of the page (in layout_text below, so that the small font holds them). */
+#define TX_RECEIPT    "予防接種済証"
+#define TX_CERT       "予防接種証明書"
+#define TX_NO         "証明書番号　"
+#define TX_NAME       "被接種者氏名　"
+#define TX_BIRTH      "生年月日　"
+#define TX_ADDRESS    "住所　"
+#define TX_HEAD       "接種回数", "接種年月日", "ワクチン名", "メーカー", "ロット番号", "実施医療機関"
+#define TX_HEAD_ALL   "接種回数接種年月日ワクチン名メーカーロット番号実施医療機関"
+#define TX_NTH        "回目"
+#define TX_PAPER_MARK " (紙)"
+#define TX_MISSING    "＊"
+#define TX_LIST_SEP   "、"
+#define TX_DATE       "%d年%d月%d日"
+#define TX_NOTE_MISSING_1 \
+    "＊ 当市区町村が保有していない記録です。接種当時の市区町村（市区町村コード "
+#define TX_NOTE_MISSING_2 "）が発行する証明書、または母子健康手帳等の記録で確認してください。"
+#define TX_NOTE_PAPER     "（紙）と付した接種は、紙の予診票・接種済証から登録した記録です。"
+#define TX_STATEMENT      "上記のとおり予防接種を受けたことを証明します。"
+#define TX_ISSUED         "発行日　"
+#define TX_HEAD_OF        "長"
+#define TX_MUNI_CODE_1    "市区町村長（市区町村コード "
+#define TX_MUNI_CODE_2    "）"
+#define TX_QR                                                                                                                 \
+    "このQRコードは SMART Health Card（スマートヘルスカード）です。記載の接種記録に発行者の" \
+    "電子署名が付されており、読み取って真正性と失効の有無を確認できます。"
+
+static const char layout_text[] = TX_RECEIPT TX_CERT TX_NO TX_NAME TX_BIRTH TX_ADDRESS TX_HEAD_ALL
+    TX_NTH TX_PAPER_MARK TX_MISSING TX_LIST_SEP TX_DATE TX_NOTE_MISSING_1 TX_NOTE_MISSING_2
+        TX_NOTE_PAPER TX_STATEMENT TX_ISSUED TX_HEAD_OF TX_MUNI_CODE_1 TX_MUNI_CODE_2 TX_QR;
+
+/* Our font, once; without it (off, or it could not be made) IPAex Gothic alone. */
+static pthread_once_t font_once = PTHREAD_ONCE_INIT;
+
+static void font_init(void)
+{
+    bool own = true;
+
+    /* Off: IPAex Gothic alone, as before the small font (to compare, or should it misbehave). */
+    if (ss_cfg_bool(CERT_ENV_PDF_FONT, true, &own) != 0 || !own)
+        return;
+    if (cert_font_load(layout_text, FONT_OWN) != 0)
+        SS_WARN("the certificate font could not be made: the PDF uses " FONT_FULL " alone");
+}
+
+void cert_pdf_init(void)
+{
+    pthread_once(&font_once, font_init);
+}
 #define QR_SIDE 128.0 /* points: about 45 mm */
 
 typedef struct pdf_out {
@@ -43,7 +99,7 @@ static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsign
  * each time (about fifty a page). */
 typedef struct pdf_text {
     PangoLayout *l;
-    PangoFontDescription *fd;
+    PangoFontDescription *own, *full;
 } pdf_text;
 
 static const cairo_user_data_key_t text_key;
@@ -56,7 +112,8 @@ static void text_free(void *p)
         return;
     if (t->l != NULL)
         g_object_unref(t->l);
-    pango_font_description_free(t->fd);
+    pango_font_description_free(t->own);
+    pango_font_description_free(t->full);
     free(t);
 }
 
@@ -69,7 +126,8 @@ static pdf_text *text_of(cairo_t *cr)
     if ((t = calloc(1, sizeof(*t))) == NULL)
         return NULL;
     t->l = pango_cairo_create_layout(cr);
-    t->fd = pango_font_description_from_string(FONT);
+    t->own = pango_font_description_from_string(FONT_OWN);
+    t->full = pango_font_description_from_string(FONT_FULL);
     pango_layout_set_wrap(t->l, PANGO_WRAP_WORD_CHAR);
     if (cairo_set_user_data(cr, &text_key, t, text_free) != CAIRO_STATUS_SUCCESS) {
         text_free(t);
@@ -78,17 +136,21 @@ static pdf_text *text_of(cairo_t *cr)
     return t;
 }
 
-/* Text at (x, y) in `size` points, at most `width` wide (wrapping); returns its height. */
+/* Text at (x, y) in `size` points, at most `width` wide (wrapping); returns its height. One
+ * font for the whole text: ours when it holds every character, else IPAex Gothic (a text drawn
+ * from both would be extracted with spaces where the font changes: poppler splits words). */
 static double text(cairo_t *cr, double x, double y, double width, double size, const char *s,
                    PangoAlignment align)
 {
     pdf_text *t = text_of(cr);
+    PangoFontDescription *fd;
     int w = 0, h = 0;
 
     if (t == NULL)
         return 0;
-    pango_font_description_set_absolute_size(t->fd, size * PANGO_SCALE);
-    pango_layout_set_font_description(t->l, t->fd);
+    fd = s != NULL && cert_font_covers(s) ? t->own : t->full;
+    pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
+    pango_layout_set_font_description(t->l, fd);
     pango_layout_set_width(t->l, (int)(width * PANGO_SCALE));
     pango_layout_set_alignment(t->l, align);
     pango_layout_set_text(t->l, s ? s : "", -1);
@@ -104,7 +166,7 @@ static void jdate(const char *iso, char *out, size_t n)
     int y, m, d;
 
     if (iso != NULL && sscanf(iso, "%4d-%2d-%2d", &y, &m, &d) == 3)
-        snprintf(out, n, "%d年%d月%d日", y, m, d);
+        snprintf(out, n, TX_DATE, y, m, d);
     else
         snprintf(out, n, "%s", iso ? iso : "");
 }
@@ -182,8 +244,7 @@ static void qr(cairo_t *cr, const char *jws, double x, double y)
 static double doses_table(cairo_t *cr, const json_t *doses, double y, bool *any_missing,
                           bool *any_paper, char *other_munis, size_t on)
 {
-    static const char *const head[] = {"接種回数", "接種年月日", "ワクチン名",
-                                       "メーカー", "ロット番号", "実施医療機関"};
+    static const char *const head[] = {TX_HEAD};
     static const double colw[] = {52, 78, 96, 92, 66, 115};
     double x, rowh = 0;
     size_t i;
@@ -204,8 +265,8 @@ static double doses_table(cairo_t *cr, const json_t *doses, double y, bool *any_
         json_int_t n = json_integer_value(json_object_get(d, "dose_number"));
 
         if (held) {
-            snprintf(c0, sizeof(c0), "%s%lld回目%s", "", (long long)n,
-                     json_is_true(json_object_get(d, "paper")) ? " (紙)" : "");
+            snprintf(c0, sizeof(c0), "%lld" TX_NTH "%s", (long long)n,
+                     json_is_true(json_object_get(d, "paper")) ? TX_PAPER_MARK : "");
             jdate(s_of(d, "vaccinated_on"), c1, sizeof(c1));
             snprintf(c2, sizeof(c2), "%s",
                      s_of(d, "vaccine_name")[0] ? s_of(d, "vaccine_name")
@@ -220,11 +281,11 @@ static double doses_table(cairo_t *cr, const json_t *doses, double y, bool *any_
             *any_paper |= json_is_true(json_object_get(d, "paper"));
         } else {
             for (int c = 0; c < 6; c++)
-                cells[c] = "＊";
+                cells[c] = TX_MISSING;
             *any_missing = true;
             if (strlen(other_munis) + 8 < on &&
                 strstr(other_munis, s_of(d, "record_municipality_code")) == NULL) {
-                strcat(other_munis, other_munis[0] ? "、" : "");
+                strcat(other_munis, other_munis[0] ? TX_LIST_SEP : "");
                 strcat(other_munis, s_of(d, "record_municipality_code"));
             }
         }
@@ -252,66 +313,60 @@ static void page(cairo_t *cr, const json_t *cert, const char *jws)
 
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 0.6);
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 20, receipt ? "予防接種済証" : "予防接種証明書",
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 20, receipt ? TX_RECEIPT : TX_CERT,
               PANGO_ALIGN_CENTER) +
          18;
-    snprintf(line, sizeof(line), "証明書番号　%s", s_of(cert, "certificate_no"));
+    snprintf(line, sizeof(line), TX_NO "%s", s_of(cert, "certificate_no"));
     y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 9, line, PANGO_ALIGN_RIGHT) + 10;
     jdate(s_of(p, "birth_date"), d1, sizeof(d1));
-    snprintf(line, sizeof(line), "被接種者氏名　%s", s_of(p, "name"));
+    snprintf(line, sizeof(line), TX_NAME "%s", s_of(p, "name"));
     y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 12, line, PANGO_ALIGN_LEFT) + 6;
-    snprintf(line, sizeof(line), "生年月日　%s", d1);
+    snprintf(line, sizeof(line), TX_BIRTH "%s", d1);
     y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 6;
-    snprintf(line, sizeof(line), "住所　%s", s_of(p, "address"));
+    snprintf(line, sizeof(line), TX_ADDRESS "%s", s_of(p, "address"));
     y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 16;
     y = doses_table(cr, json_object_get(cert, "doses"), y, &missing, &paper, others,
                     sizeof(others)) +
         10;
     if (missing) {
-        snprintf(line, sizeof(line),
-                 "＊ 当市区町村が保有していない記録です。接種当時の市区町村（市区町村コード %s）"
-                 "が発行する証明書、または母子健康手帳等の記録で確認してください。",
-                 others);
+        snprintf(line, sizeof(line), TX_NOTE_MISSING_1 "%s" TX_NOTE_MISSING_2, others);
         y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5, line, PANGO_ALIGN_LEFT) + 4;
     }
     if (paper)
-        y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5,
-                  "（紙）と付した接種は、紙の予診票・接種済証から登録した記録です。",
-                  PANGO_ALIGN_LEFT) +
-             4;
+        y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5, TX_NOTE_PAPER, PANGO_ALIGN_LEFT) + 4;
     y += 14;
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11,
-              "上記のとおり予防接種を受けたことを証明します。", PANGO_ALIGN_LEFT) +
-         12;
+    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, TX_STATEMENT, PANGO_ALIGN_LEFT) + 12;
     jdate(s_of(cert, "issued_at"), d2, sizeof(d2));
     {
         char date10[11];
         snprintf(date10, sizeof(date10), "%s", s_of(cert, "issued_at"));
         jdate(date10, d2, sizeof(d2));
     }
-    snprintf(line, sizeof(line), "発行日　%s", d2);
+    snprintf(line, sizeof(line), TX_ISSUED "%s", d2);
     y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 8;
     if (s_of(m, "name")[0] != '\0')
-        snprintf(line, sizeof(line), "%s%s長", s_of(m, "prefecture_name"), s_of(m, "name"));
+        snprintf(line, sizeof(line), "%s%s" TX_HEAD_OF, s_of(m, "prefecture_name"),
+                 s_of(m, "name"));
     else
-        snprintf(line, sizeof(line), "市区町村長（市区町村コード %s）",
+        snprintf(line, sizeof(line), TX_MUNI_CODE_1 "%s" TX_MUNI_CODE_2,
                  s_of(p, "municipality_code"));
     text(cr, MARGIN, y, A4_W - 2 * MARGIN, 13, line, PANGO_ALIGN_RIGHT);
     qr(cr, jws, MARGIN, A4_H - MARGIN - QR_SIDE - 24);
     text(cr, MARGIN + QR_SIDE + 12, A4_H - MARGIN - QR_SIDE + 10, A4_W - 2 * MARGIN - QR_SIDE - 12,
-         8.5,
-         "このQRコードは SMART Health Card（スマートヘルスカード）です。記載の接種記録に発行者の"
-         "電子署名が付されており、読み取って真正性と失効の有無を確認できます。",
-         PANGO_ALIGN_LEFT);
+         8.5, TX_QR, PANGO_ALIGN_LEFT);
 }
 
 int cert_pdf(const json_t *cert, const char *jws, unsigned char **pdf, size_t *len)
 {
     pdf_out o = {{0}, false};
-    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(pdf_write, &o, A4_W, A4_H);
-    cairo_t *cr = cairo_create(s);
+    cairo_surface_t *s;
+    cairo_t *cr;
 
-    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, "予防接種証明書");
+    cert_pdf_init();
+    s = cairo_pdf_surface_create_for_stream(pdf_write, &o, A4_W, A4_H);
+    cr = cairo_create(s);
+
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, TX_CERT);
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "sesshu certificate");
     page(cr, cert, jws);
     cairo_show_page(cr);

@@ -31,6 +31,7 @@ static int cert_init(ss_db *db)
     (void)db;
     if ((rc = cert_keys_init()) != 0 || (rc = cert_sync_init()) != 0)
         return rc;
+    cert_pdf_init();
     return 0;
 }
 

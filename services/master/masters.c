@@ -107,6 +107,10 @@ static const mst_col schedules[] = {
     {"person_conditions", MST_TEXT_ARRAY, "text[]", false, MST_C_CODE, 1, 8, NULL},
     IV("ltc_extension", false),
     IV("ltc_age_to", false),
+    D("birth_from", false),
+    D("birth_to", false),
+    D("condition_evidence_by", false),
+    T("rule_code", false, MST_C_CODE, 0, 0),
     END};
 /* The vaccination rules (issue 17): statement, source and parameter of each rule code. */
 static const mst_col rules[] = {T("code", true, MST_C_CODE, 0, 0),

@@ -19,7 +19,7 @@
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service mst_service;
 
-#define MST_MAX_COLS   24
+#define MST_MAX_COLS   32 /* columns of the widest master (schedules: 27) */
 #define MST_MAX_KEYS   3
 #define MST_MAX_ROWS   200000   /* rows in one import */
 #define MST_LIST_MAX   1000     /* diff entries listed per kind in an import answer */

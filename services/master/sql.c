@@ -45,6 +45,12 @@ static int build_one(mst_master *m)
     m->sql = q;
     for (m->ncols = 0; m->cols[m->ncols].name != NULL; m->ncols++)
         ;
+    /* The handlers size their arrays by MST_MAX_COLS: a wider master would overrun them. */
+    if (m->ncols > MST_MAX_COLS) {
+        SS_ERROR("master %s has %d columns, more than MST_MAX_COLS (%d)", m->name, m->ncols,
+                 MST_MAX_COLS);
+        return SS_ERR_INTERNAL;
+    }
     for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
         const ss_sql_stmt *s = find(m->name, slots[i].kind);
 

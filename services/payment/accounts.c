@@ -13,9 +13,9 @@
 #include <time.h>
 
 #include "pay.h"
-#include "pay_sql.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 #include "sesshu/text.h"
 
 static const char *const purposes[] = {"vaccination", "assignment", NULL};
@@ -120,17 +120,9 @@ static int overlap_check(ss_req *r, ss_dbc *c, const acct_in *a, const char *sel
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = ss_db_exec(c, "SELECT pg_advisory_xact_lock(hashtext('payment.acct.' || $1))", 1,
-                         lock, NULL)) != 0)
+    if ((rc = ss_db_exec(c, sql_pay_account_lock, 1, lock, NULL)) != 0)
         return rc;
-    rc = ss_db_exec(c,
-                    "SELECT id::text, to_char(effective_from, 'YYYY-MM'), status FROM "
-                    "payment.bank_accounts WHERE org_id = $1::uuid AND purpose = $2 AND status "
-                    "IN ('submitted', 'approved') AND id IS DISTINCT FROM $5::uuid AND CASE WHEN "
-                    "$2 = 'vaccination' THEN effective_from = $3::date ELSE "
-                    "daterange(effective_from, effective_to, '[]') && daterange($3::date, "
-                    "$4::date, '[]') END LIMIT 1",
-                    5, params, &res);
+    rc = ss_db_exec(c, sql_pay_account_overlap, 5, params, &res);
     if (rc == 0 && PQntuples(res) == 1)
         rc = ss_req_fail(r, SS_ERR_CONFLICT,
                          "the %s account %s (%s, from %s) is already in effect for these months: "
@@ -141,23 +133,58 @@ static int overlap_check(ss_req *r, ss_dbc *c, const acct_in *a, const char *sel
     return rc;
 }
 
-/* The shared work of create and resubmit: lock, master and overlap checks, the statement,
- * commit, reply. */
-static int write_account(ss_req *r, const acct_in *a, const char *sql, const char *self_id,
-                         int status)
+/* The constraints whose violation means something to the client (migrations/001), by name. */
+static const ss_sql_constraint acct_constraints[] = {
+    {"bank_accounts_one_per_month", SS_ERR_CONFLICT, NULL,
+     "another account of the purpose starts that month"},
+    {NULL, 0, NULL, NULL},
+};
+
+/* The parameters of pay_account_insert and pay_account_resubmit (which adds the id), by name. */
+static int account_args(ss_sql_args *p, const ss_sql_param *defs, const ss_req *r, const acct_in *a,
+                        const char *self_id)
 {
-    const char *inst_code = r->who.org_code;
-    const char *params[] = {
-        r->who.org_id, inst_code, pay_pref(r), a->purpose,    a->bank,
-        a->branch,     a->type,   a->number,   a->holder,     a->holder_input,
-        a->assignee,   a->a_from, a->a_to,     a->from_month, a->to_month[0] ? a->to_month : NULL,
-        r->who.sub,    self_id};
+    ss_sql_args_init(p, defs);
+    ss_sql_arg(p, "org_id", r->who.org_id);
+    ss_sql_arg(p, "institution_code", r->who.org_code);
+    ss_sql_arg(p, "pref_code", pay_pref(r));
+    ss_sql_arg(p, "purpose", a->purpose);
+    ss_sql_arg(p, "bank_code", a->bank);
+    ss_sql_arg(p, "branch_code", a->branch);
+    ss_sql_arg(p, "account_type", a->type);
+    ss_sql_arg(p, "account_number", a->number);
+    ss_sql_arg(p, "holder_name", a->holder);
+    ss_sql_arg(p, "holder_name_input", a->holder_input);
+    ss_sql_arg(p, "assignee_name", a->assignee);
+    ss_sql_arg(p, "assignment_from", a->a_from);
+    ss_sql_arg(p, "assignment_to", a->a_to);
+    ss_sql_arg(p, "effective_from", a->from_month);
+    ss_sql_arg(p, "effective_to", a->to_month[0] ? a->to_month : NULL);
+    ss_sql_arg(p, "by", r->who.sub);
+    if (self_id != NULL)
+        ss_sql_arg(p, "id", self_id);
+    if (ss_sql_args_done(p) == 0)
+        return 0;
+    SS_ERROR("bank account statement: %s", p->err);
+    return SS_ERR_INTERNAL;
+}
+
+/* The shared work of create and resubmit: lock, master and overlap checks, the statement
+ * (pay_account_insert, or pay_account_resubmit of self_id), commit, reply. */
+static int write_account(ss_req *r, const acct_in *a, const char *self_id, int status)
+{
+    const char *sql = self_id != NULL ? sql_pay_account_resubmit : sql_pay_account_insert;
+    ss_sql_args p;
     char day[11];
     ss_dbc *c = NULL;
     PGresult *res = NULL;
     json_t *doc = NULL;
     int rc;
 
+    if ((rc = account_args(
+             &p, self_id != NULL ? sql_pay_account_resubmit_params : sql_pay_account_insert_params,
+             r, a, self_id)) != 0)
+        return rc;
     bank_day(a, day);
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
@@ -165,8 +192,10 @@ static int write_account(ss_req *r, const acct_in *a, const char *sql, const cha
         (rc = pay_bank_check(r, c, "", a->bank, a->branch, day)) != 0 ||
         (rc = overlap_check(r, c, a, self_id)) != 0)
         goto out;
-    if ((rc = ss_db_exec(c, sql, self_id != NULL ? 17 : 16, params, &res)) != 0)
+    if ((rc = ss_db_exec(c, sql, p.n, p.v, &res)) != 0) {
+        rc = ss_sql_constraint_error(r, c, rc, acct_constraints);
         goto out;
+    }
     if (PQntuples(res) != 1) {
         rc = ss_req_fail(r, SS_ERR_CONFLICT,
                          "only a rejected account of your organisation can "
@@ -183,8 +212,6 @@ static int write_account(ss_req *r, const acct_in *a, const char *sql, const cha
     rc = ss_reply_json_new(r, status, doc);
     doc = NULL;
 out:
-    if (rc == SS_ERR_CONFLICT && r->detail == NULL)
-        rc = ss_req_fail(r, SS_ERR_CONFLICT, "another account of the purpose starts that month");
     json_decref(doc);
     PQclear(res);
     ss_db_release(c);
@@ -200,22 +227,7 @@ int pay_h_account_create(ss_req *r)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "your organisation has no prefecture");
     if ((rc = parse_body(r, &a)) != 0)
         return rc;
-    return write_account(
-        r, &a,
-        "WITH a AS (INSERT INTO payment.bank_accounts (org_id, institution_code, pref_code, "
-        "purpose, bank_code, branch_code, account_type, account_number, holder_name, "
-        "holder_name_input, assignee_name, assignment_from, assignment_to, effective_from, "
-        "effective_to, status, submitted_by, submitted_org_id) VALUES ($1::uuid, $2, $3, $4, $5, "
-        "$6, $7, $8, $9, $10, $11, $12::date, $13::date, $14::date, $15::date, 'submitted', $16, "
-        "$1::uuid) RETURNING *), v AS (INSERT INTO payment.bank_account_versions (account_id, "
-        "seq, version, event, doc, by_user, by_org_id) SELECT a.id, 1, 1, "
-        "'submitted', " PAY_ACCT_CORE("a") ", $16, $1::uuid FROM a) SELECT (" PAY_ACCT_CORE(
-            "a") " || "
-                 "jsonb_build_object('"
-                 "documents', "
-                 "'[]'::jsonb))::text "
-                 "FROM a",
-        NULL, 201);
+    return write_account(r, &a, NULL, 201);
 }
 
 int pay_h_account_resubmit(ss_req *r)
@@ -228,34 +240,7 @@ int pay_h_account_resubmit(ss_req *r)
         (rc = parse_body(r, &a)) != 0)
         return rc;
     /* Purpose stays: a different purpose is a new account. */
-    return write_account(
-        r, &a,
-        "WITH a AS (UPDATE payment.bank_accounts x SET bank_code = $5, branch_code = $6, "
-        "account_type = $7, account_number = $8, holder_name = $9, holder_name_input = $10, "
-        "assignee_name = $11, assignment_from = $12::date, assignment_to = $13::date, "
-        "effective_from = $14::date, effective_to = $15::date, status = 'submitted', version = "
-        "x.version + 1, submitted_by = $16, submitted_at = now(), reviewed_by = NULL, "
-        "reviewed_org_id = NULL, reviewed_at = NULL, review_reason = NULL, updated_at = now() "
-        "WHERE x.id = $17::uuid AND x.org_id = $1::uuid AND x.status = 'rejected' AND x.purpose "
-        "= $4 AND $2::text IS NOT NULL AND $3::text IS NOT NULL RETURNING x.*), v AS (INSERT INTO "
-        "payment.bank_account_versions (account_id, seq, version, event, doc, by_user, "
-        "by_org_id) SELECT a.id, (SELECT max(seq) + 1 FROM payment.bank_account_versions w "
-        "WHERE w.account_id = a.id), a.version, 'resubmitted', " PAY_ACCT_CORE(
-            "a") ", $16, $1::uuid FROM a) SELECT (" PAY_ACCT_CORE("a") " || " PAY_ACCT_DOCS("a") ")"
-                                                                                                 ":"
-                                                                                                 ":"
-                                                                                                 "t"
-                                                                                                 "e"
-                                                                                                 "x"
-                                                                                                 "t"
-                                                                                                 " "
-                                                                                                 "F"
-                                                                                                 "R"
-                                                                                                 "O"
-                                                                                                 "M"
-                                                                                                 " "
-                                                                                                 "a",
-        id, 200);
+    return write_account(r, &a, id, 200);
 }
 
 /* The visibility parameters $1 viewer, $2 org, $3 prefecture. */
@@ -274,11 +259,7 @@ int pay_h_account_get(ss_req *r)
     if ((rc = pay_id(r, &id, "no such bank account")) != 0)
         return rc;
     const char *params[] = {VIS_PARAMS(r, viewer), id};
-    return pay_reply_row(r,
-                         "SELECT (" PAY_ACCT_CORE("a") " || " PAY_ACCT_DOCS(
-                             "a") ")::text FROM payment.bank_accounts a WHERE a.id = $4::uuid "
-                                  "AND " PAY_ACCT_VISIBLE("a"),
-                         4, params, 200, "no such bank account", NULL);
+    return pay_reply_row(r, sql_pay_account_get, 4, params, 200, "no such bank account", NULL);
 }
 
 int pay_h_account_history(ss_req *r)
@@ -294,13 +275,8 @@ int pay_h_account_history(ss_req *r)
     if ((rc = pay_id(r, &id, "no such bank account")) != 0)
         return rc;
     const char *params[] = {VIS_PARAMS(r, viewer), id};
-    return pay_reply_items(
-        r,
-        "SELECT jsonb_build_object('seq', v.seq, 'version', v.version, 'event', v.event, "
-        "'account', v.doc, 'by', v.by_user, 'by_org_id', v.by_org_id, 'at', v.at)::text FROM "
-        "payment.bank_account_versions v JOIN payment.bank_accounts a ON a.id = v.account_id "
-        "WHERE a.id = $4::uuid AND " PAY_ACCT_VISIBLE("a") " ORDER BY v.seq",
-        4, params, "account_id", id, "no such bank account");
+    return pay_reply_items(r, sql_pay_account_history, 4, params, "account_id", id,
+                           "no such bank account");
 }
 
 static const char *const list_params[] = {"status", "purpose", "org_id", "limit", "cursor", NULL};
@@ -333,16 +309,7 @@ int pay_h_account_list(ss_req *r)
     snprintf(lim, sizeof(lim), "%d", limit + 1);
     const char *params[] = {VIS_PARAMS(r, viewer),       st, pu, org, keys[0][0] ? keys[0] : NULL,
                             keys[1][0] ? keys[1] : NULL, lim};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT (" PAY_ACCT_CORE("a") " || " PAY_ACCT_DOCS(
-                         "a") ")::text, a.created_at::text, a.id::text FROM "
-                              "payment.bank_accounts a WHERE " PAY_ACCT_VISIBLE(
-                                  "a") " AND ($4::text IS NULL OR a.status = $4) AND ($5::text "
-                                       "IS NULL OR a.purpose = $5) AND ($6::uuid IS NULL OR "
-                                       "a.org_id = $6::uuid) AND ($7::timestamptz IS NULL OR "
-                                       "(a.created_at, a.id) < ($7::timestamptz, $8::uuid)) "
-                                       "ORDER BY a.created_at DESC, a.id DESC LIMIT $9::int",
-                     9, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_pay_account_list, 9, params, &res);
     if (rc != 0)
         return rc;
     rc = ss_reply_page(r, res, limit, 2);
@@ -376,19 +343,6 @@ int pay_h_account_effective(ss_req *r)
         return SS_ERR_VALIDATION;
     const char *params[] = {VIS_PARAMS(r, viewer), strcmp(viewer, "fed") == 0 ? org : r->who.org_id,
                             pu, month};
-    return pay_reply_row(r,
-                         "SELECT (" PAY_ACCT_CORE("a") " || " PAY_ACCT_DOCS(
-                             "a") ")::text FROM payment.bank_accounts a "
-                                  "WHERE " PAY_ACCT_VISIBLE("a") " AND a.org_id = "
-                                                                 "$4::uuid AND a.purpose "
-                                                                 "= $5 AND a.status = "
-                                                                 "'approved' AND "
-                                                                 "a.effective_from <= "
-                                                                 "$6::date AND "
-                                                                 "(a.effective_to IS NULL "
-                                                                 "OR a.effective_to >= "
-                                                                 "$6::date) ORDER "
-                                                                 "BY a.effective_from "
-                                                                 "DESC LIMIT 1",
-                         6, params, 200, "no approved account of that purpose in that month", NULL);
+    return pay_reply_row(r, sql_pay_account_effective, 6, params, 200,
+                         "no approved account of that purpose in that month", NULL);
 }

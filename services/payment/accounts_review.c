@@ -11,7 +11,6 @@
 #include <openssl/evp.h>
 
 #include "pay.h"
-#include "pay_sql.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
@@ -33,12 +32,7 @@ static int review_guard(ss_req *r, ss_dbc *c, const char *id, bool approving)
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "SELECT a.status, a.submitted_by, a.submitted_org_id::text, a.purpose, EXISTS "
-                    "(SELECT 1 FROM payment.bank_account_documents d WHERE d.account_id = a.id "
-                    "AND d.version = a.version) FROM payment.bank_accounts a WHERE a.id = "
-                    "$1::uuid AND a.pref_code = $2 FOR UPDATE",
-                    2, params, &res);
+    rc = ss_db_exec(c, sql_pay_account_review_guard, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -82,16 +76,7 @@ static int decide(ss_req *r, bool approving)
         return rc;
     if ((rc = ss_db_begin(c)) != 0 || (rc = review_guard(r, c, id, approving)) != 0)
         goto out;
-    rc = ss_db_exec(
-        c,
-        "WITH a AS (UPDATE payment.bank_accounts x SET status = $2, reviewed_by = $3, "
-        "reviewed_org_id = $4::uuid, reviewed_at = now(), review_reason = $5, updated_at = now() "
-        "WHERE x.id = $1::uuid RETURNING x.*), v AS (INSERT INTO payment.bank_account_versions "
-        "(account_id, seq, version, event, doc, by_user, by_org_id) SELECT a.id, (SELECT max(seq) "
-        "+ 1 FROM payment.bank_account_versions w WHERE w.account_id = a.id), a.version, "
-        "$2, " PAY_ACCT_CORE("a") ", $3, $4::uuid FROM a) SELECT (" PAY_ACCT_CORE(
-            "a") " || " PAY_ACCT_DOCS("a") ")::text FROM a",
-        5, params, &res);
+    rc = ss_db_exec(c, sql_pay_account_decide, 5, params, &res);
     if (rc != 0 || (rc = PQntuples(res) == 1 ? 0 : SS_ERR_INTERNAL) != 0)
         goto out;
     if ((doc = ss_json_col(res, 0, 0)) == NULL || (rc = ss_db_commit(c)) != 0) {
@@ -188,17 +173,7 @@ int pay_h_document_upload(ss_req *r)
     const char *params[] = {id, r->who.org_id, kind, type, size, sha, hex, r->who.sub};
     /* Documents go with a request still open to review (submitted or rejected). */
     rc = pay_reply_row(
-        r,
-        "WITH a AS (SELECT x.* FROM payment.bank_accounts x WHERE x.id = $1::uuid AND x.org_id = "
-        "$2::uuid AND x.status <> 'approved' AND (SELECT count(*) FROM "
-        "payment.bank_account_documents d WHERE d.account_id = x.id) < 5), d AS (INSERT INTO "
-        "payment.bank_account_documents (account_id, version, kind, content_type, size_bytes, "
-        "sha256, content, uploaded_by) SELECT a.id, a.version, $3, $4, $5::int, $6, $7::bytea, $8 "
-        "FROM a RETURNING *) SELECT jsonb_build_object('id', d.id, 'account_id', d.account_id, "
-        "'version', d.version, 'kind', d.kind, 'content_type', d.content_type, 'size_bytes', "
-        "d.size_bytes, 'sha256', d.sha256, 'uploaded_by', d.uploaded_by, 'uploaded_at', "
-        "d.uploaded_at)::text FROM d",
-        8, params, 201,
+        r, sql_pay_document_insert, 8, params, 201,
         "no open bank account request of your organisation with room for a document (at most 5; "
         "none once approved)",
         NULL);
@@ -228,11 +203,7 @@ int pay_h_document_get(ss_req *r)
     if (!ss_uuid_ok(doc_id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such document");
     const char *params[] = {viewer, r->who.org_id, pay_pref(r), id, doc_id};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT d.content_type, d.content FROM payment.bank_account_documents d "
-                     "JOIN payment.bank_accounts a ON a.id = d.account_id WHERE a.id = $4::uuid "
-                     "AND d.id = $5::uuid AND " PAY_ACCT_VISIBLE("a"),
-                     5, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_pay_document_get, 5, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1) {

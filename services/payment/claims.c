@@ -40,10 +40,7 @@ int pay_claims_lock(ss_dbc *c, const char *inst)
     const char *params[] = {inst, day};
 
     snprintf(day, sizeof(day), "%d", pay_close_day());
-    return ss_db_exec(c,
-                      "SELECT pg_advisory_xact_lock(hashtext('claims:' || $1)), "
-                      "payment.close_due($1, $2::int)",
-                      2, params, NULL);
+    return ss_db_exec(c, sql_pay_claims_lock, 2, params, NULL);
 }
 
 int pay_close_due_pref(ss_dbc *c, const char *pref)
@@ -52,7 +49,7 @@ int pay_close_due_pref(ss_dbc *c, const char *pref)
     const char *params[] = {pref, day};
 
     snprintf(day, sizeof(day), "%d", pay_close_day());
-    return ss_db_exec(c, "SELECT payment.close_due_pref($1, $2::int)", 2, params, NULL);
+    return ss_db_exec(c, sql_pay_close_due_pref, 2, params, NULL);
 }
 
 /* The caller's institution code, or "" (a 403 for the handler). */
@@ -127,10 +124,7 @@ static int collect_page(ss_req *r, const json_t *items, json_t *counts)
         goto out;
     if ((rc = ss_db_begin(c)) != 0 || (rc = pay_claims_lock(c, inst_code(r))) != 0)
         goto out;
-    rc = ss_db_exec(c,
-                    "SELECT outcome, n FROM payment.collect_page($1::uuid, $2, $3, $4::int, "
-                    "$5::jsonb)",
-                    5, params, &res);
+    rc = ss_db_exec(c, sql_pay_collect_page, 5, params, &res);
     if (rc != 0 || (rc = ss_db_commit(c)) != 0)
         goto out;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -211,19 +205,11 @@ static int close_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *st
     (void)status;
     if ((rc = pay_claims_lock(c, params[1])) != 0)
         return rc;
-    rc = ss_db_exec(c,
-                    "WITH b AS (SELECT payment.batch_for($1::uuid, $2, $3, $4::date) AS id), u AS "
-                    "(UPDATE payment.claim_batches x SET status = 'closed', closed_how = "
-                    "'institution', closed_by = $5, closed_at = now() FROM b WHERE x.id = b.id "
-                    "AND x.status = 'open' RETURNING x.id) SELECT b.id::text FROM b",
-                    5, params, &res);
+    rc = ss_db_exec(c, sql_pay_batch_close, 5, params, &res);
     if (rc != 0)
         return rc;
     const char *p2[] = {PQgetvalue(res, 0, 0)};
-    rc = pay_tx_row(r, c,
-                    "SELECT " PAY_BATCH_JSON("x") "::text FROM payment.claim_batches x WHERE "
-                                                  "x.id = $1::uuid",
-                    1, p2, "no such batch", doc);
+    rc = pay_tx_row(r, c, sql_pay_batch_by_id, 1, p2, "no such batch", doc);
     PQclear(res);
     return rc;
 }

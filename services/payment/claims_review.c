@@ -30,11 +30,7 @@ static int review_guard(ss_req *r, ss_dbc *c, const char *id, const char *decisi
     PGresult *res = NULL;
     int rc;
 
-    rc = ss_db_exec(c,
-                    "SELECT b.status, l.status, b.org_id::text, l.claim_yen::text, l.kind FROM "
-                    "payment.claim_lines l JOIN payment.claim_batches b ON b.id = l.batch_id "
-                    "WHERE l.id = $1::uuid AND l.pref_code = $2 FOR UPDATE OF l, b",
-                    2, params, &res);
+    rc = ss_db_exec(c, sql_pay_line_review_guard, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -73,25 +69,11 @@ static int review_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     if ((rc = pay_close_due_pref(c, a->pref)) != 0 ||
         (rc = review_guard(r, c, params[0], params[1], a->approved)) != 0)
         return rc;
-    rc = ss_db_exec(
-        c,
-        "WITH u AS (UPDATE payment.claim_lines l SET status = CASE $2 WHEN 'accept' THEN "
-        "'accepted' WHEN 'return' THEN 'returned' ELSE 'adjusted' END, approved_yen = CASE $2 "
-        "WHEN 'accept' THEN l.claim_yen WHEN 'adjust' THEN $3::int END, return_reason = CASE "
-        "WHEN $2 = 'return' THEN $4 END, review_reason = $4, reviewed_by = $5, reviewed_org_id = "
-        "$6::uuid, reviewed_at = now(), updated_at = now() WHERE l.id = $1::uuid RETURNING l.*), "
-        "b AS (UPDATE payment.claim_batches x SET status = 'reviewed', reviewed_at = now() FROM "
-        "u WHERE x.id = u.batch_id AND NOT EXISTS (SELECT 1 FROM payment.claim_lines o WHERE "
-        "o.batch_id = x.id AND o.status = 'claimed' AND o.id <> u.id) RETURNING x.id) "
-        "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM b)",
-        6, params, NULL);
+    rc = ss_db_exec(c, sql_pay_line_decide, 6, params, NULL);
     if (rc != 0)
         return rc;
-    return pay_tx_row(r, c,
-                      "SELECT (" PAY_LINE_JSON("l", "b") ")::text FROM payment.claim_lines l JOIN "
-                                                         "payment.claim_batches b ON b.id = "
-                                                         "l.batch_id WHERE l.id = $1::uuid",
-                      1, params, "no such claim line in your prefecture", doc);
+    return pay_tx_row(r, c, sql_pay_line_by_id, 1, params, "no such claim line in your prefecture",
+                      doc);
 }
 
 /* POST /claims/lines/:id/review {decision, approved_yen (adjust), reason (return, adjust)}. */
@@ -137,11 +119,7 @@ static int reclaim_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
     *status = 201;
     if ((rc = pay_claims_lock(c, params[1])) != 0)
         return rc;
-    rc = ss_db_exec(c,
-                    "SELECT l.status, l.kind, EXISTS (SELECT 1 FROM payment.claim_lines n WHERE "
-                    "n.record_id = l.record_id AND n.seq > l.seq) FROM payment.claim_lines l "
-                    "WHERE l.id = $1::uuid AND l.institution_code = $2",
-                    2, params, &res);
+    rc = ss_db_exec(c, sql_pay_line_reclaim_guard, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -155,7 +133,7 @@ static int reclaim_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
         return rc;
     /* The new line first (a volatile function in a WHERE would run per row), then its view. */
     const char *p1[] = {params[0], params[2]};
-    rc = ss_db_exec(c, "SELECT payment.reclaim_line($1::uuid, $2::int)::text", 2, p1, &res);
+    rc = ss_db_exec(c, sql_pay_line_reclaim, 2, p1, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
@@ -163,11 +141,7 @@ static int reclaim_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
         return SS_ERR_INTERNAL;
     }
     const char *p2[] = {PQgetvalue(res, 0, 0)};
-    rc = pay_tx_row(r, c,
-                    "SELECT (" PAY_LINE_JSON("l", "b") ")::text FROM payment.claim_lines l JOIN "
-                                                       "payment.claim_batches b ON b.id = "
-                                                       "l.batch_id WHERE l.id = $1::uuid",
-                    1, p2, "no such claim line of yours", doc);
+    rc = pay_tx_row(r, c, sql_pay_line_by_id, 1, p2, "no such claim line of yours", doc);
     PQclear(res);
     return rc;
 }
@@ -204,10 +178,7 @@ static int accept_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     (void)status;
     if ((rc = pay_close_due_pref(c, params[1])) != 0)
         return rc;
-    rc = ss_db_exec(c,
-                    "SELECT b.status, b.org_id::text FROM payment.claim_batches b WHERE b.id = "
-                    "$1::uuid AND b.pref_code = $2 FOR UPDATE",
-                    2, params, &res);
+    rc = ss_db_exec(c, sql_pay_batch_accept_guard, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -223,19 +194,11 @@ static int accept_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
         return rc;
     /* Every parameter is used by the statement (its type is inferred from the use). */
     const char *p2[] = {params[0], params[2], params[3]};
-    rc = ss_db_exec(c,
-                    "WITH u AS (UPDATE payment.claim_lines l SET status = 'accepted', approved_yen "
-                    "= l.claim_yen, review_reason = NULL, reviewed_by = $2, reviewed_org_id = "
-                    "$3::uuid, reviewed_at = now(), updated_at = now() WHERE l.batch_id = $1::uuid "
-                    "AND l.status = 'claimed' RETURNING 1) UPDATE payment.claim_batches x SET "
-                    "status = 'reviewed', reviewed_at = now() WHERE x.id = $1::uuid",
-                    3, p2, NULL);
+    rc = ss_db_exec(c, sql_pay_batch_accept, 3, p2, NULL);
     if (rc != 0)
         return rc;
-    return pay_tx_row(r, c,
-                      "SELECT " PAY_BATCH_JSON("x") "::text FROM payment.claim_batches x WHERE "
-                                                    "x.id = $1::uuid",
-                      1, params, "no such claim batch in your prefecture", doc);
+    return pay_tx_row(r, c, sql_pay_batch_by_id, 1, params,
+                      "no such claim batch in your prefecture", doc);
 }
 
 /* POST /claims/batches/:id/accept: the 国保連合会 accepts every line of a closed batch still

@@ -14,19 +14,6 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-#define INV_JSON(i)                                                                             \
-    "jsonb_build_object('id', " i ".id, 'prefecture_code', " i ".pref_code, 'muni_code', " i    \
-    ".muni_code, 'claim_month', to_char(" i ".claim_month, 'YYYY-MM'), 'lines', " i ".lines, "  \
-    "'amount_yen', " i ".amount_yen, 'fee_per_line_yen', " i ".fee_per_line_yen, 'fee_yen', " i \
-    ".fee_yen, 'total_yen', " i ".total_yen, 'status', " i ".status, 'issued_by', " i           \
-    ".issued_by, 'issued_at', " i ".issued_at, 'paid_on', " i ".paid_on, 'paid_amount_yen', " i \
-    ".paid_amount_yen, 'paid_recorded_at', " i ".paid_recorded_at)"
-
-/* $1 viewer, $2 prefecture, $3 municipality. */
-#define INV_VISIBLE(i)                                                                          \
-    "(($1::text = 'fed' AND " i ".pref_code = $2) OR ($1::text = 'muni' AND " i ".muni_code = " \
-    "$3))"
-
 int pay_fee_per_line(void)
 {
     const char *v = getenv("SESSHU_PAYMENT_FEE_PER_LINE_YEN");
@@ -51,11 +38,7 @@ static int issue_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *st
     (void)status;
     if ((rc = pay_close_due_pref(c, params[0])) != 0)
         return rc;
-    rc = ss_db_exec(c,
-                    "SELECT pg_advisory_xact_lock(hashtext('invoices:' || $1)), (SELECT count(*) "
-                    "FROM payment.claim_batches b WHERE b.pref_code = $1 AND b.claim_month = "
-                    "$2::date AND b.status <> 'reviewed')",
-                    2, params, &res);
+    rc = ss_db_exec(c, sql_pay_invoice_issue_guard, 2, params, &res);
     if (rc != 0)
         return rc;
     if (strcmp(PQgetvalue(res, 0, 1), "0") != 0)
@@ -65,27 +48,11 @@ static int issue_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *st
     PQclear(res);
     if (rc != 0)
         return rc;
-    rc = ss_db_exec(
-        c,
-        "WITH l AS (SELECT l.id, l.muni_code, l.approved_yen FROM payment.claim_lines l JOIN "
-        "payment.claim_batches b ON b.id = l.batch_id WHERE b.pref_code = $1 AND b.claim_month = "
-        "$2::date AND l.status IN ('accepted', 'adjusted') AND l.invoice_id IS NULL), i AS "
-        "(INSERT INTO payment.invoices (pref_code, fed_org_id, muni_code, claim_month, lines, "
-        "amount_yen, fee_per_line_yen, fee_yen, total_yen, issued_by) SELECT $1, $5::uuid, "
-        "muni_code, $2::date, count(*), sum(approved_yen), $3::int, count(*) * $3::int, "
-        "sum(approved_yen) + count(*) * $3::int, $4 FROM l GROUP BY muni_code RETURNING id, "
-        "muni_code) UPDATE payment.claim_lines x SET invoice_id = i.id FROM l, i WHERE x.id = "
-        "l.id AND i.muni_code = l.muni_code",
-        5, params, NULL);
+    rc = ss_db_exec(c, sql_pay_invoice_issue, 5, params, NULL);
     if (rc != 0)
         return rc;
     const char *p2[] = {"fed", params[0], "", params[1]};
-    return pay_tx_row(r, c,
-                      "SELECT jsonb_build_object('claim_month', to_char($4::date, 'YYYY-MM'), "
-                      "'items', coalesce(jsonb_agg(" INV_JSON(
-                          "i") " ORDER BY i.muni_code), '[]'))::text FROM payment.invoices i "
-                               "WHERE " INV_VISIBLE("i") " AND i.claim_month = $4::date",
-                      4, p2, "no invoices", doc);
+    return pay_tx_row(r, c, sql_pay_invoice_month, 4, p2, "no invoices", doc);
 }
 
 /* POST /claims/invoices {claim_month} (国保連合会) -> 200 {claim_month, items: invoices}. */
@@ -132,13 +99,7 @@ int pay_h_invoice_list(ss_req *r)
     if (json_array_size(r->errors) > 0)
         return SS_ERR_VALIDATION;
     const char *params[] = {v, pay_pref(r), r->who.muni_code, m[0] ? m : NULL, s};
-    return pay_reply_items(
-        r,
-        "SELECT (" INV_JSON("i") ")::text FROM payment.invoices i WHERE " INV_VISIBLE(
-            "i") " AND ($4::date IS NULL OR i.claim_month = $4::date) AND "
-                 "($5::text IS NULL OR i.status = $5) ORDER BY i.claim_month "
-                 "DESC, i.muni_code LIMIT 500",
-        5, params, "viewer", v, NULL);
+    return pay_reply_items(r, sql_pay_invoice_list, 5, params, "viewer", v, NULL);
 }
 
 int pay_h_invoice_get(ss_req *r)
@@ -152,10 +113,7 @@ int pay_h_invoice_get(ss_req *r)
         return ss_req_fail(r, SS_ERR_FORBIDDEN,
                            "invoices are the 国保連合会's and municipalities'");
     const char *params[] = {v, pay_pref(r), r->who.muni_code, id};
-    return pay_reply_row(r,
-                         "SELECT (" INV_JSON("i") ")::text FROM payment.invoices i WHERE i.id = "
-                                                  "$4::uuid AND " INV_VISIBLE("i"),
-                         4, params, 200, "no such invoice of yours", NULL);
+    return pay_reply_row(r, sql_pay_invoice_get, 4, params, 200, "no such invoice of yours", NULL);
 }
 
 static const ss_field pay_fields[] = {
@@ -174,11 +132,7 @@ static int pay_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *stat
     int rc;
 
     (void)status;
-    rc = ss_db_exec(c,
-                    "SELECT i.status, i.total_yen::text, $3::date > (now() AT TIME ZONE "
-                    "'Asia/Tokyo')::date, $4::bigint = i.total_yen FROM payment.invoices i "
-                    "WHERE i.id = $1::uuid AND i.muni_code = $2 FOR UPDATE",
-                    4, params, &res);
+    rc = ss_db_exec(c, sql_pay_invoice_pay_guard, 4, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -195,12 +149,7 @@ static int pay_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *stat
     PQclear(res);
     if (rc != 0)
         return rc;
-    return pay_tx_row(r, c,
-                      "WITH i AS (UPDATE payment.invoices x SET status = 'paid', paid_on = "
-                      "$3::date, paid_amount_yen = $4::bigint, paid_recorded_by = $5, "
-                      "paid_recorded_at = now() WHERE x.id = $1::uuid AND x.muni_code = $2 AND "
-                      "x.status = 'issued' RETURNING x.*) SELECT (" INV_JSON("i") ")::text FROM i",
-                      5, params, "no such invoice of yours", doc);
+    return pay_tx_row(r, c, sql_pay_invoice_pay, 5, params, "no such invoice of yours", doc);
 }
 
 /* POST /claims/invoices/:id/payment {paid_on, amount_yen} (the municipality): the whole total,

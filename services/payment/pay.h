@@ -5,8 +5,10 @@
 
 #include <stdbool.h>
 
+#include "pay_sql.h" /* generated from sql/<resource>.sql */
 #include "sesshu/db.h"
 #include "sesshu/http.h"
+#include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */
 extern const ss_service pay_service;

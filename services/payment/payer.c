@@ -12,9 +12,9 @@
 #include <time.h>
 
 #include "pay.h"
-#include "pay_sql.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
+#include "sesshu/log.h"
 #include "sesshu/text.h"
 
 static const char *const types[] = {"ordinary", "current", "savings", NULL};
@@ -103,22 +103,10 @@ static int links_check(ss_req *r, ss_dbc *c, const payer_in *p, const char *self
     int rc;
 
     today(day);
-    if ((rc = ss_db_exec(c, "SELECT pg_advisory_xact_lock(hashtext('payment.payer.' || $1))", 1,
-                         lock, NULL)) != 0)
+    if ((rc = ss_db_exec(c, sql_pay_payer_lock, 1, lock, NULL)) != 0)
         return rc;
     const char *params[] = {pay_pref(r), p->codes, self_id, day, p->is_default ? "t" : "f"};
-    rc = ss_db_exec(
-        c,
-        "SELECT 'unknown', x.ord::text, x.code, NULL FROM jsonb_array_elements_text($2::jsonb) "
-        "WITH ORDINALITY AS x(code, ord) WHERE NOT EXISTS (SELECT 1 FROM master.banks b WHERE "
-        "b.code = x.code AND b.superseded_at IS NULL AND b.valid_from <= $4::date AND (b.valid_to "
-        "IS NULL OR b.valid_to >= $4::date)) UNION ALL SELECT 'linked', x.ord::text, x.code, "
-        "l.account_id::text FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS x(code, "
-        "ord) JOIN payment.payer_links l ON l.pref_code = $1 AND l.bank_code = x.code WHERE "
-        "l.account_id IS DISTINCT FROM $3::uuid UNION ALL SELECT 'default', '0', NULL, "
-        "p.id::text FROM payment.payer_accounts p WHERE $5::boolean AND p.pref_code = $1 AND "
-        "p.is_default AND p.status = 'active' AND p.id IS DISTINCT FROM $3::uuid",
-        5, params, &res);
+    rc = ss_db_exec(c, sql_pay_payer_links_check, 5, params, &res);
     if (rc != 0)
         return rc;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -140,17 +128,45 @@ static int links_check(ss_req *r, ss_dbc *c, const payer_in *p, const char *self
     return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : rc;
 }
 
-/* The links of an account are its bank codes (after a write), and its version row. */
-#define PAYER_AFTER                                                                    \
-    "l AS (INSERT INTO payment.payer_links (pref_code, bank_code, account_id) SELECT " \
-    "p.pref_code, x, p.id FROM p, unnest(p.bank_codes) AS x), v AS (INSERT INTO "      \
-    "payment.payer_account_versions (account_id, version, doc, by_user) SELECT p.id, " \
-    "p.version, " PAY_PAYER_CORE("p") ", p.updated_by FROM p) SELECT " PAY_PAYER_CORE( \
-        "p") "::text FROM p"
+/* The constraints behind links_check's answers (migrations/001), by name: a write that races
+ * another past the lock's checks still gets a 409 that says what. */
+static const ss_sql_constraint payer_constraints[] = {
+    {"payer_accounts_number", SS_ERR_CONFLICT, NULL,
+     "another active account of your 国保連合会 has that bank, branch and number"},
+    {"payer_accounts_one_default", SS_ERR_CONFLICT, NULL, "another active account is the default"},
+    {"payer_links_pkey", SS_ERR_CONFLICT, NULL,
+     "a destination bank is already paid from another active account"},
+    {NULL, 0, NULL, NULL},
+};
+
+/* The parameters of pay_payer_insert and pay_payer_update (which adds the id), by name. */
+static int payer_args(ss_sql_args *a, const ss_req *r, const payer_in *p, const char *self_id)
+{
+    ss_sql_args_init(a,
+                     self_id != NULL ? sql_pay_payer_update_params : sql_pay_payer_insert_params);
+    ss_sql_arg(a, "org_id", r->who.org_id);
+    ss_sql_arg(a, "pref_code", pay_pref(r));
+    ss_sql_arg(a, "bank_code", ss_json_str(r->body, "bank_code"));
+    ss_sql_arg(a, "branch_code", ss_json_str(r->body, "branch_code"));
+    ss_sql_arg(a, "account_type", ss_json_str(r->body, "account_type"));
+    ss_sql_arg(a, "account_number", ss_json_str(r->body, "account_number"));
+    ss_sql_arg(a, "holder_name", p->holder);
+    ss_sql_arg(a, "client_code", ss_json_str(r->body, "client_code"));
+    ss_sql_arg(a, "bank_codes", p->codes);
+    ss_sql_arg_bool(a, "is_default", p->is_default);
+    ss_sql_arg(a, "by", r->who.sub);
+    if (self_id != NULL)
+        ss_sql_arg(a, "id", self_id);
+    if (ss_sql_args_done(a) == 0)
+        return 0;
+    SS_ERROR("source account statement: %s", a->err);
+    return SS_ERR_INTERNAL;
+}
 
 static int write_payer(ss_req *r, const char *self_id)
 {
     payer_in p = {0};
+    ss_sql_args a;
     char day[11];
     ss_dbc *c = NULL;
     PGresult *res = NULL;
@@ -162,47 +178,20 @@ static int write_payer(ss_req *r, const char *self_id)
     if ((rc = parse_body(r, &p)) != 0)
         goto out;
     today(day);
-    const char *params[] = {r->who.org_id,
-                            pay_pref(r),
-                            ss_json_str(r->body, "bank_code"),
-                            ss_json_str(r->body, "branch_code"),
-                            ss_json_str(r->body, "account_type"),
-                            ss_json_str(r->body, "account_number"),
-                            p.holder,
-                            ss_json_str(r->body, "client_code"),
-                            p.codes,
-                            p.is_default ? "t" : "f",
-                            r->who.sub,
-                            self_id};
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
+    if ((rc = payer_args(&a, r, &p, self_id)) != 0 || (rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         goto out;
     if ((rc = ss_db_begin(c)) != 0 ||
-        (rc = pay_bank_check(r, c, "", params[2], params[3], day)) != 0 ||
+        (rc = pay_bank_check(r, c, "", ss_json_str(r->body, "bank_code"),
+                             ss_json_str(r->body, "branch_code"), day)) != 0 ||
         (rc = links_check(r, c, &p, self_id)) != 0)
         goto out;
     if (self_id == NULL)
-        rc = ss_db_exec(c,
-                        "WITH p AS (INSERT INTO payment.payer_accounts (org_id, pref_code, "
-                        "bank_code, branch_code, account_type, account_number, holder_name, "
-                        "client_code, bank_codes, is_default, updated_by) VALUES ($1::uuid, $2, "
-                        "$3, $4, $5, $6, $7, $8, ARRAY(SELECT jsonb_array_elements_text($9::jsonb) "
-                        "ORDER BY 1), $10::boolean, $11) RETURNING *), " PAYER_AFTER,
-                        11, params, &res);
-    else if ((rc = ss_db_exec(c,
-                              "DELETE FROM payment.payer_links WHERE account_id = $1::uuid AND "
-                              "pref_code = $2",
-                              2, (const char *[]){self_id, pay_pref(r)}, NULL)) == 0)
-        rc = ss_db_exec(
-            c,
-            "WITH p AS (UPDATE payment.payer_accounts x SET bank_code = $3, "
-            "branch_code = $4, account_type = $5, account_number = $6, holder_name = $7, "
-            "client_code = $8, bank_codes = ARRAY(SELECT jsonb_array_elements_text($9::jsonb) "
-            "ORDER BY 1), is_default = $10::boolean, version = x.version + 1, updated_by = $11, "
-            "updated_at = now() WHERE x.id = $12::uuid AND x.pref_code = $2 AND x.status = "
-            "'active' AND $1::uuid IS NOT NULL RETURNING x.*), " PAYER_AFTER,
-            12, params, &res);
-    if (rc == SS_ERR_CONFLICT)
-        rc = ss_req_fail(r, SS_ERR_CONFLICT, "another active account has that number or role");
+        rc = ss_db_exec(c, sql_pay_payer_insert, a.n, a.v, &res);
+    else if ((rc = ss_db_exec(c, sql_pay_payer_links_delete, 2,
+                              (const char *[]){self_id, pay_pref(r)}, NULL)) == 0)
+        rc = ss_db_exec(c, sql_pay_payer_update, a.n, a.v, &res);
+    if (rc != 0)
+        rc = ss_sql_constraint_error(r, c, rc, payer_constraints);
     if (rc != 0)
         goto out;
     if (PQntuples(res) != 1) {
@@ -249,16 +238,8 @@ int pay_h_payer_retire(ss_req *r)
     if (r->body != NULL && json_object_size(r->body) > 0)
         return ss_req_field_error(r, "(body)", "takes no members");
     const char *params[] = {id, pay_pref(r), r->who.sub};
-    return pay_reply_row(
-        r,
-        "WITH d AS (DELETE FROM payment.payer_links WHERE account_id = $1::uuid AND pref_code = "
-        "$2), p AS (UPDATE payment.payer_accounts x SET status = 'retired', is_default = false, "
-        "version = x.version + 1, updated_by = $3, updated_at = now() WHERE x.id = $1::uuid AND "
-        "x.pref_code = $2 AND x.status = 'active' RETURNING x.*), v AS (INSERT INTO "
-        "payment.payer_account_versions (account_id, version, doc, by_user) SELECT p.id, "
-        "p.version, " PAY_PAYER_CORE("p") ", $3 FROM p) SELECT " PAY_PAYER_CORE(
-            "p") "::text FROM p",
-        3, params, 200, "no active source account of your 国保連合会", NULL);
+    return pay_reply_row(r, sql_pay_payer_retire, 3, params, 200,
+                         "no active source account of your 国保連合会", NULL);
 }
 
 int pay_h_payer_get(ss_req *r)
@@ -269,10 +250,8 @@ int pay_h_payer_get(ss_req *r)
     if ((rc = pay_id(r, &id, "no source account of your 国保連合会")) != 0)
         return rc;
     const char *params[] = {id, pay_pref(r)};
-    return pay_reply_row(r,
-                         "SELECT " PAY_PAYER_CORE("p") "::text FROM payment.payer_accounts p "
-                                                       "WHERE p.id = $1::uuid AND p.pref_code = $2",
-                         2, params, 200, "no source account of your 国保連合会", NULL);
+    return pay_reply_row(r, sql_pay_payer_get, 2, params, 200,
+                         "no source account of your 国保連合会", NULL);
 }
 
 int pay_h_payer_history(ss_req *r)
@@ -283,12 +262,8 @@ int pay_h_payer_history(ss_req *r)
     if ((rc = pay_id(r, &id, "no source account of your 国保連合会")) != 0)
         return rc;
     const char *params[] = {id, pay_pref(r)};
-    return pay_reply_items(r,
-                           "SELECT jsonb_build_object('version', v.version, 'account', v.doc, "
-                           "'by', v.by_user, 'at', v.at)::text FROM payment.payer_account_versions "
-                           "v JOIN payment.payer_accounts p ON p.id = v.account_id WHERE p.id = "
-                           "$1::uuid AND p.pref_code = $2 ORDER BY v.version",
-                           2, params, "account_id", id, "no source account of your 国保連合会");
+    return pay_reply_items(r, sql_pay_payer_history, 2, params, "account_id", id,
+                           "no source account of your 国保連合会");
 }
 
 int pay_h_payer_list(ss_req *r)
@@ -301,12 +276,7 @@ int pay_h_payer_list(ss_req *r)
     if (st != NULL && strcmp(st, "active") != 0 && strcmp(st, "retired") != 0)
         return ss_req_field_error(r, "status", "must be active or retired");
     const char *params[] = {pay_pref(r), st};
-    return pay_reply_items(
-        r,
-        "SELECT " PAY_PAYER_CORE("p") "::text FROM payment.payer_accounts p WHERE p.pref_code = $1 "
-                                      "AND ($2::text IS NULL OR p.status = $2) ORDER BY "
-                                      "p.created_at, p.id",
-        2, params, "prefecture_code", pay_pref(r), NULL);
+    return pay_reply_items(r, sql_pay_payer_list, 2, params, "prefecture_code", pay_pref(r), NULL);
 }
 
 /* GET /payer-account-links/route?bank_code=: the source account that pays a destination bank
@@ -321,14 +291,6 @@ int pay_h_payer_route(ss_req *r)
     if (!ss_code_digits(bank, 4))
         return ss_req_field_error(r, "bank_code", "must be 4 digits");
     const char *params[] = {pay_pref(r), bank};
-    return pay_reply_row(
-        r,
-        "SELECT (" PAY_PAYER_CORE("p") " || jsonb_build_object('matched', CASE WHEN l.bank_code "
-                                       "IS NULL THEN 'default' ELSE 'bank_code' END))::text FROM "
-                                       "payment.payer_accounts p LEFT JOIN payment.payer_links l "
-                                       "ON l.account_id = p.id AND l.bank_code = $2 WHERE "
-                                       "p.pref_code = $1 AND p.status = 'active' AND "
-                                       "(l.bank_code IS NOT NULL OR p.is_default) ORDER BY "
-                                       "l.bank_code IS NULL LIMIT 1",
-        2, params, 200, "no source account pays that bank and there is no default", NULL);
+    return pay_reply_row(r, sql_pay_payer_route, 2, params, 200,
+                         "no source account pays that bank and there is no default", NULL);
 }

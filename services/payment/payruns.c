@@ -22,20 +22,6 @@
 #include "sesshu/text.h"
 #include "sesshu/zengin.h"
 
-#define RUN_JSON(x)                                                                               \
-    "jsonb_build_object('id', " x ".id, 'prefecture_code', " x ".pref_code, 'claim_month', "      \
-    "to_char(" x ".claim_month, 'YYYY-MM'), 'pay_on', " x ".pay_on, 'status', " x ".status, "     \
-    "'prepared_by', " x ".prepared_by, 'prepared_at', " x ".prepared_at, 'approved_by', " x       \
-    ".approved_by, 'approved_at', " x ".approved_at, 'items', (SELECT "                           \
-    "coalesce(jsonb_agg(jsonb_build_object('institution_code', i.institution_code, "              \
-    "'amount_yen', i.amount_yen, 'lines', i.lines, 'status', i.status, 'held_reason', "           \
-    "i.held_reason, 'account_id', i.account_id, 'purpose', i.purpose, 'bank_code', i.bank_code, " \
-    "'branch_code', i.branch_code, 'account_type', i.account_type, 'account_number', "            \
-    "i.account_number, 'holder_name', i.holder_name, 'payer_account_id', i.payer_account_id) "    \
-    "ORDER BY i.institution_code), '[]') FROM payment.payment_items i WHERE i.run_id = " x        \
-    ".id), 'total_yen', (SELECT coalesce(sum(i.amount_yen), 0) FROM payment.payment_items i "     \
-    "WHERE i.run_id = " x ".id AND i.status = 'pay'))"
-
 static bool importer(const ss_req *r)
 {
     return r->who.kind == SS_PRINCIPAL_USER && r->who.role == SS_ROLE_ADMIN &&
@@ -90,24 +76,9 @@ int pay_h_holidays_put(ss_req *r)
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         goto out;
     if ((rc = ss_db_begin(c)) != 0 ||
-        (rc = ss_db_exec(c, "DELETE FROM payment.holidays WHERE extract(year FROM day) = $1::int",
-                         1, params, NULL)) != 0 ||
-        (rc = ss_db_exec(
-             c,
-             "INSERT INTO payment.holidays (day, name, source) SELECT (e->>'date')::date, "
-             "e->>'name', $2 FROM jsonb_array_elements($3::jsonb) e WHERE $1::text IS "
-             "NOT NULL",
-             3, params, NULL)) != 0 ||
-        (rc = ss_db_exec(c,
-                         "INSERT INTO payment.holiday_years (year, source, days, loaded_by) VALUES "
-                         "($1::int, $2, jsonb_array_length($3::jsonb), $4) ON CONFLICT (year) DO "
-                         "UPDATE SET source = EXCLUDED.source, days = EXCLUDED.days, loaded_by = "
-                         "EXCLUDED.loaded_by, loaded_at = now() RETURNING jsonb_build_object("
-                         "'year', year, 'source', source, 'days', (SELECT coalesce(jsonb_agg("
-                         "jsonb_build_object('date', h.day, 'name', h.name) ORDER BY h.day), "
-                         "'[]') FROM payment.holidays h WHERE extract(year FROM h.day) = "
-                         "$1::int))::text",
-                         4, params, &res)) != 0 ||
+        (rc = ss_db_exec(c, sql_pay_holidays_delete, 1, params, NULL)) != 0 ||
+        (rc = ss_db_exec(c, sql_pay_holidays_insert, 3, params, NULL)) != 0 ||
+        (rc = ss_db_exec(c, sql_pay_holiday_year_upsert, 4, params, &res)) != 0 ||
         (rc = ss_db_commit(c)) != 0)
         goto out;
     rc = ss_reply_json_new(r, 200, ss_json_col(res, 0, 0));
@@ -134,14 +105,7 @@ static const ss_field run_fields[] = {
 static int run_guard(ss_req *r, ss_dbc *c, const char *const *params)
 {
     PGresult *res = NULL;
-    int rc = ss_db_exec(c,
-                        "SELECT (SELECT count(*) FROM payment.invoices i WHERE i.pref_code = $1 "
-                        "AND i.claim_month = $2::date), (SELECT count(*) FROM payment.invoices i "
-                        "WHERE i.pref_code = $1 AND i.claim_month = $2::date AND i.status <> "
-                        "'paid'), EXISTS (SELECT 1 FROM payment.holiday_years y WHERE y.year = "
-                        "extract(year FROM ($2::date + interval '3 months' - interval '1 "
-                        "day'))), pg_advisory_xact_lock(hashtext('runs:' || $1)) IS NOT NULL",
-                        2, params, &res);
+    int rc = ss_db_exec(c, sql_pay_run_guard, 2, params, &res);
     if (rc != 0)
         return rc;
     if (strcmp(PQgetvalue(res, 0, 0), "0") == 0)
@@ -168,38 +132,7 @@ static int create_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     *status = 201;
     if ((rc = run_guard(r, c, params)) != 0)
         return rc;
-    rc = ss_db_exec(
-        c,
-        "WITH l AS (SELECT l.id, l.institution_code, l.approved_yen FROM payment.claim_lines l "
-        "JOIN payment.invoices v ON v.id = l.invoice_id WHERE v.pref_code = $1 AND "
-        "v.claim_month <= $2::date AND v.status = 'paid' AND l.payment_item_id IS NULL), g AS "
-        "(SELECT institution_code, sum(approved_yen) AS amt, count(*) AS n FROM l GROUP BY 1), "
-        "run AS (INSERT INTO payment.payment_runs (pref_code, fed_org_id, claim_month, pay_on, "
-        "prepared_by) SELECT $1, $4::uuid, $2::date, payment.pay_day($2::date), $3 WHERE EXISTS "
-        "(SELECT 1 FROM g) RETURNING id), d AS (SELECT g.*, a.id AS aid, a.purpose, a.bank_code, "
-        "a.branch_code, a.account_type, a.account_number, a.holder_name, s.id AS sid FROM g LEFT "
-        "JOIN LATERAL (SELECT a.* FROM payment.bank_accounts a WHERE a.institution_code = "
-        "g.institution_code AND a.status = 'approved' AND a.effective_from <= $2::date AND "
-        "(a.effective_to IS NULL OR a.effective_to >= $2::date) ORDER BY a.purpose = "
-        "'assignment' DESC, a.effective_from DESC LIMIT 1) a ON true LEFT JOIN LATERAL (SELECT "
-        "p.id FROM payment.payer_accounts p LEFT JOIN payment.payer_links k ON k.account_id = "
-        "p.id AND k.bank_code = a.bank_code WHERE p.pref_code = $1 AND p.status = 'active' AND "
-        "(k.bank_code IS NOT NULL OR p.is_default) ORDER BY k.bank_code IS NULL LIMIT 1) s ON "
-        "a.id IS NOT NULL), ins AS (INSERT INTO payment.payment_items (run_id, institution_code, "
-        "amount_yen, lines, status, held_reason, account_id, purpose, bank_code, branch_code, "
-        "account_type, account_number, holder_name, payer_account_id) SELECT run.id, "
-        "d.institution_code, d.amt, d.n, CASE WHEN d.amt <= 0 OR d.aid IS NULL OR d.sid IS NULL "
-        "THEN 'held' ELSE 'pay' END, CASE WHEN d.amt <= 0 THEN 'nothing owed: the 過誤調整 "
-        "lines make the net not positive; carried to the next run and netted there' WHEN d.aid IS "
-        "NULL THEN 'no approved bank account for the "
-        "claim month' WHEN d.sid IS NULL THEN 'no source account routes the destination bank "
-        "and there is no default' END, d.aid, d.purpose, d.bank_code, d.branch_code, "
-        "d.account_type, d.account_number, d.holder_name, d.sid FROM d, run RETURNING id, "
-        "institution_code, status, run_id), u AS (UPDATE payment.claim_lines x SET "
-        "payment_item_id = ins.id FROM l, ins WHERE x.id = l.id AND ins.institution_code = "
-        "l.institution_code AND ins.status = 'pay' RETURNING x.id) SELECT (SELECT id::text FROM "
-        "run), (SELECT count(*) FROM u)",
-        4, params, &res);
+    rc = ss_db_exec(c, sql_pay_run_insert, 4, params, &res);
     if (rc != 0)
         return rc;
     if (PQgetisnull(res, 0, 0)) {
@@ -208,10 +141,7 @@ static int create_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
                            "every line of the month's invoices is paid already");
     }
     const char *p2[] = {PQgetvalue(res, 0, 0)};
-    rc = pay_tx_row(r, c,
-                    "SELECT (" RUN_JSON("x") ")::text FROM payment.payment_runs x WHERE x.id = "
-                                             "$1::uuid",
-                    1, p2, "no such payment run", doc);
+    rc = pay_tx_row(r, c, sql_pay_run_by_id, 1, p2, "no such payment run", doc);
     PQclear(res);
     return rc;
 }
@@ -247,12 +177,7 @@ int pay_h_run_list(ss_req *r)
     if (qm != NULL && !pay_month_parse(qm, m))
         return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
     const char *params[] = {pref, m[0] ? m : NULL};
-    return pay_reply_items(r,
-                           "SELECT (" RUN_JSON("x") ")::text FROM payment.payment_runs x WHERE "
-                                                    "x.pref_code = $1 AND ($2::date IS NULL OR "
-                                                    "x.claim_month = $2::date) ORDER BY "
-                                                    "x.prepared_at DESC LIMIT 200",
-                           2, params, "prefecture_code", pref, NULL);
+    return pay_reply_items(r, sql_pay_run_list, 2, params, "prefecture_code", pref, NULL);
 }
 
 int pay_h_run_get(ss_req *r)
@@ -265,10 +190,7 @@ int pay_h_run_get(ss_req *r)
     if (pref == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
     const char *params[] = {pref, id};
-    return pay_reply_row(r,
-                         "SELECT (" RUN_JSON("x") ")::text FROM payment.payment_runs x WHERE x.id "
-                                                  "= $2::uuid AND x.pref_code = $1",
-                         2, params, 200, "no such payment run of yours", NULL);
+    return pay_reply_row(r, sql_pay_run_get, 2, params, 200, "no such payment run of yours", NULL);
 }
 
 /* In the transaction: the run is the prefecture's, prepared, and the caller not its preparer;
@@ -280,10 +202,7 @@ static int approve_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
     int rc;
 
     (void)status;
-    rc = ss_db_exec(c,
-                    "SELECT x.status, x.prepared_by FROM payment.payment_runs x WHERE x.id = "
-                    "$2::uuid AND x.pref_code = $1 FOR UPDATE",
-                    2, params, &res);
+    rc = ss_db_exec(c, sql_pay_run_approve_guard, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -295,12 +214,7 @@ static int approve_fn(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *
     PQclear(res);
     if (rc != 0)
         return rc;
-    return pay_tx_row(r, c,
-                      "WITH x AS (UPDATE payment.payment_runs y SET status = 'approved', "
-                      "approved_by = $3, approved_at = now() WHERE y.id = $2::uuid AND "
-                      "y.pref_code = $1 AND y.status = 'prepared' AND y.prepared_by <> $3 "
-                      "RETURNING y.*) SELECT (" RUN_JSON("x") ")::text FROM x",
-                      3, params, "the run changed meanwhile", doc);
+    return pay_tx_row(r, c, sql_pay_run_approve, 3, params, "the run changed meanwhile", doc);
 }
 
 /* POST /claims/payment-runs/:id/approve: another user of the 国保連合会 than the preparer. */
@@ -329,8 +243,8 @@ static char acct_type_code(const char *t)
     return strcmp(t, "current") == 0 ? '2' : strcmp(t, "savings") == 0 ? '4' : '1';
 }
 
-/* Columns of a data row (see the query): 0 payer id, 1 client code, 2 payer name, 3 payer bank,
- * 4 its kana, 5 payer branch, 6 its kana, 7 payer type, 8 payer number, 9 dest bank, 10 its
+/* Columns of a data row (sql_pay_run_zengin_rows): 0 payer id, 1 client code, 2 payer name, 3 payer
+ * bank, 4 its kana, 5 payer branch, 6 its kana, 7 payer type, 8 payer number, 9 dest bank, 10 its
  * kana, 11 dest branch, 12 its kana, 13 dest type, 14 dest number, 15 holder, 16 amount, 17 pay
  * day MMDD. */
 static void put_header(char *p, const PGresult *res, int i)
@@ -375,29 +289,6 @@ static void put_trailer(char *p, unsigned long long n, unsigned long long sum)
     ss_zengin_put_num(p + 7, 12, sum);
 }
 
-/* The kana name of a bank or branch in the master on the pay day, "" if none. */
-#define KANA(tab, cond)                                                                     \
-    "coalesce((SELECT k.name_kana FROM master." tab " k WHERE " cond                        \
-    " AND k.superseded_at IS NULL AND k.valid_from <= x.pay_on AND (k.valid_to IS NULL OR " \
-    "k.valid_to >= x.pay_on) ORDER BY k.valid_from DESC LIMIT 1), '')"
-
-/* The rows of the file (columns: see put_header), kept as written: clang-format would split
- * the strings of the KANA() calls apart. */
-/* clang-format off */
-static const char zengin_sql[] =
-    "SELECT p.id::text, p.client_code, p.holder_name, p.bank_code, "
-    KANA("banks", "k.code = p.bank_code") ", p.branch_code, "
-    KANA("bank_branches", "k.bank_code = p.bank_code AND k.code = p.branch_code") ", "
-    "p.account_type, p.account_number, i.bank_code, "
-    KANA("banks", "k.code = i.bank_code") ", i.branch_code, "
-    KANA("bank_branches", "k.bank_code = i.bank_code AND k.code = i.branch_code") ", "
-    "i.account_type, i.account_number, i.holder_name, i.amount_yen::text, "
-    "to_char(x.pay_on, 'MMDD') FROM payment.payment_items i JOIN payment.payment_runs x ON "
-    "x.id = i.run_id JOIN payment.payer_accounts p ON p.id = i.payer_account_id WHERE "
-    "i.run_id = $2::uuid AND x.pref_code = $1 AND i.status = 'pay' ORDER BY p.id, "
-    "i.institution_code";
-/* clang-format on */
-
 /* GET /claims/payment-runs/:id/zengin: the file of an approved run. */
 int pay_h_run_zengin(ss_req *r)
 {
@@ -413,10 +304,7 @@ int pay_h_run_zengin(ss_req *r)
     if (pref == NULL)
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "payment runs are the 国保連合会's");
     const char *params[] = {pref, id};
-    rc = ss_db_query(ss_server_db(),
-                     "SELECT x.status FROM payment.payment_runs x WHERE x.id = "
-                     "$2::uuid AND x.pref_code = $1",
-                     2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_pay_run_status, 2, params, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) != 1)
@@ -427,7 +315,7 @@ int pay_h_run_zengin(ss_req *r)
     res = NULL;
     if (rc != 0)
         return rc;
-    rc = ss_db_query(ss_server_db(), zengin_sql, 2, params, &res);
+    rc = ss_db_query(ss_server_db(), sql_pay_run_zengin_rows, 2, params, &res);
     if (rc != 0)
         return rc;
     rows = PQntuples(res);
@@ -484,13 +372,8 @@ int pay_h_holidays_get(ss_req *r)
     if (y == NULL || strlen(y) != 4 || strspn(y, "0123456789") != 4 || strncmp(y, "20", 2) != 0)
         return ss_req_field_error(r, "year", "must be a year 2000-2099");
     const char *params[] = {y};
-    return pay_reply_row(r,
-                         "SELECT jsonb_build_object('year', y.year, 'source', y.source, 'days', "
-                         "(SELECT coalesce(jsonb_agg(jsonb_build_object('date', h.day, 'name', "
-                         "h.name) ORDER BY h.day), '[]') FROM payment.holidays h WHERE "
-                         "extract(year FROM h.day) = y.year))::text FROM payment.holiday_years y "
-                         "WHERE y.year = $1::int",
-                         1, params, 200, "the calendar does not cover that year", NULL);
+    return pay_reply_row(r, sql_pay_holidays_get, 1, params, 200,
+                         "the calendar does not cover that year", NULL);
 }
 
 /* GET /claims/payments?claim_month=: an institution's payments (its items of every run), newest
@@ -509,15 +392,6 @@ int pay_h_payments_mine(ss_req *r)
     if (qm != NULL && !pay_month_parse(qm, m))
         return ss_req_field_error(r, "claim_month", "must be a month YYYY-MM");
     const char *params[] = {r->who.org_code, m[0] ? m : NULL};
-    return pay_reply_items(
-        r,
-        "SELECT jsonb_build_object('run_id', x.id, 'claim_month', to_char(x.claim_month, "
-        "'YYYY-MM'), 'pay_on', x.pay_on, 'run_status', x.status, 'amount_yen', i.amount_yen, "
-        "'lines', i.lines, 'status', i.status, 'held_reason', i.held_reason, 'account_id', "
-        "i.account_id, 'purpose', i.purpose, 'bank_code', i.bank_code, 'branch_code', "
-        "i.branch_code, 'account_number', i.account_number, 'holder_name', i.holder_name)::text "
-        "FROM payment.payment_items i JOIN payment.payment_runs x ON x.id = i.run_id WHERE "
-        "i.institution_code = $1 AND ($2::date IS NULL OR x.claim_month = $2::date) ORDER BY "
-        "x.claim_month DESC, x.prepared_at DESC LIMIT 200",
-        2, params, "institution_code", r->who.org_code, NULL);
+    return pay_reply_items(r, sql_pay_payments_mine, 2, params, "institution_code", r->who.org_code,
+                           NULL);
 }

@@ -11,12 +11,6 @@
 #include "sesshu/svc.h"
 #include "sesshu/text.h"
 
-#define REF_JSON(f)                                                                         \
-    "jsonb_build_object('id', " f ".id, 'muni_code', " f ".muni_code, 'person_id', " f      \
-    ".person_id, 'institution_code', " f ".institution_code, 'vaccine_code', " f            \
-    ".vaccine_code, 'valid_from', " f ".valid_from, 'valid_to', " f ".valid_to, 'note', " f \
-    ".note, 'created_by', " f ".created_by, 'created_at', " f ".created_at)"
-
 static const ss_field ref_fields[] = {
     {"person_id", SS_F_STRING, true, 36, 36, NULL, false},
     {"institution_code", SS_F_STRING, true, 10, 10, NULL, false},
@@ -83,17 +77,8 @@ int pay_h_referral_create(ss_req *r)
     const char *params[] = {
         r->who.muni_code, person,       inst, vac, from, to, ss_json_str(r->body, "note"),
         r->who.sub,       r->who.org_id};
-    return pay_write_row(
-        r,
-        "WITH f AS (INSERT INTO payment.referrals (muni_code, person_id, institution_code, "
-        "vaccine_code, valid_from, valid_to, note, created_by, created_org_id) SELECT $1, "
-        "$2::uuid, $3::text, $4::text, $5::date, $6::date, $7, $8, $9::uuid WHERE EXISTS (SELECT 1 "
-        "FROM "
-        "master.institutions i WHERE i.code = $3::text AND i.superseded_at IS NULL) AND ($4::text "
-        "IS "
-        "NULL OR EXISTS (SELECT 1 FROM master.vaccines v WHERE v.code = $4)) RETURNING *) SELECT "
-        "(" REF_JSON("f") ")::text FROM f",
-        9, params, 201, "no such institution or product in the master");
+    return pay_write_row(r, sql_pay_referral_insert, 9, params, 201,
+                         "no such institution or product in the master");
 }
 
 /* GET /claims/referrals?person_id=&institution_code=: the municipality's own. */
@@ -110,12 +95,6 @@ int pay_h_referral_list(ss_req *r)
     if (person != NULL && !ss_uuid_ok(person))
         return ss_req_field_error(r, "person_id", "must be a person id");
     const char *params[] = {r->who.muni_code, person, ss_req_query(r, "institution_code")};
-    return pay_reply_items(
-        r,
-        "SELECT (" REF_JSON(
-            "f") ")::text FROM payment.referrals f WHERE "
-                 "f.muni_code = $1 AND ($2::uuid IS NULL OR f.person_id = $2::uuid) "
-                 "AND ($3::text IS NULL OR f.institution_code = $3) ORDER BY "
-                 "f.created_at DESC LIMIT 500",
-        3, params, "muni_code", r->who.muni_code, NULL);
+    return pay_reply_items(r, sql_pay_referral_list, 3, params, "muni_code", r->who.muni_code,
+                           NULL);
 }

@@ -206,10 +206,6 @@ int pay_id(ss_req *r, const char **id, const char *notfound)
     return 0;
 }
 
-#define AS_OF(t)                                                                             \
-    t ".superseded_at IS NULL AND " t ".valid_from <= $3::date AND (" t ".valid_to IS NULL " \
-      "OR " t ".valid_to >= $3::date)"
-
 int pay_bank_check(ss_req *r, ss_dbc *c, const char *prefix, const char *bank, const char *branch,
                    const char *as_of)
 {
@@ -218,15 +214,7 @@ int pay_bank_check(ss_req *r, ss_dbc *c, const char *prefix, const char *bank, c
     char f[64], why[160];
     int rc;
 
-    rc = ss_db_exec(c,
-                    "SELECT EXISTS (SELECT 1 FROM master.banks b WHERE b.code = $1 AND " AS_OF(
-                        "b") "), EXISTS (SELECT 1 FROM master.bank_branches s WHERE "
-                             "s.bank_code = $1 AND s.code = $2 AND " AS_OF(
-                                 "s") "), (SELECT max(s.valid_to)::text FROM "
-                                      "master.bank_branches s WHERE s.bank_code = $1 AND s.code "
-                                      "= $2 AND s.superseded_at IS NULL AND s.valid_to < "
-                                      "$3::date)",
-                    3, params, &res);
+    rc = ss_db_exec(c, sql_pay_bank_check, 3, params, &res);
     if (rc != 0)
         return rc;
     if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {

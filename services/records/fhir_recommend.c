@@ -3,20 +3,28 @@
  * today) and the person's records (voided ones do not count).
  *
  * The same rules as the check (sql/rules.sql, master.rules / master.schedules, as of today in
- * Japan): for each schedule row (disease, dose n) that fits the person's sex and needs no
- * pregnancy and, when it needs a per-person condition (60-64 with a disability), whose
- * condition the person has on file today:
+ * Japan): for each schedule row (disease, dose n) that fits the person's sex and birth cohort
+ * (a 特例 row: 日本脳炎, MR, 風しん第5期), needs no pregnancy and, when it needs a per-person
+ * condition (60-64 with a disability, the MR 特例, the 風しん第5期 antibody test), whose condition
+ * the person has on file today (with its evidence date, when the row sets one):
  *   - done when a record of that disease with dose n or a later dose exists;
  *   - it opens on master.age_on(birth, age_from), on the first day of the fiscal year whose
  *     年度末年齢 enters fy_age_from .. fy_age_to (every fy_age_step years), on
  *     master.after_interval(dose n-1, min_interval) (翌日起算), and, for a disease with injected
  *     live products, on after_interval(the last injected live dose, R-LIVE-INJ-27D's days) -
- *     whichever is latest; it closes on master.age_on(birth, age_to) (inclusive), the end of the
- *     fiscal-year window, or master.within_interval(dose n-1, max_interval) - whichever is first;
+ *     and on the row's valid_from - whichever is latest; it closes on master.age_on(birth, age_to)
+ *     (inclusive), the end of the fiscal-year window, master.within_interval(dose n-1,
+ *     max_interval) or the row's valid_to - whichever is first;
+ *   - a row with the 長期療養特例 (ltc_extension) has a second window for a long_term_illness
+ *     condition on file whose illness overlapped the row's window, as the check reads it: from
+ *     the day the reason ended (and the lower ends, intervals) to ltc_extension after it or
+ *     ltc_age_to, whichever is first - so a dose only the 特例 makes 定期 is proposed, and its
+ *     description names the rule (R-LONG-TERM-ILLNESS; a 特例 row names its rule_code);
  *   - dose n > 1 is considered only once dose n-1 is recorded;
  *   - "due" when open today; "overdue" when it closed without the dose less than
  *     REC_OVERDUE_DAYS ago (an older gap is history: past the window the dose is 任意).
- * One entry per (disease, dose): the earliest opening wins among rows for several vaccines.
+ * One entry per (disease, dose): a window open today before one that has closed, then the
+ * earliest opening, among rows for several vaccines and the 特例 windows.
  * The answer is a searchset Bundle with at most one ImmunizationRecommendation; a person the
  * caller may not read gives an empty Bundle, like one that does not exist. */
 #include <stdio.h>

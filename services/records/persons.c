@@ -1,7 +1,8 @@
 /* persons.c - persons (接種対象者), H-3 §1: a municipality registers, reads, corrects and
  * searches its residents; a move-in takes over a person from another municipality with the
  * history kept. The 個人番号 is accepted here, sealed at once, and shown only to the owning
- * municipality on explicit request (?include=my_number). */
+ * municipality on explicit request (?include=my_number). ?include=immunizations adds the
+ * person's records (persons_records.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,10 +185,12 @@ int rec_h_person_get(ss_req *r)
     if ((rc = require_muni(r)) != 0 ||
         (rc = ss_query_check(r, (const char *[]){"id", "include", NULL})) != 0)
         return rc;
-    if (inc != NULL && strcmp(inc, "my_number") != 0)
-        return ss_req_field_error(r, "include", "must be my_number");
+    if (inc != NULL && strcmp(inc, "my_number") != 0 && strcmp(inc, "immunizations") != 0)
+        return ss_req_field_error(r, "include", "must be my_number or immunizations");
     if (!ss_uuid_ok(id))
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    if (inc != NULL && strcmp(inc, "immunizations") == 0)
+        return rec_person_get_with_records(r, id);
     const char *params[] = {id, rec_muni(r)};
     rc = ss_db_query(ss_server_db(), sql_rec_person_get, 2, params, &res);
     if (rc != 0)

@@ -3,9 +3,11 @@
  * and period - 60-64 with a disability of about 身体障害者1級 (disability_crh: heart, kidney,
  * respiratory function; disability_hiv: immune function by HIV), which opens the B類 rows that
  * name it, or the 長期療養特例 (long_term_illness) for the diseases whose window was missed,
- * valid_to being the day the reason ended. A condition is not edited: a wrong one is revoked
- * with a reason and entered again, so what the check read on a date stays readable. Every write
- * goes through the dispatcher and its access log. */
+ * valid_to being the day the reason ended; the MR 特例's recognition by the 市町村長 (mr_shortage)
+ * or the 風しん第5期 antibody test (rubella_low_antibody, evidence_on the test date), which open
+ * the 特例 rows that name them (docs/rules.md §7b). A condition is not edited: a wrong one is
+ * revoked with a reason and entered again, so what the check read on a date stays readable. Every
+ * write goes through the dispatcher and its access log. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,8 @@
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 
-static const char *const kinds[] = {"disability_crh", "disability_hiv", "long_term_illness", NULL};
+static const char *const kinds[] = {"disability_crh", "disability_hiv",       "long_term_illness",
+                                    "mr_shortage",    "rubella_low_antibody", NULL};
 
 static const ss_field cond_fields[] = {
     {"kind", SS_F_ENUM, true, 0, 0, kinds, false},
@@ -32,12 +35,13 @@ static const ss_field revoke_fields[] = {
     {NULL, 0, false, 0, 0, NULL, false},
 };
 
-/* Checks that need no database: the period's order, what the 特例 needs, the disease codes'
- * shape (the master check is in the insert). */
+/* Checks that need no database: the period's order, what the 特例 needs (the antibody test's
+ * date: the schedule row says by when it counts), the disease codes' shape (the master check is
+ * in the insert). */
 static int cond_rules(ss_req *r)
 {
     const char *kind = ss_json_str(r->body, "kind"), *from = ss_json_str(r->body, "valid_from");
-    const char *to = ss_json_str(r->body, "valid_to");
+    const char *to = ss_json_str(r->body, "valid_to"), *on = ss_json_str(r->body, "evidence_on");
     const json_t *dc = json_object_get(r->body, "disease_codes"), *v;
     size_t i;
 
@@ -57,6 +61,9 @@ static int cond_rules(ss_req *r)
             ss_req_field_error(r, "valid_to",
                                "is required for the 長期療養特例 (the day the reason ended)");
     }
+    if (kind != NULL && strcmp(kind, "rubella_low_antibody") == 0 && on == NULL)
+        ss_req_field_error(r, "evidence_on",
+                           "is required for rubella_low_antibody (the date of the test)");
     return json_array_size(r->errors) > 0 ? SS_ERR_VALIDATION : 0;
 }
 

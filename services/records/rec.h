@@ -36,6 +36,8 @@ int rec_h_person_search(ss_req *r);
 int rec_h_guardian_add(ss_req *r);
 int rec_h_guardian_list(ss_req *r);
 int rec_h_guardian_remove(ss_req *r);
+/* persons_records.c: GET /api/v1/persons/:id?include=immunizations (id a uuid, checked) */
+int rec_person_get_with_records(ss_req *r, const char *id);
 /* persons_conditions.c: per-person conditions the rules read (60-64 disability, 長期療養特例) */
 int rec_h_condition_add(ss_req *r);
 int rec_h_condition_list(ss_req *r);

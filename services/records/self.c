@@ -6,7 +6,10 @@
  *   GET /api/v1/persons/me                              the person and the children
  *   GET /api/v1/persons/me/immunizations                the person's records
  *   GET /api/v1/persons/me/children/:id                 one child
- *   GET /api/v1/persons/me/children/:id/immunizations   the child's records */
+ *   GET /api/v1/persons/me/children/:id/immunizations   the child's records
+ * The two person reads take ?include=immunizations: the person's records too (as the
+ * …/immunizations path shows them), in one request and one access-log row, for a caller that
+ * needs both (the certificate service issuing a card). */
 #include <stdio.h>
 #include <string.h>
 
@@ -50,16 +53,70 @@ static int no_params(ss_req *r)
     return rec_has_query(r) ? ss_req_fail(r, SS_ERR_VALIDATION, "this resource takes no query") : 0;
 }
 
+/* The person reads take one: include=immunizations (*with), nothing else. */
+static int include_param(ss_req *r, bool *with)
+{
+    const char *inc = ss_req_query(r, "include");
+    int rc;
+
+    *with = false;
+    if ((rc = ss_query_check(r, (const char *[]){"id", "include", NULL})) != 0)
+        return rc;
+    if (inc != NULL && strcmp(inc, "immunizations") != 0)
+        return ss_req_field_error(r, "include", "must be immunizations");
+    *with = inc != NULL;
+    return 0;
+}
+
+/* The records of one person the caller may read (checked by the caller): *items, oldest first,
+ * voided ones left out. */
+static int records_of(const char *person_id, json_t **items)
+{
+    char lim[16];
+    const char *params[] = {person_id, lim};
+    PGresult *res = NULL;
+    int rc;
+
+    *items = NULL;
+    snprintf(lim, sizeof(lim), "%d", SELF_MAX_RECORDS);
+    if ((rc = ss_db_query(ss_server_db(), sql_rec_self_records, 2, params, &res)) != 0)
+        return rc;
+    *items = json_array();
+    for (int i = 0; *items != NULL && i < PQntuples(res); i++)
+        json_array_append_new(*items, ss_json_col(res, i, 0));
+    PQclear(res);
+    return *items != NULL ? 0 : SS_ERR_NOMEM;
+}
+
+/* doc (stolen) with its records added when asked for, as the answer. */
+static int reply_with(ss_req *r, json_t *doc, const char *person_id, bool with)
+{
+    json_t *items = NULL;
+    int rc;
+
+    if (doc == NULL)
+        return SS_ERR_NOMEM;
+    if (with) {
+        if ((rc = records_of(person_id, &items)) != 0) {
+            json_decref(doc);
+            return rc;
+        }
+        json_object_set_new(doc, "immunizations", items);
+    }
+    return ss_reply_json_new(r, 200, doc);
+}
+
 int rec_h_self_get(ss_req *r)
 {
     const char *params[] = {r->who.person_id};
     PGresult *res = NULL;
     json_t *me = NULL, *children = NULL;
+    bool with = false;
     int rc;
 
     if (!is_vaccinee(r))
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a vaccinee token has a self view");
-    if ((rc = no_params(r)) != 0)
+    if ((rc = include_param(r, &with)) != 0)
         return rc;
     rec_touch_person(r, r->who.person_id);
     snprintf(r->res_id, sizeof(r->res_id), "%s", r->who.person_id);
@@ -81,29 +138,21 @@ int rec_h_self_get(ss_req *r)
         json_decref(children);
         return SS_ERR_INTERNAL;
     }
-    return ss_reply_json_new(r, 200, json_pack("{s:o,s:o}", "person", me, "children", children));
+    return reply_with(r, json_pack("{s:o,s:o}", "person", me, "children", children),
+                      r->who.person_id, with);
 }
 
 /* The records of one person the caller may read (checked by the caller). */
 static int reply_records(ss_req *r, const char *person_id)
 {
-    char lim[16];
-    const char *params[] = {person_id, lim};
-    PGresult *res = NULL;
-    json_t *items;
+    json_t *items = NULL;
     int rc;
 
-    snprintf(lim, sizeof(lim), "%d", SELF_MAX_RECORDS);
     rec_touch_person(r, person_id);
-    rc = ss_db_query(ss_server_db(), sql_rec_self_records, 2, params, &res);
-    if (rc != 0)
+    if ((rc = records_of(person_id, &items)) != 0)
         return rc;
-    items = json_array();
-    for (int i = 0; items != NULL && i < PQntuples(res); i++)
-        json_array_append_new(items, ss_json_col(res, i, 0));
-    PQclear(res);
-    return ss_reply_json_new(
-        r, 200, items ? json_pack("{s:s,s:o}", "person_id", person_id, "items", items) : NULL);
+    return ss_reply_json_new(r, 200,
+                             json_pack("{s:s,s:o}", "person_id", person_id, "items", items));
 }
 
 int rec_h_self_immunizations(ss_req *r)
@@ -118,15 +167,17 @@ int rec_h_self_immunizations(ss_req *r)
     return reply_records(r, r->who.person_id);
 }
 
-/* The child :id of the token's person, or 404 (also for the person itself: it is no child). */
-static int own_child(ss_req *r, const char **id)
+/* The child :id of the token's person, or 404 (also for the person itself: it is no child).
+ * with: NULL for a route that takes no query, else whether ?include=immunizations asks for the
+ * records too. */
+static int own_child(ss_req *r, const char **id, bool *with)
 {
     int rc;
 
     *id = ss_req_param(r, "id");
     if (!is_vaccinee(r))
         return ss_req_fail(r, SS_ERR_FORBIDDEN, "only a vaccinee token has a self view");
-    if ((rc = no_params(r)) != 0)
+    if ((rc = with != NULL ? include_param(r, with) : no_params(r)) != 0)
         return rc;
     if (!ss_uuid_ok(*id) || strcmp(*id, r->who.person_id) == 0)
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such child of yours");
@@ -139,17 +190,24 @@ int rec_h_self_child_get(ss_req *r)
 {
     const char *id = NULL;
     PGresult *res = NULL;
+    bool with = false;
     int rc;
 
-    if ((rc = own_child(r, &id)) != 0)
+    if ((rc = own_child(r, &id, &with)) != 0)
         return rc;
     {
         const char *params[] = {id};
 
         rc = ss_db_query(ss_server_db(), sql_rec_self_child_get, 1, params, &res);
     }
-    if (rc == 0)
+    if (rc == 0 && !with)
         rc = rec_reply_one(r, res, 200, "child", true);
+    else if (rc == 0 && PQntuples(res) != 1)
+        rc = ss_req_fail(r, SS_ERR_NOT_FOUND, "no such child of yours");
+    else if (rc == 0) {
+        rec_touch_person(r, id);
+        rc = reply_with(r, ss_json_col(res, 0, 0), id, true);
+    }
     PQclear(res);
     return rc;
 }
@@ -159,7 +217,7 @@ int rec_h_self_child_immunizations(ss_req *r)
     const char *id = NULL;
     int rc;
 
-    if ((rc = own_child(r, &id)) != 0)
+    if ((rc = own_child(r, &id, NULL)) != 0)
         return rc;
     return reply_records(r, id);
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { call, ok, request } from './lib/http.mjs';
 import { expectProblem } from './lib/problem.mjs';
 import { municipality, institution, person, doseBody, ensureLots, myNumber } from './lib/records.mjs';
+import { today } from './lib/dates.mjs';
 
 const fields = (r) => (r.body?.errors ?? []).map((e) => e.field);
 const reasons = (r) => (r.body?.errors ?? []).map((e) => `${e.field}: ${e.reason}`).join('\n');
@@ -112,6 +113,48 @@ test('persons: corrections are versions; a move-in keeps the history and the old
   for (const [who, no] of [[A, 'B-1'], [B, p.resident_no]]) {
     const none = await ok('listPersons', 200, { token: who.session.access, query: { resident_no: no } });
     assert.ok(!none.items.some((x) => x.id === p.id), `found by another municipality's number ${no}`);
+  }
+});
+
+test('persons: ?include=immunizations is the person and its listing in one read, before and after a move', async () => {
+  // What the two reads show each caller, and the one read beside them.
+  const same = async (who, id) => {
+    const both = await ok('getPerson', 200, { token: who.session.access, params: { id }, query: { include: 'immunizations' } });
+    const plain = await ok('getPerson', 200, { token: who.session.access, params: { id } });
+    const list = await ok('listPersonImmunizations', 200, { token: who.session.access, params: { id } });
+    const { immunizations, immunizations_next_cursor: next, ...rest } = both;
+    assert.deepEqual(rest, plain);
+    assert.deepEqual(immunizations, list.items);
+    assert.equal(next, null);
+    return both;
+  };
+  const p = await person(A);
+  const rec = await ok('createImmunization', 201, { token: A.session.access, json: doseBody(p.id) });
+  assert.deepEqual((await same(A, p.id)).immunizations.map((i) => i.id), [rec.id]);
+  expectProblem(await call('getPerson', { token: B.session.access, params: { id: p.id }, query: { include: 'immunizations' } }), 404, 'not-found');
+  expectProblem(await call('getPerson', { token: I.session.access, params: { id: p.id }, query: { include: 'immunizations' } }), 403, 'forbidden');
+  expectProblem(await call('getPerson', { token: A.session.access, params: { id: p.id }, query: { include: 'records' } }), 422, 'validation-failed');
+  // Moved to B: B sees the person and the record; A its former resident (no address) and the
+  // record it made.
+  await ok('moveInPerson', 200, {
+    token: B.session.access,
+    json: { my_number: p.my_number, birth_date: p.birth_date, resident_no: `B-${p.resident_no}`, address: '新住所', moved_on: today() },
+  });
+  assert.equal((await same(B, p.id)).immunizations.length, 1);
+  const former = await same(A, p.id);
+  assert.equal(former.relationship, 'former_resident');
+  assert.equal(former.resident_no, p.resident_no);
+  assert.equal(former.address, null);
+  assert.deepEqual(former.immunizations.map((i) => i.id), [rec.id]);
+  // Under non-disclosure only the current municipality sees the person, records or not.
+  const hidden = await person(A, { non_disclosure: true });
+  await ok('moveInPerson', 200, {
+    token: B.session.access,
+    json: { my_number: hidden.my_number, birth_date: hidden.birth_date, resident_no: `B-${hidden.resident_no}`, address: '新住所', moved_on: today() },
+  });
+  await same(B, hidden.id);
+  for (const query of [{}, { include: 'immunizations' }]) {
+    expectProblem(await call('getPerson', { token: A.session.access, params: { id: hidden.id }, query }), 404, 'not-found');
   }
 });
 

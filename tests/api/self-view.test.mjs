@@ -61,6 +61,32 @@ test('own records and the child\'s; voided records are left out; names from the 
   assert.equal(recs.body.items[0].vaccine_name, 'ミールビック');
 });
 
+test('?include=immunizations: the person (or a child) and its records in one request, as the two paths show them', async () => {
+  const me = await call('getSelf', { token: tok, query: { include: 'immunizations' } });
+  assert.equal(me.status, 200, me.text);
+  assert.equal(me.body.person.id, parent.id);
+  assert.deepEqual(me.body.children.map((c) => c.id), [child.id]);
+  const mine = await call('getSelfImmunizations', { token: tok });
+  assert.deepEqual(me.body.immunizations, mine.body.items);
+  const c = await call('getSelfChild', { token: tok, params: { id: child.id }, query: { include: 'immunizations' } });
+  assert.equal(c.status, 200, c.text);
+  assert.equal(c.body.id, child.id);
+  assert.deepEqual(c.body.immunizations.map((i) => i.id), [childRec.id]);
+  assert.ok(!c.text.includes(voided.id));
+  // Without it, nothing more than before.
+  const plain = await call('getSelfChild', { token: tok, params: { id: child.id } });
+  assert.equal(plain.body.immunizations, undefined);
+  // Nobody else's records by the include either; other values and parameters are refused.
+  for (const x of [stranger, sibling, adultChild, hiddenChild]) {
+    expectProblem(await call('getSelfChild', { token: tok, params: { id: x.id }, query: { include: 'immunizations' } }), 404, 'not-found');
+  }
+  for (const query of [{ include: 'my_number' }, { include: '' }, { include: 'immunizations', x: '1' }]) {
+    expectProblem(await call('getSelf', { token: tok, query }), 422, 'validation-failed');
+    expectProblem(await call('getSelfChild', { token: tok, params: { id: child.id }, query }), 422, 'validation-failed');
+  }
+  expectProblem(await call('getSelfChildImmunizations', { token: tok, params: { id: child.id }, query: { include: 'immunizations' } }), 422, 'validation-failed');
+});
+
 test('boundary: another person, a sibling without link, an adult or hidden child are 404', async () => {
   for (const x of [stranger, sibling, adultChild, hiddenChild, parent]) {
     expectProblem(await call('getSelfChild', { token: tok, params: { id: x.id } }), 404, 'not-found');

@@ -264,6 +264,10 @@ static int enter_condition(const tcase *c, const char *pid)
                   "valid_from", from);
     if (c->cond_to != 0)
         json_object_set_new(b, "valid_to", json_string(to));
+    if (c->cond_evidence_on != 0) {
+        iso(c->cond_evidence_on, to);
+        json_object_set_new(b, "evidence_on", json_string(to));
+    }
     if (c->cond_dz != NULL) { /* "a,b": several codes */
         json_t *dz = json_array();
         char buf[120], *save = NULL;

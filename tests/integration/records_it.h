@@ -77,6 +77,7 @@ typedef struct tcase {
     const char *cond;
     const char *cond_dz;
     long cond_from, cond_to;
+    long cond_evidence_on; /* the condition's evidence_on (0: none) */
     int cond_revoked;
     long edd;    /* an H-7 pregnancy record with this expected delivery date (0: none) */
     int fix;     /* 1-based history dose to correct (or void) instead of checking `now` */

@@ -2,7 +2,8 @@
 -- family, the viewer shown as its organisation and role, never as a person.
 
 -- name: aud_about_me_page
--- One page, newest first (keyset on chain_pos); the caller's own views left out.
+-- One page, newest first (keyset on chain_pos); the caller's own views left out. The persons'
+-- rows are found by the hash of their id (index access_log_person, migration 010).
 -- $1 persons: text[], the person ids the caller's token may see
 -- $2 self: text, the caller's own actor id
 -- $3 before: bigint, the cursor (rows below this chain position)
@@ -33,7 +34,8 @@ SELECT json_build_object(
                'role', l.role)),
        l.chain_pos
 FROM audit.access_log l
-WHERE l.person_id = ANY ($1::text[])
+WHERE hashtextextended(l.person_id, 0) = ANY (audit.id_keys($1::text[]))
+  AND l.person_id = ANY ($1::text[])
   AND NOT (l.actor_kind = 'vaccinee' AND l.actor_id = $2)
   AND l.chain_pos < $3::bigint
 ORDER BY l.chain_pos DESC

@@ -1212,8 +1212,12 @@ ANALYZE master.vaccines;
 -- $22 person_conditions: text, a filter, or NULL
 -- $23 ltc_extension: text, a filter, or NULL
 -- $24 ltc_age_to: text, a filter, or NULL
--- $25 after_code: text, the last key of the previous page, or NULL
--- $26 limit: int
+-- $25 birth_from: text, a filter, or NULL
+-- $26 birth_to: text, a filter, or NULL
+-- $27 condition_evidence_by: text, a filter, or NULL
+-- $28 rule_code: text, a filter, or NULL
+-- $29 after_code: text, the last key of the previous page, or NULL
+-- $30 limit: int
 SELECT to_jsonb(t) - 'created_by', t.code::text
 FROM master.schedules t
 WHERE t.superseded_at IS NULL AND t.valid_from <= $1::date AND (t.valid_to IS NULL OR t.valid_to >=
@@ -1230,9 +1234,12 @@ WHERE t.superseded_at IS NULL AND t.valid_from <= $1::date AND (t.valid_to IS NU
     t.fy_age_to::text = $19) AND ($20::text IS NULL OR t.fy_age_step::text = $20) AND ($21::text IS
     NULL OR t.once_per::text = $21) AND ($22::text IS NULL OR $22 = ANY(t.person_conditions)) AND
     ($23::text IS NULL OR t.ltc_extension::text = $23) AND ($24::text IS NULL OR t.ltc_age_to::text
-    = $24) AND ($25::text IS NULL OR (t.code) > (CAST($25 AS text)))
+    = $24) AND ($25::text IS NULL OR t.birth_from::text = $25) AND ($26::text IS NULL OR
+    t.birth_to::text = $26) AND ($27::text IS NULL OR t.condition_evidence_by::text = $27) AND
+    ($28::text IS NULL OR t.rule_code::text = $28) AND ($29::text IS NULL OR (t.code) > (CAST($29 AS
+    text)))
 ORDER BY t.code
-LIMIT $26;
+LIMIT $30;
 
 -- name: mst_schedules_get
 -- the version of one key valid on a day
@@ -1275,7 +1282,8 @@ SELECT t.code::text, t.disease_code::text, t.vaccine_code::text, t.category::tex
     t.min_interval::text, t.max_interval::text, t.min_interval_from_first::text, t.sex::text,
     t.pregnancy_weeks_from::text, t.pregnancy_weeks_to::text, t.note::text, t.fy_age_from::text,
     t.fy_age_to::text, t.fy_age_step::text, t.once_per::text, array_to_string(t.person_conditions,
-    '|'), t.ltc_extension::text, t.ltc_age_to::text, t.valid_from::text, t.valid_to::text,
+    '|'), t.ltc_extension::text, t.ltc_age_to::text, t.birth_from::text, t.birth_to::text,
+    t.condition_evidence_by::text, t.rule_code::text, t.valid_from::text, t.valid_to::text,
     t.version::text, t.source::text
 FROM master.schedules t
 WHERE t.superseded_at IS NULL AND t.valid_from <= $1::date AND (t.valid_to IS NULL OR t.valid_to >=
@@ -1291,7 +1299,8 @@ DELETE FROM master.stage_schedules;
 COPY master.stage_schedules (line, code, disease_code, vaccine_code, category, dose_number,
     dose_label, doses_total, age_from, age_to, min_interval, max_interval, min_interval_from_first,
     sex, pregnancy_weeks_from, pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step,
-    once_per, person_conditions, ltc_extension, ltc_age_to, valid_from, valid_to)
+    once_per, person_conditions, ltc_extension, ltc_age_to, birth_from, birth_to,
+    condition_evidence_by, rule_code, valid_from, valid_to)
 FROM STDIN;
 
 -- name: mst_schedules_diff
@@ -1306,13 +1315,13 @@ WHERE o.superseded_at IS NULL AND o.code = s.code AND o.valid_from <= s.valid_fr
 FROM s.valid_to AND (o.disease_code, o.vaccine_code, o.category, o.dose_number, o.dose_label,
     o.doses_total, o.age_from, o.age_to, o.min_interval, o.max_interval, o.min_interval_from_first,
     o.sex, o.pregnancy_weeks_from, o.pregnancy_weeks_to, o.note, o.fy_age_from, o.fy_age_to,
-    o.fy_age_step, o.once_per, o.person_conditions, o.ltc_extension, o.ltc_age_to, NULL) IS NOT
-    DISTINCT
+    o.fy_age_step, o.once_per, o.person_conditions, o.ltc_extension, o.ltc_age_to, o.birth_from,
+    o.birth_to, o.condition_evidence_by, o.rule_code, NULL) IS NOT DISTINCT
 FROM (s.disease_code, s.vaccine_code, s.category, s.dose_number, s.dose_label, s.doses_total,
     s.age_from, s.age_to, s.min_interval, s.max_interval, s.min_interval_from_first, s.sex,
     s.pregnancy_weeks_from, s.pregnancy_weeks_to, s.note, s.fy_age_from, s.fy_age_to, s.fy_age_step,
-    s.once_per, s.person_conditions, s.ltc_extension, s.ltc_age_to, NULL)) THEN 'unchanged' ELSE
-    'changed' END
+    s.once_per, s.person_conditions, s.ltc_extension, s.ltc_age_to, s.birth_from, s.birth_to,
+    s.condition_evidence_by, s.rule_code, NULL)) THEN 'unchanged' ELSE 'changed' END
 FROM master.stage_schedules s;
 
 -- name: mst_schedules_diff_list
@@ -1354,22 +1363,26 @@ WHERE d.op <> 'unchanged' AND o.superseded_at IS NULL AND o.code = s.code AND o.
 RETURNING o.code, o.disease_code, o.vaccine_code, o.category, o.dose_number, o.dose_label,
     o.doses_total, o.age_from, o.age_to, o.min_interval, o.max_interval, o.min_interval_from_first,
     o.sex, o.pregnancy_weeks_from, o.pregnancy_weeks_to, o.note, o.fy_age_from, o.fy_age_to,
-    o.fy_age_step, o.once_per, o.person_conditions, o.ltc_extension, o.ltc_age_to, o.valid_from,
-    o.valid_to, o.source, o.created_by, s.valid_from AS s_from, s.valid_to AS s_to)
+    o.fy_age_step, o.once_per, o.person_conditions, o.ltc_extension, o.ltc_age_to, o.birth_from,
+    o.birth_to, o.condition_evidence_by, o.rule_code, o.valid_from, o.valid_to, o.source,
+    o.created_by, s.valid_from AS s_from, s.valid_to AS s_to)
 INSERT INTO master.schedules (code, disease_code, vaccine_code, category, dose_number, dose_label,
     doses_total, age_from, age_to, min_interval, max_interval, min_interval_from_first, sex,
     pregnancy_weeks_from, pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step, once_per,
-    person_conditions, ltc_extension, ltc_age_to, valid_from, valid_to, source, created_by)
+    person_conditions, ltc_extension, ltc_age_to, birth_from, birth_to, condition_evidence_by,
+    rule_code, valid_from, valid_to, source, created_by)
 SELECT code, disease_code, vaccine_code, category, dose_number, dose_label, doses_total, age_from,
     age_to, min_interval, max_interval, min_interval_from_first, sex, pregnancy_weeks_from,
     pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step, once_per, person_conditions,
-    ltc_extension, ltc_age_to, valid_from, s_from - 1, source, created_by
+    ltc_extension, ltc_age_to, birth_from, birth_to, condition_evidence_by, rule_code, valid_from,
+    s_from - 1, source, created_by
 FROM hit
 WHERE valid_from < s_from
 UNION ALL SELECT code, disease_code, vaccine_code, category, dose_number, dose_label, doses_total,
     age_from, age_to, min_interval, max_interval, min_interval_from_first, sex,
     pregnancy_weeks_from, pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step, once_per,
-    person_conditions, ltc_extension, ltc_age_to, s_to + 1, valid_to, source, created_by
+    person_conditions, ltc_extension, ltc_age_to, birth_from, birth_to, condition_evidence_by,
+    rule_code, s_to + 1, valid_to, source, created_by
 FROM hit
 WHERE s_to IS NOT NULL AND coalesce(valid_to, 'infinity') > s_to;
 
@@ -1380,12 +1393,13 @@ WHERE s_to IS NOT NULL AND coalesce(valid_to, 'infinity') > s_to;
 INSERT INTO master.schedules (code, disease_code, vaccine_code, category, dose_number, dose_label,
     doses_total, age_from, age_to, min_interval, max_interval, min_interval_from_first, sex,
     pregnancy_weeks_from, pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step, once_per,
-    person_conditions, ltc_extension, ltc_age_to, valid_from, valid_to, source, created_by)
+    person_conditions, ltc_extension, ltc_age_to, birth_from, birth_to, condition_evidence_by,
+    rule_code, valid_from, valid_to, source, created_by)
 SELECT s.code, s.disease_code, s.vaccine_code, s.category, s.dose_number, s.dose_label,
     s.doses_total, s.age_from, s.age_to, s.min_interval, s.max_interval, s.min_interval_from_first,
     s.sex, s.pregnancy_weeks_from, s.pregnancy_weeks_to, s.note, s.fy_age_from, s.fy_age_to,
-    s.fy_age_step, s.once_per, s.person_conditions, s.ltc_extension, s.ltc_age_to, s.valid_from,
-    s.valid_to, $1, $2
+    s.fy_age_step, s.once_per, s.person_conditions, s.ltc_extension, s.ltc_age_to, s.birth_from,
+    s.birth_to, s.condition_evidence_by, s.rule_code, s.valid_from, s.valid_to, $1, $2
 FROM master.stage_schedules s
 JOIN master.stage_diff d ON d.line = s.line
 WHERE d.op <> 'unchanged'
@@ -1405,11 +1419,13 @@ RETURNING o.*)
 INSERT INTO master.schedules (code, disease_code, vaccine_code, category, dose_number, dose_label,
     doses_total, age_from, age_to, min_interval, max_interval, min_interval_from_first, sex,
     pregnancy_weeks_from, pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step, once_per,
-    person_conditions, ltc_extension, ltc_age_to, valid_from, valid_to, source, created_by)
+    person_conditions, ltc_extension, ltc_age_to, birth_from, birth_to, condition_evidence_by,
+    rule_code, valid_from, valid_to, source, created_by)
 SELECT code, disease_code, vaccine_code, category, dose_number, dose_label, doses_total, age_from,
     age_to, min_interval, max_interval, min_interval_from_first, sex, pregnancy_weeks_from,
     pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step, once_per, person_conditions,
-    ltc_extension, ltc_age_to, valid_from, $1::date - 1, source, created_by
+    ltc_extension, ltc_age_to, birth_from, birth_to, condition_evidence_by, rule_code, valid_from,
+    $1::date - 1, source, created_by
 FROM hit
 WHERE valid_from < $1::date;
 
@@ -1425,11 +1441,13 @@ RETURNING o.*)
 INSERT INTO master.schedules (code, disease_code, vaccine_code, category, dose_number, dose_label,
     doses_total, age_from, age_to, min_interval, max_interval, min_interval_from_first, sex,
     pregnancy_weeks_from, pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step, once_per,
-    person_conditions, ltc_extension, ltc_age_to, valid_from, valid_to, source, created_by)
+    person_conditions, ltc_extension, ltc_age_to, birth_from, birth_to, condition_evidence_by,
+    rule_code, valid_from, valid_to, source, created_by)
 SELECT code, disease_code, vaccine_code, category, dose_number, dose_label, doses_total, age_from,
     age_to, min_interval, max_interval, min_interval_from_first, sex, pregnancy_weeks_from,
     pregnancy_weeks_to, note, fy_age_from, fy_age_to, fy_age_step, once_per, person_conditions,
-    ltc_extension, ltc_age_to, valid_from, $2::date, source, created_by
+    ltc_extension, ltc_age_to, birth_from, birth_to, condition_evidence_by, rule_code, valid_from,
+    $2::date, source, created_by
 FROM hit
 WHERE valid_from <= $2::date;
 

@@ -157,24 +157,32 @@ WHERE i.id = $2::uuid
 
 -- name: rec_fhir_recommend
 -- $1 person_id: uuid
+-- Every schedule row in force today that may govern a dose of the person (the check's `sch`:
+-- sex, birth cohort, a condition on file today, its evidence date); a row with the 長期療養特例
+-- also gives the window after it for a long_term_illness on file (ltc_end, the day the reason
+-- ended: the check's ELSE branch), so a dose only the 特例 makes 定期 is proposed too (via).
 WITH t AS (SELECT master.today_jp() AS t),
 p AS (SELECT id, birth_date, sex, extract(year FROM (birth_date - 1) - interval '3 months')::int AS
     cohort, master.fy_age(birth_date, master.today_jp()) AS fya
   FROM records.persons
   WHERE id = $1::uuid),
 s AS (SELECT m.*
-  FROM master.schedules m, t
+  FROM master.schedules m, t, p
   WHERE m.superseded_at IS NULL
     AND m.valid_from <= t.t
     AND (m.valid_to IS NULL OR m.valid_to >= t.t)
     AND m.pregnancy_weeks_from IS NULL
+    AND (m.birth_from IS NULL OR p.birth_date >= m.birth_from)
+    AND (m.birth_to IS NULL OR p.birth_date <= m.birth_to)
     AND (m.person_conditions IS NULL OR EXISTS (SELECT 1
       FROM records.person_conditions pc
       WHERE pc.person_id = $1::uuid
         AND pc.revoked_at IS NULL
         AND pc.kind = ANY (m.person_conditions)
+        AND (pc.disease_codes IS NULL OR m.disease_code = ANY (pc.disease_codes))
         AND pc.valid_from <= t.t
-        AND (pc.valid_to IS NULL OR pc.valid_to >= t.t)))),
+        AND (pc.valid_to IS NULL OR pc.valid_to >= t.t)
+        AND (m.condition_evidence_by IS NULL OR pc.evidence_on <= m.condition_evidence_by)))),
 lv AS (SELECT master.after_interval(max(i.vaccinated_on), make_interval(days => (SELECT r.param_days
         FROM master.rules r, t
         WHERE r.code = 'R-LIVE-INJ-27D'
@@ -193,7 +201,8 @@ d AS (SELECT s.code, s.disease_code, s.vaccine_code, s.category, s.dose_number, 
     s.fy_age_step - 1) / s.fy_age_step) * s.fy_age_step) END AS fy_a, CASE WHEN s.fy_age_step IS
     NULL THEN s.fy_age_to ELSE greatest(s.fy_age_from, s.fy_age_from + ((p.fya - s.fy_age_from +
     s.fy_age_step - 1) / s.fy_age_step) * s.fy_age_step) END AS fy_b, s.fy_age_to AS fy_max,
-    p.cohort, EXISTS (SELECT 1
+    s.fy_age_from AS fy_lo, p.cohort, s.valid_from AS s_from, s.valid_to AS s_to, s.rule_code,
+    master.age_on(p.birth_date, s.ltc_age_to) AS ltc_age_end, s.ltc_extension, EXISTS (SELECT 1
     FROM master.vaccines v
     WHERE v.superseded_at IS NULL
       AND v.live_injected
@@ -208,26 +217,49 @@ d AS (SELECT s.code, s.disease_code, s.vaccine_code, s.category, s.dose_number, 
     WHERE i.person_id = p.id
       AND i.status <> 'voided'
       AND s.disease_code = ANY (i.disease_codes)
-      AND i.dose_number >= s.dose_number) AS done
+      AND i.dose_number >= s.dose_number) AS done, (SELECT coalesce(max(pc.valid_to) FILTER (WHERE
+        pc.valid_to <= t.t), min(pc.valid_to))
+    FROM records.person_conditions pc, t
+    WHERE s.ltc_extension IS NOT NULL
+      AND pc.person_id = p.id
+      AND pc.revoked_at IS NULL
+      AND pc.kind = 'long_term_illness'
+      AND s.disease_code = ANY (pc.disease_codes)
+      AND pc.valid_to >= master.age_on(p.birth_date, s.age_from)
+      AND pc.valid_from <= master.age_on(p.birth_date, s.age_to)
+      AND (s.fy_age_to IS NULL OR master.fy_age(p.birth_date, pc.valid_from) <= s.fy_age_to)) AS
+    ltc_end
   FROM s, p
   WHERE s.sex IS NULL OR s.sex = p.sex),
-e AS (SELECT d.*, greatest(d.a_from, CASE WHEN d.fy_a IS NOT NULL THEN make_date(d.cohort + d.fy_a,
-    4, 1) END, CASE WHEN d.prev_on IS NOT NULL AND d.min_interval IS NOT NULL THEN
-    master.after_interval(d.prev_on, d.min_interval) END, CASE WHEN d.live THEN lv.next_live END) AS
-    earliest, least(d.a_to, CASE WHEN d.fy_b IS NOT NULL THEN make_date(d.cohort + d.fy_b + 1, 3,
-    31) END, CASE WHEN d.prev_on IS NOT NULL AND d.max_interval IS NOT NULL THEN
-    master.within_interval(d.prev_on, d.max_interval) END) AS closes
+-- the window of the row, and the 長期療養特例's after it (the lower ends and intervals still hold)
+e AS (SELECT d.*, d.rule_code AS via, greatest(d.a_from, d.s_from, CASE WHEN d.fy_a IS NOT NULL
+    THEN make_date(d.cohort + d.fy_a, 4, 1) END, CASE WHEN d.prev_on IS NOT NULL AND d.min_interval
+    IS NOT NULL THEN master.after_interval(d.prev_on, d.min_interval) END, CASE WHEN d.live THEN
+    lv.next_live END) AS earliest, least(d.a_to, d.s_to, CASE WHEN d.fy_b IS NOT NULL THEN
+    make_date(d.cohort + d.fy_b + 1, 3, 31) END, CASE WHEN d.prev_on IS NOT NULL AND d.max_interval
+    IS NOT NULL THEN master.within_interval(d.prev_on, d.max_interval) END) AS closes
   FROM d, lv
   WHERE NOT d.done
     AND (d.dose_number = 1 OR d.prev_on IS NOT NULL)
-    AND (d.fy_a IS NULL OR d.fy_a <= d.fy_max)),
+    AND (d.fy_a IS NULL OR d.fy_a <= d.fy_max)
+  UNION ALL SELECT d.*, 'R-LONG-TERM-ILLNESS', greatest(d.ltc_end, d.a_from, d.s_from, CASE WHEN
+      d.fy_lo IS NOT NULL THEN make_date(d.cohort + d.fy_lo, 4, 1) END, CASE WHEN d.prev_on IS NOT
+      NULL AND d.min_interval IS NOT NULL THEN master.after_interval(d.prev_on, d.min_interval) END,
+      CASE WHEN d.live THEN lv.next_live END), least(master.age_on(d.ltc_end, d.ltc_extension),
+      d.ltc_age_end, d.s_to, CASE WHEN d.prev_on IS NOT NULL AND d.max_interval IS NOT NULL THEN
+      master.within_interval(d.prev_on, d.max_interval) END)
+  FROM d, lv
+  WHERE d.ltc_end IS NOT NULL
+    AND NOT d.done
+    AND (d.dose_number = 1 OR d.prev_on IS NOT NULL)),
+-- one entry per (disease, dose): a window open today before one that closed, then the earliest
 f AS (SELECT DISTINCT ON (e.disease_code, e.dose_number) e.*, CASE WHEN t.t > e.closes THEN
     'overdue' ELSE 'due' END AS forecast
   FROM e, t
   WHERE e.earliest <= t.t
     AND e.earliest <= e.closes
     AND e.closes >= t.t - 365
-  ORDER BY e.disease_code, e.dose_number, e.earliest, e.code)
+  ORDER BY e.disease_code, e.dose_number, t.t > e.closes, e.earliest, e.code)
 SELECT json_strip_nulls(json_build_object('vaccineCode', CASE WHEN f.vaccine_code IS NOT NULL THEN
     json_build_array(json_build_object('coding', json_build_array(json_build_object('system', CASE
     length(f.vaccine_code) WHEN 9 THEN 'http://medis.or.jp/CodeSystem/master-HOT9' WHEN 13 THEN
@@ -253,7 +285,7 @@ SELECT json_strip_nulls(json_build_object('vaccineCode', CASE WHEN f.vaccine_cod
                 'value', f.earliest), json_build_object('code', json_build_object('coding',
                 json_build_array(json_build_object('system', 'http://loinc.org', 'code', '59777-3',
                 'display', 'Latest date to give'))), 'value', f.closes)), 'description', f.code ||
-                ' (' || f.category || ')', 'series', f.dose_label, 'doseNumberPositiveInt',
+                ' (' || f.category || coalesce(', ' || f.via, '') || ')', 'series', f.dose_label, 'doseNumberPositiveInt',
                 f.dose_number, 'seriesDosesPositiveInt', f.doses_total))
 FROM f
 ORDER BY f.earliest, f.disease_code, f.dose_number;

@@ -49,6 +49,27 @@ FROM records.persons p
 WHERE p.id = $1::uuid
   AND records.person_visible(p, $2);
 
+-- name: rec_person_get_records
+-- $1 id: uuid
+-- $2 muni_code: text, the caller's municipality
+-- $3 limit: int, records at most + 1
+-- The person as rec_person_get shows it, and its records as the person's listing shows them to
+-- the municipality (rec_imm_person_list, viewer muni: every record of a current resident; of a
+-- former resident, those the municipality made), oldest first, $3 at most: one read for a
+-- caller that needs both (persons_records.c). The person being visible to $2, the listing's
+-- condition comes down to the two municipality codes.
+SELECT records.person_json(p, $2)::text, (SELECT coalesce(jsonb_agg(records.immunization_json(x.im)
+      ORDER BY (x.im).vaccinated_on, (x.im).id), '[]'::jsonb)
+    FROM (SELECT im
+      FROM records.immunizations im
+      WHERE im.person_id = p.id
+        AND (p.muni_code = $2 OR im.muni_code = $2)
+      ORDER BY im.vaccinated_on, im.id
+      LIMIT $3::int) x)::text
+FROM records.persons p
+WHERE p.id = $1::uuid
+  AND records.person_visible(p, $2);
+
 -- name: rec_person_update
 -- $1 id: uuid
 -- $2 muni_code: text, the caller's municipality

@@ -42,7 +42,11 @@
 -- with person_conditions holds only while the person has one of them on file (60-64 with a
 -- disability); a row with ltc_extension also holds after its window for a person with a 長期療養特例
 -- on file for the disease (施行令 §3②: from the day the reason ended until ltc_extension after it,
--- within ltc_age_to; the lower ends, sex and intervals still hold). For RSV the weeks of pregnancy
+-- within ltc_age_to; the lower ends, sex and intervals still hold). A 特例 row for a birth cohort
+-- (birth_from/birth_to: 日本脳炎, MR 特例, 風しん第5期; docs/rules.md §7b) is a candidate only for
+-- persons born in it; a condition it names counts only with evidence_on by condition_evidence_by;
+-- a dose it governs is flagged with its rule_code, and of rows a dose satisfies alike the
+-- ordinary one governs. For RSV the weeks of pregnancy
 -- and the pregnancy itself come from the H-7 pregnancy record (records.mch_records, kind
 -- pregnancy) when one covers the date: b.edd, b.pw.
 
@@ -103,8 +107,8 @@ dop AS MATERIALIZED (SELECT disease_code, bool_or(once_per = 'fiscal_year') AS p
 -- every schedule row that may govern this dose, and whether its window holds the date
 sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_interval,
     s.min_interval_from_first, s.pregnancy_weeks_from IS NOT NULL AS preg, s.person_conditions AS
-    conds, s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, CASE WHEN (master.age_on(b.birth_date,
-    s.age_from) <= b.d AND b.d <= master.age_on(b.birth_date, s.age_to) AND (s.fy_age_from IS NULL
+    conds, s.ltc_extension AS ltc_ext, s.age_to, s.fy_age_to, s.rule_code AS special, CASE WHEN
+    (master.age_on(b.birth_date, s.age_from) <= b.d AND b.d <= master.age_on(b.birth_date, s.age_to) AND (s.fy_age_from IS NULL
     OR (master.fy_age(b.birth_date, b.d) BETWEEN s.fy_age_from AND s.fy_age_to AND
     (master.fy_age(b.birth_date, b.d) - s.fy_age_from) % coalesce(s.fy_age_step, 1) = 0)) AND (s.sex
     IS NULL OR s.sex = b.sex) AND (s.pregnancy_weeks_from IS NULL OR b.pw BETWEEN
@@ -116,7 +120,9 @@ sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_
       AND pc.kind = ANY (s.person_conditions)
       AND (pc.disease_codes IS NULL OR dz = ANY (pc.disease_codes))
       AND pc.valid_from <= b.d
-      AND (pc.valid_to IS NULL OR b.d <= pc.valid_to)) ELSE (s.ltc_extension IS NOT NULL AND
+      AND (pc.valid_to IS NULL OR b.d <= pc.valid_to)
+      AND (s.condition_evidence_by IS NULL OR pc.evidence_on <= s.condition_evidence_by)) ELSE
+          (s.ltc_extension IS NOT NULL AND
           s.pregnancy_weeks_from IS NULL AND master.age_on(b.birth_date, s.age_from) <= b.d AND
           (s.sex IS NULL OR s.sex = b.sex) AND (s.fy_age_from IS NULL OR master.fy_age(b.birth_date,
           b.d) >= s.fy_age_from) AND (s.ltc_age_to IS NULL OR b.d <= master.age_on(b.birth_date,
@@ -136,7 +142,9 @@ sch AS (SELECT b.ln, dz AS disease, s.code, s.dose_label, s.min_interval, s.max_
   CROSS JOIN LATERAL unnest(b.cand) dz
   JOIN master.schedules s ON s.disease_code = dz AND s.dose_number = b.dose_number AND
       s.superseded_at IS NULL AND s.valid_from <= b.d AND (s.valid_to IS NULL OR s.valid_to >= b.d)
-      AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL AND NOT EXISTS (SELECT 1
+      AND (s.birth_from IS NULL OR b.birth_date >= s.birth_from) AND (s.birth_to IS NULL OR
+      b.birth_date <= s.birth_to) AND (s.vaccine_code = b.vaccine_code OR (s.vaccine_code IS NULL
+      AND NOT EXISTS (SELECT 1
         FROM own o
         WHERE o.disease_code = dz
           AND o.vaccine_code = b.vaccine_code)))
@@ -189,7 +197,7 @@ seqc AS (SELECT w.ln, w.disease, w.dose_number, w.d, (w.dup1 > 0 OR w.dup2 > 0) 
 -- rows it satisfies alike the most demanding (HPV 9価 at +5月: the 2-dose track)
 pk AS (SELECT DISTINCT ON (s.ln, s.disease) s.ln, s.disease, s.code, s.dose_label, q.dose_number,
     s.in_window, q.prev_d, q.first_d, s.min_interval, s.max_interval, s.min_interval_from_first AS
-    from_first, s.conds, s.ltc_ext, s.age_to, s.fy_age_to, x.min_ok, x.first_ok, x.max_ok
+    from_first, s.conds, s.ltc_ext, s.age_to, s.fy_age_to, s.special, x.min_ok, x.first_ok, x.max_ok
   FROM sch s
   JOIN seqc q ON q.ln = s.ln AND q.disease = s.disease
   CROSS JOIN LATERAL (SELECT (s.min_interval IS NULL OR q.prev_d IS NULL OR q.prev_d >= q.d OR q.d
@@ -198,7 +206,7 @@ pk AS (SELECT DISTINCT ON (s.ln, s.disease) s.ln, s.disease, s.code, s.dose_labe
       s.min_interval_from_first)) AS first_ok, (s.max_interval IS NULL OR q.prev_d IS NULL OR q.d <=
       master.within_interval(q.prev_d, s.max_interval)) AS max_ok) x
   ORDER BY s.ln, s.disease, (s.in_window AND x.min_ok AND x.first_ok AND x.max_ok) DESC, s.in_window
-      DESC, s.min_interval DESC NULLS LAST, s.code),
+      DESC, (s.special IS NULL) DESC, s.min_interval DESC NULLS LAST, s.code),
 -- injected live vaccines of other products on earlier days within the rule's days
 live AS (SELECT DISTINCT ON (b.ln) b.ln, h.d AS other_d, r.param_days AS days
   FROM b
@@ -353,6 +361,13 @@ hits AS (SELECT ln, 'R-PERSON' AS rule, 'is not a person of yours' AS reason
   FROM pk
   WHERE in_window
     AND conds IS NOT NULL
+    AND special IS NULL
+  UNION ALL SELECT ln, special, format('is 定期 for %s through a 特例 (%s)%s', disease, code, CASE WHEN
+      conds IS NOT NULL THEN ' and a condition of the person on file (' || array_to_string(conds,
+      ', ') || ')' ELSE '' END)
+  FROM pk
+  WHERE in_window
+    AND special IS NOT NULL
   UNION ALL SELECT pk.ln, 'R-LONG-TERM-ILLNESS',
       format('is after the window of %s dose %s (%s): 定期 through the 長期療養特例 on file', pk.disease,
       pk.dose_number, pk.code)

@@ -94,7 +94,8 @@ SELECT x.d::text, x.p, x.dc, x.vc, x.dn::text, x.n::text, x.cum::text, pp.n::tex
 -- age, the band's years taken as equally populous. An age window (age_from..age_to, in years) is
 -- one span, the widest of the rows of that disease x dose; a 年度末年齢 window (fy_age_from..
 -- fy_age_to every fy_age_step years) is one birth cohort per age n, counted as ages n-1..n, the
--- cohorts of every row counted once. sx: '2' when every row is for women (HPV).
+-- cohorts of every row counted once. sx: '2' when every row is for women (HPV). The rows of a
+-- 特例 for a birth cohort (birth_from/birth_to: 日本脳炎, MR, 風しん第5期) are not a target age.
 WITH pop AS (
     SELECT municipality_code AS m, sum(population) AS n
       FROM master.populations
@@ -116,6 +117,7 @@ WITH pop AS (
      WHERE fy_age_from IS NULL
        AND superseded_at IS NULL AND valid_from <= current_date
        AND (valid_to IS NULL OR valid_to >= current_date) AND pregnancy_weeks_from IS NULL
+       AND birth_from IS NULL AND birth_to IS NULL
     UNION
     SELECT disease_code, dose_number, sex, true, n - 1, n
       FROM master.schedules
@@ -124,6 +126,7 @@ WITH pop AS (
      WHERE fy_age_from IS NOT NULL
        AND superseded_at IS NULL AND valid_from <= current_date
        AND (valid_to IS NULL OR valid_to >= current_date) AND pregnancy_weeks_from IS NULL
+       AND birth_from IS NULL AND birth_to IS NULL
 ), ov AS (
     SELECT w.dc, w.dn, w.sex, w.fy, b.b, b.hi - b.lo AS width,
            greatest(0, least(w.hi, b.hi) - greatest(w.lo, b.lo)) AS y

@@ -1,0 +1,179 @@
+-- invoices.sql - invoices to municipalities and their payment (invoices.c).
+
+-- name: pay_invoice_issue_guard
+-- $1 pref_code: text, the caller's prefecture
+-- $2 claim_month: date, YYYY-MM-01
+-- The prefecture's invoice lock, and how many batches of the month are not reviewed.
+SELECT pg_advisory_xact_lock(hashtext('invoices:' || $1)),
+       (SELECT count(*)
+        FROM payment.claim_batches b
+        WHERE b.pref_code = $1
+          AND b.claim_month = $2::date
+          AND b.status <> 'reviewed');
+
+-- name: pay_invoice_issue
+-- $1 pref_code: text, the caller's prefecture
+-- $2 claim_month: date, YYYY-MM-01
+-- $3 fee_per_line_yen: int, the 委託事務手数料 per line
+-- $4 by: text, the caller (token subject)
+-- $5 by_org_id: uuid, the caller's organisation
+-- One invoice per municipality of the month's approved lines not yet billed, and the lines marked.
+WITH l AS (
+    SELECT l.id, l.muni_code, l.approved_yen
+    FROM payment.claim_lines l
+    JOIN payment.claim_batches b ON b.id = l.batch_id
+    WHERE b.pref_code = $1
+      AND b.claim_month = $2::date
+      AND l.status IN ('accepted', 'adjusted')
+      AND l.invoice_id IS NULL),
+i AS (
+    INSERT INTO payment.invoices (
+        pref_code, fed_org_id, muni_code, claim_month, lines, amount_yen, fee_per_line_yen, fee_yen,
+        total_yen, issued_by)
+    SELECT $1, $5::uuid, muni_code, $2::date, count(*), sum(approved_yen),
+           $3::int, count(*) * $3::int, sum(approved_yen) + count(*) * $3::int,
+           $4
+    FROM l
+    GROUP BY muni_code
+    RETURNING id, muni_code)
+UPDATE payment.claim_lines x
+SET invoice_id = i.id
+FROM l, i
+WHERE x.id = l.id
+  AND i.muni_code = l.muni_code;
+
+-- name: pay_invoice_month
+-- $1 viewer: text, fed | muni
+-- $2 pref_code: text, the caller's prefecture
+-- $3 muni_code: text, the caller's municipality
+-- $4 claim_month: date, YYYY-MM-01
+-- The invoices of a month the viewer may see, by municipality.
+SELECT jsonb_build_object(
+    'claim_month', to_char($4::date, 'YYYY-MM'),
+    'items', coalesce(
+        jsonb_agg(
+            jsonb_build_object(
+                'id', i.id,
+                'prefecture_code', i.pref_code,
+                'muni_code', i.muni_code,
+                'claim_month', to_char(i.claim_month, 'YYYY-MM'),
+                'lines', i.lines,
+                'amount_yen', i.amount_yen,
+                'fee_per_line_yen', i.fee_per_line_yen,
+                'fee_yen', i.fee_yen,
+                'total_yen', i.total_yen,
+                'status', i.status,
+                'issued_by', i.issued_by,
+                'issued_at', i.issued_at,
+                'paid_on', i.paid_on,
+                'paid_amount_yen', i.paid_amount_yen,
+                'paid_recorded_at', i.paid_recorded_at) ORDER BY i.muni_code), '[]'))::text
+FROM payment.invoices i
+WHERE (($1::text = 'fed' AND i.pref_code = $2) OR ($1::text = 'muni' AND i.muni_code = $3))
+  AND i.claim_month = $4::date;
+
+-- name: pay_invoice_list
+-- $1 viewer: text, fed | muni
+-- $2 pref_code: text, the caller's prefecture
+-- $3 muni_code: text, the caller's municipality
+-- $4 claim_month: date, or NULL
+-- $5 status: text, issued | paid, or NULL
+-- The invoices the viewer may see, newest month first (at most 500).
+SELECT (
+    jsonb_build_object(
+        'id', i.id,
+        'prefecture_code', i.pref_code,
+        'muni_code', i.muni_code,
+        'claim_month', to_char(i.claim_month, 'YYYY-MM'),
+        'lines', i.lines,
+        'amount_yen', i.amount_yen,
+        'fee_per_line_yen', i.fee_per_line_yen,
+        'fee_yen', i.fee_yen,
+        'total_yen', i.total_yen,
+        'status', i.status,
+        'issued_by', i.issued_by,
+        'issued_at', i.issued_at,
+        'paid_on', i.paid_on,
+        'paid_amount_yen', i.paid_amount_yen,
+        'paid_recorded_at', i.paid_recorded_at))::text
+FROM payment.invoices i
+WHERE (($1::text = 'fed' AND i.pref_code = $2) OR ($1::text = 'muni' AND i.muni_code = $3))
+  AND ($4::date IS NULL OR i.claim_month = $4::date)
+  AND ($5::text IS NULL OR i.status = $5)
+ORDER BY i.claim_month DESC, i.muni_code
+LIMIT 500;
+
+-- name: pay_invoice_get
+-- $1 viewer: text, fed | muni
+-- $2 pref_code: text, the caller's prefecture
+-- $3 muni_code: text, the caller's municipality
+-- $4 id: uuid, the invoice
+-- An invoice the viewer may see.
+SELECT (
+    jsonb_build_object(
+        'id', i.id,
+        'prefecture_code', i.pref_code,
+        'muni_code', i.muni_code,
+        'claim_month', to_char(i.claim_month, 'YYYY-MM'),
+        'lines', i.lines,
+        'amount_yen', i.amount_yen,
+        'fee_per_line_yen', i.fee_per_line_yen,
+        'fee_yen', i.fee_yen,
+        'total_yen', i.total_yen,
+        'status', i.status,
+        'issued_by', i.issued_by,
+        'issued_at', i.issued_at,
+        'paid_on', i.paid_on,
+        'paid_amount_yen', i.paid_amount_yen,
+        'paid_recorded_at', i.paid_recorded_at))::text
+FROM payment.invoices i
+WHERE i.id = $4::uuid
+  AND (($1::text = 'fed' AND i.pref_code = $2) OR ($1::text = 'muni' AND i.muni_code = $3));
+
+-- name: pay_invoice_pay_guard
+-- $1 id: uuid, the invoice
+-- $2 muni_code: text, the caller's municipality
+-- $3 paid_on: date, the day paid
+-- $4 amount_yen: bigint, the amount paid
+-- The municipality's invoice, locked: status, total, whether the day is after today (Japan), and
+-- whether the amount is the total.
+SELECT i.status, i.total_yen::text, $3::date > (now() AT TIME ZONE 'Asia/Tokyo')::date,
+       $4::bigint = i.total_yen
+FROM payment.invoices i
+WHERE i.id = $1::uuid
+  AND i.muni_code = $2
+FOR UPDATE;
+
+-- name: pay_invoice_pay
+-- $1 id: uuid, the invoice
+-- $2 muni_code: text, the caller's municipality
+-- $3 paid_on: date, the day paid
+-- $4 amount_yen: bigint, the amount paid
+-- $5 by: text, the caller (token subject)
+-- The payment recorded; the invoice as answered. No row: not an issued invoice of the municipality.
+WITH i AS (
+    UPDATE payment.invoices x
+    SET status = 'paid', paid_on = $3::date, paid_amount_yen = $4::bigint,
+        paid_recorded_by = $5, paid_recorded_at = now()
+    WHERE x.id = $1::uuid
+      AND x.muni_code = $2
+      AND x.status = 'issued'
+    RETURNING x.*)
+SELECT (
+    jsonb_build_object(
+        'id', i.id,
+        'prefecture_code', i.pref_code,
+        'muni_code', i.muni_code,
+        'claim_month', to_char(i.claim_month, 'YYYY-MM'),
+        'lines', i.lines,
+        'amount_yen', i.amount_yen,
+        'fee_per_line_yen', i.fee_per_line_yen,
+        'fee_yen', i.fee_yen,
+        'total_yen', i.total_yen,
+        'status', i.status,
+        'issued_by', i.issued_by,
+        'issued_at', i.issued_at,
+        'paid_on', i.paid_on,
+        'paid_amount_yen', i.paid_amount_yen,
+        'paid_recorded_at', i.paid_recorded_at))::text
+FROM i;
