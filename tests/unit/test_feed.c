@@ -79,10 +79,8 @@ START_TEST(page_parse)
 
     /* Nothing to apply: an empty page (the head's answer), no items array, no cursor. */
     const char *none[] = {"{\"items\":[],\"next_after\":\"900-2\"}",
-                          "{\"items\":{},\"next_after\":\"900-2\"}",
-                          "{\"items\":[{\"id\":1}]}",
-                          "{\"items\":[{\"id\":1}],\"next_after\":7}",
-                          "{}"};
+                          "{\"items\":{},\"next_after\":\"900-2\"}", "{\"items\":[{\"id\":1}]}",
+                          "{\"items\":[{\"id\":1}],\"next_after\":7}", "{}"};
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
         ck_assert_int_eq(ss_feed_page_parse(load(none[i]), &pg), SS_ERR_NOT_FOUND);
         ck_assert_ptr_null(pg.items);
