@@ -79,8 +79,9 @@ static int apply_counts(ss_dbc *c, json_t *items, void *ud)
     return rc;
 }
 
-/* A page is about 550 bytes an item: 250 keep it well inside the library's 256 KiB answer limit
- * (SS_SVC_MAX_ANSWER; 1000 items broke every refresh after a busy minute, found by
+/* A page is about 550 bytes an item: 250 were chosen inside the library's answer limit when it
+ * was 256 KiB (SS_SVC_MAX_ANSWER, 8 MiB since payment's claims feed; 1000 items broke every
+ * refresh after a busy minute, found by
  * bench/stats.sh). Up to 400 pages (100,000 records) a refresh; what is left the next one reads.
  * A page another replica applied first ends the refresh: that replica carries on. */
 static ss_feed feed = {

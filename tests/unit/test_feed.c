@@ -59,6 +59,12 @@ START_TEST(page_path)
     ck_assert_int_eq(ss_feed_path(&f, NULL, path, sizeof(path)), 0);
     ck_assert_str_eq(path, "/internal/v1/stats-feed");
     ck_assert_int_eq(ss_feed_path(&f, "812-3", small, sizeof(small)), SS_ERR_TOO_LARGE);
+    /* A feed the reader filters (payment's, per institution and month): the cursor after '&'. */
+    f.path = "/internal/v1/claims-feed?institution_code=1310000001&month=2026-11";
+    f.limit = 5000;
+    ck_assert_int_eq(ss_feed_path(&f, "0-0", path, sizeof(path)), 0);
+    ck_assert_str_eq(path, "/internal/v1/claims-feed?institution_code=1310000001&month=2026-11"
+                           "&after=0-0&limit=5000");
 }
 END_TEST
 

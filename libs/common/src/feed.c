@@ -12,8 +12,10 @@
 
 int ss_feed_path(const ss_feed *f, const char *after, char *out, size_t n)
 {
-    int len = after == NULL ? snprintf(out, n, "%s", f->path)
-                            : snprintf(out, n, "%s?after=%s&limit=%d", f->path, after, f->limit);
+    const char *sep = strchr(f->path, '?') != NULL ? "&" : "?";
+    int len = after == NULL
+                  ? snprintf(out, n, "%s", f->path)
+                  : snprintf(out, n, "%s%safter=%s&limit=%d", f->path, sep, after, f->limit);
 
     return len < 0 || (size_t)len >= n ? SS_ERR_TOO_LARGE : 0;
 }
@@ -99,15 +101,18 @@ int ss_feed_head(ss_feed *f, char head[SS_FEED_CURSOR])
  * does none of the page's work), then the caller's work. *moved: committed. */
 static int apply_page(ss_feed *f, const char *after, ss_feed_page *pg, bool *moved)
 {
-    const char *p[] = {pg->next, after};
+    const char *p[2 + SS_FEED_KEYS] = {pg->next, after};
+    int np = 2;
     ss_dbc *c = NULL;
     PGresult *res = NULL;
     int rc;
 
     *moved = false;
+    for (int i = 0; i < f->nkey && i < SS_FEED_KEYS; i++)
+        p[np++] = f->key[i];
     if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
         return rc;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = ss_db_exec(c, f->sql_advance, 2, p, &res)) != 0)
+    if ((rc = ss_db_begin(c)) != 0 || (rc = ss_db_exec(c, f->sql_advance, np, p, &res)) != 0)
         goto out;
     if (atoi(PQcmdTuples(res)) != 1) { /* another replica moved it: its work stands */
         rc = ss_db_rollback(c);

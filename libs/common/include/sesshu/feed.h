@@ -6,13 +6,13 @@
  *
  * A poll reads pages after the caller's stored cursor and hands each to the caller's apply
  * function inside one transaction that also moves the stored cursor from `after` to the page's
- * next_after (the caller's advance statement: $1 next, $2 after, one row when the cursor was
- * still `after`). A page is never applied twice: a replica that finds the cursor moved rolls its
- * page back. The poll stops at an empty or short page, a malformed page (no items array, no
- * next_after, a cursor of SS_FEED_CURSOR bytes or more: as if nothing were new), an error, or
- * after max_pages. There is no retry inside a poll: the services poll before each read, so the
- * next read is the retry, and a poll that failed leaves the cursor where the last good page put
- * it.
+ * next_after (the caller's advance statement: $1 next, $2 after, then the cursor's key if the
+ * reader keeps several; one row when the cursor was still `after`). A page is never applied twice:
+ * a replica that finds the cursor moved rolls its page back. The poll stops at an empty or short
+ * page, a malformed page (no items array, no next_after, a cursor of SS_FEED_CURSOR bytes or more:
+ * as if nothing were new), an error, or after max_pages. There is no retry inside a poll: the
+ * services poll before each read, so the next read is the retry, and a poll that failed leaves the
+ * cursor where the last good page put it.
  *
  * Not thread-safe per ss_feed (the token it keeps): one poll at a time, the caller's single
  * flight (both services have one). */
@@ -26,6 +26,7 @@
 
 #define SS_FEED_CURSOR  64 /* bytes a cursor may take with its NUL */
 #define SS_FEED_REUSE_S 30 /* seconds a service token is reused (it lives 60) */
+#define SS_FEED_KEYS    4  /* parameters that name a stored cursor, at most */
 
 /* A page's work on the leased connection, inside the transaction that advances the cursor:
  * 0 or an error (the transaction is rolled back). items may be changed (stats pseudonymises
@@ -39,6 +40,9 @@ typedef struct ss_feed {
     int max_pages;           /* pages a poll reads at most; the next poll reads on */
     long timeout_ms;         /* a page's call */
     const char *sql_advance; /* $1 next, $2 after: moves the stored cursor (see above) */
+    const char *const *key;  /* $3.. of sql_advance: which stored cursor, when a reader keeps
+                                several (payment: one per institution and month); or NULL */
+    int nkey;                /* how many (at most SS_FEED_KEYS) */
     ss_feed_apply_fn apply;
     void *ud;          /* handed to apply */
     bool race_ends;    /* a page another replica applied first ends the poll (else it reads on) */
@@ -61,7 +65,9 @@ typedef struct ss_feed_result {
 } ss_feed_result;
 
 /* The path of a page after `after` (NULL: the feed without a cursor, which answers its head) into
- * out (n bytes). 0, or SS_ERR_TOO_LARGE when it does not fit. */
+ * out (n bytes); a path with a query of its own (a feed filtered by the reader:
+ * "/internal/v1/claims-feed?institution_code=...") gets the cursor after an '&'. 0, or
+ * SS_ERR_TOO_LARGE when it does not fit. */
 int ss_feed_path(const ss_feed *f, const char *after, char *out, size_t n);
 /* Read an answer (stolen) into pg: 0 with pg->items an array of at least one item and pg->next
  * the next cursor; SS_ERR_NOT_FOUND (nothing to apply: pg holds nothing) for an empty or
