@@ -13,16 +13,16 @@ CREATE TABLE payment.feed_cursors (
 );
 
 -- A month of a large prefecture writes each line four times: priced (insert), reviewed, invoiced
--- and paid (updates). Room on each page lets the review and the payment (no indexed column
--- changes) be HOT updates, without a new entry in each of the table's indexes; the two indexes
--- whose column is empty until later keep no entry for the empty rows (a line is inserted with
--- neither).
+-- and paid (updates). Room on each page lets the three updates be HOT (no indexed column
+-- changes), without a new entry in each of the table's seven indexes: the index on invoice_id
+-- goes (the payment run finds an invoice's lines through the month's batches of the prefecture,
+-- sql/payment_runs.sql pay_run_insert), and the unique reclaim_of keeps no entry for the lines
+-- that reclaim nothing (nearly all).
 ALTER TABLE payment.claim_lines SET (fillfactor = 50);
 ALTER TABLE payment.claim_lines DROP CONSTRAINT claim_lines_reclaim_of_key;
 CREATE UNIQUE INDEX claim_lines_reclaim_of_key ON payment.claim_lines (reclaim_of)
     WHERE reclaim_of IS NOT NULL;
 DROP INDEX payment.claim_lines_invoice;
-CREATE INDEX claim_lines_invoice ON payment.claim_lines (invoice_id) WHERE invoice_id IS NOT NULL;
 
 -- The price and the eligibility as single SELECTs: the planner inlines them into collect_page's
 -- one INSERT ... SELECT (index lookups per line instead of a PL/pgSQL call with its own queries
@@ -73,7 +73,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- 005's collect_page for pages of thousands: the duplicate flag within a page by a window over
--- the page (it was a scan of the page per line, quadratic in the page).
+-- the page (it was a scan of the page per line, quadratic in the page), the price once per
+-- municipality, product, dose and day of the page, the open month once.
 CREATE OR REPLACE FUNCTION payment.collect_page(org uuid, inst text, pref text, close_day int,
                                                 recs jsonb)
 RETURNS TABLE (outcome text, n bigint)
@@ -82,6 +83,7 @@ DECLARE
     outs  text[] := '{}';
     e     jsonb;
     added bigint;
+    om    date := payment.open_month(close_day); -- once a page, not once a record
 BEGIN
     -- Records already on a line (or of another institution, or without id), in order.
     FOR e IN SELECT t.e FROM jsonb_array_elements(recs) WITH ORDINALITY AS t (e, ord)
@@ -105,8 +107,7 @@ BEGIN
                t.e->>'status' AS rstatus, (t.e->>'person_id')::uuid AS person,
                t.e->>'muni_code' AS muni, t.e->>'vaccine_code' AS vac,
                (t.e->>'dose_number')::int AS dose, (t.e->>'vaccinated_on')::date AS day,
-               greatest(date_trunc('month', (t.e->>'vaccinated_on')::date)::date,
-                        payment.open_month(close_day)) AS m0
+               greatest(date_trunc('month', (t.e->>'vaccinated_on')::date)::date, om) AS m0
           FROM jsonb_array_elements(recs) WITH ORDINALITY AS t (e, ord)
          WHERE t.e->>'institution_code' = inst AND t.e->>'id' IS NOT NULL
            AND t.e->>'version' IS NOT NULL AND coalesce(t.e->>'status', '') <> 'voided'
@@ -116,6 +117,12 @@ BEGIN
     m AS MATERIALIZED (
         SELECT d.m0, payment.batch_for(org, inst, pref, payment.claim_month_for(inst, d.m0)) AS bid
           FROM (SELECT DISTINCT f.m0 FROM f) d),
+    -- A price per municipality, product, dose and day of the page (a page of thousands has a
+    -- few hundred), not per record.
+    k AS MATERIALIZED (
+        SELECT d.muni, d.vac, d.dose, d.day, pr.*
+          FROM (SELECT DISTINCT f.muni, f.vac, f.dose, f.day FROM f) d
+          CROSS JOIN LATERAL payment.price_of(d.muni, inst, d.vac, d.dose, d.day) pr),
     s AS MATERIALIZED (
         SELECT f.*, m.bid, pr.basis, pr.contract_code, pr.price_yen, pr.self_pay_yen,
                el.eligibility, el.referral_id,
@@ -123,7 +130,8 @@ BEGIN
                     ELSE 'claimed' END AS st
           FROM f
           JOIN m ON m.m0 = f.m0
-          CROSS JOIN LATERAL payment.price_of(f.muni, inst, f.vac, f.dose, f.day) pr
+          JOIN k pr ON pr.muni = f.muni AND pr.vac = f.vac AND pr.dose IS NOT DISTINCT FROM f.dose
+                   AND pr.day = f.day
           CROSS JOIN LATERAL payment.eligibility_of(f.muni, inst, f.person, f.vac, f.day,
                                                     pr.contract_code) el),
     -- Lines not returned earlier in the page of the same person, product and dose.
