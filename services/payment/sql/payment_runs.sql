@@ -91,13 +91,20 @@ ins AS (
            d.account_type, d.account_number, d.holder_name, d.sid
     FROM d, run
     RETURNING id, institution_code, status, run_id),
+-- The lines of l again, reached from each paid item through its institution's batches (an item
+-- drives an index scan of its lines, rather than every line a scan of the items).
 u AS (
     UPDATE payment.claim_lines x
     SET payment_item_id = ins.id
-    FROM l, ins
-    WHERE x.id = l.id
-      AND ins.institution_code = l.institution_code
-      AND ins.status = 'pay'
+    FROM ins, payment.claim_batches b, v
+    WHERE ins.status = 'pay'
+      AND b.pref_code = $1
+      AND b.institution_code = ins.institution_code
+      AND b.claim_month IN (SELECT v.claim_month
+                            FROM v)
+      AND x.batch_id = b.id
+      AND x.invoice_id = v.id
+      AND x.payment_item_id IS NULL
     RETURNING x.id)
 SELECT (SELECT id::text FROM run), (SELECT count(*) FROM u);
 
