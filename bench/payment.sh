@@ -15,6 +15,7 @@
 # claimable), in the month before the current one; organisations, prices and bank accounts go
 # through the API (bench/payment-setup.mjs). Loopback only; everything it starts it stops by
 # PID, and its directory (the database included) is removed at the end.
+# SESSHU_BENCH_STATEMENTS=1 prints where the database's time went (pg_stat_statements).
 # Usage: bench/payment.sh [records=1000000] [institutions=200] [concurrency=2]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,8 +53,27 @@ ss_prepare_var
 ss_make_secrets
 ss_write_env "http://127.0.0.1:$SS_GW_PORT"
 ss_pg_init >/dev/null
+# SESSHU_BENCH_STATEMENTS=1: pg_stat_statements on (nested statements too: the functions' own),
+# and the statements that cost PostgreSQL most printed after the service's path (a diagnosis; it
+# slows the database a little).
+# SESSHU_BENCH_PROFILE=1: the plans, with each node's time, of the statements (nested ones too)
+# that took 400 ms or more (auto_explain), written to payment-plans.txt in
+# $SESSHU_BENCH_PERF_DIR (default the work directory: keep it with SESSHU_BENCH_KEEP=1).
+pg_stats=${SESSHU_BENCH_STATEMENTS:-0}
+preload=()
+[[ $pg_stats == 1 ]] && preload+=(pg_stat_statements)
+[[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]] && preload+=(auto_explain)
+if ((${#preload[@]})); then
+    printf "shared_preload_libraries = '%s'\npg_stat_statements.track = all\n" "$(IFS=,; echo "${preload[*]}")" >>"$SS_PGDATA/postgresql.conf"
+fi
+if [[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]]; then
+    printf "auto_explain.log_min_duration = '400ms'\nauto_explain.log_analyze = on\nauto_explain.log_nested_statements = on\n" >>"$SS_PGDATA/postgresql.conf"
+fi
 ss_pg_start >/dev/null
 ss_pg_roles >/dev/null
+if [[ $pg_stats == 1 ]]; then
+    ss_psql_super -d "$SS_DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+fi
 ss_smtp_start >/dev/null
 # shellcheck source=/dev/null
 . "$SS_ENV_FILE"
@@ -111,6 +131,9 @@ printf 'records loaded in %s s\n' "$(since "$t0")"
 
 echo "== the service's path through the gateway (concurrency $conc)"
 payment_pid=$(cat "$SS_RUN/payment.pid")
+if [[ $pg_stats == 1 ]]; then
+    psql_super -c "SELECT pg_stat_statements_reset()" >/dev/null
+fi
 (cd "$root/tests/api" && SESSHU_TEST_BASE_URL=$base SESSHU_TEST_ENV_FILE=$SS_ENV_FILE \
     SESSHU_TEST_ADMIN_PASSWORD=$(cat "$SS_SECRETS/admin-password") \
     node "$root/bench/payment-run.mjs" "$work/setup.json" "$month" "$claim" "$conc") >"$work/run.json"
@@ -119,6 +142,22 @@ svc_s=$(jq -r .total_s "$work/run.json")
 printf '%-44s %10s s (%s lines, %s invoices, Zengin %s bytes, %s data records)\n' "service path (collect .. Zengin file)" "$svc_s" \
     "$(jq -r .lines "$work/run.json")" "$(jq -r .invoices "$work/run.json")" \
     "$(jq -r .zengin_bytes "$work/run.json")" "$(jq -r .zengin_data_records "$work/run.json")"
+
+if [[ $pg_stats == 1 ]]; then
+    echo "== where the database's time went (pg_stat_statements, top ${SESSHU_BENCH_STATEMENTS_TOP:-15})"
+    psql_super -F ' | ' -At -c "SELECT round(total_exec_time::numeric) || ' ms', calls,
+        round((total_exec_time / greatest(calls, 1))::numeric, 3) || ' ms/call', rows,
+        left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT ${SESSHU_BENCH_STATEMENTS_TOP:-15}" | sed 's/^/   /'
+fi
+
+if [[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]]; then
+    plans=${SESSHU_BENCH_PERF_DIR:-$work}/payment-plans.txt
+    # The log's "duration: … plan:" entries, each with the plan lines after it.
+    awk '/LOG:  duration: .* plan:/ {on = 1} on && /^[0-9]{4}-[0-9]{2}-[0-9]{2} / && !/plan:/ {on = 0} on' \
+        "$SS_LOGDIR/postgresql.log" >"$plans"
+    echo "plans (auto_explain): $plans ($(grep -c 'plan:' "$plans") statements)"
+fi
 
 echo "== the bare SQL aggregate over the same rows (best of 3)"
 raw="SELECT im.institution_code, count(*), sum(greatest(u.price_yen - u.self_pay_yen, 0))

@@ -38,6 +38,7 @@ EXTRA_ENV = {
     "records": ["SESSHU_RECORDS_MYNUMBER_KEY", "SESSHU_RECORDS_MYNUMBER_HMAC_KEY"],
     "certificate": ["SESSHU_CERTIFICATE_SHC_KEY_FILE", "SESSHU_CERTIFICATE_SIGNING_KEY_FILE"],
     "stats": ["SESSHU_STATS_SIGNING_KEY_FILE", "SESSHU_STATS_PSEUDONYM_KEY"],
+    "payment": ["SESSHU_PAYMENT_SIGNING_KEY_FILE"],
 }
 # ... and the URL of every service it calls (the registry's "calls", libs/common svc.c).
 for _s in REGISTRY:
@@ -84,7 +85,8 @@ def check_wiring(repo, services):
                      init_secrets)
     made |= {"db-%s.pw" % s for s in (loop.group(1).split() if loop else [])}
     made |= {"%s.pem" % n for n in ("jwt-signing", "token-signing", "certificate-service",
-                                     "stats-service", "audit-signing", "shc-issuer")}
+                                     "stats-service", "payment-service", "audit-signing",
+                                     "shc-issuer")}
     made |= {"shc-old-keys"}
     gw = env_of(services.get("gateway", {}) or {})
     for name, svc in services.items():

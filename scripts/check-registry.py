@@ -9,7 +9,8 @@ the places that keep their own copy, one line per difference:
   - README.md (the table of services and ports) and docs/architecture.md §1 (port and schemas);
   - services/<name>/: a folder per service with a service.c whose .default_port is
     SS_PORT_<NAME>; no service's C code writes a service port as a number; every
-    ss_svc_call("<TARGET>", ...) of a service names a service listed in its "calls", and every
+    ss_svc_call("<TARGET>", ...) of a service names a service listed in its "calls" (a read of a
+    records feed through the library, ss_feed_poll/get/head, is a call to records), and every
     listed call is made;
   - the schemas each service's migrations create are the registry's.
 Exits 1 on any difference.
@@ -87,6 +88,12 @@ def check_code(repo, reg, errors):
                 if target.lower() not in s["calls"]:
                     errors.append('%s: calls %s, not in the registry\'s calls of %s (%s)'
                                   % (rel, target.lower(), s["name"], ",".join(s["calls"]) or "-"))
+            # The library's feed client (sesshu/feed.h) calls the records service's feeds.
+            if re.search(r"\bss_feed_(poll|get|head)\(", src):
+                made.add("records")
+                if "records" not in s["calls"]:
+                    errors.append("%s: reads a records feed (ss_feed_*), not in the registry's calls of %s"
+                                  % (rel, s["name"]))
         for target in s["calls"]:
             if target not in names:
                 errors.append("services/registry.tsv: %s calls %s, which is no service" % (s["name"], target))

@@ -277,6 +277,8 @@ ss_make_secrets() {
     # stats: its service tokens (to the records service's feed) have a key of their own; the
     # person key of its pseudonymised tables is a keyed hash under another secret.
     ss_make_keypair "$SS_SECRETS/stats-service.pem" stats || return 1
+    # payment: its service tokens (to the records service's claims feed), a key of its own.
+    ss_make_keypair "$SS_SECRETS/payment-service.pem" payment || return 1
     ss_secret_file "$SS_SECRETS/stats-pseudonym.key" "$(openssl rand -hex 32)"
     # audit: signs the access log's checkpoints (services/audit/logs_proof.c).
     ss_make_keypair "$SS_SECRETS/audit-signing.pem" audit || return 1
@@ -329,6 +331,7 @@ ss_write_env() {
         echo "export SESSHU_CERTIFICATE_SHC_KEY_DIR='$SS_SECRETS/shc-old-keys'"
         echo "export SESSHU_STATS_SIGNING_KEY_FILE='$SS_SECRETS/stats-service.pem'"
         echo "export SESSHU_STATS_PSEUDONYM_KEY_FILE='$SS_SECRETS/stats-pseudonym.key'"
+        echo "export SESSHU_PAYMENT_SIGNING_KEY_FILE='$SS_SECRETS/payment-service.pem'"
     } >"$tmp"
     chmod 600 "$tmp"
     mv -f "$tmp" "$SS_ENV_FILE"

@@ -13,6 +13,7 @@
 #                            issuer's keys (SESSHU_JWT_PUBLIC_KEY_DIR)
 #   secrets/certificate-service.pem  the certificate service's service-token key
 #   secrets/stats-service.pem  the stats service's service-token key (owner stats)
+#   secrets/payment-service.pem  the payment service's service-token key (owner payment)
 #   secrets/stats-pseudonym.key  the stats service's key of its person hash, 64 hex characters
 #   secrets/shc-issuer.pem   the SMART Health Card issuer's key (never among keys/)
 #   secrets/records-mynumber.key, records-mynumber-hmac.key   the records service's 個人番号
@@ -39,9 +40,9 @@ once "$root/secrets/records-mynumber.key" "$(openssl rand -hex 32)"
 once "$root/secrets/records-mynumber-hmac.key" "$(openssl rand -hex 32)"
 once "$root/secrets/stats-pseudonym.key" "$(openssl rand -hex 32)"
 # Two signing keys: user sessions (account) and API-client tokens (token).
-# (certificate-service and stats-service sign those services' calls to records; audit-signing
+# (certificate-service, stats-service and payment-service sign those services' calls to records; audit-signing
 # the access log's checkpoints.)
-for pair in jwt-signing:account token-signing:token certificate-service:certificate stats-service:stats audit-signing:audit; do
+for pair in jwt-signing:account token-signing:token certificate-service:certificate stats-service:stats payment-service:payment audit-signing:audit; do
     name=${pair%%:*}
     owner=${pair#*:}
     if [ ! -s "$root/secrets/$name.pem" ]; then

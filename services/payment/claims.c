@@ -1,30 +1,30 @@
 /* claims.c - an institution's claims (請求): its vaccination records of a month become claim
  * lines (POST /claims/collect), and its monthly batch is closed (POST /claims/batches/close).
  *
- * Records are read from the records service over HTTP with the caller's own token
- * (GET /api/v1/immunizations?institution_code=&from=&to=), so the records service decides what
- * the institution may see; pricing, eligibility and 過誤調整 are payment.collect_page() (one
- * INSERT ... SELECT for the new records of a page, migrations/005_collect_page.sql) and
- * payment.collect_record() for the records already on a line (migrations/002_claims.sql). Every
- * write of an institution's claims holds its advisory lock, and first closes the batches whose
- * close day has passed (SESSHU_PAYMENT_CLOSE_DAY, default the 10th of the following month:
- * DOMAIN.md 4.1, "claims by the 10th of the month after"). */
+ * Records come from the records service's claims feed (GET /internal/v1/claims-feed, this
+ * service's service token, the library's feed client sesshu/feed.h): the caller's institution's
+ * records of the month written after the cursor stored for (institution, month), in pages of
+ * thousands; each page is priced in the transaction that moves the cursor. Pricing, eligibility
+ * and 過誤調整 are payment.collect_page() (one INSERT ... SELECT for the new records of a page,
+ * migrations/006_claims_feed.sql) and payment.collect_record() for the records already on a line
+ * (migrations/002_claims.sql). Every write of an institution's claims holds its advisory lock,
+ * and first closes the batches whose close day has passed (SESSHU_PAYMENT_CLOSE_DAY, default the
+ * 10th of the following month: DOMAIN.md 4.1, "claims by the 10th of the month after"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "claims.h"
 #include "pay.h"
 #include "sesshu/err.h"
-#include "sesshu/svc.h"
+#include "sesshu/feed.h"
 #include "sesshu/text.h"
 
-#define RECORDS_TIMEOUT_MS 10000
-#define RECORDS_PAGES_MAX  50 /* 10,000 records a call; `complete` says when more remain */
-/* A call also stops after this long (between pages), well inside the gateway's 120 s read
- * timeout: a slow records service answers `complete: false` rather than a 504. */
-#define COLLECT_BUDGET_MS 30000
+/* The claims feed in pages of FEED_LIMIT records, at most FEED_PAGES pages a call (50,000
+ * records, well inside the gateway's 120 s read timeout); `complete: false` says more remain. */
+#define FEED_LIMIT      5000
+#define FEED_PAGES      10
+#define FEED_TIMEOUT_MS 30000
 
 int pay_close_day(void)
 {
@@ -82,70 +82,88 @@ static int month_arg(ss_req *r, const char *field, const char *s, char first[11]
     return 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int records_page(ss_req *r, const char *path, json_t **ans)
-{
-    long status = 0;
-    int rc = ss_svc_call("RECORDS", SS_PORT_RECORDS, "GET", path, ss_req_header(r, "Authorization"),
-                         r->request_id, NULL, RECORDS_TIMEOUT_MS, &status, ans);
-
-    if (rc != 0)
-        return ss_req_fail(r, SS_ERR_UNAVAILABLE, "the records service cannot be reached");
-    if (status == 200 && *ans != NULL && json_is_array(json_object_get(*ans, "items")))
-        return 0;
-    json_decref(*ans);
-    *ans = NULL;
-    return ss_req_fail(r, SS_ERR_UNAVAILABLE, "the records service answered %ld", status);
-}
-
 static const char *const outcomes[] = {"added",         "updated", "adjusted", "unchanged",
                                        "not_claimable", "skipped", NULL};
 
-/* One page of records into the claims, in one transaction; counts added to `counts`. */
-static int collect_page(ss_req *r, const json_t *items, json_t *counts)
+/* What a collect call carries through the feed's pages. */
+typedef struct collect_ctx {
+    ss_req *r;
+    json_t *counts;
+    long long fetched;
+} collect_ctx;
+
+static void count_add(json_t *counts, const char *outcome, long long n)
 {
+    json_int_t had = json_integer_value(json_object_get(counts, outcome));
+
+    if (pay_in(outcome, outcomes))
+        json_object_set_new(counts, outcome, json_integer(had + n));
+}
+
+/* A page of the claims feed priced into claim lines (payment.collect_page) on the leased
+ * connection, in the transaction that moves the cursor (sesshu/feed.h), under the institution's
+ * lock. */
+static int collect_apply(ss_dbc *c, json_t *items, void *ud)
+{
+    collect_ctx *x = ud;
     char day[8], *text = json_dumps(items, SS_JSON_COMPACT);
-    const char *params[] = {r->who.org_id, inst_code(r), pay_pref(r), day, text};
-    ss_dbc *c = NULL;
+    const char *params[] = {x->r->who.org_id, inst_code(x->r), pay_pref(x->r), day, text};
     PGresult *res = NULL;
     int rc;
 
     if (text == NULL)
         return SS_ERR_NOMEM;
     snprintf(day, sizeof(day), "%d", pay_close_day());
-    if ((rc = ss_db_acquire(ss_server_db(), &c)) != 0)
-        goto out;
-    if ((rc = ss_db_begin(c)) != 0 || (rc = pay_claims_lock(c, inst_code(r))) != 0)
-        goto out;
-    rc = ss_db_exec(c, sql_pay_collect_page, 5, params, &res);
-    if (rc != 0 || (rc = ss_db_commit(c)) != 0)
-        goto out;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *o = PQgetvalue(res, i, 0);
-        json_int_t n = json_integer_value(json_object_get(counts, o));
-        if (pay_in(o, outcomes))
-            json_object_set_new(counts, o, json_integer(n + atoll(PQgetvalue(res, i, 1))));
-    }
-out:
+    if ((rc = pay_claims_lock(c, inst_code(x->r))) == 0)
+        rc = ss_db_exec(c, sql_pay_collect_page, 5, params, &res);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+        count_add(x->counts, PQgetvalue(res, i, 0), atoll(PQgetvalue(res, i, 1)));
+    x->fetched += (long long)json_array_size(items);
     PQclear(res);
-    ss_db_release(c);
     free(text);
     return rc;
 }
 
+/* The stored cursor of (institution, month), made at the start when missing, into after, and
+ * the database's clock now into since (what this call changes is newer). */
+static int cursor_load(const char *inst, const char *first, char after[SS_FEED_CURSOR],
+                       char since[64])
+{
+    const char *params[] = {inst, first};
+    PGresult *res = NULL;
+    int rc = ss_db_query(ss_server_db(), sql_pay_feed_cursor, 2, params, &res);
+
+    if (rc == 0) {
+        snprintf(after, SS_FEED_CURSOR, "%s", PQgetvalue(res, 0, 0));
+        snprintf(since, 64, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* `unchanged`: the month's records already on the institution's lines that this call did not
+ * touch (they were read by an earlier call; the feed does not send them again). */
+static int count_unchanged(const char *inst, const char *first, const char *since, json_t *counts)
+{
+    const char *params[] = {inst, first, since};
+    PGresult *res = NULL;
+    int rc = ss_db_query(ss_server_db(), sql_pay_collect_unchanged, 3, params, &res);
+
+    if (rc == 0)
+        count_add(counts, "unchanged", atoll(PQgetvalue(res, 0, 0)));
+    PQclear(res);
+    return rc;
+}
+
+/* POST /claims/collect {month}: the institution's records of the month written since its last
+ * collect, read from the records service's claims feed (GET /internal/v1/claims-feed, with this
+ * service's own service token) after the cursor stored for (institution, month), priced page by
+ * page (sesshu/feed.h). */
 int pay_h_claims_collect(ss_req *r)
 {
-    char first[11], last[11], path[512], cur[320] = "";
-    json_t *counts = NULL;
-    long long fetched = 0, until = now_ms() + COLLECT_BUDGET_MS;
-    bool complete = false;
+    char first[11], last[11], path[160], after[SS_FEED_CURSOR], since[64];
+    collect_ctx x = {r, NULL, 0};
+    ss_feed_result done = {0, false};
     int rc;
 
     if (inst_code(r)[0] == '\0' || pay_pref(r)[0] == '\0')
@@ -153,37 +171,40 @@ int pay_h_claims_collect(ss_req *r)
     if ((rc = ss_body_check(r, collect_fields)) != 0 ||
         (rc = month_arg(r, "month", ss_json_str(r->body, "month"), first, last)) != 0)
         return rc;
-    if ((counts = json_object()) == NULL)
+    snprintf(path, sizeof(path), "/internal/v1/claims-feed?institution_code=%s&month=%.7s",
+             inst_code(r), first);
+    const char *key[] = {inst_code(r), first};
+    ss_feed feed = {.svc = "payment",
+                    .path = path,
+                    .limit = FEED_LIMIT,
+                    .max_pages = FEED_PAGES,
+                    .timeout_ms = FEED_TIMEOUT_MS,
+                    .sql_advance = sql_pay_feed_advance,
+                    .key = key,
+                    .nkey = 2,
+                    .apply = collect_apply,
+                    .ud = &x,
+                    .race_ends = true};
+    if ((x.counts = json_object()) == NULL)
         return SS_ERR_NOMEM;
     for (const char *const *o = outcomes; *o != NULL; o++)
-        json_object_set_new(counts, *o, json_integer(0));
-    for (int page = 0; page < RECORDS_PAGES_MAX && !complete && now_ms() < until; page++) {
-        json_t *ans = NULL;
-        const char *next;
-        snprintf(path, sizeof(path),
-                 "/api/v1/immunizations?institution_code=%s&from=%s&to=%s&limit=%d%s%s",
-                 inst_code(r), first, last, SS_PAGE_MAX, cur[0] ? "&cursor=" : "", cur);
-        if ((rc = records_page(r, path, &ans)) != 0)
-            goto out;
-        fetched += (long long)json_array_size(json_object_get(ans, "items"));
-        rc = collect_page(r, json_object_get(ans, "items"), counts);
-        next = json_string_value(json_object_get(ans, "next_cursor"));
-        /* A cursor goes back into a URL: only base64url characters, bounded. */
-        if (next == NULL || strlen(next) >= sizeof(cur) ||
-            strspn(next, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
-                strlen(next))
-            complete = true;
-        else
-            snprintf(cur, sizeof(cur), "%s", next);
-        json_decref(ans);
-        if (rc != 0)
-            goto out;
+        json_object_set_new(x.counts, *o, json_integer(0));
+    if ((rc = cursor_load(inst_code(r), first, after, since)) != 0)
+        goto out;
+    if ((rc = ss_feed_poll(&feed, after, &done)) != 0) {
+        rc = rc == SS_ERR_UNAVAILABLE
+                 ? ss_req_fail(r, SS_ERR_UNAVAILABLE, "the records service cannot be reached")
+                 : rc;
+        goto out;
     }
+    if ((rc = count_unchanged(inst_code(r), first, since, x.counts)) != 0)
+        goto out;
     rc = ss_reply_json_new(r, 200,
                            json_pack("{s:s%,s:I,s:b,s:O}", "month", first, (size_t)7, "fetched",
-                                     (json_int_t)fetched, "complete", complete, "counts", counts));
+                                     (json_int_t)x.fetched, "complete",
+                                     !done.raced && done.applied < FEED_PAGES, "counts", x.counts));
 out:
-    json_decref(counts);
+    json_decref(x.counts);
     return rc;
 }
 

@@ -38,6 +38,9 @@ int rec_h_person_resolve(ss_req *r);
 int rec_h_cert_changes(ss_req *r);
 /* GET /internal/v1/stats-feed (stats_feed.c): every record for the stats service (H-6). */
 int rec_h_stats_feed(ss_req *r);
+/* GET /internal/v1/claims-feed (claims_feed.c): an institution's records of a month for the
+ * payment service (請求). */
+int rec_h_claims_feed(ss_req *r);
 
 /* ---- fhir*.c: /fhir (FHIR R4, JP-Core) ---- */
 #define REC_FHIR_JSON "application/fhir+json; charset=utf-8"

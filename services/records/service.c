@@ -70,6 +70,8 @@ static const ss_route routes[] = {
      SS_ROUTE_OWN_AUTH, "immunization"},
     {"GET", "/internal/v1/stats-feed", rec_h_stats_feed, SS_PERM_PUBLIC, SS_ROUTE_OWN_AUTH,
      "immunization"},
+    {"GET", "/internal/v1/claims-feed", rec_h_claims_feed, SS_PERM_PUBLIC, SS_ROUTE_OWN_AUTH,
+     "immunization"},
     /* All of /fhir, every method: fhir_read.c routes it (each path answers an OperationOutcome,
      * unknown ones too) and names the interaction for the access log. */
     {"*", "/fhir/*", rec_h_fhir, SS_PERM_PUBLIC, SS_ROUTE_REPEAT_QUERY | SS_ROUTE_RAW_BODY, "fhir"},

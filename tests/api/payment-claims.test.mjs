@@ -433,6 +433,73 @@ test('claims: a record voided after its month closed becomes a 過誤調整 line
   assert.equal((await collect(inst)).counts.adjusted, 0);
 });
 
+test('claims: collected from the records claims feed; it answers only a service token signed by the payment key', async () => {
+  const { stackEnv } = await import('./lib/env.mjs');
+  const { readFileSync } = await import('node:fs');
+  const { createPrivateKey, createPublicKey, randomUUID } = await import('node:crypto');
+  const { SignJWT, exportJWK, calculateJwkThumbprint } = await import('jose');
+  const env = stackEnv();
+  const url = `http://127.0.0.1:${env.SESSHU_RECORDS_PORT}/internal/v1/claims-feed`;
+  const sign = async (file, claims) => {
+    const key = createPrivateKey(readFileSync(env[file], 'utf8'));
+    const kid = await calculateJwkThumbprint(await exportJWK(createPublicKey(key)));
+    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' }).sign(key);
+  };
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { iss: env.SESSHU_JWT_ISSUER, sub: 'service:payment', svc: 'payment', aud: 'records', iat: now, exp: now + 60, jti: randomUUID() };
+  const q = `?institution_code=${inst.code}&month=${lastMonth}`;
+  const get = (token, query = q) => fetch(`${url}${query}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  const tok = await sign('SESSHU_PAYMENT_SIGNING_KEY_FILE', claims);
+  // A new record reaches the claims through the feed; a collect after it reads nothing again.
+  const { rec } = await mrDose(inst, vaccDay(18));
+  const c1 = await collect(inst);
+  assert.equal(c1.counts.added, 1);
+  assert.ok(c1.fetched >= 1);
+  const c2 = await collect(inst);
+  assert.equal(c2.fetched, 0);
+  assert.equal(c2.counts.added, 0);
+  assert.ok(c2.counts.unchanged >= 2);
+  // The feed: the institution's records of the month, what a line needs and nothing personal.
+  const good = await get(tok);
+  assert.equal(good.status, 200);
+  const page = await good.json();
+  assert.match(page.next_after, /^\d+-\d+$/);
+  const mine = page.items.find((it) => it.id === rec.id);
+  assert.ok(mine, 'the new record is on the feed');
+  assert.deepEqual(Object.keys(mine).sort(), ['claimable', 'dose_number', 'id', 'institution_code', 'muni_code', 'person_id', 'status', 'vaccinated_on', 'vaccine_code', 'version']);
+  assert.ok(page.items.every((it) => it.institution_code === inst.code && it.vaccinated_on.startsWith(lastMonth)));
+  // After its own cursor: nothing new.
+  const rest = await (await get(tok, `${q}&after=${page.next_after}`)).json();
+  assert.deepEqual(rest, { items: [], next_after: page.next_after });
+  // Another institution's month has none of them.
+  const other = await (await get(tok, `?institution_code=${otherInst.code}&month=${lastMonth}`)).json();
+  assert.ok(!other.items.some((it) => it.id === rec.id));
+  const refused = {
+    'no token': null,
+    'an institution session': inst.session.access,
+    'the stats key speaking for payment': await sign('SESSHU_STATS_SIGNING_KEY_FILE', claims),
+    'the payment key for the certificate audience': await sign('SESSHU_PAYMENT_SIGNING_KEY_FILE', { ...claims, aud: 'certificate' }),
+    'a payment token of ten hours': await sign('SESSHU_PAYMENT_SIGNING_KEY_FILE', { ...claims, exp: now + 36000 }),
+  };
+  for (const [name, token] of Object.entries(refused)) assert.equal((await get(token)).status, 401, name);
+  // The stats feed does not take a payment token.
+  const stats = await fetch(`http://127.0.0.1:${env.SESSHU_RECORDS_PORT}/internal/v1/stats-feed`, { headers: { Authorization: `Bearer ${tok}` } });
+  assert.equal(stats.status, 401);
+  // Bad filters, cursors and limits.
+  for (const bad of ['', `?month=${lastMonth}`, `?institution_code=${inst.code}`, `?institution_code=123&month=${lastMonth}`,
+    `?institution_code=${inst.code}&month=2026-13`, `?institution_code=${inst.code}&month=202601`, `${q}&after=x`,
+    `${q}&after=1-1'--`, `${q}&limit=0`, `${q}&limit=10001`, `${q}&limit=1e3`, `${q}&foo=1`,
+    `?institution_code=${encodeURIComponent("1' OR '1'='1")}&month=${lastMonth}`]) {
+    const r = await get(tok, bad);
+    assert.equal(r.status, 422, bad);
+    assert.match(r.headers.get('content-type'), /problem\+json/);
+  }
+  // Not through the gateway.
+  assert.equal((await call('collectClaims', { token: inst.session.access, json: { month: lastMonth } })).status, 200);
+  const { request } = await import('./lib/http.mjs');
+  assert.equal((await request('GET', `/internal/v1/claims-feed${q}`)).status, 404);
+});
+
 test('claims: bad inputs and roles on every endpoint', async () => {
   const t = inst.session.access;
   expectFieldErrors(await call('collectClaims', { token: t, json: { month: '2026-13' } }), 'month');

@@ -35,80 +35,8 @@ v AS (
            (SELECT max(seq) + 1
             FROM payment.bank_account_versions w
             WHERE w.account_id = a.id), a.version, $2,
-           jsonb_build_object(
-               'id', a.id,
-               'org_id', a.org_id,
-               'institution_code', a.institution_code,
-               'prefecture_code', a.pref_code,
-               'purpose', a.purpose,
-               'bank_code', a.bank_code,
-               'branch_code', a.branch_code,
-               'account_type', a.account_type,
-               'account_number', a.account_number,
-               'holder_name', a.holder_name,
-               'holder_name_input', a.holder_name_input,
-               'assignment', CASE
-                   WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                       'assignee_name', a.assignee_name,
-                       'from', a.assignment_from,
-                       'to', a.assignment_to)
-                   END,
-               'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-               'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-               'status', a.status,
-               'version', a.version,
-               'submitted_by', a.submitted_by,
-               'submitted_at', a.submitted_at,
-               'reviewed_by', a.reviewed_by,
-               'reviewed_org_id', a.reviewed_org_id,
-               'reviewed_at', a.reviewed_at,
-               'review_reason', a.review_reason,
-               'created_at', a.created_at,
-               'updated_at', a.updated_at), $3, $4::uuid
+           payment.account_json(a::payment.bank_accounts), $3, $4::uuid
     FROM a)
-SELECT (
-    jsonb_build_object(
-        'id', a.id,
-        'org_id', a.org_id,
-        'institution_code', a.institution_code,
-        'prefecture_code', a.pref_code,
-        'purpose', a.purpose,
-        'bank_code', a.bank_code,
-        'branch_code', a.branch_code,
-        'account_type', a.account_type,
-        'account_number', a.account_number,
-        'holder_name', a.holder_name,
-        'holder_name_input', a.holder_name_input,
-        'assignment', CASE
-            WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                'assignee_name', a.assignee_name,
-                'from', a.assignment_from,
-                'to', a.assignment_to)
-            END,
-        'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-        'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-        'status', a.status,
-        'version', a.version,
-        'submitted_by', a.submitted_by,
-        'submitted_at', a.submitted_at,
-        'reviewed_by', a.reviewed_by,
-        'reviewed_org_id', a.reviewed_org_id,
-        'reviewed_at', a.reviewed_at,
-        'review_reason', a.review_reason,
-        'created_at', a.created_at,
-        'updated_at', a.updated_at) || jsonb_build_object(
-            'documents', (SELECT coalesce(
-                              jsonb_agg(
-                                  jsonb_build_object(
-                                      'id', d.id,
-                                      'version', d.version,
-                                      'kind', d.kind,
-                                      'content_type', d.content_type,
-                                      'size_bytes', d.size_bytes,
-                                      'sha256', d.sha256,
-                                      'uploaded_by', d.uploaded_by,
-                                      'uploaded_at', d.uploaded_at) ORDER BY d.uploaded_at, d.id),
-                              '[]'::jsonb)
-                          FROM payment.bank_account_documents d
-                          WHERE d.account_id = a.id)))::text
+SELECT (payment.account_json(a::payment.bank_accounts)
+        || payment.account_documents_json(a::payment.bank_accounts))::text
 FROM a;

@@ -56,68 +56,10 @@ v AS (
     INSERT INTO payment.bank_account_versions (
         account_id, seq, version, event, doc, by_user, by_org_id)
     SELECT a.id, 1, 1, 'submitted',
-           jsonb_build_object(
-               'id', a.id,
-               'org_id', a.org_id,
-               'institution_code', a.institution_code,
-               'prefecture_code', a.pref_code,
-               'purpose', a.purpose,
-               'bank_code', a.bank_code,
-               'branch_code', a.branch_code,
-               'account_type', a.account_type,
-               'account_number', a.account_number,
-               'holder_name', a.holder_name,
-               'holder_name_input', a.holder_name_input,
-               'assignment', CASE
-                   WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                       'assignee_name', a.assignee_name,
-                       'from', a.assignment_from,
-                       'to', a.assignment_to)
-                   END,
-               'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-               'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-               'status', a.status,
-               'version', a.version,
-               'submitted_by', a.submitted_by,
-               'submitted_at', a.submitted_at,
-               'reviewed_by', a.reviewed_by,
-               'reviewed_org_id', a.reviewed_org_id,
-               'reviewed_at', a.reviewed_at,
-               'review_reason', a.review_reason,
-               'created_at', a.created_at,
-               'updated_at', a.updated_at), $16, $1::uuid
+           payment.account_json(a::payment.bank_accounts), $16, $1::uuid
     FROM a)
-SELECT (
-    jsonb_build_object(
-        'id', a.id,
-        'org_id', a.org_id,
-        'institution_code', a.institution_code,
-        'prefecture_code', a.pref_code,
-        'purpose', a.purpose,
-        'bank_code', a.bank_code,
-        'branch_code', a.branch_code,
-        'account_type', a.account_type,
-        'account_number', a.account_number,
-        'holder_name', a.holder_name,
-        'holder_name_input', a.holder_name_input,
-        'assignment', CASE
-            WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                'assignee_name', a.assignee_name,
-                'from', a.assignment_from,
-                'to', a.assignment_to)
-            END,
-        'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-        'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-        'status', a.status,
-        'version', a.version,
-        'submitted_by', a.submitted_by,
-        'submitted_at', a.submitted_at,
-        'reviewed_by', a.reviewed_by,
-        'reviewed_org_id', a.reviewed_org_id,
-        'reviewed_at', a.reviewed_at,
-        'review_reason', a.review_reason,
-        'created_at', a.created_at,
-        'updated_at', a.updated_at) || jsonb_build_object('documents', '[]'::jsonb))::text
+SELECT (payment.account_json(a::payment.bank_accounts)
+        || jsonb_build_object('documents', '[]'::jsonb))::text
 FROM a;
 
 -- name: pay_account_resubmit
@@ -163,82 +105,10 @@ v AS (
            (SELECT max(seq) + 1
             FROM payment.bank_account_versions w
             WHERE w.account_id = a.id), a.version, 'resubmitted',
-           jsonb_build_object(
-               'id', a.id,
-               'org_id', a.org_id,
-               'institution_code', a.institution_code,
-               'prefecture_code', a.pref_code,
-               'purpose', a.purpose,
-               'bank_code', a.bank_code,
-               'branch_code', a.branch_code,
-               'account_type', a.account_type,
-               'account_number', a.account_number,
-               'holder_name', a.holder_name,
-               'holder_name_input', a.holder_name_input,
-               'assignment', CASE
-                   WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                       'assignee_name', a.assignee_name,
-                       'from', a.assignment_from,
-                       'to', a.assignment_to)
-                   END,
-               'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-               'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-               'status', a.status,
-               'version', a.version,
-               'submitted_by', a.submitted_by,
-               'submitted_at', a.submitted_at,
-               'reviewed_by', a.reviewed_by,
-               'reviewed_org_id', a.reviewed_org_id,
-               'reviewed_at', a.reviewed_at,
-               'review_reason', a.review_reason,
-               'created_at', a.created_at,
-               'updated_at', a.updated_at), $16, $1::uuid
+           payment.account_json(a::payment.bank_accounts), $16, $1::uuid
     FROM a)
-SELECT (
-    jsonb_build_object(
-        'id', a.id,
-        'org_id', a.org_id,
-        'institution_code', a.institution_code,
-        'prefecture_code', a.pref_code,
-        'purpose', a.purpose,
-        'bank_code', a.bank_code,
-        'branch_code', a.branch_code,
-        'account_type', a.account_type,
-        'account_number', a.account_number,
-        'holder_name', a.holder_name,
-        'holder_name_input', a.holder_name_input,
-        'assignment', CASE
-            WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                'assignee_name', a.assignee_name,
-                'from', a.assignment_from,
-                'to', a.assignment_to)
-            END,
-        'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-        'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-        'status', a.status,
-        'version', a.version,
-        'submitted_by', a.submitted_by,
-        'submitted_at', a.submitted_at,
-        'reviewed_by', a.reviewed_by,
-        'reviewed_org_id', a.reviewed_org_id,
-        'reviewed_at', a.reviewed_at,
-        'review_reason', a.review_reason,
-        'created_at', a.created_at,
-        'updated_at', a.updated_at) || jsonb_build_object(
-            'documents', (SELECT coalesce(
-                              jsonb_agg(
-                                  jsonb_build_object(
-                                      'id', d.id,
-                                      'version', d.version,
-                                      'kind', d.kind,
-                                      'content_type', d.content_type,
-                                      'size_bytes', d.size_bytes,
-                                      'sha256', d.sha256,
-                                      'uploaded_by', d.uploaded_by,
-                                      'uploaded_at', d.uploaded_at) ORDER BY d.uploaded_at, d.id),
-                              '[]'::jsonb)
-                          FROM payment.bank_account_documents d
-                          WHERE d.account_id = a.id)))::text
+SELECT (payment.account_json(a::payment.bank_accounts)
+        || payment.account_documents_json(a::payment.bank_accounts))::text
 FROM a;
 
 -- name: pay_account_get
@@ -247,51 +117,7 @@ FROM a;
 -- $3 pref_code: text, the caller's prefecture
 -- $4 id: uuid, the bank account
 -- One account with its documents, if the viewer may see it.
-SELECT (
-    jsonb_build_object(
-        'id', a.id,
-        'org_id', a.org_id,
-        'institution_code', a.institution_code,
-        'prefecture_code', a.pref_code,
-        'purpose', a.purpose,
-        'bank_code', a.bank_code,
-        'branch_code', a.branch_code,
-        'account_type', a.account_type,
-        'account_number', a.account_number,
-        'holder_name', a.holder_name,
-        'holder_name_input', a.holder_name_input,
-        'assignment', CASE
-            WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                'assignee_name', a.assignee_name,
-                'from', a.assignment_from,
-                'to', a.assignment_to)
-            END,
-        'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-        'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-        'status', a.status,
-        'version', a.version,
-        'submitted_by', a.submitted_by,
-        'submitted_at', a.submitted_at,
-        'reviewed_by', a.reviewed_by,
-        'reviewed_org_id', a.reviewed_org_id,
-        'reviewed_at', a.reviewed_at,
-        'review_reason', a.review_reason,
-        'created_at', a.created_at,
-        'updated_at', a.updated_at) || jsonb_build_object(
-            'documents', (SELECT coalesce(
-                              jsonb_agg(
-                                  jsonb_build_object(
-                                      'id', d.id,
-                                      'version', d.version,
-                                      'kind', d.kind,
-                                      'content_type', d.content_type,
-                                      'size_bytes', d.size_bytes,
-                                      'sha256', d.sha256,
-                                      'uploaded_by', d.uploaded_by,
-                                      'uploaded_at', d.uploaded_at) ORDER BY d.uploaded_at, d.id),
-                              '[]'::jsonb)
-                          FROM payment.bank_account_documents d
-                          WHERE d.account_id = a.id)))::text
+SELECT (payment.account_json(a) || payment.account_documents_json(a))::text
 FROM payment.bank_accounts a
 WHERE a.id = $4::uuid
   AND (($1::text = 'inst' AND a.org_id = $2::uuid) OR ($1::text = 'fed' AND a.pref_code = $3::text));
@@ -327,51 +153,7 @@ ORDER BY v.seq;
 -- $8 cursor_id: uuid, the cursor's id, or NULL
 -- $9 limit: int, the page size + 1
 -- The accounts the viewer may see, newest first, a page after the cursor (limit + 1 rows).
-SELECT (
-    jsonb_build_object(
-        'id', a.id,
-        'org_id', a.org_id,
-        'institution_code', a.institution_code,
-        'prefecture_code', a.pref_code,
-        'purpose', a.purpose,
-        'bank_code', a.bank_code,
-        'branch_code', a.branch_code,
-        'account_type', a.account_type,
-        'account_number', a.account_number,
-        'holder_name', a.holder_name,
-        'holder_name_input', a.holder_name_input,
-        'assignment', CASE
-            WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                'assignee_name', a.assignee_name,
-                'from', a.assignment_from,
-                'to', a.assignment_to)
-            END,
-        'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-        'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-        'status', a.status,
-        'version', a.version,
-        'submitted_by', a.submitted_by,
-        'submitted_at', a.submitted_at,
-        'reviewed_by', a.reviewed_by,
-        'reviewed_org_id', a.reviewed_org_id,
-        'reviewed_at', a.reviewed_at,
-        'review_reason', a.review_reason,
-        'created_at', a.created_at,
-        'updated_at', a.updated_at) || jsonb_build_object(
-            'documents', (SELECT coalesce(
-                              jsonb_agg(
-                                  jsonb_build_object(
-                                      'id', d.id,
-                                      'version', d.version,
-                                      'kind', d.kind,
-                                      'content_type', d.content_type,
-                                      'size_bytes', d.size_bytes,
-                                      'sha256', d.sha256,
-                                      'uploaded_by', d.uploaded_by,
-                                      'uploaded_at', d.uploaded_at) ORDER BY d.uploaded_at, d.id),
-                              '[]'::jsonb)
-                          FROM payment.bank_account_documents d
-                          WHERE d.account_id = a.id)))::text,
+SELECT (payment.account_json(a) || payment.account_documents_json(a))::text,
        a.created_at::text, a.id::text
 FROM payment.bank_accounts a
 WHERE (($1::text = 'inst' AND a.org_id = $2::uuid) OR ($1::text = 'fed' AND a.pref_code = $3::text))
@@ -390,51 +172,7 @@ LIMIT $9::int;
 -- $5 purpose: text, vaccination | assignment
 -- $6 month: date, the claim month (YYYY-MM-01)
 -- The approved account that pays an organisation's claims of a month for a purpose.
-SELECT (
-    jsonb_build_object(
-        'id', a.id,
-        'org_id', a.org_id,
-        'institution_code', a.institution_code,
-        'prefecture_code', a.pref_code,
-        'purpose', a.purpose,
-        'bank_code', a.bank_code,
-        'branch_code', a.branch_code,
-        'account_type', a.account_type,
-        'account_number', a.account_number,
-        'holder_name', a.holder_name,
-        'holder_name_input', a.holder_name_input,
-        'assignment', CASE
-            WHEN a.purpose = 'assignment' THEN jsonb_build_object(
-                'assignee_name', a.assignee_name,
-                'from', a.assignment_from,
-                'to', a.assignment_to)
-            END,
-        'effective_from', to_char(a.effective_from, 'YYYY-MM'),
-        'effective_to', to_char(a.effective_to, 'YYYY-MM'),
-        'status', a.status,
-        'version', a.version,
-        'submitted_by', a.submitted_by,
-        'submitted_at', a.submitted_at,
-        'reviewed_by', a.reviewed_by,
-        'reviewed_org_id', a.reviewed_org_id,
-        'reviewed_at', a.reviewed_at,
-        'review_reason', a.review_reason,
-        'created_at', a.created_at,
-        'updated_at', a.updated_at) || jsonb_build_object(
-            'documents', (SELECT coalesce(
-                              jsonb_agg(
-                                  jsonb_build_object(
-                                      'id', d.id,
-                                      'version', d.version,
-                                      'kind', d.kind,
-                                      'content_type', d.content_type,
-                                      'size_bytes', d.size_bytes,
-                                      'sha256', d.sha256,
-                                      'uploaded_by', d.uploaded_by,
-                                      'uploaded_at', d.uploaded_at) ORDER BY d.uploaded_at, d.id),
-                              '[]'::jsonb)
-                          FROM payment.bank_account_documents d
-                          WHERE d.account_id = a.id)))::text
+SELECT (payment.account_json(a) || payment.account_documents_json(a))::text
 FROM payment.bank_accounts a
 WHERE (($1::text = 'inst' AND a.org_id = $2::uuid) OR ($1::text = 'fed' AND a.pref_code = $3::text))
   AND a.org_id = $4::uuid

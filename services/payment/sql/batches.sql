@@ -23,25 +23,7 @@ FROM b;
 -- name: pay_batch_by_id
 -- $1 id: uuid, the batch
 -- A batch with its totals (after a write that checked who may see it).
-SELECT (SELECT jsonb_build_object(
-            'id', x.id,
-            'institution_code', x.institution_code,
-            'prefecture_code', x.pref_code,
-            'claim_month', to_char(x.claim_month, 'YYYY-MM'),
-            'status', x.status,
-            'closed_how', x.closed_how,
-            'closed_at', x.closed_at,
-            'reviewed_at', x.reviewed_at,
-            'created_at', x.created_at,
-            'totals', jsonb_build_object(
-                'lines', count(t.id),
-                'claimed_yen', coalesce(sum(t.claim_yen), 0),
-                'returned_lines', count(t.id) FILTER (WHERE t.status = 'returned'),
-                'undecided_lines', count(t.id) FILTER (WHERE t.status = 'claimed'),
-                'approved_yen', coalesce(sum(t.approved_yen), 0),
-                'adjustment_lines', count(t.id) FILTER (WHERE t.kind = 'adjustment')))
-        FROM payment.claim_lines t
-        WHERE t.batch_id = x.id)::text
+SELECT payment.batch_json(x)::text
 FROM payment.claim_batches x
 WHERE x.id = $1::uuid;
 
@@ -57,25 +39,7 @@ WHERE x.id = $1::uuid;
 -- $9 cursor_id: uuid, the cursor's id, or NULL
 -- $10 limit: int, the page size + 1
 -- The batches the viewer may see, newest month first, a page after the cursor (limit + 1 rows).
-SELECT (SELECT jsonb_build_object(
-            'id', b.id,
-            'institution_code', b.institution_code,
-            'prefecture_code', b.pref_code,
-            'claim_month', to_char(b.claim_month, 'YYYY-MM'),
-            'status', b.status,
-            'closed_how', b.closed_how,
-            'closed_at', b.closed_at,
-            'reviewed_at', b.reviewed_at,
-            'created_at', b.created_at,
-            'totals', jsonb_build_object(
-                'lines', count(t.id),
-                'claimed_yen', coalesce(sum(t.claim_yen), 0),
-                'returned_lines', count(t.id) FILTER (WHERE t.status = 'returned'),
-                'undecided_lines', count(t.id) FILTER (WHERE t.status = 'claimed'),
-                'approved_yen', coalesce(sum(t.approved_yen), 0),
-                'adjustment_lines', count(t.id) FILTER (WHERE t.kind = 'adjustment')))
-        FROM payment.claim_lines t
-        WHERE t.batch_id = b.id)::text, b.claim_month::text,
+SELECT payment.batch_json(b)::text, b.claim_month::text,
        b.id::text
 FROM payment.claim_batches b
 WHERE (($1::text = 'inst' AND b.institution_code = $2) OR ($1::text = 'fed' AND b.pref_code = $3))
@@ -94,25 +58,7 @@ LIMIT $10::int;
 -- $4 muni_code: text, the caller's municipality
 -- $5 id: uuid, the batch
 -- A batch the viewer may see.
-SELECT (SELECT jsonb_build_object(
-            'id', b.id,
-            'institution_code', b.institution_code,
-            'prefecture_code', b.pref_code,
-            'claim_month', to_char(b.claim_month, 'YYYY-MM'),
-            'status', b.status,
-            'closed_how', b.closed_how,
-            'closed_at', b.closed_at,
-            'reviewed_at', b.reviewed_at,
-            'created_at', b.created_at,
-            'totals', jsonb_build_object(
-                'lines', count(t.id),
-                'claimed_yen', coalesce(sum(t.claim_yen), 0),
-                'returned_lines', count(t.id) FILTER (WHERE t.status = 'returned'),
-                'undecided_lines', count(t.id) FILTER (WHERE t.status = 'claimed'),
-                'approved_yen', coalesce(sum(t.approved_yen), 0),
-                'adjustment_lines', count(t.id) FILTER (WHERE t.kind = 'adjustment')))
-        FROM payment.claim_lines t
-        WHERE t.batch_id = b.id)::text
+SELECT payment.batch_json(b)::text
 FROM payment.claim_batches b
 WHERE b.id = $5::uuid
   AND (($1::text = 'inst' AND b.institution_code = $2) OR ($1::text = 'fed' AND b.pref_code = $3))

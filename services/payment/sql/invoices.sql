@@ -51,23 +51,7 @@ WHERE x.id = l.id
 SELECT jsonb_build_object(
     'claim_month', to_char($4::date, 'YYYY-MM'),
     'items', coalesce(
-        jsonb_agg(
-            jsonb_build_object(
-                'id', i.id,
-                'prefecture_code', i.pref_code,
-                'muni_code', i.muni_code,
-                'claim_month', to_char(i.claim_month, 'YYYY-MM'),
-                'lines', i.lines,
-                'amount_yen', i.amount_yen,
-                'fee_per_line_yen', i.fee_per_line_yen,
-                'fee_yen', i.fee_yen,
-                'total_yen', i.total_yen,
-                'status', i.status,
-                'issued_by', i.issued_by,
-                'issued_at', i.issued_at,
-                'paid_on', i.paid_on,
-                'paid_amount_yen', i.paid_amount_yen,
-                'paid_recorded_at', i.paid_recorded_at) ORDER BY i.muni_code), '[]'))::text
+        jsonb_agg(payment.invoice_json(i) ORDER BY i.muni_code), '[]'))::text
 FROM payment.invoices i
 WHERE (($1::text = 'fed' AND i.pref_code = $2) OR ($1::text = 'muni' AND i.muni_code = $3))
   AND i.claim_month = $4::date;
@@ -79,23 +63,7 @@ WHERE (($1::text = 'fed' AND i.pref_code = $2) OR ($1::text = 'muni' AND i.muni_
 -- $4 claim_month: date, or NULL
 -- $5 status: text, issued | paid, or NULL
 -- The invoices the viewer may see, newest month first (at most 500).
-SELECT (
-    jsonb_build_object(
-        'id', i.id,
-        'prefecture_code', i.pref_code,
-        'muni_code', i.muni_code,
-        'claim_month', to_char(i.claim_month, 'YYYY-MM'),
-        'lines', i.lines,
-        'amount_yen', i.amount_yen,
-        'fee_per_line_yen', i.fee_per_line_yen,
-        'fee_yen', i.fee_yen,
-        'total_yen', i.total_yen,
-        'status', i.status,
-        'issued_by', i.issued_by,
-        'issued_at', i.issued_at,
-        'paid_on', i.paid_on,
-        'paid_amount_yen', i.paid_amount_yen,
-        'paid_recorded_at', i.paid_recorded_at))::text
+SELECT payment.invoice_json(i)::text
 FROM payment.invoices i
 WHERE (($1::text = 'fed' AND i.pref_code = $2) OR ($1::text = 'muni' AND i.muni_code = $3))
   AND ($4::date IS NULL OR i.claim_month = $4::date)
@@ -109,23 +77,7 @@ LIMIT 500;
 -- $3 muni_code: text, the caller's municipality
 -- $4 id: uuid, the invoice
 -- An invoice the viewer may see.
-SELECT (
-    jsonb_build_object(
-        'id', i.id,
-        'prefecture_code', i.pref_code,
-        'muni_code', i.muni_code,
-        'claim_month', to_char(i.claim_month, 'YYYY-MM'),
-        'lines', i.lines,
-        'amount_yen', i.amount_yen,
-        'fee_per_line_yen', i.fee_per_line_yen,
-        'fee_yen', i.fee_yen,
-        'total_yen', i.total_yen,
-        'status', i.status,
-        'issued_by', i.issued_by,
-        'issued_at', i.issued_at,
-        'paid_on', i.paid_on,
-        'paid_amount_yen', i.paid_amount_yen,
-        'paid_recorded_at', i.paid_recorded_at))::text
+SELECT payment.invoice_json(i)::text
 FROM payment.invoices i
 WHERE i.id = $4::uuid
   AND (($1::text = 'fed' AND i.pref_code = $2) OR ($1::text = 'muni' AND i.muni_code = $3));
@@ -159,21 +111,5 @@ WITH i AS (
       AND x.muni_code = $2
       AND x.status = 'issued'
     RETURNING x.*)
-SELECT (
-    jsonb_build_object(
-        'id', i.id,
-        'prefecture_code', i.pref_code,
-        'muni_code', i.muni_code,
-        'claim_month', to_char(i.claim_month, 'YYYY-MM'),
-        'lines', i.lines,
-        'amount_yen', i.amount_yen,
-        'fee_per_line_yen', i.fee_per_line_yen,
-        'fee_yen', i.fee_yen,
-        'total_yen', i.total_yen,
-        'status', i.status,
-        'issued_by', i.issued_by,
-        'issued_at', i.issued_at,
-        'paid_on', i.paid_on,
-        'paid_amount_yen', i.paid_amount_yen,
-        'paid_recorded_at', i.paid_recorded_at))::text
+SELECT payment.invoice_json(i::payment.invoices)::text
 FROM i;

@@ -16,41 +16,7 @@
 -- $13 limit: int, the page size + 1
 -- The lines the viewer may see, in the order they were made, a page after the cursor (limit + 1
 -- rows).
-SELECT jsonb_build_object(
-    'id', l.id,
-    'batch_id', l.batch_id,
-    'claim_month', to_char(b.claim_month, 'YYYY-MM'),
-    'batch_status', b.status,
-    'kind', l.kind,
-    'record_id', l.record_id,
-    'record_version', l.record_version,
-    'record_status', l.record_status,
-    'person_id', l.person_id,
-    'muni_code', l.muni_code,
-    'institution_code', l.institution_code,
-    'prefecture_code', l.pref_code,
-    'vaccinated_on', l.vaccinated_on,
-    'vaccine_code', l.vaccine_code,
-    'dose_number', l.dose_number,
-    'basis', l.basis,
-    'contract_code', l.contract_code,
-    'price_yen', l.price_yen,
-    'self_pay_yen', l.self_pay_yen,
-    'claim_yen', l.claim_yen,
-    'eligibility', l.eligibility,
-    'referral_id', l.referral_id,
-    'flags', to_jsonb(l.flags),
-    'status', l.status,
-    'approved_yen', l.approved_yen,
-    'return_reason', l.return_reason,
-    'review_reason', l.review_reason,
-    'reviewed_by', l.reviewed_by,
-    'reviewed_at', l.reviewed_at,
-    'reclaim_of', l.reclaim_of,
-    'invoice_id', l.invoice_id,
-    'payment_item_id', l.payment_item_id,
-    'created_at', l.created_at,
-    'updated_at', l.updated_at)::text, l.seq::text
+SELECT payment.line_json(l, b)::text, l.seq::text
 FROM payment.claim_lines l
 JOIN payment.claim_batches b ON b.id = l.batch_id
 WHERE (($1::text = 'inst' AND l.institution_code = $2)
@@ -74,41 +40,7 @@ LIMIT $13::int;
 -- $4 muni_code: text, the caller's municipality
 -- $5 id: uuid, the claim line
 -- A line the viewer may see.
-SELECT jsonb_build_object(
-    'id', l.id,
-    'batch_id', l.batch_id,
-    'claim_month', to_char(b.claim_month, 'YYYY-MM'),
-    'batch_status', b.status,
-    'kind', l.kind,
-    'record_id', l.record_id,
-    'record_version', l.record_version,
-    'record_status', l.record_status,
-    'person_id', l.person_id,
-    'muni_code', l.muni_code,
-    'institution_code', l.institution_code,
-    'prefecture_code', l.pref_code,
-    'vaccinated_on', l.vaccinated_on,
-    'vaccine_code', l.vaccine_code,
-    'dose_number', l.dose_number,
-    'basis', l.basis,
-    'contract_code', l.contract_code,
-    'price_yen', l.price_yen,
-    'self_pay_yen', l.self_pay_yen,
-    'claim_yen', l.claim_yen,
-    'eligibility', l.eligibility,
-    'referral_id', l.referral_id,
-    'flags', to_jsonb(l.flags),
-    'status', l.status,
-    'approved_yen', l.approved_yen,
-    'return_reason', l.return_reason,
-    'review_reason', l.review_reason,
-    'reviewed_by', l.reviewed_by,
-    'reviewed_at', l.reviewed_at,
-    'reclaim_of', l.reclaim_of,
-    'invoice_id', l.invoice_id,
-    'payment_item_id', l.payment_item_id,
-    'created_at', l.created_at,
-    'updated_at', l.updated_at)::text
+SELECT payment.line_json(l, b)::text
 FROM payment.claim_lines l
 JOIN payment.claim_batches b ON b.id = l.batch_id
 WHERE l.id = $5::uuid
@@ -164,42 +96,7 @@ SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM b);
 -- name: pay_line_by_id
 -- $1 id: uuid, the claim line
 -- A line (after a write that checked who may see it).
-SELECT (
-    jsonb_build_object(
-        'id', l.id,
-        'batch_id', l.batch_id,
-        'claim_month', to_char(b.claim_month, 'YYYY-MM'),
-        'batch_status', b.status,
-        'kind', l.kind,
-        'record_id', l.record_id,
-        'record_version', l.record_version,
-        'record_status', l.record_status,
-        'person_id', l.person_id,
-        'muni_code', l.muni_code,
-        'institution_code', l.institution_code,
-        'prefecture_code', l.pref_code,
-        'vaccinated_on', l.vaccinated_on,
-        'vaccine_code', l.vaccine_code,
-        'dose_number', l.dose_number,
-        'basis', l.basis,
-        'contract_code', l.contract_code,
-        'price_yen', l.price_yen,
-        'self_pay_yen', l.self_pay_yen,
-        'claim_yen', l.claim_yen,
-        'eligibility', l.eligibility,
-        'referral_id', l.referral_id,
-        'flags', to_jsonb(l.flags),
-        'status', l.status,
-        'approved_yen', l.approved_yen,
-        'return_reason', l.return_reason,
-        'review_reason', l.review_reason,
-        'reviewed_by', l.reviewed_by,
-        'reviewed_at', l.reviewed_at,
-        'reclaim_of', l.reclaim_of,
-        'invoice_id', l.invoice_id,
-        'payment_item_id', l.payment_item_id,
-        'created_at', l.created_at,
-        'updated_at', l.updated_at))::text
+SELECT payment.line_json(l, b)::text
 FROM payment.claim_lines l
 JOIN payment.claim_batches b ON b.id = l.batch_id
 WHERE l.id = $1::uuid;

@@ -65,41 +65,9 @@ l AS (
 v AS (
     INSERT INTO payment.payer_account_versions (account_id, version, doc, by_user)
     SELECT p.id, p.version,
-           jsonb_build_object(
-               'id', p.id,
-               'org_id', p.org_id,
-               'prefecture_code', p.pref_code,
-               'bank_code', p.bank_code,
-               'branch_code', p.branch_code,
-               'account_type', p.account_type,
-               'account_number', p.account_number,
-               'holder_name', p.holder_name,
-               'client_code', p.client_code,
-               'destination_bank_codes', to_jsonb(p.bank_codes),
-               'is_default', p.is_default,
-               'status', p.status,
-               'version', p.version,
-               'updated_by', p.updated_by,
-               'created_at', p.created_at,
-               'updated_at', p.updated_at), p.updated_by
+           payment.payer_json(p::payment.payer_accounts), p.updated_by
     FROM p)
-SELECT jsonb_build_object(
-    'id', p.id,
-    'org_id', p.org_id,
-    'prefecture_code', p.pref_code,
-    'bank_code', p.bank_code,
-    'branch_code', p.branch_code,
-    'account_type', p.account_type,
-    'account_number', p.account_number,
-    'holder_name', p.holder_name,
-    'client_code', p.client_code,
-    'destination_bank_codes', to_jsonb(p.bank_codes),
-    'is_default', p.is_default,
-    'status', p.status,
-    'version', p.version,
-    'updated_by', p.updated_by,
-    'created_at', p.created_at,
-    'updated_at', p.updated_at)::text
+SELECT payment.payer_json(p::payment.payer_accounts)::text
 FROM p;
 
 -- name: pay_payer_links_delete
@@ -144,41 +112,9 @@ l AS (
 v AS (
     INSERT INTO payment.payer_account_versions (account_id, version, doc, by_user)
     SELECT p.id, p.version,
-           jsonb_build_object(
-               'id', p.id,
-               'org_id', p.org_id,
-               'prefecture_code', p.pref_code,
-               'bank_code', p.bank_code,
-               'branch_code', p.branch_code,
-               'account_type', p.account_type,
-               'account_number', p.account_number,
-               'holder_name', p.holder_name,
-               'client_code', p.client_code,
-               'destination_bank_codes', to_jsonb(p.bank_codes),
-               'is_default', p.is_default,
-               'status', p.status,
-               'version', p.version,
-               'updated_by', p.updated_by,
-               'created_at', p.created_at,
-               'updated_at', p.updated_at), p.updated_by
+           payment.payer_json(p::payment.payer_accounts), p.updated_by
     FROM p)
-SELECT jsonb_build_object(
-    'id', p.id,
-    'org_id', p.org_id,
-    'prefecture_code', p.pref_code,
-    'bank_code', p.bank_code,
-    'branch_code', p.branch_code,
-    'account_type', p.account_type,
-    'account_number', p.account_number,
-    'holder_name', p.holder_name,
-    'client_code', p.client_code,
-    'destination_bank_codes', to_jsonb(p.bank_codes),
-    'is_default', p.is_default,
-    'status', p.status,
-    'version', p.version,
-    'updated_by', p.updated_by,
-    'created_at', p.created_at,
-    'updated_at', p.updated_at)::text
+SELECT payment.payer_json(p::payment.payer_accounts)::text
 FROM p;
 
 -- name: pay_payer_retire
@@ -201,64 +137,16 @@ p AS (
 v AS (
     INSERT INTO payment.payer_account_versions (account_id, version, doc, by_user)
     SELECT p.id, p.version,
-           jsonb_build_object(
-               'id', p.id,
-               'org_id', p.org_id,
-               'prefecture_code', p.pref_code,
-               'bank_code', p.bank_code,
-               'branch_code', p.branch_code,
-               'account_type', p.account_type,
-               'account_number', p.account_number,
-               'holder_name', p.holder_name,
-               'client_code', p.client_code,
-               'destination_bank_codes', to_jsonb(p.bank_codes),
-               'is_default', p.is_default,
-               'status', p.status,
-               'version', p.version,
-               'updated_by', p.updated_by,
-               'created_at', p.created_at,
-               'updated_at', p.updated_at), $3
+           payment.payer_json(p::payment.payer_accounts), $3
     FROM p)
-SELECT jsonb_build_object(
-    'id', p.id,
-    'org_id', p.org_id,
-    'prefecture_code', p.pref_code,
-    'bank_code', p.bank_code,
-    'branch_code', p.branch_code,
-    'account_type', p.account_type,
-    'account_number', p.account_number,
-    'holder_name', p.holder_name,
-    'client_code', p.client_code,
-    'destination_bank_codes', to_jsonb(p.bank_codes),
-    'is_default', p.is_default,
-    'status', p.status,
-    'version', p.version,
-    'updated_by', p.updated_by,
-    'created_at', p.created_at,
-    'updated_at', p.updated_at)::text
+SELECT payment.payer_json(p::payment.payer_accounts)::text
 FROM p;
 
 -- name: pay_payer_get
 -- $1 id: uuid, the source account
 -- $2 pref_code: text, the caller's prefecture
 -- A source account of the federation.
-SELECT jsonb_build_object(
-    'id', p.id,
-    'org_id', p.org_id,
-    'prefecture_code', p.pref_code,
-    'bank_code', p.bank_code,
-    'branch_code', p.branch_code,
-    'account_type', p.account_type,
-    'account_number', p.account_number,
-    'holder_name', p.holder_name,
-    'client_code', p.client_code,
-    'destination_bank_codes', to_jsonb(p.bank_codes),
-    'is_default', p.is_default,
-    'status', p.status,
-    'version', p.version,
-    'updated_by', p.updated_by,
-    'created_at', p.created_at,
-    'updated_at', p.updated_at)::text
+SELECT payment.payer_json(p)::text
 FROM payment.payer_accounts p
 WHERE p.id = $1::uuid
   AND p.pref_code = $2;
@@ -278,23 +166,7 @@ ORDER BY v.version;
 -- $1 pref_code: text, the caller's prefecture
 -- $2 status: text, active | retired, or NULL
 -- The federation's source accounts, oldest first.
-SELECT jsonb_build_object(
-    'id', p.id,
-    'org_id', p.org_id,
-    'prefecture_code', p.pref_code,
-    'bank_code', p.bank_code,
-    'branch_code', p.branch_code,
-    'account_type', p.account_type,
-    'account_number', p.account_number,
-    'holder_name', p.holder_name,
-    'client_code', p.client_code,
-    'destination_bank_codes', to_jsonb(p.bank_codes),
-    'is_default', p.is_default,
-    'status', p.status,
-    'version', p.version,
-    'updated_by', p.updated_by,
-    'created_at', p.created_at,
-    'updated_at', p.updated_at)::text
+SELECT payment.payer_json(p)::text
 FROM payment.payer_accounts p
 WHERE p.pref_code = $1
   AND ($2::text IS NULL OR p.status = $2)
@@ -305,23 +177,7 @@ ORDER BY p.created_at, p.id;
 -- $2 bank_code: text, the destination bank
 -- The active account that pays a destination bank: its link, else the default.
 SELECT (
-    jsonb_build_object(
-        'id', p.id,
-        'org_id', p.org_id,
-        'prefecture_code', p.pref_code,
-        'bank_code', p.bank_code,
-        'branch_code', p.branch_code,
-        'account_type', p.account_type,
-        'account_number', p.account_number,
-        'holder_name', p.holder_name,
-        'client_code', p.client_code,
-        'destination_bank_codes', to_jsonb(p.bank_codes),
-        'is_default', p.is_default,
-        'status', p.status,
-        'version', p.version,
-        'updated_by', p.updated_by,
-        'created_at', p.created_at,
-        'updated_at', p.updated_at) || jsonb_build_object(
+    payment.payer_json(p) || jsonb_build_object(
             'matched', CASE WHEN l.bank_code IS NULL THEN 'default' ELSE 'bank_code' END))::text
 FROM payment.payer_accounts p
 LEFT JOIN payment.payer_links l ON l.account_id = p.id

@@ -26,13 +26,23 @@ SELECT (SELECT count(*)
 -- $4 by_org_id: uuid, the caller's organisation
 -- A run of the lines of paid invoices not yet paid, one item per institution (its account and
 -- the source account, or held with the reason): the run's id (NULL: nothing to pay) and lines.
-WITH l AS (
-    SELECT l.id, l.institution_code, l.approved_yen
-    FROM payment.claim_lines l
-    JOIN payment.invoices v ON v.id = l.invoice_id
+-- An invoice bills lines of its month's batches of the prefecture (pay_invoice_issue): they are
+-- found through those batches (claim_lines has no index on invoice_id, so that the lines'
+-- updates stay HOT: migrations/006_claims_feed.sql).
+WITH v AS MATERIALIZED (
+    SELECT v.id, v.claim_month
+    FROM payment.invoices v
     WHERE v.pref_code = $1
       AND v.claim_month <= $2::date
-      AND v.status = 'paid'
+      AND v.status = 'paid'),
+l AS (
+    SELECT l.id, l.institution_code, l.approved_yen
+    FROM payment.claim_batches b
+    JOIN payment.claim_lines l ON l.batch_id = b.id
+    JOIN v ON v.id = l.invoice_id
+    WHERE b.pref_code = $1
+      AND b.claim_month IN (SELECT v.claim_month
+                            FROM v)
       AND l.payment_item_id IS NULL),
 g AS (
     SELECT institution_code, sum(approved_yen) AS amt, count(*) AS n
@@ -81,53 +91,27 @@ ins AS (
            d.account_type, d.account_number, d.holder_name, d.sid
     FROM d, run
     RETURNING id, institution_code, status, run_id),
+-- The lines of l again, reached from each paid item through its institution's batches (an item
+-- drives an index scan of its lines, rather than every line a scan of the items).
 u AS (
     UPDATE payment.claim_lines x
     SET payment_item_id = ins.id
-    FROM l, ins
-    WHERE x.id = l.id
-      AND ins.institution_code = l.institution_code
-      AND ins.status = 'pay'
+    FROM ins, payment.claim_batches b, v
+    WHERE ins.status = 'pay'
+      AND b.pref_code = $1
+      AND b.institution_code = ins.institution_code
+      AND b.claim_month IN (SELECT v.claim_month
+                            FROM v)
+      AND x.batch_id = b.id
+      AND x.invoice_id = v.id
+      AND x.payment_item_id IS NULL
     RETURNING x.id)
 SELECT (SELECT id::text FROM run), (SELECT count(*) FROM u);
 
 -- name: pay_run_by_id
 -- $1 id: uuid, the payment run
 -- A run with its items (after a write that checked whose it is).
-SELECT (
-    jsonb_build_object(
-        'id', x.id,
-        'prefecture_code', x.pref_code,
-        'claim_month', to_char(x.claim_month, 'YYYY-MM'),
-        'pay_on', x.pay_on,
-        'status', x.status,
-        'prepared_by', x.prepared_by,
-        'prepared_at', x.prepared_at,
-        'approved_by', x.approved_by,
-        'approved_at', x.approved_at,
-        'items', (SELECT coalesce(
-                      jsonb_agg(
-                          jsonb_build_object(
-                              'institution_code', i.institution_code,
-                              'amount_yen', i.amount_yen,
-                              'lines', i.lines,
-                              'status', i.status,
-                              'held_reason', i.held_reason,
-                              'account_id', i.account_id,
-                              'purpose', i.purpose,
-                              'bank_code', i.bank_code,
-                              'branch_code', i.branch_code,
-                              'account_type', i.account_type,
-                              'account_number', i.account_number,
-                              'holder_name', i.holder_name,
-                              'payer_account_id', i.payer_account_id) ORDER BY i.institution_code),
-                      '[]')
-                  FROM payment.payment_items i
-                  WHERE i.run_id = x.id),
-        'total_yen', (SELECT coalesce(sum(i.amount_yen), 0)
-                      FROM payment.payment_items i
-                      WHERE i.run_id = x.id
-                        AND i.status = 'pay')))::text
+SELECT payment.run_json(x)::text
 FROM payment.payment_runs x
 WHERE x.id = $1::uuid;
 
@@ -135,40 +119,7 @@ WHERE x.id = $1::uuid;
 -- $1 pref_code: text, the caller's prefecture
 -- $2 claim_month: date, or NULL
 -- The prefecture's runs, newest first (at most 200).
-SELECT (
-    jsonb_build_object(
-        'id', x.id,
-        'prefecture_code', x.pref_code,
-        'claim_month', to_char(x.claim_month, 'YYYY-MM'),
-        'pay_on', x.pay_on,
-        'status', x.status,
-        'prepared_by', x.prepared_by,
-        'prepared_at', x.prepared_at,
-        'approved_by', x.approved_by,
-        'approved_at', x.approved_at,
-        'items', (SELECT coalesce(
-                      jsonb_agg(
-                          jsonb_build_object(
-                              'institution_code', i.institution_code,
-                              'amount_yen', i.amount_yen,
-                              'lines', i.lines,
-                              'status', i.status,
-                              'held_reason', i.held_reason,
-                              'account_id', i.account_id,
-                              'purpose', i.purpose,
-                              'bank_code', i.bank_code,
-                              'branch_code', i.branch_code,
-                              'account_type', i.account_type,
-                              'account_number', i.account_number,
-                              'holder_name', i.holder_name,
-                              'payer_account_id', i.payer_account_id) ORDER BY i.institution_code),
-                      '[]')
-                  FROM payment.payment_items i
-                  WHERE i.run_id = x.id),
-        'total_yen', (SELECT coalesce(sum(i.amount_yen), 0)
-                      FROM payment.payment_items i
-                      WHERE i.run_id = x.id
-                        AND i.status = 'pay')))::text
+SELECT payment.run_json(x)::text
 FROM payment.payment_runs x
 WHERE x.pref_code = $1
   AND ($2::date IS NULL OR x.claim_month = $2::date)
@@ -179,40 +130,7 @@ LIMIT 200;
 -- $1 pref_code: text, the caller's prefecture
 -- $2 id: uuid, the payment run
 -- A run of the prefecture.
-SELECT (
-    jsonb_build_object(
-        'id', x.id,
-        'prefecture_code', x.pref_code,
-        'claim_month', to_char(x.claim_month, 'YYYY-MM'),
-        'pay_on', x.pay_on,
-        'status', x.status,
-        'prepared_by', x.prepared_by,
-        'prepared_at', x.prepared_at,
-        'approved_by', x.approved_by,
-        'approved_at', x.approved_at,
-        'items', (SELECT coalesce(
-                      jsonb_agg(
-                          jsonb_build_object(
-                              'institution_code', i.institution_code,
-                              'amount_yen', i.amount_yen,
-                              'lines', i.lines,
-                              'status', i.status,
-                              'held_reason', i.held_reason,
-                              'account_id', i.account_id,
-                              'purpose', i.purpose,
-                              'bank_code', i.bank_code,
-                              'branch_code', i.branch_code,
-                              'account_type', i.account_type,
-                              'account_number', i.account_number,
-                              'holder_name', i.holder_name,
-                              'payer_account_id', i.payer_account_id) ORDER BY i.institution_code),
-                      '[]')
-                  FROM payment.payment_items i
-                  WHERE i.run_id = x.id),
-        'total_yen', (SELECT coalesce(sum(i.amount_yen), 0)
-                      FROM payment.payment_items i
-                      WHERE i.run_id = x.id
-                        AND i.status = 'pay')))::text
+SELECT payment.run_json(x)::text
 FROM payment.payment_runs x
 WHERE x.id = $2::uuid
   AND x.pref_code = $1;
@@ -240,40 +158,7 @@ WITH x AS (
       AND y.status = 'prepared'
       AND y.prepared_by <> $3
     RETURNING y.*)
-SELECT (
-    jsonb_build_object(
-        'id', x.id,
-        'prefecture_code', x.pref_code,
-        'claim_month', to_char(x.claim_month, 'YYYY-MM'),
-        'pay_on', x.pay_on,
-        'status', x.status,
-        'prepared_by', x.prepared_by,
-        'prepared_at', x.prepared_at,
-        'approved_by', x.approved_by,
-        'approved_at', x.approved_at,
-        'items', (SELECT coalesce(
-                      jsonb_agg(
-                          jsonb_build_object(
-                              'institution_code', i.institution_code,
-                              'amount_yen', i.amount_yen,
-                              'lines', i.lines,
-                              'status', i.status,
-                              'held_reason', i.held_reason,
-                              'account_id', i.account_id,
-                              'purpose', i.purpose,
-                              'bank_code', i.bank_code,
-                              'branch_code', i.branch_code,
-                              'account_type', i.account_type,
-                              'account_number', i.account_number,
-                              'holder_name', i.holder_name,
-                              'payer_account_id', i.payer_account_id) ORDER BY i.institution_code),
-                      '[]')
-                  FROM payment.payment_items i
-                  WHERE i.run_id = x.id),
-        'total_yen', (SELECT coalesce(sum(i.amount_yen), 0)
-                      FROM payment.payment_items i
-                      WHERE i.run_id = x.id
-                        AND i.status = 'pay')))::text
+SELECT payment.run_json(x::payment.payment_runs)::text
 FROM x;
 
 -- name: pay_run_zengin_rows

@@ -25,18 +25,7 @@ WITH f AS (
                       FROM master.vaccines v
                       WHERE v.code = $4))
     RETURNING *)
-SELECT (
-    jsonb_build_object(
-        'id', f.id,
-        'muni_code', f.muni_code,
-        'person_id', f.person_id,
-        'institution_code', f.institution_code,
-        'vaccine_code', f.vaccine_code,
-        'valid_from', f.valid_from,
-        'valid_to', f.valid_to,
-        'note', f.note,
-        'created_by', f.created_by,
-        'created_at', f.created_at))::text
+SELECT payment.referral_json(f::payment.referrals)::text
 FROM f;
 
 -- name: pay_referral_list
@@ -44,18 +33,7 @@ FROM f;
 -- $2 person_id: uuid, or NULL
 -- $3 institution_code: text, or NULL
 -- The municipality's 依頼書, newest first (at most 500).
-SELECT (
-    jsonb_build_object(
-        'id', f.id,
-        'muni_code', f.muni_code,
-        'person_id', f.person_id,
-        'institution_code', f.institution_code,
-        'vaccine_code', f.vaccine_code,
-        'valid_from', f.valid_from,
-        'valid_to', f.valid_to,
-        'note', f.note,
-        'created_by', f.created_by,
-        'created_at', f.created_at))::text
+SELECT payment.referral_json(f)::text
 FROM payment.referrals f
 WHERE f.muni_code = $1
   AND ($2::uuid IS NULL OR f.person_id = $2::uuid)

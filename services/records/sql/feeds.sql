@@ -63,3 +63,32 @@ WHERE (im.txid, im.seq) > ($1::xid8, $2::bigint)
   AND im.txid < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY im.txid, im.seq
 LIMIT $3::int;
+
+-- name: rec_claims_feed
+-- $1 institution_code: text, ten digits
+-- $2 month: date, the first day of the vaccination month
+-- $3 txid: xid8, the cursor's transaction
+-- $4 seq: bigint, the cursor's sequence number
+-- $5 limit: int, page size
+-- The institution's records of the month written after the cursor, only from transactions older
+-- than every running one, in feed order, as one page: {items: [...], next_after}; the cursor is
+-- unchanged when nothing is new. What a claim line needs of a record and no more: no names, no
+-- lot, no doctor (the payment service prices from its own masters).
+WITH p AS (
+    SELECT im.txid, im.seq, json_build_object('id', im.id, 'version', im.version, 'status',
+        im.status, 'claimable', im.claimable, 'institution_code', im.institution_code,
+        'muni_code', im.muni_code, 'person_id', im.person_id, 'vaccine_code', im.vaccine_code,
+        'dose_number', im.dose_number, 'vaccinated_on', im.vaccinated_on) AS doc
+    FROM records.immunizations im
+    WHERE im.institution_code = $1::bpchar
+      AND date_trunc('month', im.vaccinated_on::timestamp) = $2::date::timestamp
+      AND (im.txid, im.seq) > ($3::xid8, $4::bigint)
+      AND im.txid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY im.txid, im.seq
+    LIMIT $5::int)
+SELECT json_build_object('items', coalesce(json_agg(p.doc ORDER BY p.txid, p.seq), '[]'::json),
+    'next_after', coalesce((SELECT x.txid::text || '-' || x.seq
+        FROM p x
+        ORDER BY x.txid DESC, x.seq DESC
+        LIMIT 1), $3::xid8::text || '-' || $4::bigint))::text
+FROM p;

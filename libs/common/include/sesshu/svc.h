@@ -13,7 +13,9 @@
 
 #include "sesshu/services.h" /* SS_PORT_<NAME>, from services/registry.tsv */
 
-#define SS_SVC_MAX_ANSWER (256 * 1024) /* bytes of an answer we accept */
+/* Bytes of an answer we accept: a feed page of thousands of records (payment's claims feed,
+ * ~300 bytes an item) fits; the buffer lives for one call. */
+#define SS_SVC_MAX_ANSWER (8 * 1024 * 1024)
 
 /* One call: method and path (with query) on service env_name ("RECORDS"),
  * default_port when nothing is configured; auth (the whole Authorization
