@@ -42,11 +42,12 @@ done
 command -v wrk >/dev/null || { echo "bench: wrk missing (apt-get install wrk)" >&2; exit 1; }
 [[ -d $root/tests/api/node_modules ]] || { echo "bench: run scripts/test.sh once (npm packages)" >&2; exit 1; }
 
-# --- disk: bytes per person (with residence and version), record and log row, measured at
-# 20,000 / 100,000 / 200,000 and rounded up; +30% for WAL and the index builds' sort files, and
-# 2 GiB for the stack and its logs.
+# --- disk: bytes per person (with residence and version), record and log row, rounded up from
+# the runs' figures (persons 1,316 and records 582 at 210,000 / 1,000,000; the log row 769 at
+# 10^6 after audit 010/011, bench/audit-size.sh); +30% for WAL and the index builds' sort files,
+# and 2 GiB for the stack and its logs.
 tmpbase=${SESSHU_BENCH_TMPDIR:-/tmp}
-need=$(( (np * 1400 + nr * 660 + nl * 1200) * 13 / 10 + (2 << 30) ))
+need=$(( (np * 1400 + nr * 660 + nl * 850) * 13 / 10 + (2 << 30) ))
 free=$(df -PB1 "$tmpbase" | awk 'NR == 2 {print $4}')
 gib() { awk -v b="$1" 'BEGIN{printf "%.1f GiB", b / 1073741824}'; }
 if (( need > free * 8 / 10 )); then
@@ -115,6 +116,9 @@ muni=$(jq -r .muni <<<"$setup")
 # bench_people: person number g -> id and municipality (10% the bench's, the rest round the
 # master's current municipalities); the loaders' map, outside the measured schemas.
 psql_super -v muni="$muni" -f "$root/bench/log-rows.sql" >/dev/null
+# Bytes of a table with its indexes and TOAST, and of every partition it has.
+psql_super -c "CREATE FUNCTION public.bench_bytes(t regclass) RETURNS bigint LANGUAGE sql AS
+  'SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint FROM pg_partition_tree(t)'" >/dev/null
 
 # batches STREAM FROM TO SIZE LO SPAN: the loader stream's calls (every other batch of rows).
 batches() {
@@ -146,17 +150,19 @@ SELECT b.id, b.muni, 'B' || lpad(b.g::text, 9, '0'), 'ベンチ 太郎',
               'サクラ','シン','スミレ','セイジ','ソラ','タロウ','チカ','ツバサ','テツ','トモ'])[1 + (b.g / 139) % 20],
        DATE '2023-06-01' + (b.g % 730)::int, ((b.g / 8) % 2 + 1)::text, '東京都渋谷区神南1-1-1', 'bench', 'bench'
   FROM public.bench_people b WHERE b.g >= :lo AND b.g < :hi;
-INSERT INTO records.residences (person_id, muni_code, resident_no)
-SELECT p.id, p.muni_code, p.resident_no FROM public.bench_people b JOIN records.persons p ON p.id = b.id
+INSERT INTO records.residences (person_id, person_muni, muni_code, resident_no)
+SELECT p.id, p.muni_code, p.muni_code, p.resident_no
+  FROM public.bench_people b JOIN records.persons p ON p.id = b.id AND p.muni_code = b.muni
  WHERE b.g >= :lo AND b.g < :hi;
-INSERT INTO records.person_versions (person_id, version, change, doc, changed_by)
-SELECT p.id, 1, 'imported', records.person_json(p, NULL), 'bench'
-  FROM public.bench_people b JOIN records.persons p ON p.id = b.id WHERE b.g >= :lo AND b.g < :hi;
+INSERT INTO records.person_versions (person_id, person_muni, version, change, doc, changed_by)
+SELECT p.id, p.muni_code, 1, 'imported', records.person_json(p, NULL), 'bench'
+  FROM public.bench_people b JOIN records.persons p ON p.id = b.id AND p.muni_code = b.muni
+ WHERE b.g >= :lo AND b.g < :hi;
 -- Doses 0-7 days registered after the day, at 10:00 Japan time, from the health system.
-INSERT INTO records.immunizations (person_id, muni_code, vaccinated_on, vaccine_code,
+INSERT INTO records.immunizations (person_id, muni_code, person_muni, vaccinated_on, vaccine_code,
     disease_codes, dose_number, lot_no, institution_code, doctor_name, dose_ml, category,
     requested_category, source, registered_org_id, registered_by, updated_by, registered_at)
-SELECT b.id, b.muni, DATE '2023-06-01' + (b.g % 730)::int + d.off, d.vc, d.dc, d.dn, d.lot, '1311012346',
+SELECT b.id, b.muni, b.muni, DATE '2023-06-01' + (b.g % 730)::int + d.off, d.vc, d.dc, d.dn, d.lot, '1311012346',
        '医師 一郎', 0.5, 'routine', 'routine', 'health_system',
        '00000000-0000-4000-8000-000000000000', 'bench', 'bench',
        (DATE '2023-06-01' + (b.g % 730)::int + d.off + (b.g & 7)::int + time '10:00') AT TIME ZONE 'Asia/Tokyo'
@@ -289,12 +295,10 @@ sizes() {
     local ph=$1 line
     line=$(psql_super <<'SQL'
 SELECT (SELECT count(*) FROM records.persons),
-       pg_total_relation_size('records.persons') + pg_total_relation_size('records.residences')
-         + pg_total_relation_size('records.person_versions'),
-       (SELECT count(*) FROM records.immunizations), pg_total_relation_size('records.immunizations'),
-       (SELECT count(*) FROM audit.access_log),
-       (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits
-         WHERE inhparent = 'audit.access_log'::regclass),
+       public.bench_bytes('records.persons') + public.bench_bytes('records.residences')
+         + public.bench_bytes('records.person_versions'),
+       (SELECT count(*) FROM records.immunizations), public.bench_bytes('records.immunizations'),
+       (SELECT count(*) FROM audit.access_log), public.bench_bytes('audit.access_log'),
        pg_database_size(current_database())
 SQL
 )
@@ -309,6 +313,30 @@ SQL
 tables="'records.persons'::regclass, 'records.residences'::regclass, 'records.immunizations'::regclass, 'audit.access_log'::regclass"
 idx_sql="FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid WHERE i.indrelid IN ($tables) AND k.oid IS NULL AND NOT i.indisunique"
 
+# plans PHASE: the staff lookups' and the feed's statements as the records service prepares them
+# (from services/records/sql), run once with EXPLAIN ANALYZE on a sample resident: the partitions
+# each read (of 16; a pruned one is not in the plan or is "never executed") and the time in the
+# database. The plans are kept in $work/PHASE-plan-*.txt.
+stmt() { awk -v n="$2" '/^-- name: /{on = ($3 == n); next} on && !/^--/' "$root/services/records/sql/$1"; }
+plans() {
+    local ph=$1 rno kana birth k q f n args cur txid seq
+    IFS='|' read -r _ rno kana birth _ < <(sed -n 7p "$work/sample.txt")
+    cur=$(psql_super -c "SELECT txid::text || '|' || seq FROM records.immunizations WHERE muni_code = '$muni' ORDER BY txid DESC, seq DESC OFFSET 100 LIMIT 1")
+    IFS='|' read -r txid seq <<<"$cur"
+    for q in "lookup|persons.sql|rec_person_list_by_resident_no|'$muni', '$rno', NULL, NULL, NULL, NULL, NULL, 21" \
+        "kana|persons.sql|rec_person_list|'$muni', NULL, '$kana', '$birth', NULL, NULL, NULL, 21" \
+        "feed|linkage.sql|rec_feed_immunizations|'$muni', '$txid', $seq, 100"; do
+        IFS='|' read -r k f n args <<<"$q"
+        psql_super >"$work/$ph-plan-$k.txt" <<SQL
+PREPARE s AS $(stmt "$f" "$n")
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE s($args);
+SQL
+        printf '   plan %-7s %s: partitions read %s, %s\n' "$k" "$n" \
+            "$(grep -v 'never executed' "$work/$ph-plan-$k.txt" | grep -oE ' on (persons|immunizations)_p[0-9]+' | sort -u | awk '{printf "%s%s", (NR > 1 ? " " : ""), $2} END {if (NR == 0) printf "-"}')" \
+            "$(grep -E 'Planning Time|Execution Time' "$work/$ph-plan-$k.txt" | tr -s ' ' | paste -sd, -)"
+    done
+}
+
 # --- (1) small ----------------------------------------------------------------------------------
 echo "== (1) small database: the first 5,000 persons with their records and log rows"
 load 0 5000
@@ -316,6 +344,7 @@ regpersons S "$nreg"
 psql_super -c "ANALYZE" >/dev/null
 sample
 measure small "$work/reg-S.txt"
+plans small
 sizes small
 
 # --- (2) load -------------------------------------------------------------------------------------
@@ -345,6 +374,7 @@ echo "   verify of the last 100,000 log rows: $bad"
 echo "== (3) large database"
 token=$(node_setup login "$(jq -r .user <<<"$setup")" "$(jq -r .password <<<"$setup")" | jq -r .token)
 measure large "$work/reg-T.txt"
+plans large
 sizes large
 
 # --- (4) the table ------------------------------------------------------------------------------
