@@ -95,6 +95,21 @@ $$;
 DROP TABLE records.persons_unpartitioned;
 DROP TABLE records.immunizations_unpartitioned;
 
+-- The unique constraints the service answers by name (records_util.c): a violation names the
+-- partition's index, so each partition's is made first as "<name>_pNN" (the library answers
+-- it as <name>: sesshu/sql.h) and the table's then takes them as its parts.
+DO $$
+BEGIN
+    FOR r IN 0..15 LOOP
+        EXECUTE format('ALTER TABLE records.persons_p%1$s ADD CONSTRAINT persons_resident_no_p%1$s '
+                       'UNIQUE (muni_code, resident_no)', lpad(r::text, 2, '0'));
+        EXECUTE format('CREATE UNIQUE INDEX immunizations_same_day_p%1$s ON records.immunizations_p%1$s '
+                       '(person_id, vaccine_code, vaccinated_on, muni_code) WHERE status <> ''voided''',
+                       lpad(r::text, 2, '0'));
+    END LOOP;
+END
+$$;
+
 -- persons: the keys and indexes of 001/044 (names kept).
 ALTER TABLE records.persons ADD CONSTRAINT persons_pkey PRIMARY KEY (id, muni_code);
 ALTER TABLE records.persons ADD CONSTRAINT persons_resident_no UNIQUE (muni_code, resident_no);
@@ -257,12 +272,13 @@ CREATE TRIGGER q_answers_record_muni BEFORE INSERT OR UPDATE OF record_id ON rec
     EXECUTE FUNCTION records.record_muni_fill();
 
 -- 023's link (NOT VALID there: older rows are not re-checked). PostgreSQL 15 cannot add a NOT
--- VALID foreign key to a partitioned table, so each partition gets it.
+-- VALID foreign key to a partitioned table, so each partition gets it, under 023's name (a
+-- foreign key's name is the table's own; records_util.c answers it by that name).
 DO $$
 BEGIN
     FOR r IN 0..15 LOOP
         EXECUTE format('ALTER TABLE records.immunizations_p%1$s ADD CONSTRAINT '
-                       'immunizations_p%1$s_questionnaire FOREIGN KEY (questionnaire_id, person_id) '
+                       'immunizations_questionnaire FOREIGN KEY (questionnaire_id, person_id) '
                        'REFERENCES records.q_answers (id, person_id) NOT VALID',
                        lpad(r::text, 2, '0'));
     END LOOP;
