@@ -9,6 +9,7 @@ import { call, ok, request } from './lib/http.mjs';
 import { expectProblem } from './lib/problem.mjs';
 import { municipality, institution, person, doseBody, ensureLots, myNumber } from './lib/records.mjs';
 import { today } from './lib/dates.mjs';
+import { psql, lit } from './lib/sql.mjs';
 
 const fields = (r) => (r.body?.errors ?? []).map((e) => e.field);
 const reasons = (r) => (r.body?.errors ?? []).map((e) => `${e.field}: ${e.reason}`).join('\n');
@@ -98,6 +99,21 @@ test('persons: corrections are versions; a move-in keeps the history and the old
   assert.equal(moved.muni_code, B.code);
   const recs = await ok('listPersonImmunizations', 200, { token: B.session.access, params: { id: p.id } });
   assert.equal(recs.items.length, 1, 'the new municipality sees the past record');
+  // Partitioned by municipality (records 048): the person's row moved to B's partition, once;
+  // the rows that name the person follow (person_muni); the record keeps its 記録主体 A.
+  const [[rows, part, inB]] = await psql(
+    `SELECT count(*), min(tableoid::regclass::text), bool_and(satisfies_hash_partition('records.persons'::regclass, 16, ` +
+      `substr(tableoid::regclass::text, 18)::int, ${lit(B.code)}::bpchar)) FROM records.persons WHERE id = ${lit(p.id)}`,
+  );
+  assert.deepEqual([rows, inB], ['1', 't'], `the person is in ${part}`);
+  const follow = await psql(
+    `SELECT 'residences', person_muni FROM records.residences WHERE person_id = ${lit(p.id)} UNION ALL ` +
+      `SELECT 'versions', person_muni FROM records.person_versions WHERE person_id = ${lit(p.id)} UNION ALL ` +
+      `SELECT 'record ' || muni_code, person_muni FROM records.immunizations WHERE person_id = ${lit(p.id)}`,
+  );
+  assert.ok(follow.length >= 5, JSON.stringify(follow));
+  for (const [what, muni] of follow) assert.equal(muni, B.code, `${what} names the person's municipality`);
+  assert.ok(follow.some(([what]) => what === `record ${A.code}`), 'the record keeps its 記録主体');
   const former = await ok('getPerson', 200, { token: A.session.access, params: { id: p.id } });
   assert.equal(former.relationship, 'former_resident');
   assert.equal(former.address, null, 'the former municipality does not see the new address');
