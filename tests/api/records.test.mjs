@@ -101,12 +101,14 @@ test('persons: corrections are versions; a move-in keeps the history and the old
   assert.equal(recs.items.length, 1, 'the new municipality sees the past record');
   // Partitioned by municipality (records 048): the person's row moved to B's partition, once;
   // the rows that name the person follow (person_muni); the record keeps its 記録主体 A.
-  const [[rows, part, inB]] = await psql(
+  const {
+    rows: [[rows, part, inB]],
+  } = await psql(
     `SELECT count(*), min(tableoid::regclass::text), bool_and(satisfies_hash_partition('records.persons'::regclass, 16, ` +
       `substr(tableoid::regclass::text, 18)::int, ${lit(B.code)}::bpchar)) FROM records.persons WHERE id = ${lit(p.id)}`,
   );
   assert.deepEqual([rows, inB], ['1', 't'], `the person is in ${part}`);
-  const follow = await psql(
+  const { rows: follow } = await psql(
     `SELECT 'residences', person_muni FROM records.residences WHERE person_id = ${lit(p.id)} UNION ALL ` +
       `SELECT 'versions', person_muni FROM records.person_versions WHERE person_id = ${lit(p.id)} UNION ALL ` +
       `SELECT 'record ' || muni_code, person_muni FROM records.immunizations WHERE person_id = ${lit(p.id)}`,
