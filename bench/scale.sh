@@ -20,7 +20,10 @@
 # 10% of the persons in the bench's municipality, the rest round the master's municipalities);
 # access-log rows through audit.append in batches, from two loader streams, so every row is a
 # valid chained row (a verify of the last 100,000 rows checks it). Indexes that are no
-# constraint are dropped for the load and made again after it (faster than row by row).
+# constraint, and the loaded tables' foreign keys, are dropped for the load and made again after
+# it (faster than row by row; making a foreign key again checks every row). persons and
+# immunizations are partitioned by municipality (records migration 048): the sizes sum the
+# partitions, and the staff lookups' and the feed's plans show which partitions each reads.
 # The disk needed is estimated first (bytes per row measured at 20,000 / 100,000 / 200,000) and
 # the run refused when it exceeds 80% of the free space where the database goes.
 # Loopback only; everything it starts it stops by PID, and its directory (the database
@@ -312,11 +315,18 @@ SQL
 # parent's: made again, they are made on every partition).
 tables="'records.persons'::regclass, 'records.residences'::regclass, 'records.immunizations'::regclass, 'audit.access_log'::regclass"
 idx_sql="FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid WHERE i.indrelid IN ($tables) AND k.oid IS NULL AND NOT i.indisunique"
+# The foreign keys of the tables the load fills (a partitioned table's, not its partitions'
+# copies): dropped for the load and made again after it, which checks every row in one join
+# per partition instead of one lookup a row (against the partitioned persons, the lookup a row
+# is what makes a row-by-row load slow: executor start-up over the partitions).
+fk_sql="FROM pg_constraint k WHERE k.contype = 'f' AND k.conparentid = 0 AND k.conrelid IN ('records.residences'::regclass, 'records.person_versions'::regclass, 'records.immunizations'::regclass)"
 
 # plans PHASE: the staff lookups' and the feed's statements as the records service prepares them
-# (from services/records/sql), run once with EXPLAIN ANALYZE on a sample resident: the partitions
-# each read (of 16; a pruned one is not in the plan or is "never executed") and the time in the
-# database. The plans are kept in $work/PHASE-plan-*.txt.
+# (from services/records/sql), run once with EXPLAIN ANALYZE on a sample resident: each index
+# and the partitions it read (of 16; a pruned one is not in the plan or is "never executed"),
+# and the time in the database of the second run (the first warms the session's caches). The
+# plans are kept in $work/PHASE-plan-*.txt (and the work directory with
+# SESSHU_BENCH_KEEP=1).
 stmt() { awk -v n="$2" '/^-- name: /{on = ($3 == n); next} on && !/^--/' "$root/services/records/sql/$1"; }
 plans() {
     local ph=$1 rno kana birth k q f n args cur txid seq
@@ -329,10 +339,16 @@ plans() {
         IFS='|' read -r k f n args <<<"$q"
         psql_super >"$work/$ph-plan-$k.txt" <<SQL
 PREPARE s AS $(stmt "$f" "$n")
+\\o /dev/null
+EXECUTE s($args);
+\\o
 EXPLAIN (ANALYZE, COSTS OFF) EXECUTE s($args);
 SQL
-        printf '   plan %-7s %s: partitions read %s, %s\n' "$k" "$n" \
-            "$(grep -v 'never executed' "$work/$ph-plan-$k.txt" | grep -oE ' on (persons|immunizations)_p[0-9]+' | sort -u | awk '{printf "%s%s", (NR > 1 ? " " : ""), $2} END {if (NR == 0) printf "-"}')" \
+        # Each index (or table scan) of the partitioned tables, with the partitions it read.
+        printf '   plan %-7s %s: %s; %s\n' "$k" "$n" \
+            "$(grep -v 'never executed' "$work/$ph-plan-$k.txt" | grep -oE '(Scan using [^ ]+|Seq Scan) on (persons|immunizations)_p[0-9]+' |
+                awk '{i = ($1 == "Seq") ? "seq scan" : $3; gsub(/_p[0-9][0-9]/, "", i); c[i]++}
+                     END {for (i in c) printf "%s%s in %d partition%s", (n++ ? ", " : ""), i, c[i], (c[i] > 1 ? "s" : "")}')" \
             "$(grep -E 'Planning Time|Execution Time' "$work/$ph-plan-$k.txt" | tr -s ' ' | paste -sd, -)"
     done
 }
@@ -352,7 +368,9 @@ echo "== (2) load to $np persons, $nr records, $nl log rows"
 t_all=$(now)
 idx=$(psql_super -c "SELECT string_agg(replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON '), '; ') $idx_sql")
 drop=$(psql_super -c "SELECT string_agg('DROP INDEX ' || i.indexrelid::regclass::text, '; ') $idx_sql")
+fks=$(psql_super -c "SELECT string_agg(format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid)), '; ') $fk_sql")
 psql_super -c "$drop"
+psql_super -c "$(psql_super -c "SELECT string_agg(format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname), '; ') $fk_sql")"
 chunk=${SESSHU_BENCH_CHUNK:-1000000}
 for (( lo = 5000; lo < np; lo += chunk )); do
     load "$lo" $(( lo + chunk < np ? lo + chunk : np ))
@@ -360,6 +378,9 @@ done
 t0=$(now)
 psql_super -c "$idx"
 printf '   indexes made again: %s s\n' "$(since "$t0")"
+t0=$(now)
+psql_super -c "$fks"
+printf '   foreign keys made again (every row checked): %s s\n' "$(since "$t0")"
 regpersons T "$nreg"
 t0=$(now)
 psql_super -c "VACUUM ANALYZE" >/dev/null
