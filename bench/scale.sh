@@ -119,9 +119,11 @@ muni=$(jq -r .muni <<<"$setup")
 # bench_people: person number g -> id and municipality (10% the bench's, the rest round the
 # master's current municipalities); the loaders' map, outside the measured schemas.
 psql_super -v muni="$muni" -f "$root/bench/log-rows.sql" >/dev/null
-# Bytes of a table with its indexes and TOAST, and of every partition it has.
+# Bytes of a table with its indexes and TOAST, and of every partition it has (a table that is
+# not partitioned has no partition tree: its own size).
 psql_super -c "CREATE FUNCTION public.bench_bytes(t regclass) RETURNS bigint LANGUAGE sql AS
-  'SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint FROM pg_partition_tree(t)'" >/dev/null
+  'SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree(t)),
+                   pg_total_relation_size(t))::bigint'" >/dev/null
 
 # batches STREAM FROM TO SIZE LO SPAN: the loader stream's calls (every other batch of rows).
 batches() {
