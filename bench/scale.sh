@@ -20,7 +20,10 @@
 # 10% of the persons in the bench's municipality, the rest round the master's municipalities);
 # access-log rows through audit.append in batches, from two loader streams, so every row is a
 # valid chained row (a verify of the last 100,000 rows checks it). Indexes that are no
-# constraint are dropped for the load and made again after it (faster than row by row).
+# constraint, and the loaded tables' foreign keys, are dropped for the load and made again after
+# it (faster than row by row; making a foreign key again checks every row). persons and
+# immunizations are partitioned by municipality (records migration 048): the sizes sum the
+# partitions, and the staff lookups' and the feed's plans show which partitions each reads.
 # The disk needed is estimated first (bytes per row measured at 20,000 / 100,000 / 200,000) and
 # the run refused when it exceeds 80% of the free space where the database goes.
 # Loopback only; everything it starts it stops by PID, and its directory (the database
@@ -42,11 +45,12 @@ done
 command -v wrk >/dev/null || { echo "bench: wrk missing (apt-get install wrk)" >&2; exit 1; }
 [[ -d $root/tests/api/node_modules ]] || { echo "bench: run scripts/test.sh once (npm packages)" >&2; exit 1; }
 
-# --- disk: bytes per person (with residence and version), record and log row, measured at
-# 20,000 / 100,000 / 200,000 and rounded up; +30% for WAL and the index builds' sort files, and
-# 2 GiB for the stack and its logs.
+# --- disk: bytes per person (with residence and version), record and log row, rounded up from
+# the runs' figures (persons 1,316 and records 582 at 210,000 / 1,000,000; the log row 769 at
+# 10^6 after audit 010/011, bench/audit-size.sh); +30% for WAL and the index builds' sort files,
+# and 2 GiB for the stack and its logs.
 tmpbase=${SESSHU_BENCH_TMPDIR:-/tmp}
-need=$(( (np * 1400 + nr * 660 + nl * 1200) * 13 / 10 + (2 << 30) ))
+need=$(( (np * 1400 + nr * 660 + nl * 850) * 13 / 10 + (2 << 30) ))
 free=$(df -PB1 "$tmpbase" | awk 'NR == 2 {print $4}')
 gib() { awk -v b="$1" 'BEGIN{printf "%.1f GiB", b / 1073741824}'; }
 if (( need > free * 8 / 10 )); then
@@ -115,6 +119,11 @@ muni=$(jq -r .muni <<<"$setup")
 # bench_people: person number g -> id and municipality (10% the bench's, the rest round the
 # master's current municipalities); the loaders' map, outside the measured schemas.
 psql_super -v muni="$muni" -f "$root/bench/log-rows.sql" >/dev/null
+# Bytes of a table with its indexes and TOAST, and of every partition it has (a table that is
+# not partitioned has no partition tree: its own size).
+psql_super -c "CREATE FUNCTION public.bench_bytes(t regclass) RETURNS bigint LANGUAGE sql AS
+  'SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree(t)),
+                   pg_total_relation_size(t))::bigint'" >/dev/null
 
 # batches STREAM FROM TO SIZE LO SPAN: the loader stream's calls (every other batch of rows).
 batches() {
@@ -146,17 +155,19 @@ SELECT b.id, b.muni, 'B' || lpad(b.g::text, 9, '0'), 'ベンチ 太郎',
               'サクラ','シン','スミレ','セイジ','ソラ','タロウ','チカ','ツバサ','テツ','トモ'])[1 + (b.g / 139) % 20],
        DATE '2023-06-01' + (b.g % 730)::int, ((b.g / 8) % 2 + 1)::text, '東京都渋谷区神南1-1-1', 'bench', 'bench'
   FROM public.bench_people b WHERE b.g >= :lo AND b.g < :hi;
-INSERT INTO records.residences (person_id, muni_code, resident_no)
-SELECT p.id, p.muni_code, p.resident_no FROM public.bench_people b JOIN records.persons p ON p.id = b.id
+INSERT INTO records.residences (person_id, person_muni, muni_code, resident_no)
+SELECT p.id, p.muni_code, p.muni_code, p.resident_no
+  FROM public.bench_people b JOIN records.persons p ON p.id = b.id AND p.muni_code = b.muni
  WHERE b.g >= :lo AND b.g < :hi;
-INSERT INTO records.person_versions (person_id, version, change, doc, changed_by)
-SELECT p.id, 1, 'imported', records.person_json(p, NULL), 'bench'
-  FROM public.bench_people b JOIN records.persons p ON p.id = b.id WHERE b.g >= :lo AND b.g < :hi;
+INSERT INTO records.person_versions (person_id, person_muni, version, change, doc, changed_by)
+SELECT p.id, p.muni_code, 1, 'imported', records.person_json(p, NULL), 'bench'
+  FROM public.bench_people b JOIN records.persons p ON p.id = b.id AND p.muni_code = b.muni
+ WHERE b.g >= :lo AND b.g < :hi;
 -- Doses 0-7 days registered after the day, at 10:00 Japan time, from the health system.
-INSERT INTO records.immunizations (person_id, muni_code, vaccinated_on, vaccine_code,
+INSERT INTO records.immunizations (person_id, muni_code, person_muni, vaccinated_on, vaccine_code,
     disease_codes, dose_number, lot_no, institution_code, doctor_name, dose_ml, category,
     requested_category, source, registered_org_id, registered_by, updated_by, registered_at)
-SELECT b.id, b.muni, DATE '2023-06-01' + (b.g % 730)::int + d.off, d.vc, d.dc, d.dn, d.lot, '1311012346',
+SELECT b.id, b.muni, b.muni, DATE '2023-06-01' + (b.g % 730)::int + d.off, d.vc, d.dc, d.dn, d.lot, '1311012346',
        '医師 一郎', 0.5, 'routine', 'routine', 'health_system',
        '00000000-0000-4000-8000-000000000000', 'bench', 'bench',
        (DATE '2023-06-01' + (b.g % 730)::int + d.off + (b.g & 7)::int + time '10:00') AT TIME ZONE 'Asia/Tokyo'
@@ -289,12 +300,10 @@ sizes() {
     local ph=$1 line
     line=$(psql_super <<'SQL'
 SELECT (SELECT count(*) FROM records.persons),
-       pg_total_relation_size('records.persons') + pg_total_relation_size('records.residences')
-         + pg_total_relation_size('records.person_versions'),
-       (SELECT count(*) FROM records.immunizations), pg_total_relation_size('records.immunizations'),
-       (SELECT count(*) FROM audit.access_log),
-       (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits
-         WHERE inhparent = 'audit.access_log'::regclass),
+       public.bench_bytes('records.persons') + public.bench_bytes('records.residences')
+         + public.bench_bytes('records.person_versions'),
+       (SELECT count(*) FROM records.immunizations), public.bench_bytes('records.immunizations'),
+       (SELECT count(*) FROM audit.access_log), public.bench_bytes('audit.access_log'),
        pg_database_size(current_database())
 SQL
 )
@@ -308,6 +317,43 @@ SQL
 # parent's: made again, they are made on every partition).
 tables="'records.persons'::regclass, 'records.residences'::regclass, 'records.immunizations'::regclass, 'audit.access_log'::regclass"
 idx_sql="FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid WHERE i.indrelid IN ($tables) AND k.oid IS NULL AND NOT i.indisunique"
+# The foreign keys of the tables the load fills (a partitioned table's, not its partitions'
+# copies): dropped for the load and made again after it, which checks every row in one join
+# per partition instead of one lookup a row (against the partitioned persons, the lookup a row
+# is what makes a row-by-row load slow: executor start-up over the partitions).
+fk_sql="FROM pg_constraint k WHERE k.contype = 'f' AND k.conparentid = 0 AND k.conrelid IN ('records.residences'::regclass, 'records.person_versions'::regclass, 'records.immunizations'::regclass)"
+
+# plans PHASE: the staff lookups' and the feed's statements as the records service prepares them
+# (from services/records/sql), run once with EXPLAIN ANALYZE on a sample resident: each index
+# and the partitions it read (of 16; a pruned one is not in the plan or is "never executed"),
+# and the time in the database of the second run (the first warms the session's caches). The
+# plans are kept in $work/PHASE-plan-*.txt (and the work directory with
+# SESSHU_BENCH_KEEP=1).
+stmt() { awk -v n="$2" '/^-- name: /{on = ($3 == n); next} on && !/^--/' "$root/services/records/sql/$1"; }
+plans() {
+    local ph=$1 rno kana birth k q f n args cur txid seq
+    IFS='|' read -r _ rno kana birth _ < <(sed -n 7p "$work/sample.txt")
+    cur=$(psql_super -c "SELECT txid::text || '|' || seq FROM records.immunizations WHERE muni_code = '$muni' ORDER BY txid DESC, seq DESC OFFSET 100 LIMIT 1")
+    IFS='|' read -r txid seq <<<"$cur"
+    for q in "lookup|persons.sql|rec_person_list_by_resident_no|'$muni', '$rno', NULL, NULL, NULL, NULL, NULL, 21" \
+        "kana|persons.sql|rec_person_list|'$muni', NULL, '$kana', '$birth', NULL, NULL, NULL, 21" \
+        "feed|linkage.sql|rec_feed_immunizations|'$muni', '$txid', $seq, 100"; do
+        IFS='|' read -r k f n args <<<"$q"
+        psql_super >"$work/$ph-plan-$k.txt" <<SQL
+PREPARE s AS $(stmt "$f" "$n")
+\\o /dev/null
+EXECUTE s($args);
+\\o
+EXPLAIN (ANALYZE, COSTS OFF) EXECUTE s($args);
+SQL
+        # Each index (or table scan) of the partitioned tables, with the partitions it read.
+        printf '   plan %-7s %s: %s; %s\n' "$k" "$n" \
+            "$(grep -v 'never executed' "$work/$ph-plan-$k.txt" | grep -oE '(Scan using [^ ]+|Seq Scan) on (persons|immunizations)_p[0-9]+' |
+                awk '{i = ($1 == "Seq") ? "seq scan" : $3; gsub(/_p[0-9][0-9]/, "", i); c[i]++}
+                     END {for (i in c) printf "%s%s in %d partition%s", (n++ ? ", " : ""), i, c[i], (c[i] > 1 ? "s" : "")}')" \
+            "$(grep -E 'Planning Time|Execution Time' "$work/$ph-plan-$k.txt" | tr -s ' ' | paste -sd, -)"
+    done
+}
 
 # --- (1) small ----------------------------------------------------------------------------------
 echo "== (1) small database: the first 5,000 persons with their records and log rows"
@@ -316,6 +362,7 @@ regpersons S "$nreg"
 psql_super -c "ANALYZE" >/dev/null
 sample
 measure small "$work/reg-S.txt"
+plans small
 sizes small
 
 # --- (2) load -------------------------------------------------------------------------------------
@@ -323,7 +370,9 @@ echo "== (2) load to $np persons, $nr records, $nl log rows"
 t_all=$(now)
 idx=$(psql_super -c "SELECT string_agg(replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON '), '; ') $idx_sql")
 drop=$(psql_super -c "SELECT string_agg('DROP INDEX ' || i.indexrelid::regclass::text, '; ') $idx_sql")
+fks=$(psql_super -c "SELECT string_agg(format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid)), '; ') $fk_sql")
 psql_super -c "$drop"
+psql_super -c "$(psql_super -c "SELECT string_agg(format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname), '; ') $fk_sql")"
 chunk=${SESSHU_BENCH_CHUNK:-1000000}
 for (( lo = 5000; lo < np; lo += chunk )); do
     load "$lo" $(( lo + chunk < np ? lo + chunk : np ))
@@ -331,6 +380,9 @@ done
 t0=$(now)
 psql_super -c "$idx"
 printf '   indexes made again: %s s\n' "$(since "$t0")"
+t0=$(now)
+psql_super -c "$fks"
+printf '   foreign keys made again (every row checked): %s s\n' "$(since "$t0")"
 regpersons T "$nreg"
 t0=$(now)
 psql_super -c "VACUUM ANALYZE" >/dev/null
@@ -345,6 +397,7 @@ echo "   verify of the last 100,000 log rows: $bad"
 echo "== (3) large database"
 token=$(node_setup login "$(jq -r .user <<<"$setup")" "$(jq -r .password <<<"$setup")" | jq -r .token)
 measure large "$work/reg-T.txt"
+plans large
 sizes large
 
 # --- (4) the table ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { call, ok, request } from './lib/http.mjs';
 import { expectProblem } from './lib/problem.mjs';
 import { municipality, institution, person, doseBody, ensureLots, myNumber } from './lib/records.mjs';
 import { today } from './lib/dates.mjs';
+import { psql, lit } from './lib/sql.mjs';
 
 const fields = (r) => (r.body?.errors ?? []).map((e) => e.field);
 const reasons = (r) => (r.body?.errors ?? []).map((e) => `${e.field}: ${e.reason}`).join('\n');
@@ -69,12 +70,13 @@ test('persons: bad input is refused with every field named', async () => {
     token: A.session.access,
     json: { resident_no: p.resident_no, name: 'x', name_kana: 'カ', birth_date: '2020-01-01', sex: '1', address: 'a' },
   });
-  expectProblem(dup, 409, 'conflict');
+  // Answered by the unique constraint's name, which a partition carries as <name>_pNN (048).
+  assert.match(expectProblem(dup, 409, 'conflict').detail ?? '', /resident_no is already registered/);
   const sameMn = await call('createPerson', {
     token: B.session.access,
     json: { resident_no: 'Z1', name: 'x', name_kana: 'カ', birth_date: '2020-01-01', sex: '1', address: 'a', my_number: p.my_number },
   });
-  expectProblem(sameMn, 409, 'conflict');
+  assert.match(expectProblem(sameMn, 409, 'conflict').detail ?? '', /my_number is already registered/);
   // The database's own log keeps no personal data of the refusals: no key values (the keyed
   // hash of the 個人番号, the resident number), no statement.
   const pgLog = readFileSync(path.join(path.dirname(process.env.SESSHU_TEST_ENV_FILE), 'log', 'postgresql.log'), 'utf8');
@@ -97,6 +99,23 @@ test('persons: corrections are versions; a move-in keeps the history and the old
   assert.equal(moved.muni_code, B.code);
   const recs = await ok('listPersonImmunizations', 200, { token: B.session.access, params: { id: p.id } });
   assert.equal(recs.items.length, 1, 'the new municipality sees the past record');
+  // Partitioned by municipality (records 048): the person's row moved to B's partition, once;
+  // the rows that name the person follow (person_muni); the record keeps its 記録主体 A.
+  const {
+    rows: [[rows, part, inB]],
+  } = await psql(
+    `SELECT count(*), min(tableoid::regclass::text), bool_and(satisfies_hash_partition('records.persons'::regclass, 16, ` +
+      `substr(tableoid::regclass::text, 18)::int, ${lit(B.code)}::bpchar)) FROM records.persons WHERE id = ${lit(p.id)}`,
+  );
+  assert.deepEqual([rows, inB], ['1', 't'], `the person is in ${part}`);
+  const { rows: follow } = await psql(
+    `SELECT 'residences', person_muni FROM records.residences WHERE person_id = ${lit(p.id)} UNION ALL ` +
+      `SELECT 'versions', person_muni FROM records.person_versions WHERE person_id = ${lit(p.id)} UNION ALL ` +
+      `SELECT 'record ' || muni_code, person_muni FROM records.immunizations WHERE person_id = ${lit(p.id)}`,
+  );
+  assert.ok(follow.length >= 5, JSON.stringify(follow));
+  for (const [what, muni] of follow) assert.equal(muni, B.code, `${what} names the person's municipality`);
+  assert.ok(follow.some(([what]) => what === `record ${A.code}`), 'the record keeps its 記録主体');
   const former = await ok('getPerson', 200, { token: A.session.access, params: { id: p.id } });
   assert.equal(former.relationship, 'former_resident');
   assert.equal(former.address, null, 'the former municipality does not see the new address');

@@ -48,6 +48,20 @@ int ss_sql_check(ss_db *db, const ss_sql_stmt *all, char *err, size_t errsz)
     return rc;
 }
 
+/* Is `name` the constraint `want`, or one partition's part of it ("<want>_p<digits>")? */
+static int constraint_is(const char *want, const char *name)
+{
+    size_t n = strlen(want);
+
+    if (strncmp(want, name, n) != 0)
+        return 0;
+    if (name[n] == '\0')
+        return 1;
+    if (name[n] != '_' || name[n + 1] != 'p' || name[n + 2] == '\0')
+        return 0;
+    return strspn(name + n + 2, "0123456789") == strlen(name + n + 2);
+}
+
 int ss_sql_constraint_error(ss_req *r, const ss_dbc *c, int rc, const ss_sql_constraint *map)
 {
     const char *name = c != NULL ? ss_db_constraint(c) : "";
@@ -55,7 +69,7 @@ int ss_sql_constraint_error(ss_req *r, const ss_dbc *c, int rc, const ss_sql_con
     if (rc == 0 || name[0] == '\0')
         return rc;
     for (const ss_sql_constraint *m = map; m->name != NULL; m++) {
-        if (strcmp(m->name, name) != 0)
+        if (!constraint_is(m->name, name))
             continue;
         if (m->err == SS_ERR_VALIDATION && m->field != NULL)
             return ss_req_field_error(r, m->field, m->reason);

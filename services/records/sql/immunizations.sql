@@ -445,11 +445,11 @@ chk AS (SELECT b.ln, ea.errors, coalesce(ea.dup, false) AS duplicate, ea.dup_rul
   LEFT JOIN ea ON ea.ln = b.ln
   LEFT JOIN sa ON sa.ln = b.ln)
 -- ---- the rule check: end ----
-  , ins AS (INSERT INTO records.immunizations(person_id, muni_code, vaccinated_on, vaccine_code,
-      disease_codes, dose_number, dose_label, lot_no, institution_code, doctor_name, dose_ml, site,
-      category, requested_category, source, schedule_code, claimable, flags, pregnancy_weeks,
-      questionnaire_id, note, registered_org_id, registered_by, updated_by)
-  SELECT $1::uuid, chk.muni_code, $2::date, $3, chk.diseases, $5::int, coalesce($12,
+  , ins AS (INSERT INTO records.immunizations(person_id, muni_code, person_muni, vaccinated_on,
+      vaccine_code, disease_codes, dose_number, dose_label, lot_no, institution_code, doctor_name,
+      dose_ml, site, category, requested_category, source, schedule_code, claimable, flags,
+      pregnancy_weeks, questionnaire_id, note, registered_org_id, registered_by, updated_by)
+  SELECT $1::uuid, chk.muni_code, chk.muni_code, $2::date, $3, chk.diseases, $5::int, coalesce($12,
       chk.dose_label), $6, $7, $13, $14::numeric, $15, CASE WHEN ($8 IN ('routine', 'temporary'))
       AND NOT chk.routine THEN 'voluntary' ELSE $8 END, $8, $11, CASE WHEN chk.routine THEN
       chk.schedule_code END, (($8 IN ('routine', 'temporary')) AND chk.routine AND NOT

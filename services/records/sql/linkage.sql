@@ -64,8 +64,8 @@ errs AS (SELECT ln, 'resident_no' AS f, 'is already registered in your municipal
   FROM inp s
   WHERE s.my_number_hash IS NOT NULL
     AND (s.mn > 1 OR EXISTS (SELECT 1
-      FROM records.persons p
-      WHERE p.my_number_hash = s.my_number_hash))
+      FROM records.person_my_numbers m
+      WHERE m.my_number_hash = s.my_number_hash))
   UNION ALL SELECT ln, 'birth_date', 'must be between 1890-01-01 and today'
   FROM inp s
   WHERE s.birth_date > master.today_jp() OR s.birth_date < '1890-01-01'),
@@ -91,11 +91,11 @@ p AS (INSERT INTO records.persons(id, muni_code, resident_no, name, name_kana, n
     AND s.ln NOT IN (SELECT ln
     FROM bad)
   RETURNING *),
-r AS (INSERT INTO records.residences(person_id, muni_code, resident_no)
-  SELECT id, muni_code, resident_no
+r AS (INSERT INTO records.residences(person_id, person_muni, muni_code, resident_no)
+  SELECT id, muni_code, muni_code, resident_no
   FROM p),
-v AS (INSERT INTO records.person_versions(person_id, version, change, doc, changed_by)
-  SELECT p.id, 1, 'imported', records.person_json(p, NULL), $5
+v AS (INSERT INTO records.person_versions(person_id, person_muni, version, change, doc, changed_by)
+  SELECT p.id, p.muni_code, 1, 'imported', records.person_json(p, NULL), $5
   FROM p)
 SELECT (SELECT count(*)
   FROM p), (SELECT ok
@@ -478,11 +478,11 @@ go AS (SELECT $3 = 'good_lines' OR (NOT EXISTS (SELECT 1
       FROM bad) AND NOT EXISTS (SELECT 1
       FROM records.import_errors x
       WHERE x.job_id = $1::uuid)) AS ok),
-ins AS (INSERT INTO records.immunizations(person_id, muni_code, vaccinated_on, vaccine_code,
-    disease_codes, dose_number, dose_label, lot_no, institution_code, doctor_name, dose_ml, site,
-    category, requested_category, source, schedule_code, claimable, flags, pregnancy_weeks, note,
-    registered_org_id, registered_by, updated_by)
-  SELECT i.person_id, chk.muni_code, i.vaccinated_on, i.vaccine_code, chk.diseases, i.dose_number,
+ins AS (INSERT INTO records.immunizations(person_id, muni_code, person_muni, vaccinated_on,
+    vaccine_code, disease_codes, dose_number, dose_label, lot_no, institution_code, doctor_name,
+    dose_ml, site, category, requested_category, source, schedule_code, claimable, flags,
+    pregnancy_weeks, note, registered_org_id, registered_by, updated_by)
+  SELECT i.person_id, chk.muni_code, chk.muni_code, i.vaccinated_on, i.vaccine_code, chk.diseases, i.dose_number,
       coalesce(i.dose_label, chk.dose_label), i.lot_no, i.institution_code, i.doctor_name,
       i.dose_ml, i.site, CASE WHEN (i.category IN ('routine', 'temporary')) AND NOT chk.routine THEN
       'voluntary' ELSE i.category END, i.category, i.source, CASE WHEN chk.routine THEN

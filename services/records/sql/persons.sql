@@ -126,13 +126,27 @@ FROM p;
 -- $6 my_number_hash: text, or NULL
 -- $7 cursor_id: uuid, or NULL
 -- $8 limit: int, page size + 1
+-- Driven from the two sets a municipality sees: its current residents (one partition of persons,
+-- persons_kana) and its former residents (residences); $1 is compared as bpchar (the columns
+-- are char(6)): compared as text, the column is cast and neither the partition nor the index
+-- can be chosen by it (docs/operations.md, "Records partitioned by municipality").
 SELECT records.person_json(p, $1)::text, p.id::text
 FROM records.persons p
-WHERE records.person_visible(p, $1)
+WHERE p.id IN (SELECT q.id
+    FROM records.persons q
+    WHERE q.muni_code = $1::bpchar
+      AND ($3::text IS NULL OR q.name_kana_key = translate($3, ' 　', ''))
+      AND ($4::date IS NULL OR q.birth_date = $4::date)
+    UNION
+    SELECT rs.person_id
+    FROM records.residences rs
+    WHERE rs.muni_code = $1::bpchar
+      AND rs.until_on IS NOT NULL)
+  AND records.person_visible(p, $1)
   AND ($2::text IS NULL OR p.resident_no = $2 OR EXISTS (SELECT 1
     FROM records.residences rs
     WHERE rs.person_id = p.id
-      AND rs.muni_code = $1
+      AND rs.muni_code = $1::bpchar
       AND rs.resident_no = $2))
   AND ($3::text IS NULL OR p.name_kana_key = translate($3, ' 　', ''))
   AND ($4::date IS NULL OR p.birth_date = $4::date)
@@ -144,8 +158,9 @@ LIMIT $8::int;
 
 -- name: rec_person_list_by_resident_no
 -- The same list when a 宛名番号 is given: driven from the persons and residences that carry it
--- in the caller's municipality (two index lookups), so its cost does not grow with the table
--- (rec_person_list's OR with a subquery left the planner a scan in id order: bench/scale.sh).
+-- in the caller's municipality (two index lookups; $1 as bpchar: one partition of persons), so
+-- its cost does not grow with the table (rec_person_list's OR with a subquery left the planner
+-- a scan in id order: bench/scale.sh).
 -- $1 muni_code: text, the caller's municipality
 -- $2 resident_no: text
 -- $3 name_kana: text
@@ -158,12 +173,12 @@ SELECT records.person_json(p, $1)::text, p.id::text
 FROM records.persons p
 WHERE p.id IN (SELECT q.id
     FROM records.persons q
-    WHERE q.muni_code = $1
+    WHERE q.muni_code = $1::bpchar
       AND q.resident_no = $2
     UNION
     SELECT rs.person_id
     FROM records.residences rs
-    WHERE rs.muni_code = $1
+    WHERE rs.muni_code = $1::bpchar
       AND rs.resident_no = $2)
   AND records.person_visible(p, $1)
   AND ($3::text IS NULL OR p.name_kana_key = translate($3, ' 　', ''))

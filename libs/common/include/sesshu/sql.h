@@ -38,7 +38,9 @@ typedef struct ss_sql_constraint {
 
 /* After a failed statement on c (rc its error): when the constraint it violated is in `map`
  * (ended by name NULL), answer as the map says (ss_req_fail / ss_req_field_error) and return
- * that; otherwise return rc unchanged. c may be NULL. */
+ * that; otherwise return rc unchanged. c may be NULL. A unique constraint of a partitioned table
+ * is violated in a partition, whose index has a name of its own: a partition's is named
+ * "<name>_p<digits>" (records migration 048) and answers as "<name>". */
 int ss_sql_constraint_error(ss_req *r, const ss_dbc *c, int rc, const ss_sql_constraint *map);
 
 /* One statement on the pool (acquire, exec, release, as ss_db_query) with a violated constraint
