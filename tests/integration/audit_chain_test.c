@@ -1,6 +1,7 @@
 /* audit_chain_test.c - the access log's write side in-process (H-12): the library's
  * group-commit writer (many writers, text cleaning, time-outs, the bounded linger), the hash
- * chain and its verification, tamper evidence, the append-only guarantee and batch appends.
+ * chain and its verification, tamper evidence, the append-only guarantee, batch appends and
+ * audit.append itself (its rows against row_digest_v2, two writers on one stream).
  * Shared set-up and helpers: audit_it.c. */
 #include <check.h>
 #include <openssl/evp.h>
@@ -405,6 +406,130 @@ START_TEST(append_keeps_text_and_chain)
 }
 END_TEST
 
+/* ---- audit.append itself (migration 012) ------------------------------------- */
+
+/* Run an append (or any one-value statement) on c: its value as a number. */
+static long long one_value(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    long long v;
+
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(c));
+    v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
+}
+
+/* The stream's rows: how many, whether each hash is row_digest_v2 (the function verify
+ * recomputes) over its predecessor's hash and its own contents, whether positions run 1, 2,
+ * ... with chain_pos rising, and whether the head is the last row. "n|t|t|t" when whole. */
+static void assert_stream_whole(PGconn *c, const char *stream, int want)
+{
+    char sql[1024], exp[32];
+    PGresult *r;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*), bool_and(ok), bool_and(pos_ok), "
+             "       (SELECT s.pos = max(x.stream_pos) AND s.hash = (array_agg(x.hash "
+             "                ORDER BY x.stream_pos DESC))[1] "
+             "          FROM audit.streams s WHERE s.stream = '%s') "
+             "  FROM (SELECT l.stream_pos, l.hash, "
+             "               l.hash = audit.row_digest_v2(coalesce(lag(l.hash) OVER w, "
+             "                   decode(repeat('00', 32), 'hex')), l) AS ok, "
+             "               l.stream_pos = row_number() OVER w "
+             "               AND l.chain_pos > coalesce(lag(l.chain_pos) OVER w, 0) AS pos_ok "
+             "          FROM audit.access_log l WHERE l.stream = '%s' "
+             "        WINDOW w AS (ORDER BY l.stream_pos)) x",
+             stream, stream);
+    r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+    snprintf(exp, sizeof(exp), "%d|t|t|t", want);
+    snprintf(sql, sizeof(sql), "%s|%s|%s|%s", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
+             PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+    PQclear(r);
+    ck_assert_str_eq(sql, exp);
+}
+
+/* One-row and several-row calls on a new stream (made at genesis), with NULL, "" and text
+ * awkward for the canonical form in the columns the text covers, a shorter array padded with
+ * NULL, and an empty call: every row hashes as row_digest_v2 says, in stream order. */
+START_TEST(append_matches_row_digest)
+{
+    char tag[37], stream[64], sql[1400];
+    PGconn *c = ait_own_conn();
+
+    ait_new_tag(tag);
+    snprintf(stream, sizeof(stream), "it-append/%s", tag);
+    snprintf(sql, sizeof(sql),
+             "SELECT audit.append('%s', ARRAY['%.8s-1'], '{it}', '{user}', '{NULL}', "
+             "ARRAY['x|y~3:z'], '{\"\"}', NULL, '{990001}', NULL, '{GET}', NULL, "
+             "ARRAY['/\xe6\x97\xa5\xe6\x9c\xac\xf0\x9f\x99\x82 ?a=|'], ARRAY['%s'], NULL, "
+             "NULL, NULL, NULL, NULL, '{200}', NULL)",
+             stream, tag, tag);
+    ck_assert_int_eq(one_value(c, sql), 1);
+    snprintf(sql, sizeof(sql),
+             "SELECT audit.append('%s', ARRAY['%.8s-2', '%.8s-3', '%.8s-4', '%.8s-5'], "
+             "'{it,it,it,it}', '{user,user,system,user}', '{NULL,\"\",a,\"NULL\"}', "
+             "'{\"\\\\\\\\b\",\"{b,c}\",\" lead\",\"~\"}', NULL, '{o,NULL,o,\":\"}', NULL, NULL, "
+             "'{GET,POST,PUT,DELETE}', '{/r,/r,NULL,/r}', '{/a,/b,/c,/d}', "
+             "ARRAY['%s','%s','%s','%s'], '{1,2,3,4}', NULL, NULL, NULL, '{10.0.0.1,::1}', "
+             "'{200,201,403,500}', '{1,NULL,3,9223372036854775807}')",
+             stream, tag, tag, tag, tag, tag, tag, tag, tag);
+    ck_assert_int_eq(one_value(c, sql), 4);
+    snprintf(sql, sizeof(sql),
+             "SELECT audit.append('%s', '{}', '{}', '{}', NULL, NULL, NULL, NULL, NULL, NULL, "
+             "'{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL)",
+             stream);
+    ck_assert_int_eq(one_value(c, sql), 0);
+    assert_stream_whole(c, stream, 5);
+    /* The shorter client_ip array: its missing elements are NULL, as unnest pads them. */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM audit.access_log WHERE stream = '%s' AND client_ip IS NULL",
+             stream);
+    ck_assert_int_eq(one_value(c, sql), 3);
+    PQfinish(c);
+}
+END_TEST
+
+/* Two writers on one stream (a misconfigured instance): the second waits for the first's
+ * lock on the head and continues from the head the first committed. */
+START_TEST(append_waits_for_its_stream)
+{
+    char tag[37], stream[64], sql[700], st[8];
+    PGconn *a = ait_own_conn(), *b = ait_own_conn();
+    PGresult *r;
+
+    ait_new_tag(tag);
+    snprintf(stream, sizeof(stream), "it-append/%s", tag);
+    snprintf(sql, sizeof(sql),
+             "SELECT audit.append('%s', '{w1}', '{it}', '{user}', NULL, NULL, NULL, NULL, NULL, "
+             "NULL, '{GET}', NULL, NULL, ARRAY['%s'], NULL, NULL, NULL, NULL, NULL, '{200}', NULL)",
+             stream, tag);
+    ck_assert_int_eq(one_value(a, sql), 1); /* the stream exists */
+    ck_assert_str_eq(ait_exec_state(a, "BEGIN", st), "00000");
+    ck_assert_int_eq(one_value(a, sql), 1);
+    snprintf(sql, sizeof(sql),
+             "SELECT audit.append('%s', '{w2,w3}', '{it,it}', '{user,user}', NULL, NULL, NULL, "
+             "NULL, NULL, NULL, '{GET,GET}', NULL, NULL, ARRAY['%s','%s'], NULL, NULL, NULL, "
+             "NULL, NULL, '{200,200}', NULL)",
+             stream, tag, tag);
+    ck_assert_int_eq(PQsendQuery(b, sql), 1);
+    usleep(300 * 1000);
+    ck_assert_int_eq(PQconsumeInput(b), 1);
+    ck_assert_msg(PQisBusy(b), "the second writer did not wait for the stream's head");
+    ck_assert_str_eq(ait_exec_state(a, "COMMIT", st), "00000");
+    r = PQgetResult(b);
+    ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s", PQerrorMessage(b));
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "2");
+    PQclear(r);
+    while ((r = PQgetResult(b)) != NULL)
+        PQclear(r);
+    assert_stream_whole(a, stream, 4);
+    PQfinish(a);
+    PQfinish(b);
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
     Suite *s = suite_create("audit_chain");
@@ -421,6 +546,8 @@ static Suite *chain_suite(void)
     tcase_add_test(c, tampered_row_is_reported);
     tcase_add_test(c, log_is_append_only);
     tcase_add_test(c, append_keeps_text_and_chain);
+    tcase_add_test(c, append_matches_row_digest);
+    tcase_add_test(c, append_waits_for_its_stream);
     suite_add_tcase(s, w);
     suite_add_tcase(s, c);
     return s;
