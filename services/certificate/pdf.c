@@ -160,6 +160,24 @@ static double text(cairo_t *cr, double x, double y, double width, double size, c
     return (double)h / PANGO_SCALE;
 }
 
+/* A label (a fixed text, in our font) and its value after it on the same line, each in the
+ * font that holds it: the label's glyphs are then never looked up in IPAex Gothic (each such
+ * glyph costs cairo a reverse walk of IPAex's character map, font.c). Returns the height. */
+static double labelled(cairo_t *cr, double x, double y, double width, double size,
+                       const char *label, const char *value)
+{
+    pdf_text *t = text_of(cr);
+    double h = text(cr, x, y, width, size, label, PANGO_ALIGN_LEFT), hv;
+    int lw = 0, lh = 0;
+
+    if (t == NULL)
+        return h;
+    pango_layout_get_size(t->l, &lw, &lh);
+    hv = text(cr, x + (double)lw / PANGO_SCALE, y, width - (double)lw / PANGO_SCALE, size, value,
+              PANGO_ALIGN_LEFT);
+    return hv > h ? hv : h;
+}
+
 /* "2025-06-01" -> "2025年6月1日". */
 static void jdate(const char *iso, char *out, size_t n)
 {
@@ -319,12 +337,9 @@ static void page(cairo_t *cr, const json_t *cert, const char *jws)
     snprintf(line, sizeof(line), TX_NO "%s", s_of(cert, "certificate_no"));
     y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 9, line, PANGO_ALIGN_RIGHT) + 10;
     jdate(s_of(p, "birth_date"), d1, sizeof(d1));
-    snprintf(line, sizeof(line), TX_NAME "%s", s_of(p, "name"));
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 12, line, PANGO_ALIGN_LEFT) + 6;
-    snprintf(line, sizeof(line), TX_BIRTH "%s", d1);
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 6;
-    snprintf(line, sizeof(line), TX_ADDRESS "%s", s_of(p, "address"));
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 16;
+    y += labelled(cr, MARGIN, y, A4_W - 2 * MARGIN, 12, TX_NAME, s_of(p, "name")) + 6;
+    y += labelled(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, TX_BIRTH, d1) + 6;
+    y += labelled(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, TX_ADDRESS, s_of(p, "address")) + 16;
     y = doses_table(cr, json_object_get(cert, "doses"), y, &missing, &paper, others,
                     sizeof(others)) +
         10;

@@ -670,6 +670,15 @@ static void unannounce(void)
         aud.expected--;
 }
 
+void ss_audit_unexpect(void)
+{
+    if (!announced)
+        return;
+    pthread_mutex_lock(&aud.mu);
+    unannounce();
+    pthread_mutex_unlock(&aud.mu);
+}
+
 int ss_audit_write(const ss_audit_row *row)
 {
     aud_node node = {0};

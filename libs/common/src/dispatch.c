@@ -317,6 +317,7 @@ static void write_audit(ss_req *r, ss_dbc *tx)
     char path[512], ip[64];
 
     if (r->logged) { /* its row committed with its change (ss_group_write) */
+        ss_audit_unexpect();
         if (tx != NULL) {
             SS_ERROR("a group-committed request changed data outside its group; rolled back");
             (void)ss_db_rollback(tx);
@@ -325,8 +326,10 @@ static void write_audit(ss_req *r, ss_dbc *tx)
         return;
     }
     ss_req_audit_row(r, &row, path, sizeof(path), ip, sizeof(ip));
-    if (tx != NULL && commit_with_row(r, tx, &row))
+    if (tx != NULL && commit_with_row(r, tx, &row)) {
+        ss_audit_unexpect(); /* its row went in with the change: the writer need not wait for it */
         return;
+    }
     row.status = r->status; /* it may have been answered anew */
     row.person_id = r->person_id[0] && r->status < 400 ? r->person_id : NULL;
     if (ss_audit_write(&row) != 0) {

@@ -51,6 +51,9 @@ void ss_audit_expect(void);
  * copied before return. 0, or SS_ERR_UNAVAILABLE if the commit failed or
  * did not happen within SESSHU_AUDIT_TIMEOUT_MS (default 5000). */
 int ss_audit_write(const ss_audit_row *row);
+/* Take the announcement back without a row through the writer: this thread's row went into its
+ * change's transaction instead (the writer need not linger for it). */
+void ss_audit_unexpect(void);
 
 /* The row of a write request, in the request's own transaction on c (ss_db_request_end): it
  * commits with the change or not at all. 0 or an SS_ERR_* code (the transaction is then failed:
