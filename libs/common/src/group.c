@@ -133,6 +133,7 @@ static void run_batch(gjob **jobs, int n)
         else
             settle_lost_commit(jobs, n);
     }
+    SS_DEBUG("group commit: %d changes, %d of them succeeded", n, nok < 0 ? 0 : nok);
     if (c != NULL) {
         ss_db_pin(c, false);
         ss_db_release(c); /* rolls back what is still open (a failure, or no change at all) */
@@ -190,7 +191,7 @@ static int start_lanes(void)
 
     if (g.started)
         return 0;
-    if (ss_cfg_long("SESSHU_GROUP_LANES", 2, 1, G_LANES_MAX, &lanes) != 0)
+    if (ss_cfg_long(SS_ENV_GROUP_LANES, 2, 1, G_LANES_MAX, &lanes) != 0)
         return SS_ERR_INTERNAL;
     for (g.nlanes = 0; g.nlanes < lanes; g.nlanes++)
         if (pthread_create(&g.lane[g.nlanes], NULL, lane_main, NULL) != 0)
