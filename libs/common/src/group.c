@@ -59,11 +59,13 @@ static int run_changes(ss_dbc *c, gjob **jobs, int n, const ss_audit_row **rows)
 {
     int nok = 0;
 
+    /* The first savepoint came with the BEGIN (run_batch); a change alone needs none: if it
+     * fails, the transaction is rolled back whole, with nothing else in it. */
     for (int i = 0; i < n; i++) {
         gjob *j = jobs[i];
         ss_req *r = j->r;
 
-        if (ss_db_command(c, i == 0 ? "SAVEPOINT g" : "RELEASE SAVEPOINT g; SAVEPOINT g") != 0)
+        if (i > 0 && ss_db_command(c, "RELEASE SAVEPOINT g; SAVEPOINT g") != 0)
             return -1;
         ss_log_set_request_id(r->request_id);
         j->rc = j->fn(r, c, j->arg);
@@ -74,7 +76,7 @@ static int run_changes(ss_dbc *c, gjob **jobs, int n, const ss_audit_row **rows)
             continue;
         }
         j->outcome = G_FAILED;
-        if (ss_db_command(c, "ROLLBACK TO SAVEPOINT g") != 0)
+        if (n > 1 && ss_db_command(c, "ROLLBACK TO SAVEPOINT g") != 0)
             return -1;
     }
     return nok;
@@ -116,7 +118,8 @@ static void run_batch(gjob **jobs, int n)
         jobs[i]->outcome = G_COMMITTED;
         jobs[i]->rc = SS_ERR_UNAVAILABLE; /* until it has run */
     }
-    if (ss_db_acquire(ss_server_db(), &c) == 0 && ss_db_command(c, "BEGIN") == 0) {
+    if (ss_db_acquire(ss_server_db(), &c) == 0 &&
+        ss_db_command(c, n > 1 ? "BEGIN; SAVEPOINT g" : "BEGIN") == 0) {
         ss_db_pin(c, true);
         nok = run_changes(c, jobs, n, rows);
     }
@@ -187,11 +190,18 @@ static void *lane_main(void *arg)
 /* Start the lanes on first use. Mutex held. */
 static int start_lanes(void)
 {
-    long lanes = 2;
+    long pool = 4, lanes;
 
     if (g.started)
         return 0;
-    if (ss_cfg_long(SS_ENV_GROUP_LANES, 2, 1, G_LANES_MAX, &lanes) != 0)
+    /* Half the pool by default: as many shared transactions in flight as are useful on the
+     * machine (docs/architecture.md §10.3), the other half for the requests' reads. Two lanes
+     * on a loaded two-core machine left too few commits in flight: every round trip of a batch
+     * waits for the lane's thread to be scheduled again. */
+    if (ss_cfg_long(SS_ENV_DB_POOL, 4, 1, 64, &pool) != 0)
+        return SS_ERR_INTERNAL;
+    lanes = pool / 2 < 1 ? 1 : pool / 2 > G_LANES_MAX ? G_LANES_MAX : pool / 2;
+    if (ss_cfg_long(SS_ENV_GROUP_LANES, lanes, 1, G_LANES_MAX, &lanes) != 0)
         return SS_ERR_INTERNAL;
     for (g.nlanes = 0; g.nlanes < lanes; g.nlanes++)
         if (pthread_create(&g.lane[g.nlanes], NULL, lane_main, NULL) != 0)

@@ -4,10 +4,12 @@
  * A write route opts in by doing its change through ss_group_write instead of its own
  * transaction: everything that needs no transaction (reads, signing, building the statements'
  * parameters) is done first on the request's thread; then fn, which only runs the change's
- * statements on c, is queued. A committer ("lane", SESSHU_GROUP_LANES, default 2, each with a
- * connection of the service's pool) takes every queued change (at most SS_GROUP_MAX), and runs
- *   BEGIN; SAVEPOINT g; fn1; RELEASE SAVEPOINT g; SAVEPOINT g; fn2; ...;
+ * statements on c, is queued. A committer ("lane", SESSHU_GROUP_LANES, default half of
+ * SESSHU_DB_POOL, each with a connection of the service's pool) takes every queued change (at most
+ * SS_GROUP_MAX), and runs BEGIN; SAVEPOINT g; fn1; RELEASE SAVEPOINT g; SAVEPOINT g; fn2; ...;
  *   audit.append(the rows of the changes that succeeded); COMMIT
+ * (BEGIN with the first SAVEPOINT, and each RELEASE with the next SAVEPOINT, one round trip; a
+ * change alone in its batch takes no savepoint: it fails with its whole transaction)
  * A change whose fn fails (or answers >= 400) is rolled back to its savepoint alone: nothing of it
  * stays, and its request's row is written afterwards by the dispatcher like any answer that
  * changed nothing. The access-log rows of the changes go in with them in one audit.append (one
