@@ -20,6 +20,7 @@
 #define CERT_ENV_SHC_ISSUER  "SESSHU_CERTIFICATE_SHC_ISSUER"   /* default <JWT issuer>/shc */
 #define CERT_ENV_SYNC_MS     "SESSHU_CERTIFICATE_SYNC_MS" /* min. ms between feed polls, def 0 */
 #define CERT_ENV_PDF_FONT    "SESSHU_CERTIFICATE_PDF_OWN_FONT" /* the small font, def 1 */
+#define CERT_ENV_GROUP       "SESSHU_CERTIFICATE_GROUP_COMMIT" /* issuances share commits, def 1 */
 
 #define CERT_JWS_MAX     8192  /* characters of a card we accept to verify */
 #define CERT_PAYLOAD_MAX 65536 /* bytes of an inflated payload */

@@ -10,11 +10,14 @@
  * stays in the log). */
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cert.h"
+#include "sesshu/config.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/group.h"
 #include "sesshu/idem.h"
 #include "sesshu/sql.h"
 #include "sesshu/text.h"
@@ -168,34 +171,48 @@ typedef struct issue_tx {
     json_t *person, *doses;
 } issue_tx;
 
-static int insert(ss_req *r, ss_dbc *c, const issue_tx *t, json_t **answer)
+/* The certificate as filed: its number, card and snapshots made before any transaction (the
+ * signing and the JSON need none), and cert_issue's parameters pointing into them. */
+typedef struct issue_prep {
+    char id[37], no[17], rid[16];
+    char *jws, *person, *doses, *ident;
+    const char *p[16];
+} issue_prep;
+
+static void prep_free(issue_prep *q)
 {
-    char id[37], no[17], rid[16], *jws = NULL, *person = NULL, *doses = NULL, *ident = NULL;
+    free(q->jws);
+    free(q->person);
+    free(q->doses);
+    free(q->ident);
+}
+
+static int prepare(ss_req *r, const issue_tx *t, issue_prep *q)
+{
     json_t *payload = NULL, *cd = card_doses(t->doses);
-    PGresult *res = NULL;
-    int rc;
     bool vac = cert_is_vaccinee(r);
+    int rc;
 
     if (cd == NULL || json_array_size(cd) == 0) {
         rc = ss_req_fail(r, SS_ERR_VALIDATION,
                          "none of the chosen records is held by this municipality");
         goto out;
     }
-    if ((rc = ss_uuid(id)) != 0 || (rc = make_number(no)) != 0 ||
-        (rc = cert_rid(cert_signing_kid(), id, rid)) != 0)
+    if ((rc = ss_uuid(q->id)) != 0 || (rc = make_number(q->no)) != 0 ||
+        (rc = cert_rid(cert_signing_kid(), q->id, q->rid)) != 0)
         goto out;
     rc = SS_ERR_NOMEM;
-    if ((payload = cert_card_payload(t->person, cd, rid, ss_now_s())) == NULL ||
-        (rc = cert_jws_sign(payload, &jws)) != 0)
+    if ((payload = cert_card_payload(t->person, cd, q->rid, ss_now_s())) == NULL ||
+        (rc = cert_jws_sign(payload, &q->jws)) != 0)
         goto out;
     rc = SS_ERR_NOMEM;
-    if ((person = json_dumps(t->person, JSON_COMPACT)) == NULL ||
-        (doses = json_dumps(t->doses, JSON_COMPACT)) == NULL ||
-        (t->in->identity != NULL && (ident = json_dumps(t->in->identity, JSON_COMPACT)) == NULL))
+    if ((q->person = json_dumps(t->person, JSON_COMPACT)) == NULL ||
+        (q->doses = json_dumps(t->doses, JSON_COMPACT)) == NULL ||
+        (t->in->identity != NULL && (q->ident = json_dumps(t->in->identity, JSON_COMPACT)) == NULL))
         goto out;
     {
-        const char *p[] = {id,
-                           no,
+        const char *p[] = {q->id,
+                           q->no,
                            t->in->person_id,
                            t->muni,
                            t->in->channel,
@@ -203,35 +220,58 @@ static int insert(ss_req *r, ss_dbc *c, const issue_tx *t, json_t **answer)
                            vac ? "vaccinee" : "user",
                            vac ? r->who.person_id : r->who.login_id,
                            vac ? NULL : r->who.org_id,
-                           ident,
-                           person,
-                           doses,
+                           q->ident,
+                           q->person,
+                           q->doses,
                            cert_signing_kid(),
-                           rid,
-                           jws,
+                           q->rid,
+                           q->jws,
                            t->in->reissue_of};
-        rc = ss_db_exec(c, sql_cert_issue, 16, p, &res);
-        if (rc != 0)
-            rc = ss_sql_constraint_error(r, c, rc, issue_constraints);
+        memcpy(q->p, p, sizeof(p));
     }
-    if (rc != 0)
-        goto out;
-    if (PQntuples(res) != 1) {
-        rc = ss_req_field_error(r, "reissue_of", "not-a-certificate-of-the-person");
-        goto out;
-    }
-    *answer = ss_json_col(res, 0, 0);
-    rc = *answer ? 0 : SS_ERR_INTERNAL;
-    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rc = 0;
 out:
-    PQclear(res);
     json_decref(payload);
     json_decref(cd);
-    free(jws);
-    free(person);
-    free(doses);
-    free(ident);
     return rc;
+}
+
+/* File the prepared certificate on c, keep the answer under the key, answer 201; commit when
+ * the request has a transaction of its own (not in a group, whose lane commits). */
+static int file_cert(ss_req *r, ss_dbc *c, const issue_prep *q, const ss_idem *st, bool commit)
+{
+    json_t *answer = NULL;
+    PGresult *res = NULL;
+    char *text = NULL;
+    int rc = ss_db_exec(c, sql_cert_issue, 16, q->p, &res);
+
+    if (rc != 0)
+        rc = ss_sql_constraint_error(r, c, rc, issue_constraints);
+    else if (PQntuples(res) != 1)
+        rc = ss_req_field_error(r, "reissue_of", "not-a-certificate-of-the-person");
+    else if ((answer = ss_json_col(res, 0, 0)) == NULL ||
+             (text = json_dumps(answer, JSON_COMPACT)) == NULL)
+        rc = SS_ERR_NOMEM;
+    PQclear(res);
+    if (rc == 0)
+        snprintf(r->res_id, sizeof(r->res_id), "%s", q->id);
+    if (rc == 0 && (rc = ss_idem_store(r, c, st, 201, text)) == 0 &&
+        (!commit || (rc = ss_db_commit(c)) == 0))
+        rc = ss_reply_raw(r, 201, "application/json", text, strlen(text));
+    json_decref(answer);
+    free(text);
+    return rc;
+}
+
+/* The change in a shared transaction (ss_group_write): the key claimed, the certificate filed. */
+static int file_in_group(ss_req *r, ss_dbc *c, void *arg)
+{
+    ss_idem st;
+    int rc = ss_idem_claim(r, c, &st);
+
+    if (rc != 0 || st.replayed)
+        return rc;
+    return file_cert(r, c, arg, &st, false);
 }
 
 /* The request's transaction, begun on *c, with its Idempotency-Key claimed (st.replayed: the
@@ -249,26 +289,15 @@ static int open_tx(ss_req *r, ss_dbc **c, ss_idem *st)
     return rc;
 }
 
-/* File the certificate on c (open_tx), keep the answer under the key, commit and answer 201. */
-static int commit_issue(ss_req *r, const issue_tx *t, ss_dbc *c, const ss_idem *st)
+/* Group commit of issuances (group.h): SESSHU_CERTIFICATE_GROUP_COMMIT, default on. */
+static bool grouped(void)
 {
-    json_t *answer = NULL;
-    char *text = NULL;
-    int rc;
+    static int on = -1;
+    bool v = true;
 
-    if ((rc = insert(r, c, t, &answer)) != 0)
-        goto out;
-    if ((text = json_dumps(answer, JSON_COMPACT)) == NULL) {
-        rc = SS_ERR_NOMEM;
-        goto out;
-    }
-    if ((rc = ss_idem_store(r, c, st, 201, text)) != 0 || (rc = ss_db_commit(c)) != 0)
-        goto out;
-    rc = ss_reply_raw(r, 201, "application/json", text, strlen(text));
-out:
-    json_decref(answer);
-    free(text);
-    return rc;
+    if (on < 0)
+        on = ss_cfg_bool(CERT_ENV_GROUP, true, &v) == 0 && v;
+    return on == 1;
 }
 
 /* The chosen ids with the paper doses just registered (H-5-3); NULL (all current) stays NULL. */
@@ -283,30 +312,52 @@ static json_t *with_new(const json_t *ids, const json_t *fresh)
     return all;
 }
 
-/* The doses and the municipality from the masters, then the certificate, both on c: the
- * request's connection (a second one taken from the pool while holding it would deadlock the
- * pool under load, every request holding one and waiting for another). */
+/* The doses and the municipality from the masters (cert_doses, a read). On c when the request
+ * has its own transaction there (a second connection taken from the pool while holding one
+ * would deadlock the pool under load, every request holding one and waiting for another); in a
+ * group (c NULL) on a connection of its own for the one statement, as the request holds none. */
+static int read_doses(ss_dbc *c, const char *const *params, json_t **doses, json_t **muni_j)
+{
+    ss_dbc *own = NULL;
+    int rc;
+
+    if (c != NULL)
+        return doses_and_muni(c, params, doses, muni_j);
+    if ((rc = ss_db_acquire(ss_server_db(), &own)) != 0)
+        return rc;
+    rc = doses_and_muni(own, params, doses, muni_j);
+    ss_db_release(own);
+    return rc;
+}
+
+/* The doses, the card and the certificate: filed on c (the request's own transaction) or, with
+ * c NULL, in the next shared transaction of issuances (ss_group_write). */
 static int file_it(ss_req *r, const issue_in *in, const json_t *person, const json_t *chosen,
                    ss_dbc *c, const ss_idem *st)
 {
     const char *muni = json_string_value(json_object_get(person, "muni_code"));
     char *recs = json_dumps(chosen, JSON_COMPACT);
     json_t *doses = NULL, *m = NULL;
+    issue_prep q;
     int rc;
 
     if (recs == NULL)
         return SS_ERR_NOMEM;
+    memset(&q, 0, sizeof(q));
     {
         const char *p[] = {recs, in->channel, cert_is_staff(r) ? r->who.muni_code : muni, muni};
-        rc = doses_and_muni(c, p, &doses, &m);
+        rc = read_doses(c, p, &doses, &m);
     }
     free(recs);
     if (rc == 0) {
         issue_tx t = {in, muni, person_snapshot(person, muni, m), doses};
         m = NULL; /* stolen by the snapshot */
-        rc = t.person ? commit_issue(r, &t, c, st) : SS_ERR_NOMEM;
+        rc = t.person ? prepare(r, &t, &q) : SS_ERR_NOMEM;
+        if (rc == 0)
+            rc = c != NULL ? file_cert(r, c, &q, st, true) : ss_group_write(r, file_in_group, &q);
         json_decref(t.person);
     }
+    prep_free(&q);
     json_decref(m);
     json_decref(doses);
     return rc;
@@ -344,7 +395,7 @@ static int issue(ss_req *r, const issue_in *in)
     ids = with_new(in->ids, fresh);
     if ((rc = choose(r, records, in->ids ? ids : NULL, &chosen)) != 0)
         goto out;
-    if (c == NULL && ((rc = open_tx(r, &c, &st)) != 0 || st.replayed))
+    if (c == NULL && !grouped() && ((rc = open_tx(r, &c, &st)) != 0 || st.replayed))
         goto out;
     rc = file_it(r, in, person, chosen, c, &st);
 out:

@@ -58,6 +58,11 @@ static const char layout_text[] = TX_RECEIPT TX_CERT TX_NO TX_NAME TX_BIRTH TX_A
     TX_NTH TX_PAPER_MARK TX_MISSING TX_LIST_SEP TX_DATE TX_NOTE_MISSING_1 TX_NOTE_MISSING_2
         TX_NOTE_PAPER TX_STATEMENT TX_ISSUED TX_HEAD_OF TX_MUNI_CODE_1 TX_MUNI_CODE_2 TX_QR;
 
+/* The fixed texts drawn alone, each at one address (the layout cache, fixed(), keys on it). */
+static const char tx_receipt[] = TX_RECEIPT, tx_cert[] = TX_CERT, tx_name[] = TX_NAME,
+                  tx_birth[] = TX_BIRTH, tx_address[] = TX_ADDRESS, tx_note_paper[] = TX_NOTE_PAPER,
+                  tx_statement[] = TX_STATEMENT, tx_qr[] = TX_QR;
+
 /* Our font, once; without it (off, or it could not be made) IPAex Gothic alone. */
 static pthread_once_t font_once = PTHREAD_ONCE_INIT;
 
@@ -160,6 +165,118 @@ static double text(cairo_t *cr, double x, double y, double width, double size, c
     return (double)h / PANGO_SCALE;
 }
 
+/* The page's fixed texts, laid out once a thread: their layouts are kept (with the pango context
+ * each was made in) and drawn on the next page without itemising and shaping anew. Every page
+ * is the same kind of surface (PDF, the same font options) drawn with the identity matrix, so
+ * the layouts stay true; pango_cairo_update_layout is not called as it always relays out (it
+ * sets the context's matrix, which marks the context changed). */
+#define FIXED_MAX 24
+typedef struct fixed_entry {
+    const char *s;
+    double size, width;
+    PangoAlignment align;
+    PangoLayout *l;
+    int h;
+} fixed_entry;
+typedef struct fixed_cache {
+    fixed_entry e[FIXED_MAX];
+    int n;
+} fixed_cache;
+
+static pthread_key_t fixed_key;
+static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
+
+static void fixed_free(void *p)
+{
+    fixed_cache *fc = p;
+
+    for (int i = 0; fc != NULL && i < fc->n; i++)
+        g_object_unref(fc->e[i].l);
+    free(fc);
+}
+
+static void fixed_init(void)
+{
+    if (pthread_key_create(&fixed_key, fixed_free) != 0)
+        SS_WARN("no cache of the PDF's fixed texts: each page lays them out");
+}
+
+static fixed_entry *fixed_find(cairo_t *cr, const char *s, double size, double width,
+                               PangoAlignment align)
+{
+    fixed_cache *fc;
+    fixed_entry *e;
+
+    pthread_once(&fixed_once, fixed_init);
+    if ((fc = pthread_getspecific(fixed_key)) == NULL) {
+        if ((fc = calloc(1, sizeof(*fc))) == NULL || pthread_setspecific(fixed_key, fc) != 0) {
+            free(fc);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < fc->n; i++)
+        if (fc->e[i].s == s && fc->e[i].size == size && fc->e[i].width == width &&
+            fc->e[i].align == align)
+            return &fc->e[i];
+    if (fc->n == FIXED_MAX)
+        return NULL;
+    e = &fc->e[fc->n];
+    if ((e->l = pango_cairo_create_layout(cr)) == NULL)
+        return NULL;
+    {
+        PangoFontDescription *fd =
+            pango_font_description_from_string(cert_font_covers(s) ? FONT_OWN : FONT_FULL);
+        int w = 0;
+
+        pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
+        pango_layout_set_font_description(e->l, fd);
+        pango_font_description_free(fd);
+        pango_layout_set_wrap(e->l, PANGO_WRAP_WORD_CHAR);
+        pango_layout_set_width(e->l, (int)(width * PANGO_SCALE));
+        pango_layout_set_alignment(e->l, align);
+        pango_layout_set_text(e->l, s, -1);
+        pango_layout_get_size(e->l, &w, &e->h);
+    }
+    e->s = s;
+    e->size = size;
+    e->width = width;
+    e->align = align;
+    fc->n++;
+    return e;
+}
+
+/* A fixed text (a TX_* constant: the cache knows it by its address); as text() otherwise. */
+static double fixed(cairo_t *cr, double x, double y, double width, double size, const char *s,
+                    PangoAlignment align)
+{
+    fixed_entry *e = fixed_find(cr, s, size, width, align);
+
+    if (e == NULL)
+        return text(cr, x, y, width, size, s, align);
+    cairo_move_to(cr, x, y);
+    pango_cairo_show_layout(cr, e->l);
+    return (double)e->h / PANGO_SCALE;
+}
+
+/* A label (a fixed text, in our font) and its value after it on the same line, each in the
+ * font that holds it: the label's glyphs are then never looked up in IPAex Gothic (each such
+ * glyph costs cairo a reverse walk of IPAex's character map, font.c). Returns the height. */
+static double labelled(cairo_t *cr, double x, double y, double width, double size,
+                       const char *label, const char *value)
+{
+    fixed_entry *e = fixed_find(cr, label, size, width, PANGO_ALIGN_LEFT);
+    double h = fixed(cr, x, y, width, size, label, PANGO_ALIGN_LEFT), hv;
+    int lw = 0, lh = 0;
+
+    if (e != NULL)
+        pango_layout_get_size(e->l, &lw, &lh);
+    else if (text_of(cr) != NULL)
+        pango_layout_get_size(text_of(cr)->l, &lw, &lh); /* text() drew it in this one */
+    hv = text(cr, x + (double)lw / PANGO_SCALE, y, width - (double)lw / PANGO_SCALE, size, value,
+              PANGO_ALIGN_LEFT);
+    return hv > h ? hv : h;
+}
+
 /* "2025-06-01" -> "2025年6月1日". */
 static void jdate(const char *iso, char *out, size_t n)
 {
@@ -252,7 +369,7 @@ static double doses_table(cairo_t *cr, const json_t *doses, double y, bool *any_
 
     x = MARGIN;
     for (int c = 0; c < 6; c++) {
-        text(cr, x + 2, y + 3, colw[c] - 4, 8.5, head[c], PANGO_ALIGN_LEFT);
+        fixed(cr, x + 2, y + 3, colw[c] - 4, 8.5, head[c], PANGO_ALIGN_LEFT);
         x += colw[c];
     }
     cairo_rectangle(cr, MARGIN, y, A4_W - 2 * MARGIN, 18);
@@ -313,18 +430,15 @@ static void page(cairo_t *cr, const json_t *cert, const char *jws)
 
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 0.6);
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 20, receipt ? TX_RECEIPT : TX_CERT,
-              PANGO_ALIGN_CENTER) +
+    y += fixed(cr, MARGIN, y, A4_W - 2 * MARGIN, 20, receipt ? tx_receipt : tx_cert,
+               PANGO_ALIGN_CENTER) +
          18;
     snprintf(line, sizeof(line), TX_NO "%s", s_of(cert, "certificate_no"));
     y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 9, line, PANGO_ALIGN_RIGHT) + 10;
     jdate(s_of(p, "birth_date"), d1, sizeof(d1));
-    snprintf(line, sizeof(line), TX_NAME "%s", s_of(p, "name"));
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 12, line, PANGO_ALIGN_LEFT) + 6;
-    snprintf(line, sizeof(line), TX_BIRTH "%s", d1);
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 6;
-    snprintf(line, sizeof(line), TX_ADDRESS "%s", s_of(p, "address"));
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, line, PANGO_ALIGN_LEFT) + 16;
+    y += labelled(cr, MARGIN, y, A4_W - 2 * MARGIN, 12, tx_name, s_of(p, "name")) + 6;
+    y += labelled(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, tx_birth, d1) + 6;
+    y += labelled(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, tx_address, s_of(p, "address")) + 16;
     y = doses_table(cr, json_object_get(cert, "doses"), y, &missing, &paper, others,
                     sizeof(others)) +
         10;
@@ -333,9 +447,9 @@ static void page(cairo_t *cr, const json_t *cert, const char *jws)
         y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5, line, PANGO_ALIGN_LEFT) + 4;
     }
     if (paper)
-        y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5, TX_NOTE_PAPER, PANGO_ALIGN_LEFT) + 4;
+        y += fixed(cr, MARGIN, y, A4_W - 2 * MARGIN, 8.5, tx_note_paper, PANGO_ALIGN_LEFT) + 4;
     y += 14;
-    y += text(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, TX_STATEMENT, PANGO_ALIGN_LEFT) + 12;
+    y += fixed(cr, MARGIN, y, A4_W - 2 * MARGIN, 11, tx_statement, PANGO_ALIGN_LEFT) + 12;
     jdate(s_of(cert, "issued_at"), d2, sizeof(d2));
     {
         char date10[11];
@@ -352,8 +466,8 @@ static void page(cairo_t *cr, const json_t *cert, const char *jws)
                  s_of(p, "municipality_code"));
     text(cr, MARGIN, y, A4_W - 2 * MARGIN, 13, line, PANGO_ALIGN_RIGHT);
     qr(cr, jws, MARGIN, A4_H - MARGIN - QR_SIDE - 24);
-    text(cr, MARGIN + QR_SIDE + 12, A4_H - MARGIN - QR_SIDE + 10, A4_W - 2 * MARGIN - QR_SIDE - 12,
-         8.5, TX_QR, PANGO_ALIGN_LEFT);
+    fixed(cr, MARGIN + QR_SIDE + 12, A4_H - MARGIN - QR_SIDE + 10, A4_W - 2 * MARGIN - QR_SIDE - 12,
+          8.5, tx_qr, PANGO_ALIGN_LEFT);
 }
 
 int cert_pdf(const json_t *cert, const char *jws, unsigned char **pdf, size_t *len)

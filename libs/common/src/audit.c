@@ -670,6 +670,15 @@ static void unannounce(void)
         aud.expected--;
 }
 
+void ss_audit_unexpect(void)
+{
+    if (!announced)
+        return;
+    pthread_mutex_lock(&aud.mu);
+    unannounce();
+    pthread_mutex_unlock(&aud.mu);
+}
+
 int ss_audit_write(const ss_audit_row *row)
 {
     aud_node node = {0};
@@ -728,34 +737,49 @@ void ss_audit_get_stats(ss_audit_stats *out)
 
 /* ---- rows that commit with the change (write requests) ------------------- */
 
-int ss_audit_insert_tx(ss_dbc *c, const ss_audit_row *row)
+int ss_audit_insert_tx_rows(ss_dbc *c, const ss_audit_row *const *rows, int n)
 {
-    aud_row *a;
-    const ss_audit_row *view[1];
+    aud_row *a[SS_AUDIT_TX_ROWS_MAX] = {0};
+    const ss_audit_row *view[SS_AUDIT_TX_ROWS_MAX];
     ss_audit_batch b = {0};
     char stream[160], slot[16];
-    int rc;
+    int rc = 0;
 
-    if (c == NULL || row == NULL)
+    if (c == NULL || rows == NULL || n < 1 || n > SS_AUDIT_TX_ROWS_MAX)
         return SS_ERR_INTERNAL;
-    if ((a = row_dup(row)) == NULL)
-        return SS_ERR_NOMEM;
-    view[0] = &a->r;
+    for (int i = 0; i < n && rc == 0; i++)
+        if ((a[i] = row_dup(rows[i])) == NULL)
+            rc = SS_ERR_NOMEM;
+        else
+            view[i] = &a[i]->r;
+    /* The connection's stream: no two transactions use one connection at once. */
     snprintf(slot, sizeof(slot), "%d", ss_db_conn_index(c));
-    stream_name(stream, sizeof(stream), a->r.service, slot);
-    rc = ss_audit_batch_build(&b, stream, view, 1);
+    if (rc == 0) {
+        stream_name(stream, sizeof(stream), a[0]->r.service, slot);
+        rc = ss_audit_batch_build(&b, stream, view, n);
+    }
     if (rc == 0)
         rc = ss_db_exec(c, ss_audit_batch_sql, SS_AUDIT_BATCH_NPARAMS, (const char *const *)b.param,
                         NULL);
     ss_audit_batch_free(&b);
-    row_free(a);
+    for (int i = 0; i < n; i++)
+        row_free(a[i]);
     pthread_mutex_lock(&aud.mu);
     if (rc == 0)
-        aud.stats.rows++;
+        aud.stats.rows += (unsigned long long)n;
     else
-        aud.stats.failures++;
+        aud.stats.failures += (unsigned long long)n;
     pthread_mutex_unlock(&aud.mu);
     return rc;
+}
+
+int ss_audit_insert_tx(ss_dbc *c, const ss_audit_row *row)
+{
+    const ss_audit_row *rows[1] = {row};
+
+    if (row == NULL)
+        return SS_ERR_INTERNAL;
+    return ss_audit_insert_tx_rows(c, rows, 1);
 }
 
 int ss_audit_logged(ss_db *db, const char *request_id, const char *service, bool *found)

@@ -29,6 +29,7 @@ struct ss_dbc {
     char sqlstate[6];
     char constraint[64]; /* PG_DIAG_CONSTRAINT_NAME of the last error, or "" */
     int index;
+    bool pinned; /* ss_db_pin: its transaction must not be silently replaced by a new session */
 };
 
 struct ss_db {
@@ -223,7 +224,7 @@ static int ensure_conn(ss_dbc *c)
 {
     if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK)
         return 0;
-    if (rq.on && c == rq.held) {
+    if ((rq.on && c == rq.held) || c->pinned) {
         /* The request's transaction died with its connection: no statement may run on a fresh
          * session as if it were still part of it. The dispatcher sees the transaction gone. */
         snprintf(c->sqlstate, sizeof(c->sqlstate), "08006");
@@ -295,6 +296,7 @@ void ss_db_release(ss_dbc *c)
         PGresult *r = PQexec(c->conn, "ROLLBACK");
         PQclear(r);
     }
+    c->pinned = false;
     pthread_mutex_lock(&db->mu);
     db->free_stack[db->nfree++] = c->index;
     pthread_cond_signal(&db->cv);
@@ -484,6 +486,16 @@ static int simple(ss_dbc *c, const char *sql)
         rc = result_error(c, res);
     PQclear(res);
     return rc;
+}
+
+int ss_db_command(ss_dbc *c, const char *sql)
+{
+    return simple(c, sql);
+}
+
+void ss_db_pin(ss_dbc *c, bool on)
+{
+    c->pinned = on;
 }
 
 int ss_db_begin(ss_dbc *c)

@@ -192,17 +192,17 @@ const char *ss_req_client_ip(const ss_req *r)
     return peer;
 }
 
-/* A change whose COMMIT went unanswered: ask the log (on a fresh connection) whether it
- * committed, for up to the access-log timeout while the database comes back. 1 committed,
- * 0 not, -1 unknown. */
-static int commit_outcome(const ss_req *r)
+/* A change whose COMMIT went unanswered: ask the log (on a fresh connection) whether the row of
+ * request_id committed, for up to the access-log timeout while the database comes back.
+ * 1 committed, 0 not, -1 unknown. Also the group commit's (group.c). */
+int ss_commit_outcome(const char *request_id, const char *service)
 {
     long long until = ss_now_us() + 5000000;
 
     do {
         bool found = false;
 
-        if (ss_audit_logged(ss_server_db(), r->request_id, r->svc->name, &found) == 0)
+        if (ss_audit_logged(ss_server_db(), request_id, service, &found) == 0)
             return found ? 1 : 0;
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
@@ -258,7 +258,7 @@ static bool commit_with_row(ss_req *r, ss_dbc *tx, const ss_audit_row *row)
         return false;
     }
     ss_db_release(tx);
-    outcome = commit_outcome(r);
+    outcome = ss_commit_outcome(r->request_id, r->svc->name);
     if (outcome == 1)
         return true; /* committed, with its row: the handler's answer stands */
     if (outcome == 0) {
@@ -272,45 +272,64 @@ static bool commit_with_row(ss_req *r, ss_dbc *tx, const ss_audit_row *row)
     return true; /* no row can be written now; if the change committed, its row did too */
 }
 
-static void write_audit(ss_req *r, ss_dbc *tx)
+void ss_req_audit_row(ss_req *r, ss_audit_row *row, char *path, size_t pathn, char *ip, size_t ipn)
 {
-    ss_audit_row row;
     const ss_principal *w = &r->who;
     const char *id_param = NULL;
-    char path[512];
+    const char *peer = ss_req_client_ip(r);
 
     if (r->route != NULL && strstr(r->route->path, ":id") != NULL)
         id_param = ss_req_param(r, "id");
-    snprintf(path, sizeof(path), "%s", r->u->url_path ? r->u->url_path : "");
-    memset(&row, 0, sizeof(row));
-    row.request_id = r->request_id;
-    row.service = r->svc->name;
-    row.actor_kind = w->kind == SS_PRINCIPAL_USER       ? "user"
-                     : w->kind == SS_PRINCIPAL_CLIENT   ? "client"
-                     : w->kind == SS_PRINCIPAL_VACCINEE ? "vaccinee"
-                                                        : "anonymous";
-    row.actor_id = w->kind ? w->sub : NULL;
-    row.actor_login = w->login_id[0] ? w->login_id : NULL;
-    row.org_id = w->org_id[0] ? w->org_id : NULL;
-    row.org_type = ss_org_type_name(w->org_type);
-    row.muni_code = w->muni_code[0] ? w->muni_code : NULL;
-    row.role = ss_role_name(w->role);
-    row.method = r->u->http_verb;
-    row.route = r->route ? r->route->path : NULL;
-    row.path = path;
-    row.res_type = r->route ? r->route->res_type : NULL;
-    row.res_id = r->res_id[0] ? r->res_id : id_param;
+    snprintf(path, pathn, "%s", r->u->url_path ? r->u->url_path : "");
+    snprintf(ip, ipn, "%s", peer ? peer : "");
+    memset(row, 0, sizeof(*row));
+    row->request_id = r->request_id;
+    row->service = r->svc->name;
+    row->actor_kind = w->kind == SS_PRINCIPAL_USER       ? "user"
+                      : w->kind == SS_PRINCIPAL_CLIENT   ? "client"
+                      : w->kind == SS_PRINCIPAL_VACCINEE ? "vaccinee"
+                                                         : "anonymous";
+    row->actor_id = w->kind ? w->sub : NULL;
+    row->actor_login = w->login_id[0] ? w->login_id : NULL;
+    row->org_id = w->org_id[0] ? w->org_id : NULL;
+    row->org_type = ss_org_type_name(w->org_type);
+    row->muni_code = w->muni_code[0] ? w->muni_code : NULL;
+    row->role = ss_role_name(w->role);
+    row->method = r->u->http_verb;
+    row->route = r->route ? r->route->path : NULL;
+    row->path = path;
+    row->res_type = r->route ? r->route->res_type : NULL;
+    row->res_id = r->res_id[0] ? r->res_id : id_param;
     /* The person whose data the caller reached: only on a success (a refused probe names an id
      * the caller chose, which may not be theirs to see, or not exist); ss_reply_page also
      * forgets it when a filtered list showed nothing. A vaccinee's "who viewed me" lists these. */
-    row.person_id = r->person_id[0] && r->status < 400 ? r->person_id : NULL;
-    row.subject_org_id = r->subject_org_id[0] ? r->subject_org_id : NULL;
-    row.subject_muni = r->subject_muni[0] ? r->subject_muni : NULL;
-    row.status = r->status;
-    row.client_ip = ss_req_client_ip(r);
-    row.duration_us = ss_now_us() - r->t_start_us;
-    if (tx != NULL && commit_with_row(r, tx, &row))
+    row->person_id = r->person_id[0] && r->status < 400 ? r->person_id : NULL;
+    row->subject_org_id = r->subject_org_id[0] ? r->subject_org_id : NULL;
+    row->subject_muni = r->subject_muni[0] ? r->subject_muni : NULL;
+    row->status = r->status;
+    row->client_ip = peer ? ip : NULL;
+    row->duration_us = ss_now_us() - r->t_start_us;
+}
+
+static void write_audit(ss_req *r, ss_dbc *tx)
+{
+    ss_audit_row row;
+    char path[512], ip[64];
+
+    if (r->logged) { /* its row committed with its change (ss_group_write) */
+        ss_audit_unexpect();
+        if (tx != NULL) {
+            SS_ERROR("a group-committed request changed data outside its group; rolled back");
+            (void)ss_db_rollback(tx);
+            ss_db_release(tx);
+        }
         return;
+    }
+    ss_req_audit_row(r, &row, path, sizeof(path), ip, sizeof(ip));
+    if (tx != NULL && commit_with_row(r, tx, &row)) {
+        ss_audit_unexpect(); /* its row went in with the change: the writer need not wait for it */
+        return;
+    }
     row.status = r->status; /* it may have been answered anew */
     row.person_id = r->person_id[0] && r->status < 400 ? r->person_id : NULL;
     if (ss_audit_write(&row) != 0) {

@@ -2,6 +2,7 @@
 #ifndef SESSHU_HTTP_INTERNAL_H
 #define SESSHU_HTTP_INTERNAL_H
 
+#include "sesshu/audit.h"
 #include "sesshu/http.h"
 
 #define SS_MAX_ROUTES 128
@@ -17,6 +18,11 @@ int ss_dispatch(const struct _u_request *req, struct _u_response *resp, void *us
 /* Parse and check the JSON body into r->body. 0 or an error. */
 int ss_body_parse(ss_req *r);
 long ss_http_max_body(void);
+/* The access-log row of r as it stands (dispatch.c): its strings point into r, path and ip
+ * (the path and the client address copied there), so it outlives the thread that made it. */
+void ss_req_audit_row(ss_req *r, ss_audit_row *row, char *path, size_t pathn, char *ip, size_t ipn);
+/* After a COMMIT whose answer was lost: did request_id's row commit? 1, 0, -1 unknown. */
+int ss_commit_outcome(const char *request_id, const char *service);
 
 /* metrics.c */
 void ss_metrics_init(const ss_service *svc, int nroutes);

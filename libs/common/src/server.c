@@ -19,6 +19,7 @@
 #include "sesshu/audit.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
+#include "sesshu/group.h"
 #include "sesshu/jwt.h"
 #include "sesshu/log.h"
 #include "sesshu/migrate.h"
@@ -270,6 +271,7 @@ void ss_server_stop(void)
         ulfius_clean_instance(&inst);
         inst_started = false;
     }
+    ss_group_stop(); /* the group commit's lanes (group.h): no request waits on them now */
     /* The service's threads go before the pool they use. */
     if (g_svc != NULL && g_svc->shutdown != NULL)
         g_svc->shutdown();

@@ -51,11 +51,17 @@ void ss_audit_expect(void);
  * copied before return. 0, or SS_ERR_UNAVAILABLE if the commit failed or
  * did not happen within SESSHU_AUDIT_TIMEOUT_MS (default 5000). */
 int ss_audit_write(const ss_audit_row *row);
+/* Take the announcement back without a row through the writer: this thread's row went into its
+ * change's transaction instead (the writer need not linger for it). */
+void ss_audit_unexpect(void);
 
 /* The row of a write request, in the request's own transaction on c (ss_db_request_end): it
  * commits with the change or not at all. 0 or an SS_ERR_* code (the transaction is then failed:
  * roll it back). */
 int ss_audit_insert_tx(ss_dbc *c, const ss_audit_row *row);
+/* The rows of several changes that share c's transaction (group.h), in one audit.append. */
+#define SS_AUDIT_TX_ROWS_MAX 64
+int ss_audit_insert_tx_rows(ss_dbc *c, const ss_audit_row *const *rows, int n);
 /* After a COMMIT whose answer was lost: did the row of request_id (service) commit? Rows of the
  * last ten minutes are searched. 0 with *found, or SS_ERR_UNAVAILABLE. */
 int ss_audit_logged(ss_db *db, const char *request_id, const char *service, bool *found);

@@ -33,6 +33,8 @@
 #define SS_ENV_JWT_ISSUER         "SESSHU_JWT_ISSUER"         /* default http://localhost:8080 */
 #define SS_ENV_MIGRATIONS         "SESSHU_MIGRATIONS_DIR"     /* default: compiled source path */
 #define SS_ENV_REVOCATION_POLL_MS "SESSHU_REVOCATION_POLL_MS" /* default 1000 */
+#define SS_ENV_GROUP_LANES \
+    "SESSHU_GROUP_LANES" /* group commit's lanes, default half of SESSHU_DB_POOL */
 
 /* Value of NAME or def. Never NULL when def is not NULL. Static storage. */
 const char *ss_cfg_str(const char *name, const char *def);

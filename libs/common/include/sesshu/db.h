@@ -57,6 +57,13 @@ int ss_db_exec(ss_dbc *c, const char *sql, int nparams, const char *const *param
 int ss_db_begin(ss_dbc *c);
 int ss_db_commit(ss_dbc *c);
 int ss_db_rollback(ss_dbc *c);
+/* A transaction-control command without parameters, in the simple protocol (several may be
+ * joined with ';': "RELEASE SAVEPOINT g; SAVEPOINT g" is one round trip). Not captured by a
+ * request transaction: for a connection the caller runs its own transaction on (group.c). */
+int ss_db_command(ss_dbc *c, const char *sql);
+/* While pinned, a connection found lost is not redialled: statements on it fail (08006), as its
+ * transaction is gone, rather than run on a fresh session in autocommit. Unpin before release. */
+void ss_db_pin(ss_dbc *c, bool on);
 
 /* The request transaction of a write request (the dispatcher's, see dispatch.c): between
  * ss_db_request_begin and ss_db_request_end on this thread, the first connection that changes

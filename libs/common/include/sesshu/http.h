@@ -61,6 +61,7 @@ typedef struct ss_req {
     char subject_muni[8];    /* municipality the resource belongs to, if known */
     int status;              /* HTTP status sent (set by ss_reply_*) */
     long long t_start_us;
+    bool logged; /* its access-log row committed with its change (ss_group_write, group.h) */
 } ss_req;
 
 typedef int (*ss_handler)(ss_req *r);
