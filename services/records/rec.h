@@ -100,7 +100,10 @@ bool rec_is_institution(const ss_req *r);
 int rec_reply_one(ss_req *r, const PGresult *res, int status, const char *what, bool is_person);
 /* GET /api/v1/persons/:id/<list> of the caller's municipality: `sql` ($1 the person id, $2 the
  * municipality) answers one row when the person is the caller's, its column `col` the JSON
- * array of items; the reply is {person_id, items}, else 404 (conditions, guardians). */
+ * array of items (conditions, guardians), or with col REC_ITEMS_ROWS one item a row in column
+ * 0, at least one (the history: a row a version of the person); the reply is
+ * {person_id, items}, else 404. */
+#define REC_ITEMS_ROWS (-1)
 int rec_person_items(ss_req *r, const char *sql, int col);
 /* Copy the person id into r->person_id for the access log. */
 void rec_touch_person(ss_req *r, const char *person_id);

@@ -65,11 +65,17 @@ int rec_person_items(ss_req *r, const char *sql, int col)
     rc = ss_db_query(ss_server_db(), sql, 2, params, &res);
     if (rc != 0)
         return rc;
-    if (PQntuples(res) != 1) {
+    if (col == REC_ITEMS_ROWS ? PQntuples(res) == 0 : PQntuples(res) != 1) {
         PQclear(res);
         return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
     }
-    items = ss_json_col(res, 0, col);
+    if (col != REC_ITEMS_ROWS) {
+        items = ss_json_col(res, 0, col);
+    } else {
+        items = json_array();
+        for (int i = 0; items != NULL && i < PQntuples(res); i++)
+            json_array_append_new(items, ss_json_col(res, i, 0));
+    }
     PQclear(res);
     snprintf(r->res_id, sizeof(r->res_id), "%s", id);
     rec_touch_person(r, id);
