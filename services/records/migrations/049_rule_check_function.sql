@@ -45,6 +45,10 @@
 -- and the pregnancy itself come from the H-7 pregnancy record (records.mch_records, kind
 -- pregnancy) when one covers the date: b.edd, b.pw.
 --
+-- The body reads master's tables, whose service may run its migrations after this one on a fresh
+-- start: its check waits for the first call (as 041's).
+SET LOCAL check_function_bodies = off;
+
 -- A line of input (what each statement's `inp` had): ln numbers the lines (one line: 1),
 -- disease_codes NULL means the product's, exclude_id is the record being corrected (left out
 -- of its own history), source says whether it is a history dose (handbook, ...).
