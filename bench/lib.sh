@@ -1,6 +1,8 @@
 # shellcheck shell=bash
-# bench/lib.sh - what the benchmarks share: a wrk run read into req/s and latency figures.
-# Sourced, never run. The caller sets $work, a directory for wrk's raw outputs.
+# bench/lib.sh - what the benchmarks share: a wrk run read into req/s and latency figures, and
+# the throwaway stack they run on (bench_stack).
+# Sourced, never run. The caller sets $work, a directory for wrk's raw outputs (bench_stack makes
+# it), and, for bench_stack, has sourced scripts/lib.sh.
 # shellcheck disable=SC2154 # work is the caller's
 # shellcheck disable=SC2034 # RPS and P99 are read by the caller
 
@@ -55,4 +57,41 @@ bench_wrk() {
         "${bad:+   non-2xx/3xx $bad}"
     RPS[$name]=$rps
     P99[$name]=$p99
+}
+
+# bench_stack NAME OFFSET: the throwaway stack of a benchmark, up to its services. The caller has
+# sourced scripts/lib.sh (SS_REPO set) and defined cleanup(), which stops what runs (ss_stop_all)
+# and removes $work: it is trapped on EXIT (and TERM/INT exit) before anything starts. Then:
+# scripts/lib.sh's test profile on ports moved by SESSHU_BENCH_PORT_OFFSET (default OFFSET, one
+# per benchmark, so that two can run side by side), the normal build (SESSHU_BENCH_BUILD, default
+# build/) brought up to date, $work a fresh directory under SESSHU_BENCH_TMPDIR (default /tmp),
+# the gateway's rate limits lifted (the gateway must not be what is measured) and cheap password
+# hashing, then PostgreSQL with its roles, the SMTP sink and every service, the environment file
+# sourced. The gateway is the caller's to start (some add locations of their own first).
+# shellcheck disable=SC2034 # work is the caller's
+bench_stack() {
+    local name=$1 offset=$2
+    export SESSHU_TEST_PORT_OFFSET=${SESSHU_BENCH_PORT_OFFSET:-$offset}
+    export SESSHU_ASAN_BUILD_DIR=${SESSHU_BENCH_BUILD:-$SS_REPO/build}
+    ss_profile test
+    cmake --build "$SS_BIN_DIR" -j2 >/dev/null
+    work=$(mktemp -d "${SESSHU_BENCH_TMPDIR:-/tmp}/sesshu-bench-$name.XXXXXX")
+    chmod 711 "$work"
+    ss_init "$work/var"
+    trap cleanup EXIT
+    trap "exit 1" TERM INT
+    export SESSHU_GW_API_RATE=1000000r/s SESSHU_GW_API_BURST=1000000
+    export SESSHU_GW_AUTH_RATE=1000000r/s SESSHU_GW_AUTH_BURST=1000000
+    export SESSHU_GW_TOKEN_RATE=1000000r/s SESSHU_GW_TOKEN_BURST=1000000
+    export SESSHU_ARGON2_M_KIB=1024 SESSHU_ARGON2_T=1
+    ss_prepare_var
+    ss_make_secrets
+    ss_write_env "http://127.0.0.1:$SS_GW_PORT"
+    ss_pg_init >/dev/null
+    ss_pg_start >/dev/null
+    ss_pg_roles >/dev/null
+    ss_smtp_start >/dev/null
+    # shellcheck source=/dev/null
+    . "$SS_ENV_FILE"
+    ss_services_start 60 >/dev/null
 }

@@ -35,37 +35,14 @@ SS_REPO=$root # read by scripts/lib.sh
 export SS_REPO
 # shellcheck source=../scripts/lib.sh
 . "$root/scripts/lib.sh"
-export SESSHU_TEST_PORT_OFFSET=${SESSHU_BENCH_PORT_OFFSET:-2600}
-export SESSHU_ASAN_BUILD_DIR=${SESSHU_BENCH_BUILD:-$root/build}
-ss_profile test
-cmake --build "$SS_BIN_DIR" -j2 >/dev/null
-work=$(mktemp -d "${SESSHU_BENCH_TMPDIR:-/tmp}/sesshu-bench-stats.XXXXXX")
-chmod 711 "$work"
-ss_init "$work/var"
 cleanup() {
     ss_stop_all >/dev/null 2>&1 || true
     [[ -n ${SESSHU_BENCH_KEEP:-} ]] || rm -rf "$work"
 }
-trap cleanup EXIT
-trap "exit 1" TERM INT
-
-# --- the stack: rate limits lifted; the figures refreshed at most every second, as a deployment
-# does every minute (docker-compose), so that reads are reads and a refresh is asked for.
-export SESSHU_GW_API_RATE=1000000r/s SESSHU_GW_API_BURST=1000000
-export SESSHU_GW_AUTH_RATE=1000000r/s SESSHU_GW_AUTH_BURST=1000000
-export SESSHU_GW_TOKEN_RATE=1000000r/s SESSHU_GW_TOKEN_BURST=1000000
-export SESSHU_ARGON2_M_KIB=1024 SESSHU_ARGON2_T=1
+# The figures refreshed at most every second, as a deployment does every minute (docker-compose),
+# so that reads are reads and a refresh is asked for.
 export SESSHU_STATS_REFRESH_MS=1000 SESSHU_STATS_MAX_AGE_S=60 SESSHU_GW_STATS_CACHE=on
-ss_prepare_var
-ss_make_secrets
-ss_write_env "http://127.0.0.1:$SS_GW_PORT"
-ss_pg_init >/dev/null
-ss_pg_start >/dev/null
-ss_pg_roles >/dev/null
-ss_smtp_start >/dev/null
-# shellcheck source=/dev/null
-. "$SS_ENV_FILE"
-ss_services_start 60 >/dev/null
+bench_stack stats 2600
 # The stack's gateway, plus one location serving the static copies of (c).
 mkdir -p "$work/static"
 chmod 755 "$work/static"

@@ -10,8 +10,9 @@ Run by scripts/test.sh (static layer): python3 scripts/check-sql.py [repo]. Fail
   - a service that has a sql/ folder still holds a statement in a C string literal,
   - a block written out in several statements differs between them: the lines from
     "-- ---- <what>: begin" to "-- ---- <what>: end" must be the same in each statement that has
-    them (records' rule check, services/records/sql/rules.sql). `--sync-rule-check` (or
-    `--sync <what>`) copies the first statement's block, in file order, into the others.
+    them (records' "who sees the record"). `--sync <what>` copies the first statement's block,
+    in file order, into the others. (Records' rule check, once such a block, is one function:
+    records.rule_check, records migration 049.)
 The build (cmake/sql_embed.cmake) checks each file's form; the integration tests PREPARE every
 statement against the migrated schema (ss_sql_check). How to add one: docs/contributing.md §1a.
 """
@@ -159,10 +160,9 @@ def check_service(root, svcdir, errors):
 
 def main():
     args = sys.argv[1:]
-    if args and args[0] in ('--sync', '--sync-rule-check'):
-        what = 'the rule check' if args[0] == '--sync-rule-check' else args[1]
-        rest = args[1:] if args[0] == '--sync-rule-check' else args[2:]
-        sync_blocks(os.path.abspath(rest[0] if rest else '.'), what)
+    if args and args[0] == '--sync':
+        rest = args[2:]
+        sync_blocks(os.path.abspath(rest[0] if rest else '.'), args[1])
         return 0
     root = os.path.abspath(args[0] if args else '.')
     errors, total, svcs = [], 0, 0

@@ -174,32 +174,5 @@ int rec_h_person_move_in(ss_req *r)
 
 int rec_h_person_history(ss_req *r)
 {
-    const char *id = ss_req_param(r, "id");
-    PGresult *res = NULL;
-    json_t *items = NULL;
-    int rc;
-
-    if (rec_muni(r) == NULL)
-        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
-    if ((rc = ss_query_check(r, (const char *[]){"id", NULL})) != 0)
-        return rc;
-    if (!ss_uuid_ok(id))
-        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
-    const char *params[] = {id, rec_muni(r)};
-    rc = ss_db_query(ss_server_db(), sql_rec_person_history, 2, params, &res);
-    if (rc != 0)
-        return rc;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
-    }
-    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
-    rec_touch_person(r, id);
-    items = json_array();
-    for (int i = 0; items != NULL && i < PQntuples(res); i++)
-        json_array_append_new(items, ss_json_col(res, i, 0));
-    PQclear(res);
-    if (items == NULL)
-        return SS_ERR_NOMEM;
-    return ss_reply_json_new(r, 200, json_pack("{s:s,s:o}", "person_id", id, "items", items));
+    return rec_person_items(r, sql_rec_person_history, REC_ITEMS_ROWS);
 }

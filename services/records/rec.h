@@ -98,6 +98,13 @@ bool rec_is_institution(const ss_req *r);
 /* Reply with the JSON text in column 0 of a one-row result or 404 with `what`; fills res_id
  * from the member "id" and person_id from "person_id" (or "id" when is_person). */
 int rec_reply_one(ss_req *r, const PGresult *res, int status, const char *what, bool is_person);
+/* GET /api/v1/persons/:id/<list> of the caller's municipality: `sql` ($1 the person id, $2 the
+ * municipality) answers one row when the person is the caller's, its column `col` the JSON
+ * array of items (conditions, guardians), or with col REC_ITEMS_ROWS one item a row in column
+ * 0, at least one (the history: a row a version of the person); the reply is
+ * {person_id, items}, else 404. */
+#define REC_ITEMS_ROWS (-1)
+int rec_person_items(ss_req *r, const char *sql, int col);
 /* Copy the person id into r->person_id for the access log. */
 void rec_touch_person(ss_req *r, const char *person_id);
 /* A change-feed cursor "<txid>-<seq>" (each 1 to 19 decimal digits, so a bigint) into txid and

@@ -297,7 +297,9 @@ static int create_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *s
     return rc != 0 ? rc : (*doc == NULL ? SS_ERR_INTERNAL : 0);
 }
 
-int rec_h_imm_create(ss_req *r)
+/* A new dose's body (registration, or the dry run of one): checked, the defaults filled, then
+ * `tx` in a write transaction. */
+static int new_dose(ss_req *r, rec_tx_fn tx)
 {
     json_t *doc = NULL;
     int rc;
@@ -309,9 +311,14 @@ int rec_h_imm_create(ss_req *r)
     if ((doc = json_copy(r->body)) == NULL)
         return SS_ERR_NOMEM;
     if ((rc = fill_defaults(r, doc)) == 0 && (rc = imm_rules(r, doc)) == 0)
-        rc = rec_write_tx(r, create_tx, doc, false);
+        rc = rec_write_tx(r, tx, doc, false);
     json_decref(doc);
     return rc;
+}
+
+int rec_h_imm_create(ss_req *r)
+{
+    return new_dose(r, create_tx);
 }
 
 /* Corrections: the current record merged with the body, checked again without itself. */
@@ -403,17 +410,5 @@ static int check_tx(ss_req *r, ss_dbc *c, const void *arg, json_t **doc, int *st
 
 int rec_h_imm_check(ss_req *r)
 {
-    json_t *doc = NULL;
-    int rc;
-
-    if ((rc = imm_body_check(r, create_fields)) != 0)
-        return rc;
-    if (!ss_uuid_ok(ss_json_str(r->body, "person_id")))
-        return ss_req_field_error(r, "person_id", "must be a person id");
-    if ((doc = json_copy(r->body)) == NULL)
-        return SS_ERR_NOMEM;
-    if ((rc = fill_defaults(r, doc)) == 0 && (rc = imm_rules(r, doc)) == 0)
-        rc = rec_write_tx(r, check_tx, doc, false);
-    json_decref(doc);
-    return rc;
+    return new_dose(r, check_tx);
 }

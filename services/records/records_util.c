@@ -7,6 +7,7 @@
 
 #include "rec.h"
 #include "sesshu/err.h"
+#include "sesshu/text.h"
 
 const char *rec_muni(const ss_req *r)
 {
@@ -45,6 +46,42 @@ void rec_touch_person(ss_req *r, const char *person_id)
 {
     if (person_id != NULL)
         snprintf(r->person_id, sizeof(r->person_id), "%s", person_id);
+}
+
+int rec_person_items(ss_req *r, const char *sql, int col)
+{
+    const char *id = ss_req_param(r, "id");
+    PGresult *res = NULL;
+    json_t *items;
+    int rc;
+
+    if (rec_muni(r) == NULL)
+        return ss_req_fail(r, SS_ERR_FORBIDDEN, "persons are kept by municipalities");
+    if ((rc = ss_query_check(r, (const char *[]){"id", NULL})) != 0)
+        return rc;
+    if (!ss_uuid_ok(id))
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    const char *params[] = {id, rec_muni(r)};
+    rc = ss_db_query(ss_server_db(), sql, 2, params, &res);
+    if (rc != 0)
+        return rc;
+    if (col == REC_ITEMS_ROWS ? PQntuples(res) == 0 : PQntuples(res) != 1) {
+        PQclear(res);
+        return ss_req_fail(r, SS_ERR_NOT_FOUND, "no such person of yours");
+    }
+    if (col != REC_ITEMS_ROWS) {
+        items = ss_json_col(res, 0, col);
+    } else {
+        items = json_array();
+        for (int i = 0; items != NULL && i < PQntuples(res); i++)
+            json_array_append_new(items, ss_json_col(res, i, 0));
+    }
+    PQclear(res);
+    snprintf(r->res_id, sizeof(r->res_id), "%s", id);
+    rec_touch_person(r, id);
+    if (items == NULL)
+        return SS_ERR_INTERNAL;
+    return ss_reply_json_new(r, 200, json_pack("{s:s,s:o}", "person_id", id, "items", items));
 }
 
 int rec_reply_one(ss_req *r, const PGresult *res, int status, const char *what, bool is_person)

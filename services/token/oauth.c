@@ -136,17 +136,21 @@ static json_t *own_token(const tok_client *c, const char *token)
     return claims;
 }
 
-int tok_h_introspect(ss_req *r)
+/* What introspection (RFC 7662) and revocation (RFC 7009) both read: the client authenticated
+ * from the form, and its `token`, checked to be one of the client's own. *done when the request
+ * is answered already (the return value: 0 when replied, else an error); otherwise *claims is the
+ * token's, or NULL when the token is not valid or not the client's. */
+static int client_token(ss_req *r, tok_client *c, json_t **claims, bool *done)
 {
     tok_form f;
-    tok_client c;
-    json_t *claims = NULL, *out;
     bool replied = false;
     int rc;
 
+    *claims = NULL;
+    *done = true;
     if ((rc = tok_form_parse(r, &f, &replied)) != 0 || replied)
         return replied ? 0 : rc;
-    if ((rc = tok_client_auth(r, &f, &c, &replied)) != 0 || replied) {
+    if ((rc = tok_client_auth(r, &f, c, &replied)) != 0 || replied) {
         tok_form_free(&f);
         return replied ? 0 : rc;
     }
@@ -154,8 +158,21 @@ int tok_h_introspect(ss_req *r)
         tok_form_free(&f);
         return tok_oauth_error(r, 400, "invalid_request", "token is required");
     }
-    claims = own_token(&c, tok_form_get(&f, "token"));
+    *claims = own_token(c, tok_form_get(&f, "token"));
     tok_form_free(&f);
+    *done = false;
+    return 0;
+}
+
+int tok_h_introspect(ss_req *r)
+{
+    tok_client c;
+    json_t *claims = NULL, *out;
+    bool done;
+    int rc;
+
+    if ((rc = client_token(r, &c, &claims, &done)) != 0 || done)
+        return rc;
     if (claims == NULL)
         return ss_reply_json_new(r, 200, json_pack("{s:b}", "active", 0));
     out =
@@ -171,26 +188,15 @@ int tok_h_introspect(ss_req *r)
 
 int tok_h_revoke(ss_req *r)
 {
-    tok_form f;
     tok_client c;
     json_t *claims = NULL;
     const char *params[2];
     char exp[24];
-    bool replied = false;
+    bool done;
     int rc;
 
-    if ((rc = tok_form_parse(r, &f, &replied)) != 0 || replied)
-        return replied ? 0 : rc;
-    if ((rc = tok_client_auth(r, &f, &c, &replied)) != 0 || replied) {
-        tok_form_free(&f);
-        return replied ? 0 : rc;
-    }
-    if (tok_form_get(&f, "token") == NULL) {
-        tok_form_free(&f);
-        return tok_oauth_error(r, 400, "invalid_request", "token is required");
-    }
-    claims = own_token(&c, tok_form_get(&f, "token"));
-    tok_form_free(&f);
+    if ((rc = client_token(r, &c, &claims, &done)) != 0 || done)
+        return rc;
     /* RFC 7009 2.2: an invalid or someone else's token is answered 200 too. */
     if (claims == NULL)
         return ss_reply_empty(r, 200);

@@ -207,19 +207,66 @@ char *it_sql_value(const char *sql)
     return v;
 }
 
-int it_sql_prepare_all(const ss_sql_stmt *all)
+/* ss_sql_check over `all` on `db`; prints the first failure, or how many prepared. 0 or -1. */
+static int sql_check_all(ss_db *db, const ss_sql_stmt *all)
 {
     char err[2048];
     int n = 0;
 
     for (const ss_sql_stmt *s = all; s->name != NULL; s++)
         n++;
-    if (ss_sql_check(ss_server_db(), all, err, sizeof(err)) != 0) {
+    if (ss_sql_check(db, all, err, sizeof(err)) != 0) {
         fprintf(stderr, "a statement does not prepare: %s\n", err);
         return -1;
     }
     fprintf(stderr, "%d statements prepare\n", n);
     return 0;
+}
+
+int it_sql_prepare_all(const ss_sql_stmt *all)
+{
+    return sql_check_all(ss_server_db(), all);
+}
+
+/* What it_sql_files_main's one test checks (a check test takes no arguments). */
+static const ss_service *g_sql_svc;
+static const ss_sql_stmt *g_sql_all;
+
+START_TEST(sql_files_prepare)
+{
+    char *conninfo = ss_db_conninfo(g_sql_svc->env_name);
+    ss_db *db = NULL;
+    int rc;
+
+    ck_assert_ptr_nonnull(conninfo);
+    ck_assert_int_eq(ss_db_open(&db, conninfo, 1), 0);
+    rc = sql_check_all(db, g_sql_all);
+    ss_db_close(db);
+    free(conninfo);
+    ck_assert_int_eq(rc, 0);
+}
+END_TEST
+
+int it_sql_files_main(const ss_service *svc, const ss_sql_stmt *all)
+{
+    char name[64];
+    Suite *s;
+    TCase *tc = tcase_create("sql");
+    SRunner *sr;
+    int failed;
+
+    g_sql_svc = svc;
+    g_sql_all = all;
+    snprintf(name, sizeof(name), "%s_sql", svc->name);
+    s = suite_create(name);
+    tcase_add_test(tc, sql_files_prepare);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
 }
 
 static char g_keydir[64];

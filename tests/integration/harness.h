@@ -65,4 +65,10 @@ char *it_sql_value(const char *sql);
  * schema through the running service's pool (ss_sql_check); prints the first failure. 0 or -1. */
 int it_sql_prepare_all(const ss_sql_stmt *all);
 
+/* The whole main() of a service without an in-process suite of its own: one test that opens a
+ * pool as the service's own database user (no server: scripts/test.sh exports SESSHU_DB_*, and
+ * the stack has run the migrations) and prepares every statement of `all` (ss_sql_check), as
+ * suite "<svc>_sql". Returns the exit status. */
+int it_sql_files_main(const ss_service *svc, const ss_sql_stmt *all);
+
 #endif
