@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include "cert.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/idem.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 #include "sesshu/text.h"
 

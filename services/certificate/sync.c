@@ -17,6 +17,7 @@
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 #include "sesshu/text.h"
 

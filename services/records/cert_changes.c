@@ -19,6 +19,8 @@
 #include "rec.h"
 #include "self.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 
 #define CHANGES_MAX 1000

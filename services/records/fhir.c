@@ -14,8 +14,10 @@
 
 #include "rec.h"
 #include "self.h"
+#include "sesshu/body.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 int rec_fhir_error(ss_req *r, int status, const char *code, const char *diagnostics)

@@ -20,8 +20,10 @@
 
 #include "rec.h"
 #include "self.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define MAX_SEGS     6

@@ -34,8 +34,10 @@
 
 #include "rec.h"
 #include "self.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define REC_OVERDUE_DAYS "365"

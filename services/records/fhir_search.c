@@ -25,8 +25,11 @@
 
 #include "rec.h"
 #include "self.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define MAX_DATES 4

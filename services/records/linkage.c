@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "rec.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 
 /* "<txid>-<seq>", both unsigned decimal, or absent (the beginning). */
 static int parse_after(ss_req *r, char txid[24], char seq[24])

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "linkage_import.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"

@@ -13,7 +13,10 @@
 #include <strings.h>
 
 #include "linkage_import.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const kinds[] = {"immunizations", "persons", NULL};

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mch.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 

@@ -11,7 +11,10 @@
 #include <strings.h>
 
 #include "mch.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define BULK_MAX_LINES      5000

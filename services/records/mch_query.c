@@ -8,6 +8,8 @@
 #include "mch.h"
 #include "self.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const list_params[] = {"person_id", "kind",   "from", "to",

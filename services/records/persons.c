@@ -9,9 +9,12 @@
 #include <time.h>
 
 #include "rec.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const sexes[] = {"0", "1", "2", "9", NULL};

@@ -13,7 +13,10 @@
 #include <string.h>
 
 #include "rec.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const kinds[] = {"disability_crh", "disability_hiv",       "long_term_illness",

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 
 #include "rec.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 /* The listing's cursor after the last record kept, when the statement gave one more than a

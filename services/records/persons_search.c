@@ -8,8 +8,11 @@
 #include <string.h>
 
 #include "rec.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const list_params[] = {"resident_no", "name_kana", "birth_date", "status",

@@ -10,6 +10,8 @@
 
 #include "rec.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const params_ok[] = {

@@ -8,8 +8,11 @@
 
 #include "questionnaire.h"
 #include "self.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const ss_field self_fields[] = {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "questionnaire.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
 
 bool rec_qm_master_code_ok(const char *s)

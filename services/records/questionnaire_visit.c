@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "questionnaire.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const results[] = {"ok", "postpone", NULL};

@@ -19,6 +19,7 @@
 #include "sesshu/db.h"
 #include "sesshu/http.h"
 #include "sesshu/idem.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */

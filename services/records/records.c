@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rec.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "rec.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 int rec_h_imm_rules(ss_req *r)

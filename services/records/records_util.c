@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "rec.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 const char *rec_muni(const ss_req *r)
 {

@@ -15,7 +15,10 @@
 
 #include "rec.h"
 #include "self.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define SELF_MAX_RECORDS 1000 /* a person's records: a bounded list, no pagination */

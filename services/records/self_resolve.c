@@ -11,8 +11,10 @@
 
 #include "rec.h"
 #include "self.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 
 static const ss_field fields[] = {

@@ -7,6 +7,7 @@
 #include "rec.h"
 #include "self.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 #ifndef SS_MIGRATIONS_DIR
 #define SS_MIGRATIONS_DIR "services/records/migrations"

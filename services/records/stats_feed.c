@@ -17,6 +17,8 @@
 #include "rec.h"
 #include "self.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 
 #define FEED_MAX 2000

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sesshu/body.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 #include "sesshu/text.h"
 #include "stat.h"

@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "sesshu/crypto.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static char *mint(int org_type, const char *muni)

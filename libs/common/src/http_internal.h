@@ -3,6 +3,7 @@
 #define SESSHU_HTTP_INTERNAL_H
 
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 
 #define SS_MAX_ROUTES 128
 
