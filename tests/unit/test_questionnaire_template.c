@@ -1,5 +1,5 @@
 /* test_questionnaire_template.c - the questionnaire template rules of the records service
- * (services/records/template_check.c, H-4) without a database: every template the migration
+ * (services/records/questionnaires/template_check.c, H-4) without a database: every template the migration
  * ships passes the same shape check the API applies; conditions on age, sex and earlier
  * answers decide which questions must, may and must not be answered. */
 #include <check.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../services/records/template_check.c"
+#include "../../services/records/questionnaires/template_check.c"
 #include "unit.h"
 
 static json_t *load(const char *text)

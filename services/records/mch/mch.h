@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "questionnaire.h"
+#include "questionnaires/questionnaire.h"
 #include "rec.h"
 
 /* Handlers: mch.c (single write), mch_bulk.c (NDJSON), mch_query.c (reads). */
