@@ -1,6 +1,6 @@
 /* test_questionnaire_template.c - the questionnaire template rules of the records service
- * (services/records/questionnaires/template_check.c, H-4) without a database: every template the migration
- * ships passes the same shape check the API applies; conditions on age, sex and earlier
+ * (services/records/questionnaires/template_check.c, H-4) without a database: every template the
+ * migration ships passes the same shape check the API applies; conditions on age, sex and earlier
  * answers decide which questions must, may and must not be answered. */
 #include <check.h>
 #include <stdio.h>
