@@ -1,7 +1,7 @@
 -- stats-profile.sql - for bench/stats.sh (SESSHU_BENCH_PROFILE=1): where one page of the
 -- refresh goes, statement by statement, on the bench's loaded stack (psql as the superuser,
 -- after (c)). 250 new records (50 persons, five doses each) are read as the
--- records service reads a feed page (services/records/stats_feed.c's statement, EXPLAIN
+-- records service reads a feed page (services/records/feeds/stats_feed.c's statement, EXPLAIN
 -- ANALYZE), made into the page stats.apply_page gets (the person key the bench's SHA-256, as
 -- in the load), and applied three times, each in a transaction rolled back, with auto_explain
 -- logging every statement inside the function (ANALYZE, BUFFERS) to this client (the second

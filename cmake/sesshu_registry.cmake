@@ -32,7 +32,9 @@ set(SS_GENERATED_INCLUDE ${CMAKE_BINARY_DIR}/generated)
 function(sesshu_service name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "SQL" "LIBS")
   set(core sesshu_${name}_core)
-  file(GLOB src CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.c)
+  # Every .c of the folder and its subfolders (a large service keeps a folder per domain, as
+  # records does), but not main.c, which is the executable's.
+  file(GLOB_RECURSE src CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.c)
   list(REMOVE_ITEM src ${CMAKE_CURRENT_SOURCE_DIR}/main.c)
   add_library(${core} STATIC ${src})
   target_compile_options(${core} PRIVATE ${SS_WARNINGS})

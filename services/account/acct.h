@@ -14,6 +14,7 @@
 #include "sesshu/authz.h"
 #include "sesshu/db.h"
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 
 extern const ss_service acct_service;

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "acct.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 #define BAD_LOGIN "invalid user ID or password"
 

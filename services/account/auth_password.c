@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "acct.h"
+#include "sesshu/body.h"
 #include "sesshu/config.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 #define RESET_BYTES 32
 

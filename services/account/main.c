@@ -1,5 +1,6 @@
 /* main.c - sesshu-account: the account service (H-1); see service.c. */
 #include "acct.h"
+#include "sesshu/server.h"
 
 int main(int argc, char **argv)
 {

@@ -7,8 +7,11 @@
 #include <strings.h>
 
 #include "acct.h"
+#include "sesshu/body.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 
 /* The unread-notice count comes from the notice service (services never read

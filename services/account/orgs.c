@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "acct.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const type_values[] = {"chuokai",

@@ -13,6 +13,7 @@
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 acct_config acct_cfg = {

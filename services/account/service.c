@@ -11,6 +11,7 @@
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
 
 #ifndef SS_MIGRATIONS_DIR
 #define SS_MIGRATIONS_DIR "services/account/migrations"

@@ -12,10 +12,12 @@
 #include <string.h>
 
 #include "acct.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define REFRESH_BYTES 32

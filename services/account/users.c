@@ -12,8 +12,10 @@
 #include <strings.h>
 
 #include "acct.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const role_values[] = {"admin", "user", NULL};

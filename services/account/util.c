@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "acct.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
 #include "sesshu/text.h"
 
 bool acct_login_id_ok(const char *s)

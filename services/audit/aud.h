@@ -5,6 +5,7 @@
 
 #include "aud_sql.h"
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */

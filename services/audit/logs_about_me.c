@@ -15,6 +15,8 @@
 
 #include "aud.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 #include "sesshu/text.h"
 

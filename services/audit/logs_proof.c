@@ -25,6 +25,7 @@
 #include "aud.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define AUD_TREE_MAX 20000000LL /* rows a proof may cover in one call */

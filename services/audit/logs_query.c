@@ -19,6 +19,8 @@
 #include "sesshu/crypto.h"
 #include "sesshu/csv.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define AUD_PAGE_DEFAULT    50

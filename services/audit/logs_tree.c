@@ -15,6 +15,7 @@
 
 #include "aud.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 #define AUD_FILL_CHUNK 64 /* base blocks hashed per read while filling */
 

@@ -14,6 +14,7 @@
 
 #include "aud.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 #define AUD_VERIFY_DEFAULT 1000000LL
 #define AUD_VERIFY_MAX     10000000LL

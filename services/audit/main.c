@@ -1,5 +1,6 @@
 /* main.c - the audit service (H-12): the access log and queries on it. */
 #include "aud.h"
+#include "sesshu/server.h"
 
 int main(int argc, char **argv)
 {

@@ -9,6 +9,7 @@
 
 #include "aud.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const ss_route aud_routes[] = {

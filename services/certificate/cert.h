@@ -13,6 +13,7 @@
 
 #include "cert_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 
 #define CERT_ENV_SHC_KEY     "SESSHU_CERTIFICATE_SHC_KEY_FILE" /* the issuer's signing key (PEM) */

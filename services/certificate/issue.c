@@ -14,11 +14,13 @@
 #include <string.h>
 
 #include "cert.h"
+#include "sesshu/body.h"
 #include "sesshu/config.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/group.h"
 #include "sesshu/idem.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 #include "sesshu/text.h"
 

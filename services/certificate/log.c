@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "cert.h"
+#include "sesshu/body.h"
 #include "sesshu/csv.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const statuses[] = {"valid", "superseded", "revoked", NULL};

@@ -3,6 +3,7 @@
  * SESSHU_CERTIFICATE_SIGNING_KEY_FILE (the library's server.c takes it); the card issuer's key
  * is another one again (SESSHU_CERTIFICATE_SHC_KEY_FILE, shc.c). */
 #include "cert.h"
+#include "sesshu/server.h"
 
 int main(int argc, char **argv)
 {

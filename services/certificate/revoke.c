@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "cert.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
 #include "sesshu/idem.h"
+#include "sesshu/server.h"
 
 static const char *const reasons[] = {
     "issued-in-error", "wrong-person", "lost-or-stolen", "holder-request", "fraud", "other", NULL};

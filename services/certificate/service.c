@@ -4,6 +4,7 @@
  * Static paths never share a method and depth with a /:id pattern, so order does not matter. */
 #include "cert.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 #define AUTH SS_PERM_AUTHENTICATED
 #define SELF SS_PERM_SELF_READ

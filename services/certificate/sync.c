@@ -17,6 +17,8 @@
 #include "sesshu/err.h"
 #include "sesshu/feed.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
+#include "sesshu/svc.h"
 #include "sesshu/text.h"
 
 static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER;

@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "cert.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const ss_field fields[] = {

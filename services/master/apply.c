@@ -10,6 +10,7 @@
 #include "mst.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
 
 /* Rows of a committed write from which the master is analysed at once. */
 #define MST_ANALYZE_ROWS 1000

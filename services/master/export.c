@@ -7,6 +7,7 @@
 
 #include "mst.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 static int build_csv(const mst_master *m, const PGresult *res, ss_buf *out)
 {

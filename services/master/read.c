@@ -7,6 +7,8 @@
 
 #include "mst.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 
 static json_t *jcol(const PGresult *res, int row, int col)
 {

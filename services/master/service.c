@@ -13,6 +13,8 @@
 
 #include "mst.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 #define READ   SS_PERM_MASTERS_READ

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "mst.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static int forbid(ss_req *r, const mst_master *m)

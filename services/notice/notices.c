@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include "ntc.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const importances[] = {"info", "important", "urgent", NULL};

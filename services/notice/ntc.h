@@ -7,6 +7,7 @@
 
 #include "ntc_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */

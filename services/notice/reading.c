@@ -11,6 +11,8 @@
 
 #include "ntc.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static void who_params(const ss_req *r, const char *params[5])

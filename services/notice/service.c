@@ -11,6 +11,7 @@
 
 #include "ntc.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 #define AUTH   SS_PERM_AUTHENTICATED
 #define AUTHOR SS_PERM_NOTICES_POST

@@ -13,9 +13,12 @@
 #include <time.h>
 
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const purposes[] = {"vaccination", "assignment", NULL};

@@ -11,7 +11,10 @@
 #include <openssl/evp.h>
 
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const ss_field approve_fields[] = {

@@ -16,8 +16,12 @@
 
 #include "claims.h"
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
 #include "sesshu/feed.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
+#include "sesshu/svc.h"
 #include "sesshu/text.h"
 
 /* The claims feed in pages of FEED_LIMIT records, at most FEED_PAGES pages a call (50,000

@@ -9,6 +9,8 @@
 #include "pay.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 const char *pay_claims_viewer(const ss_req *r)

@@ -11,6 +11,7 @@
 
 #include "claims.h"
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"
 

@@ -11,7 +11,9 @@
 
 #include "claims.h"
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
 #include "sesshu/text.h"
 
 int pay_fee_per_line(void)

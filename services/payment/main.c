@@ -2,6 +2,7 @@
  * the federation's source accounts per destination bank, and claims from registered
  * vaccinations to a Zengin transfer file. */
 #include "pay.h"
+#include "sesshu/server.h"
 
 int main(int argc, char **argv)
 {

@@ -8,6 +8,7 @@
 #include "pay_sql.h" /* generated from sql/<resource>.sql */
 #include "sesshu/db.h"
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */

@@ -12,9 +12,12 @@
 #include <time.h>
 
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static const char *const types[] = {"ordinary", "current", "savings", NULL};

@@ -7,7 +7,9 @@
 
 #include "claims.h"
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
 #include "sesshu/svc.h"
 #include "sesshu/text.h"
 

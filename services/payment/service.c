@@ -12,7 +12,9 @@
 
 #include "claims.h"
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 #include "sesshu/zengin.h"
 

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "pay.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
 #include "sesshu/idem.h"
+#include "sesshu/server.h"
 
 int pay_write_tx(ss_req *r, pay_tx_fn fn, const void *arg)
 {

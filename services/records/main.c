@@ -1,6 +1,7 @@
 /* main.c - the records service (H-3, H-4, H-7): vaccinees, vaccination records, screening
  * questionnaires, maternal/child health information, the linkage feed and FHIR. */
 #include "rec.h"
+#include "sesshu/server.h"
 
 int main(int argc, char **argv)
 {

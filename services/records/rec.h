@@ -1,9 +1,10 @@
 /* rec.h - what the records service's files share: the service and its handlers.
  *
- * Ownership of the files (one concern each):
- *   persons*.c, records*.c, linkage*.c, query*.c   H-3: persons, records, linkage, staff queries
- *   self*.c, fhir*.c                                H-3-3 vaccinee self-view, FHIR R4
- *   questionnaire*.c, mch*.c                        H-4 予診票, H-7 母子保健・健診情報
+ * Ownership of the files (a folder per domain; README.md "Files"):
+ *   persons/, immunizations/, linkage/, feeds/   H-3: persons, records and staff queries,
+ *                                                linkage, the feeds of certificate and stats
+ *   self/, fhir/ (self.h)                        H-3-3 vaccinee self-view, FHIR R4
+ *   questionnaires/, mch/                        H-4 予診票, H-7 母子保健・健診情報
  *
  * Tables other files may rely on (migrations/001_persons_records.sql):
  *   records.persons (id, muni_code, resident_no, name, name_kana, birth_date, sex, address,
@@ -19,6 +20,7 @@
 #include "sesshu/db.h"
 #include "sesshu/http.h"
 #include "sesshu/idem.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 
 /* The service (service.c); main.c runs it, tests start it in-process. */

@@ -2,11 +2,12 @@
  *
  * One table; each group of routes is kept together under its flow. Static paths never share a
  * method and depth with a /:id pattern, so route order does not matter to ulfius. */
-#include "mch.h"
-#include "questionnaire.h"
+#include "mch/mch.h"
+#include "questionnaires/questionnaire.h"
 #include "rec.h"
 #include "self.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 #ifndef SS_MIGRATIONS_DIR
 #define SS_MIGRATIONS_DIR "services/records/migrations"

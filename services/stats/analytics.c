@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 #include "stat.h"
 

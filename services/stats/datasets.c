@@ -22,6 +22,8 @@
 
 #include "sesshu/csv.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
+#include "sesshu/server.h"
 #include "stat.h"
 
 static const char *const muni_cols[] = {"vaccinated_on",

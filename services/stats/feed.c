@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sesshu/body.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/feed.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
+#include "sesshu/svc.h"
 #include "sesshu/text.h"
 #include "stat.h"
 

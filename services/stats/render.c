@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/csv.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "stat.h"
 
 #define RENDER_MAX (256L * 1024 * 1024)

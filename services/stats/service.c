@@ -5,6 +5,7 @@
 
 #include "sesshu/config.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "stat.h"
 
 static const ss_route routes[] = {

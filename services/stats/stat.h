@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 #include "stat_sql.h"
 

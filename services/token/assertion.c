@@ -15,6 +15,7 @@
 #include "sesshu/config.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 #include "tok.h"
 

@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sesshu/body.h"
 #include "sesshu/codes.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 #include "sesshu/text.h"
 #include "tok.h"

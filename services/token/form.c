@@ -9,6 +9,7 @@
 
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 #include "tok.h"
 

@@ -10,6 +10,7 @@
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 #include "tok.h"
 

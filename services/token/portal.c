@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 #include "tok.h"
 

@@ -6,6 +6,7 @@
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
 #include "tok.h"
 
 #ifndef SS_MIGRATIONS_DIR

@@ -12,6 +12,7 @@
 #include "sesshu/authz.h"
 #include "sesshu/db.h"
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 #include "tok_sql.h" /* generated from sql/<resource>.sql (cmake/sesshu_sql.cmake) */
 

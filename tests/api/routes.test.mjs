@@ -52,7 +52,9 @@ export function cRoutes() {
   for (const svc of readdirSync(path.join(ROOT, 'services')).sort()) {
     const dir = path.join(ROOT, 'services', svc);
     if (!existsSync(path.join(dir, 'service.c'))) continue;
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.c')).sort()) {
+    // every .c of the service, its domain folders included (services/records/fhir/...)
+    const files = readdirSync(dir, { recursive: true }).filter((n) => n.endsWith('.c') && !n.startsWith('build')).sort();
+    for (const f of files) {
       const src = stripComments(readFileSync(path.join(dir, f), 'utf8'));
       parseTables(src, svc, `services/${svc}/${f}`, routes);
     }

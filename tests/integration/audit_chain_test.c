@@ -21,6 +21,7 @@
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 
 /* ---- group commit -------------------------------------------------------------- */
 

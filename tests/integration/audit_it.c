@@ -19,6 +19,7 @@
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 
 char *ait_tok_national, *ait_tok_muni, *ait_tok_medical, *ait_tok_operator;
 

@@ -20,6 +20,7 @@
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 
 /* ---- queries --------------------------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "sesshu/crypto.h"
 #include "sesshu/jwt.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 static char *mint(int org_type, const char *muni)
@@ -146,7 +147,7 @@ START_TEST(person_correction_supersedes)
 
     free(jws);
     free(jws2);
-    /* The snapshot's digest is the one the records feed computes (records/cert_changes.c). */
+    /* The snapshot's digest is the one the records feed computes (records/feeds/cert_changes.c). */
     v = it_sql_value("SELECT certificate.person_identity('{\"name\":\"結合 花子\",\"birth_date\":"
                      "\"2025-06-01\"}') = encode(sha256(convert_to('結合 花子' || E'\\n' || "
                      "to_char('2025-06-01'::date, 'YYYY-MM-DD'), 'UTF8')), 'hex')");

@@ -2,6 +2,7 @@
 #include "harness.h"
 #include <check.h>
 
+#include "sesshu/server.h"
 #include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>

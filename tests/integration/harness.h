@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/sql.h"
 
 /* Tests must run with srunner_set_fork_status(sr, CK_NOFORK): the server

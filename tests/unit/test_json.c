@@ -1,8 +1,10 @@
 /* test_json.c - declarative body checks, pagination cursors. */
 #include <string.h>
 
+#include "sesshu/body.h"
 #include "sesshu/err.h"
 #include "sesshu/http.h"
+#include "sesshu/page.h"
 #include "unit.h"
 
 static const char *const roles[] = {"admin", "user", NULL};

@@ -1,14 +1,14 @@
 /* test_questionnaire_template.c - the questionnaire template rules of the records service
- * (services/records/template_check.c, declared in questionnaire.h and linked from the records
- * service's library, as the integration tests link theirs; H-4) without a database: every
- * template the migration ships passes the same shape check the API applies; conditions on age,
- * sex and earlier answers decide which questions must, may and must not be answered. */
+ * (services/records/questionnaires/template_check.c, declared in questionnaire.h and linked from
+ * the records service's library, as the integration tests link theirs; H-4) without a database:
+ * every template the migration ships passes the same shape check the API applies; conditions on
+ * age, sex and earlier answers decide which questions must, may and must not be answered. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "questionnaire.h"
+#include "questionnaires/questionnaire.h"
 #include "sesshu/err.h"
 #include "unit.h"
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "http_internal.h"
+#include "sesshu/body.h"
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/text.h"

@@ -16,6 +16,7 @@
 #include "sesshu/jwt.h"
 #include "sesshu/log.h"
 #include "sesshu/proxy.h"
+#include "sesshu/server.h"
 #include "sesshu/text.h"
 
 /* Accept the caller's id if the contract allows it (common.yaml XRequestId: 1-64 of

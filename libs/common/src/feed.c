@@ -7,6 +7,7 @@
 #include "sesshu/err.h"
 #include "sesshu/feed.h"
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 #include "sesshu/svc.h"
 #include "sesshu/text.h"
 

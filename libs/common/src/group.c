@@ -12,6 +12,7 @@
 #include "sesshu/config.h"
 #include "sesshu/err.h"
 #include "sesshu/log.h"
+#include "sesshu/server.h"
 
 #define G_LANES_MAX 8
 

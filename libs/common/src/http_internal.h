@@ -4,6 +4,7 @@
 
 #include "sesshu/audit.h"
 #include "sesshu/http.h"
+#include "sesshu/server.h"
 
 #define SS_MAX_ROUTES 128
 

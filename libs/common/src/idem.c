@@ -8,6 +8,7 @@
 
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/server.h"
 
 static bool key_ok(const char *k)
 {

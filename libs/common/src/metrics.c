@@ -14,6 +14,7 @@
 
 #include "http_internal.h"
 #include "sesshu/audit.h"
+#include "sesshu/server.h"
 
 static const double bucket_s[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define NBUCKETS (sizeof(bucket_s) / sizeof(bucket_s[0]))

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "http_internal.h"
+#include "sesshu/body.h"
 #include "sesshu/crypto.h"
 #include "sesshu/err.h"
+#include "sesshu/page.h"
 
 int ss_page_params(ss_req *r, int def, int max, int *limit_out, json_t **cursor_out)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http_internal.h"
+#include "sesshu/body.h"
 #include "sesshu/err.h"
 
 static int set_body(ss_req *r, int status, const char *ctype, const char *data, size_t len)

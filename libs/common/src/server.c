@@ -23,6 +23,7 @@
 #include "sesshu/jwt.h"
 #include "sesshu/log.h"
 #include "sesshu/migrate.h"
+#include "sesshu/server.h"
 
 static const ss_route builtin_routes[] = {
     {"GET", "/healthz", ss_h_healthz, SS_PERM_PUBLIC, SS_ROUTE_NO_AUDIT, NULL},
