@@ -68,6 +68,8 @@ bench_wrk() {
 # the gateway's rate limits lifted (the gateway must not be what is measured) and cheap password
 # hashing, then PostgreSQL with its roles, the SMTP sink and every service, the environment file
 # sourced. The gateway is the caller's to start (some add locations of their own first).
+# A caller that needs PostgreSQL settings of its own (pg_stat_statements, WAL room for a load)
+# defines bench_pg_conf, which runs between initdb and the server's start.
 # shellcheck disable=SC2034 # work is the caller's
 bench_stack() {
     local name=$1 offset=$2
@@ -88,6 +90,7 @@ bench_stack() {
     ss_make_secrets
     ss_write_env "http://127.0.0.1:$SS_GW_PORT"
     ss_pg_init >/dev/null
+    if declare -F bench_pg_conf >/dev/null; then bench_pg_conf; fi
     ss_pg_start >/dev/null
     ss_pg_roles >/dev/null
     ss_smtp_start >/dev/null

@@ -29,30 +29,14 @@ SS_REPO=$root # read by scripts/lib.sh
 export SS_REPO
 # shellcheck source=../scripts/lib.sh
 . "$root/scripts/lib.sh"
-export SESSHU_TEST_PORT_OFFSET=${SESSHU_BENCH_PORT_OFFSET:-2900}
-export SESSHU_ASAN_BUILD_DIR=${SESSHU_BENCH_BUILD:-$root/build}
-ss_profile test
-cmake --build "$SS_BIN_DIR" -j2 >/dev/null
-work=$(mktemp -d "${SESSHU_BENCH_TMPDIR:-/tmp}/sesshu-bench-payment.XXXXXX")
-chmod 711 "$work"
-ss_init "$work/var"
+# shellcheck source=lib.sh
+. "$root/bench/lib.sh"
 cleanup() {
     ss_stop_all >/dev/null 2>&1 || true
     [[ -n ${SESSHU_BENCH_KEEP:-} ]] || rm -rf "$work"
 }
-trap cleanup EXIT
-trap "exit 1" TERM INT
-
-# --- the stack: rate limits lifted, an hour's access tokens (setup and run use the same ones).
-export SESSHU_GW_API_RATE=1000000r/s SESSHU_GW_API_BURST=1000000
-export SESSHU_GW_AUTH_RATE=1000000r/s SESSHU_GW_AUTH_BURST=1000000
-export SESSHU_GW_TOKEN_RATE=1000000r/s SESSHU_GW_TOKEN_BURST=1000000
-export SESSHU_ARGON2_M_KIB=1024 SESSHU_ARGON2_T=1 SESSHU_ACCESS_TTL_S=3600
-export SESSHU_PAYMENT_CLOSE_DAY=10
-ss_prepare_var
-ss_make_secrets
-ss_write_env "http://127.0.0.1:$SS_GW_PORT"
-ss_pg_init >/dev/null
+# An hour's access tokens (setup and run use the same ones); the month closes on the 10th.
+export SESSHU_ACCESS_TTL_S=3600 SESSHU_PAYMENT_CLOSE_DAY=10
 # SESSHU_BENCH_STATEMENTS=1: pg_stat_statements on (nested statements too: the functions' own),
 # and the statements that cost PostgreSQL most printed after the service's path (a diagnosis; it
 # slows the database a little).
@@ -60,24 +44,21 @@ ss_pg_init >/dev/null
 # that took 400 ms or more (auto_explain), written to payment-plans.txt in
 # $SESSHU_BENCH_PERF_DIR (default the work directory: keep it with SESSHU_BENCH_KEEP=1).
 pg_stats=${SESSHU_BENCH_STATEMENTS:-0}
-preload=()
-[[ $pg_stats == 1 ]] && preload+=(pg_stat_statements)
-[[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]] && preload+=(auto_explain)
-if ((${#preload[@]})); then
-    printf "shared_preload_libraries = '%s'\npg_stat_statements.track = all\n" "$(IFS=,; echo "${preload[*]}")" >>"$SS_PGDATA/postgresql.conf"
-fi
-if [[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]]; then
-    printf "auto_explain.log_min_duration = '400ms'\nauto_explain.log_analyze = on\nauto_explain.log_nested_statements = on\n" >>"$SS_PGDATA/postgresql.conf"
-fi
-ss_pg_start >/dev/null
-ss_pg_roles >/dev/null
+bench_pg_conf() {
+    local preload=()
+    [[ $pg_stats == 1 ]] && preload+=(pg_stat_statements)
+    [[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]] && preload+=(auto_explain)
+    if ((${#preload[@]})); then
+        printf "shared_preload_libraries = '%s'\npg_stat_statements.track = all\n" "$(IFS=,; echo "${preload[*]}")" >>"$SS_PGDATA/postgresql.conf"
+    fi
+    if [[ ${SESSHU_BENCH_PROFILE:-0} == 1 ]]; then
+        printf "auto_explain.log_min_duration = '400ms'\nauto_explain.log_analyze = on\nauto_explain.log_nested_statements = on\n" >>"$SS_PGDATA/postgresql.conf"
+    fi
+}
+bench_stack payment 2900
 if [[ $pg_stats == 1 ]]; then
     ss_psql_super -d "$SS_DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 fi
-ss_smtp_start >/dev/null
-# shellcheck source=/dev/null
-. "$SS_ENV_FILE"
-ss_services_start 60 >/dev/null
 ss_gw_start >/dev/null
 base=http://127.0.0.1:$SS_GW_PORT
 for _ in $(seq 100); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && break; sleep 0.1; done

@@ -65,13 +65,6 @@ SS_REPO=$root # read by scripts/lib.sh
 export SS_REPO
 # shellcheck source=../scripts/lib.sh
 . "$root/scripts/lib.sh"
-export SESSHU_TEST_PORT_OFFSET=${SESSHU_BENCH_PORT_OFFSET:-2700}
-export SESSHU_ASAN_BUILD_DIR=${SESSHU_BENCH_BUILD:-$root/build}
-ss_profile test
-cmake --build "$SS_BIN_DIR" -j2 >/dev/null
-work=$(mktemp -d "$tmpbase/sesshu-bench-scale.XXXXXX")
-chmod 711 "$work"
-ss_init "$work/var"
 loaders=()
 cleanup() {
     local p
@@ -80,26 +73,11 @@ cleanup() {
     ss_stop_all >/dev/null 2>&1 || true
     [[ -n ${SESSHU_BENCH_KEEP:-} ]] || rm -rf "$work"
 }
-trap cleanup EXIT
-trap "exit 1" TERM INT
-
-# --- the stack (rate limits lifted: the gateway must not be what is measured) ---------------
-export SESSHU_GW_API_RATE=1000000r/s SESSHU_GW_API_BURST=1000000
-export SESSHU_GW_AUTH_RATE=1000000r/s SESSHU_GW_AUTH_BURST=1000000
-export SESSHU_GW_TOKEN_RATE=1000000r/s SESSHU_GW_TOKEN_BURST=1000000
-export SESSHU_ARGON2_M_KIB=1024 SESSHU_ARGON2_T=1
-ss_prepare_var
-ss_make_secrets
-ss_write_env "http://127.0.0.1:$SS_GW_PORT"
-ss_pg_init >/dev/null
 # Room for the load's WAL between checkpoints and for the index builds (same in both phases).
-printf 'max_wal_size = 4GB\nmaintenance_work_mem = 256MB\n' | ss_as_pg tee -a "$SS_PGDATA/sesshu.conf" >/dev/null
-ss_pg_start >/dev/null
-ss_pg_roles >/dev/null
-ss_smtp_start >/dev/null
-# shellcheck source=/dev/null
-. "$SS_ENV_FILE"
-ss_services_start 60 >/dev/null
+bench_pg_conf() {
+    printf 'max_wal_size = 4GB\nmaintenance_work_mem = 256MB\n' | ss_as_pg tee -a "$SS_PGDATA/sesshu.conf" >/dev/null
+}
+SESSHU_BENCH_TMPDIR=$tmpbase bench_stack scale 2700
 ss_gw_start >/dev/null 2>&1
 base=http://127.0.0.1:$SS_GW_PORT
 for _ in $(seq 100); do curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && break; sleep 0.1; done
