@@ -65,7 +65,7 @@ trap cleanup EXIT
 # --- data: an API client of the municipality (records:read), a person and one record ---------
 secret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
 hash=$(printf '%s' "$secret" | sha256sum | cut -c1-64)
-org=$(psql_as sesshu_token "$tok_pw" -c "SELECT id FROM account.organizations WHERE status = 'active' LIMIT 1")
+org=$(psql_as sesshu_token "$tok_pw" -c "SELECT org_id FROM authz.active_organizations LIMIT 1")
 client_id=$(psql_as sesshu_token "$tok_pw" -c "INSERT INTO token.clients (org_id, org_type, org_code, muni_code, pref_code, name, scopes, secret_hash, created_by) VALUES ('$org', 'municipality', '$muni', '$muni', '13', 'bench-lookup-$$-$RANDOM', '{records:read}', '$hash', '$org') RETURNING id")
 person_id=$(psql_as sesshu_records "$rec_pw" -c "INSERT INTO records.persons (muni_code, resident_no, name, name_kana, birth_date, sex, address, created_by, updated_by) VALUES ('$muni', 'BENCH-$$-$RANDOM', '性能 試験', 'セイノウ シケン', '2020-04-01', '1', '東京都千代田区千代田1-1', 'bench', 'bench') RETURNING id")
 imm_id=$(psql_as sesshu_records "$rec_pw" -c "INSERT INTO records.immunizations (person_id, muni_code, vaccinated_on, vaccine_code, disease_codes, dose_number, lot_no, institution_code, doctor_name, dose_ml, category, requested_category, source, registered_org_id, registered_by, updated_by) VALUES ('$person_id', '$muni', '2025-05-01', '631300601', '{measles,rubella}', 1, 'MR123', '0110113719', '医師 花子', 0.5, 'routine', 'routine', 'institution', '$org', 'bench', 'bench') RETURNING id")

@@ -169,13 +169,22 @@ doses="('2025-09-15'::date,'631300101',1,'GB001A'),('2025-10-20','631300101',2,'
 psql_super -c "COPY (SELECT p.resident_no, p.id, d.column1, d.column2, d.column3, d.column4 FROM records.persons p CROSS JOIN (VALUES $doses) d WHERE p.muni_code = '$muni' AND p.resident_no LIKE 'C%' ORDER BY p.resident_no, d.column1) TO STDOUT" >"$work/rows.tsv"
 # The NDJSON the health-management system sends, and the rows psql copies (person resolved).
 awk -F'\t' '{printf "{\"resident_no\":\"%s\",\"vaccinated_on\":\"%s\",\"vaccine_code\":\"%s\",\"dose_number\":%s,\"lot_no\":\"%s\",\"institution_code\":\"1311012346\",\"doctor_name\":\"医師 一郎\",\"dose_ml\":0.5,\"category\":\"routine\"}\n", $1, $3, $4, $5, $6}' "$work/rows.tsv" >"$work/records.ndjson"
-awk -F'\t' -v m="$muni" '{d = ($4 == "631300601") ? "{measles,rubella}" : "{diphtheria,pertussis,tetanus,polio,hib}"; printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t1311012346\t医師 一郎\t0.5\troutine\troutine\thealth_system\t00000000-0000-4000-8000-000000000000\tbench\tbench\n", $2, m, $3, $4, d, $5, $6}' "$work/rows.tsv" >"$work/rows-copy.tsv"
+awk -F'\t' -v m="$muni" '{d = ($4 == "631300601") ? "{measles,rubella}" : "{diphtheria,pertussis,tetanus,polio,hib}"; printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t1311012346\t医師 一郎\t0.5\troutine\troutine\thealth_system\t00000000-0000-4000-8000-000000000000\tbench\tbench\n", $2, m, m, $3, $4, d, $5, $6}' "$work/rows.tsv" >"$work/rows-copy.tsv"
 mkdir -p "$work/chunks"
 split -C 1000000 -d -a 4 "$work/records.ndjson" "$work/chunks/c"
-psql_super -c "CREATE TABLE records.bench_copy (LIKE records.immunizations INCLUDING ALL, FOREIGN KEY (person_id) REFERENCES records.persons (id))"
+# The reference table is laid out as records.immunizations is (records migration 048): hash
+# partitions by municipality, the same indexes, the foreign key to the partitioned persons.
+psql_super <<'SQL'
+CREATE TABLE records.bench_copy (LIKE records.immunizations INCLUDING ALL,
+    FOREIGN KEY (person_id, person_muni) REFERENCES records.persons (id, muni_code))
+    PARTITION BY HASH (muni_code);
+SELECT format('CREATE TABLE records.bench_copy_p%s PARTITION OF records.bench_copy '
+              'FOR VALUES WITH (MODULUS 16, REMAINDER %s)', r, r)
+FROM generate_series(0, 15) r \gexec
+SQL
 chmod 644 "$work/rows-copy.tsv"
 t0=$(date +%s.%N)
-psql_super -c "\\copy records.bench_copy (person_id, muni_code, vaccinated_on, vaccine_code, disease_codes, dose_number, lot_no, institution_code, doctor_name, dose_ml, category, requested_category, source, registered_org_id, registered_by, updated_by) FROM '$work/rows-copy.tsv'"
+psql_super -c "\\copy records.bench_copy (person_id, muni_code, person_muni, vaccinated_on, vaccine_code, disease_codes, dose_number, lot_no, institution_code, doctor_name, dose_ml, category, requested_category, source, registered_org_id, registered_by, updated_by) FROM '$work/rows-copy.tsv'"
 t1=$(date +%s.%N)
 copy_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
 psql_super -c "DROP TABLE records.bench_copy"

@@ -45,7 +45,7 @@ trap cleanup EXIT
 # The benchmark client: a 32-byte random secret, stored as its SHA-256 like the service does.
 secret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
 hash=$(printf '%s' "$secret" | sha256sum | cut -c1-64)
-org=$(psql_token -c "SELECT id FROM account.organizations WHERE status = 'active' LIMIT 1")
+org=$(psql_token -c "SELECT org_id FROM authz.active_organizations LIMIT 1")
 client_id=$(psql_token -c "INSERT INTO token.clients (org_id, org_type, org_code, muni_code, name, scopes, secret_hash, created_by) VALUES ('$org', 'municipality', 'BENCH', '131016', 'bench-$$-$RANDOM', '{records:read,masters:read}', '$hash', '$org') RETURNING id")
 
 # The same gateway configuration on its own port, every rate limit lifted.

@@ -224,9 +224,13 @@ FROM chk;
 SELECT (records.immunization_json(im))::text, im.id::text, im.person_id::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
+  AND im.muni_code = (SELECT h.muni_code -- one partition (records migration 051)
+  FROM records.immunization_homes h
+  WHERE h.id = $1::uuid)
   AND EXISTS (SELECT 1
   FROM records.persons vp
   WHERE vp.id = im.person_id
+    AND vp.muni_code = im.person_muni
     AND (vp.muni_code = $2 OR (im.muni_code = $2 AND records.person_visible(vp, $2))));
 
 -- name: rec_imm_get_inst
@@ -235,6 +239,9 @@ WHERE im.id = $1::uuid
 SELECT (records.immunization_json(im))::text, im.id::text, im.person_id::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
+  AND im.muni_code = (SELECT h.muni_code -- one partition (records migration 051)
+  FROM records.immunization_homes h
+  WHERE h.id = $1::uuid)
   AND (im.registered_org_id = $2::uuid OR EXISTS (SELECT 1
     FROM records.care_links cl
     WHERE cl.org_id = $2::uuid
@@ -247,6 +254,9 @@ WHERE im.id = $1::uuid
 SELECT (records.immunization_json(im))::text, im.id::text, im.person_id::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
+  AND im.muni_code = (SELECT h.muni_code -- one partition (records migration 051)
+  FROM records.immunization_homes h
+  WHERE h.id = $1::uuid)
   AND (im.claimable AND left(im.institution_code, 2) = $2);
 
 -- name: rec_imm_get_mhlw
@@ -255,6 +265,9 @@ SELECT (records.immunization_json(im) || jsonb_build_object('person_id', NULL)):
     NULL::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
+  AND im.muni_code = (SELECT h.muni_code -- one partition (records migration 051)
+  FROM records.immunization_homes h
+  WHERE h.id = $1::uuid)
   AND true;
 
 -- name: rec_imm_history
