@@ -211,7 +211,7 @@ check static "gateway configuration renders and passes nginx -t" gateway_check
 # --- 4. unit tests ---------------------------------------------------------------------------
 section "unit tests"
 if [[ $BUILD_OK -eq 1 ]]; then
-    ctest --test-dir "$BUILD" -LE integration -j2 --output-on-failure --timeout 300 2>&1 |
+    ctest --test-dir "$BUILD" -LE "integration|api" -j2 --output-on-failure --timeout 300 2>&1 |
         tee "$OUT/unit.log"
     tally_ctest unit "$OUT/unit.log" "${PIPESTATUS[0]}"
 else
