@@ -4,6 +4,10 @@
 -- The feed is read per institution and vaccination month after a stored cursor, in pages of
 -- thousands; each page is priced here in the transaction that moves the cursor, so a page is
 -- never priced twice and a collect that stopped carries on where it stopped.
+-- The SQL functions below read master's prices: their bodies are checked at their first call, not
+-- here (as records 041 and 049 do), so that payment may migrate before master has (the HA and
+-- container stacks start the services side by side).
+SET LOCAL check_function_bodies = off;
 CREATE TABLE payment.feed_cursors (
     institution_code text NOT NULL,
     month            date NOT NULL CHECK (payment.month_ok(month)),
