@@ -229,13 +229,20 @@ FROM p;
 -- $6 postal_code: text
 -- $7 moved_on: date
 -- $8 by: text, the caller (token subject)
-WITH old AS (SELECT id, muni_code
+-- home: the number's person and their partition (records 048, 052); compared as scalars, they
+-- prune the read and the update to one partition and one row (joined with old alone, the update
+-- read every partition: the planner cannot know old has one row).
+WITH home AS (SELECT h.id, h.muni_code
+  FROM records.person_my_numbers m
+  JOIN records.person_homes h ON h.id = m.person_id
+  WHERE m.my_number_hash = $1),
+old AS (SELECT id, muni_code
   FROM records.persons
-  WHERE my_number_hash = $1
-    AND muni_code = (SELECT h.muni_code -- one partition: the number's person (records 048, 052)
-    FROM records.person_my_numbers m
-    JOIN records.person_homes h ON h.id = m.person_id
-    WHERE m.my_number_hash = $1)
+  WHERE id = (SELECT id
+    FROM home)
+    AND muni_code = (SELECT muni_code
+    FROM home)
+    AND my_number_hash = $1
     AND birth_date = $2::date
     AND muni_code <> $3
     AND status <> 'deceased' FOR UPDATE),
@@ -250,8 +257,11 @@ p AS (UPDATE records.persons p
       status_on = NULL, version = p.version + 1, updated_at = now(), updated_by = $8, txid =
       pg_current_xact_id(), seq = nextval('records.change_seq')
   FROM old
-  WHERE p.id = old.id
-    AND p.muni_code = old.muni_code
+  WHERE p.id = (SELECT id
+    FROM home)
+    AND p.muni_code = (SELECT muni_code
+    FROM home)
+    AND p.id = old.id
   RETURNING p.*),
 -- person_muni named: the map (records migration 052) follows the move when the statement ends
 n AS (INSERT INTO records.residences(person_id, person_muni, muni_code, resident_no, from_on)
