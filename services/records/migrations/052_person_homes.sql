@@ -3,11 +3,16 @@
 --
 -- records.persons is partitioned by muni_code (048), the person's *current* municipality, so a
 -- read by id alone opens all 16 partitions (an index probe in each). A small unpartitioned table
--- maps each person's id to their municipality, and the reads by id ask it first:
--- `p.muni_code = (SELECT h.muni_code FROM records.person_homes h WHERE h.id = $1)` is known when
--- the executor starts, which then opens one partition (run-time pruning; EXPLAIN ANALYZE shows
--- the other 15 "never executed"). Joins from a table that carries the person's municipality
--- (person_muni, child_muni, guardian_muni: kept by 048's ON UPDATE CASCADE) name it instead.
+-- maps each person's id to their municipality, and the reads by id name the partition with
+-- `p.muni_code = records.person_home($1)`. The function is STABLE, so PostgreSQL evaluates it
+-- once when the executor starts and prunes the other 15 partitions before they are even set up
+-- (EXPLAIN: "Subplans Removed: 15"). 051's form, a subquery `(SELECT muni_code FROM ... WHERE
+-- id = $1)`, is an InitPlan, known only after the start: its 15 partitions are set up and then
+-- "never executed", which at this size cost as much as the probes it saved (bench figures in
+-- docs/operations.md §10). It is plpgsql so that its query is planned once a session (a SQL
+-- function with a FROM is not inlined and would be planned at every call). Joins from a table
+-- that carries the person's municipality (person_muni, child_muni, guardian_muni: kept by 048's
+-- ON UPDATE CASCADE) name it instead; the planner prunes those per row of the join.
 --
 -- Unlike a record's 記録主体, a person's municipality changes (転入, rec_person_move_in, moves
 -- the row to another partition), so the map is kept by statement triggers with transition
@@ -62,18 +67,37 @@ CREATE TRIGGER persons_homes_delete AFTER DELETE ON records.persons
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION records.person_homes_delete();
 
--- A person's municipality by id, one partition: the map, checked against the person's row. The
--- map is written when a statement ends, so a dependent written by the same statement as its
--- person (a CTE after the person's INSERT or move) finds it behind (no row, or the old
--- municipality); then the person is read by id alone, as 048 did. The service's statements that
--- write both name person_muni themselves (rec_person_insert, rec_person_move_in).
+-- The municipality, and so the partition, of a person (NULL: no such person).
+CREATE FUNCTION records.person_home(person uuid) RETURNS char(6)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (SELECT h.muni_code FROM records.person_homes h WHERE h.id = person);
+END
+$$;
+-- ... of the person a 個人番号 (its keyed hash) belongs to (048's person_my_numbers).
+CREATE FUNCTION records.my_number_home(hash text) RETURNS char(6)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (SELECT h.muni_code
+              FROM records.person_my_numbers m
+              JOIN records.person_homes h ON h.id = m.person_id
+             WHERE m.my_number_hash = hash);
+END
+$$;
+
+-- A person's municipality by id for the fills below, one partition: the map, checked against
+-- the person's row. The map is written when a statement ends, so a dependent written by the
+-- same statement as its person (a CTE after the person's INSERT or move) finds it behind (no
+-- row, or the old municipality); then the person is read by id alone, as 048 did. The
+-- service's statements that write both name person_muni themselves (rec_person_insert,
+-- rec_person_move_in).
 CREATE FUNCTION records.person_muni_of(person uuid) RETURNS char(6)
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce((SELECT p.muni_code FROM records.persons p
-                      WHERE p.id = person
-                        AND p.muni_code = (SELECT h.muni_code FROM records.person_homes h
-                                            WHERE h.id = person)),
-                    (SELECT p.muni_code FROM records.persons p WHERE p.id = person))
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce((SELECT p.muni_code FROM records.persons p
+                      WHERE p.id = person AND p.muni_code = records.person_home(person)),
+                    (SELECT p.muni_code FROM records.persons p WHERE p.id = person));
+END
 $$;
 
 -- 048's fills of a dependent's copy of the person's municipality read the person by id alone

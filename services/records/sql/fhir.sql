@@ -38,9 +38,8 @@ SELECT json_strip_nulls(json_build_object('resourceType', 'Patient', 'id', p.id,
     p.postal_code)))), p.version::text
 FROM records.persons p
 WHERE p.id = $1::uuid
-  AND p.muni_code = (SELECT h.muni_code -- one partition (records migration 052)
-  FROM records.person_homes h
-  WHERE h.id = $1::uuid);
+  -- one partition (records migration 052)
+  AND p.muni_code = records.person_home($1::uuid);
 
 -- name: rec_fhir_imm_get_self
 -- $1 self_id: uuid, the vaccinee (token person)
@@ -169,9 +168,7 @@ p AS (SELECT id, birth_date, sex, extract(year FROM (birth_date - 1) - interval 
     cohort, master.fy_age(birth_date, master.today_jp()) AS fya
   FROM records.persons
   WHERE id = $1::uuid
-    AND muni_code = (SELECT h.muni_code -- one partition (records migration 052)
-    FROM records.person_homes h
-    WHERE h.id = $1::uuid)),
+    AND muni_code = records.person_home($1::uuid)), -- one partition (records migration 052)
 s AS (SELECT m.*
   FROM master.schedules m, t, p
   WHERE m.superseded_at IS NULL

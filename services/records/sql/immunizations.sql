@@ -68,9 +68,7 @@ SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('ji
     pg_advisory_xact_lock(hashtextextended($1, 0)), p.id
 FROM records.persons p
 WHERE p.id = $1::uuid
-  AND p.muni_code = (SELECT h.muni_code -- one partition (records migration 052)
-  FROM records.person_homes h
-  WHERE h.id = $1::uuid)
+  AND p.muni_code = records.person_home($1::uuid) -- one partition (records migration 052)
   AND (p.muni_code = $2 OR EXISTS (SELECT 1
     FROM records.care_links l
     WHERE l.org_id = $3::uuid
@@ -314,9 +312,7 @@ WHERE im.id = $5::uuid
 SELECT 1
 FROM records.persons p
 WHERE p.id = $5::uuid
-  AND p.muni_code = (SELECT h.muni_code -- one partition (records migration 052)
-  FROM records.person_homes h
-  WHERE h.id = $5::uuid)
+  AND p.muni_code = records.person_home($5::uuid) -- one partition (records migration 052)
   AND (($1 = 'muni' AND records.person_visible(p, $2)) OR ($1 = 'inst' AND EXISTS (SELECT 1
       FROM records.care_links cl
       WHERE cl.org_id = $3::uuid

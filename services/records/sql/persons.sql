@@ -48,9 +48,7 @@ WHERE id = $1::uuid
 SELECT records.person_json(p, $2)::text
 FROM records.persons p
 WHERE p.id = $1::uuid
-  AND p.muni_code = (SELECT h.muni_code -- one partition (records migration 052)
-  FROM records.person_homes h
-  WHERE h.id = $1::uuid)
+  AND p.muni_code = records.person_home($1::uuid) -- one partition (records migration 052)
   AND records.person_visible(p, $2);
 
 -- name: rec_person_get_records
@@ -72,9 +70,7 @@ SELECT records.person_json(p, $2)::text, (SELECT coalesce(jsonb_agg(records.immu
       LIMIT $3::int) x)::text
 FROM records.persons p
 WHERE p.id = $1::uuid
-  AND p.muni_code = (SELECT h.muni_code -- one partition (records migration 052)
-  FROM records.person_homes h
-  WHERE h.id = $1::uuid)
+  AND p.muni_code = records.person_home($1::uuid) -- one partition (records migration 052)
   AND records.person_visible(p, $2);
 
 -- name: rec_person_update
@@ -204,10 +200,7 @@ LIMIT $8::int;
 WITH p AS (SELECT *
   FROM records.persons
   WHERE my_number_hash = $1
-    AND muni_code = (SELECT h.muni_code -- one partition: the number's person (records 048, 052)
-    FROM records.person_my_numbers m
-    JOIN records.person_homes h ON h.id = m.person_id
-    WHERE m.my_number_hash = $1)
+    AND muni_code = records.my_number_home($1) -- one partition: the number's person (records 048, 052)
     AND birth_date = $2::date
     AND status <> 'deceased'),
 l AS (INSERT INTO records.care_links(org_id, person_id, person_muni, until)

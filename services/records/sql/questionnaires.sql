@@ -13,9 +13,7 @@ FROM records.q_templates t, records.persons p, (SELECT coalesce($3::date, (now()
     'Asia/Tokyo')::date) AS d) v
 WHERE t.id = $1::uuid
   AND p.id = $2::uuid
-  AND p.muni_code = (SELECT h.muni_code -- one partition (records migration 052)
-  FROM records.person_homes h
-  WHERE h.id = $2::uuid)
+  AND p.muni_code = records.person_home($2::uuid) -- one partition (records migration 052)
   AND ($4::uuid IS NULL OR EXISTS (SELECT 1
     FROM records.care_links l
     WHERE l.org_id = $4::uuid
