@@ -58,7 +58,7 @@ SELECT json_build_object('id', im.id, 'version', im.version, 'status', im.status
     p.sex, 'birth_month', to_char(p.birth_date, 'YYYY-MM'), 'age', extract(year FROM
     age(im.vaccinated_on, p.birth_date))::int)::text, im.txid::text || '-' || im.seq
 FROM records.immunizations im
-JOIN records.persons p ON p.id = im.person_id
+JOIN records.persons p ON p.id = im.person_id AND p.muni_code = im.person_muni
 WHERE (im.txid, im.seq) > ($1::xid8, $2::bigint)
   AND im.txid < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY im.txid, im.seq

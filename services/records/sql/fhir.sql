@@ -37,7 +37,9 @@ SELECT json_strip_nulls(json_build_object('resourceType', 'Patient', 'id', p.id,
     'deceased', 'address', json_build_array(json_build_object('text', p.address, 'postalCode',
     p.postal_code)))), p.version::text
 FROM records.persons p
-WHERE p.id = $1::uuid;
+WHERE p.id = $1::uuid
+  -- one partition (records migration 052)
+  AND p.muni_code = records.person_home($1::uuid);
 
 -- name: rec_fhir_imm_get_self
 -- $1 self_id: uuid, the vaccinee (token person)
@@ -74,7 +76,7 @@ SELECT json_strip_nulls(json_build_object('resourceType', 'Immunization', 'id', 
           FROM unnest(i.disease_codes) d), 'doseNumberPositiveInt', i.dose_number)))),
               i.version::text, i.person_id::text
 FROM records.immunizations i
-JOIN records.persons p ON p.id = i.person_id
+JOIN records.persons p ON p.id = i.person_id AND p.muni_code = i.person_muni
 LEFT JOIN LATERAL (SELECT v.name
   FROM master.vaccines v
   WHERE v.code = i.vaccine_code
@@ -95,7 +97,7 @@ WHERE i.id = $2::uuid
   AND i.person_id IN (SELECT $1::uuid AS id
   UNION SELECT c.id
   FROM records.guardians g
-  JOIN records.persons c ON c.id = g.child_id
+  JOIN records.persons c ON c.id = g.child_id AND c.muni_code = g.child_muni
   WHERE g.guardian_id = $1::uuid
     AND NOT c.non_disclosure
     AND c.birth_date > (current_date - interval '18 years')::date);
@@ -135,7 +137,7 @@ SELECT json_strip_nulls(json_build_object('resourceType', 'Immunization', 'id', 
           FROM unnest(i.disease_codes) d), 'doseNumberPositiveInt', i.dose_number)))),
               i.version::text, i.person_id::text
 FROM records.immunizations i
-JOIN records.persons p ON p.id = i.person_id
+JOIN records.persons p ON p.id = i.person_id AND p.muni_code = i.person_muni
 LEFT JOIN LATERAL (SELECT v.name
   FROM master.vaccines v
   WHERE v.code = i.vaccine_code
@@ -165,7 +167,8 @@ WITH t AS (SELECT master.today_jp() AS t),
 p AS (SELECT id, birth_date, sex, extract(year FROM (birth_date - 1) - interval '3 months')::int AS
     cohort, master.fy_age(birth_date, master.today_jp()) AS fya
   FROM records.persons
-  WHERE id = $1::uuid),
+  WHERE id = $1::uuid
+    AND muni_code = records.person_home($1::uuid)), -- one partition (records migration 052)
 s AS (SELECT m.*
   FROM master.schedules m, t, p
   WHERE m.superseded_at IS NULL
@@ -345,7 +348,7 @@ SELECT json_strip_nulls(json_build_object('resourceType', 'Immunization', 'id', 
           FROM unnest(i.disease_codes) d), 'doseNumberPositiveInt', i.dose_number)))),
               i.vaccinated_on, i.id, count(*) OVER ()
 FROM records.immunizations i
-JOIN records.persons p ON p.id = i.person_id
+JOIN records.persons p ON p.id = i.person_id AND p.muni_code = i.person_muni
 LEFT JOIN LATERAL (SELECT v.name
   FROM master.vaccines v
   WHERE v.code = i.vaccine_code AND v.superseded_at IS NULL AND v.valid_from <= i.vaccinated_on AND
@@ -418,7 +421,7 @@ SELECT json_strip_nulls(json_build_object('resourceType', 'Immunization', 'id', 
           FROM unnest(i.disease_codes) d), 'doseNumberPositiveInt', i.dose_number)))),
               i.vaccinated_on, i.id, count(*) OVER ()
 FROM records.immunizations i
-JOIN records.persons p ON p.id = i.person_id
+JOIN records.persons p ON p.id = i.person_id AND p.muni_code = i.person_muni
 LEFT JOIN LATERAL (SELECT v.name
   FROM master.vaccines v
   WHERE v.code = i.vaccine_code AND v.superseded_at IS NULL AND v.valid_from <= i.vaccinated_on AND
@@ -434,7 +437,7 @@ LEFT JOIN LATERAL (SELECT m.name
 WHERE i.person_id IN (SELECT $1::uuid AS id
   UNION SELECT c.id
   FROM records.guardians g
-  JOIN records.persons c ON c.id = g.child_id
+  JOIN records.persons c ON c.id = g.child_id AND c.muni_code = g.child_muni
   WHERE g.guardian_id = $1::uuid AND NOT c.non_disclosure AND c.birth_date > (current_date -
       interval '18 years')::date) AND ($2::uuid IS NULL OR i.person_id = $2::uuid) AND ($3::date IS
       NULL OR i.vaccinated_on >= $3::date) AND ($4::date IS NULL OR i.vaccinated_on < $4::date) AND
@@ -527,10 +530,12 @@ SELECT json_strip_nulls(json_build_object('resourceType', 'Patient', 'id', p.id,
     'deceased', 'address', json_build_array(json_build_object('text', p.address, 'postalCode',
     p.postal_code)))), p.birth_date, p.id, count(*) OVER ()
 FROM records.persons p
-WHERE p.id IN (SELECT $1::uuid AS id
-  UNION SELECT c.id
+WHERE (p.id, p.muni_code) IN (SELECT h.id, h.muni_code -- one partition a person (records 052)
+  FROM records.person_homes h
+  WHERE h.id = $1::uuid
+  UNION SELECT c.id, c.muni_code
   FROM records.guardians g
-  JOIN records.persons c ON c.id = g.child_id
+  JOIN records.persons c ON c.id = g.child_id AND c.muni_code = g.child_muni
   WHERE g.guardian_id = $1::uuid AND NOT c.non_disclosure AND c.birth_date > (current_date -
       interval '18 years')::date) AND ($2::uuid IS NULL OR p.id = $2::uuid) AND ($3::text IS NULL OR
       (EXISTS (SELECT 1

@@ -34,7 +34,7 @@ SELECT jsonb_build_object('child_id', g.child_id, 'guardian_id', g.guardian_id, 
     g.relation, 'guardian_name', gp.name, 'guardian_name_kana', gp.name_kana, 'created_at',
     g.created_at)::text
 FROM g
-JOIN records.persons gp ON gp.id = g.guardian_id;
+JOIN records.persons gp ON gp.id = g.guardian_id AND gp.muni_code = g.guardian_muni;
 
 -- name: rec_guardian_list
 -- $1 child_id: uuid
@@ -43,7 +43,7 @@ SELECT p.id, (SELECT coalesce(jsonb_agg(jsonb_build_object('child_id', g.child_i
     g.guardian_id, 'relation', g.relation, 'guardian_name', gp.name, 'guardian_name_kana',
     gp.name_kana, 'created_at', g.created_at)::text::jsonb ORDER BY g.created_at), '[]')
   FROM records.guardians g
-  JOIN records.persons gp ON gp.id = g.guardian_id
+  JOIN records.persons gp ON gp.id = g.guardian_id AND gp.muni_code = g.guardian_muni
   WHERE g.child_id = p.id)::text
 FROM records.persons p
 WHERE p.id = $1::uuid

@@ -27,6 +27,7 @@ WHERE
   -- ---- who sees the record: begin (rec.h; the same text in every statement that serves all viewers)
   (CASE $1
     WHEN 'muni' THEN EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = im.person_id
+        AND vp.muni_code = im.person_muni -- the person's partition (048's copy)
         AND (vp.muni_code = $2 OR (im.muni_code = $2 AND records.person_visible(vp, $2))))
     WHEN 'inst' THEN (im.registered_org_id = $3::uuid OR EXISTS (SELECT 1
         FROM records.care_links cl
@@ -39,6 +40,7 @@ WHERE
   AND ($5::text IS NULL AND $6::text IS NULL OR EXISTS (SELECT 1
     FROM records.persons sp
     WHERE sp.id = im.person_id
+      AND sp.muni_code = im.person_muni
       AND ($5::text IS NULL OR sp.resident_no = $5 OR EXISTS (SELECT 1
         FROM records.residences rs
         WHERE rs.person_id = sp.id
@@ -66,6 +68,7 @@ SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('ji
     pg_advisory_xact_lock(hashtextextended($1, 0)), p.id
 FROM records.persons p
 WHERE p.id = $1::uuid
+  AND p.muni_code = records.person_home($1::uuid) -- one partition (records migration 052)
   AND (p.muni_code = $2 OR EXISTS (SELECT 1
     FROM records.care_links l
     WHERE l.org_id = $3::uuid
@@ -113,8 +116,8 @@ ins AS (INSERT INTO records.immunizations(person_id, muni_code, person_muni, vac
   WHERE chk.errors IS NULL
     AND NOT chk.duplicate
   RETURNING *),
-care AS (INSERT INTO records.care_links(org_id, person_id, until)
-  SELECT $18::uuid, ins.person_id, now() + interval '90 days'
+care AS (INSERT INTO records.care_links(org_id, person_id, person_muni, until)
+  SELECT $18::uuid, ins.person_id, ins.person_muni, now() + interval '90 days'
   FROM ins
   WHERE EXISTS (SELECT 1
     FROM records.care_links l
@@ -289,6 +292,7 @@ WHERE im.id = $5::uuid
   -- ---- who sees the record: begin (rec.h; the same text in every statement that serves all viewers)
   (CASE $1
     WHEN 'muni' THEN EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = im.person_id
+        AND vp.muni_code = im.person_muni -- the person's partition (048's copy)
         AND (vp.muni_code = $2 OR (im.muni_code = $2 AND records.person_visible(vp, $2))))
     WHEN 'inst' THEN (im.registered_org_id = $3::uuid OR EXISTS (SELECT 1
         FROM records.care_links cl
@@ -308,6 +312,7 @@ WHERE im.id = $5::uuid
 SELECT 1
 FROM records.persons p
 WHERE p.id = $5::uuid
+  AND p.muni_code = records.person_home($5::uuid) -- one partition (records migration 052)
   AND (($1 = 'muni' AND records.person_visible(p, $2)) OR ($1 = 'inst' AND EXISTS (SELECT 1
       FROM records.care_links cl
       WHERE cl.org_id = $3::uuid
@@ -319,6 +324,7 @@ WHERE p.id = $5::uuid
   -- ---- who sees the record: begin (rec.h; the same text in every statement that serves all viewers)
   (CASE $1
     WHEN 'muni' THEN EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = im.person_id
+        AND vp.muni_code = im.person_muni -- the person's partition (048's copy)
         AND (vp.muni_code = $2 OR (im.muni_code = $2 AND records.person_visible(vp, $2))))
     WHEN 'inst' THEN (im.registered_org_id = $3::uuid OR EXISTS (SELECT 1
         FROM records.care_links cl
@@ -346,6 +352,7 @@ WHERE im.person_id = $5::uuid
   -- ---- who sees the record: begin (rec.h; the same text in every statement that serves all viewers)
   (CASE $1
     WHEN 'muni' THEN EXISTS (SELECT 1 FROM records.persons vp WHERE vp.id = im.person_id
+        AND vp.muni_code = im.person_muni -- the person's partition (048's copy)
         AND (vp.muni_code = $2 OR (im.muni_code = $2 AND records.person_visible(vp, $2))))
     WHEN 'inst' THEN (im.registered_org_id = $3::uuid OR EXISTS (SELECT 1
         FROM records.care_links cl

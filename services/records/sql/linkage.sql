@@ -32,7 +32,7 @@ FROM (SELECT jsonb_build_object('change', CASE WHEN p.version = 1 THEN 'created'
       rs.seq, 'person', records.person_json(p, $1)), rs.txid::text || '-' || rs.seq, p.id::text,
       rs.txid, rs.seq
   FROM records.residences rs
-  JOIN records.persons p ON p.id = rs.person_id
+  JOIN records.persons p ON p.id = rs.person_id AND p.muni_code = rs.person_muni
   WHERE rs.muni_code = $1
     AND rs.until_on IS NOT NULL
     AND (rs.txid, rs.seq) > ($2::xid8, $3::bigint)

@@ -49,11 +49,11 @@ SELECT jsonb_build_object('id', m.id, 'person_id', m.person_id, 'municipality_co
     m.source_name, 'external_id', m.external_id, 'entered_via', m.entered_via, 'created_at',
     m.created_at)::text, m.examined_on::text, m.id::text
 FROM records.mch_records m
-JOIN records.persons ps ON ps.id = m.person_id
+JOIN records.persons ps ON ps.id = m.person_id AND ps.muni_code = m.person_muni
 WHERE m.person_id IN (SELECT $1::uuid AS id
   UNION SELECT c.id
   FROM records.guardians g
-  JOIN records.persons c ON c.id = g.child_id
+  JOIN records.persons c ON c.id = g.child_id AND c.muni_code = g.child_muni
   WHERE g.guardian_id = $1::uuid
     AND NOT c.non_disclosure
     AND c.birth_date > (current_date - interval '18 years')::date)
@@ -81,7 +81,7 @@ SELECT jsonb_build_object('id', m.id, 'person_id', m.person_id, 'municipality_co
     m.source_name, 'external_id', m.external_id, 'entered_via', m.entered_via, 'created_at',
     m.created_at)::text, m.examined_on::text, m.id::text
 FROM records.mch_records m
-JOIN records.persons ps ON ps.id = m.person_id
+JOIN records.persons ps ON ps.id = m.person_id AND ps.muni_code = m.person_muni
 WHERE ps.muni_code = $2::text
   AND $1::uuid IS NULL
   AND ($3::uuid IS NULL OR m.person_id = $3::uuid)
@@ -100,6 +100,6 @@ SELECT jsonb_build_object('id', m.id, 'person_id', m.person_id, 'municipality_co
     m.source_name, 'external_id', m.external_id, 'entered_via', m.entered_via, 'created_at',
     m.created_at)::text, m.person_id::text
 FROM records.mch_records m
-JOIN records.persons ps ON ps.id = m.person_id
+JOIN records.persons ps ON ps.id = m.person_id AND ps.muni_code = m.person_muni
 WHERE m.id = $1::uuid
   AND ps.muni_code = $2;

@@ -24,11 +24,12 @@ WITH p AS (INSERT INTO records.persons(id, muni_code, resident_no, name, name_ka
   VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8::date, $9, $10, $11, coalesce($12, 'resident'),
       $13::date, $14::boolean, $15::bytea, $16, $17, $17)
   RETURNING *),
-r AS (INSERT INTO records.residences(person_id, muni_code, resident_no, from_on)
-  SELECT id, muni_code, resident_no, NULL
+-- person_muni named: the map (records migration 052) has the person only when the statement ends
+r AS (INSERT INTO records.residences(person_id, person_muni, muni_code, resident_no, from_on)
+  SELECT id, muni_code, muni_code, resident_no, NULL
   FROM p),
-v AS (INSERT INTO records.person_versions(person_id, version, change, doc, changed_by)
-  SELECT p.id, p.version, 'created', records.person_json(p, NULL), p.updated_by
+v AS (INSERT INTO records.person_versions(person_id, person_muni, version, change, doc, changed_by)
+  SELECT p.id, p.muni_code, p.version, 'created', records.person_json(p, NULL), p.updated_by
   FROM p)
 SELECT records.person_json(p, NULL)::text
 FROM p;
@@ -47,6 +48,7 @@ WHERE id = $1::uuid
 SELECT records.person_json(p, $2)::text
 FROM records.persons p
 WHERE p.id = $1::uuid
+  AND p.muni_code = records.person_home($1::uuid) -- one partition (records migration 052)
   AND records.person_visible(p, $2);
 
 -- name: rec_person_get_records
@@ -68,6 +70,7 @@ SELECT records.person_json(p, $2)::text, (SELECT coalesce(jsonb_agg(records.immu
       LIMIT $3::int) x)::text
 FROM records.persons p
 WHERE p.id = $1::uuid
+  AND p.muni_code = records.person_home($1::uuid) -- one partition (records migration 052)
   AND records.person_visible(p, $2);
 
 -- name: rec_person_update
@@ -111,8 +114,8 @@ r AS (UPDATE records.residences r
   FROM p
   WHERE r.person_id = p.id
     AND r.until_on IS NULL),
-v AS (INSERT INTO records.person_versions(person_id, version, change, doc, changed_by)
-  SELECT p.id, p.version, 'updated', records.person_json(p, NULL), p.updated_by
+v AS (INSERT INTO records.person_versions(person_id, person_muni, version, change, doc, changed_by)
+  SELECT p.id, p.muni_code, p.version, 'updated', records.person_json(p, NULL), p.updated_by
   FROM p)
 SELECT records.person_json(p, NULL)::text
 FROM p;
@@ -132,13 +135,13 @@ FROM p;
 -- can be chosen by it (docs/operations.md, "Records partitioned by municipality").
 SELECT records.person_json(p, $1)::text, p.id::text
 FROM records.persons p
-WHERE p.id IN (SELECT q.id
+WHERE (p.id, p.muni_code) IN (SELECT q.id, q.muni_code
     FROM records.persons q
     WHERE q.muni_code = $1::bpchar
       AND ($3::text IS NULL OR q.name_kana_key = translate($3, ' 　', ''))
       AND ($4::date IS NULL OR q.birth_date = $4::date)
     UNION
-    SELECT rs.person_id
+    SELECT rs.person_id, rs.person_muni
     FROM records.residences rs
     WHERE rs.muni_code = $1::bpchar
       AND rs.until_on IS NOT NULL)
@@ -171,12 +174,12 @@ LIMIT $8::int;
 -- $8 limit: int, page size + 1
 SELECT records.person_json(p, $1)::text, p.id::text
 FROM records.persons p
-WHERE p.id IN (SELECT q.id
+WHERE (p.id, p.muni_code) IN (SELECT q.id, q.muni_code
     FROM records.persons q
     WHERE q.muni_code = $1::bpchar
       AND q.resident_no = $2
     UNION
-    SELECT rs.person_id
+    SELECT rs.person_id, rs.person_muni
     FROM records.residences rs
     WHERE rs.muni_code = $1::bpchar
       AND rs.resident_no = $2)
@@ -197,10 +200,11 @@ LIMIT $8::int;
 WITH p AS (SELECT *
   FROM records.persons
   WHERE my_number_hash = $1
+    AND muni_code = records.my_number_home($1) -- one partition: the number's person (records 048, 052)
     AND birth_date = $2::date
     AND status <> 'deceased'),
-l AS (INSERT INTO records.care_links(org_id, person_id, until)
-  SELECT $3::uuid, p.id, now() + interval '90 days'
+l AS (INSERT INTO records.care_links(org_id, person_id, person_muni, until)
+  SELECT $3::uuid, p.id, p.muni_code, now() + interval '90 days'
   FROM p
   ON CONFLICT(org_id, person_id) DO UPDATE
   SET until = excluded.until)
@@ -218,9 +222,20 @@ FROM p;
 -- $6 postal_code: text
 -- $7 moved_on: date
 -- $8 by: text, the caller (token subject)
-WITH old AS (SELECT id, muni_code
+-- home: the number's person and their partition (records 048, 052); compared as scalars, they
+-- prune the read and the update to one partition and one row (joined with old alone, the update
+-- read every partition: the planner cannot know old has one row).
+WITH home AS (SELECT h.id, h.muni_code
+  FROM records.person_my_numbers m
+  JOIN records.person_homes h ON h.id = m.person_id
+  WHERE m.my_number_hash = $1),
+old AS (SELECT id, muni_code
   FROM records.persons
-  WHERE my_number_hash = $1
+  WHERE id = (SELECT id
+    FROM home)
+    AND muni_code = (SELECT muni_code
+    FROM home)
+    AND my_number_hash = $1
     AND birth_date = $2::date
     AND muni_code <> $3
     AND status <> 'deceased' FOR UPDATE),
@@ -235,15 +250,20 @@ p AS (UPDATE records.persons p
       status_on = NULL, version = p.version + 1, updated_at = now(), updated_by = $8, txid =
       pg_current_xact_id(), seq = nextval('records.change_seq')
   FROM old
-  WHERE p.id = old.id
+  WHERE p.id = (SELECT id
+    FROM home)
+    AND p.muni_code = (SELECT muni_code
+    FROM home)
+    AND p.id = old.id
   RETURNING p.*),
-n AS (INSERT INTO records.residences(person_id, muni_code, resident_no, from_on)
-  SELECT id, $3, $4, $7::date
+-- person_muni named: the map (records migration 052) follows the move when the statement ends
+n AS (INSERT INTO records.residences(person_id, person_muni, muni_code, resident_no, from_on)
+  SELECT id, muni_code, $3, $4, $7::date
   FROM p
   WHERE EXISTS (SELECT 1
     FROM closed)),
-v AS (INSERT INTO records.person_versions(person_id, version, change, doc, changed_by)
-  SELECT p.id, p.version, 'moved_in', records.person_json(p, NULL), p.updated_by
+v AS (INSERT INTO records.person_versions(person_id, person_muni, version, change, doc, changed_by)
+  SELECT p.id, p.muni_code, p.version, 'moved_in', records.person_json(p, NULL), p.updated_by
   FROM p)
 SELECT records.person_json(p, NULL)::text
 FROM p;
@@ -254,7 +274,7 @@ FROM p;
 SELECT jsonb_build_object('version', v.version, 'change', v.change, 'person', v.doc, 'changed_by',
     v.changed_by, 'changed_at', v.changed_at)::text
 FROM records.person_versions v
-JOIN records.persons p ON p.id = v.person_id
+JOIN records.persons p ON p.id = v.person_id AND p.muni_code = v.person_muni
 WHERE p.id = $1::uuid
   AND p.muni_code = $2
 ORDER BY v.version DESC;

@@ -13,6 +13,7 @@ FROM records.q_templates t, records.persons p, (SELECT coalesce($3::date, (now()
     'Asia/Tokyo')::date) AS d) v
 WHERE t.id = $1::uuid
   AND p.id = $2::uuid
+  AND p.muni_code = records.person_home($2::uuid) -- one partition (records migration 052)
   AND ($4::uuid IS NULL OR EXISTS (SELECT 1
     FROM records.care_links l
     WHERE l.org_id = $4::uuid
@@ -58,7 +59,7 @@ SELECT jsonb_build_object('id', a.id, 'person_id', a.person_id, 'template', json
     'linked_at', a.linked_at, 'created_at', a.created_at)::text, a.person_id::text
 FROM records.q_answers a
 JOIN records.q_templates t ON t.id = a.template_id
-JOIN records.persons ps ON ps.id = a.person_id
+JOIN records.persons ps ON ps.id = a.person_id AND ps.muni_code = a.person_muni
 WHERE a.id = $1::uuid
   AND ($2::text IS NULL OR ps.muni_code = $2)
   AND ($3::text IS NULL OR a.institution_code = $3);
@@ -86,7 +87,7 @@ SELECT jsonb_build_object('id', a.id, 'person_id', a.person_id, 'template', json
     'linked_at', a.linked_at, 'created_at', a.created_at)::text, a.visit_on::text, a.id::text
 FROM records.q_answers a
 JOIN records.q_templates t ON t.id = a.template_id
-JOIN records.persons ps ON ps.id = a.person_id
+JOIN records.persons ps ON ps.id = a.person_id AND ps.muni_code = a.person_muni
 WHERE ($1::text IS NULL OR ps.muni_code = $1)
   AND ($2::text IS NULL OR a.institution_code = $2)
   AND ($3::uuid IS NULL OR a.person_id = $3::uuid)
@@ -121,7 +122,7 @@ WHERE a.id = $2::uuid
   AND a.person_id IN (SELECT $1::uuid AS id
   UNION SELECT c.id
   FROM records.guardians g
-  JOIN records.persons c ON c.id = g.child_id
+  JOIN records.persons c ON c.id = g.child_id AND c.muni_code = g.child_muni
   WHERE g.guardian_id = $1::uuid
     AND NOT c.non_disclosure
     AND c.birth_date > (current_date - interval '18 years')::date);
@@ -145,7 +146,7 @@ JOIN records.q_templates t ON t.id = a.template_id
 WHERE a.person_id IN (SELECT $1::uuid AS id
   UNION SELECT c.id
   FROM records.guardians g
-  JOIN records.persons c ON c.id = g.child_id
+  JOIN records.persons c ON c.id = g.child_id AND c.muni_code = g.child_muni
   WHERE g.guardian_id = $1::uuid
     AND NOT c.non_disclosure
     AND c.birth_date > (current_date - interval '18 years')::date)

@@ -7,8 +7,9 @@ SELECT 1
 FROM (SELECT $1::uuid AS id
   UNION SELECT c.id
   FROM records.guardians g
-  JOIN records.persons c ON c.id = g.child_id
+  JOIN records.persons c ON c.id = g.child_id AND c.muni_code = g.child_muni
   WHERE g.guardian_id = $1::uuid
+    AND c.muni_code = records.person_home($2::uuid) -- one partition (records migration 052): the child asked for
     AND NOT c.non_disclosure
     AND c.birth_date > (current_date - interval '18 years')::date) f
 WHERE f.id = $2::uuid;
@@ -20,10 +21,12 @@ SELECT json_build_object('id', p.id, 'name', p.name, 'name_kana', p.name_kana, '
     'municipality_code', p.muni_code, 'status', p.status, 'relationship', CASE WHEN p.id = $1::uuid
     THEN 'self' ELSE 'child' END), p.id = $1::uuid
 FROM records.persons p
-WHERE p.id IN (SELECT $1::uuid AS id
-  UNION SELECT c.id
+WHERE (p.id, p.muni_code) IN (SELECT h.id, h.muni_code -- one partition a person (records 052)
+  FROM records.person_homes h
+  WHERE h.id = $1::uuid
+  UNION SELECT c.id, c.muni_code
   FROM records.guardians g
-  JOIN records.persons c ON c.id = g.child_id
+  JOIN records.persons c ON c.id = g.child_id AND c.muni_code = g.child_muni
   WHERE g.guardian_id = $1::uuid
     AND NOT c.non_disclosure
     AND c.birth_date > (current_date - interval '18 years')::date)
@@ -64,13 +67,16 @@ SELECT json_build_object('id', p.id, 'name', p.name, 'name_kana', p.name_kana, '
     p.name_romaji, 'birth_date', p.birth_date, 'sex', p.sex, 'address', p.address,
     'municipality_code', p.muni_code, 'status', p.status, 'relationship', 'child')
 FROM records.persons p
-WHERE p.id = $1::uuid;
+WHERE p.id = $1::uuid
+  -- one partition (records migration 052)
+  AND p.muni_code = records.person_home($1::uuid);
 
 -- name: rec_self_by_my_number
 -- $1 my_number_hash: text
 SELECT id
 FROM records.persons
 WHERE my_number_hash = $1
+  AND muni_code = records.my_number_home($1) -- one partition: the number's person (records 048, 052)
   AND status <> 'deceased';
 
 -- name: rec_self_by_resident_no
