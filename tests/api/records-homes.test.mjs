@@ -43,16 +43,16 @@ function statement(file, name) {
 }
 
 // EXPLAIN ANALYZE of a statement with a generic plan (what the service's prepared statements
-// end up with): how many of records.persons' partitions ran, and how many were left (pruned
-// when the executor started, or set up and never executed).
-async function personsPartitions(file, name, args) {
+// end up with): how many of the table's partitions (records.persons by default) ran, and how
+// many were left (pruned when the executor started, or set up and never executed).
+async function partitionsRead(file, name, args, table = 'persons') {
   const { rows } = await psql(
     `BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; PREPARE s AS ${statement(file, name)}; ` +
       `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE s(${args.map((a) => (a === null ? 'NULL' : lit(a))).join(', ')}); ` +
       `ROLLBACK;`,
   );
   const plan = rows.map((r) => r[0]);
-  const scans = plan.filter((l) => / on persons_p\d\d /.test(l) && !/^\s*Update on/.test(l));
+  const scans = plan.filter((l) => new RegExp(` on ${table}_p\\d\\d `).test(l) && !/^\s*Update on/.test(l));
   const never = scans.filter((l) => l.includes('(never executed)')).length;
   // Pruned when the executor starts: the partitions are not in the plan's tree at all.
   const removed = plan.reduce((n, l) => n + Number(/Subplans Removed: (\d+)/.exec(l)?.[1] ?? 0), 0);
@@ -132,8 +132,25 @@ test('person_homes: the reads of a person by id open one partition of records.pe
     ['fhir', 'rec_fhir_patient_get', [p.id]],
   ];
   for (const [file, name, args] of cases) {
-    const { ran, left, plan } = await personsPartitions(file, name, args);
+    const { ran, left, plan } = await partitionsRead(file, name, args);
     assert.equal(ran, 1, `${name}: persons partitions read\n${plan}`);
+    assert.ok(left >= 15, `${name}: ${left} partitions left unread\n${plan}`);
+  }
+});
+
+test('immunization_homes: the reads of a record by id open one partition of records.immunizations (records 053)', async () => {
+  const p = await person(A);
+  const rec = await ok('createImmunization', 201, { token: A.session.access, json: doseBody(p.id) });
+  const cases = [
+    ['immunizations', 'rec_imm_get_muni', [rec.id, A.code]],
+    ['immunizations', 'rec_imm_get_mhlw', [rec.id]],
+    ['immunizations', 'rec_imm_history', ['muni', A.code, null, null, rec.id]],
+    ['immunizations', 'rec_imm_for_correction', [rec.id, A.code, null]],
+    ['immunizations', 'rec_imm_void_lock', [rec.id, A.code, null]],
+  ];
+  for (const [file, name, args] of cases) {
+    const { ran, left, plan } = await partitionsRead(file, name, args, 'immunizations');
+    assert.equal(ran, 1, `${name}: immunizations partitions read\n${plan}`);
     assert.ok(left >= 15, `${name}: ${left} partitions left unread\n${plan}`);
   }
 });

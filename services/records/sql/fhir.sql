@@ -94,6 +94,7 @@ LEFT JOIN LATERAL (SELECT m.name
   ORDER BY m.valid_from DESC
   LIMIT 1) AS n(name) ON true
 WHERE i.id = $2::uuid
+  AND i.muni_code = records.immunization_home($2::uuid) -- one partition (records 053)
   AND i.person_id IN (SELECT $1::uuid AS id
   UNION SELECT c.id
   FROM records.guardians g
@@ -155,6 +156,7 @@ LEFT JOIN LATERAL (SELECT m.name
   ORDER BY m.valid_from DESC
   LIMIT 1) AS n(name) ON true
 WHERE i.id = $2::uuid
+  AND i.muni_code = records.immunization_home($2::uuid) -- one partition (records 053)
   AND p.muni_code = $1;
 
 -- name: rec_fhir_recommend

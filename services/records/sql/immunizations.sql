@@ -136,6 +136,7 @@ FROM chk;
 SELECT records.immunization_json(im)::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
+  AND im.muni_code = records.immunization_home($1::uuid) -- one partition (records 053)
   AND (im.muni_code = $2 OR im.registered_org_id = $3::uuid) FOR UPDATE;
 
 -- name: rec_imm_correct
@@ -168,6 +169,7 @@ v AS (INSERT INTO records.immunization_versions(immunization_id, version, doc, r
   SELECT im.id, im.version, records.immunization_json(im), $19, $18
   FROM records.immunizations im, chk
   WHERE im.id = $10::uuid
+    AND im.muni_code = records.immunization_home($10::uuid)
     AND chk.errors IS NULL
     AND NOT chk.duplicate),
 up AS (UPDATE records.immunizations im
@@ -184,6 +186,7 @@ up AS (UPDATE records.immunizations im
       updated_at = now(), txid = pg_current_xact_id(), seq = nextval('records.change_seq')
   FROM chk
   WHERE im.id = $10::uuid
+    AND im.muni_code = records.immunization_home($10::uuid)
     AND chk.errors IS NULL
     AND NOT chk.duplicate
   RETURNING im.*)
@@ -227,9 +230,7 @@ FROM chk;
 SELECT (records.immunization_json(im))::text, im.id::text, im.person_id::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
-  AND im.muni_code = (SELECT h.muni_code -- one partition (records migration 051)
-  FROM records.immunization_homes h
-  WHERE h.id = $1::uuid)
+  AND im.muni_code = records.immunization_home($1::uuid) -- one partition (records 053)
   AND EXISTS (SELECT 1
   FROM records.persons vp
   WHERE vp.id = im.person_id
@@ -242,9 +243,7 @@ WHERE im.id = $1::uuid
 SELECT (records.immunization_json(im))::text, im.id::text, im.person_id::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
-  AND im.muni_code = (SELECT h.muni_code -- one partition (records migration 051)
-  FROM records.immunization_homes h
-  WHERE h.id = $1::uuid)
+  AND im.muni_code = records.immunization_home($1::uuid) -- one partition (records 053)
   AND (im.registered_org_id = $2::uuid OR EXISTS (SELECT 1
     FROM records.care_links cl
     WHERE cl.org_id = $2::uuid
@@ -257,9 +256,7 @@ WHERE im.id = $1::uuid
 SELECT (records.immunization_json(im))::text, im.id::text, im.person_id::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
-  AND im.muni_code = (SELECT h.muni_code -- one partition (records migration 051)
-  FROM records.immunization_homes h
-  WHERE h.id = $1::uuid)
+  AND im.muni_code = records.immunization_home($1::uuid) -- one partition (records 053)
   AND (im.claimable AND left(im.institution_code, 2) = $2);
 
 -- name: rec_imm_get_mhlw
@@ -268,9 +265,7 @@ SELECT (records.immunization_json(im) || jsonb_build_object('person_id', NULL)):
     NULL::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
-  AND im.muni_code = (SELECT h.muni_code -- one partition (records migration 051)
-  FROM records.immunization_homes h
-  WHERE h.id = $1::uuid)
+  AND im.muni_code = records.immunization_home($1::uuid) -- one partition (records 053)
   AND true;
 
 -- name: rec_imm_history
@@ -288,6 +283,7 @@ SELECT (CASE WHEN $1 = 'mhlw' THEN records.immunization_json(im) || jsonb_build_
   WHERE v.immunization_id = im.id)::text
 FROM records.immunizations im
 WHERE im.id = $5::uuid
+  AND im.muni_code = records.immunization_home($5::uuid) -- one partition (records 053)
   AND
   -- ---- who sees the record: begin (rec.h; the same text in every statement that serves all viewers)
   (CASE $1
@@ -373,6 +369,7 @@ LIMIT $8::int;
 SELECT im.status, im.version::text
 FROM records.immunizations im
 WHERE im.id = $1::uuid
+  AND im.muni_code = records.immunization_home($1::uuid) -- one partition (records 053)
   AND (im.muni_code = $2 OR im.registered_org_id = $3::uuid) FOR UPDATE;
 
 -- name: rec_imm_void
@@ -381,7 +378,8 @@ WHERE im.id = $1::uuid
 -- $3 by: text, the caller (token subject)
 WITH cur AS (SELECT *
   FROM records.immunizations im
-  WHERE im.id = $1::uuid),
+  WHERE im.id = $1::uuid
+    AND im.muni_code = records.immunization_home($1::uuid)),
 v AS (INSERT INTO records.immunization_versions(immunization_id, version, doc, replaced_by, reason)
   SELECT cur.id, cur.version, records.immunization_json(cur), $3, $2
   FROM cur),
@@ -390,6 +388,7 @@ up AS (UPDATE records.immunizations im
       $3, updated_at = now(), txid = pg_current_xact_id(), seq = nextval('records.change_seq')
   FROM cur
   WHERE im.id = cur.id
+    AND im.muni_code = cur.muni_code
   RETURNING im.*)
 SELECT records.immunization_json(up)::text
 FROM up;

@@ -205,6 +205,7 @@ WITH a AS (UPDATE records.q_answers a
     AND EXISTS (SELECT 1
     FROM records.immunizations i
     WHERE i.id = $3::uuid
+      AND i.muni_code = records.immunization_home($3::uuid)
       AND i.person_id = a.person_id
       AND i.institution_code = $2
       AND i.status <> 'voided'
