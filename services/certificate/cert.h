@@ -22,6 +22,7 @@
 #define CERT_ENV_SHC_ISSUER  "SESSHU_CERTIFICATE_SHC_ISSUER"   /* default <JWT issuer>/shc */
 #define CERT_ENV_SYNC_MS     "SESSHU_CERTIFICATE_SYNC_MS" /* min. ms between feed polls, def 0 */
 #define CERT_ENV_PDF_FONT    "SESSHU_CERTIFICATE_PDF_OWN_FONT" /* the derived face, def 1 */
+#define CERT_ENV_QR_CACHE    "SESSHU_CERTIFICATE_QR_CACHE"     /* QR symbols kept, def 64, 0 none */
 #define CERT_ENV_GROUP       "SESSHU_CERTIFICATE_GROUP_COMMIT" /* issuances share commits, def 1 */
 
 #define CERT_JWS_MAX     8192  /* characters of a card we accept to verify */
