@@ -126,7 +126,11 @@ static void qr_keep(long slot, uint64_t h, const char *jws, int width, const uns
     memcpy(m, mods, n);
     free(e->jws);
     free(e->mods);
-    *e = (qr_entry){h, j, m, width, ++qr_tick};
+    e->hash = h;
+    e->jws = j;
+    e->mods = m;
+    e->width = width;
+    e->used = ++qr_tick;
 }
 
 int cert_qr_modules(const char *jws, int *width, unsigned char **mods)
