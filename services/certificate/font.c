@@ -175,40 +175,77 @@ static char *source_file(void)
     return out;
 }
 
-/* The derived face (cairo's), its FreeType face and bytes (kept for the process), and the
- * number of glyphs of IPAex Gothic (a run of pango's is drawn with the face only from a font of
- * that family and count: the same glyph ids). */
+/* The derived face (cairo's, for the process), and the number of glyphs of IPAex Gothic (a run
+ * of pango's is drawn with the face only from a font of that family and count: the same glyph
+ * ids). */
 static cairo_font_face_t *face;
-static FT_Library ft_lib;
-static FT_Face ft_face;
-static hb_blob_t *face_bytes;
 static long source_glyphs;
+
+/* What the cairo face is made of, released with it (cairo's idiom for a FreeType face of our
+ * own): the FreeType library and face, and the font's bytes. */
+typedef struct face_parts {
+    FT_Library lib;
+    FT_Face ft;
+    hb_blob_t *bytes;
+} face_parts;
+
+static const cairo_user_data_key_t parts_key;
+
+static void parts_free(void *p)
+{
+    face_parts *fp = p;
+
+    if (fp == NULL)
+        return;
+    if (fp->ft != NULL)
+        FT_Done_Face(fp->ft);
+    if (fp->lib != NULL)
+        FT_Done_FreeType(fp->lib);
+    hb_blob_destroy(fp->bytes);
+    free(fp);
+}
+
+/* The cairo face of the font's bytes (taken over), or NULL. */
+static cairo_font_face_t *face_of(hb_blob_t *bytes)
+{
+    face_parts *fp = calloc(1, sizeof(*fp));
+    cairo_font_face_t *f;
+    unsigned len = 0;
+    const char *data = hb_blob_get_data(bytes, &len);
+
+    if (fp == NULL) {
+        hb_blob_destroy(bytes);
+        return NULL;
+    }
+    fp->bytes = bytes;
+    if (FT_Init_FreeType(&fp->lib) != 0 ||
+        FT_New_Memory_Face(fp->lib, (const FT_Byte *)data, (FT_Long)len, 0, &fp->ft) != 0) {
+        parts_free(fp);
+        return NULL;
+    }
+    f = cairo_ft_font_face_create_for_ft_face(fp->ft, 0);
+    if (cairo_font_face_status(f) != CAIRO_STATUS_SUCCESS ||
+        cairo_font_face_set_user_data(f, &parts_key, fp, parts_free) != CAIRO_STATUS_SUCCESS) {
+        cairo_font_face_destroy(f);
+        parts_free(fp);
+        return NULL;
+    }
+    return f;
+}
 
 int cert_font_load(const char *family)
 {
     char *file = source_file();
-    hb_blob_t *src_blob = NULL;
+    hb_blob_t *src_blob = NULL, *bytes = NULL;
     hb_face_t *src = NULL;
-    const char *data;
-    unsigned len = 0;
     int rc = SS_ERR_INTERNAL;
 
-    if (file == NULL || (src_blob = hb_blob_create_from_file_or_fail(file)) == NULL ||
-        (src = hb_face_create(src_blob, 0)) == NULL || (face_bytes = derive(src, family)) == NULL)
-        goto out;
-    data = hb_blob_get_data(face_bytes, &len);
-    if (FT_Init_FreeType(&ft_lib) != 0 ||
-        FT_New_Memory_Face(ft_lib, (const FT_Byte *)data, (FT_Long)len, 0, &ft_face) != 0)
-        goto out;
-    face = cairo_ft_font_face_create_for_ft_face(ft_face, 0);
-    if (cairo_font_face_status(face) != CAIRO_STATUS_SUCCESS) {
-        cairo_font_face_destroy(face);
-        face = NULL;
-        goto out;
+    if (file != NULL && (src_blob = hb_blob_create_from_file_or_fail(file)) != NULL &&
+        (src = hb_face_create(src_blob, 0)) != NULL && (bytes = derive(src, family)) != NULL &&
+        (face = face_of(bytes)) != NULL) {
+        source_glyphs = (long)hb_face_get_glyph_count(src);
+        rc = 0;
     }
-    source_glyphs = (long)hb_face_get_glyph_count(src);
-    rc = 0;
-out:
     hb_face_destroy(src);
     hb_blob_destroy(src_blob);
     free(file);
