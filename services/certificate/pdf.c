@@ -312,9 +312,8 @@ static double fixed(cairo_t *cr, double x, double y, double width, double size, 
     return (double)e->h / PANGO_SCALE;
 }
 
-/* A label (a fixed text, in our font) and its value after it on the same line, each in the
- * font that holds it: the label's glyphs are then never looked up in IPAex Gothic (each such
- * glyph costs cairo a reverse walk of IPAex's character map, font.c). Returns the height. */
+/* A label (a fixed text, its layout kept: fixed()) and its value after it on the same line, laid
+ * out apart: only the value is laid out anew on each page. Returns the height. */
 static double labelled(cairo_t *cr, double x, double y, double width, double size,
                        const char *label, const char *value)
 {
