@@ -537,6 +537,9 @@ int cert_pdf(const json_t *cert, const char *jws, unsigned char **pdf, size_t *l
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "sesshu certificate");
     page(cr, cert, jws);
     cairo_show_page(cr);
+    /* A drawing refused (the context in error) would leave the page short, not fail it. */
+    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+        o.failed = true;
     cairo_destroy(cr);
     cairo_surface_finish(s);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
