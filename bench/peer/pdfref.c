@@ -4,7 +4,9 @@
  * endpoint loses against it is everything around the drawing.
  * Usage: sesshu-bench-pdfref THREADS SECONDS CERT_FILE [OUT.pdf] (CERT_FILE: GET
  * /api/v1/certificates/:id with its jws; OUT.pdf: one PDF written, to look at: the second
- * drawn on the main thread) */
+ * drawn on the main thread). SESSHU_BENCH_PDFS=N: each thread draws one PDF, then exactly N in
+ * measured_pdf() and stops (for callgrind --toggle-collect=measured_pdf: instructions a warm
+ * PDF = the total / N / THREADS). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +26,34 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* One PDF, a function of its own so that callgrind can count what it costs. */
+__attribute__((noinline)) static int measured_pdf(void)
+{
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    int rc = cert_pdf(cert, jws, &pdf, &len);
+
+    free(pdf);
+    return rc;
+}
+
+static long fixed_count;
+
 static void *worker(void *arg)
 {
     long *count = arg;
 
+    if (fixed_count > 0) {
+        unsigned char *pdf = NULL;
+        size_t len = 0;
+        /* The thread's first, not counted: its font map and layouts made. */
+        if (cert_pdf(cert, jws, &pdf, &len) != 0)
+            return NULL;
+        free(pdf);
+        for (long i = 0; i < fixed_count && measured_pdf() == 0; i++)
+            (*count)++;
+        return NULL;
+    }
     while (now_s() < deadline) {
         unsigned char *pdf = NULL;
         size_t len = 0;
@@ -48,6 +74,8 @@ int main(int argc, char **argv)
 
     if (n < 1 || n > 64 || argc < 4)
         return 2;
+    if (getenv("SESSHU_BENCH_PDFS") != NULL)
+        fixed_count = atol(getenv("SESSHU_BENCH_PDFS"));
     if ((cert = json_load_file(argv[3], 0, NULL)) == NULL ||
         (jws = json_string_value(json_object_get(cert, "jws"))) == NULL)
         return 1;

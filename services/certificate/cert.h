@@ -7,6 +7,7 @@
 #ifndef CERT_H
 #define CERT_H
 
+#include <cairo.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,7 +21,8 @@
 #define CERT_ENV_SHC_KEY_DIR "SESSHU_CERTIFICATE_SHC_KEY_DIR"  /* earlier keys still published */
 #define CERT_ENV_SHC_ISSUER  "SESSHU_CERTIFICATE_SHC_ISSUER"   /* default <JWT issuer>/shc */
 #define CERT_ENV_SYNC_MS     "SESSHU_CERTIFICATE_SYNC_MS" /* min. ms between feed polls, def 0 */
-#define CERT_ENV_PDF_FONT    "SESSHU_CERTIFICATE_PDF_OWN_FONT" /* the small font, def 1 */
+#define CERT_ENV_PDF_FONT    "SESSHU_CERTIFICATE_PDF_OWN_FONT" /* the derived face, def 1 */
+#define CERT_ENV_QR_CACHE    "SESSHU_CERTIFICATE_QR_CACHE"     /* QR symbols kept, def 64, 0 none */
 #define CERT_ENV_GROUP       "SESSHU_CERTIFICATE_GROUP_COMMIT" /* issuances share commits, def 1 */
 
 #define CERT_JWS_MAX     8192  /* characters of a card we accept to verify */
@@ -68,14 +70,15 @@ int cert_qr_modules(const char *jws, int *width, unsigned char **mods);
 /* ---- pdf.c, font.c ---- */
 /* The A4 Japanese certificate of cert (cert_json) with its card's QR. */
 int cert_pdf(const json_t *cert, const char *jws, unsigned char **pdf, size_t *len);
-/* Make the page's small font once (cert_pdf does it on its first call; start-up calls it so
- * that no request waits for it). */
+/* Make the page's face once (cert_pdf does it on its first call; start-up calls it so that no
+ * request waits for it). */
 void cert_pdf_init(void);
-/* IPAex Gothic cut to the characters of text (and the fixed ranges of font.c), known to
- * fontconfig as `family` for this process. 0 or SS_ERR_INTERNAL. */
-int cert_font_load(const char *text, const char *family);
-/* Does that font hold every character of s (false before it is loaded)? */
-bool cert_font_covers(const char *s);
+/* The face the text is drawn with: IPAex Gothic without character map and hinting, named
+ * `family` (font.c). 0 or SS_ERR_INTERNAL. */
+int cert_font_load(const char *family);
+/* That face at the size, matrix and options of pango's scaled font f (a reference), when f is
+ * IPAex Gothic; NULL otherwise or before the face is loaded. */
+cairo_scaled_font_t *cert_font_for(cairo_scaled_font_t *f);
 
 /* ---- sources.c: the person and records, read from the records service ---- */
 /* For the caller (vaccinee token or municipality staff, forwarded as is): the person (as the

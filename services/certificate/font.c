@@ -1,31 +1,29 @@
-/* font.c - the certificate's own small font: IPAex Gothic cut down, once per process, by
- * HarfBuzz's subsetter to the characters the page's fixed text uses (with ASCII, kana, CJK and
- * full-width punctuation and the prefectures' names), under a name of its own.
+/* font.c - the face the certificate's text is drawn with: IPAex Gothic (fonts-ipaexfont-gothic)
+ * without its character map and its hinting instructions, under a name of its own, made once per
+ * process by HarfBuzz's subsetter (every glyph kept at its id) and handed to cairo as a FreeType
+ * face of its own (pdf.c draws pango's runs in IPAex Gothic with it, glyph ids unchanged).
  *
- * Why: for every distinct glyph of a PDF cairo finds the glyph's character by a reverse lookup
- * in the font's character map (cairo's format-4 walk, then FreeType's FT_Get_Next_Char over
- * every character of the font): with IPAex's ~12,000 characters that was ~15M of ~51M
- * instructions a PDF (callgrind). In a map of ~700 characters the walk is short. Pango takes a
- * character from this font when it has it and from IPAex Gothic, second in the font
- * description, otherwise: names, addresses, institutions keep every glyph IPAex has, with the
- * same outlines and metrics. Cairo embeds a subset of each font used; the text stays
- * extractable (each glyph keeps its character).
+ * Why no character map: for every distinct glyph of a PDF cairo finds the glyph's character by
+ * a reverse lookup in the face's map (_cairo_truetype_index_to_ucs4: IPAex's format-4 map, 57 kB
+ * and 4,996 segments, copied out of the font and walked linearly; then FreeType's
+ * FT_Get_Next_Char over every character): about a third of a PDF's instructions (callgrind).
+ * Without a map the lookup finds nothing at once, and cairo takes each glyph's character from
+ * the text drawn with it (cairo_show_text_glyphs' clusters): the text stays extractable.
+ * Why no hinting: IPAex's glyph data is 46 % TrueType instructions (2.6 of 5.6 MB), which cairo
+ * copies into each embedded subset and DEFLATEs; the outlines are the same, PDF viewers and
+ * printers scale them far above the sizes hinting is for (poppler does not hint at all).
  *
- * The font lives in a memfd, known to fontconfig as an application font by its /proc path: no
- * file to write or clean up. Its name leaves "IPA" out, as the IPA Font License asks of a
- * derived font (art. 3.1 (4)); the copyright and licence strings are IPAex's. If anything
- * fails the PDF uses IPAex Gothic alone, as before (a warning says so). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* memfd_create; the build defines it too */
-#endif
+ * Its name leaves "IPA" out, as the IPA Font License asks of a derived font (art. 3.1 (4));
+ * the copyright and licence strings are IPAex's. If anything fails pango draws with IPAex
+ * Gothic itself, as before (a warning says so). */
+#include <cairo-ft.h>
 #include <fontconfig/fontconfig.h>
 #include <hb-ot.h>
 #include <hb-subset.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "cert.h"
 #include "sesshu/err.h"
@@ -33,51 +31,11 @@
 #define SOURCE_FAMILY  "IPAexGothic"
 #define NAME_MAX_UNITS 512 /* UTF-16 units of a name string we copy */
 
-/* The ranges every page may print whatever its data: ASCII, Latin-1, CJK punctuation, kana,
- * full-width forms. */
-static const hb_codepoint_t ranges[][2] = {
-    {0x20, 0x7E},     {0xA0, 0xFF},     {0x3000, 0x303F},
-    {0x3041, 0x3096}, {0x30A0, 0x30FF}, {0xFF01, 0xFF60},
-};
-/* 首長名: 都道府県名 + 市区町村名 + 長. */
-static const char prefectures[] =
-    "北海道青森県岩手県宮城県秋田県山形県福島県茨城県栃木県群馬県埼玉県千葉県東京都神奈川県新潟"
-    "県富山県石川県福井県山梨県長野県岐阜県静岡県愛知県三重県滋賀県京都府大阪府兵庫県奈良県和歌山"
-    "県鳥取県島根県岡山県広島県山口県徳島県香川県愛媛県高知県福岡県佐賀県長崎県熊本県大分県宮崎県"
-    "鹿児島県沖縄県市区町村郡長";
-
-/* The code point at *p (UTF-8, valid: the texts are ours or checked on input), *p moved on. */
-static unsigned next_cp(const unsigned char **p)
-{
-    unsigned cp = **p, n = 0;
-
-    if (cp >= 0xF0)
-        cp &= 0x07, n = 3;
-    else if (cp >= 0xE0)
-        cp &= 0x0F, n = 2;
-    else if (cp >= 0xC0)
-        cp &= 0x1F, n = 1;
-    (*p)++;
-    for (; n > 0 && (**p & 0xC0) == 0x80; n--, (*p)++)
-        cp = cp << 6 | (**p & 0x3F);
-    return cp;
-}
-
-/* The code points of UTF-8 text into set. */
-static void add_utf8(hb_set_t *set, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p)
-        hb_set_add(set, next_cp(&p));
-}
-
 static void put16(unsigned char *p, unsigned v)
 {
     p[0] = (unsigned char)(v >> 8);
     p[1] = (unsigned char)v;
 }
-
 typedef struct name_rec {
     unsigned id;
     uint16_t s[NAME_MAX_UNITS];
@@ -145,28 +103,27 @@ static hb_blob_t *names(hb_face_t *src, const char *family)
     return name_table(recs, n);
 }
 
-/* The characters of our font (those of the cut IPAex has), once it is loaded; read-only then. */
-static hb_set_t *covered;
-
-/* The subset of src for the characters of text and the fixed ranges, named family; the
- * characters it holds into *chars (new set). */
-static hb_blob_t *cut(hb_face_t *src, const char *text, const char *family, hb_set_t **chars)
+/* IPAex Gothic without character map, hinting or layout tables, named family: every glyph at
+ * its id (the layout tables serve pango, which shapes with IPAex itself). */
+static hb_blob_t *derive(hb_face_t *src, const char *family)
 {
+    static const hb_tag_t dropped[] = {
+        HB_TAG('G', 'S', 'U', 'B'), HB_TAG('G', 'P', 'O', 'S'), HB_TAG('G', 'D', 'E', 'F'),
+        HB_TAG('B', 'A', 'S', 'E'), HB_TAG('c', 'm', 'a', 'p'),
+    };
     hb_subset_input_t *in = hb_subset_input_create_or_fail();
     hb_face_t *sub = NULL, *parsed = NULL, *out = NULL;
     hb_blob_t *sb = NULL, *nb = NULL, *res = NULL;
     hb_tag_t tags[64];
     unsigned ntags = 64;
 
-    *chars = hb_set_create();
     if (in == NULL)
         return NULL;
-    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
-        hb_set_add_range(hb_subset_input_unicode_set(in), ranges[i][0], ranges[i][1]);
-    add_utf8(hb_subset_input_unicode_set(in), text);
-    add_utf8(hb_subset_input_unicode_set(in), prefectures);
-    hb_face_collect_unicodes(src, *chars);
-    hb_set_intersect(*chars, hb_subset_input_unicode_set(in));
+    hb_set_add_range(hb_subset_input_glyph_set(in), 0, hb_face_get_glyph_count(src) - 1);
+    for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+        hb_set_add(hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG), dropped[i]);
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_RETAIN_GIDS | HB_SUBSET_FLAGS_NO_HINTING);
+    /* The subset is a face builder, which lists no tables: its bytes parsed again. */
     if ((sub = hb_subset_or_fail(src, in)) == NULL || (sb = hb_face_reference_blob(sub)) == NULL ||
         (parsed = hb_face_create(sb, 0)) == NULL || (nb = names(src, family)) == NULL)
         goto out;
@@ -218,50 +175,166 @@ static char *source_file(void)
     return out;
 }
 
-int cert_font_load(const char *text, const char *family)
-{
-    char *file = source_file(), path[64];
-    hb_blob_t *src_blob = NULL, *font = NULL;
-    hb_face_t *src = NULL;
-    hb_set_t *chars = NULL;
-    const char *data;
-    unsigned len = 0;
-    int fd = -1, rc = SS_ERR_INTERNAL;
+/* The derived face (cairo's, for the process), and the number of glyphs of IPAex Gothic (a run
+ * of pango's is drawn with the face only from a font of that family and count: the same glyph
+ * ids). */
+static cairo_font_face_t *face;
+static long source_glyphs;
 
-    if (file == NULL || (src_blob = hb_blob_create_from_file_or_fail(file)) == NULL ||
-        (src = hb_face_create(src_blob, 0)) == NULL ||
-        (font = cut(src, text, family, &chars)) == NULL)
-        goto out;
-    data = hb_blob_get_data(font, &len);
-    if ((fd = memfd_create("sesshu-cert-font", MFD_CLOEXEC)) < 0 ||
-        write(fd, data, len) != (ssize_t)len)
-        goto out;
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    if (FcConfigAppFontAddFile(NULL, (const FcChar8 *)path)) {
-        fd = -1; /* stays open: fontconfig and FreeType open the font by its path */
-        covered = chars;
-        chars = NULL;
+/* What the cairo face is made of, released with it (cairo's idiom for a FreeType face of our
+ * own): the FreeType library and face, and the font's bytes. */
+typedef struct face_parts {
+    FT_Library lib;
+    FT_Face ft;
+    hb_blob_t *bytes;
+} face_parts;
+
+static const cairo_user_data_key_t parts_key;
+
+static void parts_free(void *p)
+{
+    face_parts *fp = p;
+
+    if (fp == NULL)
+        return;
+    if (fp->ft != NULL)
+        FT_Done_Face(fp->ft);
+    if (fp->lib != NULL)
+        FT_Done_FreeType(fp->lib);
+    hb_blob_destroy(fp->bytes);
+    free(fp);
+}
+
+/* The cairo face of the font's bytes (taken over), or NULL. */
+static cairo_font_face_t *face_of(hb_blob_t *bytes)
+{
+    face_parts *fp = calloc(1, sizeof(*fp));
+    cairo_font_face_t *f;
+    unsigned len = 0;
+    const char *data = hb_blob_get_data(bytes, &len);
+
+    if (fp == NULL) {
+        hb_blob_destroy(bytes);
+        return NULL;
+    }
+    fp->bytes = bytes;
+    if (FT_Init_FreeType(&fp->lib) != 0 ||
+        FT_New_Memory_Face(fp->lib, (const FT_Byte *)data, (FT_Long)len, 0, &fp->ft) != 0) {
+        parts_free(fp);
+        return NULL;
+    }
+    f = cairo_ft_font_face_create_for_ft_face(fp->ft, 0);
+    if (cairo_font_face_status(f) != CAIRO_STATUS_SUCCESS ||
+        cairo_font_face_set_user_data(f, &parts_key, fp, parts_free) != CAIRO_STATUS_SUCCESS) {
+        cairo_font_face_destroy(f);
+        parts_free(fp);
+        return NULL;
+    }
+    return f;
+}
+
+int cert_font_load(const char *family)
+{
+    char *file = source_file();
+    hb_blob_t *src_blob = NULL, *bytes = NULL;
+    hb_face_t *src = NULL;
+    int rc = SS_ERR_INTERNAL;
+
+    if (file != NULL && (src_blob = hb_blob_create_from_file_or_fail(file)) != NULL &&
+        (src = hb_face_create(src_blob, 0)) != NULL && (bytes = derive(src, family)) != NULL &&
+        (face = face_of(bytes)) != NULL) {
+        source_glyphs = (long)hb_face_get_glyph_count(src);
         rc = 0;
     }
-out:
-    if (fd >= 0)
-        close(fd);
-    hb_set_destroy(chars);
-    hb_blob_destroy(font);
     hb_face_destroy(src);
     hb_blob_destroy(src_blob);
     free(file);
     return rc;
 }
 
-bool cert_font_covers(const char *s)
+/* Is pango's font f IPAex Gothic itself (whose glyph ids the derived face keeps)? */
+static bool is_source(cairo_scaled_font_t *f)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    FT_Face ff = cairo_ft_scaled_font_lock_face(f);
+    bool yes = ff != NULL && ff->family_name != NULL &&
+               strcmp(ff->family_name, SOURCE_FAMILY) == 0 && ff->num_glyphs == source_glyphs;
 
-    if (covered == NULL)
-        return false;
-    while (*p)
-        if (!hb_set_has(covered, next_cp(&p)))
-            return false;
-    return true;
+    if (ff != NULL)
+        cairo_ft_scaled_font_unlock_face(f);
+    return yes;
+}
+
+/* Pango's scaled fonts and ours for them, a thread's: a page uses about six sizes. */
+#define SCALED_MAX 16
+typedef struct scaled_cache {
+    cairo_scaled_font_t *from[SCALED_MAX], *to[SCALED_MAX];
+    int n;
+} scaled_cache;
+
+static pthread_key_t scaled_key;
+static bool scaled_keyed;
+static pthread_once_t scaled_once = PTHREAD_ONCE_INIT;
+
+static void scaled_free(void *p)
+{
+    scaled_cache *c = p;
+
+    for (int i = 0; c != NULL && i < c->n; i++) {
+        cairo_scaled_font_destroy(c->from[i]);
+        cairo_scaled_font_destroy(c->to[i]);
+    }
+    free(c);
+}
+
+static void scaled_init(void)
+{
+    scaled_keyed = pthread_key_create(&scaled_key, scaled_free) == 0;
+}
+
+/* Ours for f, made anew: NULL when f is not IPAex Gothic. */
+static cairo_scaled_font_t *scaled_new(cairo_scaled_font_t *f)
+{
+    cairo_matrix_t fm, ctm;
+    cairo_font_options_t *o;
+    cairo_scaled_font_t *s;
+
+    if (!is_source(f))
+        return NULL;
+    cairo_scaled_font_get_font_matrix(f, &fm);
+    cairo_scaled_font_get_ctm(f, &ctm);
+    o = cairo_font_options_create();
+    cairo_scaled_font_get_font_options(f, o);
+    s = cairo_scaled_font_create(face, &fm, &ctm, o);
+    cairo_font_options_destroy(o);
+    if (cairo_scaled_font_status(s) != CAIRO_STATUS_SUCCESS) {
+        cairo_scaled_font_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+cairo_scaled_font_t *cert_font_for(cairo_scaled_font_t *f)
+{
+    scaled_cache *c;
+    cairo_scaled_font_t *s;
+
+    if (face == NULL || f == NULL)
+        return NULL;
+    pthread_once(&scaled_once, scaled_init);
+    if (!scaled_keyed)
+        return scaled_new(f);
+    if ((c = pthread_getspecific(scaled_key)) == NULL &&
+        ((c = calloc(1, sizeof(*c))) == NULL || pthread_setspecific(scaled_key, c) != 0)) {
+        free(c);
+        return scaled_new(f);
+    }
+    for (int i = 0; i < c->n; i++)
+        if (c->from[i] == f)
+            return c->to[i] != NULL ? cairo_scaled_font_reference(c->to[i]) : NULL;
+    s = scaled_new(f);
+    if (c->n < SCALED_MAX) {
+        c->from[c->n] = cairo_scaled_font_reference(f);
+        c->to[c->n++] = s != NULL ? cairo_scaled_font_reference(s) : NULL;
+    }
+    return s;
 }

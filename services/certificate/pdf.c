@@ -1,7 +1,7 @@
-/* pdf.c - the printable certificate (H-5-2): A4, in Japanese, drawn with cairo and laid out by
- * pango in IPAex Gothic (fonts-ipaexfont-gothic) - the fixed text from a small cut of it with
- * few characters (font.c), the data from the full font - which cairo embeds as subsets so the
- * text is extractable; the card's QR is drawn from its modules, so a paper copy verifies too.
+/* pdf.c - the printable certificate (H-5-2): A4, in Japanese, laid out by pango in IPAex Gothic
+ * (fonts-ipaexfont-gothic) and drawn by cairo with a face derived from it (font.c), which cairo
+ * embeds as subsets, each glyph with the character it was drawn for, so the text is
+ * extractable; the card's QR is drawn from its modules, so a paper copy verifies too.
  * Items (docs/domain.md §9): 被接種者氏名, 生年月日, 住所, each dose (接種回数, 接種年月日,
  * ワクチン名, メーカー, ロット番号, 実施医療機関), 首長名 (都道府県名 + 市区町村長名), issue date
  * and the certificate number. Records the municipality does not hold are printed as ＊ with a note
@@ -23,11 +23,11 @@
 #define A4_W   595.276
 #define A4_H   841.890
 #define MARGIN 48.0
-/* Our small font (font.c) for a text it holds every character of, IPAex Gothic otherwise. */
+/* The derived face's name (font.c); the font pango lays out with. */
 #define FONT_OWN  "SesshuCertGothic"
 #define FONT_FULL "IPAexGothic"
 
-/* Every fixed text of the page (in layout_text below, so that the small font holds them). */
+/* Every fixed text of the page. */
 #define TX_RECEIPT    "予防接種済証"
 #define TX_CERT       "予防接種証明書"
 #define TX_NO         "証明書番号　"
@@ -54,27 +54,23 @@
     "このQRコードは SMART Health Card（スマートヘルスカード）です。記載の接種記録に発行者の" \
     "電子署名が付されており、読み取って真正性と失効の有無を確認できます。"
 
-static const char layout_text[] = TX_RECEIPT TX_CERT TX_NO TX_NAME TX_BIRTH TX_ADDRESS TX_HEAD_ALL
-    TX_NTH TX_PAPER_MARK TX_MISSING TX_LIST_SEP TX_DATE TX_NOTE_MISSING_1 TX_NOTE_MISSING_2
-        TX_NOTE_PAPER TX_STATEMENT TX_ISSUED TX_HEAD_OF TX_MUNI_CODE_1 TX_MUNI_CODE_2 TX_QR;
-
 /* The fixed texts drawn alone, each at one address (the layout cache, fixed(), keys on it). */
 static const char tx_receipt[] = TX_RECEIPT, tx_cert[] = TX_CERT, tx_name[] = TX_NAME,
                   tx_birth[] = TX_BIRTH, tx_address[] = TX_ADDRESS, tx_note_paper[] = TX_NOTE_PAPER,
                   tx_statement[] = TX_STATEMENT, tx_qr[] = TX_QR;
 
-/* Our font, once; without it (off, or it could not be made) IPAex Gothic alone. */
+/* The derived face, once; without it (off, or it could not be made) pango draws IPAex Gothic. */
 static pthread_once_t font_once = PTHREAD_ONCE_INIT;
 
 static void font_init(void)
 {
     bool own = true;
 
-    /* Off: IPAex Gothic alone, as before the small font (to compare, or should it misbehave). */
+    /* Off: pango draws with IPAex Gothic itself (to compare, or should the face misbehave). */
     if (ss_cfg_bool(CERT_ENV_PDF_FONT, true, &own) != 0 || !own)
         return;
-    if (cert_font_load(layout_text, FONT_OWN) != 0)
-        SS_WARN("the certificate font could not be made: the PDF uses " FONT_FULL " alone");
+    if (cert_font_load(FONT_OWN) != 0)
+        SS_WARN("the certificate face could not be made: pango draws " FONT_FULL " itself");
 }
 
 void cert_pdf_init(void)
@@ -104,7 +100,7 @@ static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsign
  * each time (about fifty a page). */
 typedef struct pdf_text {
     PangoLayout *l;
-    PangoFontDescription *own, *full;
+    PangoFontDescription *fd;
 } pdf_text;
 
 static const cairo_user_data_key_t text_key;
@@ -117,8 +113,7 @@ static void text_free(void *p)
         return;
     if (t->l != NULL)
         g_object_unref(t->l);
-    pango_font_description_free(t->own);
-    pango_font_description_free(t->full);
+    pango_font_description_free(t->fd);
     free(t);
 }
 
@@ -131,8 +126,7 @@ static pdf_text *text_of(cairo_t *cr)
     if ((t = calloc(1, sizeof(*t))) == NULL)
         return NULL;
     t->l = pango_cairo_create_layout(cr);
-    t->own = pango_font_description_from_string(FONT_OWN);
-    t->full = pango_font_description_from_string(FONT_FULL);
+    t->fd = pango_font_description_from_string(FONT_FULL);
     pango_layout_set_wrap(t->l, PANGO_WRAP_WORD_CHAR);
     if (cairo_set_user_data(cr, &text_key, t, text_free) != CAIRO_STATUS_SUCCESS) {
         text_free(t);
@@ -141,26 +135,88 @@ static pdf_text *text_of(cairo_t *cr)
     return t;
 }
 
-/* Text at (x, y) in `size` points, at most `width` wide (wrapping); returns its height. One
- * font for the whole text: ours when it holds every character, else IPAex Gothic (a text drawn
- * from both would be extracted with spaces where the font changes: poppler splits words). */
+/* A run of pango's in IPAex Gothic, drawn with the derived face (font.c) at its baseline
+ * (x, y): the same glyph ids and positions, and clusters that give each glyph its characters
+ * (the face has no character map, so these are what cairo embeds for extraction). False when
+ * the run is not for it (another font, right to left, a glyph pango could not find). */
+#define RUN_MAX 256
+static bool show_run(cairo_t *cr, const char *txt, const PangoGlyphItem *run, double x, double y)
+{
+    const PangoGlyphString *gs = run->glyphs;
+    cairo_glyph_t g[RUN_MAX];
+    cairo_text_cluster_t cl[RUN_MAX];
+    cairo_scaled_font_t *sf;
+    int n = gs->num_glyphs, nc = 0, xoff = 0;
+
+    if (n == 0 || n > RUN_MAX || run->item->analysis.level % 2 != 0 || gs->log_clusters[0] != 0)
+        return false;
+    for (int i = 0; i < n; i++) {
+        const PangoGlyphInfo *gi = &gs->glyphs[i];
+        if (gi->glyph == PANGO_GLYPH_EMPTY || (gi->glyph & PANGO_GLYPH_UNKNOWN_FLAG) != 0 ||
+            (i > 0 && gs->log_clusters[i] < gs->log_clusters[i - 1]))
+            return false;
+        g[i].index = gi->glyph;
+        g[i].x = x + (double)(xoff + gi->geometry.x_offset) / PANGO_SCALE;
+        g[i].y = y + (double)gi->geometry.y_offset / PANGO_SCALE;
+        xoff += gi->geometry.width;
+        if (i == 0 || gs->log_clusters[i] != gs->log_clusters[i - 1])
+            cl[nc++] = (cairo_text_cluster_t){0, 0};
+        cl[nc - 1].num_glyphs++;
+    }
+    for (int c = 0, i = 0; c < nc; i += cl[c++].num_glyphs)
+        cl[c].num_bytes = (i + cl[c].num_glyphs < n ? gs->log_clusters[i + cl[c].num_glyphs]
+                                                    : run->item->length) -
+                          gs->log_clusters[i];
+    sf =
+        cert_font_for(pango_cairo_font_get_scaled_font(PANGO_CAIRO_FONT(run->item->analysis.font)));
+    if (sf == NULL)
+        return false;
+    cairo_set_scaled_font(cr, sf);
+    cairo_show_text_glyphs(cr, txt + run->item->offset, run->item->length, g, n, cl, nc, 0);
+    cairo_scaled_font_destroy(sf);
+    return true;
+}
+
+/* The layout with its top left at (x, y), as pango_cairo_show_layout draws it: run by run, each
+ * at its line's baseline; runs the derived face cannot draw are drawn by pango. */
+static void show_layout(cairo_t *cr, double x, double y, PangoLayout *l)
+{
+    const char *txt = pango_layout_get_text(l);
+    PangoLayoutIter *it = pango_layout_get_iter(l);
+
+    do {
+        PangoLayoutRun *run = pango_layout_iter_get_run_readonly(it);
+        PangoRectangle r;
+        double bx, by;
+
+        if (run == NULL)
+            continue;
+        pango_layout_iter_get_run_extents(it, NULL, &r);
+        bx = x + (double)r.x / PANGO_SCALE;
+        by = y + (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE;
+        if (!show_run(cr, txt, run, bx, by)) {
+            cairo_move_to(cr, bx, by);
+            pango_cairo_show_glyph_item(cr, txt, run);
+        }
+    } while (pango_layout_iter_next_run(it));
+    pango_layout_iter_free(it);
+}
+
+/* Text at (x, y) in `size` points, at most `width` wide (wrapping); returns its height. */
 static double text(cairo_t *cr, double x, double y, double width, double size, const char *s,
                    PangoAlignment align)
 {
     pdf_text *t = text_of(cr);
-    PangoFontDescription *fd;
     int w = 0, h = 0;
 
     if (t == NULL)
         return 0;
-    fd = s != NULL && cert_font_covers(s) ? t->own : t->full;
-    pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
-    pango_layout_set_font_description(t->l, fd);
+    pango_font_description_set_absolute_size(t->fd, size * PANGO_SCALE);
+    pango_layout_set_font_description(t->l, t->fd);
     pango_layout_set_width(t->l, (int)(width * PANGO_SCALE));
     pango_layout_set_alignment(t->l, align);
     pango_layout_set_text(t->l, s ? s : "", -1);
-    cairo_move_to(cr, x, y);
-    pango_cairo_show_layout(cr, t->l);
+    show_layout(cr, x, y, t->l);
     pango_layout_get_size(t->l, &w, &h);
     return (double)h / PANGO_SCALE;
 }
@@ -224,8 +280,7 @@ static fixed_entry *fixed_find(cairo_t *cr, const char *s, double size, double w
     if ((e->l = pango_cairo_create_layout(cr)) == NULL)
         return NULL;
     {
-        PangoFontDescription *fd =
-            pango_font_description_from_string(cert_font_covers(s) ? FONT_OWN : FONT_FULL);
+        PangoFontDescription *fd = pango_font_description_from_string(FONT_FULL);
         int w = 0;
 
         pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
@@ -253,14 +308,12 @@ static double fixed(cairo_t *cr, double x, double y, double width, double size, 
 
     if (e == NULL)
         return text(cr, x, y, width, size, s, align);
-    cairo_move_to(cr, x, y);
-    pango_cairo_show_layout(cr, e->l);
+    show_layout(cr, x, y, e->l);
     return (double)e->h / PANGO_SCALE;
 }
 
-/* A label (a fixed text, in our font) and its value after it on the same line, each in the
- * font that holds it: the label's glyphs are then never looked up in IPAex Gothic (each such
- * glyph costs cairo a reverse walk of IPAex's character map, font.c). Returns the height. */
+/* A label (a fixed text, its layout kept: fixed()) and its value after it on the same line, laid
+ * out apart: only the value is laid out anew on each page. Returns the height. */
 static double labelled(cairo_t *cr, double x, double y, double width, double size,
                        const char *label, const char *value)
 {
@@ -484,6 +537,9 @@ int cert_pdf(const json_t *cert, const char *jws, unsigned char **pdf, size_t *l
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "sesshu certificate");
     page(cr, cert, jws);
     cairo_show_page(cr);
+    /* A drawing refused (the context in error) would leave the page short, not fail it. */
+    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS)
+        o.failed = true;
     cairo_destroy(cr);
     cairo_surface_finish(s);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)

@@ -1,19 +1,23 @@
 /* qr.c - the card as a QR code (libqrencode): segment 1 "shc:/" in byte mode, segment 2 the
  * JWS in numeric mode (each character as two digits, ord(c) - 45), error correction L, as the
- * SMART Health Cards spec asks; drawn as PNG (cairo) or SVG. */
+ * SMART Health Cards spec asks; drawn as PNG (cairo) or SVG, and in the PDF (pdf.c). The last
+ * symbols made are kept (below): a card's symbol never changes. */
 #include <cairo.h>
+#include <pthread.h>
 #include <qrencode.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cert.h"
+#include "sesshu/config.h"
 #include "sesshu/err.h"
 
 #define QR_MODULE_PX 4 /* pixels per module in the PNG */
 #define QR_QUIET     4 /* modules of quiet zone on each side */
 
-int cert_qr_modules(const char *jws, int *width, unsigned char **mods)
+static int qr_encode(const char *jws, int *width, unsigned char **mods)
 {
     char *num = cert_shc_numeric_encode(jws);
     QRinput *in = NULL;
@@ -40,6 +44,118 @@ out:
     QRinput_free(in);
     free(num);
     return rc;
+}
+
+/* The symbols of the last cards drawn (PDF, PNG, SVG: a holder who fetches the QR and then the
+ * PDF, staff who print again): libqrencode's choice among eight masks, each scored over the
+ * whole symbol, is most of a symbol's cost (~7M instructions for a card of three doses, a
+ * quarter of a PDF), and no public call of it takes a mask. Least recently used out;
+ * CERT_ENV_QR_CACHE entries (0: none). */
+typedef struct qr_entry {
+    uint64_t hash;
+    char *jws;
+    unsigned char *mods;
+    int width;
+    unsigned long used;
+} qr_entry;
+
+static pthread_mutex_t qr_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t qr_once = PTHREAD_ONCE_INIT;
+static qr_entry *qr_cache;
+static long qr_cap;
+static unsigned long qr_tick;
+
+static void qr_cache_init(void)
+{
+    if (ss_cfg_long(CERT_ENV_QR_CACHE, 64, 0, 100000, &qr_cap) != 0 ||
+        (qr_cap > 0 && (qr_cache = calloc((size_t)qr_cap, sizeof(*qr_cache))) == NULL))
+        qr_cap = 0;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The entry holding jws's symbol, or -1 and in *victim an empty or the least recently used
+ * one (the lock held). */
+static long qr_slot(uint64_t h, const char *jws, long *victim)
+{
+    *victim = 0;
+    for (long i = 0; i < qr_cap; i++) {
+        const qr_entry *e = &qr_cache[i];
+        if (e->jws != NULL && e->hash == h && strcmp(e->jws, jws) == 0)
+            return i;
+        if (qr_cache[*victim].jws != NULL && (e->jws == NULL || e->used < qr_cache[*victim].used))
+            *victim = i;
+    }
+    return -1;
+}
+
+/* A copy of entry i's symbol (the lock held). */
+static int qr_copy(long i, int *width, unsigned char **mods)
+{
+    qr_entry *e = &qr_cache[i];
+    size_t n = (size_t)e->width * (size_t)e->width;
+
+    if ((*mods = malloc(n)) == NULL)
+        return SS_ERR_NOMEM;
+    memcpy(*mods, e->mods, n);
+    *width = e->width;
+    e->used = ++qr_tick;
+    return 0;
+}
+
+/* Keep a copy of the symbol in slot (the lock held); nothing kept if memory is short. */
+static void qr_keep(long slot, uint64_t h, const char *jws, int width, const unsigned char *mods)
+{
+    qr_entry *e = &qr_cache[slot];
+    size_t n = (size_t)width * (size_t)width;
+    char *j = strdup(jws);
+    unsigned char *m = malloc(n);
+
+    if (j == NULL || m == NULL) {
+        free(j);
+        free(m);
+        return;
+    }
+    memcpy(m, mods, n);
+    free(e->jws);
+    free(e->mods);
+    e->hash = h;
+    e->jws = j;
+    e->mods = m;
+    e->width = width;
+    e->used = ++qr_tick;
+}
+
+int cert_qr_modules(const char *jws, int *width, unsigned char **mods)
+{
+    uint64_t h = fnv1a(jws);
+    long i, victim = 0;
+    int rc = -1;
+
+    pthread_once(&qr_once, qr_cache_init);
+    if (qr_cap == 0)
+        return qr_encode(jws, width, mods);
+    pthread_mutex_lock(&qr_mu);
+    if ((i = qr_slot(h, jws, &victim)) >= 0)
+        rc = qr_copy(i, width, mods);
+    pthread_mutex_unlock(&qr_mu);
+    if (i >= 0)
+        return rc;
+    /* Encoded outside the lock; two threads drawing one new card may both encode it. */
+    if ((rc = qr_encode(jws, width, mods)) != 0)
+        return rc;
+    pthread_mutex_lock(&qr_mu);
+    if (qr_slot(h, jws, &victim) < 0)
+        qr_keep(victim, h, jws, *width, *mods);
+    pthread_mutex_unlock(&qr_mu);
+    return 0;
 }
 
 typedef struct png_buf {
