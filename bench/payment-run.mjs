@@ -7,8 +7,16 @@
 // Usage: node bench/payment-run.mjs SETUP.json MONTH CLAIM_MONTH CONCURRENCY (MONTH: of the
 // vaccinations; CLAIM_MONTH: the batch they go to, the same or the first month still open)
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { call, ok } from '../tests/api/lib/http.mjs';
 import { today } from '../tests/api/lib/dates.mjs';
+
+// node's fetch gives up on a response whose headers take more than 300 s (undici's default
+// headersTimeout) and on a body silent as long: a long step of a million lines would be cut off
+// by the client rather than measured. The npm undici (tests/api's) sets the dispatcher node's
+// fetch uses, with neither timeout; http.mjs's timeoutMs below is the one bound.
+const { Agent, setGlobalDispatcher } = createRequire(new URL('../tests/api/package.json', import.meta.url))('undici');
+setGlobalDispatcher(new Agent({ headersTimeout: 0, bodyTimeout: 0 }));
 
 const [setupFile, month, claimMonth, conc] = process.argv.slice(2);
 const s = JSON.parse(readFileSync(setupFile, 'utf8'));
@@ -35,7 +43,7 @@ async function pool(items, fn) {
   );
   return out;
 }
-const opts = { timeoutMs: 900_000 };
+const opts = { timeoutMs: 1_800_000 };
 
 const collected = await step('collect', () =>
   pool(s.insts, async (it) => {

@@ -171,7 +171,14 @@ test('claims: a record priced, batched, closed twice, reviewed; amounts reconcil
   expectFieldErrors(await call('issueInvoices', { token: fedUser.access, json: { claim_month: '2026-00' } }), 'claim_month');
   const inv = await ok('issueInvoices', 200, { token: fedUser.access, json: { claim_month: line.claim_month } });
   const mi = inv.items.find((i) => i.muni_code === muni.code);
-  const billed = (await linesOf(fedUser.access, { claim_month: line.claim_month, muni_code: muni.code })).filter((l) => l.invoice_id === mi.id);
+  const monthLines = await linesOf(fedUser.access, { claim_month: line.claim_month, muni_code: muni.code });
+  const billed = monthLines.filter((l) => l.invoice_id === mi.id);
+  // Billed are exactly the approved lines (through their batch's invoice part): none returned.
+  assert.deepEqual(
+    monthLines.filter((l) => l.invoice_id !== null).map((l) => l.id),
+    monthLines.filter((l) => ['accepted', 'adjusted'].includes(l.status)).map((l) => l.id),
+  );
+  assert.ok(billed.some((l) => l.id === line.id));
   assert.equal(mi.lines, billed.length);
   assert.equal(mi.amount_yen, sum(billed, (l) => l.approved_yen));
   assert.equal(mi.fee_yen, mi.lines * mi.fee_per_line_yen);

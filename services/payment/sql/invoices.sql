@@ -17,30 +17,35 @@ SELECT pg_advisory_xact_lock(hashtext('invoices:' || $1)),
 -- $3 fee_per_line_yen: int, the 委託事務手数料 per line
 -- $4 by: text, the caller (token subject)
 -- $5 by_org_id: uuid, the caller's organisation
--- One invoice per municipality of the month's approved lines not yet billed, and the lines marked.
-WITH l AS (
-    SELECT l.id, l.muni_code, l.approved_yen
-    FROM payment.claim_lines l
-    JOIN payment.claim_batches b ON b.id = l.batch_id
+-- One invoice per municipality of the month's approved lines not yet billed, and a part per batch
+-- and municipality saying which invoice bills those lines (migrations/008_invoice_parts.sql:
+-- the lines themselves are not written). A batch is billed whole, once reviewed, and once.
+WITH g AS (
+    SELECT l.batch_id, l.muni_code, b.institution_code, count(*) AS n, sum(l.approved_yen) AS amt
+    FROM payment.claim_batches b
+    JOIN payment.claim_lines l ON l.batch_id = b.id
     WHERE b.pref_code = $1
       AND b.claim_month = $2::date
+      AND b.status = 'reviewed'
       AND l.status IN ('accepted', 'adjusted')
-      AND l.invoice_id IS NULL),
+      AND NOT EXISTS (SELECT 1
+                      FROM payment.invoice_parts p
+                      WHERE p.batch_id = b.id)
+    GROUP BY l.batch_id, l.muni_code, b.institution_code),
 i AS (
     INSERT INTO payment.invoices (
         pref_code, fed_org_id, muni_code, claim_month, lines, amount_yen, fee_per_line_yen, fee_yen,
         total_yen, issued_by)
-    SELECT $1, $5::uuid, muni_code, $2::date, count(*), sum(approved_yen),
-           $3::int, count(*) * $3::int, sum(approved_yen) + count(*) * $3::int,
+    SELECT $1, $5::uuid, muni_code, $2::date, sum(n), sum(amt),
+           $3::int, sum(n) * $3::int, sum(amt) + sum(n) * $3::int,
            $4
-    FROM l
+    FROM g
     GROUP BY muni_code
     RETURNING id, muni_code)
-UPDATE payment.claim_lines x
-SET invoice_id = i.id
-FROM l, i
-WHERE x.id = l.id
-  AND i.muni_code = l.muni_code;
+INSERT INTO payment.invoice_parts (batch_id, muni_code, invoice_id, institution_code, lines, amount_yen)
+SELECT g.batch_id, g.muni_code, i.id, g.institution_code, g.n, g.amt
+FROM g
+JOIN i ON i.muni_code = g.muni_code;
 
 -- name: pay_invoice_month
 -- $1 viewer: text, fed | muni

@@ -26,26 +26,18 @@ SELECT (SELECT count(*)
 -- $4 by_org_id: uuid, the caller's organisation
 -- A run of the lines of paid invoices not yet paid, one item per institution (its account and
 -- the source account, or held with the reason): the run's id (NULL: nothing to pay) and lines.
--- An invoice bills lines of its month's batches of the prefecture (pay_invoice_issue): they are
--- found through those batches (claim_lines has no index on invoice_id, so that the lines'
--- updates stay HOT: migrations/006_claims_feed.sql).
-WITH v AS MATERIALIZED (
-    SELECT v.id, v.claim_month
+-- The lines are reached through their invoice parts (a batch's lines of one municipality,
+-- migrations/008_invoice_parts.sql): the run reads and marks parts, never the lines.
+WITH l AS MATERIALIZED (
+    SELECT p.batch_id, p.muni_code, p.institution_code, p.amount_yen, p.lines
     FROM payment.invoices v
+    JOIN payment.invoice_parts p ON p.invoice_id = v.id
     WHERE v.pref_code = $1
       AND v.claim_month <= $2::date
-      AND v.status = 'paid'),
-l AS (
-    SELECT l.id, l.institution_code, l.approved_yen
-    FROM payment.claim_batches b
-    JOIN payment.claim_lines l ON l.batch_id = b.id
-    JOIN v ON v.id = l.invoice_id
-    WHERE b.pref_code = $1
-      AND b.claim_month IN (SELECT v.claim_month
-                            FROM v)
-      AND l.payment_item_id IS NULL),
+      AND v.status = 'paid'
+      AND p.payment_item_id IS NULL),
 g AS (
-    SELECT institution_code, sum(approved_yen) AS amt, count(*) AS n
+    SELECT institution_code, sum(amount_yen) AS amt, sum(lines) AS n
     FROM l
     GROUP BY 1),
 run AS (
@@ -91,22 +83,17 @@ ins AS (
            d.account_type, d.account_number, d.holder_name, d.sid
     FROM d, run
     RETURNING id, institution_code, status, run_id),
--- The lines of l again, reached from each paid item through its institution's batches (an item
--- drives an index scan of its lines, rather than every line a scan of the items).
+-- The parts of l of each paid item marked with it (a held item's wait for the next run).
 u AS (
-    UPDATE payment.claim_lines x
+    UPDATE payment.invoice_parts x
     SET payment_item_id = ins.id
-    FROM ins, payment.claim_batches b, v
+    FROM ins, l
     WHERE ins.status = 'pay'
-      AND b.pref_code = $1
-      AND b.institution_code = ins.institution_code
-      AND b.claim_month IN (SELECT v.claim_month
-                            FROM v)
-      AND x.batch_id = b.id
-      AND x.invoice_id = v.id
-      AND x.payment_item_id IS NULL
-    RETURNING x.id)
-SELECT (SELECT id::text FROM run), (SELECT count(*) FROM u);
+      AND l.institution_code = ins.institution_code
+      AND x.batch_id = l.batch_id
+      AND x.muni_code = l.muni_code
+    RETURNING x.lines)
+SELECT (SELECT id::text FROM run), (SELECT coalesce(sum(lines), 0) FROM u);
 
 -- name: pay_run_by_id
 -- $1 id: uuid, the payment run
