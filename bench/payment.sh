@@ -8,7 +8,8 @@
 # invoices, the municipalities' payments, the payment run, its approval and the Zengin file),
 # against the bare SQL aggregate over the same rows in the same run (one GROUP BY institution
 # pricing the records from the unit-price master, in psql). Prints each step's seconds, the
-# ratio bare/service (aim >= 0.5) and the payment service's peak memory (VmHWM), and fails when
+# ratio bare/service (aim >= 0.5), the bare write of the same lines in one statement (the floor
+# of keeping a line a record) and the payment service's peak memory (VmHWM), and fails when
 # the run's amount per institution differs from the aggregate's.
 # The records go in by SQL as the superuser, as the records service would store them (its
 # tables and constraints: one person and one MR dose 1 each, registered by the institution,
@@ -156,12 +157,43 @@ for _ in 1 2 3; do
     raw_best=$(awk -v a="$raw_best" -v b="$(since "$t0")" 'BEGIN{print (b < a) ? b : a}')
 done
 printf '%-44s %10s s (%s institutions)\n' "bare GROUP BY institution (psql)" "$raw_best" "$(wc -l <"$work/raw.txt")"
+# The floor of any design that keeps a line per record, as the issue asks ("each claimable record
+# becomes a claim line"): the same rows priced and written once, in one statement, into a table
+# with payment.claim_lines' columns and checks — once with its indexes, once bare (a heap, no
+# index at all) — each created in a transaction of its own so that the write is WAL-logged like
+# the service's.
+bare_write() { # $1 table, $2 LIKE options; prints the seconds
+    psql_super -c "CREATE TABLE public.$1 (LIKE payment.claim_lines $2)" >/dev/null
+    local t0
+    t0=$(now)
+    psql_super -c "INSERT INTO public.$1 (batch_id, kind, record_id, record_version,
+        record_status, person_id, muni_code, institution_code, pref_code, vaccinated_on,
+        vaccine_code, dose_number, basis, price_yen, self_pay_yen, claim_yen, eligibility, status)
+      SELECT gen_random_uuid(), 'claim', im.id, im.version, im.status, im.person_id, im.muni_code,
+             im.institution_code, left(im.institution_code, 2), im.vaccinated_on, im.vaccine_code,
+             im.dose_number, 'unit_price', u.price_yen, u.self_pay_yen,
+             greatest(u.price_yen - u.self_pay_yen, 0), 'in_area', 'claimed'
+        FROM records.immunizations im JOIN master.unit_prices u ON u.municipality_code = im.muni_code
+         AND u.vaccine_code = im.vaccine_code AND u.dose_number = im.dose_number
+         AND u.superseded_at IS NULL AND u.valid_from <= im.vaccinated_on
+         AND (u.valid_to IS NULL OR u.valid_to >= im.vaccinated_on)
+       WHERE left(im.institution_code, 2) = '$pref' AND im.claimable AND im.status <> 'voided'
+         AND im.vaccinated_on >= DATE '$month-01'
+         AND im.vaccinated_on < DATE '$month-01' + interval '1 month'" >/dev/null
+    since "$t0"
+}
+write_s=$(bare_write bench_lines 'INCLUDING ALL')
+heap_s=$(bare_write bench_heap 'INCLUDING DEFAULTS INCLUDING CONSTRAINTS')
+printf '%-44s %10s s (%s lines)\n' "bare write of the lines, claim_lines' indexes" "$write_s" \
+    "$(psql_super -Atc "SELECT count(*) FROM public.bench_lines")"
+printf '%-44s %10s s\n' "bare write of the lines, no index" "$heap_s"
 # The same amounts, or the comparison means nothing.
 jq -r '.per_inst | to_entries[] | "\(.key)\t\(.value)"' "$work/run.json" | sort >"$work/a.tsv"
 awk -F'|' '{print $1"\t"$3}' "$work/raw.txt" | sort >"$work/r.tsv"
 cmp -s "$work/a.tsv" "$work/r.tsv" || { echo "bench: the payment run's amounts differ from the bare aggregate:" >&2; diff "$work/a.tsv" "$work/r.tsv" | head >&2; exit 1; }
 echo "amounts per institution: the payment run equals the bare aggregate"
 awk -v a="$raw_best" -v b="$svc_s" 'BEGIN{printf "ratio bare/service = %.4f (aim >= 0.5)\n", a/b}'
+awk -v a="$raw_best" -v w="$write_s" -v h="$heap_s" -v b="$svc_s" 'BEGIN{printf "ratio bare/write of the lines = %.4f with the indexes, %.4f without (the best any design keeping a line a record can reach); write/service = %.4f\n", a/w, a/h, w/b}'
 printf 'payment service peak memory (VmHWM): %s, now (VmRSS): %s\n' \
     "$(awk '/VmHWM/ {print $2" "$3}' "/proc/$payment_pid/status")" \
     "$(awk '/VmRSS/ {print $2" "$3}' "/proc/$payment_pid/status")"
